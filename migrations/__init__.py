@@ -1,0 +1,1 @@
+"""Alembic revisions; every one runs on PostgreSQL and SQLite."""

@@ -1,0 +1,17 @@
+from adapters.sqlalchemy.audit_log import SqlaAuditLog
+from adapters.sqlalchemy.engine import create_database_engine
+from adapters.sqlalchemy.migrator import upgrade_to_head
+from adapters.sqlalchemy.org_repository import SqlaOrgRepository
+from adapters.sqlalchemy.probe import SqlaDatabaseProbe
+from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
+from adapters.sqlalchemy.user_repository import SqlaUserRepository
+
+__all__ = (
+    "SqlaAuditLog",
+    "SqlaDatabaseProbe",
+    "SqlaOrgRepository",
+    "SqlaUnitOfWork",
+    "SqlaUserRepository",
+    "create_database_engine",
+    "upgrade_to_head",
+)

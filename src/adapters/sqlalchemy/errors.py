@@ -1,0 +1,71 @@
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from adapters.sqlalchemy.models import Base
+from application.errors import DependencyUnavailableError
+from domain.identity.errors import UserSubjectTakenError
+from domain.organizations.errors import OrgSlugTakenError
+from domain.shared.errors import DomainError
+
+__all__ = ("CONSTRAINT_TO_ERROR", "translate_db_errors")
+
+CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
+    "uq_organizations_slug": OrgSlugTakenError,
+    "uq_users_subject": UserSubjectTakenError,
+}
+"""Named database constraints whose violation is a domain rule, not a bug."""
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>[\w., ]+)")
+
+
+def _unique_constraint_name(table: str, columns: frozenset[str]) -> str | None:
+    found = Base.metadata.tables.get(table)
+    if found is None:
+        return None
+    for constraint in found.constraints:
+        if isinstance(constraint, UniqueConstraint) and frozenset(constraint.columns.keys()) == (
+            columns
+        ):
+            return str(constraint.name)
+    return None
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The constraint name from asyncpg, or the one SQLite's message points at by its columns."""
+    name = getattr(error.orig, "constraint_name", None) or getattr(
+        getattr(error.orig, "__cause__", None), "constraint_name", None
+    )
+    if isinstance(name, str):
+        return name
+    match = _SQLITE_UNIQUE.search(str(error.orig))
+    if match is None:
+        return None
+    qualified = [part.strip() for part in match["columns"].split(",")]
+    tables = {part.partition(".")[0] for part in qualified}
+    if len(tables) != 1:
+        return None
+    return _unique_constraint_name(tables.pop(), frozenset(p.partition(".")[2] for p in qualified))
+
+
+@asynccontextmanager
+async def translate_db_errors() -> AsyncIterator[None]:
+    """Turn known constraint violations into domain errors and outages into a port-level error."""
+    try:
+        yield
+    except IntegrityError as exc:
+        error_type = CONSTRAINT_TO_ERROR.get(violated_constraint(exc) or "")
+        if error_type is None:
+            raise
+        raise error_type from exc
+    except (OperationalError, InterfaceError) as exc:
+        raise DependencyUnavailableError("The database is unavailable.") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise DependencyUnavailableError("The database connection was lost.") from exc
+        raise
+    except (OSError, TimeoutError) as exc:
+        raise DependencyUnavailableError("The database cannot be reached.") from exc

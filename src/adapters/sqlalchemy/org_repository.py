@@ -1,0 +1,73 @@
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.models import MembershipRow, OrganizationRow
+from domain.identity.entities import UserId
+from domain.organizations.entities import Membership, Organization, OrgId, Role
+from domain.organizations.value_objects import OrgName, OrgSlug
+from domain.ports.org_repository import MemberOrganization, OrgRepository
+
+__all__ = ("SqlaOrgRepository",)
+
+
+def _to_entity(row: OrganizationRow) -> Organization:
+    return Organization(
+        id_=OrgId(row.id),
+        name=OrgName(row.name),
+        slug=OrgSlug(row.slug),
+        created_by=UserId(row.created_by),
+        created_at=row.created_at,
+    )
+
+
+def _member_view(row: OrganizationRow, role: str) -> MemberOrganization:
+    return MemberOrganization(organization=_to_entity(row), role=Role(role))
+
+
+class SqlaOrgRepository(OrgRepository):
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, org: Organization, owner: Membership) -> None:
+        async with translate_db_errors():
+            self._session.add(
+                OrganizationRow(
+                    id=org.id_,
+                    name=org.name.value,
+                    slug=org.slug.value,
+                    created_by=org.created_by,
+                    created_at=org.created_at,
+                )
+            )
+            await self._session.flush()
+            self._session.add(
+                MembershipRow(
+                    org_id=owner.org_id,
+                    user_id=owner.user_id,
+                    role=owner.role.value,
+                    joined_at=owner.joined_at,
+                )
+            )
+            await self._session.flush()
+
+    async def get_for_member(self, org_id: OrgId, user_id: UserId) -> MemberOrganization | None:
+        query = (
+            select(OrganizationRow, MembershipRow.role)
+            .join(MembershipRow, MembershipRow.org_id == OrganizationRow.id)
+            .where(OrganizationRow.id == org_id, MembershipRow.user_id == user_id)
+        )
+        async with translate_db_errors():
+            found = (await self._session.execute(query)).one_or_none()
+        return None if found is None else _member_view(found[0], found[1])
+
+    async def list_for_member(self, user_id: UserId) -> list[MemberOrganization]:
+        query = (
+            select(OrganizationRow, MembershipRow.role)
+            .join(MembershipRow, MembershipRow.org_id == OrganizationRow.id)
+            .where(MembershipRow.user_id == user_id)
+            .order_by(OrganizationRow.name, OrganizationRow.id)
+        )
+        async with translate_db_errors():
+            rows = (await self._session.execute(query)).all()
+        return [_member_view(org, role) for org, role in rows]

@@ -1,0 +1,54 @@
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.models import UserRow
+from domain.identity.entities import User, UserId
+from domain.identity.value_objects import EmailAddress
+from domain.ports.user_repository import UserRepository
+
+__all__ = ("SqlaUserRepository",)
+
+
+def _to_entity(row: UserRow) -> User:
+    return User(
+        id_=UserId(row.id),
+        subject=row.subject,
+        email=EmailAddress(row.email),
+        email_verified=row.email_verified,
+        display_name=row.display_name,
+        avatar_url=row.avatar_url,
+        created_at=row.created_at,
+    )
+
+
+def _to_row(user: User) -> UserRow:
+    return UserRow(
+        id=user.id_,
+        subject=user.subject,
+        email=user.email.value,
+        email_verified=user.email_verified,
+        display_name=user.display_name,
+        avatar_url=user.avatar_url,
+        created_at=user.created_at,
+    )
+
+
+class SqlaUserRepository(UserRepository):
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, user_id: UserId) -> User | None:
+        async with translate_db_errors():
+            row = await self._session.get(UserRow, user_id)
+        return None if row is None else _to_entity(row)
+
+    async def get_by_subject(self, subject: str) -> User | None:
+        async with translate_db_errors():
+            row = await self._session.scalar(select(UserRow).where(UserRow.subject == subject))
+        return None if row is None else _to_entity(row)
+
+    async def add(self, user: User) -> None:
+        async with translate_db_errors():
+            self._session.add(_to_row(user))
+            await self._session.flush()

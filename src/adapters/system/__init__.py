@@ -1,0 +1,3 @@
+from adapters.system.clock import SystemClock
+
+__all__ = ("SystemClock",)

@@ -1,0 +1,26 @@
+from typing import ClassVar
+
+__all__ = ("ApplicationError", "DependencyUnavailableError", "NotAuthenticatedError")
+
+
+class ApplicationError(Exception):
+    """Base of errors raised by use cases and the ports they call; no transport detail."""
+
+    code: ClassVar[str] = "application-error"
+    default_message: ClassVar[str] = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class NotAuthenticatedError(ApplicationError):
+    code = "not-authenticated"
+    default_message = "Sign in or send an API key to use this endpoint."
+
+
+class DependencyUnavailableError(ApplicationError):
+    """A store or service the server depends on did not answer; adapters raise it, not their own."""
+
+    code = "dependency-unavailable"
+    default_message = "A service the server depends on is unavailable; try again shortly."

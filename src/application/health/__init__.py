@@ -1,0 +1,7 @@
+from application.health.check_readiness import (
+    CheckReadiness,
+    DependencyStatus,
+    ReadinessReport,
+)
+
+__all__ = ("CheckReadiness", "DependencyStatus", "ReadinessReport")

@@ -1,0 +1,11 @@
+from application.ports.authenticator import Principal
+from domain.identity.entities import User
+
+__all__ = ("GetCurrentUser",)
+
+
+class GetCurrentUser:
+    """The profile of whoever is calling. Any authenticated caller may use it."""
+
+    async def execute(self, actor: Principal) -> User:
+        return actor.user

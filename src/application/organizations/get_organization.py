@@ -1,0 +1,31 @@
+from dataclasses import dataclass
+
+from application.ports.authenticator import Principal
+from domain.organizations.entities import OrgId
+from domain.organizations.errors import OrgNotFoundError
+from domain.ports.org_repository import MemberOrganization, OrgRepository
+
+__all__ = ("GetOrganization", "GetOrganizationRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetOrganizationRequest:
+    actor: Principal
+    org_id: OrgId
+
+
+class GetOrganization:
+    """One organization the caller belongs to.
+
+    An organization the caller is not a member of is reported exactly like one that does not
+    exist, so ids of other tenants reveal nothing.
+    """
+
+    def __init__(self, orgs: OrgRepository) -> None:
+        self._orgs = orgs
+
+    async def execute(self, request: GetOrganizationRequest) -> MemberOrganization:
+        found = await self._orgs.get_for_member(request.org_id, request.actor.user.id_)
+        if found is None:
+            raise OrgNotFoundError
+        return found

@@ -1,0 +1,1 @@
+"""Entities, value objects, domain errors and ports. Standard library only."""

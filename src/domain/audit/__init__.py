@@ -1,0 +1,3 @@
+from domain.audit.entities import AuditAction, AuditEvent
+
+__all__ = ("AuditAction", "AuditEvent")

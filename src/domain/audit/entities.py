@@ -1,0 +1,30 @@
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from domain.identity.entities import UserId
+from domain.organizations.entities import OrgId
+from domain.shared.ids import new_id
+
+__all__ = ("AuditAction", "AuditEvent")
+
+
+class AuditAction(StrEnum):
+    USER_PROVISIONED = "user.provisioned"
+    ORG_CREATED = "org.created"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """Who did what to which resource, and when; written in the same transaction as the change."""
+
+    id_: UUID = field(default_factory=new_id)
+    occurred_at: datetime
+    action: AuditAction
+    actor_id: UserId | None
+    org_id: OrgId | None
+    target_type: str
+    target_id: str
+    details: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,5 @@
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+from domain.ports.user_repository import UserRepository
+
+__all__ = ("AuditLog", "OrgRepository", "UserRepository")

@@ -1,0 +1,20 @@
+from abc import abstractmethod
+from typing import Protocol
+
+from domain.identity.entities import User, UserId
+
+__all__ = ("UserRepository",)
+
+
+class UserRepository(Protocol):
+    """Users by id and by identity-provider subject. Transactional: the unit of work commits."""
+
+    @abstractmethod
+    async def get(self, user_id: UserId) -> User | None: ...
+
+    @abstractmethod
+    async def get_by_subject(self, subject: str) -> User | None: ...
+
+    @abstractmethod
+    async def add(self, user: User) -> None:
+        """Stage a new user. Raises ``ConflictError`` when the subject is already known."""

@@ -1,0 +1,1 @@
+"""Inbound edges (HTTP, websocket, CLI) and the composition root (``ioc``)."""

@@ -1,0 +1,15 @@
+"""ASGI factory for the production server's workers: settings come from the environment."""
+
+from litestar import Litestar
+
+from entrypoints.ioc import create_app
+from entrypoints.logging_ import configure_logging
+from entrypoints.settings import LogFormat, Settings
+
+__all__ = ("app_from_env",)
+
+
+def app_from_env() -> Litestar:
+    settings = Settings.from_env()
+    configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.JSON)
+    return create_app(settings)

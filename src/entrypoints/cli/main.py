@@ -1,0 +1,62 @@
+import argparse
+import sys
+from collections.abc import Sequence
+
+from granian.constants import Interfaces
+from granian.server import Server
+
+from entrypoints.ioc import migrate
+from entrypoints.logging_ import configure_logging
+from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
+
+__all__ = ("main",)
+
+
+def _serve(settings: Settings) -> None:
+    if settings.binding is Binding.CLUSTERED:
+        print("clustered binding: run `maestrist migrate` before the first start", file=sys.stderr)
+    Server(
+        "entrypoints.asgi:app_from_env",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        log_enabled=False,
+        workers_kill_timeout=max(1, round(settings.shutdown_timeout_s)),
+    ).serve()
+
+
+def _settings_table() -> None:
+    print("| Variable | Default | Meaning |")
+    print("| --- | --- | --- |")
+    for name, default, doc in Settings.reference():
+        print(f"| `{name}` | {f'`{default}`' if default and '`' not in default else default} | {doc} |")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="maestrist", description="Maestrist Enterprise Server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP server with the production ASGI server")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("check-config", help="validate the environment and exit")
+    commands.add_parser("settings-table", help="print the settings reference as Markdown")
+    args = parser.parse_args(argv)
+    if args.command == "settings-table":
+        _settings_table()
+        return 0
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.JSON)
+    if args.command == "migrate":
+        migrate(settings)
+    elif args.command == "serve":
+        _serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

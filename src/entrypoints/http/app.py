@@ -1,0 +1,68 @@
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.http.auth import require_principal
+from entrypoints.http.errors import exception_handlers
+from entrypoints.http.health import HealthController
+from entrypoints.http.identity import UserController
+from entrypoints.http.organizations import OrganizationController
+from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+
+__all__ = ("build_http_app", "install_request_id")
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def build_http_app(
+    *,
+    version: str,
+    cors_origins: Sequence[str],
+    lifespan: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]],
+) -> Litestar:
+    """The Litestar application: public health routes and the guarded API."""
+    api = Router(
+        "/",
+        guards=[require_principal],
+        route_handlers=[UserController, OrganizationController],
+        security=[{"bearer": []}],
+    )
+    app = Litestar(
+        route_handlers=[HealthController, api],
+        exception_handlers=exception_handlers(),
+        lifespan=list(lifespan),
+        cors_config=(
+            CORSConfig(
+                allow_origins=list(cors_origins),
+                allow_credentials="*" not in cors_origins,
+                expose_headers=[REQUEST_ID_HEADER],
+            )
+            if cors_origins
+            else None
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Maestrist Enterprise Server",
+            version=version,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer"),
+                }
+            ),
+        ),
+        request_max_body_size=MAX_BODY_BYTES,
+        logging_config=None,
+        debug=False,
+    )
+    return app
+
+
+def install_request_id(app: Litestar, *, access_log: bool) -> None:
+    """Wrap the whole ASGI stack, so call it after every other wrapper (dishka's included)."""
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler, access_log=access_log)

@@ -1,0 +1,146 @@
+"""The one table that turns domain and application errors into HTTP problem documents."""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from application.errors import (
+    ApplicationError,
+    DependencyUnavailableError,
+    NotAuthenticatedError,
+)
+from domain.shared.errors import (
+    ConflictError,
+    DomainError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem
+
+__all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
+
+ERROR_STATUS: Mapping[type[Exception], int] = {
+    InvalidValueError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PermissionDeniedError: 403,
+    DomainError: 400,
+    NotAuthenticatedError: 401,
+    DependencyUnavailableError: 503,
+    ApplicationError: 500,
+}
+"""Walked along the exception's MRO: the most specific class listed decides."""
+
+_log = structlog.get_logger("maestrist.http")
+
+
+def status_for(error: Exception) -> int:
+    for kind in type(error).__mro__:
+        status = ERROR_STATUS.get(kind)
+        if status is not None:
+            return status
+    return 500
+
+
+def _slug(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "-").replace("'", "")
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[FieldProblem] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response[Problem]:
+    problem = Problem(
+        type=f"urn:maestrist:problem:{code}",
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        request_id=request.scope.get("state", {}).get("request_id"),
+        errors=errors,
+    )
+    return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _handle_core_error(
+    request: Request[Any, Any, Any], error: DomainError | ApplicationError
+) -> Response[Problem]:
+    status = status_for(error)
+    if status >= 500:
+        _log.error("request_failed", code=error.code, error=error.message, exc_info=error)
+    field = getattr(error, "field", None)
+    errors = [FieldProblem(message=error.message, field=field, source="body")] if field else None
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return problem_response(
+        request, status=status, code=error.code, detail=error.message, errors=errors,
+        headers=headers,
+    )
+
+
+def _field_problems(extra: object) -> list[FieldProblem] | None:
+    if not isinstance(extra, list):
+        return None
+    problems = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = item.get("key")
+            source = item.get("source")
+            problems.append(
+                FieldProblem(
+                    message=str(item.get("message", "invalid")),
+                    field=None if key is None else str(key),
+                    source=None if source is None else str(source),
+                )
+            )
+    return problems or None
+
+
+def _handle_http_exception(
+    request: Request[Any, Any, Any], error: HTTPException
+) -> Response[Problem]:
+    status = error.status_code
+    if isinstance(error, ValidationException):
+        return problem_response(
+            request,
+            status=422,
+            code="invalid-request",
+            detail=error.detail,
+            errors=_field_problems(error.extra),
+        )
+    if status >= 500:
+        _log.error("request_failed", status=status, error=error.detail, exc_info=error)
+    return problem_response(
+        request, status=status, code=_slug(status), detail=error.detail,
+        headers=error.headers,
+    )
+
+
+def _handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    _log.error("unhandled_error", exc_info=error)
+    return problem_response(
+        request,
+        status=500,
+        code="internal-error",
+        detail="The server failed to handle this request; it has been logged.",
+    )
+
+
+def exception_handlers() -> ExceptionHandlersMap:
+    return {
+        DomainError: _handle_core_error,
+        ApplicationError: _handle_core_error,
+        HTTPException: _handle_http_exception,
+        Exception: _handle_unexpected,
+    }

@@ -1,0 +1,3 @@
+from entrypoints.http.health.controller import HealthController
+
+__all__ = ("HealthController",)

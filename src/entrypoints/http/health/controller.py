@@ -1,0 +1,26 @@
+from inspect import getdoc
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, Response, get
+
+from application.health.check_readiness import CheckReadiness
+from entrypoints.http.health.schemas import Liveness, Readiness
+
+__all__ = ("HealthController",)
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]  # noqa: RUF012
+
+    @get("/live", operation_id="CheckLiveness", cache=False)
+    async def live(self) -> Liveness:
+        """The process answers. Public; touches no dependency."""
+        return Liveness()
+
+    @get("/ready", operation_id="CheckReadiness", description=getdoc(CheckReadiness), cache=False)
+    @inject
+    async def ready(self, use_case: FromDishka[CheckReadiness]) -> Response[Readiness]:
+        report = await use_case.execute()
+        return Response(Readiness.from_report(report), status_code=200 if report.ready else 503)

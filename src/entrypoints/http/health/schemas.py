@@ -1,0 +1,34 @@
+from typing import Literal
+
+import msgspec
+
+from application.health.check_readiness import ReadinessReport
+
+__all__ = ("DependencyOut", "Liveness", "Readiness")
+
+
+class Liveness(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ok"] = "ok"
+
+
+class DependencyOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="camel"):
+    status: Literal["up", "down"]
+    latency_ms: float
+    error: str | None = None
+
+
+class Readiness(msgspec.Struct, frozen=True, kw_only=True):
+    status: Literal["ready", "unavailable"]
+    dependencies: dict[str, DependencyOut]
+
+    @classmethod
+    def from_report(cls, report: ReadinessReport) -> "Readiness":
+        return cls(
+            status="ready" if report.ready else "unavailable",
+            dependencies={
+                dep.name: DependencyOut(
+                    status="up" if dep.up else "down", latency_ms=dep.latency_ms, error=dep.error
+                )
+                for dep in report.dependencies
+            },
+        )

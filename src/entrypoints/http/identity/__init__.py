@@ -1,0 +1,3 @@
+from entrypoints.http.identity.controller import UserController
+
+__all__ = ("UserController",)

@@ -1,0 +1,24 @@
+from inspect import getdoc
+from typing import Any
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, Request, get
+
+from application.identity.get_current_user import GetCurrentUser
+from entrypoints.http.auth import current_principal
+from entrypoints.http.identity.schemas import UserOut
+
+__all__ = ("UserController",)
+
+
+class UserController(Controller):
+    path = "/api/user"
+    tags = ["users"]  # noqa: RUF012
+
+    @get("/me", operation_id="GetCurrentUser", description=getdoc(GetCurrentUser))
+    @inject
+    async def me(
+        self, request: Request[Any, Any, Any], use_case: FromDishka[GetCurrentUser]
+    ) -> UserOut:
+        return UserOut.from_entity(await use_case.execute(current_principal(request)))

@@ -1,0 +1,3 @@
+from entrypoints.http.organizations.controller import OrganizationController
+
+__all__ = ("OrganizationController",)

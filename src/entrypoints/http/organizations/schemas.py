@@ -1,0 +1,46 @@
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from domain.organizations.entities import Role
+from domain.ports.org_repository import MemberOrganization
+
+__all__ = ("OrgCreate", "OrgList", "OrgOut")
+
+
+class OrgCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(description="1 to 100 characters.", examples=["Acme"])]
+    slug: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="2 to 48 of a-z, 0-9 and single hyphens; derived from the name if absent.",
+            examples=["acme"],
+        ),
+    ] = None
+
+
+class OrgOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    id: UUID
+    name: str
+    slug: str
+    role: Role
+    created_by: UUID
+    created_at: datetime
+
+    @classmethod
+    def from_view(cls, view: MemberOrganization) -> "OrgOut":
+        org = view.organization
+        return cls(
+            id=org.id_,
+            name=org.name.value,
+            slug=org.slug.value,
+            role=view.role,
+            created_by=org.created_by,
+            created_at=org.created_at,
+        )
+
+
+class OrgList(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[OrgOut]

@@ -1,0 +1,74 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+import structlog
+from dishka import AsyncContainer, Provider, make_async_container
+from dishka.integrations.litestar import LitestarProvider, setup_dishka
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sqlalchemy import upgrade_to_head
+from application.identity.provision_local_user import (
+    ProvisionLocalUser,
+    ProvisionLocalUserRequest,
+)
+from entrypoints.http.app import build_http_app, install_request_id
+from entrypoints.ioc.providers import get_providers
+from entrypoints.settings import Binding, Settings
+
+__all__ = ("create_app", "server_version")
+
+_log = structlog.get_logger("maestrist.server")
+
+
+def server_version() -> str:
+    try:
+        return version("maestrist-enterprise-server")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+async def prepare_embedded(container: AsyncContainer, settings: Settings) -> None:
+    """Embedded start-up: create the data directory, migrate, provision the local user."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade_to_head(await container.get(AsyncEngine))
+    async with container() as request_container:
+        provision = await request_container.get(ProvisionLocalUser)
+        user = await provision.execute(
+            ProvisionLocalUserRequest(
+                email=settings.local_user_email, display_name=settings.local_user_name
+            )
+        )
+    _log.info("local_user_ready", user_id=str(user.id_))
+
+
+def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
+    """Build the application for ``settings``; extra providers override the binding's own.
+
+    Nothing connects until the server starts the lifespan.
+    """
+    container = make_async_container(
+        *get_providers(settings),
+        LitestarProvider(),
+        *override_providers,
+        context={Settings: settings},
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            if settings.binding is Binding.EMBEDDED:
+                await prepare_embedded(container, settings)
+            _log.info("server_started", binding=settings.binding.value)
+            yield
+        finally:
+            await container.close()
+            _log.info("server_stopped")
+
+    app = build_http_app(
+        version=server_version(), cors_origins=settings.cors_origins, lifespan=[lifespan]
+    )
+    setup_dishka(container, app)
+    install_request_id(app, access_log=settings.access_log)
+    return app

@@ -1,0 +1,151 @@
+"""dishka providers, one per adapter family, chosen by the binding in ``Settings``."""
+
+from collections.abc import AsyncIterator, Sequence
+
+from dishka import Provider, Scope, provide
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.redis import RedisProbe, create_redis_client
+from adapters.sqlalchemy import (
+    SqlaAuditLog,
+    SqlaDatabaseProbe,
+    SqlaOrgRepository,
+    SqlaUnitOfWork,
+    SqlaUserRepository,
+    create_database_engine,
+)
+from adapters.system import SystemClock
+from application.health.check_readiness import CheckReadiness
+from application.identity.get_current_user import GetCurrentUser
+from application.identity.local_user_authenticator import LocalUserAuthenticator
+from application.identity.provision_local_user import ProvisionLocalUser
+from application.identity.reject_all_authenticator import RejectAllAuthenticator
+from application.organizations.create_organization import CreateOrganization
+from application.organizations.get_organization import GetOrganization
+from application.organizations.list_my_organizations import ListMyOrganizations
+from application.ports.authenticator import Authenticator
+from application.ports.clock import Clock
+from application.ports.dependency_probe import DependencyProbe
+from application.ports.unit_of_work import UnitOfWork
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+from domain.ports.user_repository import UserRepository
+from entrypoints.settings import Binding, Settings
+
+__all__ = (
+    "ApplicationProvider",
+    "EmbeddedProvider",
+    "ClusteredAuthProvider",
+    "RedisProvider",
+    "SqlaProvider",
+    "SystemProvider",
+    "get_providers",
+)
+
+
+class SqlaProvider(Provider):
+    """SQLAlchemy: SQLite (embedded) or PostgreSQL (clustered); one session per request."""
+
+    @provide(scope=Scope.APP)
+    async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
+        engine = create_database_engine(
+            settings.effective_database_url,
+            pool_size=settings.db_pool_size,
+            connect_timeout_s=settings.dependency_timeout_s,
+        )
+        yield engine
+        await engine.dispose()
+
+    @provide(scope=Scope.APP)
+    def sessionmaker(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    @provide(scope=Scope.REQUEST)
+    async def session(
+        self, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
+        async with sessionmaker() as session:
+            yield session
+
+    users = provide(SqlaUserRepository, provides=UserRepository, scope=Scope.REQUEST)
+    orgs = provide(SqlaOrgRepository, provides=OrgRepository, scope=Scope.REQUEST)
+    audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
+    uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
+    def database_probe(self, engine: AsyncEngine) -> SqlaDatabaseProbe:
+        return SqlaDatabaseProbe(engine)
+
+
+class RedisProvider(Provider):
+    """Redis: coordination, cache and pub/sub of the clustered binding."""
+
+    @provide(scope=Scope.APP)
+    async def client(self, settings: Settings) -> AsyncIterator[Redis]:
+        assert settings.redis_url is not None
+        client = create_redis_client(
+            settings.redis_url,
+            timeout_s=settings.dependency_timeout_s,
+            max_connections=settings.redis_max_connections,
+        )
+        yield client
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    def probe(self, client: Redis) -> RedisProbe:
+        return RedisProbe(client)
+
+    @provide(scope=Scope.APP)
+    def probes(
+        self, database: SqlaDatabaseProbe, redis: RedisProbe
+    ) -> Sequence[DependencyProbe]:
+        return (database, redis)
+
+
+class EmbeddedProvider(Provider):
+    """Embedded binding: in-process coordination and the single local user."""
+
+    @provide(scope=Scope.APP)
+    def probes(self, database: SqlaDatabaseProbe) -> Sequence[DependencyProbe]:
+        return (database,)
+
+    authenticator = provide(
+        LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST
+    )
+
+
+class ClusteredAuthProvider(Provider):
+    """Clustered binding until OIDC sign-in lands: no credential proves anyone."""
+
+    authenticator = provide(RejectAllAuthenticator, provides=Authenticator, scope=Scope.APP)
+
+
+class SystemProvider(Provider):
+    clock = provide(SystemClock, provides=Clock, scope=Scope.APP)
+
+
+class ApplicationProvider(Provider):
+    """Use cases, one per request."""
+
+    scope = Scope.REQUEST
+
+    provision_local_user = provide(ProvisionLocalUser)
+    get_current_user = provide(GetCurrentUser)
+    create_organization = provide(CreateOrganization)
+    list_my_organizations = provide(ListMyOrganizations)
+    get_organization = provide(GetOrganization)
+
+    @provide
+    def check_readiness(
+        self, probes: Sequence[DependencyProbe], settings: Settings
+    ) -> CheckReadiness:
+        return CheckReadiness(probes, timeout_s=settings.dependency_timeout_s)
+
+
+def get_providers(settings: Settings) -> list[Provider]:
+    """The providers of the binding ``settings`` selects."""
+    common: list[Provider] = [SystemProvider(), SqlaProvider(), ApplicationProvider()]
+    if settings.binding is Binding.CLUSTERED:
+        return [*common, RedisProvider(), ClusteredAuthProvider()]
+    return [*common, EmbeddedProvider()]

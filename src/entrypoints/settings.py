@@ -1,0 +1,315 @@
+"""Typed settings, read from the environment in one place and validated at start-up."""
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from domain.identity.value_objects import EmailAddress
+from domain.shared.errors import InvalidValueError
+
+__all__ = ("Binding", "LogFormat", "Settings", "SettingsError", "default_data_dir")
+
+
+class SettingsError(ValueError):
+    """One or more environment variables are missing or malformed; each is named."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        lines = "\n".join(f"  {name}: {why}" for name, why in self.problems.items())
+        super().__init__(f"Invalid configuration:\n{lines}")
+
+
+class Binding(StrEnum):
+    EMBEDDED = "embedded"
+    CLUSTERED = "clustered"
+
+
+class LogFormat(StrEnum):
+    JSON = "json"
+    CONSOLE = "console"
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/maestrist``, else ``~/.local/share/maestrist``."""
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "maestrist"
+
+
+def _env(name: str, doc: str, *, shown: str | None = None, **kwargs: Any) -> Any:
+    return field(metadata={"env": name, "doc": doc, "shown": shown}, **kwargs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything the server reads from its environment. Build it with ``from_env``."""
+
+    binding: Binding = _env(
+        "MAESTRIST_BINDING",
+        "`embedded` (SQLite file, in-process coordination, single local user) or "
+        "`clustered` (PostgreSQL + Redis).",
+        default=Binding.EMBEDDED,
+    )
+    data_dir: Path = _env(
+        "MAESTRIST_DATA_DIR",
+        "Where the embedded binding keeps its SQLite database.",
+        shown="`$XDG_DATA_HOME/maestrist`, else `~/.local/share/maestrist`",
+        default=Path("maestrist-data"),
+    )
+    database_url: str | None = _env(
+        "MAESTRIST_DATABASE_URL",
+        "Clustered only, required there: `postgresql+asyncpg://user:password@host:port/db`.",
+        default=None,
+        repr=False,
+    )
+    redis_url: str | None = _env(
+        "MAESTRIST_REDIS_URL",
+        "Clustered only, required there: `redis://[:password@]host:port/db` (or `rediss://`).",
+        default=None,
+        repr=False,
+    )
+    host: str = _env("MAESTRIST_HOST", "Interface the server listens on.", default="127.0.0.1")
+    port: int = _env("MAESTRIST_PORT", "TCP port the server listens on (1-65535).", default=8000)
+    workers: int = _env(
+        "MAESTRIST_WORKERS",
+        "Server worker processes. The embedded binding allows only 1.",
+        default=1,
+    )
+    log_level: str = _env(
+        "MAESTRIST_LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING` or `ERROR`.", default="INFO"
+    )
+    log_format: LogFormat = _env(
+        "MAESTRIST_LOG_FORMAT",
+        "`json` (one object a line, for collectors) or `console` (for people).",
+        default=LogFormat.JSON,
+    )
+    access_log: bool = _env(
+        "MAESTRIST_ACCESS_LOG",
+        "Log one line per request with method, path, status, duration and request id.",
+        default=True,
+    )
+    cors_origins: tuple[str, ...] = _env(
+        "MAESTRIST_CORS_ORIGINS",
+        "Comma-separated origins allowed to call the API from a browser "
+        "(`https://app.example.com`); empty disables CORS.",
+        default=(),
+    )
+    db_pool_size: int = _env(
+        "MAESTRIST_DB_POOL_SIZE",
+        "PostgreSQL connections kept per worker (as many again may overflow).",
+        default=10,
+    )
+    redis_max_connections: int = _env(
+        "MAESTRIST_REDIS_MAX_CONNECTIONS", "Redis connections per worker at most.", default=50
+    )
+    dependency_timeout_s: float = _env(
+        "MAESTRIST_DEPENDENCY_TIMEOUT",
+        "Seconds to wait for PostgreSQL or Redis to connect or answer a readiness probe.",
+        default=2.0,
+    )
+    shutdown_timeout_s: float = _env(
+        "MAESTRIST_SHUTDOWN_TIMEOUT",
+        "Seconds in-flight requests get to finish after SIGTERM before workers are stopped.",
+        default=30.0,
+    )
+    local_user_email: str = _env(
+        "MAESTRIST_LOCAL_USER_EMAIL",
+        "Embedded only: email of the single local user created on first start.",
+        default="local@localhost",
+    )
+    local_user_name: str = _env(
+        "MAESTRIST_LOCAL_USER_NAME",
+        "Embedded only: display name of the single local user.",
+        default="Local user",
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.binding is Binding.CLUSTERED:
+            assert self.database_url is not None
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'maestrist.db'}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Parse and validate; raises ``SettingsError`` naming every bad variable at once."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        problems: dict[str, str] = {}
+        for spec in fields(cls):
+            name = spec.metadata["env"]
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[spec.name] = _PARSERS[spec.name](raw.strip())
+            except ValueError as exc:
+                problems[name] = str(exc)
+        if "data_dir" not in values:
+            values["data_dir"] = default_data_dir(env)
+        settings = cls(**values)
+        problems.update(settings.problems())
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+    def problems(self) -> dict[str, str]:
+        """Rules that span several settings, keyed by the variable to change."""
+        found: dict[str, str] = {}
+        if self.binding is Binding.CLUSTERED:
+            if self.database_url is None:
+                found["MAESTRIST_DATABASE_URL"] = "required when MAESTRIST_BINDING=clustered"
+            elif not self.database_url.startswith("postgresql+asyncpg://"):
+                found["MAESTRIST_DATABASE_URL"] = "must start with postgresql+asyncpg://"
+            if self.redis_url is None:
+                found["MAESTRIST_REDIS_URL"] = "required when MAESTRIST_BINDING=clustered"
+        else:
+            for name, value in (
+                ("MAESTRIST_DATABASE_URL", self.database_url),
+                ("MAESTRIST_REDIS_URL", self.redis_url),
+            ):
+                if value is not None:
+                    found[name] = "only the clustered binding uses it; set MAESTRIST_BINDING"
+            if self.workers != 1:
+                found["MAESTRIST_WORKERS"] = (
+                    "the embedded binding coordinates in-process, so it runs 1 worker"
+                )
+        return found
+
+    def with_changes(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def reference(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, description) for every setting, in declaration order."""
+        rows = []
+        for spec in fields(cls):
+            shown = spec.metadata["shown"] or _shown(spec.default)
+            rows.append((spec.metadata["env"], shown, spec.metadata["doc"]))
+        return rows
+
+
+def _shown(default: object) -> str:
+    if default is MISSING or default is None or default == ():
+        return ""
+    if isinstance(default, bool):
+        return str(default).lower()
+    return str(default)
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 3600:
+        raise ValueError(f"expected more than 0 and at most 3600, got {raw}")
+    return value
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _choice(kind: type[_E]) -> Callable[[str], _E]:
+    def parse(raw: str) -> _E:
+        try:
+            return kind(raw.lower())
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            raise ValueError(f"expected one of {allowed}, got {raw!r}") from None
+
+    return parse
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _log_level(raw: str) -> str:
+    if raw.upper() not in _LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
+    return raw.upper()
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"expected a {' or '.join(schemes)} URL with a host")
+        return raw
+
+    return parse
+
+
+_ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    bad = [origin for origin in origins if origin != "*" and not _ORIGIN.fullmatch(origin)]
+    if bad:
+        raise ValueError(f"expected origins like https://app.example.com, got {', '.join(bad)}")
+    return origins
+
+
+def _host(raw: str) -> str:
+    if any(ch.isspace() for ch in raw) or "/" in raw:
+        raise ValueError(f"expected a host name or IP address, got {raw!r}")
+    return raw
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _email(raw: str) -> str:
+    try:
+        return EmailAddress(raw).value
+    except InvalidValueError as exc:
+        raise ValueError(exc.message) from None
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "binding": _choice(Binding),
+    "data_dir": lambda raw: Path(raw).expanduser(),
+    "database_url": _url("postgresql+asyncpg", "postgresql", "postgres"),
+    "redis_url": _url("redis", "rediss"),
+    "host": _host,
+    "port": _int_in(1, 65535),
+    "workers": _int_in(1, 64),
+    "log_level": _log_level,
+    "log_format": _choice(LogFormat),
+    "access_log": _bool,
+    "cors_origins": _origins,
+    "db_pool_size": _int_in(1, 200),
+    "redis_max_connections": _int_in(1, 10_000),
+    "dependency_timeout_s": _positive_float,
+    "shutdown_timeout_s": _positive_float,
+    "local_user_email": _email,
+    "local_user_name": _text,
+}
