@@ -3,7 +3,7 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 import structlog
-from dishka import AsyncContainer, Provider, make_async_container
+from dishka import STRICT_VALIDATION, AsyncContainer, Provider, make_async_container
 from dishka.integrations.litestar import LitestarProvider, setup_dishka
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,6 +53,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         LitestarProvider(),
         *override_providers,
         context={Settings: settings},
+        validation_settings=STRICT_VALIDATION,
     )
 
     @asynccontextmanager

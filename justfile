@@ -1,0 +1,52 @@
+# Maestrist Enterprise Server tasks. Run `just --list` for the menu.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+venv := ".venv"
+bin := venv / "bin"
+
+# Start the server on the embedded defaults (SQLite, single local user).
+serve: install
+    {{bin}}/maestrist serve
+
+# Run every test tier (needs the loopback PostgreSQL and Redis).
+test *args: install
+    {{bin}}/pytest -n 2 {{args}}
+
+# Only the tests that need no PostgreSQL, Redis or child server.
+test-unit *args: install
+    {{bin}}/pytest tests/unit {{args}}
+
+# Check formatting, lint rules, layer contracts and types; changes nothing.
+lint: install
+    {{bin}}/ruff format --check .
+    {{bin}}/ruff check .
+    {{bin}}/lint-imports
+    {{bin}}/mypy
+
+# Apply the formatter and the automatic lint fixes.
+fix: install
+    {{bin}}/ruff format .
+    {{bin}}/ruff check --fix .
+
+# Apply pending migrations to the database the settings point at.
+migrate: install
+    {{bin}}/maestrist migrate
+
+# Write a new migration revision: just revision "add widgets"
+revision message: install
+    {{bin}}/python scripts/new_revision.py "{{message}}"
+
+# Measure GET /api/user/me against a bare Litestar handler on the same server.
+bench *args: install
+    command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+    {{bin}}/python scripts/bench.py {{args}}
+
+# Print the settings reference as Markdown (the README table).
+settings-table: install
+    {{bin}}/maestrist settings-table
+
+# Create the virtualenv and install the project with its development tools.
+install:
+    @test -x {{bin}}/python || python3 -m venv {{venv}}
+    @{{bin}}/python scripts/ensure_installed.py

@@ -1,0 +1,110 @@
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from adapters.sqlalchemy import create_database_engine, upgrade_to_head
+from entrypoints.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MAESTRIST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+"""A role that may create and drop databases; each test session works in databases of its own."""
+
+REDIS_URL = os.environ.get("MAESTRIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+TEST_DATABASE_PREFIX = "maestrist_test_"
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=10)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def create_test_database() -> str:
+    """A new empty database; its name marks it as disposable. Returns its asyncpg URL."""
+    name = f"{TEST_DATABASE_PREFIX}{secrets.token_hex(6)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def drop_test_database(url: str) -> None:
+    name = make_url(url).database
+    assert name is not None
+    assert name.startswith(TEST_DATABASE_PREFIX), "refusing to drop a database tests did not make"
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    url = create_test_database()
+    try:
+        yield url
+    finally:
+        drop_test_database(url)
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path) -> Settings:
+    return Settings.from_env({"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false"})
+
+
+def clustered_settings(database_url: str, redis_url: str = REDIS_URL) -> Settings:
+    return Settings.from_env(
+        {
+            "MAESTRIST_BINDING": "clustered",
+            "MAESTRIST_DATABASE_URL": database_url,
+            "MAESTRIST_REDIS_URL": redis_url,
+            "MAESTRIST_ACCESS_LOG": "false",
+            "MAESTRIST_DEPENDENCY_TIMEOUT": "1",
+        }
+    )
+
+
+async def _migrate(url: str) -> None:
+    engine = create_database_engine(url, pool_size=1, connect_timeout_s=10)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """One migrated database per test session, copied for each test that needs one."""
+    url = create_test_database()
+    asyncio.run(_migrate(url))
+    try:
+        yield url
+    finally:
+        drop_test_database(url)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A migrated database of this test's own."""
+    template = make_url(postgres_template).database
+    name = f"{TEST_DATABASE_PREFIX}{secrets.token_hex(6)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    url = make_url(postgres_template).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        drop_test_database(url)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A migrated SQLite file of this test's own."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    asyncio.run(_migrate(url))
+    return url

@@ -1,0 +1,21 @@
+"""Typed in-memory fakes, one per port; the contract suites hold them to the real adapters."""
+
+from tests.fakes.audit_log import FakeAuditLog
+from tests.fakes.authenticator import BearerSubjectAuthenticator
+from tests.fakes.clock import FakeClock
+from tests.fakes.dependency_probe import FakeProbe
+from tests.fakes.org_repository import FakeOrgRepository
+from tests.fakes.store import FakeStore
+from tests.fakes.unit_of_work import FakeUnitOfWork
+from tests.fakes.user_repository import FakeUserRepository
+
+__all__ = (
+    "BearerSubjectAuthenticator",
+    "FakeAuditLog",
+    "FakeClock",
+    "FakeOrgRepository",
+    "FakeProbe",
+    "FakeStore",
+    "FakeUnitOfWork",
+    "FakeUserRepository",
+)

@@ -1,0 +1,32 @@
+from domain.identity.entities import UserId
+from domain.organizations.entities import Membership, Organization, OrgId
+from domain.organizations.errors import OrgSlugTakenError
+from domain.ports.org_repository import MemberOrganization, OrgRepository
+from tests.fakes.store import FakeStore
+
+
+class FakeOrgRepository(OrgRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def add(self, org: Organization, owner: Membership) -> None:
+        tables = self._store.live
+        if any(existing.slug == org.slug for existing in tables.orgs.values()):
+            raise OrgSlugTakenError
+        tables.orgs[org.id_] = org
+        tables.memberships[(owner.org_id, owner.user_id)] = owner
+
+    async def get_for_member(self, org_id: OrgId, user_id: UserId) -> MemberOrganization | None:
+        membership = self._store.live.memberships.get((org_id, user_id))
+        if membership is None:
+            return None
+        return MemberOrganization(organization=self._store.live.orgs[org_id], role=membership.role)
+
+    async def list_for_member(self, user_id: UserId) -> list[MemberOrganization]:
+        tables = self._store.live
+        found = [
+            MemberOrganization(organization=tables.orgs[m.org_id], role=m.role)
+            for m in tables.memberships.values()
+            if m.user_id == user_id
+        ]
+        return sorted(found, key=lambda v: (v.organization.name.value, v.organization.id_))

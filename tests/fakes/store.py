@@ -1,0 +1,34 @@
+import copy
+from dataclasses import dataclass, field
+
+from domain.audit.entities import AuditEvent
+from domain.identity.entities import User, UserId
+from domain.organizations.entities import Membership, Organization, OrgId
+
+
+@dataclass
+class _Tables:
+    users: dict[UserId, User] = field(default_factory=dict)
+    orgs: dict[OrgId, Organization] = field(default_factory=dict)
+    memberships: dict[tuple[OrgId, UserId], Membership] = field(default_factory=dict)
+    audit: list[AuditEvent] = field(default_factory=list)
+
+
+class FakeStore:
+    """The rows every fake repository shares, with commit and rollback like a database."""
+
+    def __init__(self) -> None:
+        self.live = _Tables()
+        self._committed = _Tables()
+        self.commits = 0
+
+    def commit(self) -> None:
+        self._committed = copy.deepcopy(self.live)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.live = copy.deepcopy(self._committed)
+
+    @property
+    def committed(self) -> _Tables:
+        return self._committed

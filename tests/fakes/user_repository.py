@@ -1,0 +1,20 @@
+from domain.identity.entities import User, UserId
+from domain.identity.errors import UserSubjectTakenError
+from domain.ports.user_repository import UserRepository
+from tests.fakes.store import FakeStore
+
+
+class FakeUserRepository(UserRepository):
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def get(self, user_id: UserId) -> User | None:
+        return self._store.live.users.get(user_id)
+
+    async def get_by_subject(self, subject: str) -> User | None:
+        return next((u for u in self._store.live.users.values() if u.subject == subject), None)
+
+    async def add(self, user: User) -> None:
+        if await self.get_by_subject(user.subject) is not None:
+            raise UserSubjectTakenError
+        self._store.live.users[user.id_] = user
