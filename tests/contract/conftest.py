@@ -1,23 +1,11 @@
 """Each port contract runs against the fake and against every real adapter of that port."""
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from adapters.sqlalchemy import (
-    SqlaAuditLog,
-    SqlaOrgRepository,
-    SqlaUnitOfWork,
-    SqlaUserRepository,
-    create_database_engine,
-)
-from application.ports.unit_of_work import UnitOfWork
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.user_repository import UserRepository
+from tests.db import OpenPorts, Ports, sqla_ports
 from tests.fakes import (
     FakeAuditLog,
     FakeOrgRepository,
@@ -25,39 +13,6 @@ from tests.fakes import (
     FakeUnitOfWork,
     FakeUserRepository,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Ports:
-    users: UserRepository
-    orgs: OrgRepository
-    audit: AuditLog
-    uow: UnitOfWork
-
-
-OpenPorts = Callable[[], AbstractAsyncContextManager[Ports]]
-"""Opens one transaction (a request's worth of ports); uncommitted work is dropped on exit."""
-
-
-@asynccontextmanager
-async def _sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
-    engine = create_database_engine(url, pool_size=2, connect_timeout_s=5)
-    sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-    @asynccontextmanager
-    async def open_ports() -> AsyncIterator[Ports]:
-        async with sessions() as session:
-            yield Ports(
-                users=SqlaUserRepository(session),
-                orgs=SqlaOrgRepository(session),
-                audit=SqlaAuditLog(session),
-                uow=SqlaUnitOfWork(session),
-            )
-
-    try:
-        yield open_ports
-    finally:
-        await engine.dispose()
 
 
 @asynccontextmanager
@@ -94,6 +49,6 @@ def backend_url(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 async def open_ports(backend_url: str | None) -> AsyncIterator[OpenPorts]:
-    opened = _fake_ports() if backend_url is None else _sqla_ports(backend_url)
+    opened = _fake_ports() if backend_url is None else sqla_ports(backend_url)
     async with opened as opener:
         yield opener

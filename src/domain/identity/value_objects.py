@@ -8,7 +8,7 @@ __all__ = ("EmailAddress",)
 
 @dataclass(frozen=True, slots=True)
 class EmailAddress:
-    """An address with one ``@``, a non-empty local part and a dotless-or-dotted domain.
+    """An address with exactly one ``@`` between a non-empty local part and a domain.
 
     The domain part is lower-cased; the local part keeps its case, as RFC 5321 allows.
     """
@@ -22,10 +22,10 @@ class EmailAddress:
             raise InvalidEmailError(
                 f"An email address has 1 to {self.MAX_LENGTH} characters.", field="email"
             )
-        local, sep, domain = raw.rpartition("@")
-        if not sep or not local or not domain:
+        local, _, domain = raw.partition("@")
+        if raw.count("@") != 1 or not local or not domain:
             raise InvalidEmailError("An email address has the form name@domain.", field="email")
-        if any(ch.isspace() or ord(ch) < 32 for ch in raw) or "@" in domain:
+        if any(ch.isspace() or ord(ch) < 32 for ch in raw):
             raise InvalidEmailError(
                 "An email address has no spaces or control characters.", field="email"
             )

@@ -1,0 +1,43 @@
+from dataclasses import dataclass
+
+import pytest
+
+from application.ports.authenticator import Principal
+from tests.fakes import (
+    FakeAuditLog,
+    FakeClock,
+    FakeOrgRepository,
+    FakeStore,
+    FakeUnitOfWork,
+    FakeUserRepository,
+)
+from tests.factories import create_user
+
+
+@dataclass
+class World:
+    store: FakeStore
+    users: FakeUserRepository
+    orgs: FakeOrgRepository
+    audit: FakeAuditLog
+    uow: FakeUnitOfWork
+    clock: FakeClock
+
+    def principal(self, subject: str) -> Principal:
+        user = create_user(subject)
+        self.store.live.users[user.id_] = user
+        self.store.commit()
+        return Principal(user=user)
+
+
+@pytest.fixture
+def world() -> World:
+    store = FakeStore()
+    return World(
+        store=store,
+        users=FakeUserRepository(store),
+        orgs=FakeOrgRepository(store),
+        audit=FakeAuditLog(store),
+        uow=FakeUnitOfWork(store),
+        clock=FakeClock(),
+    )

@@ -1,0 +1,34 @@
+from application.health import CheckReadiness
+from tests.fakes import FakeProbe
+
+
+async def test_ready_when_every_probe_answers() -> None:
+    probes = [FakeProbe("database"), FakeProbe("redis")]
+    report = await CheckReadiness(probes, timeout_s=1).execute()
+    assert report.ready
+    assert [(d.name, d.up, d.error) for d in report.dependencies] == [
+        ("database", True, None),
+        ("redis", True, None),
+    ]
+    assert all(p.calls == 1 for p in probes)
+
+
+async def test_a_failing_probe_is_named_and_the_others_still_run() -> None:
+    report = await CheckReadiness(
+        [FakeProbe("database"), FakeProbe("redis", up=False)], timeout_s=1
+    ).execute()
+    assert not report.ready
+    statuses = {d.name: d for d in report.dependencies}
+    assert statuses["database"].up
+    assert not statuses["redis"].up
+    assert statuses["redis"].error == "redis is down"
+
+
+async def test_a_hanging_probe_is_cut_off_at_the_time_limit() -> None:
+    report = await CheckReadiness(
+        [FakeProbe("database"), FakeProbe("redis", hang_s=30)], timeout_s=0.05
+    ).execute()
+    statuses = {d.name: d for d in report.dependencies}
+    assert not report.ready
+    assert statuses["redis"].error == "no answer within 0.05 s"
+    assert statuses["database"].up

@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
+
+PG = "postgresql+asyncpg://app:secret@db.internal:5432/maestrist"
+
+
+def test_nothing_configured_means_embedded_in_the_xdg_data_dir() -> None:
+    settings = Settings.from_env({"XDG_DATA_HOME": "/srv/data"})
+    assert settings.binding is Binding.EMBEDDED
+    assert settings.data_dir == Path("/srv/data/maestrist")
+    assert settings.effective_database_url == "sqlite+aiosqlite:////srv/data/maestrist/maestrist.db"
+    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
+
+
+def test_clustered_reads_every_variable() -> None:
+    settings = Settings.from_env(
+        {
+            "MAESTRIST_BINDING": "Clustered",
+            "MAESTRIST_DATABASE_URL": PG,
+            "MAESTRIST_REDIS_URL": "redis://cache:6379/2",
+            "MAESTRIST_WORKERS": "4",
+            "MAESTRIST_CORS_ORIGINS": "https://a.example.com, http://localhost:5173/",
+            "MAESTRIST_ACCESS_LOG": "off",
+            "MAESTRIST_LOG_FORMAT": "console",
+            "MAESTRIST_LOG_LEVEL": "debug",
+            "MAESTRIST_DEPENDENCY_TIMEOUT": "0.5",
+        }
+    )
+    assert settings.binding is Binding.CLUSTERED
+    assert settings.effective_database_url == PG
+    assert settings.workers == 4
+    assert settings.cors_origins == ("https://a.example.com", "http://localhost:5173")
+    assert settings.access_log is False
+    assert settings.log_format is LogFormat.CONSOLE
+    assert settings.log_level == "DEBUG"
+    assert settings.dependency_timeout_s == 0.5
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MAESTRIST_PORT": "http"}, {"MAESTRIST_PORT"}),
+        ({"MAESTRIST_PORT": "70000"}, {"MAESTRIST_PORT"}),
+        ({"MAESTRIST_BINDING": "cloud"}, {"MAESTRIST_BINDING"}),
+        ({"MAESTRIST_BINDING": "clustered"}, {"MAESTRIST_DATABASE_URL", "MAESTRIST_REDIS_URL"}),
+        (
+            {"MAESTRIST_BINDING": "clustered", "MAESTRIST_DATABASE_URL": "sqlite:///x.db"},
+            {"MAESTRIST_DATABASE_URL", "MAESTRIST_REDIS_URL"},
+        ),
+        ({"MAESTRIST_DATABASE_URL": PG}, {"MAESTRIST_DATABASE_URL"}),
+        ({"MAESTRIST_WORKERS": "2"}, {"MAESTRIST_WORKERS"}),
+        ({"MAESTRIST_ACCESS_LOG": "maybe"}, {"MAESTRIST_ACCESS_LOG"}),
+        ({"MAESTRIST_CORS_ORIGINS": "example.com"}, {"MAESTRIST_CORS_ORIGINS"}),
+        ({"MAESTRIST_DEPENDENCY_TIMEOUT": "-1"}, {"MAESTRIST_DEPENDENCY_TIMEOUT"}),
+        ({"MAESTRIST_LOCAL_USER_EMAIL": "nope"}, {"MAESTRIST_LOCAL_USER_EMAIL"}),
+        ({"MAESTRIST_LOG_LEVEL": "loud", "MAESTRIST_HOST": "a b"}, {"MAESTRIST_LOG_LEVEL", "MAESTRIST_HOST"}),
+    ],
+)
+def test_bad_values_are_refused_naming_each_variable(env: dict[str, str], named: set[str]) -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert set(caught.value.problems) == named
+    assert all(name in str(caught.value) for name in named)
+
+
+def test_blank_values_fall_back_to_defaults() -> None:
+    assert Settings.from_env({"MAESTRIST_PORT": "  "}).port == 8000
+
+
+def test_repr_never_shows_connection_secrets() -> None:
+    settings = Settings.from_env(
+        {
+            "MAESTRIST_BINDING": "clustered",
+            "MAESTRIST_DATABASE_URL": PG,
+            "MAESTRIST_REDIS_URL": "redis://:hunter2@cache:6379/0",
+        }
+    )
+    assert "secret" not in repr(settings)
+    assert "hunter2" not in repr(settings)
+
+
+@given(st.dictionaries(st.sampled_from([r[0] for r in Settings.reference()]), st.text(max_size=40)))
+def test_any_environment_either_parses_or_names_what_is_wrong(env: dict[str, str]) -> None:
+    try:
+        Settings.from_env(env)
+    except SettingsError as exc:
+        assert exc.problems
+        assert set(exc.problems) <= {row[0] for row in Settings.reference()}
+
+
+def test_every_field_has_a_documented_variable() -> None:
+    names = [row[0] for row in Settings.reference()]
+    assert len(names) == len(set(names))
+    assert all(name.startswith("MAESTRIST_") for name in names)
+    assert all(row[2] for row in Settings.reference())
