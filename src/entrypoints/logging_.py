@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object a line (or a console rendering), request id bound per request."""
+"""Structured logs: one JSON object a line (or console text), request id bound per request."""
 
 import logging
 import sys

@@ -1,11 +1,10 @@
 from pathlib import Path
 
+import migrations
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-import migrations
 
 __all__ = ("downgrade_to", "migration_config", "upgrade_to", "upgrade_to_head")
 
@@ -20,9 +19,7 @@ def migration_config(connection: Connection | None = None) -> Config:
 
 async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.upgrade(migration_config(sync), revision)
-        )
+        await connection.run_sync(lambda sync: command.upgrade(migration_config(sync), revision))
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
@@ -31,6 +28,4 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
 async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.downgrade(migration_config(sync), revision)
-        )
+        await connection.run_sync(lambda sync: command.downgrade(migration_config(sync), revision))

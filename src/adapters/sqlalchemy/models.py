@@ -2,7 +2,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -13,6 +12,8 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 
 __all__ = ("AuditEventRow", "Base", "MembershipRow", "OrganizationRow", "UserRow")
 

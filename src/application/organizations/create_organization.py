@@ -26,9 +26,7 @@ class CreateOrganization:
     The organization, the owner membership and the audit event are committed together.
     """
 
-    def __init__(
-        self, orgs: OrgRepository, audit: AuditLog, uow: UnitOfWork, clock: Clock
-    ) -> None:
+    def __init__(self, orgs: OrgRepository, audit: AuditLog, uow: UnitOfWork, clock: Clock) -> None:
         self._orgs = orgs
         self._audit = audit
         self._uow = uow

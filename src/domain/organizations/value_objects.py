@@ -10,7 +10,7 @@ __all__ = ("OrgName", "OrgSlug")
 
 @dataclass(frozen=True, slots=True)
 class OrgName:
-    """A display name: surrounding white space dropped, 1 to 100 characters, no control characters."""
+    """A display name: white space collapsed, 1 to 100 characters, no control characters."""
 
     value: str
     MAX_LENGTH: ClassVar[int] = 100

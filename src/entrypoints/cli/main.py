@@ -12,9 +12,18 @@ from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
 __all__ = ("main",)
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 def _serve(settings: Settings) -> None:
     if settings.binding is Binding.CLUSTERED:
         print("clustered binding: run `maestrist migrate` before the first start", file=sys.stderr)
+    elif settings.host not in _LOOPBACK:
+        print(
+            f"warning: the embedded binding signs everyone in as the local user, and "
+            f"MAESTRIST_HOST={settings.host} exposes it beyond this machine",
+            file=sys.stderr,
+        )
     Server(
         "entrypoints.asgi:app_from_env",
         factory=True,
@@ -31,7 +40,8 @@ def _settings_table() -> None:
     print("| Variable | Default | Meaning |")
     print("| --- | --- | --- |")
     for name, default, doc in Settings.reference():
-        print(f"| `{name}` | {f'`{default}`' if default and '`' not in default else default} | {doc} |")
+        shown = f"`{default}`" if default and "`" not in default else default
+        print(f"| `{name}` | {shown} | {doc} |")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

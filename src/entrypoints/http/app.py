@@ -32,7 +32,7 @@ def build_http_app(
         route_handlers=[UserController, OrganizationController],
         security=[{"bearer": []}],
     )
-    app = Litestar(
+    return Litestar(
         route_handlers=[HealthController, api],
         exception_handlers=exception_handlers(),
         lifespan=list(lifespan),
@@ -60,7 +60,6 @@ def build_http_app(
         logging_config=None,
         debug=False,
     )
-    return app
 
 
 def install_request_id(app: Litestar, *, access_log: bool) -> None:

@@ -84,7 +84,11 @@ def _handle_core_error(
     errors = [FieldProblem(message=error.message, field=field, source="body")] if field else None
     headers = {"Retry-After": "5"} if status == 503 else None
     return problem_response(
-        request, status=status, code=error.code, detail=error.message, errors=errors,
+        request,
+        status=status,
+        code=error.code,
+        detail=error.message,
+        errors=errors,
         headers=headers,
     )
 
@@ -122,7 +126,10 @@ def _handle_http_exception(
     if status >= 500:
         _log.error("request_failed", status=status, error=error.detail, exc_info=error)
     return problem_response(
-        request, status=status, code=_slug(status), detail=error.detail,
+        request,
+        status=status,
+        code=_slug(status),
+        detail=error.detail,
         headers=error.headers,
     )
 

@@ -27,7 +27,7 @@ class RequestIdMiddleware:
             await self._app(scope, receive, send)
             return
         request_id = _incoming(scope) or uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
+        scope.setdefault("state", {})["request_id"] = request_id
         header = (_HEADER, request_id.encode())
         status = 0
 

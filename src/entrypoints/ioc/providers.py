@@ -35,8 +35,8 @@ from entrypoints.settings import Binding, Settings
 
 __all__ = (
     "ApplicationProvider",
-    "EmbeddedProvider",
     "ClusteredAuthProvider",
+    "EmbeddedProvider",
     "RedisProvider",
     "SqlaProvider",
     "SystemProvider",
@@ -97,9 +97,7 @@ class RedisProvider(Provider):
         return RedisProbe(client)
 
     @provide(scope=Scope.APP)
-    def probes(
-        self, database: SqlaDatabaseProbe, redis: RedisProbe
-    ) -> Sequence[DependencyProbe]:
+    def probes(self, database: SqlaDatabaseProbe, redis: RedisProbe) -> Sequence[DependencyProbe]:
         return (database, redis)
 
 
@@ -110,9 +108,7 @@ class EmbeddedProvider(Provider):
     def probes(self, database: SqlaDatabaseProbe) -> Sequence[DependencyProbe]:
         return (database,)
 
-    authenticator = provide(
-        LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST
-    )
+    authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
 
 
 class ClusteredAuthProvider(Provider):

@@ -51,4 +51,3 @@ async def embedded_client(embedded_settings: Settings) -> AsyncIterator[Client]:
 async def clustered_client(postgres_url: str) -> AsyncIterator[Client]:
     async with serve(clustered_settings(postgres_url), BearerSubjectAuth()) as client:
         yield client
-

@@ -17,14 +17,23 @@ from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 org_bodies = st.fixed_dictionaries(
     {},
-    optional={"name": json_values | st.text(), "slug": json_values | st.text(), "extra": json_values},
+    optional={
+        "name": json_values | st.text(),
+        "slug": json_values | st.text(),
+        "extra": json_values,
+    },
 )
 raw_bodies = st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode())
 path_segments = st.text(min_size=1, max_size=60).map(lambda s: quote(s, safe=""))

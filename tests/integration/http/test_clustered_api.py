@@ -69,7 +69,9 @@ async def test_another_tenants_org_is_404_like_a_missing_one(
     await add_user(postgres_url, "alice")
     await add_user(postgres_url, "bob")
     org = (
-        await clustered_client.post("/api/orgs", json={"name": "Alice Inc"}, headers=bearer("alice"))
+        await clustered_client.post(
+            "/api/orgs", json={"name": "Alice Inc"}, headers=bearer("alice")
+        )
     ).json()
 
     stolen = await clustered_client.get(f"/api/orgs/{org['id']}", headers=bearer("bob"))

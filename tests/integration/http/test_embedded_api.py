@@ -83,7 +83,9 @@ async def test_request_id_is_echoed_when_sane_and_replaced_when_not(
 ) -> None:
     echoed = await embedded_client.get("/health/live", headers={"X-Request-ID": "abc-123"})
     assert echoed.headers["x-request-id"] == "abc-123"
-    made = await embedded_client.get("/health/live", headers={"X-Request-ID": "bad id\twith\nspace"})
+    made = await embedded_client.get(
+        "/health/live", headers={"X-Request-ID": "bad id\twith\nspace"}
+    )
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
     problem = await embedded_client.get("/nowhere", headers={"X-Request-ID": "trace-9"})
     assert problem.headers["x-request-id"] == "trace-9"

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 import pytest
 
 from application.ports.authenticator import Principal
+from tests.factories import create_user
 from tests.fakes import (
     FakeAuditLog,
     FakeClock,
@@ -11,7 +12,6 @@ from tests.fakes import (
     FakeUnitOfWork,
     FakeUserRepository,
 )
-from tests.factories import create_user
 
 
 @dataclass

@@ -84,7 +84,9 @@ async def test_members_see_their_orgs_and_strangers_get_not_found(world: World) 
     created = await _create(world).execute(CreateOrganizationRequest(actor=alice, name="Acme"))
     org_id = created.organization.id_
 
-    seen = await GetOrganization(world.orgs).execute(GetOrganizationRequest(actor=alice, org_id=org_id))
+    seen = await GetOrganization(world.orgs).execute(
+        GetOrganizationRequest(actor=alice, org_id=org_id)
+    )
     assert seen.organization.id_ == org_id
     with pytest.raises(OrgNotFoundError):
         await GetOrganization(world.orgs).execute(GetOrganizationRequest(actor=bob, org_id=org_id))

@@ -1,4 +1,4 @@
-"""The domain and application layers import nothing outside the standard library and inward layers."""
+"""Domain and application import only the standard library and the layers inside them."""
 
 import ast
 import sys
@@ -13,7 +13,7 @@ ALLOWED = {"domain": {"domain"}, "application": {"domain", "application"}}
 
 def _imported_roots(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
-    roots = set()
+    roots: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             roots.update(alias.name.partition(".")[0] for alias in node.names)

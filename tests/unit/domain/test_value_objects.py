@@ -13,8 +13,10 @@ from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 
 slug_words = st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=10)
-valid_slugs = st.lists(slug_words, min_size=1, max_size=4).map("-".join).filter(
-    lambda s: OrgSlug.MIN_LENGTH <= len(s) <= OrgSlug.MAX_LENGTH
+valid_slugs = (
+    st.lists(slug_words, min_size=1, max_size=4)
+    .map("-".join)
+    .filter(lambda s: OrgSlug.MIN_LENGTH <= len(s) <= OrgSlug.MAX_LENGTH)
 )
 
 

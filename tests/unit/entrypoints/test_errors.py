@@ -20,12 +20,12 @@ def test_most_specific_listed_class_decides() -> None:
 
 
 def test_unlisted_subclasses_fall_back_to_their_base() -> None:
-    class NewRule(DomainError):
+    class NewRuleError(DomainError):
         pass
 
-    class NewFailure(ApplicationError):
+    class NewFailureError(ApplicationError):
         pass
 
-    assert status_for(NewRule()) == 400
-    assert status_for(NewFailure()) == 500
+    assert status_for(NewRuleError()) == 400
+    assert status_for(NewFailureError()) == 500
     assert status_for(RuntimeError()) == 500

@@ -58,7 +58,10 @@ def test_clustered_reads_every_variable() -> None:
         ({"MAESTRIST_CORS_ORIGINS": "example.com"}, {"MAESTRIST_CORS_ORIGINS"}),
         ({"MAESTRIST_DEPENDENCY_TIMEOUT": "-1"}, {"MAESTRIST_DEPENDENCY_TIMEOUT"}),
         ({"MAESTRIST_LOCAL_USER_EMAIL": "nope"}, {"MAESTRIST_LOCAL_USER_EMAIL"}),
-        ({"MAESTRIST_LOG_LEVEL": "loud", "MAESTRIST_HOST": "a b"}, {"MAESTRIST_LOG_LEVEL", "MAESTRIST_HOST"}),
+        (
+            {"MAESTRIST_LOG_LEVEL": "loud", "MAESTRIST_HOST": "a b"},
+            {"MAESTRIST_LOG_LEVEL", "MAESTRIST_HOST"},
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_each_variable(env: dict[str, str], named: set[str]) -> None:
