@@ -54,7 +54,6 @@ async def sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
         await engine.dispose()
 
 
-
 async def add_user(url: str, subject: str) -> User:
     """Store a user as sign-in will, in its own transaction."""
     user = create_user(subject)

@@ -8,8 +8,9 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 from alembic import op
+
+from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -77,9 +78,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_audit_events"),
     )
-    op.create_index(
-        "ix_audit_events_org_id_occurred_at", "audit_events", ["org_id", "occurred_at"]
-    )
+    op.create_index("ix_audit_events_org_id_occurred_at", "audit_events", ["org_id", "occurred_at"])
     op.create_index("ix_audit_events_actor_id", "audit_events", ["actor_id"])
 
 

@@ -283,7 +283,9 @@ def _host(raw: str) -> str:
     return raw
 
 
-def _text(raw: str) -> str:
+def _display_name(raw: str) -> str:
+    if len(raw) > 200 or any(ord(ch) < 32 for ch in raw):
+        raise ValueError("expected at most 200 printable characters")
     return raw
 
 
@@ -311,5 +313,5 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "dependency_timeout_s": _positive_float,
     "shutdown_timeout_s": _positive_float,
     "local_user_email": _email,
-    "local_user_name": _text,
+    "local_user_name": _display_name,
 }

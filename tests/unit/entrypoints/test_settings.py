@@ -58,6 +58,7 @@ def test_clustered_reads_every_variable() -> None:
         ({"MAESTRIST_CORS_ORIGINS": "example.com"}, {"MAESTRIST_CORS_ORIGINS"}),
         ({"MAESTRIST_DEPENDENCY_TIMEOUT": "-1"}, {"MAESTRIST_DEPENDENCY_TIMEOUT"}),
         ({"MAESTRIST_LOCAL_USER_EMAIL": "nope"}, {"MAESTRIST_LOCAL_USER_EMAIL"}),
+        ({"MAESTRIST_LOCAL_USER_NAME": "x" * 201}, {"MAESTRIST_LOCAL_USER_NAME"}),
         (
             {"MAESTRIST_LOG_LEVEL": "loud", "MAESTRIST_HOST": "a b"},
             {"MAESTRIST_LOG_LEVEL", "MAESTRIST_HOST"},
