@@ -133,3 +133,13 @@ async def test_each_user_sees_exactly_the_orgs_they_created(
                         await client.get(f"/api/orgs/{org_id}", headers=bearer(subject))
                     ).status_code
                     assert status == (200 if other == subject else 404)
+
+
+async def test_readiness_never_reveals_where_redis_lives(postgres_url: str) -> None:
+    port = closed_port()
+    async with serve(
+        clustered_settings(postgres_url, f"redis://127.0.0.1:{port}/0"), BearerSubjectAuth()
+    ) as client:
+        body = (await client.get("/health/ready")).text
+    assert str(port) not in body
+    assert "127.0.0.1" not in body
