@@ -6,10 +6,15 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from adapters.sqlalchemy import create_database_engine, upgrade_to_head
 from entrypoints.settings import Settings
+
+hypothesis_settings.register_profile("maestrist", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("maestrist")
+"""Speed is for benchmarks: a slow example on a busy machine is not a failure."""
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MAESTRIST_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

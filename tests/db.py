@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.sqlalchemy import (
+    SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaOrgRepository,
     SqlaUnitOfWork,
@@ -15,6 +16,8 @@ from adapters.sqlalchemy import (
 )
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.entities import User
+from domain.organizations.entities import Organization
+from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import OrgRepository
 from domain.ports.user_repository import UserRepository
@@ -27,6 +30,7 @@ class Ports:
     orgs: OrgRepository
     audit: AuditLog
     uow: UnitOfWork
+    api_keys: ApiKeyRepository
 
 
 OpenPorts = Callable[[], AbstractAsyncContextManager[Ports]]
@@ -46,6 +50,7 @@ async def sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
                 orgs=SqlaOrgRepository(session),
                 audit=SqlaAuditLog(session),
                 uow=SqlaUnitOfWork(session),
+                api_keys=SqlaApiKeyRepository(session),
             )
 
     try:
@@ -55,9 +60,13 @@ async def sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
 
 
 async def add_user(url: str, subject: str) -> User:
-    """Store a user as sign-in will, in its own transaction."""
+    """Store a user with a personal organization, as sign-in will, in one transaction."""
     user = create_user(subject)
+    personal = Organization.personal_for(
+        owner=user.id_, display_name=user.display_name, now=user.created_at
+    )
     async with sqla_ports(url) as open_ports, open_ports() as ports:
         await ports.users.add(user)
+        await ports.orgs.add(*personal)
         await ports.uow.commit()
     return user

@@ -3,7 +3,16 @@
 from datetime import UTC, datetime, timedelta
 
 from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.api_keys import (
+    ApiKey,
+    ApiKeyId,
+    ApiKeyName,
+    ApiKeyToken,
+    issue_token,
+    secret_hash,
+)
 from domain.identity.entities import User, UserId
+from domain.identity.scopes import Scope
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.value_objects import OrgName, OrgSlug
@@ -47,3 +56,26 @@ def create_audit_event(org_id: OrgId | None, *, minutes: int = 0) -> AuditEvent:
         target_id=str(org_id),
         details={"minute": str(minutes)},
     )
+
+
+def create_api_key(
+    user: User,
+    org_id: OrgId,
+    *,
+    scopes: frozenset[Scope] = frozenset(),
+    minutes: int = 0,
+    expires_at: datetime | None = None,
+) -> tuple[ApiKey, ApiKeyToken]:
+    token = issue_token()
+    key = ApiKey(
+        id_=ApiKeyId(new_id()),
+        user_id=user.id_,
+        org_id=org_id,
+        name=ApiKeyName(f"key {minutes}"),
+        lookup=token.lookup,
+        secret_hash=secret_hash(token.secret),
+        scopes=scopes,
+        created_at=T0 + timedelta(minutes=minutes),
+        expires_at=expires_at,
+    )
+    return key, token

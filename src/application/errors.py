@@ -1,6 +1,12 @@
 from typing import ClassVar
 
-__all__ = ("ApplicationError", "DependencyUnavailableError", "NotAuthenticatedError")
+__all__ = (
+    "ApplicationError",
+    "CredentialNotAllowedError",
+    "DependencyUnavailableError",
+    "MissingScopeError",
+    "NotAuthenticatedError",
+)
 
 
 class ApplicationError(Exception):
@@ -24,3 +30,13 @@ class DependencyUnavailableError(ApplicationError):
 
     code = "dependency-unavailable"
     default_message = "A service the server depends on is unavailable; try again shortly."
+
+
+class MissingScopeError(ApplicationError):
+    code = "missing-scope"
+    default_message = "The credential used lacks the scope this endpoint needs."
+
+
+class CredentialNotAllowedError(ApplicationError):
+    code = "credential-not-allowed"
+    default_message = "This action needs a signed-in session, not an API key."

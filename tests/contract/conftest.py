@@ -7,6 +7,7 @@ import pytest
 
 from tests.db import OpenPorts, Ports, sqla_ports
 from tests.fakes import (
+    FakeApiKeyRepository,
     FakeAuditLog,
     FakeOrgRepository,
     FakeStore,
@@ -26,6 +27,7 @@ async def _fake_ports() -> AsyncIterator[OpenPorts]:
             orgs=FakeOrgRepository(store),
             audit=FakeAuditLog(store),
             uow=FakeUnitOfWork(store),
+            api_keys=FakeApiKeyRepository(store),
         )
         store.rollback()
 

@@ -1,19 +1,25 @@
-from application.ports.authenticator import Authenticator, Credentials, Principal
+from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
+from domain.identity.api_keys import TOKEN_PREFIX
 from domain.ports.user_repository import UserRepository
 
 
 class BearerSubjectAuthenticator(Authenticator):
-    """Stands in for sign-in in tests: ``Authorization: Bearer <subject>`` acts as that user.
+    """Stands in for session sign-in: ``Authorization: Bearer <subject>`` acts as that user.
 
     The user must already exist; an unknown subject, another scheme or no header proves nobody.
+    Real API keys (``Bearer mst_...``) still go to the real API key authenticator.
     """
 
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserRepository, api_keys: ApiKeyAuthenticator) -> None:
         self._users = users
+        self._api_keys = api_keys
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
-        scheme, _, subject = (credentials.authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not subject:
+        subject = credentials.bearer
+        if subject is None:
             return None
+        if subject.startswith(f"{TOKEN_PREFIX}_"):
+            return await self._api_keys.authenticate(credentials)
         user = await self._users.get_by_subject(subject)
-        return None if user is None else Principal(user=user)
+        return None if user is None else Principal(user=user, method=AuthMethod.SESSION)

@@ -1,6 +1,6 @@
 from domain.identity.entities import UserId
 from domain.organizations.entities import Membership, Organization, OrgId
-from domain.organizations.errors import OrgSlugTakenError
+from domain.organizations.errors import OrgSlugTakenError, PersonalOrgExistsError
 from domain.ports.org_repository import MemberOrganization, OrgRepository
 from tests.fakes.store import FakeStore
 
@@ -13,6 +13,8 @@ class FakeOrgRepository(OrgRepository):
         tables = self._store.live
         if any(existing.slug == org.slug for existing in tables.orgs.values()):
             raise OrgSlugTakenError
+        if org.personal_owner is not None and await self.get_personal(org.personal_owner):
+            raise PersonalOrgExistsError
         tables.orgs[org.id_] = org
         tables.memberships[(owner.org_id, owner.user_id)] = owner
 
@@ -30,3 +32,9 @@ class FakeOrgRepository(OrgRepository):
             if m.user_id == user_id
         ]
         return sorted(found, key=lambda v: (v.organization.name.value, v.organization.id_))
+
+    async def get_personal(self, user_id: UserId) -> MemberOrganization | None:
+        personal = next(
+            (o for o in self._store.live.orgs.values() if o.personal_owner == user_id), None
+        )
+        return None if personal is None else await self.get_for_member(personal.id_, user_id)

@@ -2,6 +2,7 @@ import copy
 from dataclasses import dataclass, field
 
 from domain.audit.entities import AuditEvent
+from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
 from domain.organizations.entities import Membership, Organization, OrgId
 
@@ -12,6 +13,7 @@ class _Tables:
     orgs: dict[OrgId, Organization] = field(default_factory=dict)
     memberships: dict[tuple[OrgId, UserId], Membership] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
+    api_keys: dict[ApiKeyId, ApiKey] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -1,3 +1,4 @@
+from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlaAuditLog
 from adapters.sqlalchemy.engine import create_database_engine
 from adapters.sqlalchemy.migrator import upgrade_to_head
@@ -7,6 +8,7 @@ from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
 
 __all__ = (
+    "SqlaApiKeyRepository",
     "SqlaAuditLog",
     "SqlaDatabaseProbe",
     "SqlaOrgRepository",

@@ -8,13 +8,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from adapters.sqlalchemy.models import Base
 from application.errors import DependencyUnavailableError
 from domain.identity.errors import UserSubjectTakenError
-from domain.organizations.errors import OrgSlugTakenError
+from domain.organizations.errors import OrgSlugTakenError, PersonalOrgExistsError
 from domain.shared.errors import DomainError
 
 __all__ = ("CONSTRAINT_TO_ERROR", "translate_db_errors")
 
 CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
     "uq_organizations_slug": OrgSlugTakenError,
+    "uq_organizations_personal_owner_id": PersonalOrgExistsError,
     "uq_users_subject": UserSubjectTakenError,
 }
 """Named database constraints whose violation is a domain rule, not a bug."""

@@ -15,7 +15,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 
-__all__ = ("AuditEventRow", "Base", "MembershipRow", "OrganizationRow", "UserRow")
+__all__ = (
+    "ApiKeyRow",
+    "AuditEventRow",
+    "Base",
+    "MembershipRow",
+    "OrganizationRow",
+    "UserRow",
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,13 +52,16 @@ class UserRow(Base):
 
 class OrganizationRow(Base):
     __tablename__ = "organizations"
-    __table_args__ = (UniqueConstraint("slug"),)
+    __table_args__ = (UniqueConstraint("slug"), UniqueConstraint("personal_owner_id"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(48))
     created_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    personal_owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE")
+    )
 
 
 class MembershipRow(Base):
@@ -88,3 +98,25 @@ class AuditEventRow(Base):
     target_type: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        UniqueConstraint("lookup"),
+        Index("ix_api_keys_user_id_org_id", "user_id", "org_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    lookup: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

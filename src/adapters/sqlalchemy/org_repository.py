@@ -18,6 +18,7 @@ def _to_entity(row: OrganizationRow) -> Organization:
         slug=OrgSlug(row.slug),
         created_by=UserId(row.created_by),
         created_at=row.created_at,
+        personal_owner=None if row.personal_owner_id is None else UserId(row.personal_owner_id),
     )
 
 
@@ -38,6 +39,7 @@ class SqlaOrgRepository(OrgRepository):
                     slug=org.slug.value,
                     created_by=org.created_by,
                     created_at=org.created_at,
+                    personal_owner_id=org.personal_owner,
                 )
             )
             await self._session.flush()
@@ -71,3 +73,13 @@ class SqlaOrgRepository(OrgRepository):
         async with translate_db_errors():
             rows = (await self._session.execute(query)).all()
         return [_member_view(org, role) for org, role in rows]
+
+    async def get_personal(self, user_id: UserId) -> MemberOrganization | None:
+        query = (
+            select(OrganizationRow, MembershipRow.role)
+            .join(MembershipRow, MembershipRow.org_id == OrganizationRow.id)
+            .where(OrganizationRow.personal_owner_id == user_id, MembershipRow.user_id == user_id)
+        )
+        async with translate_db_errors():
+            found = (await self._session.execute(query)).one_or_none()
+        return None if found is None else _member_view(found[0], found[1])

@@ -1,12 +1,12 @@
+from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import LocalUserAuthenticator
 from application.identity.provision_local_user import ProvisionLocalUser, ProvisionLocalUserRequest
-from application.identity.reject_all_authenticator import RejectAllAuthenticator
 
 __all__ = (
+    "ApiKeyAuthenticator",
     "GetCurrentUser",
     "LocalUserAuthenticator",
     "ProvisionLocalUser",
     "ProvisionLocalUserRequest",
-    "RejectAllAuthenticator",
 )

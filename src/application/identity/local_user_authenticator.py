@@ -1,4 +1,5 @@
-from application.ports.authenticator import Authenticator, Credentials, Principal
+from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
 from domain.identity.entities import LOCAL_USER_SUBJECT
 from domain.ports.user_repository import UserRepository
 
@@ -6,11 +7,18 @@ __all__ = ("LocalUserAuthenticator",)
 
 
 class LocalUserAuthenticator(Authenticator):
-    """Embedded binding: every request acts as the single local user, with no sign-in."""
+    """Embedded binding: with no credential, the request acts as the single local user.
 
-    def __init__(self, users: UserRepository) -> None:
+    A request that sends an ``Authorization`` header is held to it: an API key acts with
+    its own scopes, and anything else is refused rather than treated as the local user.
+    """
+
+    def __init__(self, users: UserRepository, api_keys: ApiKeyAuthenticator) -> None:
         self._users = users
+        self._api_keys = api_keys
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
+        if credentials.authorization is not None:
+            return await self._api_keys.authenticate(credentials)
         user = await self._users.get_by_subject(LOCAL_USER_SUBJECT)
-        return None if user is None else Principal(user=user)
+        return None if user is None else Principal(user=user, method=AuthMethod.LOCAL)

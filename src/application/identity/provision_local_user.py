@@ -5,7 +5,9 @@ from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import LOCAL_USER_SUBJECT, User, UserId
 from domain.identity.value_objects import EmailAddress
+from domain.organizations.entities import Organization
 from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
 from domain.ports.user_repository import UserRepository
 from domain.shared.ids import new_id
 
@@ -21,14 +23,21 @@ class ProvisionLocalUserRequest:
 class ProvisionLocalUser:
     """Make sure the single user of the embedded binding exists; idempotent.
 
-    Called once at start-up. The first call creates the user and audits it; later calls return
-    the stored user unchanged, so a profile the user edited is never overwritten.
+    Called once at start-up. The first call creates the user with its personal organization
+    and audits it; later calls return the stored user unchanged, so a profile the user edited
+    is never overwritten, and add the personal organization if an older version made none.
     """
 
     def __init__(
-        self, users: UserRepository, audit: AuditLog, uow: UnitOfWork, clock: Clock
+        self,
+        users: UserRepository,
+        orgs: OrgRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
     ) -> None:
         self._users = users
+        self._orgs = orgs
         self._audit = audit
         self._uow = uow
         self._clock = clock
@@ -36,6 +45,9 @@ class ProvisionLocalUser:
     async def execute(self, request: ProvisionLocalUserRequest) -> User:
         existing = await self._users.get_by_subject(LOCAL_USER_SUBJECT)
         if existing is not None:
+            if await self._orgs.get_personal(existing.id_) is None:
+                await self._add_personal_org(existing)
+                await self._uow.commit()
             return existing
         now = self._clock.now()
         user = User(
@@ -59,5 +71,12 @@ class ProvisionLocalUser:
                 details={"subject": user.subject},
             )
         )
+        await self._add_personal_org(user)
         await self._uow.commit()
         return user
+
+    async def _add_personal_org(self, user: User) -> None:
+        org, owner = Organization.personal_for(
+            owner=user.id_, display_name=user.display_name, now=self._clock.now()
+        )
+        await self._orgs.add(org, owner)

@@ -4,6 +4,7 @@ from application.organizations.create_organization import (
 )
 from application.organizations.get_organization import GetOrganization, GetOrganizationRequest
 from application.organizations.list_my_organizations import ListMyOrganizations
+from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
 
 __all__ = (
     "CreateOrganization",
@@ -11,4 +12,6 @@ __all__ = (
     "GetOrganization",
     "GetOrganizationRequest",
     "ListMyOrganizations",
+    "ResolveActiveOrg",
+    "ResolveActiveOrgRequest",
 )

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
+from application.errors import CredentialNotAllowedError
+from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
@@ -20,7 +21,7 @@ class CreateOrganizationRequest:
 
 
 class CreateOrganization:
-    """Create an organization owned by the caller. Any authenticated caller may create one.
+    """Create an organization owned by the caller. Any signed-in caller may; an API key may not.
 
     The slug is derived from the name when none is given and must be unique across the server.
     The organization, the owner membership and the audit event are committed together.
@@ -33,6 +34,8 @@ class CreateOrganization:
         self._clock = clock
 
     async def execute(self, request: CreateOrganizationRequest) -> MemberOrganization:
+        if request.actor.method is AuthMethod.API_KEY:
+            raise CredentialNotAllowedError
         name = OrgName(request.name)
         slug = OrgSlug(request.slug) if request.slug is not None else OrgSlug.from_name(name)
         now = self._clock.now()

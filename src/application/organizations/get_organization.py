@@ -18,14 +18,15 @@ class GetOrganization:
     """One organization the caller belongs to.
 
     An organization the caller is not a member of is reported exactly like one that does not
-    exist, so ids of other tenants reveal nothing.
+    exist, so ids of other tenants reveal nothing. An API key sees only its own organization.
     """
 
     def __init__(self, orgs: OrgRepository) -> None:
         self._orgs = orgs
 
     async def execute(self, request: GetOrganizationRequest) -> MemberOrganization:
+        bound = request.actor.bound_org_id
         found = await self._orgs.get_for_member(request.org_id, request.actor.user.id_)
-        if found is None:
+        if found is None or bound not in (None, request.org_id):
             raise OrgNotFoundError
         return found

@@ -5,10 +5,16 @@ __all__ = ("ListMyOrganizations",)
 
 
 class ListMyOrganizations:
-    """Every organization the caller belongs to, with the caller's role in each."""
+    """Every organization the caller belongs to, with the caller's role in each.
+
+    An API key sees only the organization it was made in.
+    """
 
     def __init__(self, orgs: OrgRepository) -> None:
         self._orgs = orgs
 
     async def execute(self, actor: Principal) -> list[MemberOrganization]:
-        return await self._orgs.list_for_member(actor.user.id_)
+        found = await self._orgs.list_for_member(actor.user.id_)
+        if actor.bound_org_id is None:
+            return found
+        return [view for view in found if view.organization.id_ == actor.bound_org_id]

@@ -1,11 +1,15 @@
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
+from uuid import UUID
 
 from domain.identity.entities import User
+from domain.identity.scopes import ALL_SCOPES, Scope
+from domain.organizations.entities import OrgId
 
-__all__ = ("Authenticator", "Credentials", "Principal")
+__all__ = ("AuthMethod", "Authenticator", "Credentials", "Principal")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -15,15 +19,36 @@ class Credentials:
     authorization: str | None = None
     cookies: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def bearer(self) -> str | None:
+        """The token of an ``Authorization: Bearer`` header, if that is what was sent."""
+        scheme, _, token = (self.authorization or "").partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+class AuthMethod(StrEnum):
+    LOCAL = "local"
+    SESSION = "session"
+    API_KEY = "api_key"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Principal:
-    """The authenticated caller of one request."""
+    """The authenticated caller of one request and what its credential allows."""
 
     user: User
+    method: AuthMethod
+    scopes: frozenset[Scope] = ALL_SCOPES
+    credential_id: UUID | None = None
+    """The session or API key that proved the caller, if any."""
+    bound_org_id: OrgId | None = None
+    """An API key acts inside the one organization it was made in."""
 
 
 class Authenticator(Protocol):
     @abstractmethod
     async def authenticate(self, credentials: Credentials) -> Principal | None:
-        """The caller these credentials prove, or ``None`` when they prove nobody."""
+        """The caller these credentials prove, or ``None`` when they prove nobody.
+
+        Credentials that are presented but invalid prove nobody: there is no fallback.
+        """

@@ -14,6 +14,8 @@ __all__ = ("AuditAction", "AuditEvent")
 class AuditAction(StrEnum):
     USER_PROVISIONED = "user.provisioned"
     ORG_CREATED = "org.created"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

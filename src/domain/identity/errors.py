@@ -1,6 +1,13 @@
 from domain.shared.errors import ConflictError, InvalidValueError, NotFoundError
 
-__all__ = ("InvalidEmailError", "UserNotFoundError", "UserSubjectTakenError")
+__all__ = (
+    "ApiKeyNotFoundError",
+    "InvalidApiKeyExpiryError",
+    "InvalidApiKeyNameError",
+    "InvalidEmailError",
+    "UserNotFoundError",
+    "UserSubjectTakenError",
+)
 
 
 class UserNotFoundError(NotFoundError):
@@ -16,3 +23,18 @@ class InvalidEmailError(InvalidValueError):
 class UserSubjectTakenError(ConflictError):
     code = "user-subject-taken"
     default_message = "A user with this identity-provider subject already exists."
+
+
+class InvalidApiKeyNameError(InvalidValueError):
+    code = "invalid-api-key-name"
+    default_message = "The API key name is not valid."
+
+
+class InvalidApiKeyExpiryError(InvalidValueError):
+    code = "invalid-api-key-expiry"
+    default_message = "An API key must expire in the future, within a year."
+
+
+class ApiKeyNotFoundError(NotFoundError):
+    code = "api-key-not-found"
+    default_message = "The API key does not exist."

@@ -1,6 +1,12 @@
 from domain.shared.errors import ConflictError, InvalidValueError, NotFoundError
 
-__all__ = ("InvalidOrgNameError", "InvalidOrgSlugError", "OrgNotFoundError", "OrgSlugTakenError")
+__all__ = (
+    "InvalidOrgNameError",
+    "InvalidOrgSlugError",
+    "OrgNotFoundError",
+    "OrgSlugTakenError",
+    "PersonalOrgExistsError",
+)
 
 
 class OrgNotFoundError(NotFoundError):
@@ -21,3 +27,8 @@ class InvalidOrgNameError(InvalidValueError):
 class InvalidOrgSlugError(InvalidValueError):
     code = "invalid-org-slug"
     default_message = "The organization slug is not valid."
+
+
+class PersonalOrgExistsError(ConflictError):
+    code = "personal-org-exists"
+    default_message = "The user already has a personal organization."

@@ -36,3 +36,7 @@ class OrgRepository(Protocol):
     @abstractmethod
     async def list_for_member(self, user_id: UserId) -> list[MemberOrganization]:
         """Every organization ``user_id`` belongs to, by name then id."""
+
+    @abstractmethod
+    async def get_personal(self, user_id: UserId) -> MemberOrganization | None:
+        """The personal organization of ``user_id``, if it has been made."""

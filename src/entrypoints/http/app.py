@@ -7,6 +7,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.health import HealthController
@@ -29,7 +30,7 @@ def build_http_app(
     api = Router(
         "/",
         guards=[require_principal],
-        route_handlers=[UserController, OrganizationController],
+        route_handlers=[UserController, OrganizationController, ApiKeyController],
         security=[{"bearer": []}],
     )
     return Litestar(

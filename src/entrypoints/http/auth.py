@@ -1,22 +1,40 @@
 """The one auth guard: every non-public route and websocket resolves its principal here."""
 
 from typing import Any
+from uuid import UUID
 
 from dishka import AsyncContainer
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
-from application.errors import NotAuthenticatedError
+from application.errors import MissingScopeError, NotAuthenticatedError
 from application.ports.authenticator import Authenticator, Credentials, Principal
+from domain.identity.scopes import Scope
+from domain.organizations.entities import OrgId
+from domain.shared.errors import InvalidValueError
 
-__all__ = ("current_principal", "require_principal")
+__all__ = (
+    "ORG_HEADER",
+    "SCOPE_OPT",
+    "current_principal",
+    "parse_org_header",
+    "require_principal",
+    "requires",
+)
 
 _PRINCIPAL_KEY = "principal"
+SCOPE_OPT = "required_scope"
+
+
+def requires(scope: Scope) -> dict[str, Scope]:
+    """Route ``opt`` naming the scope a credential needs: ``@post(..., opt=requires(s))``."""
+    return {SCOPE_OPT: scope}
 
 
 async def require_principal(
-    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
+    """Authenticate, then hold the credential to the scope the route declares."""
     container: AsyncContainer = connection.state.dishka_container
     authenticator = await container.get(Authenticator)
     credentials = Credentials(
@@ -25,6 +43,9 @@ async def require_principal(
     principal = await authenticator.authenticate(credentials)
     if principal is None:
         raise NotAuthenticatedError
+    required = handler.opt.get(SCOPE_OPT)
+    if required is not None and required not in principal.scopes:
+        raise MissingScopeError(f"This endpoint needs a credential with the scope {required}.")
     connection.scope["state"][_PRINCIPAL_KEY] = principal
 
 
@@ -34,3 +55,19 @@ def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Princip
     if not isinstance(principal, Principal):
         raise NotAuthenticatedError
     return principal
+
+
+ORG_HEADER = "x-org-id"
+
+
+def parse_org_header(connection: ASGIConnection[Any, Any, Any, Any]) -> OrgId | None:
+    """The organization the caller names with ``X-Org-Id``, if any."""
+    raw = connection.headers.get(ORG_HEADER)
+    if raw is None:
+        return None
+    try:
+        return OrgId(UUID(raw.strip()))
+    except ValueError:
+        raise InvalidValueError(
+            "X-Org-Id must be the id of an organization you belong to.", field="X-Org-Id"
+        ) from None

@@ -11,7 +11,9 @@ from litestar.types import ExceptionHandlersMap
 
 from application.errors import (
     ApplicationError,
+    CredentialNotAllowedError,
     DependencyUnavailableError,
+    MissingScopeError,
     NotAuthenticatedError,
 )
 from domain.shared.errors import (
@@ -32,6 +34,8 @@ ERROR_STATUS: Mapping[type[Exception], int] = {
     PermissionDeniedError: 403,
     DomainError: 400,
     NotAuthenticatedError: 401,
+    MissingScopeError: 403,
+    CredentialNotAllowedError: 403,
     DependencyUnavailableError: 503,
     ApplicationError: 500,
 }

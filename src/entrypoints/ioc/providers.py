@@ -2,12 +2,14 @@
 
 from collections.abc import AsyncIterator, Sequence
 
-from dishka import Provider, Scope, provide
+from dishka import Provider, Scope, alias, provide
+from litestar import Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.redis import RedisProbe, create_redis_client
 from adapters.sqlalchemy import (
+    SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaDatabaseProbe,
     SqlaOrgRepository,
@@ -16,21 +18,25 @@ from adapters.sqlalchemy import (
     create_database_engine,
 )
 from adapters.system import SystemClock
+from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.health.check_readiness import CheckReadiness
+from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import LocalUserAuthenticator
 from application.identity.provision_local_user import ProvisionLocalUser
-from application.identity.reject_all_authenticator import RejectAllAuthenticator
 from application.organizations.create_organization import CreateOrganization
 from application.organizations.get_organization import GetOrganization
 from application.organizations.list_my_organizations import ListMyOrganizations
-from application.ports.authenticator import Authenticator
+from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.ports.authenticator import Authenticator, Principal
 from application.ports.clock import Clock
 from application.ports.dependency_probe import DependencyProbe
 from application.ports.unit_of_work import UnitOfWork
+from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
+from domain.ports.org_repository import MemberOrganization, OrgRepository
 from domain.ports.user_repository import UserRepository
+from entrypoints.http.auth import current_principal, parse_org_header
 from entrypoints.settings import Binding, Settings
 
 __all__ = (
@@ -38,6 +44,7 @@ __all__ = (
     "ClusteredAuthProvider",
     "EmbeddedProvider",
     "RedisProvider",
+    "RequestContextProvider",
     "SqlaProvider",
     "SystemProvider",
     "get_providers",
@@ -72,6 +79,7 @@ class SqlaProvider(Provider):
     orgs = provide(SqlaOrgRepository, provides=OrgRepository, scope=Scope.REQUEST)
     audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
     uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+    api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
     def database_probe(self, engine: AsyncEngine) -> SqlaDatabaseProbe:
@@ -112,9 +120,33 @@ class EmbeddedProvider(Provider):
 
 
 class ClusteredAuthProvider(Provider):
-    """Clustered binding until OIDC sign-in lands: no credential proves anyone."""
+    """Clustered binding until OIDC sign-in lands: API keys are the only credential."""
 
-    authenticator = provide(RejectAllAuthenticator, provides=Authenticator, scope=Scope.APP)
+    authenticator = alias(source=ApiKeyAuthenticator, provides=Authenticator)
+
+
+class RequestContextProvider(Provider):
+    """Who is calling and in which organization, for the use cases of one request."""
+
+    scope = Scope.REQUEST
+
+    @provide
+    def principal(
+        self,
+        request: Request,  # type: ignore[type-arg]  # dishka keys it by the bare class
+    ) -> Principal:
+        return current_principal(request)
+
+    @provide
+    async def active_org(
+        self,
+        request: Request,  # type: ignore[type-arg]  # dishka keys it by the bare class
+        actor: Principal,
+        resolve: ResolveActiveOrg,
+    ) -> MemberOrganization:
+        return await resolve.execute(
+            ResolveActiveOrgRequest(actor=actor, requested=parse_org_header(request))
+        )
 
 
 class SystemProvider(Provider):
@@ -126,6 +158,11 @@ class ApplicationProvider(Provider):
 
     scope = Scope.REQUEST
 
+    api_key_authenticator = provide(ApiKeyAuthenticator)
+    resolve_active_org = provide(ResolveActiveOrg)
+    create_api_key = provide(CreateApiKey)
+    list_api_keys = provide(ListApiKeys)
+    revoke_api_key = provide(RevokeApiKey)
     provision_local_user = provide(ProvisionLocalUser)
     get_current_user = provide(GetCurrentUser)
     create_organization = provide(CreateOrganization)
@@ -141,7 +178,12 @@ class ApplicationProvider(Provider):
 
 def get_providers(settings: Settings) -> list[Provider]:
     """The providers of the binding ``settings`` selects."""
-    common: list[Provider] = [SystemProvider(), SqlaProvider(), ApplicationProvider()]
+    common: list[Provider] = [
+        SystemProvider(),
+        SqlaProvider(),
+        ApplicationProvider(),
+        RequestContextProvider(),
+    ]
     if settings.binding is Binding.CLUSTERED:
         return [*common, RedisProvider(), ClusteredAuthProvider()]
     return [*common, EmbeddedProvider()]

@@ -27,6 +27,15 @@ async def test_local_user_settings_apply_on_first_start(embedded_settings: Setti
     assert (body["email"], body["displayName"]) == ("dev@example.com", "Dev")
 
 
+async def test_local_user_has_a_personal_org(embedded_client: Client) -> None:
+    me = (await embedded_client.get("/api/user/me")).json()
+    [personal] = (await embedded_client.get("/api/orgs")).json()["items"]
+    assert personal["personal"] is True
+    assert personal["role"] == "owner"
+    assert personal["createdBy"] == me["id"]
+    assert personal["name"] == "Local user (personal)"
+
+
 async def test_local_user_survives_restarts(embedded_settings: Settings) -> None:
     async with serve(embedded_settings) as client:
         first = (await client.get("/api/user/me")).json()["id"]
@@ -49,8 +58,8 @@ async def test_create_then_list_and_get_an_org_with_an_audit_event(
     assert org["slug"] == "acme-corp"
     assert org["role"] == "owner"
     assert org["createdBy"] == me
-    listed = await embedded_client.get("/api/orgs")
-    assert listed.json() == {"items": [org]}
+    listed = (await embedded_client.get("/api/orgs")).json()["items"]
+    assert [o for o in listed if not o["personal"]] == [org]
     fetched = await embedded_client.get(created.headers["location"])
     assert fetched.status_code == 200
     assert fetched.json() == org
@@ -65,7 +74,8 @@ async def test_taken_slug_is_409_and_leaves_the_first_org_alone(embedded_client:
     assert second.status_code == 409
     assert second.headers["content-type"].startswith("application/problem+json")
     assert second.json()["code"] == "org-slug-taken"
-    assert (await embedded_client.get("/api/orgs")).json() == {"items": [first]}
+    listed = (await embedded_client.get("/api/orgs")).json()["items"]
+    assert [o for o in listed if not o["personal"]] == [first]
 
 
 async def test_unknown_org_is_404_problem(embedded_client: Client) -> None:

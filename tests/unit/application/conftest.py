@@ -2,9 +2,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from application.ports.authenticator import Principal
+from application.ports.authenticator import AuthMethod, Principal
 from tests.factories import create_user
 from tests.fakes import (
+    FakeApiKeyRepository,
     FakeAuditLog,
     FakeClock,
     FakeOrgRepository,
@@ -22,12 +23,13 @@ class World:
     audit: FakeAuditLog
     uow: FakeUnitOfWork
     clock: FakeClock
+    api_keys: FakeApiKeyRepository
 
     def principal(self, subject: str) -> Principal:
         user = create_user(subject)
         self.store.live.users[user.id_] = user
         self.store.commit()
-        return Principal(user=user)
+        return Principal(user=user, method=AuthMethod.SESSION)
 
 
 @pytest.fixture
@@ -40,4 +42,5 @@ def world() -> World:
         audit=FakeAuditLog(store),
         uow=FakeUnitOfWork(store),
         clock=FakeClock(),
+        api_keys=FakeApiKeyRepository(store),
     )

@@ -1,21 +1,26 @@
 from application.identity import (
+    ApiKeyAuthenticator,
     GetCurrentUser,
     LocalUserAuthenticator,
     ProvisionLocalUser,
     ProvisionLocalUserRequest,
-    RejectAllAuthenticator,
 )
-from application.ports.authenticator import Credentials
+from application.ports.authenticator import AuthMethod, Credentials
 from domain.audit.entities import AuditAction
 from domain.identity.entities import LOCAL_USER_SUBJECT
 from tests.unit.application.conftest import World
 
 
 def _provision(world: World) -> ProvisionLocalUser:
-    return ProvisionLocalUser(world.users, world.audit, world.uow, world.clock)
+    return ProvisionLocalUser(world.users, world.orgs, world.audit, world.uow, world.clock)
 
 
-async def test_first_start_provisions_and_audits_the_local_user(world: World) -> None:
+def _local_authenticator(world: World) -> LocalUserAuthenticator:
+    keys = ApiKeyAuthenticator(world.api_keys, world.users, world.uow, world.clock)
+    return LocalUserAuthenticator(world.users, keys)
+
+
+async def test_first_start_provisions_the_local_user_with_a_personal_org(world: World) -> None:
     user = await _provision(world).execute(
         ProvisionLocalUserRequest(email="Me@Example.COM", display_name="Me")
     )
@@ -23,6 +28,9 @@ async def test_first_start_provisions_and_audits_the_local_user(world: World) ->
     assert user.subject == LOCAL_USER_SUBJECT
     assert user.email.value == "Me@example.com"
     assert user.email_verified is True
+    [personal] = world.store.committed.orgs.values()
+    assert personal.personal_owner == user.id_
+    assert personal.name.value == "Me (personal)"
     [event] = world.store.committed.audit
     assert event.action is AuditAction.USER_PROVISIONED
     assert event.target_id == str(user.id_)
@@ -38,21 +46,42 @@ async def test_later_starts_keep_the_stored_user(world: World) -> None:
     assert again.id_ == first.id_
     assert again.email.value == "me@example.com"
     assert len(world.store.committed.users) == 1
+    assert len(world.store.committed.orgs) == 1
     assert len(world.store.committed.audit) == 1
 
 
-async def test_local_authenticator_acts_as_the_local_user_whatever_is_sent(world: World) -> None:
-    sut = LocalUserAuthenticator(world.users)
+async def test_a_user_from_before_personal_orgs_gets_one(world: World) -> None:
+    user = await _provision(world).execute(
+        ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
+    )
+    world.store.live.orgs.clear()
+    world.store.live.memberships.clear()
+    world.store.commit()
+    await _provision(world).execute(ProvisionLocalUserRequest(email="x@y.z", display_name="X"))
+    assert await world.orgs.get_personal(user.id_) is not None
+
+
+async def test_local_authenticator_acts_as_the_local_user_without_credentials(
+    world: World,
+) -> None:
+    sut = _local_authenticator(world)
     assert await sut.authenticate(Credentials()) is None
     user = await _provision(world).execute(
         ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
     )
-    principal = await sut.authenticate(Credentials(authorization="Bearer whatever"))
+    principal = await sut.authenticate(Credentials())
     assert principal is not None
     assert principal.user.id_ == user.id_
+    assert principal.method is AuthMethod.LOCAL
     assert await GetCurrentUser().execute(principal) == user
 
 
-async def test_reject_all_authenticator_proves_nobody() -> None:
-    sut = RejectAllAuthenticator()
-    assert await sut.authenticate(Credentials(authorization="Bearer x", cookies={"s": "y"})) is None
+async def test_local_authenticator_refuses_a_bad_credential_instead_of_falling_back(
+    world: World,
+) -> None:
+    await _provision(world).execute(
+        ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
+    )
+    sut = _local_authenticator(world)
+    for header in ("Bearer whatever", "Bearer mst_x", "Basic abc"):
+        assert await sut.authenticate(Credentials(authorization=header)) is None

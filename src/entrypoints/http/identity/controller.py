@@ -1,12 +1,11 @@
 from inspect import getdoc
-from typing import Any
 
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
-from litestar import Controller, Request, get
+from litestar import Controller, get
 
 from application.identity.get_current_user import GetCurrentUser
-from entrypoints.http.auth import current_principal
+from application.ports.authenticator import Principal
 from entrypoints.http.identity.schemas import UserOut
 
 __all__ = ("UserController",)
@@ -19,6 +18,6 @@ class UserController(Controller):
     @get("/me", operation_id="GetCurrentUser", description=getdoc(GetCurrentUser))
     @inject
     async def me(
-        self, request: Request[Any, Any, Any], use_case: FromDishka[GetCurrentUser]
+        self, actor: FromDishka[Principal], use_case: FromDishka[GetCurrentUser]
     ) -> UserOut:
-        return UserOut.from_entity(await use_case.execute(current_principal(request)))
+        return UserOut.from_entity(await use_case.execute(actor))

@@ -1,10 +1,9 @@
 from inspect import getdoc
-from typing import Any
 from uuid import UUID
 
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from application.organizations.create_organization import (
@@ -13,8 +12,8 @@ from application.organizations.create_organization import (
 )
 from application.organizations.get_organization import GetOrganization, GetOrganizationRequest
 from application.organizations.list_my_organizations import ListMyOrganizations
+from application.ports.authenticator import Principal
 from domain.organizations.entities import OrgId
-from entrypoints.http.auth import current_principal
 from entrypoints.http.organizations.schemas import OrgCreate, OrgList, OrgOut
 
 __all__ = ("OrganizationController",)
@@ -28,14 +27,12 @@ class OrganizationController(Controller):
     @inject
     async def create(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[OrgCreate],
+        actor: FromDishka[Principal],
         use_case: FromDishka[CreateOrganization],
     ) -> Response[OrgOut]:
         created = await use_case.execute(
-            CreateOrganizationRequest(
-                actor=current_principal(request), name=data.name, slug=data.slug
-            )
+            CreateOrganizationRequest(actor=actor, name=data.name, slug=data.slug)
         )
         body = OrgOut.from_view(created)
         return Response(body, status_code=201, headers={"Location": f"{self.path}/{body.id}"})
@@ -43,20 +40,18 @@ class OrganizationController(Controller):
     @get("/", operation_id="ListOrganizations", description=getdoc(ListMyOrganizations))
     @inject
     async def list_mine(
-        self, request: Request[Any, Any, Any], use_case: FromDishka[ListMyOrganizations]
+        self, actor: FromDishka[Principal], use_case: FromDishka[ListMyOrganizations]
     ) -> OrgList:
-        views = await use_case.execute(current_principal(request))
+        views = await use_case.execute(actor)
         return OrgList(items=[OrgOut.from_view(view) for view in views])
 
     @get("/{org_id:uuid}", operation_id="GetOrganization", description=getdoc(GetOrganization))
     @inject
     async def get_one(
         self,
-        request: Request[Any, Any, Any],
         org_id: FromPath[UUID],
+        actor: FromDishka[Principal],
         use_case: FromDishka[GetOrganization],
     ) -> OrgOut:
-        view = await use_case.execute(
-            GetOrganizationRequest(actor=current_principal(request), org_id=OrgId(org_id))
-        )
+        view = await use_case.execute(GetOrganizationRequest(actor=actor, org_id=OrgId(org_id)))
         return OrgOut.from_view(view)

@@ -28,6 +28,7 @@ class OrgOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     role: Role
     created_by: UUID
     created_at: datetime
+    personal: bool
 
     @classmethod
     def from_view(cls, view: MemberOrganization) -> "OrgOut":
@@ -39,6 +40,7 @@ class OrgOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             role=view.role,
             created_by=org.created_by,
             created_at=org.created_at,
+            personal=org.is_personal,
         )
 
 

@@ -1,0 +1,152 @@
+"""API keys over HTTP: shown once, stored hashed, scoped to one org, revocable."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from adapters.sqlalchemy import create_database_engine
+from adapters.sqlalchemy.models import Base
+from tests.conftest import clustered_settings
+from tests.db import add_user
+from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+
+
+async def _create_key(client: Client, headers: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = await client.post("/api/keys", json={"name": "CI", **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def test_embedded_key_acts_with_its_scopes_only(embedded_client: Client) -> None:
+    created = await _create_key(embedded_client, {}, scopes=["settings:read"])
+    token = created["token"]
+    key = created["key"]
+    assert token.startswith(key["prefix"] + "_")
+    assert key["status"] == "active"
+    assert key["scopes"] == ["settings:read"]
+    with_key = {"Authorization": f"Bearer {token}"}
+
+    me = await embedded_client.get("/api/user/me", headers=with_key)
+    assert me.status_code == 200
+    listed = (await embedded_client.get("/api/keys", headers=with_key)).json()["items"]
+    assert [k["id"] for k in listed] == [key["id"]]
+    assert "token" not in listed[0]
+    assert listed[0]["lastUsedAt"] is not None
+    minted = await embedded_client.post("/api/keys", json={"name": "x"}, headers=with_key)
+    assert minted.status_code == 403
+    assert minted.json()["code"] == "credential-not-allowed"
+    org = await embedded_client.post("/api/orgs", json={"name": "Nope"}, headers=with_key)
+    assert org.status_code == 403
+
+
+async def test_a_wrong_key_is_401_even_in_the_embedded_binding(embedded_client: Client) -> None:
+    created = await _create_key(embedded_client, {})
+    forged = created["token"][:-4] + "AAAA"
+    for header in (f"Bearer {forged}", "Bearer nonsense", "Basic Zm9vOmJhcg=="):
+        response = await embedded_client.get("/api/user/me", headers={"Authorization": header})
+        assert response.status_code == 401
+        assert response.json()["code"] == "not-authenticated"
+
+
+async def test_revoked_key_stops_at_once_and_revoking_is_idempotent(
+    embedded_client: Client,
+) -> None:
+    created = await _create_key(embedded_client, {})
+    with_key = {"Authorization": f"Bearer {created['token']}"}
+    assert (await embedded_client.get("/api/user/me", headers=with_key)).status_code == 200
+    first = await embedded_client.delete(f"/api/keys/{created['key']['id']}")
+    again = await embedded_client.delete(f"/api/keys/{created['key']['id']}")
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert (await embedded_client.get("/api/user/me", headers=with_key)).status_code == 401
+    [listed] = (await embedded_client.get("/api/keys")).json()["items"]
+    assert listed["status"] == "revoked"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "k", "scopes": ["root"]}, None),
+        ({"name": "k", "expiresAt": "2020-01-01T00:00:00Z"}, "expiresAt"),
+        ({"name": "k", "expiresAt": "not a date"}, None),
+        ({"name": "k", "secret": "x"}, None),
+    ],
+)
+async def test_bad_key_requests_are_422_naming_the_field(
+    embedded_client: Client, body: dict[str, Any], field: str | None
+) -> None:
+    response = await embedded_client.post("/api/keys", json=body)
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["errors"]
+    if field is not None:
+        assert problem["errors"][0]["field"] == field
+
+
+async def test_expiring_key_reports_its_expiry(embedded_client: Client) -> None:
+    expires = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    created = await _create_key(embedded_client, {}, expiresAt=expires.isoformat())
+    assert datetime.fromisoformat(created["key"]["expiresAt"]) == expires
+
+
+async def test_unknown_org_header_is_404_and_malformed_is_422(embedded_client: Client) -> None:
+    unknown = await embedded_client.get(
+        "/api/keys", headers={"X-Org-Id": "01a20000-0000-7000-8000-000000000000"}
+    )
+    malformed = await embedded_client.get("/api/keys", headers={"X-Org-Id": "acme"})
+    assert unknown.status_code == 404
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["field"] == "X-Org-Id"
+
+
+@pytest.mark.postgres
+async def test_keys_are_bound_to_their_org_and_their_owner(postgres_url: str) -> None:
+    await add_user(postgres_url, "alice")
+    await add_user(postgres_url, "bob")
+    async with serve(clustered_settings(postgres_url), BearerSubjectAuth()) as client:
+        team = (
+            await client.post("/api/orgs", json={"name": "Team"}, headers=bearer("alice"))
+        ).json()
+        in_team = {**bearer("alice"), "X-Org-Id": team["id"]}
+        created = await _create_key(client, in_team, scopes=["org:admin"])
+        assert created["key"]["orgId"] == team["id"]
+        with_key = {"Authorization": f"Bearer {created['token']}"}
+
+        orgs = (await client.get("/api/orgs", headers=with_key)).json()["items"]
+        assert [o["id"] for o in orgs] == [team["id"]]
+        personal_id = next(
+            o["id"]
+            for o in (await client.get("/api/orgs", headers=bearer("alice"))).json()["items"]
+            if o["personal"]
+        )
+        assert (await client.get(f"/api/orgs/{personal_id}", headers=with_key)).status_code == 404
+        elsewhere = await client.get("/api/keys", headers={**with_key, "X-Org-Id": personal_id})
+        assert elsewhere.status_code == 404
+        assert (await client.get("/api/keys", headers=bearer("alice"))).json() == {"items": []}
+        assert (await client.get("/api/keys", headers=bearer("bob"))).json() == {"items": []}
+        stolen = await client.delete(f"/api/keys/{created['key']['id']}", headers=bearer("bob"))
+        assert stolen.status_code == 404
+        assert (await client.get("/api/user/me", headers=with_key)).status_code == 200
+
+        database = await _dump_database(postgres_url)
+    secret = created["token"].rsplit("_", 1)[1]
+    assert created["token"] not in database
+    assert secret not in database
+
+
+async def _dump_database(url: str) -> str:
+    """Every value of every table, as one text, to search for what must not be stored."""
+    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
+    try:
+        async with engine.connect() as connection:
+            rows: list[str] = []
+            for table in Base.metadata.sorted_tables:
+                result = await connection.execute(text(f"SELECT * FROM {table.name}"))
+                rows.extend(repr(tuple(row)) for row in result)
+    finally:
+        await engine.dispose()
+    return "\n".join(rows)
