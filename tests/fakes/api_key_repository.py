@@ -1,4 +1,5 @@
 from dataclasses import replace
+from datetime import datetime
 
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import UserId
@@ -40,3 +41,14 @@ class FakeApiKeyRepository(ApiKeyRepository):
         self._store.live.api_keys[key.id_] = replace(
             stored, revoked_at=key.revoked_at, last_used_at=key.last_used_at
         )
+
+    async def revoke_all(self, user_id: UserId, org_id: OrgId, now: datetime) -> int:
+        keys = self._store.live.api_keys
+        live = [
+            k
+            for k in keys.values()
+            if (k.user_id, k.org_id) == (user_id, org_id) and k.revoked_at is None
+        ]
+        for key in live:
+            keys[key.id_] = key.revoked(now)
+        return len(live)

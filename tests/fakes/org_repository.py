@@ -1,7 +1,13 @@
+from dataclasses import replace
+
 from domain.identity.entities import UserId
-from domain.organizations.entities import Membership, Organization, OrgId
-from domain.organizations.errors import OrgSlugTakenError, PersonalOrgExistsError
-from domain.ports.org_repository import MemberOrganization, OrgRepository
+from domain.organizations.entities import Membership, Organization, OrgId, Role
+from domain.organizations.errors import (
+    MemberAlreadyExistsError,
+    OrgSlugTakenError,
+    PersonalOrgExistsError,
+)
+from domain.ports.org_repository import MemberOrganization, OrgMember, OrgRepository
 from tests.fakes.store import FakeStore
 
 
@@ -38,3 +44,27 @@ class FakeOrgRepository(OrgRepository):
             (o for o in self._store.live.orgs.values() if o.personal_owner == user_id), None
         )
         return None if personal is None else await self.get_for_member(personal.id_, user_id)
+
+    async def add_member(self, membership: Membership) -> None:
+        key = (membership.org_id, membership.user_id)
+        if key in self._store.live.memberships:
+            raise MemberAlreadyExistsError
+        self._store.live.memberships[key] = membership
+
+    async def set_role(self, org_id: OrgId, user_id: UserId, role: Role) -> None:
+        current = self._store.live.memberships.get((org_id, user_id))
+        if current is not None:
+            self._store.live.memberships[(org_id, user_id)] = replace(current, role=role)
+
+    async def remove_member(self, org_id: OrgId, user_id: UserId) -> None:
+        self._store.live.memberships.pop((org_id, user_id), None)
+
+    async def list_members(self, org_id: OrgId) -> list[OrgMember]:
+        rank = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2}
+        tables = self._store.live
+        members = [
+            OrgMember(user=tables.users[m.user_id], role=m.role, joined_at=m.joined_at)
+            for m in tables.memberships.values()
+            if m.org_id == org_id
+        ]
+        return sorted(members, key=lambda m: (rank[m.role], m.user.display_name, m.user.id_))

@@ -1,5 +1,6 @@
 from domain.identity.entities import User, UserId
 from domain.identity.errors import UserSubjectTakenError
+from domain.identity.value_objects import EmailAddress
 from domain.ports.user_repository import UserRepository
 from tests.fakes.store import FakeStore
 
@@ -13,6 +14,12 @@ class FakeUserRepository(UserRepository):
 
     async def get_by_subject(self, subject: str) -> User | None:
         return next((u for u in self._store.live.users.values() if u.subject == subject), None)
+
+    async def find_by_email(self, email: EmailAddress) -> User | None:
+        wanted = email.value.lower()
+        found = [u for u in self._store.live.users.values() if u.email.value.lower() == wanted]
+        found.sort(key=lambda u: (not u.email_verified, u.created_at, u.id_))
+        return found[0] if found else None
 
     async def add(self, user: User) -> None:
         if await self.get_by_subject(user.subject) is not None:

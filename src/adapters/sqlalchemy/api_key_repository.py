@@ -1,4 +1,6 @@
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -80,3 +82,17 @@ class SqlaApiKeyRepository(ApiKeyRepository):
             row.revoked_at = key.revoked_at
             row.last_used_at = key.last_used_at
             await self._session.flush()
+
+    async def revoke_all(self, user_id: UserId, org_id: OrgId, now: datetime) -> int:
+        statement = (
+            update(ApiKeyRow)
+            .where(
+                ApiKeyRow.user_id == user_id,
+                ApiKeyRow.org_id == org_id,
+                ApiKeyRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        async with translate_db_errors():
+            result = await self._session.execute(statement)
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -2,13 +2,17 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from adapters.sqlalchemy.models import Base
 from application.errors import DependencyUnavailableError
 from domain.identity.errors import UserSubjectTakenError
-from domain.organizations.errors import OrgSlugTakenError, PersonalOrgExistsError
+from domain.organizations.errors import (
+    MemberAlreadyExistsError,
+    OrgSlugTakenError,
+    PersonalOrgExistsError,
+)
 from domain.shared.errors import DomainError
 
 __all__ = ("CONSTRAINT_TO_ERROR", "translate_db_errors")
@@ -17,6 +21,7 @@ CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
     "uq_organizations_slug": OrgSlugTakenError,
     "uq_organizations_personal_owner_id": PersonalOrgExistsError,
     "uq_users_subject": UserSubjectTakenError,
+    "pk_memberships": MemberAlreadyExistsError,
 }
 """Named database constraints whose violation is a domain rule, not a bug."""
 
@@ -28,9 +33,9 @@ def _unique_constraint_name(table: str, columns: frozenset[str]) -> str | None:
     if found is None:
         return None
     for constraint in found.constraints:
-        if isinstance(constraint, UniqueConstraint) and frozenset(constraint.columns.keys()) == (
-            columns
-        ):
+        if not isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint):
+            continue
+        if frozenset(constraint.columns.keys()) == columns:
             return str(constraint.name)
     return None
 

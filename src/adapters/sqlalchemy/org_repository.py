@@ -1,12 +1,13 @@
-from sqlalchemy import select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
-from adapters.sqlalchemy.models import MembershipRow, OrganizationRow
+from adapters.sqlalchemy.models import MembershipRow, OrganizationRow, UserRow
+from adapters.sqlalchemy.user_repository import row_to_user
 from domain.identity.entities import UserId
 from domain.organizations.entities import Membership, Organization, OrgId, Role
 from domain.organizations.value_objects import OrgName, OrgSlug
-from domain.ports.org_repository import MemberOrganization, OrgRepository
+from domain.ports.org_repository import MemberOrganization, OrgMember, OrgRepository
 
 __all__ = ("SqlaOrgRepository",)
 
@@ -83,3 +84,50 @@ class SqlaOrgRepository(OrgRepository):
         async with translate_db_errors():
             found = (await self._session.execute(query)).one_or_none()
         return None if found is None else _member_view(found[0], found[1])
+
+    async def add_member(self, membership: Membership) -> None:
+        async with translate_db_errors():
+            self._session.add(
+                MembershipRow(
+                    org_id=membership.org_id,
+                    user_id=membership.user_id,
+                    role=membership.role.value,
+                    joined_at=membership.joined_at,
+                )
+            )
+            await self._session.flush()
+
+    async def set_role(self, org_id: OrgId, user_id: UserId, role: Role) -> None:
+        statement = (
+            update(MembershipRow)
+            .where(MembershipRow.org_id == org_id, MembershipRow.user_id == user_id)
+            .values(role=role.value)
+        )
+        async with translate_db_errors():
+            await self._session.execute(statement)
+
+    async def remove_member(self, org_id: OrgId, user_id: UserId) -> None:
+        statement = delete(MembershipRow).where(
+            MembershipRow.org_id == org_id, MembershipRow.user_id == user_id
+        )
+        async with translate_db_errors():
+            await self._session.execute(statement)
+
+    async def list_members(self, org_id: OrgId) -> list[OrgMember]:
+        rank = case(
+            (MembershipRow.role == Role.OWNER.value, 0),
+            (MembershipRow.role == Role.ADMIN.value, 1),
+            else_=2,
+        )
+        query = (
+            select(UserRow, MembershipRow.role, MembershipRow.joined_at)
+            .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+            .where(MembershipRow.org_id == org_id)
+            .order_by(rank, UserRow.display_name, UserRow.id)
+        )
+        async with translate_db_errors():
+            rows = (await self._session.execute(query)).all()
+        return [
+            OrgMember(user=row_to_user(user), role=Role(role), joined_at=joined)
+            for user, role, joined in rows
+        ]

@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -7,10 +7,10 @@ from domain.identity.entities import User, UserId
 from domain.identity.value_objects import EmailAddress
 from domain.ports.user_repository import UserRepository
 
-__all__ = ("SqlaUserRepository",)
+__all__ = ("SqlaUserRepository", "row_to_user")
 
 
-def _to_entity(row: UserRow) -> User:
+def row_to_user(row: UserRow) -> User:
     return User(
         id_=UserId(row.id),
         subject=row.subject,
@@ -41,12 +41,23 @@ class SqlaUserRepository(UserRepository):
     async def get(self, user_id: UserId) -> User | None:
         async with translate_db_errors():
             row = await self._session.get(UserRow, user_id)
-        return None if row is None else _to_entity(row)
+        return None if row is None else row_to_user(row)
 
     async def get_by_subject(self, subject: str) -> User | None:
         async with translate_db_errors():
             row = await self._session.scalar(select(UserRow).where(UserRow.subject == subject))
-        return None if row is None else _to_entity(row)
+        return None if row is None else row_to_user(row)
+
+    async def find_by_email(self, email: EmailAddress) -> User | None:
+        query = (
+            select(UserRow)
+            .where(func.lower(UserRow.email) == email.value.lower())
+            .order_by(UserRow.email_verified.desc(), UserRow.created_at, UserRow.id)
+            .limit(1)
+        )
+        async with translate_db_errors():
+            row = await self._session.scalar(query)
+        return None if row is None else row_to_user(row)
 
     async def add(self, user: User) -> None:
         async with translate_db_errors():

@@ -16,6 +16,11 @@ class AuditAction(StrEnum):
     ORG_CREATED = "org.created"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
+    MEMBER_ADDED = "member.added"
+    MEMBER_REMOVED = "member.removed"
+    MEMBER_LEFT = "member.left"
+    ROLE_CHANGED = "member.role_changed"
+    OWNERSHIP_TRANSFERRED = "org.ownership_transferred"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,11 +1,21 @@
-from domain.shared.errors import ConflictError, InvalidValueError, NotFoundError
+from domain.shared.errors import (
+    ConflictError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 __all__ = (
     "InvalidOrgNameError",
     "InvalidOrgSlugError",
+    "MemberAlreadyExistsError",
+    "MemberNotFoundError",
+    "NotAnOrgAdminError",
     "OrgNotFoundError",
     "OrgSlugTakenError",
+    "OwnerMustTransferError",
     "PersonalOrgExistsError",
+    "PersonalOrgMembershipError",
 )
 
 
@@ -32,3 +42,28 @@ class InvalidOrgSlugError(InvalidValueError):
 class PersonalOrgExistsError(ConflictError):
     code = "personal-org-exists"
     default_message = "The user already has a personal organization."
+
+
+class MemberNotFoundError(NotFoundError):
+    code = "member-not-found"
+    default_message = "That person is not a member of this organization."
+
+
+class MemberAlreadyExistsError(ConflictError):
+    code = "member-already-exists"
+    default_message = "That person is already a member of this organization."
+
+
+class NotAnOrgAdminError(PermissionDeniedError):
+    code = "not-an-org-admin"
+    default_message = "Only an owner or admin of the organization may do this."
+
+
+class OwnerMustTransferError(PermissionDeniedError):
+    code = "owner-must-transfer"
+    default_message = "The owner cannot leave or be removed; transfer ownership first."
+
+
+class PersonalOrgMembershipError(PermissionDeniedError):
+    code = "personal-org"
+    default_message = "A personal organization has exactly one member and one owner."

@@ -1,4 +1,5 @@
 from abc import abstractmethod
+from datetime import datetime
 from typing import Protocol
 
 from domain.identity.api_keys import ApiKey, ApiKeyId
@@ -31,3 +32,7 @@ class ApiKeyRepository(Protocol):
     @abstractmethod
     async def save(self, key: ApiKey) -> None:
         """Store a changed revocation time or last-use time of a key already added."""
+
+    @abstractmethod
+    async def revoke_all(self, user_id: UserId, org_id: OrgId, now: datetime) -> int:
+        """Revoke every live key ``user_id`` holds in ``org_id``; how many were revoked."""

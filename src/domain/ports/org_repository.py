@@ -1,11 +1,12 @@
 from abc import abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from domain.identity.entities import UserId
+from domain.identity.entities import User, UserId
 from domain.organizations.entities import Membership, Organization, OrgId, Role
 
-__all__ = ("MemberOrganization", "OrgRepository")
+__all__ = ("MemberOrganization", "OrgMember", "OrgRepository")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,6 +15,15 @@ class MemberOrganization:
 
     organization: Organization
     role: Role
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrgMember:
+    """A member as the organization's member list shows them."""
+
+    user: User
+    role: Role
+    joined_at: datetime
 
 
 class OrgRepository(Protocol):
@@ -40,3 +50,19 @@ class OrgRepository(Protocol):
     @abstractmethod
     async def get_personal(self, user_id: UserId) -> MemberOrganization | None:
         """The personal organization of ``user_id``, if it has been made."""
+
+    @abstractmethod
+    async def add_member(self, membership: Membership) -> None:
+        """Stage a membership. Raises ``MemberAlreadyExistsError`` if the user is a member."""
+
+    @abstractmethod
+    async def set_role(self, org_id: OrgId, user_id: UserId, role: Role) -> None:
+        """Change the role of an existing member."""
+
+    @abstractmethod
+    async def remove_member(self, org_id: OrgId, user_id: UserId) -> None:
+        """Drop a membership; removing someone who is not a member does nothing."""
+
+    @abstractmethod
+    async def list_members(self, org_id: OrgId) -> list[OrgMember]:
+        """Every member of ``org_id``, owner first, then admins, then members, by name."""

@@ -2,6 +2,7 @@ from abc import abstractmethod
 from typing import Protocol
 
 from domain.identity.entities import User, UserId
+from domain.identity.value_objects import EmailAddress
 
 __all__ = ("UserRepository",)
 
@@ -14,6 +15,10 @@ class UserRepository(Protocol):
 
     @abstractmethod
     async def get_by_subject(self, subject: str) -> User | None: ...
+
+    @abstractmethod
+    async def find_by_email(self, email: EmailAddress) -> User | None:
+        """The user with this address, ignoring case; a verified address wins over others."""
 
     @abstractmethod
     async def add(self, user: User) -> None:

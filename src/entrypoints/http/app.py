@@ -12,6 +12,7 @@ from entrypoints.http.auth import require_principal
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
+from entrypoints.http.members import MemberController
 from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 
@@ -30,7 +31,7 @@ def build_http_app(
     api = Router(
         "/",
         guards=[require_principal],
-        route_handlers=[UserController, OrganizationController, ApiKeyController],
+        route_handlers=[UserController, OrganizationController, MemberController, ApiKeyController],
         security=[{"bearer": []}],
     )
     return Litestar(

@@ -24,6 +24,14 @@ from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import LocalUserAuthenticator
 from application.identity.provision_local_user import ProvisionLocalUser
+from application.members import (
+    AddMember,
+    ChangeMemberRole,
+    ListAuditEvents,
+    ListMembers,
+    RemoveMember,
+    TransferOwnership,
+)
 from application.organizations.create_organization import CreateOrganization
 from application.organizations.get_organization import GetOrganization
 from application.organizations.list_my_organizations import ListMyOrganizations
@@ -163,6 +171,12 @@ class ApplicationProvider(Provider):
     create_api_key = provide(CreateApiKey)
     list_api_keys = provide(ListApiKeys)
     revoke_api_key = provide(RevokeApiKey)
+    list_members = provide(ListMembers)
+    add_member = provide(AddMember)
+    change_member_role = provide(ChangeMemberRole)
+    remove_member = provide(RemoveMember)
+    transfer_ownership = provide(TransferOwnership)
+    list_audit_events = provide(ListAuditEvents)
     provision_local_user = provide(ProvisionLocalUser)
     get_current_user = provide(GetCurrentUser)
     create_organization = provide(CreateOrganization)

@@ -1,0 +1,68 @@
+from dataclasses import dataclass
+
+from application.members._shared import MembershipChange
+from application.ports.authenticator import Principal
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork
+from domain.audit.entities import AuditAction
+from domain.identity.errors import UserNotFoundError
+from domain.identity.value_objects import EmailAddress
+from domain.organizations.entities import Membership, OrgId, Role
+from domain.organizations.errors import MemberAlreadyExistsError
+from domain.organizations.policy import check_can_add
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgMember, OrgRepository
+from domain.ports.user_repository import UserRepository
+
+__all__ = ("AddMember", "AddMemberRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddMemberRequest:
+    actor: Principal
+    org_id: OrgId
+    email: str
+    role: Role = Role.MEMBER
+
+
+class AddMember(MembershipChange):
+    """Add someone who has signed in before, by email, with a role.
+
+    Owners and admins may add members; only the owner may add admins. Personal organizations
+    take no members. The person must already be known to the server.
+    """
+
+    def __init__(
+        self,
+        orgs: OrgRepository,
+        users: UserRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+    ) -> None:
+        super().__init__(orgs, audit, uow, clock)
+        self._users = users
+
+    async def execute(self, request: AddMemberRequest) -> OrgMember:
+        view = await self._callers_view(request.actor, request.org_id)
+        check_can_add(view.organization, view.role, request.role)
+        email = EmailAddress(request.email)
+        user = await self._users.find_by_email(email)
+        if user is None:
+            raise UserNotFoundError(
+                "Nobody with this email address has signed in yet; ask them to sign in first."
+            )
+        if await self._orgs.get_for_member(request.org_id, user.id_) is not None:
+            raise MemberAlreadyExistsError
+        now = self._clock.now()
+        await self._orgs.add_member(
+            Membership(org_id=request.org_id, user_id=user.id_, role=request.role, joined_at=now)
+        )
+        await self._commit_with_audit(
+            request.actor,
+            request.org_id,
+            AuditAction.MEMBER_ADDED,
+            user.id_,
+            {"email": user.email.value, "role": request.role.value},
+        )
+        return OrgMember(user=user, role=request.role, joined_at=now)

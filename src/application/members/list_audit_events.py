@@ -1,0 +1,29 @@
+from dataclasses import dataclass
+
+from application.members._shared import MembershipChange
+from application.ports.authenticator import Principal
+from domain.audit.entities import AuditEvent
+from domain.organizations.entities import OrgId
+from domain.organizations.policy import check_can_read_audit
+
+__all__ = ("ListAuditEvents", "ListAuditEventsRequest")
+
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListAuditEventsRequest:
+    actor: Principal
+    org_id: OrgId
+    limit: int = 50
+
+
+class ListAuditEvents(MembershipChange):
+    """The newest audit events of an organization, for its owner and admins only."""
+
+    async def execute(self, request: ListAuditEventsRequest) -> list[AuditEvent]:
+        view = await self._callers_view(request.actor, request.org_id)
+        check_can_read_audit(view.role)
+        return await self._audit.list_for_org(
+            request.org_id, limit=max(1, min(request.limit, MAX_LIMIT))
+        )

@@ -1,0 +1,62 @@
+from dataclasses import dataclass
+
+from application.members._shared import MembershipChange
+from application.ports.authenticator import Principal
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork
+from domain.audit.entities import AuditAction
+from domain.identity.entities import UserId
+from domain.organizations.entities import OrgId
+from domain.organizations.errors import MemberNotFoundError
+from domain.organizations.policy import check_can_remove
+from domain.ports.api_key_repository import ApiKeyRepository
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+
+__all__ = ("RemoveMember", "RemoveMemberRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveMemberRequest:
+    actor: Principal
+    org_id: OrgId
+    user_id: UserId
+
+
+class RemoveMember(MembershipChange):
+    """Remove a member, or leave when the member is the caller.
+
+    Admins remove members, the owner removes admins too; the owner cannot leave or be removed
+    before transferring ownership. The removed member's API keys in the organization are
+    revoked in the same transaction, so no access survives the removal.
+    """
+
+    def __init__(
+        self,
+        orgs: OrgRepository,
+        api_keys: ApiKeyRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+    ) -> None:
+        super().__init__(orgs, audit, uow, clock)
+        self._api_keys = api_keys
+
+    async def execute(self, request: RemoveMemberRequest) -> None:
+        view = await self._callers_view(request.actor, request.org_id)
+        target = await self._orgs.get_for_member(request.org_id, request.user_id)
+        if target is None:
+            raise MemberNotFoundError
+        is_self = request.user_id == request.actor.user.id_
+        check_can_remove(view.organization, view.role, target.role, is_self=is_self)
+        await self._orgs.remove_member(request.org_id, request.user_id)
+        revoked = await self._api_keys.revoke_all(
+            request.user_id, request.org_id, self._clock.now()
+        )
+        await self._commit_with_audit(
+            request.actor,
+            request.org_id,
+            AuditAction.MEMBER_LEFT if is_self else AuditAction.MEMBER_REMOVED,
+            request.user_id,
+            {"role": target.role.value, "api_keys_revoked": str(revoked)},
+        )

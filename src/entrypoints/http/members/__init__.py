@@ -1,0 +1,3 @@
+from entrypoints.http.members.controller import MemberController
+
+__all__ = ("MemberController",)
