@@ -6,6 +6,7 @@ __all__ = (
     "DependencyUnavailableError",
     "MissingScopeError",
     "NotAuthenticatedError",
+    "SignInRejectedError",
 )
 
 
@@ -40,3 +41,10 @@ class MissingScopeError(ApplicationError):
 class CredentialNotAllowedError(ApplicationError):
     code = "credential-not-allowed"
     default_message = "This action needs a signed-in session, not an API key."
+
+
+class SignInRejectedError(ApplicationError):
+    """The identity provider refused the code, the state or a refresh token."""
+
+    code = "sign-in-rejected"
+    default_message = "The sign-in could not be completed; start it again."

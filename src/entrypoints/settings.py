@@ -1,5 +1,6 @@
 """Typed settings, read from the environment in one place and validated at start-up."""
 
+import base64
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -12,7 +13,15 @@ from urllib.parse import urlsplit
 from domain.identity.value_objects import EmailAddress
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("Binding", "LogFormat", "Settings", "SettingsError", "default_data_dir")
+__all__ = (
+    "Binding",
+    "LogFormat",
+    "Settings",
+    "SettingsError",
+    "default_data_dir",
+    "is_loopback_http",
+    "parse_encryption_keys",
+)
 
 
 class SettingsError(ValueError):
@@ -119,6 +128,49 @@ class Settings:
         "Seconds in-flight requests get to finish after SIGTERM before workers are stopped.",
         default=30.0,
     )
+    public_url: str | None = _env(
+        "MAESTRIST_PUBLIC_URL",
+        "Origin browsers use to reach the server (`https://maestrist.example.com`); sign-in "
+        "redirects and cookie security derive from it.",
+        shown="`http://<MAESTRIST_HOST>:<MAESTRIST_PORT>`",
+        default=None,
+    )
+    oidc_issuer: str | None = _env(
+        "MAESTRIST_OIDC_ISSUER",
+        "Clustered only: OpenID Connect issuer URL (a Keycloak realm: "
+        "`https://sso.example.com/realms/maestrist`). Setting it turns on sign-in.",
+        default=None,
+    )
+    oidc_client_id: str | None = _env(
+        "MAESTRIST_OIDC_CLIENT_ID", "The server's client id at the issuer.", default=None
+    )
+    oidc_client_secret: str | None = _env(
+        "MAESTRIST_OIDC_CLIENT_SECRET",
+        "The server's client secret at the issuer.",
+        default=None,
+        repr=False,
+    )
+    oidc_scopes: str = _env(
+        "MAESTRIST_OIDC_SCOPES", "Scopes asked for at sign-in.", default="openid email profile"
+    )
+    session_max_age_s: int = _env(
+        "MAESTRIST_SESSION_MAX_AGE",
+        "Seconds a session lasts when the issuer does not say how long its refresh token "
+        "lives (Keycloak does, and then that wins).",
+        default=14 * 24 * 3600,
+    )
+    token_refresh_margin_s: int = _env(
+        "MAESTRIST_TOKEN_REFRESH_MARGIN",
+        "Seconds before an access token expires that the server refreshes it.",
+        default=30,
+    )
+    encryption_keys: str | None = _env(
+        "MAESTRIST_ENCRYPTION_KEYS",
+        "Keys sealing stored tokens: `id:base64url-32-bytes,...`; the first seals, all open. "
+        "Required with sign-in. Make one with `maestrist new-key`.",
+        default=None,
+        repr=False,
+    )
     local_user_email: str = _env(
         "MAESTRIST_LOCAL_USER_EMAIL",
         "Embedded only: email of the single local user created on first start.",
@@ -136,6 +188,18 @@ class Settings:
             assert self.database_url is not None
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir / 'maestrist.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def sign_in_enabled(self) -> bool:
+        return self.oidc_issuer is not None
+
+    @property
+    def encryption_key_map(self) -> dict[str, bytes]:
+        return parse_encryption_keys(self.encryption_keys or "")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -170,10 +234,25 @@ class Settings:
                 found["MAESTRIST_DATABASE_URL"] = "must start with postgresql+asyncpg://"
             if self.redis_url is None:
                 found["MAESTRIST_REDIS_URL"] = "required when MAESTRIST_BINDING=clustered"
+            if self.oidc_issuer is not None:
+                if not self.effective_public_url.startswith("https://") and not (
+                    is_loopback_http(self.effective_public_url)
+                ):
+                    found["MAESTRIST_PUBLIC_URL"] = (
+                        "sign-in needs https, except on a loopback host for development"
+                    )
+                for name, value in (
+                    ("MAESTRIST_OIDC_CLIENT_ID", self.oidc_client_id),
+                    ("MAESTRIST_OIDC_CLIENT_SECRET", self.oidc_client_secret),
+                    ("MAESTRIST_ENCRYPTION_KEYS", self.encryption_keys),
+                ):
+                    if value is None:
+                        found[name] = "required when MAESTRIST_OIDC_ISSUER is set"
         else:
             for name, value in (
                 ("MAESTRIST_DATABASE_URL", self.database_url),
                 ("MAESTRIST_REDIS_URL", self.redis_url),
+                ("MAESTRIST_OIDC_ISSUER", self.oidc_issuer),
             ):
                 if value is not None:
                     found[name] = "only the clustered binding uses it; set MAESTRIST_BINDING"
@@ -283,6 +362,10 @@ def _host(raw: str) -> str:
     return raw
 
 
+def _text(raw: str) -> str:
+    return raw
+
+
 def _display_name(raw: str) -> str:
     if len(raw) > 200 or any(ord(ch) < 32 for ch in raw):
         raise ValueError("expected at most 200 printable characters")
@@ -294,6 +377,50 @@ def _email(raw: str) -> str:
         return EmailAddress(raw).value
     except InvalidValueError as exc:
         raise ValueError(exc.message) from None
+
+
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def parse_encryption_keys(spec: str) -> dict[str, bytes]:
+    """``id:base64url-key,...`` -> ordered mapping of 32-byte keys; the first one seals."""
+    keys: dict[str, bytes] = {}
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        key_id, sep, encoded = part.partition(":")
+        if not sep or not _KEY_ID.fullmatch(key_id):
+            raise ValueError("write each key as id:base64url-of-32-bytes, ids of A-Z a-z 0-9 _ -")
+        try:
+            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except ValueError:
+            raise ValueError(f"key {key_id} is not base64url") from None
+        if len(key) != 32:
+            raise ValueError(f"key {key_id} has {len(key)} bytes; 32 are needed")
+        if key_id in keys:
+            raise ValueError(f"key id {key_id} appears twice")
+        keys[key_id] = key
+    if not keys:
+        raise ValueError("at least one key is needed")
+    return keys
+
+
+def _encryption_keys(raw: str) -> str:
+    parse_encryption_keys(raw)
+    return raw
+
+
+def is_loopback_http(url: str) -> bool:
+    """Plain HTTP to this machine (``localhost``, ``*.localhost``, 127.0.0.1, ::1)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    loopback = host in {"localhost", "127.0.0.1", "::1"} or host.endswith(".localhost")
+    return parts.scheme == "http" and loopback
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+        raise ValueError("expected an origin like https://maestrist.example.com, with no path")
+    return raw.rstrip("/")
 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -312,6 +439,14 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "redis_max_connections": _int_in(1, 10_000),
     "dependency_timeout_s": _positive_float,
     "shutdown_timeout_s": _positive_float,
+    "public_url": _public_url,
+    "oidc_issuer": _url("https", "http"),
+    "oidc_client_id": _text,
+    "oidc_client_secret": _text,
+    "oidc_scopes": _text,
+    "session_max_age_s": _int_in(300, 400 * 24 * 3600),
+    "token_refresh_margin_s": _int_in(0, 3600),
+    "encryption_keys": _encryption_keys,
     "local_user_email": _email,
     "local_user_name": _display_name,
 }

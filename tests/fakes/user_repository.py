@@ -25,3 +25,8 @@ class FakeUserRepository(UserRepository):
         if await self.get_by_subject(user.subject) is not None:
             raise UserSubjectTakenError
         self._store.live.users[user.id_] = user
+
+    async def save(self, user: User) -> None:
+        if user.id_ not in self._store.live.users:
+            raise LookupError(f"user {user.id_} was never added")
+        self._store.live.users[user.id_] = user

@@ -63,3 +63,14 @@ class SqlaUserRepository(UserRepository):
         async with translate_db_errors():
             self._session.add(_to_row(user))
             await self._session.flush()
+
+    async def save(self, user: User) -> None:
+        async with translate_db_errors():
+            row = await self._session.get(UserRow, user.id_)
+            if row is None:
+                raise LookupError(f"user {user.id_} was never added")
+            row.email = user.email.value
+            row.email_verified = user.email_verified
+            row.display_name = user.display_name
+            row.avatar_url = user.avatar_url
+            await self._session.flush()

@@ -13,6 +13,8 @@ __all__ = ("AuditAction", "AuditEvent")
 
 class AuditAction(StrEnum):
     USER_PROVISIONED = "user.provisioned"
+    SIGNED_IN = "user.signed_in"
+    SIGNED_OUT = "user.signed_out"
     ORG_CREATED = "org.created"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"

@@ -5,6 +5,7 @@ __all__ = (
     "InvalidApiKeyExpiryError",
     "InvalidApiKeyNameError",
     "InvalidEmailError",
+    "SessionNotFoundError",
     "UserNotFoundError",
     "UserSubjectTakenError",
 )
@@ -38,3 +39,8 @@ class InvalidApiKeyExpiryError(InvalidValueError):
 class ApiKeyNotFoundError(NotFoundError):
     code = "api-key-not-found"
     default_message = "The API key does not exist."
+
+
+class SessionNotFoundError(NotFoundError):
+    code = "session-not-found"
+    default_message = "The session does not exist or has ended."

@@ -23,3 +23,7 @@ class UserRepository(Protocol):
     @abstractmethod
     async def add(self, user: User) -> None:
         """Stage a new user. Raises ``ConflictError`` when the subject is already known."""
+
+    @abstractmethod
+    async def save(self, user: User) -> None:
+        """Store the changed email, verification, name or avatar of an added user."""

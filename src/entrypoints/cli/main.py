@@ -1,5 +1,8 @@
 import argparse
+import base64
+import secrets
 import sys
+import time
 from collections.abc import Sequence
 
 from granian.constants import Interfaces
@@ -51,9 +54,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("check-config", help="validate the environment and exit")
     commands.add_parser("settings-table", help="print the settings reference as Markdown")
+    commands.add_parser(
+        "new-key", help="print a fresh encryption key for MAESTRIST_ENCRYPTION_KEYS"
+    )
     args = parser.parse_args(argv)
     if args.command == "settings-table":
         _settings_table()
+        return 0
+    if args.command == "new-key":
+        key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+        print(f"k{time.strftime('%Y%m%d')}:{key}")
         return 0
     try:
         settings = Settings.from_env()

@@ -15,6 +15,7 @@ from entrypoints.http.identity import UserController
 from entrypoints.http.members import MemberController
 from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from entrypoints.http.sign_in import SessionController, SignInController
 
 __all__ = ("build_http_app", "install_request_id")
 
@@ -24,6 +25,7 @@ MAX_BODY_BYTES = 1024 * 1024
 def build_http_app(
     *,
     version: str,
+    sign_in: bool,
     cors_origins: Sequence[str],
     lifespan: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]],
 ) -> Litestar:
@@ -31,11 +33,17 @@ def build_http_app(
     api = Router(
         "/",
         guards=[require_principal],
-        route_handlers=[UserController, OrganizationController, MemberController, ApiKeyController],
+        route_handlers=[
+            UserController,
+            OrganizationController,
+            MemberController,
+            ApiKeyController,
+            *([SessionController] if sign_in else []),
+        ],
         security=[{"bearer": []}],
     )
     return Litestar(
-        route_handlers=[HealthController, api],
+        route_handlers=[HealthController, *([SignInController] if sign_in else []), api],
         exception_handlers=exception_handlers(),
         lifespan=list(lifespan),
         cors_config=(

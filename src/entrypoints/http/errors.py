@@ -15,7 +15,9 @@ from application.errors import (
     DependencyUnavailableError,
     MissingScopeError,
     NotAuthenticatedError,
+    SignInRejectedError,
 )
+from application.identity.session_authenticator import SESSION_COOKIE
 from domain.shared.errors import (
     ConflictError,
     DomainError,
@@ -34,6 +36,7 @@ ERROR_STATUS: Mapping[type[Exception], int] = {
     PermissionDeniedError: 403,
     DomainError: 400,
     NotAuthenticatedError: 401,
+    SignInRejectedError: 400,
     MissingScopeError: 403,
     CredentialNotAllowedError: 403,
     DependencyUnavailableError: 503,
@@ -87,7 +90,7 @@ def _handle_core_error(
     field = getattr(error, "field", None)
     errors = [FieldProblem(message=error.message, field=field, source="body")] if field else None
     headers = {"Retry-After": "5"} if status == 503 else None
-    return problem_response(
+    response = problem_response(
         request,
         status=status,
         code=error.code,
@@ -95,6 +98,9 @@ def _handle_core_error(
         errors=errors,
         headers=headers,
     )
+    if isinstance(error, NotAuthenticatedError) and SESSION_COOKIE in request.cookies:
+        response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 def _field_problems(extra: object) -> list[FieldProblem] | None:

@@ -68,7 +68,10 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
             _log.info("server_stopped")
 
     app = build_http_app(
-        version=server_version(), cors_origins=settings.cors_origins, lifespan=[lifespan]
+        version=server_version(),
+        sign_in=settings.sign_in_enabled,
+        cors_origins=settings.cors_origins,
+        lifespan=[lifespan],
     )
     setup_dishka(container, app)
     install_request_id(app, access_log=settings.access_log)

@@ -1,18 +1,23 @@
 """dishka providers, one per adapter family, chosen by the binding in ``Settings``."""
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
+import httpx
 from dishka import Provider, Scope, alias, provide
 from litestar import Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.redis import RedisProbe, create_redis_client
+from adapters.crypto import AesGcmCipher
+from adapters.oidc import OidcIdentityProvider, OidcSettings
+from adapters.redis import RedisLocks, RedisLoginAttemptStore, RedisProbe, create_redis_client
 from adapters.sqlalchemy import (
     SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaDatabaseProbe,
     SqlaOrgRepository,
+    SqlaSessionRepository,
     SqlaUnitOfWork,
     SqlaUserRepository,
     create_database_engine,
@@ -21,9 +26,14 @@ from adapters.system import SystemClock
 from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.health.check_readiness import CheckReadiness
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.identity.complete_sign_in import CompleteSignIn
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import LocalUserAuthenticator
 from application.identity.provision_local_user import ProvisionLocalUser
+from application.identity.session_authenticator import SessionAuthenticator
+from application.identity.sign_in_policy import SignInPolicy
+from application.identity.signed_in_authenticator import SignedInAuthenticator
+from application.identity.start_sign_in import StartSignIn
 from application.members import (
     AddMember,
     ChangeMemberRole,
@@ -37,20 +47,27 @@ from application.organizations.get_organization import GetOrganization
 from application.organizations.list_my_organizations import ListMyOrganizations
 from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
 from application.ports.authenticator import Authenticator, Principal
+from application.ports.cipher import Cipher
 from application.ports.clock import Clock
 from application.ports.dependency_probe import DependencyProbe
+from application.ports.identity_provider import IdentityProvider
+from application.ports.locks import Locks
+from application.ports.login_attempts import LoginAttemptStore
 from application.ports.unit_of_work import UnitOfWork
+from application.sessions import ListSessions, RevokeSession, SignOut
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import MemberOrganization, OrgRepository
+from domain.ports.session_repository import SessionRepository
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
-from entrypoints.settings import Binding, Settings
+from entrypoints.settings import Binding, Settings, is_loopback_http
 
 __all__ = (
     "ApplicationProvider",
     "ClusteredAuthProvider",
     "EmbeddedProvider",
+    "OidcProvider",
     "RedisProvider",
     "RequestContextProvider",
     "SqlaProvider",
@@ -128,9 +145,70 @@ class EmbeddedProvider(Provider):
 
 
 class ClusteredAuthProvider(Provider):
-    """Clustered binding until OIDC sign-in lands: API keys are the only credential."""
+    """Clustered binding without sign-in configured: API keys are the only credential."""
 
     authenticator = alias(source=ApiKeyAuthenticator, provides=Authenticator)
+
+
+class OidcProvider(Provider):
+    """Sign-in through an OpenID Connect issuer (Keycloak), with sessions in the database,
+    sign-in attempts and refresh locks in Redis, and provider tokens sealed by AES-GCM."""
+
+    @provide(scope=Scope.APP)
+    async def transport(self) -> AsyncIterator[httpx.AsyncBaseTransport]:
+        transport = httpx.AsyncHTTPTransport(retries=1)
+        yield transport
+        await transport.aclose()
+
+    @provide(scope=Scope.APP)
+    def identity_provider(
+        self, settings: Settings, transport: httpx.AsyncBaseTransport
+    ) -> IdentityProvider:
+        assert settings.oidc_issuer is not None
+        assert settings.oidc_client_id is not None
+        assert settings.oidc_client_secret is not None
+        return OidcIdentityProvider(
+            OidcSettings(
+                issuer=settings.oidc_issuer,
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret,
+                scopes=settings.oidc_scopes,
+                timeout_s=max(settings.dependency_timeout_s, 5.0),
+            ),
+            transport,
+        )
+
+    @provide(scope=Scope.APP)
+    def cipher(self, settings: Settings) -> Cipher:
+        return AesGcmCipher(settings.encryption_key_map)
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> SignInPolicy:
+        public = settings.effective_public_url
+        return SignInPolicy(
+            redirect_uri=f"{public}/api/auth/callback",
+            post_logout_redirect_uri=f"{public}/",
+            session_max_age=timedelta(seconds=settings.session_max_age_s),
+            refresh_margin=timedelta(seconds=settings.token_refresh_margin_s),
+            secure_cookies=not is_loopback_http(public),
+        )
+
+    @provide(scope=Scope.APP)
+    def attempts(self, client: Redis) -> LoginAttemptStore:
+        return RedisLoginAttemptStore(client)
+
+    @provide(scope=Scope.APP)
+    def locks(self, client: Redis) -> Locks:
+        return RedisLocks(client)
+
+    sessions = provide(SqlaSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
+    session_authenticator = provide(SessionAuthenticator, scope=Scope.REQUEST)
+    authenticator = provide(SignedInAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
+    start_sign_in = provide(StartSignIn, scope=Scope.REQUEST)
+    complete_sign_in = provide(CompleteSignIn, scope=Scope.REQUEST)
+    sign_out = provide(SignOut, scope=Scope.REQUEST)
+    list_sessions = provide(ListSessions, scope=Scope.REQUEST)
+    revoke_session = provide(RevokeSession, scope=Scope.REQUEST)
 
 
 class RequestContextProvider(Provider):
@@ -199,5 +277,6 @@ def get_providers(settings: Settings) -> list[Provider]:
         RequestContextProvider(),
     ]
     if settings.binding is Binding.CLUSTERED:
-        return [*common, RedisProvider(), ClusteredAuthProvider()]
+        auth = OidcProvider() if settings.sign_in_enabled else ClusteredAuthProvider()
+        return [*common, RedisProvider(), auth]
     return [*common, EmbeddedProvider()]

@@ -32,8 +32,11 @@ def closed_port() -> int:
 
 
 @asynccontextmanager
-async def serve(settings: Settings, *providers: Provider) -> AsyncIterator[Client]:
-    async with AsyncTestClient(create_app(settings, *providers)) as client:
+async def serve(
+    settings: Settings, *providers: Provider, base_url: str = "http://testserver.local"
+) -> AsyncIterator[Client]:
+    async with AsyncTestClient(create_app(settings, *providers), base_url=base_url) as client:
+        client.follow_redirects = False  # a redirect is an answer to check, not to chase
         yield client
 
 

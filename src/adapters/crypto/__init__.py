@@ -1,0 +1,3 @@
+from adapters.crypto.aes_gcm import AesGcmCipher
+
+__all__ = ("AesGcmCipher",)

@@ -1,0 +1,3 @@
+from adapters.oidc.provider import OidcIdentityProvider, OidcSettings
+
+__all__ = ("OidcIdentityProvider", "OidcSettings")

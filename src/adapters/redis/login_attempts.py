@@ -1,0 +1,59 @@
+from datetime import datetime, timedelta
+
+import msgspec
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from application.errors import DependencyUnavailableError
+from application.ports.login_attempts import LoginAttemptStore, PendingLogin
+
+__all__ = ("RedisLoginAttemptStore",)
+
+
+class _Payload(msgspec.Struct, frozen=True):
+    code_verifier: str
+    nonce: str
+    return_to: str
+    idp_hint: str | None
+    started_at: datetime
+
+
+class RedisLoginAttemptStore(LoginAttemptStore):
+    """One key per attempt with a TTL; ``GETDEL`` makes each usable once across instances."""
+
+    def __init__(self, client: Redis, prefix: str = "maestrist:login:") -> None:
+        self._client = client
+        self._prefix = prefix
+
+    async def put(self, state: str, attempt: PendingLogin, ttl: timedelta) -> None:
+        payload = msgspec.json.encode(
+            _Payload(
+                code_verifier=attempt.code_verifier,
+                nonce=attempt.nonce,
+                return_to=attempt.return_to,
+                idp_hint=attempt.idp_hint,
+                started_at=attempt.started_at,
+            )
+        )
+        try:
+            await self._client.set(
+                self._prefix + state, payload, px=int(ttl / timedelta(milliseconds=1))
+            )
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailableError("Redis cannot be reached.") from exc
+
+    async def take(self, state: str) -> PendingLogin | None:
+        try:
+            raw = await self._client.getdel(self._prefix + state)
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailableError("Redis cannot be reached.") from exc
+        if raw is None:
+            return None
+        payload = msgspec.json.decode(raw, type=_Payload)
+        return PendingLogin(
+            code_verifier=payload.code_verifier,
+            nonce=payload.nonce,
+            return_to=payload.return_to,
+            idp_hint=payload.idp_hint,
+            started_at=payload.started_at,
+        )

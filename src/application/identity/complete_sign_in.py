@@ -1,0 +1,157 @@
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from application.errors import SignInRejectedError
+from application.identity.sign_in_policy import SignInPolicy
+from application.ports.clock import Clock
+from application.ports.identity_provider import IdentityClaims, IdentityProvider
+from application.ports.login_attempts import LoginAttemptStore
+from application.ports.unit_of_work import UnitOfWork
+from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.entities import User, UserId
+from domain.identity.sessions import Session, SessionId, new_session_token, session_token_hash
+from domain.identity.value_objects import EmailAddress
+from domain.organizations.entities import Organization
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+from domain.ports.session_repository import SessionRepository
+from domain.ports.user_repository import UserRepository
+from domain.shared.ids import new_id
+
+__all__ = ("CompleteSignIn", "CompleteSignInRequest", "CompleteSignInResult")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteSignInRequest:
+    state: str
+    code: str
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteSignInResult:
+    session_token: str
+    """The cookie value: shown to the browser only, stored only as a hash."""
+    expires_at: datetime
+    return_to: str
+    user: User
+
+
+class CompleteSignIn:
+    """Finish a sign-in the provider sent back: one session, one user, all in one commit.
+
+    The state must be one this server issued and not used before. The ID token is validated
+    by the provider adapter. The user is made on first sign-in, with a personal organization,
+    and their email, verification, name and avatar follow the provider on every sign-in.
+    """
+
+    def __init__(
+        self,
+        provider: IdentityProvider,
+        attempts: LoginAttemptStore,
+        users: UserRepository,
+        orgs: OrgRepository,
+        sessions: SessionRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: SignInPolicy,
+    ) -> None:
+        self._provider = provider
+        self._attempts = attempts
+        self._users = users
+        self._orgs = orgs
+        self._sessions = sessions
+        self._audit = audit
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, request: CompleteSignInRequest) -> CompleteSignInResult:
+        attempt = await self._attempts.take(request.state)
+        if attempt is None:
+            raise SignInRejectedError("This sign-in link expired or was already used.")
+        result = await self._provider.complete(
+            code=request.code,
+            code_verifier=attempt.code_verifier,
+            redirect_uri=self._policy.redirect_uri,
+            nonce=attempt.nonce,
+        )
+        now = self._clock.now()
+        user = await self._provision(result.claims, now)
+        token = new_session_token()
+        session = Session(
+            id_=SessionId(new_id()),
+            user_id=user.id_,
+            token_hash=session_token_hash(token),
+            tokens=result.tokens,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=result.tokens.refresh_expires_at or now + self._policy.session_max_age,
+            identity_provider=result.claims.identity_provider or attempt.idp_hint,
+            user_agent=(request.user_agent or "")[:300] or None,
+        )
+        await self._sessions.add(session)
+        for view in await self._orgs.list_for_member(user.id_):
+            await self._audit.append(
+                AuditEvent(
+                    occurred_at=now,
+                    action=AuditAction.SIGNED_IN,
+                    actor_id=user.id_,
+                    org_id=view.organization.id_,
+                    target_type="session",
+                    target_id=str(session.id_),
+                    details={"identity_provider": session.identity_provider or ""},
+                )
+            )
+        await self._uow.commit()
+        return CompleteSignInResult(
+            session_token=token,
+            expires_at=session.expires_at,
+            return_to=attempt.return_to,
+            user=user,
+        )
+
+    async def _provision(self, claims: IdentityClaims, now: datetime) -> User:
+        email = EmailAddress(claims.email)
+        name = (claims.name or email.value.partition("@")[0])[:200]
+        known = await self._users.get_by_subject(claims.subject)
+        if known is not None:
+            updated = replace(
+                known,
+                email=email,
+                email_verified=claims.email_verified,
+                display_name=name,
+                avatar_url=claims.picture,
+            )
+            if _profile(updated) != _profile(known):
+                await self._users.save(updated)
+            return updated
+        user = User(
+            id_=UserId(new_id()),
+            subject=claims.subject,
+            email=email,
+            email_verified=claims.email_verified,
+            display_name=name,
+            avatar_url=claims.picture,
+            created_at=now,
+        )
+        await self._users.add(user)
+        personal = Organization.personal_for(owner=user.id_, display_name=name, now=now)
+        await self._orgs.add(*personal)
+        await self._audit.append(
+            AuditEvent(
+                occurred_at=now,
+                action=AuditAction.USER_PROVISIONED,
+                actor_id=user.id_,
+                org_id=personal[0].id_,
+                target_type="user",
+                target_id=str(user.id_),
+                details={"subject": user.subject},
+            )
+        )
+        return user
+
+
+def _profile(user: User) -> tuple[EmailAddress, bool, str, str | None]:
+    return (user.email, user.email_verified, user.display_name, user.avatar_url)

@@ -1,0 +1,88 @@
+from application.errors import SignInRejectedError
+from application.identity.sign_in_policy import SignInPolicy
+from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
+from application.ports.clock import Clock
+from application.ports.identity_provider import IdentityProvider
+from application.ports.locks import Locks
+from application.ports.unit_of_work import UnitOfWork
+from domain.identity.sessions import Session, session_token_hash
+from domain.ports.session_repository import SessionRepository
+from domain.ports.user_repository import UserRepository
+
+__all__ = ("SESSION_COOKIE", "SessionAuthenticator")
+
+SESSION_COOKIE = "maestrist_session"
+
+
+class SessionAuthenticator(Authenticator):
+    """The session cookie: a live session acts as its user with every scope.
+
+    An access token near expiry is refreshed at the provider first, exactly once however many
+    requests of the session arrive together: one holds the session's lock and refreshes, the
+    others wait for it and read what it stored. A refresh the provider refuses ends the session.
+    """
+
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        users: UserRepository,
+        provider: IdentityProvider,
+        locks: Locks,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: SignInPolicy,
+    ) -> None:
+        self._sessions = sessions
+        self._users = users
+        self._provider = provider
+        self._locks = locks
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def authenticate(self, credentials: Credentials) -> Principal | None:
+        token = credentials.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        token_hash = session_token_hash(token)
+        session = await self._sessions.get_by_token_hash(token_hash)
+        if session is None or not session.is_live(self._clock.now()):
+            return None
+        if session.needs_refresh(self._clock.now(), self._policy.refresh_margin):
+            session = await self._refresh_once(token_hash)
+            if session is None:
+                return None
+        user = await self._users.get(session.user_id)
+        if user is None:
+            return None
+        return Principal(user=user, method=AuthMethod.SESSION, credential_id=session.id_)
+
+    async def _refresh_once(self, token_hash: str) -> Session | None:
+        async with self._locks.hold(
+            f"session-refresh:{token_hash}",
+            ttl=self._policy.refresh_lock_ttl,
+            wait=self._policy.refresh_lock_ttl,
+        ):
+            await self._uow.rollback()
+            session = await self._sessions.get_by_token_hash(token_hash)
+            now = self._clock.now()
+            if session is None or not session.is_live(now):
+                return None
+            if not session.needs_refresh(now, self._policy.refresh_margin):
+                return session
+            if session.tokens.refresh_token is None:
+                await self._end(session)
+                return None
+            try:
+                tokens = await self._provider.refresh(session.tokens.refresh_token)
+            except SignInRejectedError:
+                await self._end(session)
+                return None
+            refreshed = session.refreshed(tokens, self._clock.now())
+            await self._sessions.save(refreshed)
+            await self._uow.commit()
+            return refreshed
+
+    async def _end(self, session: Session) -> None:
+        await self._sessions.save(session.revoked(self._clock.now()))
+        await self._uow.commit()

@@ -1,0 +1,64 @@
+import base64
+import secrets
+from dataclasses import dataclass
+
+from application.identity.sign_in_policy import SignInPolicy, safe_return_path
+from application.ports.clock import Clock
+from application.ports.identity_provider import AuthorizationRequest, IdentityProvider
+from application.ports.login_attempts import LoginAttemptStore, PendingLogin
+
+__all__ = ("StartSignIn", "StartSignInRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartSignInRequest:
+    return_to: str | None = None
+    provider_hint: str | None = None
+
+
+def _random() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+
+
+class StartSignIn:
+    """Begin a sign-in: where to send the browser. Public.
+
+    A fresh state, nonce and PKCE verifier are kept for ten minutes and can finish one sign-in
+    only. The return path must be a path of this site; anything else returns to ``/``.
+    """
+
+    def __init__(
+        self,
+        provider: IdentityProvider,
+        attempts: LoginAttemptStore,
+        clock: Clock,
+        policy: SignInPolicy,
+    ) -> None:
+        self._provider = provider
+        self._attempts = attempts
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, request: StartSignInRequest) -> str:
+        state, nonce, verifier = _random(), _random(), _random()
+        hint = (request.provider_hint or "").strip() or None
+        await self._attempts.put(
+            state,
+            PendingLogin(
+                code_verifier=verifier,
+                nonce=nonce,
+                return_to=safe_return_path(request.return_to),
+                idp_hint=hint,
+                started_at=self._clock.now(),
+            ),
+            self._policy.attempt_ttl,
+        )
+        return await self._provider.authorization_url(
+            AuthorizationRequest(
+                state=state,
+                nonce=nonce,
+                code_verifier=verifier,
+                redirect_uri=self._policy.redirect_uri,
+                idp_hint=hint,
+            )
+        )

@@ -1,0 +1,62 @@
+import logging
+
+from application.errors import DependencyUnavailableError, SignInRejectedError
+from application.ports.authenticator import Principal
+from application.ports.clock import Clock
+from application.ports.identity_provider import IdentityProvider
+from application.ports.unit_of_work import UnitOfWork
+from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.sessions import Session
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+from domain.ports.session_repository import SessionRepository
+
+__all__ = ("SessionEnder",)
+
+_log = logging.getLogger(__name__)
+
+
+class SessionEnder:
+    """Ending sessions: revoke here, audit in every org of the user, then revoke at the
+    provider. The provider's refusal or absence never keeps a session alive here."""
+
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        orgs: OrgRepository,
+        provider: IdentityProvider,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._orgs = orgs
+        self._provider = provider
+        self._audit = audit
+        self._uow = uow
+        self._clock = clock
+
+    async def _end(self, actor: Principal, ended: list[Session]) -> None:
+        now = self._clock.now()
+        orgs = await self._orgs.list_for_member(actor.user.id_)
+        for session in ended:
+            for view in orgs:
+                await self._audit.append(
+                    AuditEvent(
+                        occurred_at=now,
+                        action=AuditAction.SIGNED_OUT,
+                        actor_id=actor.user.id_,
+                        org_id=view.organization.id_,
+                        target_type="session",
+                        target_id=str(session.id_),
+                        details={},
+                    )
+                )
+        await self._uow.commit()
+        for session in ended:
+            if session.tokens.refresh_token is None:
+                continue
+            try:
+                await self._provider.revoke(session.tokens.refresh_token)
+            except (DependencyUnavailableError, SignInRejectedError) as exc:
+                _log.warning("provider revocation failed for session %s: %s", session.id_, exc)

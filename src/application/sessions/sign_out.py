@@ -1,0 +1,64 @@
+from dataclasses import dataclass
+
+from application.identity.sign_in_policy import SignInPolicy
+from application.ports.authenticator import AuthMethod, Principal
+from application.ports.clock import Clock
+from application.ports.identity_provider import IdentityProvider
+from application.ports.unit_of_work import UnitOfWork
+from application.sessions._ending import SessionEnder
+from domain.identity.sessions import Session, SessionId
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+from domain.ports.session_repository import SessionRepository
+
+__all__ = ("SignOut", "SignOutRequest", "SignOutResult")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignOutRequest:
+    actor: Principal
+    everywhere: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignOutResult:
+    logout_url: str | None
+    """Where the browser should go to end the provider's own session, if it has one."""
+    sessions_ended: int
+
+
+class SignOut(SessionEnder):
+    """End the calling session, or every session of the caller (``everywhere``), here and at
+    the provider. An API key caller can only sign out everywhere."""
+
+    def __init__(
+        self,
+        sessions: SessionRepository,
+        orgs: OrgRepository,
+        provider: IdentityProvider,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: SignInPolicy,
+    ) -> None:
+        super().__init__(sessions, orgs, provider, audit, uow, clock)
+        self._policy = policy
+
+    async def execute(self, request: SignOutRequest) -> SignOutResult:
+        actor = request.actor
+        current: Session | None = None
+        if actor.method is AuthMethod.SESSION and actor.credential_id is not None:
+            current = await self._sessions.get_for_user(
+                SessionId(actor.credential_id), actor.user.id_
+            )
+        if request.everywhere or current is None:
+            ended = await self._sessions.revoke_all(actor.user.id_, self._clock.now())
+        else:
+            await self._sessions.save(current.revoked(self._clock.now()))
+            ended = [current]
+        await self._end(actor, ended)
+        hint = current.tokens.id_token if current is not None else None
+        logout_url = await self._provider.end_session_url(
+            id_token_hint=hint, post_logout_redirect_uri=self._policy.post_logout_redirect_uri
+        )
+        return SignOutResult(logout_url=logout_url, sessions_ended=len(ended))

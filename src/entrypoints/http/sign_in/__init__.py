@@ -1,0 +1,3 @@
+from entrypoints.http.sign_in.controller import SessionController, SignInController
+
+__all__ = ("SessionController", "SignInController")

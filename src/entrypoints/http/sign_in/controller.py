@@ -1,0 +1,150 @@
+from inspect import getdoc
+from typing import Annotated
+from uuid import UUID
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Redirect
+
+from application.errors import SignInRejectedError
+from application.identity.complete_sign_in import CompleteSignIn, CompleteSignInRequest
+from application.identity.session_authenticator import SESSION_COOKIE
+from application.identity.sign_in_policy import SignInPolicy
+from application.identity.start_sign_in import StartSignIn, StartSignInRequest
+from application.ports.authenticator import AuthMethod, Principal
+from application.ports.clock import Clock
+from application.sessions import (
+    ListSessions,
+    RevokeSession,
+    RevokeSessionRequest,
+    SignOut,
+    SignOutRequest,
+)
+from domain.identity.sessions import SessionId
+from entrypoints.http.sign_in.schemas import SessionList, SessionOut, SignOutIn, SignOutOut
+
+__all__ = ("SessionController", "SignInController", "clear_session_cookie")
+
+Query = Annotated[str | None, QueryParameter(max_length=2048)]
+
+
+def session_cookie(value: str, *, max_age: int, secure: bool) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(*, secure: bool) -> Cookie:
+    return session_cookie("", max_age=0, secure=secure)
+
+
+class SignInController(Controller):
+    """Public: the browser's way in."""
+
+    path = "/api/auth"
+    tags = ["sign-in"]  # noqa: RUF012
+
+    @get("/login", operation_id="StartSignIn", description=getdoc(StartSignIn), status_code=302)
+    @inject
+    async def login(
+        self,
+        use_case: FromDishka[StartSignIn],
+        provider: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        return_to: Annotated[str | None, QueryParameter(name="returnTo", max_length=2048)] = None,
+    ) -> Redirect:
+        url = await use_case.execute(
+            StartSignInRequest(return_to=return_to, provider_hint=provider)
+        )
+        return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+    @get(
+        "/callback",
+        operation_id="CompleteSignIn",
+        description=getdoc(CompleteSignIn),
+        status_code=302,
+    )
+    @inject
+    async def callback(
+        self,
+        request: Request,  # type: ignore[type-arg]
+        use_case: FromDishka[CompleteSignIn],
+        policy: FromDishka[SignInPolicy],
+        clock: FromDishka[Clock],
+        code: Query = None,
+        state_: Annotated[str | None, QueryParameter(name="state", max_length=2048)] = None,
+        error: Query = None,
+    ) -> Redirect:
+        if error is not None or not code or not state_:
+            raise SignInRejectedError(
+                f"The identity provider ended the sign-in: {error}." if error else None
+            )
+        result = await use_case.execute(
+            CompleteSignInRequest(
+                state=state_, code=code, user_agent=request.headers.get("user-agent")
+            )
+        )
+        max_age = max(0, int((result.expires_at - clock.now()).total_seconds()))
+        return Redirect(
+            result.return_to,
+            status_code=302,
+            cookies=[
+                session_cookie(result.session_token, max_age=max_age, secure=policy.secure_cookies)
+            ],
+            headers={"Cache-Control": "no-store"},
+        )
+
+
+class SessionController(Controller):
+    """Signed in: the caller's own sessions."""
+
+    path = "/api/auth"
+    tags = ["sign-in"]  # noqa: RUF012
+
+    @get("/sessions", operation_id="ListSessions", description=getdoc(ListSessions))
+    @inject
+    async def list_sessions(
+        self, actor: FromDishka[Principal], use_case: FromDishka[ListSessions]
+    ) -> SessionList:
+        current = actor.credential_id if actor.method is AuthMethod.SESSION else None
+        sessions = await use_case.execute(actor)
+        return SessionList(items=[SessionOut.from_entity(s, current) for s in sessions])
+
+    @delete(
+        "/sessions/{session_id:uuid}",
+        operation_id="RevokeSession",
+        description=getdoc(RevokeSession),
+    )
+    @inject
+    async def revoke_session(
+        self,
+        session_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        use_case: FromDishka[RevokeSession],
+    ) -> None:
+        await use_case.execute(RevokeSessionRequest(actor=actor, session_id=SessionId(session_id)))
+
+    @post("/logout", operation_id="SignOut", description=getdoc(SignOut), status_code=200)
+    @inject
+    async def logout(
+        self,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[SignOut],
+        policy: FromDishka[SignInPolicy],
+        data: JSONBody[SignOutIn | None] = None,
+    ) -> Response[SignOutOut]:
+        everywhere = data is not None and data.everywhere
+        result = await use_case.execute(SignOutRequest(actor=actor, everywhere=everywhere))
+        return Response(
+            SignOutOut(logout_url=result.logout_url, sessions_ended=result.sessions_ended),
+            cookies=[clear_session_cookie(secure=policy.secure_cookies)],
+            headers={"Cache-Control": "no-store"},
+        )
