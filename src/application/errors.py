@@ -4,9 +4,11 @@ __all__ = (
     "ApplicationError",
     "CredentialNotAllowedError",
     "DependencyUnavailableError",
+    "EmailNotVerifiedError",
     "MissingScopeError",
     "NotAuthenticatedError",
     "SignInRejectedError",
+    "TermsNotAcceptedError",
 )
 
 
@@ -48,3 +50,20 @@ class SignInRejectedError(ApplicationError):
 
     code = "sign-in-rejected"
     default_message = "The sign-in could not be completed; start it again."
+
+
+class EmailNotVerifiedError(ApplicationError):
+    code = "email-not-verified"
+    default_message = (
+        "Verify your email address first; POST /api/user/email/verification sends the link again."
+    )
+
+
+class TermsNotAcceptedError(ApplicationError):
+    code = "terms-not-accepted"
+    default_message = "Accept the terms of service with POST /api/user/terms first."
+
+    def __init__(self, *, terms_version: str, terms_url: str | None) -> None:
+        super().__init__()
+        self.terms_version = terms_version
+        self.terms_url = terms_url

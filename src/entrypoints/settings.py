@@ -171,6 +171,20 @@ class Settings:
         default=None,
         repr=False,
     )
+    terms_version: str | None = _env(
+        "MAESTRIST_TERMS_VERSION",
+        "Version of the terms of service people must accept before using the API; unset: none.",
+        default=None,
+    )
+    terms_url: str | None = _env(
+        "MAESTRIST_TERMS_URL", "Where the terms of service can be read.", default=None
+    )
+    require_api_key: bool = _env(
+        "MAESTRIST_REQUIRE_API_KEY",
+        "Embedded only: refuse requests without an API key instead of acting as the local "
+        "user (`maestrist api-key create` makes the first one).",
+        default=False,
+    )
     local_user_email: str = _env(
         "MAESTRIST_LOCAL_USER_EMAIL",
         "Embedded only: email of the single local user created on first start.",
@@ -226,40 +240,57 @@ class Settings:
 
     def problems(self) -> dict[str, str]:
         """Rules that span several settings, keyed by the variable to change."""
-        found: dict[str, str] = {}
         if self.binding is Binding.CLUSTERED:
-            if self.database_url is None:
-                found["MAESTRIST_DATABASE_URL"] = "required when MAESTRIST_BINDING=clustered"
-            elif not self.database_url.startswith("postgresql+asyncpg://"):
-                found["MAESTRIST_DATABASE_URL"] = "must start with postgresql+asyncpg://"
-            if self.redis_url is None:
-                found["MAESTRIST_REDIS_URL"] = "required when MAESTRIST_BINDING=clustered"
-            if self.oidc_issuer is not None:
-                if not self.effective_public_url.startswith("https://") and not (
-                    is_loopback_http(self.effective_public_url)
-                ):
-                    found["MAESTRIST_PUBLIC_URL"] = (
-                        "sign-in needs https, except on a loopback host for development"
-                    )
-                for name, value in (
-                    ("MAESTRIST_OIDC_CLIENT_ID", self.oidc_client_id),
-                    ("MAESTRIST_OIDC_CLIENT_SECRET", self.oidc_client_secret),
-                    ("MAESTRIST_ENCRYPTION_KEYS", self.encryption_keys),
-                ):
-                    if value is None:
-                        found[name] = "required when MAESTRIST_OIDC_ISSUER is set"
-        else:
+            return {**self._clustered_problems(), **self._sign_in_problems()}
+        return self._embedded_problems()
+
+    def _clustered_problems(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        if self.database_url is None:
+            found["MAESTRIST_DATABASE_URL"] = "required when MAESTRIST_BINDING=clustered"
+        elif not self.database_url.startswith("postgresql+asyncpg://"):
+            found["MAESTRIST_DATABASE_URL"] = "must start with postgresql+asyncpg://"
+        if self.redis_url is None:
+            found["MAESTRIST_REDIS_URL"] = "required when MAESTRIST_BINDING=clustered"
+        if self.require_api_key:
+            found["MAESTRIST_REQUIRE_API_KEY"] = (
+                "only the embedded binding uses it; the clustered one always needs credentials"
+            )
+        return found
+
+    def _sign_in_problems(self) -> dict[str, str]:
+        if self.oidc_issuer is None:
+            return {}
+        found = {
+            name: "required when MAESTRIST_OIDC_ISSUER is set"
+            for name, value in (
+                ("MAESTRIST_OIDC_CLIENT_ID", self.oidc_client_id),
+                ("MAESTRIST_OIDC_CLIENT_SECRET", self.oidc_client_secret),
+                ("MAESTRIST_ENCRYPTION_KEYS", self.encryption_keys),
+            )
+            if value is None
+        }
+        public = self.effective_public_url
+        if not public.startswith("https://") and not is_loopback_http(public):
+            found["MAESTRIST_PUBLIC_URL"] = (
+                "sign-in needs https, except on a loopback host for development"
+            )
+        return found
+
+    def _embedded_problems(self) -> dict[str, str]:
+        found = {
+            name: "only the clustered binding uses it; set MAESTRIST_BINDING"
             for name, value in (
                 ("MAESTRIST_DATABASE_URL", self.database_url),
                 ("MAESTRIST_REDIS_URL", self.redis_url),
                 ("MAESTRIST_OIDC_ISSUER", self.oidc_issuer),
-            ):
-                if value is not None:
-                    found[name] = "only the clustered binding uses it; set MAESTRIST_BINDING"
-            if self.workers != 1:
-                found["MAESTRIST_WORKERS"] = (
-                    "the embedded binding coordinates in-process, so it runs 1 worker"
-                )
+            )
+            if value is not None
+        }
+        if self.workers != 1:
+            found["MAESTRIST_WORKERS"] = (
+                "the embedded binding coordinates in-process, so it runs 1 worker"
+            )
         return found
 
     def with_changes(self, **changes: Any) -> "Settings":
@@ -366,6 +397,12 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _terms_version(raw: str) -> str:
+    if len(raw) > 64 or not raw.isprintable():
+        raise ValueError("expected at most 64 printable characters")
+    return raw
+
+
 def _display_name(raw: str) -> str:
     if len(raw) > 200 or any(ord(ch) < 32 for ch in raw):
         raise ValueError("expected at most 200 printable characters")
@@ -447,6 +484,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "session_max_age_s": _int_in(300, 400 * 24 * 3600),
     "token_refresh_margin_s": _int_in(0, 3600),
     "encryption_keys": _encryption_keys,
+    "terms_version": _terms_version,
+    "terms_url": _url("https", "http"),
+    "require_api_key": _bool,
     "local_user_email": _email,
     "local_user_name": _display_name,
 }

@@ -50,6 +50,8 @@ class UserRow(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    terms_accepted_version: Mapped[str | None] = mapped_column(String(64))
+    terms_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OrganizationRow(Base):

@@ -19,6 +19,8 @@ def row_to_user(row: UserRow) -> User:
         display_name=row.display_name,
         avatar_url=row.avatar_url,
         created_at=row.created_at,
+        terms_accepted_version=row.terms_accepted_version,
+        terms_accepted_at=row.terms_accepted_at,
     )
 
 
@@ -31,6 +33,8 @@ def _to_row(user: User) -> UserRow:
         display_name=user.display_name,
         avatar_url=user.avatar_url,
         created_at=user.created_at,
+        terms_accepted_version=user.terms_accepted_version,
+        terms_accepted_at=user.terms_accepted_at,
     )
 
 
@@ -73,4 +77,6 @@ class SqlaUserRepository(UserRepository):
             row.email_verified = user.email_verified
             row.display_name = user.display_name
             row.avatar_url = user.avatar_url
+            row.terms_accepted_version = user.terms_accepted_version
+            row.terms_accepted_at = user.terms_accepted_at
             await self._session.flush()

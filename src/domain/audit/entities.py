@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     USER_PROVISIONED = "user.provisioned"
     SIGNED_IN = "user.signed_in"
     SIGNED_OUT = "user.signed_out"
+    TERMS_ACCEPTED = "user.terms_accepted"
     ORG_CREATED = "org.created"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"

@@ -24,6 +24,8 @@ class User:
     display_name: str
     avatar_url: str | None
     created_at: datetime
+    terms_accepted_version: str | None = None
+    terms_accepted_at: datetime | None = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, User) and other.id_ == self.id_

@@ -6,6 +6,7 @@ __all__ = (
     "InvalidApiKeyNameError",
     "InvalidEmailError",
     "SessionNotFoundError",
+    "TermsVersionMismatchError",
     "UserNotFoundError",
     "UserSubjectTakenError",
 )
@@ -44,3 +45,11 @@ class ApiKeyNotFoundError(NotFoundError):
 class SessionNotFoundError(NotFoundError):
     code = "session-not-found"
     default_message = "The session does not exist or has ended."
+
+
+class TermsVersionMismatchError(InvalidValueError):
+    code = "terms-version-mismatch"
+    default_message = "That is not the version of the terms in force."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, field="version")

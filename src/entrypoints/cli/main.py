@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from granian.constants import Interfaces
 from granian.server import Server
 
-from entrypoints.ioc import migrate
+from domain.identity.scopes import Scope
+from entrypoints.ioc import create_local_api_key, migrate
 from entrypoints.logging_ import configure_logging
 from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
 
@@ -57,6 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "new-key", help="print a fresh encryption key for MAESTRIST_ENCRYPTION_KEYS"
     )
+    api_key = commands.add_parser(
+        "api-key", help="embedded: make an API key for the local user and print it once"
+    )
+    api_key.add_argument("--name", default="local")
+    api_key.add_argument(
+        "--scope", action="append", default=[], choices=[s.value for s in Scope], dest="scopes"
+    )
     args = parser.parse_args(argv)
     if args.command == "settings-table":
         _settings_table()
@@ -73,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.JSON)
     if args.command == "migrate":
         migrate(settings)
+    elif args.command == "api-key":
+        try:
+            print(create_local_api_key(settings, args.name, frozenset(map(Scope, args.scopes))))
+        except SettingsError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     elif args.command == "serve":
         _serve(settings)
     return 0

@@ -8,12 +8,14 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from application.errors import MissingScopeError, NotAuthenticatedError
+from application.identity.access_gates import AccessPolicy, check_gates
 from application.ports.authenticator import Authenticator, Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
+    "OPEN_BEFORE_GATES",
     "ORG_HEADER",
     "SCOPE_OPT",
     "current_principal",
@@ -24,6 +26,12 @@ __all__ = (
 
 _PRINCIPAL_KEY = "principal"
 SCOPE_OPT = "required_scope"
+UNVERIFIED_OK = "allow_unverified_email"
+WITHOUT_TERMS_OK = "allow_without_terms"
+
+OPEN_BEFORE_GATES = {UNVERIFIED_OK: True, WITHOUT_TERMS_OK: True}
+"""Route ``opt`` of the few routes a person needs to get through the gates: who am I, accept
+the terms, resend the verification email, sign out."""
 
 
 def requires(scope: Scope) -> dict[str, Scope]:
@@ -34,7 +42,8 @@ def requires(scope: Scope) -> dict[str, Scope]:
 async def require_principal(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """Authenticate, then hold the credential to the scope the route declares."""
+    """Authenticate, hold the person to the email and terms gates, then the credential to the
+    scope the route declares; all before the handler runs."""
     container: AsyncContainer = connection.state.dishka_container
     authenticator = await container.get(Authenticator)
     credentials = Credentials(
@@ -43,10 +52,16 @@ async def require_principal(
     principal = await authenticator.authenticate(credentials)
     if principal is None:
         raise NotAuthenticatedError
+    connection.scope["state"][_PRINCIPAL_KEY] = principal
+    check_gates(
+        principal,
+        await container.get(AccessPolicy),
+        allow_unverified_email=bool(handler.opt.get(UNVERIFIED_OK)),
+        allow_without_terms=bool(handler.opt.get(WITHOUT_TERMS_OK)),
+    )
     required = handler.opt.get(SCOPE_OPT)
     if required is not None and required not in principal.scopes:
         raise MissingScopeError(f"This endpoint needs a credential with the scope {required}.")
-    connection.scope["state"][_PRINCIPAL_KEY] = principal
 
 
 def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -13,9 +13,11 @@ from application.errors import (
     ApplicationError,
     CredentialNotAllowedError,
     DependencyUnavailableError,
+    EmailNotVerifiedError,
     MissingScopeError,
     NotAuthenticatedError,
     SignInRejectedError,
+    TermsNotAcceptedError,
 )
 from application.identity.session_authenticator import SESSION_COOKIE
 from domain.shared.errors import (
@@ -38,6 +40,8 @@ ERROR_STATUS: Mapping[type[Exception], int] = {
     NotAuthenticatedError: 401,
     SignInRejectedError: 400,
     MissingScopeError: 403,
+    EmailNotVerifiedError: 403,
+    TermsNotAcceptedError: 403,
     CredentialNotAllowedError: 403,
     DependencyUnavailableError: 503,
     ApplicationError: 500,
@@ -67,6 +71,7 @@ def problem_response(
     detail: str,
     errors: list[FieldProblem] | None = None,
     headers: Mapping[str, str] | None = None,
+    links: dict[str, str] | None = None,
 ) -> Response[Problem]:
     problem = Problem(
         type=f"urn:maestrist:problem:{code}",
@@ -77,6 +82,7 @@ def problem_response(
         instance=request.url.path,
         request_id=request.scope.get("state", {}).get("request_id"),
         errors=errors,
+        links=links,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -97,10 +103,20 @@ def _handle_core_error(
         detail=error.message,
         errors=errors,
         headers=headers,
+        links=_links(error),
     )
     if isinstance(error, NotAuthenticatedError) and SESSION_COOKIE in request.cookies:
         response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def _links(error: DomainError | ApplicationError) -> dict[str, str] | None:
+    if isinstance(error, TermsNotAcceptedError):
+        links = {"accept": "/api/user/terms", "version": error.terms_version}
+        return {**links, "terms": error.terms_url} if error.terms_url else links
+    if isinstance(error, EmailNotVerifiedError):
+        return {"resend": "/api/user/email/verification"}
+    return None
 
 
 def _field_problems(extra: object) -> list[FieldProblem] | None:

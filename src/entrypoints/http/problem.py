@@ -24,3 +24,5 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, ren
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldProblem] | None = None
+    links: dict[str, str] | None = None
+    """Where to go to resolve the problem (``accept``, ``terms``...)."""

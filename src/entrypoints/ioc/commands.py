@@ -2,10 +2,21 @@
 
 import asyncio
 
-from adapters.sqlalchemy import create_database_engine, upgrade_to_head
-from entrypoints.settings import Settings
+from dishka import make_async_container
+from dishka.integrations.litestar import LitestarProvider
 
-__all__ = ("migrate",)
+from adapters.sqlalchemy import create_database_engine, upgrade_to_head
+from application.api_keys import CreateApiKey, CreateApiKeyRequest
+from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.ports.authenticator import AuthMethod, Principal
+from domain.identity.entities import LOCAL_USER_SUBJECT
+from domain.identity.scopes import Scope
+from domain.ports.user_repository import UserRepository
+from entrypoints.ioc.app import prepare_embedded
+from entrypoints.ioc.providers import get_providers
+from entrypoints.settings import Binding, Settings, SettingsError
+
+__all__ = ("create_local_api_key", "migrate")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -24,3 +35,32 @@ async def _migrate(settings: Settings) -> None:
 def migrate(settings: Settings) -> None:
     """Apply every pending migration to the database ``settings`` points at."""
     asyncio.run(_migrate(settings))
+
+
+async def _create_local_api_key(settings: Settings, name: str, scopes: frozenset[Scope]) -> str:
+    container = make_async_container(
+        *get_providers(settings), LitestarProvider(), context={Settings: settings}
+    )
+    try:
+        await prepare_embedded(container, settings)
+        async with container() as scope:
+            users = await scope.get(UserRepository)
+            user = await users.get_by_subject(LOCAL_USER_SUBJECT)
+            assert user is not None
+            actor = Principal(user=user, method=AuthMethod.LOCAL)
+            org = await (await scope.get(ResolveActiveOrg)).execute(
+                ResolveActiveOrgRequest(actor=actor)
+            )
+            created = await (await scope.get(CreateApiKey)).execute(
+                CreateApiKeyRequest(actor=actor, org=org, name=name, scopes=scopes)
+            )
+        return str(created.token)
+    finally:
+        await container.close()
+
+
+def create_local_api_key(settings: Settings, name: str, scopes: frozenset[Scope]) -> str:
+    """Embedded: make an API key for the local user in its personal organization."""
+    if settings.binding is not Binding.EMBEDDED:
+        raise SettingsError({"MAESTRIST_BINDING": "only the embedded binding has a local user"})
+    return asyncio.run(_create_local_api_key(settings, name, scopes))

@@ -25,10 +25,15 @@ from adapters.sqlalchemy import (
 from adapters.system import SystemClock
 from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.health.check_readiness import CheckReadiness
+from application.identity.accept_terms import AcceptTerms
+from application.identity.access_gates import AccessPolicy
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.complete_sign_in import CompleteSignIn
 from application.identity.get_current_user import GetCurrentUser
-from application.identity.local_user_authenticator import LocalUserAuthenticator
+from application.identity.local_user_authenticator import (
+    LocalAccessPolicy,
+    LocalUserAuthenticator,
+)
 from application.identity.provision_local_user import ProvisionLocalUser
 from application.identity.session_authenticator import SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
@@ -138,6 +143,10 @@ class EmbeddedProvider(Provider):
     """Embedded binding: in-process coordination and the single local user."""
 
     @provide(scope=Scope.APP)
+    def local_access(self, settings: Settings) -> LocalAccessPolicy:
+        return LocalAccessPolicy(require_api_key=settings.require_api_key)
+
+    @provide(scope=Scope.APP)
     def probes(self, database: SqlaDatabaseProbe) -> Sequence[DependencyProbe]:
         return (database,)
 
@@ -238,6 +247,10 @@ class RequestContextProvider(Provider):
 class SystemProvider(Provider):
     clock = provide(SystemClock, provides=Clock, scope=Scope.APP)
 
+    @provide(scope=Scope.APP)
+    def access_policy(self, settings: Settings) -> AccessPolicy:
+        return AccessPolicy(terms_version=settings.terms_version, terms_url=settings.terms_url)
+
 
 class ApplicationProvider(Provider):
     """Use cases, one per request."""
@@ -256,6 +269,7 @@ class ApplicationProvider(Provider):
     transfer_ownership = provide(TransferOwnership)
     list_audit_events = provide(ListAuditEvents)
     provision_local_user = provide(ProvisionLocalUser)
+    accept_terms = provide(AcceptTerms)
     get_current_user = provide(GetCurrentUser)
     create_organization = provide(CreateOrganization)
     list_my_organizations = provide(ListMyOrganizations)

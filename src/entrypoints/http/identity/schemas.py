@@ -5,7 +5,7 @@ import msgspec
 
 from domain.identity.entities import User
 
-__all__ = ("UserOut",)
+__all__ = ("TermsAcceptance", "UserOut")
 
 
 class UserOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -15,6 +15,7 @@ class UserOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     display_name: str
     avatar_url: str | None
     created_at: datetime
+    terms_accepted_version: str | None
 
     @classmethod
     def from_entity(cls, user: User) -> "UserOut":
@@ -25,4 +26,9 @@ class UserOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             display_name=user.display_name,
             avatar_url=user.avatar_url,
             created_at=user.created_at,
+            terms_accepted_version=user.terms_accepted_version,
         )
+
+
+class TermsAcceptance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    version: str

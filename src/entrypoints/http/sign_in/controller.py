@@ -24,6 +24,7 @@ from application.sessions import (
     SignOutRequest,
 )
 from domain.identity.sessions import SessionId
+from entrypoints.http.auth import OPEN_BEFORE_GATES
 from entrypoints.http.sign_in.schemas import SessionList, SessionOut, SignOutIn, SignOutOut
 
 __all__ = ("SessionController", "SignInController", "clear_session_cookie")
@@ -132,7 +133,13 @@ class SessionController(Controller):
     ) -> None:
         await use_case.execute(RevokeSessionRequest(actor=actor, session_id=SessionId(session_id)))
 
-    @post("/logout", operation_id="SignOut", description=getdoc(SignOut), status_code=200)
+    @post(
+        "/logout",
+        operation_id="SignOut",
+        description=getdoc(SignOut),
+        status_code=200,
+        opt=OPEN_BEFORE_GATES,
+    )
     @inject
     async def logout(
         self,

@@ -1,0 +1,71 @@
+from dataclasses import dataclass, replace
+
+from application.identity.access_gates import AccessPolicy
+from application.ports.authenticator import Principal
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork
+from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.entities import User
+from domain.identity.errors import TermsVersionMismatchError
+from domain.ports.audit_log import AuditLog
+from domain.ports.org_repository import OrgRepository
+from domain.ports.user_repository import UserRepository
+
+__all__ = ("AcceptTerms", "AcceptTermsRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcceptTermsRequest:
+    actor: Principal
+    version: str
+
+
+class AcceptTerms:
+    """Record that the caller accepted the terms of service in force.
+
+    The version sent must be the one in force, so nobody accepts terms they were not shown.
+    The acceptance is audited in every organization the caller belongs to.
+    """
+
+    def __init__(
+        self,
+        users: UserRepository,
+        orgs: OrgRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+        policy: AccessPolicy,
+    ) -> None:
+        self._users = users
+        self._orgs = orgs
+        self._audit = audit
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+
+    async def execute(self, request: AcceptTermsRequest) -> User:
+        current = self._policy.terms_version
+        if current is None or request.version != current:
+            raise TermsVersionMismatchError(
+                f"The terms in force are version {current}." if current else "No terms apply."
+            )
+        user = request.actor.user
+        if user.terms_accepted_version == current:
+            return user
+        now = self._clock.now()
+        accepted = replace(user, terms_accepted_version=current, terms_accepted_at=now)
+        await self._users.save(accepted)
+        for view in await self._orgs.list_for_member(user.id_):
+            await self._audit.append(
+                AuditEvent(
+                    occurred_at=now,
+                    action=AuditAction.TERMS_ACCEPTED,
+                    actor_id=user.id_,
+                    org_id=view.organization.id_,
+                    target_type="user",
+                    target_id=str(user.id_),
+                    details={"version": current},
+                )
+            )
+        await self._uow.commit()
+        return accepted

@@ -1,0 +1,39 @@
+from dataclasses import dataclass
+
+from application.errors import EmailNotVerifiedError, TermsNotAcceptedError
+from application.ports.authenticator import AuthMethod, Principal
+
+__all__ = ("AccessPolicy", "check_gates")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccessPolicy:
+    """Conditions a signed-in person must meet before using the API (from settings)."""
+
+    terms_version: str | None = None
+    """The terms of service in force; ``None`` when the deployment has none."""
+    terms_url: str | None = None
+
+
+def check_gates(
+    actor: Principal,
+    policy: AccessPolicy,
+    *,
+    allow_unverified_email: bool = False,
+    allow_without_terms: bool = False,
+) -> None:
+    """Raise unless ``actor`` may go on: a verified email, then the current terms accepted.
+
+    The embedded binding's local user passes: it is the machine's owner, not a signed-up user.
+    """
+    if actor.method is AuthMethod.LOCAL:
+        return
+    if not actor.user.email_verified and not allow_unverified_email:
+        raise EmailNotVerifiedError
+    terms = policy.terms_version
+    if (
+        terms is not None
+        and actor.user.terms_accepted_version != terms
+        and not (allow_without_terms)
+    ):
+        raise TermsNotAcceptedError(terms_version=terms, terms_url=policy.terms_url)
