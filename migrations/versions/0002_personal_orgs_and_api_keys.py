@@ -21,9 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("organizations") as batch:
         batch.add_column(sa.Column("personal_owner_id", sa.Uuid(), nullable=True))
-        batch.create_unique_constraint(
-            "uq_organizations_personal_owner_id", ["personal_owner_id"]
-        )
+        batch.create_unique_constraint("uq_organizations_personal_owner_id", ["personal_owner_id"])
         batch.create_foreign_key(
             "fk_organizations_personal_owner_id_users",
             "users",

@@ -153,6 +153,18 @@ class Settings:
     oidc_scopes: str = _env(
         "MAESTRIST_OIDC_SCOPES", "Scopes asked for at sign-in.", default="openid email profile"
     )
+    keycloak_url: str | None = _env(
+        "MAESTRIST_KEYCLOAK_URL",
+        "Clustered, with sign-in: Keycloak's root URL. Turns on email changes, verification "
+        "links and keeping the GitHub/GitLab/Bitbucket token Keycloak brokered at sign-in "
+        "(the client's service account needs `manage-users`).",
+        default=None,
+    )
+    keycloak_realm: str | None = _env(
+        "MAESTRIST_KEYCLOAK_REALM",
+        "The Keycloak realm, with `MAESTRIST_KEYCLOAK_URL`.",
+        default=None,
+    )
     session_max_age_s: int = _env(
         "MAESTRIST_SESSION_MAX_AGE",
         "Seconds a session lasts when the issuer does not say how long its refresh token "
@@ -212,6 +224,10 @@ class Settings:
         return self.oidc_issuer is not None
 
     @property
+    def keycloak_enabled(self) -> bool:
+        return self.sign_in_enabled and self.keycloak_url is not None
+
+    @property
     def encryption_key_map(self) -> dict[str, bytes]:
         return parse_encryption_keys(self.encryption_keys or "")
 
@@ -260,7 +276,16 @@ class Settings:
 
     def _sign_in_problems(self) -> dict[str, str]:
         if self.oidc_issuer is None:
-            return {}
+            return {
+                name: "needs MAESTRIST_OIDC_ISSUER"
+                for name, value in (
+                    ("MAESTRIST_KEYCLOAK_URL", self.keycloak_url),
+                    ("MAESTRIST_KEYCLOAK_REALM", self.keycloak_realm),
+                )
+                if value is not None
+            }
+        if (self.keycloak_url is None) != (self.keycloak_realm is None):
+            return {"MAESTRIST_KEYCLOAK_REALM": "set both MAESTRIST_KEYCLOAK_URL and the realm"}
         found = {
             name: "required when MAESTRIST_OIDC_ISSUER is set"
             for name, value in (
@@ -284,6 +309,7 @@ class Settings:
                 ("MAESTRIST_DATABASE_URL", self.database_url),
                 ("MAESTRIST_REDIS_URL", self.redis_url),
                 ("MAESTRIST_OIDC_ISSUER", self.oidc_issuer),
+                ("MAESTRIST_KEYCLOAK_URL", self.keycloak_url),
             )
             if value is not None
         }
@@ -481,6 +507,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "oidc_client_id": _text,
     "oidc_client_secret": _text,
     "oidc_scopes": _text,
+    "keycloak_url": _url("https", "http"),
+    "keycloak_realm": _text,
     "session_max_age_s": _int_in(300, 400 * 24 * 3600),
     "token_refresh_margin_s": _int_in(0, 3600),
     "encryption_keys": _encryption_keys,

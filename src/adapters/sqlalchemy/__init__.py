@@ -4,6 +4,7 @@ from adapters.sqlalchemy.engine import create_database_engine
 from adapters.sqlalchemy.migrator import upgrade_to_head
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.probe import SqlaDatabaseProbe
+from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
 from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
@@ -13,6 +14,7 @@ __all__ = (
     "SqlaAuditLog",
     "SqlaDatabaseProbe",
     "SqlaOrgRepository",
+    "SqlaProviderTokenStore",
     "SqlaSessionRepository",
     "SqlaUnitOfWork",
     "SqlaUserRepository",

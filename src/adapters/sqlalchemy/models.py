@@ -22,6 +22,7 @@ __all__ = (
     "Base",
     "MembershipRow",
     "OrganizationRow",
+    "ProviderTokenRow",
     "SessionRow",
     "UserRow",
 )
@@ -147,3 +148,17 @@ class SessionRow(Base):
     identity_provider: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ProviderTokenRow(Base):
+    __tablename__ = "provider_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    scopes: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -2,6 +2,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from application.errors import SignInRejectedError
+from application.identity.brokered_tokens import BrokeredTokenCapture
 from application.identity.sign_in_policy import SignInPolicy
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityClaims, IdentityProvider
@@ -42,7 +43,8 @@ class CompleteSignIn:
 
     The state must be one this server issued and not used before. The ID token is validated
     by the provider adapter. The user is made on first sign-in, with a personal organization,
-    and their email, verification, name and avatar follow the provider on every sign-in.
+    and their email, verification, name and avatar follow the provider on every sign-in. A
+    token the broker got from the upstream provider (GitHub...) is kept for later use.
     """
 
     def __init__(
@@ -56,7 +58,9 @@ class CompleteSignIn:
         uow: UnitOfWork,
         clock: Clock,
         policy: SignInPolicy,
+        brokered: BrokeredTokenCapture,
     ) -> None:
+        self._brokered = brokered
         self._provider = provider
         self._attempts = attempts
         self._users = users
@@ -92,6 +96,11 @@ class CompleteSignIn:
             user_agent=(request.user_agent or "")[:300] or None,
         )
         await self._sessions.add(session)
+        await self._brokered.capture(
+            user_id=user.id_,
+            identity_provider=session.identity_provider,
+            access_token=result.tokens.access_token,
+        )
         for view in await self._orgs.list_for_member(user.id_):
             await self._audit.append(
                 AuditEvent(

@@ -2,6 +2,7 @@ from domain.shared.errors import ConflictError, InvalidValueError, NotFoundError
 
 __all__ = (
     "ApiKeyNotFoundError",
+    "EmailAlreadyVerifiedError",
     "InvalidApiKeyExpiryError",
     "InvalidApiKeyNameError",
     "InvalidEmailError",
@@ -53,3 +54,8 @@ class TermsVersionMismatchError(InvalidValueError):
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message, field="version")
+
+
+class EmailAlreadyVerifiedError(ConflictError):
+    code = "email-already-verified"
+    default_message = "The email address is already verified."

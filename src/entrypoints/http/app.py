@@ -9,6 +9,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
+from entrypoints.http.email import EmailController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
@@ -26,6 +27,7 @@ def build_http_app(
     *,
     version: str,
     sign_in: bool,
+    keycloak: bool,
     cors_origins: Sequence[str],
     lifespan: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]],
 ) -> Litestar:
@@ -39,6 +41,7 @@ def build_http_app(
             MemberController,
             ApiKeyController,
             *([SessionController] if sign_in else []),
+            *([EmailController] if keycloak else []),
         ],
         security=[{"bearer": []}],
     )

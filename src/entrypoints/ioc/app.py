@@ -70,6 +70,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
     app = build_http_app(
         version=server_version(),
         sign_in=settings.sign_in_enabled,
+        keycloak=settings.keycloak_enabled,
         cors_origins=settings.cors_origins,
         lifespan=[lifespan],
     )

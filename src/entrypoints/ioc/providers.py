@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.crypto import AesGcmCipher
+from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
 from adapters.oidc import OidcIdentityProvider, OidcSettings
 from adapters.redis import RedisLocks, RedisLoginAttemptStore, RedisProbe, create_redis_client
 from adapters.sqlalchemy import (
@@ -17,6 +18,7 @@ from adapters.sqlalchemy import (
     SqlaAuditLog,
     SqlaDatabaseProbe,
     SqlaOrgRepository,
+    SqlaProviderTokenStore,
     SqlaSessionRepository,
     SqlaUnitOfWork,
     SqlaUserRepository,
@@ -28,6 +30,12 @@ from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
 from application.identity.access_gates import AccessPolicy
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.identity.brokered_tokens import (
+    BrokeredTokenCapture,
+    IgnoreBrokeredTokens,
+    KeepBrokeredTokens,
+)
+from application.identity.change_email import ChangeEmail, ResendVerificationEmail
 from application.identity.complete_sign_in import CompleteSignIn
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import (
@@ -55,6 +63,7 @@ from application.ports.authenticator import Authenticator, Principal
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
 from application.ports.dependency_probe import DependencyProbe
+from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
@@ -63,6 +72,7 @@ from application.sessions import ListSessions, RevokeSession, SignOut
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import MemberOrganization, OrgRepository
+from domain.ports.provider_token_store import ProviderTokenStore
 from domain.ports.session_repository import SessionRepository
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
@@ -72,7 +82,9 @@ __all__ = (
     "ApplicationProvider",
     "ClusteredAuthProvider",
     "EmbeddedProvider",
+    "KeycloakProvider",
     "OidcProvider",
+    "PlainOidcProvider",
     "RedisProvider",
     "RequestContextProvider",
     "SqlaProvider",
@@ -282,6 +294,39 @@ class ApplicationProvider(Provider):
         return CheckReadiness(probes, timeout_s=settings.dependency_timeout_s)
 
 
+class KeycloakProvider(Provider):
+    """Keycloak's extras: account administration and brokered upstream tokens."""
+
+    @provide(scope=Scope.APP)
+    def admin(self, settings: Settings, transport: httpx.AsyncBaseTransport) -> IdentityAdmin:
+        assert settings.keycloak_url is not None
+        assert settings.keycloak_realm is not None
+        assert settings.oidc_client_id is not None
+        assert settings.oidc_client_secret is not None
+        return KeycloakIdentityAdmin(
+            KeycloakSettings(
+                base_url=settings.keycloak_url,
+                realm=settings.keycloak_realm,
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret,
+                verify_redirect_uri=f"{settings.effective_public_url}/",
+                timeout_s=max(settings.dependency_timeout_s, 5.0),
+            ),
+            transport,
+        )
+
+    tokens = provide(SqlaProviderTokenStore, provides=ProviderTokenStore, scope=Scope.REQUEST)
+    brokered = provide(KeepBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.REQUEST)
+    change_email = provide(ChangeEmail, scope=Scope.REQUEST)
+    resend_verification = provide(ResendVerificationEmail, scope=Scope.REQUEST)
+
+
+class PlainOidcProvider(Provider):
+    """A standard OpenID Connect issuer: nothing brokered to keep."""
+
+    brokered = provide(IgnoreBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.APP)
+
+
 def get_providers(settings: Settings) -> list[Provider]:
     """The providers of the binding ``settings`` selects."""
     common: list[Provider] = [
@@ -291,6 +336,8 @@ def get_providers(settings: Settings) -> list[Provider]:
         RequestContextProvider(),
     ]
     if settings.binding is Binding.CLUSTERED:
-        auth = OidcProvider() if settings.sign_in_enabled else ClusteredAuthProvider()
-        return [*common, RedisProvider(), auth]
+        if not settings.sign_in_enabled:
+            return [*common, RedisProvider(), ClusteredAuthProvider()]
+        extras = KeycloakProvider() if settings.keycloak_enabled else PlainOidcProvider()
+        return [*common, RedisProvider(), OidcProvider(), extras]
     return [*common, EmbeddedProvider()]

@@ -1,0 +1,3 @@
+from adapters.keycloak.admin import KeycloakIdentityAdmin, KeycloakSettings
+
+__all__ = ("KeycloakIdentityAdmin", "KeycloakSettings")

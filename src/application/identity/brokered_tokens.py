@@ -1,0 +1,68 @@
+import logging
+from abc import abstractmethod
+from typing import Protocol
+
+from application.errors import DependencyUnavailableError
+from application.ports.clock import Clock
+from application.ports.identity_admin import IdentityAdmin
+from domain.identity.entities import UserId
+from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
+
+__all__ = ("BrokeredTokenCapture", "IgnoreBrokeredTokens", "KeepBrokeredTokens")
+
+_log = logging.getLogger(__name__)
+
+
+class BrokeredTokenCapture(Protocol):
+    """What to do at sign-in with the token the identity broker got from GitHub and co."""
+
+    @abstractmethod
+    async def capture(
+        self, *, user_id: UserId, identity_provider: str | None, access_token: str
+    ) -> None: ...
+
+
+class IgnoreBrokeredTokens(BrokeredTokenCapture):
+    """A plain OpenID Connect issuer brokers nothing."""
+
+    async def capture(
+        self, *, user_id: UserId, identity_provider: str | None, access_token: str
+    ) -> None:
+        return None
+
+
+class KeepBrokeredTokens(BrokeredTokenCapture):
+    """Keycloak: read the upstream token from its broker endpoint and keep it, sealed, in the
+    same transaction as the sign-in. A broker that keeps no token, or fails, does not stop the
+    sign-in: the user can connect the provider later."""
+
+    def __init__(self, admin: IdentityAdmin, tokens: ProviderTokenStore, clock: Clock) -> None:
+        self._admin = admin
+        self._tokens = tokens
+        self._clock = clock
+
+    async def capture(
+        self, *, user_id: UserId, identity_provider: str | None, access_token: str
+    ) -> None:
+        if identity_provider is None:
+            return
+        try:
+            brokered = await self._admin.brokered_token(
+                access_token=access_token, identity_provider=identity_provider
+            )
+        except DependencyUnavailableError as exc:
+            _log.warning("no brokered token for %s: %s", identity_provider, exc)
+            return
+        if brokered is None:
+            return
+        await self._tokens.put(
+            ProviderToken(
+                user_id=user_id,
+                provider=identity_provider,
+                access_token=brokered.access_token,
+                refresh_token=brokered.refresh_token,
+                expires_at=brokered.expires_at,
+                scopes=brokered.scopes,
+                updated_at=self._clock.now(),
+            )
+        )

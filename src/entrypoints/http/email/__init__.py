@@ -1,0 +1,3 @@
+from entrypoints.http.email.controller import EmailController
+
+__all__ = ("EmailController",)
