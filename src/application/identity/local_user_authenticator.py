@@ -1,16 +1,33 @@
+import time
 from dataclasses import dataclass
 
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
-from domain.identity.entities import LOCAL_USER_SUBJECT
+from domain.identity.entities import LOCAL_USER_SUBJECT, User
 from domain.ports.user_repository import UserRepository
 
-__all__ = ("LocalAccessPolicy", "LocalUserAuthenticator")
+__all__ = ("LocalAccessPolicy", "LocalUserAuthenticator", "LocalUserCache")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LocalAccessPolicy:
     require_api_key: bool = False
+
+
+class LocalUserCache:
+    """The local user, remembered for a few seconds: it is read on every request of the
+    embedded binding and changes only when the process provisions it."""
+
+    def __init__(self, ttl_s: float = 5.0) -> None:
+        self._ttl_s = ttl_s
+        self._user: User | None = None
+        self._until = 0.0
+
+    def get(self) -> User | None:
+        return self._user if time.monotonic() < self._until else None
+
+    def put(self, user: User) -> None:
+        self._user, self._until = user, time.monotonic() + self._ttl_s
 
 
 class LocalUserAuthenticator(Authenticator):
@@ -22,14 +39,24 @@ class LocalUserAuthenticator(Authenticator):
     """
 
     def __init__(
-        self, users: UserRepository, api_keys: ApiKeyAuthenticator, policy: LocalAccessPolicy
+        self,
+        users: UserRepository,
+        api_keys: ApiKeyAuthenticator,
+        policy: LocalAccessPolicy,
+        cache: LocalUserCache,
     ) -> None:
         self._users = users
         self._api_keys = api_keys
         self._policy = policy
+        self._cache = cache
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
         if credentials.authorization is not None or self._policy.require_api_key:
             return await self._api_keys.authenticate(credentials)
-        user = await self._users.get_by_subject(LOCAL_USER_SUBJECT)
-        return None if user is None else Principal(user=user, method=AuthMethod.LOCAL)
+        user = self._cache.get()
+        if user is None:
+            user = await self._users.get_by_subject(LOCAL_USER_SUBJECT)
+            if user is None:
+                return None
+            self._cache.put(user)
+        return Principal(user=user, method=AuthMethod.LOCAL)

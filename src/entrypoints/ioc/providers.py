@@ -41,6 +41,7 @@ from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import (
     LocalAccessPolicy,
     LocalUserAuthenticator,
+    LocalUserCache,
 )
 from application.identity.provision_local_user import ProvisionLocalUser
 from application.identity.session_authenticator import SessionAuthenticator
@@ -114,8 +115,12 @@ class SqlaProvider(Provider):
     async def session(
         self, sessionmaker: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[AsyncSession]:
-        async with sessionmaker() as session:
+        session = sessionmaker()
+        try:
             yield session
+        finally:
+            if session.in_transaction() or session.sync_session.identity_map:
+                await session.close()  # a session that never ran a query holds nothing
 
     users = provide(SqlaUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     orgs = provide(SqlaOrgRepository, provides=OrgRepository, scope=Scope.REQUEST)
@@ -157,6 +162,10 @@ class EmbeddedProvider(Provider):
     @provide(scope=Scope.APP)
     def local_access(self, settings: Settings) -> LocalAccessPolicy:
         return LocalAccessPolicy(require_api_key=settings.require_api_key)
+
+    @provide(scope=Scope.APP)
+    def local_user_cache(self) -> LocalUserCache:
+        return LocalUserCache()
 
     @provide(scope=Scope.APP)
     def probes(self, database: SqlaDatabaseProbe) -> Sequence[DependencyProbe]:

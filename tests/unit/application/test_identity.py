@@ -5,7 +5,7 @@ from application.identity import (
     ProvisionLocalUser,
     ProvisionLocalUserRequest,
 )
-from application.identity.local_user_authenticator import LocalAccessPolicy
+from application.identity.local_user_authenticator import LocalAccessPolicy, LocalUserCache
 from application.ports.authenticator import AuthMethod, Credentials
 from domain.audit.entities import AuditAction
 from domain.identity.entities import LOCAL_USER_SUBJECT
@@ -18,7 +18,7 @@ def _provision(world: World) -> ProvisionLocalUser:
 
 def _local_authenticator(world: World) -> LocalUserAuthenticator:
     keys = ApiKeyAuthenticator(world.api_keys, world.users, world.uow, world.clock)
-    return LocalUserAuthenticator(world.users, keys, LocalAccessPolicy())
+    return LocalUserAuthenticator(world.users, keys, LocalAccessPolicy(), LocalUserCache())
 
 
 async def test_first_start_provisions_the_local_user_with_a_personal_org(world: World) -> None:
