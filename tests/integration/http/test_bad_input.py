@@ -1,10 +1,13 @@
 """Hostile input to every route: always a 4xx problem document or a success, never a 5xx."""
 
 import asyncio
+import base64
 import json
-from collections.abc import AsyncIterator
+import re
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -15,6 +18,7 @@ from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+from tests.support.oidc import OidcProvider, drive_login, run_oidc_provider
 
 json_values = st.recursive(
     st.none()
@@ -44,21 +48,52 @@ EXAMPLES = settings(
 )
 
 
-@pytest.fixture(params=["embedded", pytest.param("clustered", marks=pytest.mark.postgres)])
+SIGN_IN_APP = "http://maestrist.localhost"
+
+
+@pytest.fixture(scope="module")
+def oidc() -> Iterator[OidcProvider]:
+    with run_oidc_provider(f"{SIGN_IN_APP}/api/auth/callback", f"{SIGN_IN_APP}/") as provider:
+        yield provider
+
+
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("clustered", marks=pytest.mark.postgres),
+        pytest.param("sign-in", marks=[pytest.mark.postgres, pytest.mark.oidc]),
+    ]
+)
 def binding(request: pytest.FixtureRequest, embedded_settings: Settings) -> tuple[Settings, bool]:
     """The settings to serve, and whether requests need the test bearer credential."""
     if request.param == "embedded":
         return embedded_settings, False
     url: str = request.getfixturevalue("postgres_url")
     asyncio.run(add_user(url, "fuzzer"))
-    return clustered_settings(url), True
+    if request.param == "clustered":
+        return clustered_settings(url), True
+    provider: OidcProvider = request.getfixturevalue("oidc")
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    return clustered_settings(url).with_changes(
+        public_url=SIGN_IN_APP,
+        oidc_issuer=provider.issuer,
+        oidc_client_id=provider.client_id,
+        oidc_client_secret=provider.client_secret,
+        encryption_keys=f"k1:{key}",
+    ), False
 
 
 @pytest.fixture
 async def target(binding: tuple[Settings, bool]) -> AsyncIterator[tuple[Client, dict[str, str]]]:
     settings_, needs_bearer = binding
     providers = [BearerSubjectAuth()] if needs_bearer else []
-    async with serve(settings_, *providers) as client:
+    base_url = SIGN_IN_APP if settings_.sign_in_enabled else "http://testserver.local"
+    async with serve(settings_, *providers, base_url=base_url) as client:
+        if settings_.sign_in_enabled:
+            started = await client.get("/api/auth/login")
+            callback = urlsplit(await drive_login(started.headers["location"], "fuzzer"))
+            signed_in = await client.get(f"{callback.path}?{callback.query}")
+            assert signed_in.status_code == 302
         yield client, bearer("fuzzer") if needs_bearer else {}
 
 
@@ -131,3 +166,41 @@ async def test_bad_input_leaves_stored_orgs_untouched(
             422,
         }
     assert (await client.get(f"/api/orgs/{kept['id']}", headers=headers)).json() == kept
+
+
+def _operations(schema: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+@EXAMPLES
+@given(data=st.data())
+async def test_every_documented_route_with_hostile_input(
+    target: tuple[Client, dict[str, str]], data: st.DataObject
+) -> None:
+    client, headers = target
+    schema = (await client.get("/schema/openapi.json")).json()
+    method, template = data.draw(st.sampled_from(_operations(schema)), label="operation")
+    path = template
+    for name in re.findall(r"{(\w+)}", template):
+        value = data.draw(st.uuids().map(str) | path_segments, label=f"path parameter {name}")
+        path = path.replace(f"{{{name}}}", value)
+    query = data.draw(
+        st.dictionaries(
+            st.sampled_from(["limit", "returnTo", "provider", "x"]), st.text(max_size=30)
+        ),
+        label="query",
+    )
+    kwargs: dict[str, Any] = {"params": query, "headers": headers}
+    if method in {"POST", "PUT", "PATCH"}:
+        kwargs["content"] = data.draw(raw_bodies, label="body")
+        kwargs["headers"] = {**headers, "Content-Type": "application/json"}
+    org_header = data.draw(st.none() | st.uuids().map(str) | st.text(max_size=20), label="org")
+    if org_header is not None:
+        kwargs["headers"] = {**kwargs["headers"], "X-Org-Id": quote(org_header, safe="")}
+    response = await client.request(method, path, **kwargs)
+    assert_no_server_error(response)
