@@ -6,13 +6,19 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from adapters.sqlalchemy import create_database_engine, upgrade_to_head
 from entrypoints.settings import Settings
 
-hypothesis_settings.register_profile("maestrist", deadline=None, print_blob=True)
+hypothesis_settings.register_profile(
+    "maestrist",
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 hypothesis_settings.load_profile("maestrist")
 """Speed is for benchmarks: a slow example on a busy machine is not a failure."""
 

@@ -1,10 +1,11 @@
 from dataclasses import dataclass, replace
 
+from application.audit_trail import audit_in_every_org
 from application.identity.access_gates import AccessPolicy
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
-from domain.audit.entities import AuditAction, AuditEvent
+from domain.audit.entities import AuditAction
 from domain.identity.entities import User
 from domain.identity.errors import TermsVersionMismatchError
 from domain.ports.audit_log import AuditLog
@@ -55,17 +56,15 @@ class AcceptTerms:
         now = self._clock.now()
         accepted = replace(user, terms_accepted_version=current, terms_accepted_at=now)
         await self._users.save(accepted)
-        for view in await self._orgs.list_for_member(user.id_):
-            await self._audit.append(
-                AuditEvent(
-                    occurred_at=now,
-                    action=AuditAction.TERMS_ACCEPTED,
-                    actor_id=user.id_,
-                    org_id=view.organization.id_,
-                    target_type="user",
-                    target_id=str(user.id_),
-                    details={"version": current},
-                )
-            )
+        await audit_in_every_org(
+            self._orgs,
+            self._audit,
+            user_id=user.id_,
+            action=AuditAction.TERMS_ACCEPTED,
+            occurred_at=now,
+            target_type="user",
+            target_ids=[str(user.id_)],
+            details={"version": current},
+        )
         await self._uow.commit()
         return accepted

@@ -1,6 +1,7 @@
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from application.audit_trail import audit_in_every_org
 from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
 from application.identity.sign_in_policy import SignInPolicy
@@ -101,18 +102,16 @@ class CompleteSignIn:
             identity_provider=session.identity_provider,
             access_token=result.tokens.access_token,
         )
-        for view in await self._orgs.list_for_member(user.id_):
-            await self._audit.append(
-                AuditEvent(
-                    occurred_at=now,
-                    action=AuditAction.SIGNED_IN,
-                    actor_id=user.id_,
-                    org_id=view.organization.id_,
-                    target_type="session",
-                    target_id=str(session.id_),
-                    details={"identity_provider": session.identity_provider or ""},
-                )
-            )
+        await audit_in_every_org(
+            self._orgs,
+            self._audit,
+            user_id=user.id_,
+            action=AuditAction.SIGNED_IN,
+            occurred_at=now,
+            target_type="session",
+            target_ids=[str(session.id_)],
+            details={"identity_provider": session.identity_provider or ""},
+        )
         await self._uow.commit()
         return CompleteSignInResult(
             session_token=token,

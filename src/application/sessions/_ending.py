@@ -1,11 +1,12 @@
 import logging
 
+from application.audit_trail import audit_in_every_org
 from application.errors import DependencyUnavailableError, SignInRejectedError
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
 from application.ports.unit_of_work import UnitOfWork
-from domain.audit.entities import AuditAction, AuditEvent
+from domain.audit.entities import AuditAction
 from domain.identity.sessions import Session
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import OrgRepository
@@ -37,21 +38,16 @@ class SessionEnder:
         self._clock = clock
 
     async def _end(self, actor: Principal, ended: list[Session]) -> None:
-        now = self._clock.now()
-        orgs = await self._orgs.list_for_member(actor.user.id_)
-        for session in ended:
-            for view in orgs:
-                await self._audit.append(
-                    AuditEvent(
-                        occurred_at=now,
-                        action=AuditAction.SIGNED_OUT,
-                        actor_id=actor.user.id_,
-                        org_id=view.organization.id_,
-                        target_type="session",
-                        target_id=str(session.id_),
-                        details={},
-                    )
-                )
+        await audit_in_every_org(
+            self._orgs,
+            self._audit,
+            user_id=actor.user.id_,
+            action=AuditAction.SIGNED_OUT,
+            occurred_at=self._clock.now(),
+            target_type="session",
+            target_ids=[str(session.id_) for session in ended],
+            details={},
+        )
         await self._uow.commit()
         for session in ended:
             if session.tokens.refresh_token is None:
