@@ -9,6 +9,7 @@ import httpx
 
 from application.errors import DependencyUnavailableError
 from application.ports.identity_admin import BrokeredToken, IdentityAdmin
+from domain.identity.errors import EmailTakenError
 from domain.identity.value_objects import EmailAddress
 
 __all__ = ("KeycloakIdentityAdmin", "KeycloakSettings")
@@ -33,7 +34,9 @@ class KeycloakIdentityAdmin(IdentityAdmin):
 
     def __init__(self, settings: KeycloakSettings, transport: httpx.AsyncBaseTransport) -> None:
         self._settings = settings
-        self._transport = transport
+        self._http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_s)
+        """Shares the app's transport and is never closed here: the transport's owner closes
+        it, and closing a client would close the pool under calls still in flight."""
         self._admin_token: tuple[str, float] | None = None
         self._lock = asyncio.Lock()
         root = settings.base_url.rstrip("/")
@@ -43,10 +46,7 @@ class KeycloakIdentityAdmin(IdentityAdmin):
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            async with httpx.AsyncClient(
-                transport=self._transport, timeout=self._settings.timeout_s
-            ) as client:
-                return await client.request(method, url, **kwargs)
+            return await self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise DependencyUnavailableError("Keycloak cannot be reached.") from exc
 
@@ -79,6 +79,8 @@ class KeycloakIdentityAdmin(IdentityAdmin):
             if response.status_code == 401 and attempt == 1:
                 self._admin_token = None
                 continue
+            if response.status_code == 409:
+                raise EmailTakenError
             if response.status_code >= 400:
                 raise DependencyUnavailableError(
                     f"Keycloak answered {response.status_code} to {method} {path}."
@@ -87,8 +89,14 @@ class KeycloakIdentityAdmin(IdentityAdmin):
         raise DependencyUnavailableError("Keycloak refused the service account.")
 
     async def change_email(self, subject: str, email: EmailAddress) -> None:
+        """Read the whole user and write it back changed: Keycloak's PUT replaces the profile
+        (names, attributes) with what it is sent."""
         user = f"/users/{quote(subject, safe='')}"
-        await self._admin("PUT", user, json={"email": email.value, "emailVerified": False})
+        representation = (await self._admin("GET", user)).json()
+        if not isinstance(representation, dict):
+            raise DependencyUnavailableError("Keycloak sent an unreadable user.")
+        representation.update({"email": email.value, "emailVerified": False})
+        await self._admin("PUT", user, json=representation)
         await self.send_verification_email(subject)
 
     async def send_verification_email(self, subject: str) -> None:
@@ -113,13 +121,18 @@ class KeycloakIdentityAdmin(IdentityAdmin):
             return None
         if response.status_code != 200:
             raise DependencyUnavailableError(f"Keycloak's broker answered {response.status_code}.")
-        return _parse_brokered(response)
+        try:
+            return _parse_brokered(response)
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise DependencyUnavailableError("Keycloak's broker sent an unreadable token.") from exc
 
 
 def _parse_brokered(response: httpx.Response) -> BrokeredToken | None:
     """Keycloak returns what the upstream sent: JSON (GitLab, OIDC) or a form (GitHub)."""
     if response.headers.get("content-type", "").startswith("application/json"):
         body: dict[str, Any] = response.json()
+        if not isinstance(body, dict):
+            raise TypeError("the broker's JSON is not an object")
     else:
         body = {k: v[0] for k, v in parse_qs(response.text).items()}
     token = body.get("access_token")

@@ -43,6 +43,8 @@ class OidcIdentityProvider(IdentityProvider):
     def __init__(self, settings: OidcSettings, transport: httpx.AsyncBaseTransport) -> None:
         self._settings = settings
         self._transport = transport
+        self._http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_s)
+        """Shares the app's transport and is never closed here (see the transport's owner)."""
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None
@@ -61,10 +63,7 @@ class OidcIdentityProvider(IdentityProvider):
 
     async def _get(self, url: str) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(
-                transport=self._transport, timeout=self._settings.timeout_s
-            ) as client:
-                response = await client.get(url)
+            response = await self._http.get(url)
         except httpx.HTTPError as exc:
             raise DependencyUnavailableError("The identity provider cannot be reached.") from exc
         if response.status_code != 200:

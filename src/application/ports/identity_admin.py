@@ -29,7 +29,8 @@ class IdentityAdmin(Protocol):
 
     @abstractmethod
     async def change_email(self, subject: str, email: EmailAddress) -> None:
-        """Set a new, unverified email and send the verification link to it."""
+        """Set a new, unverified email and send the verification link to it. Raises
+        ``EmailTakenError`` when another account has the address."""
 
     @abstractmethod
     async def send_verification_email(self, subject: str) -> None: ...

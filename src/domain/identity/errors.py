@@ -3,6 +3,7 @@ from domain.shared.errors import ConflictError, InvalidValueError, NotFoundError
 __all__ = (
     "ApiKeyNotFoundError",
     "EmailAlreadyVerifiedError",
+    "EmailTakenError",
     "InvalidApiKeyExpiryError",
     "InvalidApiKeyNameError",
     "InvalidEmailError",
@@ -59,3 +60,11 @@ class TermsVersionMismatchError(InvalidValueError):
 class EmailAlreadyVerifiedError(ConflictError):
     code = "email-already-verified"
     default_message = "The email address is already verified."
+
+
+class EmailTakenError(ConflictError):
+    code = "email-taken"
+    default_message = "Another account already uses this email address."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, field="email")
