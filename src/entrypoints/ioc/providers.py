@@ -69,7 +69,7 @@ from application.ports.identity_provider import IdentityProvider
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
 from application.ports.unit_of_work import UnitOfWork
-from application.sessions import ListSessions, RevokeSession, SignOut
+from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import MemberOrganization, OrgRepository
@@ -238,6 +238,7 @@ class OidcProvider(Provider):
     complete_sign_in = provide(CompleteSignIn, scope=Scope.REQUEST)
     sign_out = provide(SignOut, scope=Scope.REQUEST)
     list_sessions = provide(ListSessions, scope=Scope.REQUEST)
+    current_session = provide(GetCurrentSession, scope=Scope.REQUEST)
     revoke_session = provide(RevokeSession, scope=Scope.REQUEST)
 
 

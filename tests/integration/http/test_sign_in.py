@@ -95,6 +95,9 @@ async def test_sign_in_sets_an_opaque_session_cookie_and_provisions_the_user(
         assert attribute.lower() in cookie.lower()
     me = (await app.get("/api/user/me")).json()
     assert (me["email"], me["emailVerified"]) == ("alice@example.com", True)
+    current = (await app.get("/api/auth/session")).json()
+    assert current["current"] is True
+    assert current["userAgent"]
     orgs = (await app.get("/api/orgs")).json()["items"]
     assert [o["personal"] for o in orgs] == [True]
     audit = (await app.get(f"/api/orgs/{orgs[0]['id']}/audit")).json()["items"]

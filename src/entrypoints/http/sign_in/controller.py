@@ -17,6 +17,7 @@ from application.identity.start_sign_in import StartSignIn, StartSignInRequest
 from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
 from application.sessions import (
+    GetCurrentSession,
     ListSessions,
     RevokeSession,
     RevokeSessionRequest,
@@ -118,6 +119,19 @@ class SessionController(Controller):
         current = actor.credential_id if actor.method is AuthMethod.SESSION else None
         sessions = await use_case.execute(actor)
         return SessionList(items=[SessionOut.from_entity(s, current) for s in sessions])
+
+    @get(
+        "/session",
+        operation_id="GetCurrentSession",
+        description=getdoc(GetCurrentSession),
+        opt=OPEN_BEFORE_GATES,
+    )
+    @inject
+    async def current_session(
+        self, actor: FromDishka[Principal], use_case: FromDishka[GetCurrentSession]
+    ) -> SessionOut:
+        session = await use_case.execute(actor)
+        return SessionOut.from_entity(session, session.id_)
 
     @delete(
         "/sessions/{session_id:uuid}",

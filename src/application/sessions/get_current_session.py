@@ -1,0 +1,21 @@
+from application.ports.authenticator import AuthMethod, Principal
+from domain.identity.errors import SessionNotFoundError
+from domain.identity.sessions import Session, SessionId
+from domain.ports.session_repository import SessionRepository
+
+__all__ = ("GetCurrentSession",)
+
+
+class GetCurrentSession:
+    """The session the caller's cookie belongs to; an API key caller has none (404)."""
+
+    def __init__(self, sessions: SessionRepository) -> None:
+        self._sessions = sessions
+
+    async def execute(self, actor: Principal) -> Session:
+        if actor.method is not AuthMethod.SESSION or actor.credential_id is None:
+            raise SessionNotFoundError("This request was not made with a session.")
+        session = await self._sessions.get_for_user(SessionId(actor.credential_id), actor.user.id_)
+        if session is None:
+            raise SessionNotFoundError
+        return session
