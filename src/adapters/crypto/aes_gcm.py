@@ -45,6 +45,10 @@ class AesGcmCipher(Cipher):
         except (InvalidTag, ValueError) as exc:
             raise CipherError("the ciphertext does not open with its key and context") from exc
 
+    @property
+    def current_key_id(self) -> str:
+        return self._current
+
     def key_id_of(self, ciphertext: str) -> str:
         return self._split(ciphertext)[1]
 

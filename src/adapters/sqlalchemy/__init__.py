@@ -5,6 +5,7 @@ from adapters.sqlalchemy.migrator import upgrade_to_head
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.probe import SqlaDatabaseProbe
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
+from adapters.sqlalchemy.sealed_records import SqlaSealedRecords
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
 from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
@@ -15,6 +16,7 @@ __all__ = (
     "SqlaDatabaseProbe",
     "SqlaOrgRepository",
     "SqlaProviderTokenStore",
+    "SqlaSealedRecords",
     "SqlaSessionRepository",
     "SqlaUnitOfWork",
     "SqlaUserRepository",

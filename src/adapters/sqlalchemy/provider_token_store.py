@@ -3,11 +3,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import ProviderTokenRow
-from application.ports.cipher import Cipher
+from adapters.sqlalchemy.session_repository import UNOPENABLE
+from application.errors import DependencyUnavailableError
+from application.ports.cipher import Cipher, CipherError
 from domain.identity.entities import UserId
 from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 
-__all__ = ("SqlaProviderTokenStore",)
+__all__ = ("SqlaProviderTokenStore", "provider_token_context")
+
+
+def provider_token_context(user_id: object, provider: str, field: str) -> str:
+    """What a sealed provider token is bound to: its user, provider and field."""
+    return f"provider-token:{user_id}:{provider}:{field}"
 
 
 class SqlaProviderTokenStore(ProviderTokenStore):
@@ -17,9 +24,6 @@ class SqlaProviderTokenStore(ProviderTokenStore):
         self._session = session
         self._cipher = cipher
 
-    def _context(self, user_id: UserId, provider: str, field: str) -> str:
-        return f"provider-token:{user_id}:{provider}:{field}"
-
     async def put(self, token: ProviderToken) -> None:
         seal = self._cipher.encrypt
         async with translate_db_errors():
@@ -28,14 +32,15 @@ class SqlaProviderTokenStore(ProviderTokenStore):
                 row = ProviderTokenRow(user_id=token.user_id, provider=token.provider)
                 self._session.add(row)
             row.access_token = seal(
-                token.access_token, context=self._context(token.user_id, token.provider, "access")
+                token.access_token,
+                context=provider_token_context(token.user_id, token.provider, "access"),
             )
             row.refresh_token = (
                 None
                 if token.refresh_token is None
                 else seal(
                     token.refresh_token,
-                    context=self._context(token.user_id, token.provider, "refresh"),
+                    context=provider_token_context(token.user_id, token.provider, "refresh"),
                 )
             )
             row.expires_at = token.expires_at
@@ -51,17 +56,25 @@ class SqlaProviderTokenStore(ProviderTokenStore):
             row = await self._session.scalar(query)
         if row is None:
             return None
-        open_ = self._cipher.decrypt
+
+        def open_(value: str, *, context: str) -> str:
+            try:
+                return self._cipher.decrypt(value, context=context)
+            except CipherError as exc:
+                raise DependencyUnavailableError(UNOPENABLE) from exc
+
         return ProviderToken(
             user_id=user_id,
             provider=provider,
             access_token=open_(
-                row.access_token, context=self._context(user_id, provider, "access")
+                row.access_token, context=provider_token_context(user_id, provider, "access")
             ),
             refresh_token=(
                 None
                 if row.refresh_token is None
-                else open_(row.refresh_token, context=self._context(user_id, provider, "refresh"))
+                else open_(
+                    row.refresh_token, context=provider_token_context(user_id, provider, "refresh")
+                )
             ),
             expires_at=row.expires_at,
             scopes=row.scopes,

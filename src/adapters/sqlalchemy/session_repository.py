@@ -5,12 +5,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import SessionRow
-from application.ports.cipher import Cipher
+from application.errors import DependencyUnavailableError
+from application.ports.cipher import Cipher, CipherError
 from domain.identity.entities import UserId
 from domain.identity.sessions import ProviderTokens, Session, SessionId
 from domain.ports.session_repository import SessionRepository
 
-__all__ = ("SqlaSessionRepository",)
+__all__ = ("SqlaSessionRepository", "session_context")
+
+
+UNOPENABLE = "Stored secrets cannot be opened with the configured encryption keys."
+
+
+def session_context(session_id: object, field: str) -> str:
+    """What a sealed session token is bound to: its row and its field."""
+    return f"session:{session_id}:{field}"
 
 
 class SqlaSessionRepository(SessionRepository):
@@ -23,12 +32,15 @@ class SqlaSessionRepository(SessionRepository):
     def _seal(self, session_id: SessionId, field: str, value: str | None) -> str | None:
         if value is None:
             return None
-        return self._cipher.encrypt(value, context=f"session:{session_id}:{field}")
+        return self._cipher.encrypt(value, context=session_context(session_id, field))
 
     def _open(self, session_id: SessionId, field: str, value: str | None) -> str | None:
         if value is None:
             return None
-        return self._cipher.decrypt(value, context=f"session:{session_id}:{field}")
+        try:
+            return self._cipher.decrypt(value, context=session_context(session_id, field))
+        except CipherError as exc:
+            raise DependencyUnavailableError(UNOPENABLE) from exc
 
     def _to_entity(self, row: SessionRow) -> Session:
         session_id = SessionId(row.id)

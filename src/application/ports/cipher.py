@@ -27,3 +27,8 @@ class Cipher(Protocol):
     @abstractmethod
     def key_id_of(self, ciphertext: str) -> str:
         """The id of the key that sealed ``ciphertext``."""
+
+    @property
+    @abstractmethod
+    def current_key_id(self) -> str:
+        """The key that seals new values."""

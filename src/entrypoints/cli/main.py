@@ -9,7 +9,7 @@ from granian.constants import Interfaces
 from granian.server import Server
 
 from domain.identity.scopes import Scope
-from entrypoints.ioc import create_local_api_key, migrate
+from entrypoints.ioc import create_local_api_key, migrate, rotate_encryption_keys
 from entrypoints.logging_ import configure_logging
 from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
 
@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "new-key", help="print a fresh encryption key for MAESTRIST_ENCRYPTION_KEYS"
     )
+    commands.add_parser(
+        "rotate-keys", help="reseal every stored secret with the first encryption key"
+    )
     api_key = commands.add_parser(
         "api-key", help="embedded: make an API key for the local user and print it once"
     )
@@ -81,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.JSON)
     if args.command == "migrate":
         migrate(settings)
+    elif args.command == "rotate-keys":
+        try:
+            print(f"resealed {rotate_encryption_keys(settings)} records")
+        except SettingsError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     elif args.command == "api-key":
         try:
             print(create_local_api_key(settings, args.name, frozenset(map(Scope, args.scopes))))

@@ -7,6 +7,7 @@ from dishka.integrations.litestar import LitestarProvider
 
 from adapters.sqlalchemy import create_database_engine, upgrade_to_head
 from application.api_keys import CreateApiKey, CreateApiKeyRequest
+from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
 from application.ports.authenticator import AuthMethod, Principal
 from domain.identity.entities import LOCAL_USER_SUBJECT
@@ -16,7 +17,7 @@ from entrypoints.ioc.app import prepare_embedded
 from entrypoints.ioc.providers import get_providers
 from entrypoints.settings import Binding, Settings, SettingsError
 
-__all__ = ("create_local_api_key", "migrate")
+__all__ = ("create_local_api_key", "migrate", "rotate_encryption_keys")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -64,3 +65,21 @@ def create_local_api_key(settings: Settings, name: str, scopes: frozenset[Scope]
     if settings.binding is not Binding.EMBEDDED:
         raise SettingsError({"MAESTRIST_BINDING": "only the embedded binding has a local user"})
     return asyncio.run(_create_local_api_key(settings, name, scopes))
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    container = make_async_container(
+        *get_providers(settings), LitestarProvider(), context={Settings: settings}
+    )
+    try:
+        async with container() as scope:
+            return await (await scope.get(RotateEncryptionKeys)).execute()
+    finally:
+        await container.close()
+
+
+def rotate_encryption_keys(settings: Settings) -> int:
+    """Reseal every stored secret with the first key of ``MAESTRIST_ENCRYPTION_KEYS``."""
+    if settings.encryption_keys is None:
+        raise SettingsError({"MAESTRIST_ENCRYPTION_KEYS": "set the keys to rotate to"})
+    return asyncio.run(_rotate_keys(settings))

@@ -19,6 +19,7 @@ from adapters.sqlalchemy import (
     SqlaDatabaseProbe,
     SqlaOrgRepository,
     SqlaProviderTokenStore,
+    SqlaSealedRecords,
     SqlaSessionRepository,
     SqlaUnitOfWork,
     SqlaUserRepository,
@@ -44,6 +45,7 @@ from application.identity.local_user_authenticator import (
     LocalUserCache,
 )
 from application.identity.provision_local_user import ProvisionLocalUser
+from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.identity.session_authenticator import SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.signed_in_authenticator import SignedInAuthenticator
@@ -68,6 +70,7 @@ from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
+from application.ports.sealed_records import SealedRecords
 from application.ports.unit_of_work import UnitOfWork
 from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
 from domain.ports.api_key_repository import ApiKeyRepository
@@ -82,6 +85,7 @@ from entrypoints.settings import Binding, Settings, is_loopback_http
 __all__ = (
     "ApplicationProvider",
     "ClusteredAuthProvider",
+    "CryptoProvider",
     "EmbeddedProvider",
     "KeycloakProvider",
     "OidcProvider",
@@ -209,10 +213,6 @@ class OidcProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    def cipher(self, settings: Settings) -> Cipher:
-        return AesGcmCipher(settings.encryption_key_map)
-
-    @provide(scope=Scope.APP)
     def policy(self, settings: Settings) -> SignInPolicy:
         public = settings.effective_public_url
         return SignInPolicy(
@@ -304,6 +304,17 @@ class ApplicationProvider(Provider):
         return CheckReadiness(probes, timeout_s=settings.dependency_timeout_s)
 
 
+class CryptoProvider(Provider):
+    """AES-256-GCM with the keys of ``MAESTRIST_ENCRYPTION_KEYS``, and their rotation."""
+
+    @provide(scope=Scope.APP)
+    def cipher(self, settings: Settings) -> Cipher:
+        return AesGcmCipher(settings.encryption_key_map)
+
+    sealed = provide(SqlaSealedRecords, provides=SealedRecords, scope=Scope.REQUEST)
+    rotate = provide(RotateEncryptionKeys, scope=Scope.REQUEST)
+
+
 class KeycloakProvider(Provider):
     """Keycloak's extras: account administration and brokered upstream tokens."""
 
@@ -345,6 +356,8 @@ def get_providers(settings: Settings) -> list[Provider]:
         ApplicationProvider(),
         RequestContextProvider(),
     ]
+    if settings.encryption_keys is not None:
+        common.append(CryptoProvider())
     if settings.binding is Binding.CLUSTERED:
         if not settings.sign_in_enabled:
             return [*common, RedisProvider(), ClusteredAuthProvider()]

@@ -1,0 +1,101 @@
+"""Rotating the encryption keys end to end: sign in under k1, reseal under k2, drop k1."""
+
+import asyncio
+import base64
+import secrets
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from adapters.sqlalchemy import create_database_engine
+from entrypoints.ioc import rotate_encryption_keys
+from entrypoints.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.integration.http.conftest import serve
+from tests.integration.http.test_sign_in import sign_in
+from tests.support.oidc import OidcProvider, run_oidc_provider
+
+pytestmark = [pytest.mark.oidc, pytest.mark.postgres, pytest.mark.redis]
+
+APP = "http://maestrist.localhost"
+
+
+def _key(key_id: str) -> str:
+    return f"{key_id}:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="module")
+def oidc() -> Iterator[OidcProvider]:
+    with run_oidc_provider(f"{APP}/api/auth/callback", f"{APP}/", access_ttl_s=2) as provider:
+        yield provider
+
+
+def _settings(url: str, oidc: OidcProvider, keys: str) -> Settings:
+    return Settings.from_env(
+        {
+            "MAESTRIST_BINDING": "clustered",
+            "MAESTRIST_DATABASE_URL": url,
+            "MAESTRIST_REDIS_URL": REDIS_URL,
+            "MAESTRIST_ACCESS_LOG": "false",
+            "MAESTRIST_PUBLIC_URL": APP,
+            "MAESTRIST_OIDC_ISSUER": oidc.issuer,
+            "MAESTRIST_OIDC_CLIENT_ID": oidc.client_id,
+            "MAESTRIST_OIDC_CLIENT_SECRET": oidc.client_secret,
+            "MAESTRIST_ENCRYPTION_KEYS": keys,
+            "MAESTRIST_TOKEN_REFRESH_MARGIN": "1",
+        }
+    )
+
+
+async def _key_ids(url: str) -> set[str]:
+    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT access_token, refresh_token, id_token FROM sessions")
+            )
+            return {value.split(".")[1] for row in rows for value in row if value}
+    finally:
+        await engine.dispose()
+
+
+def test_sessions_survive_a_key_rotation(postgres_url: str, oidc: OidcProvider) -> None:
+    k1, k2 = _key("k1"), _key("k2")
+
+    async def signed_in_under_k1() -> str:
+        async with serve(_settings(postgres_url, oidc, k1), base_url=APP) as client:
+            await sign_in(client, "rita")
+            return str(client.cookies["maestrist_session"])
+
+    cookie = asyncio.run(signed_in_under_k1())
+    assert asyncio.run(_key_ids(postgres_url)) == {"k1"}
+
+    both = _settings(postgres_url, oidc, f"{k2},{k1}")
+    assert rotate_encryption_keys(both) == 1
+    assert rotate_encryption_keys(both) == 0
+    assert asyncio.run(_key_ids(postgres_url)) == {"k2"}
+
+    async def still_signed_in_with_k2_only() -> list[int]:
+        async with serve(_settings(postgres_url, oidc, k2), base_url=APP) as client:
+            client.cookies.set("maestrist_session", cookie)
+            first = (await client.get("/api/user/me")).status_code
+            await asyncio.sleep(2)  # the access token expires; the refresh needs the tokens
+            second = (await client.get("/api/user/me")).status_code
+            return [first, second]
+
+    assert asyncio.run(still_signed_in_with_k2_only()) == [200, 200]
+
+
+def test_without_the_old_key_sealed_tokens_do_not_open(
+    postgres_url: str, oidc: OidcProvider
+) -> None:
+    async def sign_in_and_switch() -> int:
+        async with serve(_settings(postgres_url, oidc, _key("k1")), base_url=APP) as client:
+            await sign_in(client, "sam")
+            cookie = client.cookies["maestrist_session"]
+        async with serve(_settings(postgres_url, oidc, _key("k2")), base_url=APP) as client:
+            client.cookies.set("maestrist_session", cookie)
+            return (await client.get("/api/user/me")).status_code
+
+    assert asyncio.run(sign_in_and_switch()) == 503
