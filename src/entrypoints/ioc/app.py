@@ -1,3 +1,4 @@
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -61,6 +62,8 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         try:
             if settings.binding is Binding.EMBEDDED:
                 await prepare_embedded(container, settings)
+            gc.collect()
+            gc.freeze()  # start-up objects live forever: keep them out of every later full GC
             _log.info("server_started", binding=settings.binding.value)
             yield
         finally:
