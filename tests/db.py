@@ -1,15 +1,18 @@
 """Direct access to a test database through the real adapters, outside any app."""
 
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from adapters.crypto import AesGcmCipher
 from adapters.sqlalchemy import (
     SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaOrgRepository,
+    SqlaSessionRepository,
     SqlaUnitOfWork,
     SqlaUserRepository,
     create_database_engine,
@@ -20,8 +23,12 @@ from domain.organizations.entities import Organization
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import OrgRepository
+from domain.ports.session_repository import SessionRepository
 from domain.ports.user_repository import UserRepository
 from tests.factories import create_user
+
+TEST_CIPHER = AesGcmCipher({"test": os.urandom(32)})
+"""Seals what the test bundles store; one key per test run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,7 @@ class Ports:
     audit: AuditLog
     uow: UnitOfWork
     api_keys: ApiKeyRepository
+    sessions: SessionRepository
 
 
 OpenPorts = Callable[[], AbstractAsyncContextManager[Ports]]
@@ -51,6 +59,7 @@ async def sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
                 audit=SqlaAuditLog(session),
                 uow=SqlaUnitOfWork(session),
                 api_keys=SqlaApiKeyRepository(session),
+                sessions=SqlaSessionRepository(session, TEST_CIPHER),
             )
 
     try:

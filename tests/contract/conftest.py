@@ -10,6 +10,7 @@ from tests.fakes import (
     FakeApiKeyRepository,
     FakeAuditLog,
     FakeOrgRepository,
+    FakeSessionRepository,
     FakeStore,
     FakeUnitOfWork,
     FakeUserRepository,
@@ -28,6 +29,7 @@ async def _fake_ports() -> AsyncIterator[OpenPorts]:
             audit=FakeAuditLog(store),
             uow=FakeUnitOfWork(store),
             api_keys=FakeApiKeyRepository(store),
+            sessions=FakeSessionRepository(store),
         )
         store.rollback()
 

@@ -3,9 +3,14 @@
 from tests.fakes.api_key_repository import FakeApiKeyRepository
 from tests.fakes.audit_log import FakeAuditLog
 from tests.fakes.authenticator import BearerSubjectAuthenticator
+from tests.fakes.cipher import FakeCipher
 from tests.fakes.clock import FakeClock
 from tests.fakes.dependency_probe import FakeProbe
+from tests.fakes.identity_provider import FakeIdentityProvider
+from tests.fakes.locks import FakeLocks
+from tests.fakes.login_attempts import FakeLoginAttemptStore
 from tests.fakes.org_repository import FakeOrgRepository
+from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.store import FakeStore
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.fakes.user_repository import FakeUserRepository
@@ -14,9 +19,14 @@ __all__ = (
     "BearerSubjectAuthenticator",
     "FakeApiKeyRepository",
     "FakeAuditLog",
+    "FakeCipher",
     "FakeClock",
+    "FakeIdentityProvider",
+    "FakeLocks",
+    "FakeLoginAttemptStore",
     "FakeOrgRepository",
     "FakeProbe",
+    "FakeSessionRepository",
     "FakeStore",
     "FakeUnitOfWork",
     "FakeUserRepository",

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from domain.audit.entities import AuditEvent
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
+from domain.identity.sessions import Session, SessionId
 from domain.organizations.entities import Membership, Organization, OrgId
 
 
@@ -14,6 +15,7 @@ class _Tables:
     memberships: dict[tuple[OrgId, UserId], Membership] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
     api_keys: dict[ApiKeyId, ApiKey] = field(default_factory=dict)
+    sessions: dict[SessionId, Session] = field(default_factory=dict)
 
 
 class FakeStore:
