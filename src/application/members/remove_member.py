@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 
+from application.errors import MissingScopeError
 from application.members._shared import MembershipChange
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
 from domain.identity.entities import UserId
+from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import MemberNotFoundError
 from domain.organizations.policy import check_can_remove
@@ -27,7 +29,8 @@ class RemoveMember(MembershipChange):
     """Remove a member, or leave when the member is the caller.
 
     Admins remove members, the owner removes admins too; the owner cannot leave or be removed
-    before transferring ownership. The removed member's API keys in the organization are
+    before transferring ownership. An API key removes someone else only with ``org:admin``;
+    any key may leave. The removed member's API keys in the organization are
     revoked in the same transaction, so no access survives the removal.
     """
 
@@ -48,6 +51,8 @@ class RemoveMember(MembershipChange):
         if target is None:
             raise MemberNotFoundError
         is_self = request.user_id == request.actor.user.id_
+        if not is_self and Scope.ORG_ADMIN not in request.actor.scopes:
+            raise MissingScopeError(f"Removing someone else needs the scope {Scope.ORG_ADMIN}.")
         check_can_remove(view.organization, view.role, target.role, is_self=is_self)
         await self._orgs.remove_member(request.org_id, request.user_id)
         revoked = await self._api_keys.revoke_all(

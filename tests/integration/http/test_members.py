@@ -638,3 +638,30 @@ async def test_a_key_bound_to_one_org_gets_404_on_the_members_of_another(
     assert (await _roles(clustered_client, "alice", second))[str(bob.id_)] == "member"
     own = await clustered_client.get(f"/api/orgs/{first}/members", headers=with_key)
     assert own.status_code == 200
+
+
+async def test_removing_someone_else_with_a_key_needs_org_admin(
+    clustered_client: Client, postgres_url: str
+) -> None:
+    for subject in ("olga", "pete"):
+        await add_user(postgres_url, subject)
+    client = clustered_client
+    team = (await client.post("/api/orgs", json={"name": "Keys"}, headers=bearer("olga"))).json()
+    added = await client.post(
+        f"/api/orgs/{team['id']}/members",
+        json={"email": "pete@example.com"},
+        headers=bearer("olga"),
+    )
+    pete = added.json()["userId"]
+    in_team = {**bearer("olga"), "X-Org-Id": team["id"]}
+    plain = (await client.post("/api/keys", json={"name": "k"}, headers=in_team)).json()
+    refused = await client.delete(
+        f"/api/orgs/{team['id']}/members/{pete}",
+        headers={"Authorization": f"Bearer {plain['token']}"},
+    )
+    patched = await client.patch(
+        f"/api/orgs/{team['id']}/members/{pete}", json={"role": "admin"}, headers=bearer("olga")
+    )
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "missing-scope"
+    assert patched.status_code == 204

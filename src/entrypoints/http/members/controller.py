@@ -75,6 +75,7 @@ class MemberController(Controller):
         operation_id="ChangeMemberRole",
         description=getdoc(ChangeMemberRole),
         opt=ADMIN,
+        status_code=204,
     )
     @inject
     async def change_role(
