@@ -3,22 +3,30 @@ from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.api_keys import ApiKeyToken
 from domain.ports.api_key_repository import ApiKeyRepository
+from domain.ports.org_repository import OrgRepository
 from domain.ports.user_repository import UserRepository
 
 __all__ = ("ApiKeyAuthenticator",)
 
 
 class ApiKeyAuthenticator(Authenticator):
-    """``Authorization: Bearer mst_...``: a live key acts as its owner, inside its organization.
+    """``Authorization: Bearer mst_...``: a live key acts as its owner, inside its organization,
+    for as long as the owner belongs to it.
 
     The key's last use is recorded at most once a minute, in a transaction of its own.
     """
 
     def __init__(
-        self, keys: ApiKeyRepository, users: UserRepository, uow: UnitOfWork, clock: Clock
+        self,
+        keys: ApiKeyRepository,
+        users: UserRepository,
+        orgs: OrgRepository,
+        uow: UnitOfWork,
+        clock: Clock,
     ) -> None:
         self._keys = keys
         self._users = users
+        self._orgs = orgs
         self._uow = uow
         self._clock = clock
 
@@ -31,7 +39,7 @@ class ApiKeyAuthenticator(Authenticator):
         if key is None or not key.matches(token) or not key.is_usable(now):
             return None
         user = await self._users.get(key.user_id)
-        if user is None:
+        if user is None or await self._orgs.get_for_member(key.org_id, user.id_) is None:
             return None
         if key.needs_touch(now):
             await self._keys.save(key.touched(now))

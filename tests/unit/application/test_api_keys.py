@@ -41,7 +41,7 @@ def _create(world: World) -> CreateApiKey:
 
 
 def _authenticator(world: World) -> ApiKeyAuthenticator:
-    return ApiKeyAuthenticator(world.api_keys, world.users, world.uow, world.clock)
+    return ApiKeyAuthenticator(world.api_keys, world.users, world.orgs, world.uow, world.clock)
 
 
 async def test_a_created_key_authenticates_as_its_owner_in_its_org(world: World) -> None:

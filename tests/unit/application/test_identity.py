@@ -17,7 +17,7 @@ def _provision(world: World) -> ProvisionLocalUser:
 
 
 def _local_authenticator(world: World) -> LocalUserAuthenticator:
-    keys = ApiKeyAuthenticator(world.api_keys, world.users, world.uow, world.clock)
+    keys = ApiKeyAuthenticator(world.api_keys, world.users, world.orgs, world.uow, world.clock)
     return LocalUserAuthenticator(world.users, keys, LocalAccessPolicy(), LocalUserCache())
 
 
