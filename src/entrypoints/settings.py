@@ -179,7 +179,8 @@ class Settings:
     encryption_keys: str | None = _env(
         "MAESTRIST_ENCRYPTION_KEYS",
         "Keys sealing stored tokens: `id:base64url-32-bytes,...`; the first seals, all open. "
-        "Required with sign-in. Make one with `maestrist new-key`.",
+        "Required with sign-in. Make one with `maestrist new-key`. The embedded binding, "
+        "without it, keeps a generated key in `<MAESTRIST_DATA_DIR>/encryption-keys` (0600).",
         default=None,
         repr=False,
     )

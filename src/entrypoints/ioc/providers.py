@@ -9,7 +9,7 @@ from litestar import Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.crypto import AesGcmCipher
+from adapters.crypto import AesGcmCipher, load_or_create_key_file
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
 from adapters.oidc import OidcIdentityProvider, OidcSettings
 from adapters.redis import RedisLocks, RedisLoginAttemptStore, RedisProbe, create_redis_client
@@ -80,7 +80,7 @@ from domain.ports.provider_token_store import ProviderTokenStore
 from domain.ports.session_repository import SessionRepository
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
-from entrypoints.settings import Binding, Settings, is_loopback_http
+from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
 
 __all__ = (
     "ApplicationProvider",
@@ -309,6 +309,9 @@ class CryptoProvider(Provider):
 
     @provide(scope=Scope.APP)
     def cipher(self, settings: Settings) -> Cipher:
+        if settings.encryption_keys is None and settings.binding is Binding.EMBEDDED:
+            spec = load_or_create_key_file(settings.data_dir)
+            return AesGcmCipher(parse_encryption_keys(spec))
         return AesGcmCipher(settings.encryption_key_map)
 
     sealed = provide(SqlaSealedRecords, provides=SealedRecords, scope=Scope.REQUEST)
@@ -356,7 +359,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         ApplicationProvider(),
         RequestContextProvider(),
     ]
-    if settings.encryption_keys is not None:
+    if settings.encryption_keys is not None or settings.binding is Binding.EMBEDDED:
         common.append(CryptoProvider())
     if settings.binding is Binding.CLUSTERED:
         if not settings.sign_in_enabled:
