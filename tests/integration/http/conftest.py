@@ -10,8 +10,9 @@ from litestar.testing import AsyncTestClient
 from application.ports.authenticator import Authenticator
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
-from tests.conftest import clustered_settings
+from tests.conftest import REDIS_URL, clustered_settings
 from tests.fakes import BearerSubjectAuthenticator
+from tests.support.oidc import OidcProvider
 
 Client = AsyncTestClient[Litestar]
 
@@ -54,3 +55,23 @@ async def embedded_client(embedded_settings: Settings) -> AsyncIterator[Client]:
 async def clustered_client(postgres_url: str) -> AsyncIterator[Client]:
     async with serve(clustered_settings(postgres_url), BearerSubjectAuth()) as client:
         yield client
+
+
+def sign_in_settings(
+    database_url: str, provider: OidcProvider, public_url: str, keys: str, **extra: str
+) -> Settings:
+    """The clustered binding signing in through ``provider``; ``extra`` adds variables."""
+    return Settings.from_env(
+        {
+            "MAESTRIST_BINDING": "clustered",
+            "MAESTRIST_DATABASE_URL": database_url,
+            "MAESTRIST_REDIS_URL": REDIS_URL,
+            "MAESTRIST_ACCESS_LOG": "false",
+            "MAESTRIST_PUBLIC_URL": public_url,
+            "MAESTRIST_OIDC_ISSUER": provider.issuer,
+            "MAESTRIST_OIDC_CLIENT_ID": provider.client_id,
+            "MAESTRIST_OIDC_CLIENT_SECRET": provider.client_secret,
+            "MAESTRIST_ENCRYPTION_KEYS": keys,
+            **extra,
+        }
+    )

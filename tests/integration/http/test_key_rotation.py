@@ -11,8 +11,7 @@ from sqlalchemy import text
 from adapters.sqlalchemy import create_database_engine
 from entrypoints.ioc import rotate_encryption_keys
 from entrypoints.settings import Settings
-from tests.conftest import REDIS_URL
-from tests.integration.http.conftest import serve
+from tests.integration.http.conftest import serve, sign_in_settings
 from tests.integration.http.test_sign_in import sign_in
 from tests.support.oidc import OidcProvider, run_oidc_provider
 
@@ -32,20 +31,7 @@ def oidc() -> Iterator[OidcProvider]:
 
 
 def _settings(url: str, oidc: OidcProvider, keys: str) -> Settings:
-    return Settings.from_env(
-        {
-            "MAESTRIST_BINDING": "clustered",
-            "MAESTRIST_DATABASE_URL": url,
-            "MAESTRIST_REDIS_URL": REDIS_URL,
-            "MAESTRIST_ACCESS_LOG": "false",
-            "MAESTRIST_PUBLIC_URL": APP,
-            "MAESTRIST_OIDC_ISSUER": oidc.issuer,
-            "MAESTRIST_OIDC_CLIENT_ID": oidc.client_id,
-            "MAESTRIST_OIDC_CLIENT_SECRET": oidc.client_secret,
-            "MAESTRIST_ENCRYPTION_KEYS": keys,
-            "MAESTRIST_TOKEN_REFRESH_MARGIN": "1",
-        }
-    )
+    return sign_in_settings(url, oidc, APP, keys, MAESTRIST_TOKEN_REFRESH_MARGIN="1")
 
 
 async def _key_ids(url: str) -> set[str]:

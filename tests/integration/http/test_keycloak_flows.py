@@ -24,8 +24,7 @@ from adapters.sqlalchemy.models import Base
 from domain.identity.entities import UserId
 from domain.ports.provider_token_store import ProviderToken
 from entrypoints.settings import Settings, parse_encryption_keys
-from tests.conftest import REDIS_URL
-from tests.integration.http.conftest import Client, serve
+from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.support.keycloak import KeycloakStandin, SentEmail, run_keycloak_standin
 from tests.support.oidc import OidcProvider, drive_login, run_oidc_provider
 
@@ -61,21 +60,12 @@ def key_spec() -> str:
 def _settings(
     postgres_url: str, oidc: OidcProvider, key_spec: str, keycloak: KeycloakStandin | None
 ) -> Settings:
-    env = {
-        "MAESTRIST_BINDING": "clustered",
-        "MAESTRIST_DATABASE_URL": postgres_url,
-        "MAESTRIST_REDIS_URL": REDIS_URL,
-        "MAESTRIST_ACCESS_LOG": "false",
-        "MAESTRIST_PUBLIC_URL": APP,
-        "MAESTRIST_OIDC_ISSUER": oidc.issuer,
-        "MAESTRIST_OIDC_CLIENT_ID": oidc.client_id,
-        "MAESTRIST_OIDC_CLIENT_SECRET": oidc.client_secret,
-        "MAESTRIST_ENCRYPTION_KEYS": key_spec,
-    }
-    if keycloak is not None:
-        env["MAESTRIST_KEYCLOAK_URL"] = keycloak.base_url
-        env["MAESTRIST_KEYCLOAK_REALM"] = REALM
-    return Settings.from_env(env)
+    extra = (
+        {}
+        if keycloak is None
+        else {"MAESTRIST_KEYCLOAK_URL": keycloak.base_url, "MAESTRIST_KEYCLOAK_REALM": REALM}
+    )
+    return sign_in_settings(postgres_url, oidc, APP, key_spec, **extra)
 
 
 @pytest.fixture

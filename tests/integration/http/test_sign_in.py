@@ -13,8 +13,7 @@ from sqlalchemy import text
 from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.models import Base
 from entrypoints.settings import Settings
-from tests.conftest import REDIS_URL
-from tests.integration.http.conftest import Client, serve
+from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc_provider
 
 pytestmark = [pytest.mark.oidc, pytest.mark.postgres, pytest.mark.redis]
@@ -39,20 +38,7 @@ def _key() -> str:
 
 @pytest.fixture
 def settings(postgres_url: str, oidc: OidcProvider) -> Settings:
-    return Settings.from_env(
-        {
-            "MAESTRIST_BINDING": "clustered",
-            "MAESTRIST_DATABASE_URL": postgres_url,
-            "MAESTRIST_REDIS_URL": REDIS_URL,
-            "MAESTRIST_ACCESS_LOG": "false",
-            "MAESTRIST_PUBLIC_URL": APP,
-            "MAESTRIST_OIDC_ISSUER": oidc.issuer,
-            "MAESTRIST_OIDC_CLIENT_ID": oidc.client_id,
-            "MAESTRIST_OIDC_CLIENT_SECRET": oidc.client_secret,
-            "MAESTRIST_ENCRYPTION_KEYS": _key(),
-            "MAESTRIST_TOKEN_REFRESH_MARGIN": "1",
-        }
-    )
+    return sign_in_settings(postgres_url, oidc, APP, _key(), MAESTRIST_TOKEN_REFRESH_MARGIN="1")
 
 
 @pytest.fixture
