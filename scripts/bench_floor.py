@@ -1,4 +1,9 @@
-"""The floor: a bare Litestar handler returning a small profile, for `scripts/bench.py`."""
+"""The floor for `scripts/bench.py`: a bare Litestar app with no middleware, guard or DI.
+
+`GET /hello` returns a constant msgspec struct of the same shape as our `GET /api/user/me`
+profile, so the difference to our server is the request path, not the size of the JSON.
+Only a benchmark target: `granian --interface asgi --factory ... scripts.bench_floor:create_app`.
+"""
 
 from datetime import UTC, datetime
 from uuid import UUID
@@ -14,6 +19,7 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     display_name: str
     avatar_url: str | None
     created_at: datetime
+    terms_accepted_version: str | None
 
 
 PROFILE = Profile(
@@ -22,7 +28,8 @@ PROFILE = Profile(
     email_verified=True,
     display_name="Local user",
     avatar_url=None,
-    created_at=datetime(2026, 11, 22, tzinfo=UTC),
+    created_at=datetime(2026, 11, 22, 11, 40, 44, 123456, tzinfo=UTC),
+    terms_accepted_version=None,
 )
 
 
