@@ -17,6 +17,7 @@ from adapters.sqlalchemy import (
     SqlaUserRepository,
     create_database_engine,
 )
+from application.ports.cipher import Cipher
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.entities import User
 from domain.organizations.entities import Organization
@@ -39,6 +40,8 @@ class Ports:
     uow: UnitOfWork
     api_keys: ApiKeyRepository
     sessions: SessionRepository
+    cipher: Cipher = TEST_CIPHER
+    """What ``sessions`` seals provider tokens with (the fake bundle's is a FakeCipher)."""
 
 
 OpenPorts = Callable[[], AbstractAsyncContextManager[Ports]]
@@ -60,6 +63,7 @@ async def sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
                 uow=SqlaUnitOfWork(session),
                 api_keys=SqlaApiKeyRepository(session),
                 sessions=SqlaSessionRepository(session, TEST_CIPHER),
+                cipher=TEST_CIPHER,
             )
 
     try:

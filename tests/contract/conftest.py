@@ -9,6 +9,7 @@ from tests.db import OpenPorts, Ports, sqla_ports
 from tests.fakes import (
     FakeApiKeyRepository,
     FakeAuditLog,
+    FakeCipher,
     FakeOrgRepository,
     FakeSessionRepository,
     FakeStore,
@@ -20,6 +21,7 @@ from tests.fakes import (
 @asynccontextmanager
 async def _fake_ports() -> AsyncIterator[OpenPorts]:
     store = FakeStore()
+    cipher = FakeCipher()
 
     @asynccontextmanager
     async def open_ports() -> AsyncIterator[Ports]:
@@ -29,7 +31,8 @@ async def _fake_ports() -> AsyncIterator[OpenPorts]:
             audit=FakeAuditLog(store),
             uow=FakeUnitOfWork(store),
             api_keys=FakeApiKeyRepository(store),
-            sessions=FakeSessionRepository(store),
+            sessions=FakeSessionRepository(store, cipher),
+            cipher=cipher,
         )
         store.rollback()
 

@@ -1,38 +1,82 @@
 import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Iterable
 
 from application.ports.cipher import Cipher, CipherError
 
+_VERSION = "v1"
+"""The prefix AesGcmCipher writes too: SqlaSealedRecords finds stale rows by ``v1.<key id>.``."""
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _b64decode(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CipherError("the ciphertext is not base64url") from exc
+    if _b64encode(raw) != text:
+        raise CipherError("the ciphertext is not canonical base64url")
+    return raw
+
+
+def _check(key_id: str, context: str, plaintext: str) -> bytes:
+    return hashlib.sha256(f"{key_id}\0{context}\0{plaintext}".encode()).digest()[:12]
+
 
 class FakeCipher(Cipher):
-    """Reversible, never plaintext: base64 of context and value, tagged with a key id."""
+    """Reversible, never plaintext: ``v1.<key id>.<check>.<base64 of context and value>``.
 
-    def __init__(self, key_ids: tuple[str, ...] = ("fake",)) -> None:
-        self._key_ids = key_ids
+    Not encryption (anyone can read the body back), but it keeps the port's promises: the
+    first key id seals and every configured key id opens, a value opens only under the context
+    it was sealed with, and ``check`` (a hash of key id, context and value, standing in for an
+    AEAD tag) makes any edit of the ciphertext fail with ``CipherError``.
+    """
+
+    def __init__(self, key_ids: Iterable[str] = ("fake",)) -> None:
+        self._key_ids = tuple(key_ids)
+        if not self._key_ids:
+            raise ValueError("FakeCipher needs at least one key id")
+        if any(not key_id or "." in key_id for key_id in self._key_ids):
+            raise ValueError("a key id is a non-empty name without dots")
 
     @property
     def current_key_id(self) -> str:
         return self._key_ids[0]
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
-        body = base64.urlsafe_b64encode(f"{len(context)}:{context}{plaintext}".encode()).decode()
-        return f"v1.{self.current_key_id}.fake.{body}"
+        key_id = self.current_key_id
+        body = _b64encode(f"{len(context)}:{context}{plaintext}".encode())
+        return f"{_VERSION}.{key_id}.{_b64encode(_check(key_id, context, plaintext))}.{body}"
 
     def decrypt(self, ciphertext: str, *, context: str) -> str:
-        key_id = self.key_id_of(ciphertext)
+        key_id, check, body = self._split(ciphertext)
         if key_id not in self._key_ids:
             raise CipherError(f"no configured key has the id {key_id}")
         try:
-            decoded = base64.urlsafe_b64decode(ciphertext.split(".", 3)[3]).decode()
-            length, _, rest = decoded.partition(":")
+            decoded = _b64decode(body).decode()
+            length, colon, rest = decoded.partition(":")
+            if not colon or not length.isascii() or not length.isdigit() or int(length) > len(rest):
+                raise CipherError("the ciphertext's body is malformed")
             sealed_context, plaintext = rest[: int(length)], rest[int(length) :]
-        except ValueError as exc:
-            raise CipherError("tampered ciphertext") from exc
+        except UnicodeDecodeError as exc:
+            raise CipherError("the ciphertext's body is malformed") from exc
+        if not hmac.compare_digest(_b64decode(check), _check(key_id, sealed_context, plaintext)):
+            raise CipherError("the ciphertext was tampered with")
         if sealed_context != context:
             raise CipherError("the ciphertext belongs to another context")
         return plaintext
 
     def key_id_of(self, ciphertext: str) -> str:
-        parts = ciphertext.split(".", 3)
-        if len(parts) != 4 or parts[0] != "v1":
+        return self._split(ciphertext)[0]
+
+    @staticmethod
+    def _split(ciphertext: str) -> tuple[str, str, str]:
+        parts = ciphertext.split(".")
+        if len(parts) != 4 or parts[0] != _VERSION:
             raise CipherError("not a ciphertext of this cipher")
-        return parts[1]
+        return parts[1], parts[2], parts[3]

@@ -1,0 +1,102 @@
+"""The LoginAttemptStore contract: in-process, Redis and the fake alike."""
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.memory import InProcessLoginAttemptStore
+from adapters.redis import RedisLoginAttemptStore, create_redis_client
+from adapters.system.clock import SystemClock
+from application.ports.login_attempts import LoginAttemptStore, PendingLogin
+from tests.conftest import REDIS_URL
+from tests.fakes import FakeLoginAttemptStore
+
+ATTEMPT = PendingLogin(
+    code_verifier="v" * 43,
+    nonce="n-Ünïcødé",
+    return_to="/here?x=1#y",
+    idp_hint="github",
+    started_at=datetime(2026, 1, 1, 12, 30, 15, 123456, tzinfo=UTC),
+)
+NO_HINT = PendingLogin(
+    code_verifier="w" * 128,
+    nonce="m",
+    return_to="/",
+    idp_hint=None,
+    started_at=datetime(2026, 1, 2, tzinfo=UTC),
+)
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture
+async def redis_store() -> AsyncIterator[LoginAttemptStore]:
+    """A store under a key prefix of this test's own, emptied afterwards."""
+    client: Redis = create_redis_client(REDIS_URL, timeout_s=2, max_connections=30)
+    prefix = f"maestrist-test:{secrets.token_hex(8)}:login:"
+    try:
+        yield RedisLoginAttemptStore(client, prefix=prefix)
+    finally:
+        leftovers = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if leftovers:
+            await client.delete(*leftovers)
+        await client.aclose()
+
+
+@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis), "fake"])
+def attempts(request: pytest.FixtureRequest) -> LoginAttemptStore:
+    if request.param == "in-process":
+        return InProcessLoginAttemptStore()
+    if request.param == "fake":
+        return FakeLoginAttemptStore(SystemClock())
+    store: LoginAttemptStore = request.getfixturevalue("redis_store")
+    return store
+
+
+async def test_an_attempt_reads_back_as_it_was_put(attempts: LoginAttemptStore) -> None:
+    await attempts.put("s1", ATTEMPT, MINUTE)
+    await attempts.put("s2", NO_HINT, MINUTE)
+    assert await attempts.take("s2") == NO_HINT
+    taken = await attempts.take("s1")
+    assert taken == ATTEMPT
+    assert taken is not None
+    assert taken.started_at.tzinfo is not None
+
+
+async def test_an_attempt_is_taken_once(attempts: LoginAttemptStore) -> None:
+    await attempts.put("once", ATTEMPT, MINUTE)
+    assert await attempts.take("once") == ATTEMPT
+    assert await attempts.take("once") is None
+
+
+async def test_an_unknown_state_is_none(attempts: LoginAttemptStore) -> None:
+    await attempts.put("known", ATTEMPT, MINUTE)
+    assert await attempts.take("unknown") is None
+    assert await attempts.take("") is None
+    assert await attempts.take("known") == ATTEMPT
+
+
+async def test_an_expired_attempt_is_none(attempts: LoginAttemptStore) -> None:
+    await attempts.put("short", ATTEMPT, timedelta(milliseconds=50))
+    await attempts.put("long", NO_HINT, MINUTE)
+    await asyncio.sleep(0.25)  # lets the 50 ms pass
+    assert await attempts.take("short") is None
+    assert await attempts.take("long") == NO_HINT
+
+
+async def test_putting_a_state_again_replaces_it(attempts: LoginAttemptStore) -> None:
+    await attempts.put("again", ATTEMPT, MINUTE)
+    await attempts.put("again", NO_HINT, MINUTE)
+    assert await attempts.take("again") == NO_HINT
+    assert await attempts.take("again") is None
+
+
+async def test_concurrent_takes_of_one_state_have_exactly_one_winner(
+    attempts: LoginAttemptStore,
+) -> None:
+    await attempts.put("race", ATTEMPT, MINUTE)
+    taken = await asyncio.gather(*(attempts.take("race") for _ in range(20)))
+    assert [t for t in taken if t is not None] == [ATTEMPT]
