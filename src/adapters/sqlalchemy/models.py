@@ -152,6 +152,9 @@ class SessionRow(Base):
 
 class ProviderTokenRow(Base):
     __tablename__ = "provider_tokens"
+    __table_args__ = (
+        CheckConstraint("provider IN ('github', 'gitlab', 'bitbucket')", name="provider"),
+    )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -162,3 +165,5 @@ class ProviderTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     scopes: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    base_url: Mapped[str | None] = mapped_column(String(2048))
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

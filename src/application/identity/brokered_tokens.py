@@ -1,16 +1,32 @@
 import logging
 from abc import abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.identity_admin import IdentityAdmin
+from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 
-__all__ = ("BrokeredTokenCapture", "IgnoreBrokeredTokens", "KeepBrokeredTokens")
+__all__ = ("BrokeredHosts", "BrokeredTokenCapture", "IgnoreBrokeredTokens", "KeepBrokeredTokens")
 
 _log = logging.getLogger(__name__)
+
+
+def _clouds() -> dict[str, GitHost]:
+    return {kind.value: GitHost(kind) for kind in ProviderKind}
+
+
+@dataclass(frozen=True, slots=True)
+class BrokeredHosts:
+    """The git host behind each of the broker's identity provider aliases. An alias it does not
+    name (an enterprise SSO, say) brokers no git token. By default the aliases are the provider
+    names and the hosts their public clouds."""
+
+    by_alias: Mapping[str, GitHost] = field(default_factory=_clouds)
 
 
 class BrokeredTokenCapture(Protocol):
@@ -36,15 +52,23 @@ class KeepBrokeredTokens(BrokeredTokenCapture):
     same transaction as the sign-in. A broker that keeps no token, or fails, does not stop the
     sign-in: the user can connect the provider later."""
 
-    def __init__(self, admin: IdentityAdmin, tokens: ProviderTokenStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        admin: IdentityAdmin,
+        tokens: ProviderTokenStore,
+        clock: Clock,
+        hosts: BrokeredHosts,
+    ) -> None:
         self._admin = admin
         self._tokens = tokens
         self._clock = clock
+        self._hosts = hosts.by_alias
 
     async def capture(
         self, *, user_id: UserId, identity_provider: str | None, access_token: str
     ) -> None:
-        if identity_provider is None:
+        host = None if identity_provider is None else self._hosts.get(identity_provider)
+        if identity_provider is None or host is None:
             return
         try:
             brokered = await self._admin.brokered_token(
@@ -58,7 +82,7 @@ class KeepBrokeredTokens(BrokeredTokenCapture):
         await self._tokens.put(
             ProviderToken(
                 user_id=user_id,
-                provider=identity_provider,
+                host=host,
                 access_token=brokered.access_token,
                 refresh_token=brokered.refresh_token,
                 expires_at=brokered.expires_at,

@@ -32,6 +32,7 @@ from application.identity.accept_terms import AcceptTerms
 from application.identity.access_gates import AccessPolicy
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.brokered_tokens import (
+    BrokeredHosts,
     BrokeredTokenCapture,
     IgnoreBrokeredTokens,
     KeepBrokeredTokens,
@@ -341,6 +342,11 @@ class KeycloakProvider(Provider):
 
     tokens = provide(SqlaProviderTokenStore, provides=ProviderTokenStore, scope=Scope.REQUEST)
     brokered = provide(KeepBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.APP)
+    def brokered_hosts(self) -> BrokeredHosts:
+        return BrokeredHosts()
+
     change_email = provide(ChangeEmail, scope=Scope.REQUEST)
     resend_verification = provide(ResendVerificationEmail, scope=Scope.REQUEST)
 

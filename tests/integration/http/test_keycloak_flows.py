@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from adapters.crypto import AesGcmCipher
 from adapters.sqlalchemy import SqlaProviderTokenStore, create_database_engine
 from adapters.sqlalchemy.models import Base
+from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.ports.provider_token_store import ProviderToken
 from entrypoints.settings import Settings, parse_encryption_keys
@@ -98,7 +99,7 @@ async def stored_token(
     try:
         async with async_sessionmaker(engine)() as session:
             store = SqlaProviderTokenStore(session, AesGcmCipher(parse_encryption_keys(key_spec)))
-            return await store.get(UserId(UUID(user_id)), provider)
+            return await store.get(UserId(UUID(user_id)), ProviderKind(provider))
     finally:
         await engine.dispose()
 
