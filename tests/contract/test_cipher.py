@@ -102,6 +102,34 @@ def test_truncated_relabelled_or_foreign_text_does_not_open(make: MakeCipher) ->
 
 
 @CIPHERS
+@given(segment=st.sampled_from([2, 3]), junk=st.sampled_from(["=", "+", "/", " ", "\n", "*"]))
+def test_a_ciphertext_has_one_spelling(make: MakeCipher, segment: int, junk: str) -> None:
+    """Padding, standard-alphabet or stray characters, or a different spelling of the same
+    bytes are refused: what opens is exactly what ``encrypt`` wrote."""
+    cipher = make("k1")
+    sealed = cipher.encrypt("secret value", context="c")
+    parts = sealed.split(".")
+    parts[segment] = parts[segment] + junk
+    with pytest.raises(CipherError):
+        cipher.decrypt(".".join(parts), context="c")
+
+
+def test_aes_gcm_refuses_a_non_canonical_spelling_of_the_same_bytes() -> None:
+    """Unpadded base64url whose last character carries unused bits has several spellings of
+    one byte string; only the canonical one opens."""
+    cipher = _aes("k1")
+    parts = cipher.encrypt("x", context="c").split(".")
+    body = parts[3]
+    remainder_bits = (len(body) * 6) % 8
+    assert remainder_bits, "a 17-byte body leaves unused bits in its last character"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(body[-1])
+    parts[3] = body[:-1] + alphabet[last ^ 1]
+    with pytest.raises(CipherError):
+        cipher.decrypt(".".join(parts), context="c")
+
+
+@CIPHERS
 @given(plaintext=st.text(max_size=40))
 def test_the_ciphertext_names_its_key_in_its_prefix(make: MakeCipher, plaintext: str) -> None:
     """``v1.<key id>.``: SqlaSealedRecords finds values another key sealed by that prefix."""

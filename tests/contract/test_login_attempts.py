@@ -100,3 +100,24 @@ async def test_concurrent_takes_of_one_state_have_exactly_one_winner(
     await attempts.put("race", ATTEMPT, MINUTE)
     taken = await asyncio.gather(*(attempts.take("race") for _ in range(20)))
     assert [t for t in taken if t is not None] == [ATTEMPT]
+
+
+@pytest.mark.redis
+async def test_a_redis_value_this_store_did_not_write_is_no_attempt(
+    redis_store: LoginAttemptStore,
+) -> None:
+    """A corrupted or foreign value under an attempt's key reads as no attempt, not a crash."""
+    assert isinstance(redis_store, RedisLoginAttemptStore)
+    client: Redis = create_redis_client(REDIS_URL, timeout_s=2, max_connections=2)
+    try:
+        for junk in (b"not json", b'{"nonce": 1}', b"\xff\xfe"):
+            await client.set(f"{redis_store._prefix}bad-state", junk, ex=60)
+            assert await redis_store.take("bad-state") is None
+    finally:
+        await client.aclose()
+
+
+async def test_a_sub_millisecond_ttl_is_stored_and_soon_gone(attempts: LoginAttemptStore) -> None:
+    await attempts.put("tiny", ATTEMPT, timedelta(microseconds=10))
+    await asyncio.sleep(0.05)
+    assert await attempts.take("tiny") is None

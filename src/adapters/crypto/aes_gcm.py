@@ -14,7 +14,15 @@ _NONCE_BYTES = 12
 
 
 def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict unpadded base64url: any other character, or a non-canonical encoding, is refused
+    so one ciphertext has exactly one spelling."""
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+    except (ValueError, TypeError) as exc:
+        raise CipherError("the ciphertext is not base64url") from exc
+    if _b64encode(raw) != text:
+        raise CipherError("the ciphertext is not canonical base64url")
+    return raw
 
 
 def _b64encode(raw: bytes) -> str:

@@ -35,10 +35,9 @@ class RedisLoginAttemptStore(LoginAttemptStore):
                 started_at=attempt.started_at,
             )
         )
+        milliseconds = max(1, int(ttl / timedelta(milliseconds=1)))
         try:
-            await self._client.set(
-                self._prefix + state, payload, px=int(ttl / timedelta(milliseconds=1))
-            )
+            await self._client.set(self._prefix + state, payload, px=milliseconds)
         except (RedisError, OSError) as exc:
             raise DependencyUnavailableError("Redis cannot be reached.") from exc
 
@@ -49,7 +48,12 @@ class RedisLoginAttemptStore(LoginAttemptStore):
             raise DependencyUnavailableError("Redis cannot be reached.") from exc
         if raw is None:
             return None
-        payload = msgspec.json.decode(raw, type=_Payload)
+        try:
+            payload = msgspec.json.decode(raw, type=_Payload)
+        except msgspec.DecodeError:
+            # Not something this store wrote (or from an older release): an unusable attempt,
+            # which the sign-in treats like an expired one.
+            return None
         return PendingLogin(
             code_verifier=payload.code_verifier,
             nonce=payload.nonce,
