@@ -169,18 +169,7 @@ async def test_only_the_holder_releases_a_redis_lock(redis_nodes: RedisNodes) ->
     assert await redis_nodes.clients[0].get(key) == b"another-holder"
 
 
-async def test_a_free_lock_is_taken_without_waiting(
-    nodes: Nodes, request: pytest.FixtureRequest
-) -> None:
-    if isinstance(nodes.first, RedisLocks):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                raises=DependencyUnavailableError,
-                reason="RedisLocks bounds its first SET by asyncio.timeout(wait) too, so with "
-                "a wait of 0 it gives up on a free lock",
-            )
-        )
+async def test_a_free_lock_is_taken_without_waiting(nodes: Nodes) -> None:
     async with nodes.first.hold("free", ttl=LONG, wait=timedelta(0)):
         pass
 
@@ -195,12 +184,6 @@ class _SlowReplies(Redis):
 
 
 @pytest.mark.redis
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="RedisLocks: a hold that gives up while its SET NX is in flight leaves the lock set "
-    "under a token nobody holds, blocking every holder until the ttl ends",
-)
 async def test_a_hold_that_gave_up_leaves_no_lock_behind(redis_nodes: RedisNodes) -> None:
     slow = _SlowReplies.from_url(REDIS_URL)
     try:
@@ -212,3 +195,41 @@ async def test_a_hold_that_gave_up_leaves_no_lock_behind(redis_nodes: RedisNodes
     finally:
         await slow.aclose()
     assert await _is_free(redis_nodes.locks(redis_nodes.clients[0]), "late")
+
+
+@pytest.mark.redis
+async def test_a_hold_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind(
+    redis_nodes: RedisNodes,
+) -> None:
+    slow = _SlowReplies.from_url(REDIS_URL)
+    key = f"{redis_nodes.prefix}cancelled-late"
+    try:
+
+        async def hold() -> None:
+            async with RedisLocks(slow, prefix=redis_nodes.prefix).hold(
+                "cancelled-late", ttl=LONG, wait=LONG
+            ):
+                pytest.fail("the hold should have been cancelled")
+
+        task = asyncio.create_task(hold())
+        for _ in range(100):
+            if await redis_nodes.clients[0].exists(key):
+                break
+            await asyncio.sleep(0.005)
+        assert await redis_nodes.clients[0].exists(key) == 1, "the SET should have landed"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await slow.aclose()
+    assert await redis_nodes.clients[0].exists(key) == 0
+    assert await _is_free(redis_nodes.locks(redis_nodes.clients[0]), "cancelled-late")
+
+
+async def test_a_busy_lock_with_no_wait_gives_up_at_once(nodes: Nodes) -> None:
+    async with nodes.first.hold("no-wait", ttl=LONG, wait=LONG):
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(DependencyUnavailableError):
+            async with nodes.second.hold("no-wait", ttl=LONG, wait=timedelta(0)):
+                pytest.fail("two holders at once")
+        assert asyncio.get_running_loop().time() - started < 1.0

@@ -18,10 +18,17 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 _POLL_S = 0.02
+_ANSWER_S = 0.25
+"""The least time one ``SET`` gets to answer, so a free lock is taken even with no wait."""
 
 
 class RedisLocks(Locks):
-    """``SET NX PX`` with a random token; released only by its holder (compare and delete)."""
+    """``SET NX PX`` with a random token; released only by its holder (compare and delete).
+
+    ``wait`` bounds how long a busy lock is waited for; every ``SET`` still gets at least
+    ``_ANSWER_S`` to answer. A hold that gives up (its wait ran out, it was cancelled, Redis
+    failed) while a ``SET`` was in flight deletes its own token, should that ``SET`` have landed.
+    """
 
     def __init__(self, client: Redis, prefix: str = "maestrist:lock:") -> None:
         self._client = client
@@ -35,19 +42,36 @@ class RedisLocks(Locks):
     @asynccontextmanager
     async def _hold(self, name: str, ttl: timedelta, wait: timedelta) -> AsyncIterator[None]:
         token = secrets.token_hex(16)
-        ttl_ms = max(1, int(ttl / timedelta(milliseconds=1)))
         try:
-            async with asyncio.timeout(wait.total_seconds()):
-                while not await self._client.set(  # noqa: ASYNC110 - the holder may be elsewhere
-                    name, token, nx=True, px=ttl_ms
-                ):
-                    await asyncio.sleep(_POLL_S)
-        except TimeoutError:
-            raise DependencyUnavailableError(f"The lock {name} stayed busy.") from None
-        except (RedisError, OSError) as exc:
-            raise DependencyUnavailableError("Redis cannot be reached.") from exc
+            await self._acquire(name, token, ttl, wait)
+        except BaseException:
+            await self._release(name, token)
+            raise
         try:
             yield
         finally:
-            with contextlib.suppress(RedisError, OSError):  # else the TTL frees it
+            await self._release(name, token)
+
+    async def _acquire(self, name: str, token: str, ttl: timedelta, wait: timedelta) -> None:
+        ttl_ms = max(1, int(ttl / timedelta(milliseconds=1)))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, wait.total_seconds())
+        try:
+            while True:
+                async with asyncio.timeout(max(deadline - loop.time(), _ANSWER_S)):
+                    if await self._client.set(name, token, nx=True, px=ttl_ms):
+                        return
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                await asyncio.sleep(min(_POLL_S, remaining))
+        except TimeoutError:
+            pass
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailableError("Redis cannot be reached.") from exc
+        raise DependencyUnavailableError(f"The lock {name} stayed busy.")
+
+    async def _release(self, name: str, token: str) -> None:
+        with contextlib.suppress(RedisError, OSError, TimeoutError):  # else the TTL frees it
+            async with asyncio.timeout(_ANSWER_S * 4):
                 await self._client.eval(_RELEASE, 1, name, token)
