@@ -10,6 +10,8 @@ from tests.fakes.identity_provider import FakeIdentityProvider
 from tests.fakes.locks import FakeLocks
 from tests.fakes.login_attempts import FakeLoginAttemptStore
 from tests.fakes.org_repository import FakeOrgRepository
+from tests.fakes.provider_oauth import FakeProviderOAuth
+from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.store import FakeStore
 from tests.fakes.unit_of_work import FakeUnitOfWork
@@ -26,6 +28,8 @@ __all__ = (
     "FakeLoginAttemptStore",
     "FakeOrgRepository",
     "FakeProbe",
+    "FakeProviderOAuth",
+    "FakeProviderTokenStore",
     "FakeSessionRepository",
     "FakeStore",
     "FakeUnitOfWork",

@@ -2,10 +2,12 @@ import copy
 from dataclasses import dataclass, field
 
 from domain.audit.entities import AuditEvent
+from domain.git.providers import ProviderKind
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
 from domain.identity.sessions import Session, SessionId
 from domain.organizations.entities import Membership, Organization, OrgId
+from domain.ports.provider_token_store import ProviderToken
 
 
 @dataclass
@@ -16,6 +18,7 @@ class _Tables:
     audit: list[AuditEvent] = field(default_factory=list)
     api_keys: dict[ApiKeyId, ApiKey] = field(default_factory=dict)
     sessions: dict[SessionId, Session] = field(default_factory=dict)
+    provider_tokens: dict[tuple[UserId, ProviderKind], ProviderToken] = field(default_factory=dict)
 
 
 class FakeStore:

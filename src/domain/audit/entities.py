@@ -24,6 +24,8 @@ class AuditAction(StrEnum):
     MEMBER_LEFT = "member.left"
     ROLE_CHANGED = "member.role_changed"
     OWNERSHIP_TRANSFERRED = "org.ownership_transferred"
+    GIT_PROVIDER_CONNECTED = "git_provider.connected"
+    GIT_PROVIDER_DISCONNECTED = "git_provider.disconnected"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,113 @@
+from dataclasses import dataclass
+
+from application.audit_trail import audit_in_every_org
+from application.git.connections import GitConnection
+from application.ports.authenticator import Principal
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork
+from domain.audit.entities import AuditAction
+from domain.git.errors import ProviderReconnectRequiredError
+from domain.git.providers import GitHost, ProviderKind
+from domain.ports.audit_log import AuditLog
+from domain.ports.git_provider import GitProviders
+from domain.ports.org_repository import OrgRepository
+from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
+from domain.shared.errors import InvalidValueError, NotFoundError
+
+__all__ = ("MAX_TOKEN_LENGTH", "ConnectGitProvider", "ConnectGitProviderRequest")
+
+MAX_TOKEN_LENGTH = 4096
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectGitProviderRequest:
+    actor: Principal
+    provider: ProviderKind
+    token: str
+    base_url: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ConnectGitProviderRequest(provider={self.provider!r}, base_url={self.base_url!r})"
+
+
+def _checked_token(provider: ProviderKind, raw: str) -> str:
+    token = raw.strip()
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidValueError(
+            f"The token must have 1 to {MAX_TOKEN_LENGTH} characters.", field="token"
+        )
+    if not token.isascii() or not token.isprintable() or any(ch.isspace() for ch in token):
+        raise InvalidValueError("The token must be printable ASCII without spaces.", field="token")
+    if provider is ProviderKind.BITBUCKET and ":" in token:
+        username, _, password = token.partition(":")
+        if not username or not password:
+            raise InvalidValueError(
+                "A Bitbucket app password is written username:app_password.", field="token"
+            )
+    return token
+
+
+class ConnectGitProvider:
+    """Connect a git provider with a token the user made there, replacing any earlier one.
+
+    GitHub (or GitHub Enterprise at ``base_url``) and GitLab (or a self-hosted GitLab at
+    ``base_url``) take a personal access token. Bitbucket takes ``username:app_password`` (an
+    app password, or an API token with the account's email as the username), sent as HTTP Basic
+    credentials, or a bare access token, sent as a bearer token. The token is checked at the
+    provider before it is stored, sealed and without expiry; one the provider refuses is a 422
+    naming ``token``.
+    """
+
+    def __init__(
+        self,
+        providers: GitProviders,
+        tokens: ProviderTokenStore,
+        orgs: OrgRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+    ) -> None:
+        self._providers = providers
+        self._tokens = tokens
+        self._orgs = orgs
+        self._audit = audit
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(self, request: ConnectGitProviderRequest) -> GitConnection:
+        token = _checked_token(request.provider, request.token)
+        host = GitHost(request.provider, request.base_url)
+        try:
+            account = await self._providers.open(host, token).get_account()
+        except ProviderReconnectRequiredError:
+            raise InvalidValueError(
+                f"{request.provider.value} refused this token.", field="token"
+            ) from None
+        except NotFoundError:
+            raise InvalidValueError(
+                f"No {request.provider.value} API answers at this address.", field="baseUrl"
+            ) from None
+        now = self._clock.now()
+        user_id = request.actor.user.id_
+        stored = ProviderToken(
+            user_id=user_id,
+            host=host,
+            access_token=token,
+            refresh_token=None,
+            expires_at=None,
+            scopes=None,
+            updated_at=now,
+        )
+        await self._tokens.put(stored)
+        await audit_in_every_org(
+            self._orgs,
+            self._audit,
+            user_id=user_id,
+            action=AuditAction.GIT_PROVIDER_CONNECTED,
+            occurred_at=now,
+            target_type="git_provider",
+            target_ids=[request.provider.value],
+            details={"host": host.web_url, "account": account.login},
+        )
+        await self._uow.commit()
+        return GitConnection.of(stored)
