@@ -28,6 +28,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 """A role that may create and drop databases; each test session works in databases of its own."""
 
 REDIS_URL = os.environ.get("MAESTRIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TEST_ENCRYPTION_KEYS = "test-enc-1:cKPs2aBQqteICIlnNXNr3YWn8F-V_Zbde41KD7umdvw"
+TEST_SIGNING_KEYS = "test-sig-1:rUOOdIiTGL84nHAaLx8bpDOR1Cqiy-xb3X96pByRrPk"
+"""Keys for test servers only; the clustered binding needs both."""
 
 TEST_DATABASE_PREFIX = "maestrist_test_"
 
@@ -77,6 +80,8 @@ def clustered_settings(database_url: str, redis_url: str = REDIS_URL) -> Setting
             "MAESTRIST_REDIS_URL": redis_url,
             "MAESTRIST_ACCESS_LOG": "false",
             "MAESTRIST_DEPENDENCY_TIMEOUT": "1",
+            "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+            "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
         }
     )
 

@@ -178,11 +178,28 @@ class Settings:
     )
     encryption_keys: str | None = _env(
         "MAESTRIST_ENCRYPTION_KEYS",
-        "Keys sealing stored tokens: `id:base64url-32-bytes,...`; the first seals, all open. "
-        "Required with sign-in. Make one with `maestrist new-key`. The embedded binding, "
-        "without it, keeps a generated key in `<MAESTRIST_DATA_DIR>/encryption-keys` (0600).",
+        "Keys sealing what users entrust to us (tokens, LLM keys, secrets): "
+        "`id:base64url-32-bytes,...`; the first seals, all open. Required in the clustered "
+        "binding. Make one with `maestrist new-key`. The embedded binding, without it, keeps a "
+        "generated key in `<MAESTRIST_DATA_DIR>/encryption-keys` (0600).",
         default=None,
         repr=False,
+    )
+    signing_keys: str | None = _env(
+        "MAESTRIST_SIGNING_KEYS",
+        "Keys signing short-lived credentials (the agent runtime's git token grant), never "
+        "the same as an encryption key: `id:base64url-32-bytes,...`; the first signs, all "
+        "verify. Required in the clustered binding. Make one with `maestrist new-key`. The "
+        "embedded binding, without it, keeps a generated key in "
+        "`<MAESTRIST_DATA_DIR>/signing-keys` (0600).",
+        default=None,
+        repr=False,
+    )
+    runtime_credential_ttl_s: int = _env(
+        "MAESTRIST_RUNTIME_CREDENTIAL_TTL",
+        "Seconds a runtime's git credential stays valid (30-3600); the runtime exchanges it "
+        "at `GET /api/runtime/git-token` for the current provider token.",
+        default=600,
     )
     terms_version: str | None = _env(
         "MAESTRIST_TERMS_VERSION",
@@ -232,6 +249,10 @@ class Settings:
     def encryption_key_map(self) -> dict[str, bytes]:
         return parse_encryption_keys(self.encryption_keys or "")
 
+    @property
+    def signing_key_map(self) -> dict[str, bytes]:
+        return parse_encryption_keys(self.signing_keys or "")
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Parse and validate; raises ``SettingsError`` naming every bad variable at once."""
@@ -273,6 +294,18 @@ class Settings:
             found["MAESTRIST_REQUIRE_API_KEY"] = (
                 "only the embedded binding uses it; the clustered one always needs credentials"
             )
+        for name, value in (
+            ("MAESTRIST_ENCRYPTION_KEYS", self.encryption_keys),
+            ("MAESTRIST_SIGNING_KEYS", self.signing_keys),
+        ):
+            if value is None:
+                found[name] = "required when MAESTRIST_BINDING=clustered (`maestrist new-key`)"
+        if (
+            self.encryption_keys is not None
+            and self.signing_keys is not None
+            and set(self.encryption_key_map.values()) & set(self.signing_key_map.values())
+        ):
+            found["MAESTRIST_SIGNING_KEYS"] = "a signing key must not also be an encryption key"
         return found
 
     def _sign_in_problems(self) -> dict[str, str]:
@@ -513,6 +546,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "session_max_age_s": _int_in(300, 400 * 24 * 3600),
     "token_refresh_margin_s": _int_in(0, 3600),
     "encryption_keys": _encryption_keys,
+    "signing_keys": _encryption_keys,
+    "runtime_credential_ttl_s": _int_in(30, 3600),
     "terms_version": _terms_version,
     "terms_url": _url("https", "http"),
     "require_api_key": _bool,

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
 
 pytestmark = pytest.mark.server
 
@@ -303,6 +303,8 @@ def clustered(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, st
         "MAESTRIST_REDIS_URL": redis_url,
         "MAESTRIST_DATA_DIR": str(tmp_path / "data"),
         "MAESTRIST_DEPENDENCY_TIMEOUT": "1",
+        "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+        "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
     }
 
 

@@ -4,18 +4,21 @@ import secrets
 import time
 from pathlib import Path
 
-__all__ = ("load_or_create_key_file",)
+__all__ = ("KEY_FILE", "SIGNING_KEY_FILE", "load_or_create_key_file")
 
 KEY_FILE = "encryption-keys"
+SIGNING_KEY_FILE = "signing-keys"
 
 
-def load_or_create_key_file(data_dir: Path) -> str:
+def load_or_create_key_file(data_dir: Path, name: str = KEY_FILE) -> str:
     """The embedded binding's keys, ``id:base64url`` lines in a file only the owner can read.
 
-    Made on first use, so a laptop install encrypts its secrets without any setting; an
-    operator who sets ``MAESTRIST_ENCRYPTION_KEYS`` never reaches this.
+    Made on first use, so a laptop install encrypts its secrets and signs its credentials
+    without any setting; an operator who sets ``MAESTRIST_ENCRYPTION_KEYS`` or
+    ``MAESTRIST_SIGNING_KEYS`` never reaches this. ``name`` tells the two files apart, so a
+    signing key is never an encryption key.
     """
-    path = data_dir / KEY_FILE
+    path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("check-config", help="validate the environment and exit")
     commands.add_parser("settings-table", help="print the settings reference as Markdown")
     commands.add_parser(
-        "new-key", help="print a fresh encryption key for MAESTRIST_ENCRYPTION_KEYS"
+        "new-key", help="print a fresh key for MAESTRIST_ENCRYPTION_KEYS or MAESTRIST_SIGNING_KEYS"
     )
     commands.add_parser(
         "rotate-keys", help="reseal every stored secret with the first encryption key"

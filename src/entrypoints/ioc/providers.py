@@ -9,7 +9,12 @@ from litestar import Request
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from adapters.crypto import AesGcmCipher, load_or_create_key_file
+from adapters.crypto import (
+    SIGNING_KEY_FILE,
+    AesGcmCipher,
+    JwsTokenSigner,
+    load_or_create_key_file,
+)
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
 from adapters.oidc import OidcIdentityProvider, OidcSettings
 from adapters.redis import RedisLocks, RedisLoginAttemptStore, RedisProbe, create_redis_client
@@ -27,6 +32,7 @@ from adapters.sqlalchemy import (
 )
 from adapters.system import SystemClock
 from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.git.runtime_credentials import IssueRuntimeGitCredential, RuntimeCredentialTtl
 from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
 from application.identity.access_gates import AccessPolicy
@@ -72,6 +78,7 @@ from application.ports.identity_provider import IdentityProvider
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
 from application.ports.sealed_records import SealedRecords
+from application.ports.token_signer import TokenSigner
 from application.ports.unit_of_work import UnitOfWork
 from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
 from domain.ports.api_key_repository import ApiKeyRepository
@@ -306,7 +313,8 @@ class ApplicationProvider(Provider):
 
 
 class CryptoProvider(Provider):
-    """AES-256-GCM with the keys of ``MAESTRIST_ENCRYPTION_KEYS``, and their rotation."""
+    """AES-256-GCM with the keys of ``MAESTRIST_ENCRYPTION_KEYS`` and their rotation; signed
+    short-lived credentials with the keys of ``MAESTRIST_SIGNING_KEYS``."""
 
     @provide(scope=Scope.APP)
     def cipher(self, settings: Settings) -> Cipher:
@@ -314,6 +322,19 @@ class CryptoProvider(Provider):
             spec = load_or_create_key_file(settings.data_dir)
             return AesGcmCipher(parse_encryption_keys(spec))
         return AesGcmCipher(settings.encryption_key_map)
+
+    @provide(scope=Scope.APP)
+    def signer(self, settings: Settings) -> TokenSigner:
+        if settings.signing_keys is None and settings.binding is Binding.EMBEDDED:
+            spec = load_or_create_key_file(settings.data_dir, SIGNING_KEY_FILE)
+            return JwsTokenSigner(parse_encryption_keys(spec))
+        return JwsTokenSigner(settings.signing_key_map)
+
+    @provide(scope=Scope.APP)
+    def runtime_credential_ttl(self, settings: Settings) -> RuntimeCredentialTtl:
+        return RuntimeCredentialTtl(timedelta(seconds=settings.runtime_credential_ttl_s))
+
+    issue_runtime_credential = provide(IssueRuntimeGitCredential, scope=Scope.APP)
 
     sealed = provide(SqlaSealedRecords, provides=SealedRecords, scope=Scope.REQUEST)
     rotate = provide(RotateEncryptionKeys, scope=Scope.REQUEST)
@@ -365,8 +386,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         ApplicationProvider(),
         RequestContextProvider(),
     ]
-    if settings.encryption_keys is not None or settings.binding is Binding.EMBEDDED:
-        common.append(CryptoProvider())
+    common.append(CryptoProvider())
     if settings.binding is Binding.CLUSTERED:
         if not settings.sign_in_enabled:
             return [*common, RedisProvider(), ClusteredAuthProvider()]

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from application.ports.authenticator import Authenticator
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
-from tests.conftest import REDIS_URL, clustered_settings
+from tests.conftest import REDIS_URL, TEST_SIGNING_KEYS, clustered_settings
 from tests.fakes import BearerSubjectAuthenticator
 from tests.support.oidc import OidcProvider
 
@@ -72,6 +72,7 @@ def sign_in_settings(
             "MAESTRIST_OIDC_CLIENT_ID": provider.client_id,
             "MAESTRIST_OIDC_CLIENT_SECRET": provider.client_secret,
             "MAESTRIST_ENCRYPTION_KEYS": keys,
+            "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
             **extra,
         }
     )

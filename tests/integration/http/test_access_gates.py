@@ -8,7 +8,7 @@ import pytest
 
 from domain.organizations.entities import Organization
 from entrypoints.settings import Settings
-from tests.conftest import clustered_settings
+from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS, clustered_settings
 from tests.db import sqla_ports
 from tests.factories import create_user
 from tests.integration.http.conftest import BearerSubjectAuth, bearer, serve
@@ -115,6 +115,8 @@ def test_api_key_command_refuses_the_clustered_binding(tmp_path: Path) -> None:
             "MAESTRIST_BINDING": "clustered",
             "MAESTRIST_DATABASE_URL": "postgresql+asyncpg://x@127.0.0.1:1/x",
             "MAESTRIST_REDIS_URL": "redis://127.0.0.1:1/0",
+            "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+            "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
         },
         capture_output=True,
         text=True,

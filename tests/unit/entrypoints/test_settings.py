@@ -7,6 +7,16 @@ from hypothesis import strategies as st
 from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
 
 PG = "postgresql+asyncpg://app:secret@db.internal:5432/maestrist"
+KEYS = {
+    "MAESTRIST_ENCRYPTION_KEYS": "e1:" + "A" * 43,
+    "MAESTRIST_SIGNING_KEYS": "s1:" + "B" * 43,
+}
+CLUSTERED = {
+    "MAESTRIST_BINDING": "clustered",
+    "MAESTRIST_DATABASE_URL": PG,
+    "MAESTRIST_REDIS_URL": "redis://cache:6379/2",
+    **KEYS,
+}
 
 
 def test_nothing_configured_means_embedded_in_the_xdg_data_dir() -> None:
@@ -29,6 +39,7 @@ def test_clustered_reads_every_variable() -> None:
             "MAESTRIST_LOG_FORMAT": "console",
             "MAESTRIST_LOG_LEVEL": "debug",
             "MAESTRIST_DEPENDENCY_TIMEOUT": "0.5",
+            **KEYS,
         }
     )
     assert settings.binding is Binding.CLUSTERED
@@ -47,11 +58,25 @@ def test_clustered_reads_every_variable() -> None:
         ({"MAESTRIST_PORT": "http"}, {"MAESTRIST_PORT"}),
         ({"MAESTRIST_PORT": "70000"}, {"MAESTRIST_PORT"}),
         ({"MAESTRIST_BINDING": "cloud"}, {"MAESTRIST_BINDING"}),
-        ({"MAESTRIST_BINDING": "clustered"}, {"MAESTRIST_DATABASE_URL", "MAESTRIST_REDIS_URL"}),
         (
-            {"MAESTRIST_BINDING": "clustered", "MAESTRIST_DATABASE_URL": "sqlite:///x.db"},
+            {"MAESTRIST_BINDING": "clustered"},
+            {
+                "MAESTRIST_DATABASE_URL",
+                "MAESTRIST_REDIS_URL",
+                "MAESTRIST_ENCRYPTION_KEYS",
+                "MAESTRIST_SIGNING_KEYS",
+            },
+        ),
+        (
+            {"MAESTRIST_BINDING": "clustered", "MAESTRIST_DATABASE_URL": "sqlite:///x.db", **KEYS},
             {"MAESTRIST_DATABASE_URL", "MAESTRIST_REDIS_URL"},
         ),
+        (
+            {**CLUSTERED, "MAESTRIST_SIGNING_KEYS": KEYS["MAESTRIST_ENCRYPTION_KEYS"]},
+            {"MAESTRIST_SIGNING_KEYS"},
+        ),
+        ({**CLUSTERED, "MAESTRIST_SIGNING_KEYS": "k1:short"}, {"MAESTRIST_SIGNING_KEYS"}),
+        ({"MAESTRIST_RUNTIME_CREDENTIAL_TTL": "5"}, {"MAESTRIST_RUNTIME_CREDENTIAL_TTL"}),
         ({"MAESTRIST_DATABASE_URL": PG}, {"MAESTRIST_DATABASE_URL"}),
         ({"MAESTRIST_WORKERS": "2"}, {"MAESTRIST_WORKERS"}),
         ({"MAESTRIST_ACCESS_LOG": "maybe"}, {"MAESTRIST_ACCESS_LOG"}),
@@ -82,9 +107,12 @@ def test_repr_never_shows_connection_secrets() -> None:
             "MAESTRIST_BINDING": "clustered",
             "MAESTRIST_DATABASE_URL": PG,
             "MAESTRIST_REDIS_URL": "redis://:hunter2@cache:6379/0",
+            **KEYS,
         }
     )
     assert "secret" not in repr(settings)
+    assert "A" * 43 not in repr(settings)
+    assert "B" * 43 not in repr(settings)
     assert "hunter2" not in repr(settings)
 
 
