@@ -12,6 +12,10 @@ class Scope(StrEnum):
     SETTINGS_WRITE = "settings:write"
     SECRETS_READ = "secrets:read"
     SECRETS_WRITE = "secrets:write"
+    GIT_READ = "git:read"
+    """See connected git providers and browse their repositories and branches."""
+    GIT_WRITE = "git:write"
+    """Connect and disconnect git providers."""
     ORG_ADMIN = "org:admin"
 
 
