@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from domain.git.providers import GitHost, ProviderKind
 from domain.identity.value_objects import EmailAddress
 from domain.shared.errors import InvalidValueError
 
@@ -225,6 +226,75 @@ class Settings:
         "Embedded only: display name of the single local user.",
         default="Local user",
     )
+    github_url: str = _env(
+        "MAESTRIST_GITHUB_URL",
+        "Web address of GitHub's public cloud; its API (`https://api.github.com` for "
+        "github.com, else `<url>/api/v3`) and OAuth token endpoint derive from it. Change it "
+        "only to point the server at a stand-in.",
+        default="https://github.com",
+    )
+    gitlab_url: str = _env(
+        "MAESTRIST_GITLAB_URL",
+        "Web address of GitLab's public cloud; its API (`<url>/api/v4`) and OAuth token "
+        "endpoint derive from it.",
+        default="https://gitlab.com",
+    )
+    bitbucket_url: str = _env(
+        "MAESTRIST_BITBUCKET_URL",
+        "Web address of Bitbucket Cloud; its API (`https://api.bitbucket.org/2.0` for "
+        "bitbucket.org, else `<url>/!api/2.0`) and OAuth token endpoint derive from it.",
+        default="https://bitbucket.org",
+    )
+    github_client_id: str | None = _env(
+        "MAESTRIST_GITHUB_CLIENT_ID",
+        "Client id of the GitHub OAuth app (or GitHub App) whose expiring user tokens the "
+        "server refreshes (those Keycloak brokered at sign-in); unset: a GitHub token that "
+        "expires asks its user to connect GitHub again.",
+        default=None,
+    )
+    github_client_secret: str | None = _env(
+        "MAESTRIST_GITHUB_CLIENT_SECRET",
+        "Its client secret, with `MAESTRIST_GITHUB_CLIENT_ID`.",
+        default=None,
+        repr=False,
+    )
+    gitlab_client_id: str | None = _env(
+        "MAESTRIST_GITLAB_CLIENT_ID",
+        "Application id of the GitLab OAuth application the server refreshes GitLab tokens "
+        "with (GitLab's expire after 2 hours).",
+        default=None,
+    )
+    gitlab_client_secret: str | None = _env(
+        "MAESTRIST_GITLAB_CLIENT_SECRET",
+        "Its secret, with `MAESTRIST_GITLAB_CLIENT_ID`.",
+        default=None,
+        repr=False,
+    )
+    bitbucket_client_id: str | None = _env(
+        "MAESTRIST_BITBUCKET_CLIENT_ID",
+        "Key of the Bitbucket OAuth consumer the server refreshes Bitbucket tokens with.",
+        default=None,
+    )
+    bitbucket_client_secret: str | None = _env(
+        "MAESTRIST_BITBUCKET_CLIENT_SECRET",
+        "Its secret, with `MAESTRIST_BITBUCKET_CLIENT_ID`.",
+        default=None,
+        repr=False,
+    )
+    git_token_refresh_margin_s: int = _env(
+        "MAESTRIST_GIT_TOKEN_REFRESH_MARGIN",
+        "Seconds a git provider token must still be valid when handed out (0-3600); one "
+        "expiring sooner is refreshed first.",
+        default=300,
+    )
+    brokered_git_hosts: tuple[tuple[str, GitHost], ...] | None = _env(
+        "MAESTRIST_BROKERED_GIT_HOSTS",
+        "With `MAESTRIST_KEYCLOAK_URL`: the git host behind each Keycloak identity provider "
+        "alias whose token to keep at sign-in, `alias=provider[:base-url],...` "
+        "(`github=github,corp-github=github:https://ghe.example.com`). Unset: the aliases "
+        "`github`, `gitlab` and `bitbucket` broker their public clouds.",
+        default=None,
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -279,8 +349,26 @@ class Settings:
     def problems(self) -> dict[str, str]:
         """Rules that span several settings, keyed by the variable to change."""
         if self.binding is Binding.CLUSTERED:
-            return {**self._clustered_problems(), **self._sign_in_problems()}
-        return self._embedded_problems()
+            return {
+                **self._clustered_problems(),
+                **self._sign_in_problems(),
+                **self._git_problems(),
+            }
+        return {**self._embedded_problems(), **self._git_problems()}
+
+    def _git_problems(self) -> dict[str, str]:
+        found = {
+            f"MAESTRIST_{name}_CLIENT_SECRET": f"set both MAESTRIST_{name}_CLIENT_ID and its secret"
+            for name, client_id, secret in (
+                ("GITHUB", self.github_client_id, self.github_client_secret),
+                ("GITLAB", self.gitlab_client_id, self.gitlab_client_secret),
+                ("BITBUCKET", self.bitbucket_client_id, self.bitbucket_client_secret),
+            )
+            if (client_id is None) != (secret is None)
+        }
+        if self.brokered_git_hosts is not None and not self.keycloak_enabled:
+            found["MAESTRIST_BROKERED_GIT_HOSTS"] = "needs MAESTRIST_KEYCLOAK_URL"
+        return found
 
     def _clustered_problems(self) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -476,6 +564,45 @@ def _email(raw: str) -> str:
         raise ValueError(exc.message) from None
 
 
+def _web_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
+        raise ValueError("expected an http(s) URL with a host and no credentials or query")
+    if parts.scheme == "http" and not is_loopback_http(raw):
+        raise ValueError("expected https, except on a loopback host for development")
+    return raw.rstrip("/")
+
+
+_ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _brokered_git_hosts(raw: str) -> tuple[tuple[str, GitHost], ...]:
+    """``alias=provider[:base-url],...`` -> (alias, host) pairs."""
+    pairs: dict[str, GitHost] = {}
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        alias, sep, target = part.partition("=")
+        alias = alias.strip()
+        kind, _, base_url = target.strip().partition(":")
+        if not sep or not _ALIAS.fullmatch(alias):
+            raise ValueError("write each entry as alias=provider[:base-url]")
+        if alias in pairs:
+            raise ValueError(f"alias {alias} appears twice")
+        try:
+            pairs[alias] = GitHost(ProviderKind.parse(kind), base_url or None)
+        except InvalidValueError as exc:
+            raise ValueError(f"{alias}: {exc.message}") from None
+    if not pairs:
+        raise ValueError("at least one alias=provider is needed")
+    return tuple(pairs.items())
+
+
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
@@ -553,4 +680,15 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "require_api_key": _bool,
     "local_user_email": _email,
     "local_user_name": _display_name,
+    "github_url": _web_url,
+    "gitlab_url": _web_url,
+    "bitbucket_url": _web_url,
+    "github_client_id": _text,
+    "github_client_secret": _text,
+    "gitlab_client_id": _text,
+    "gitlab_client_secret": _text,
+    "bitbucket_client_id": _text,
+    "bitbucket_client_secret": _text,
+    "git_token_refresh_margin_s": _int_in(0, 3600),
+    "brokered_git_hosts": _brokered_git_hosts,
 }

@@ -16,6 +16,7 @@ from adapters.crypto import (
     load_or_create_key_file,
 )
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
+from adapters.memory import InProcessLocks
 from adapters.oidc import OidcIdentityProvider, OidcSettings
 from adapters.redis import RedisLocks, RedisLoginAttemptStore, RedisProbe, create_redis_client
 from adapters.sqlalchemy import (
@@ -139,6 +140,9 @@ class SqlaProvider(Provider):
     audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
     uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
+    provider_tokens = provide(
+        SqlaProviderTokenStore, provides=ProviderTokenStore, scope=Scope.REQUEST
+    )
 
     @provide(scope=Scope.APP)
     def database_probe(self, engine: AsyncEngine) -> SqlaDatabaseProbe:
@@ -164,6 +168,10 @@ class RedisProvider(Provider):
         return RedisProbe(client)
 
     @provide(scope=Scope.APP)
+    def locks(self, client: Redis) -> Locks:
+        return RedisLocks(client)
+
+    @provide(scope=Scope.APP)
     def probes(self, database: SqlaDatabaseProbe, redis: RedisProbe) -> Sequence[DependencyProbe]:
         return (database, redis)
 
@@ -184,6 +192,7 @@ class EmbeddedProvider(Provider):
         return (database,)
 
     authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
+    locks = provide(InProcessLocks, provides=Locks, scope=Scope.APP)
 
 
 class ClusteredAuthProvider(Provider):
@@ -234,10 +243,6 @@ class OidcProvider(Provider):
     @provide(scope=Scope.APP)
     def attempts(self, client: Redis) -> LoginAttemptStore:
         return RedisLoginAttemptStore(client)
-
-    @provide(scope=Scope.APP)
-    def locks(self, client: Redis) -> Locks:
-        return RedisLocks(client)
 
     sessions = provide(SqlaSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
     session_authenticator = provide(SessionAuthenticator, scope=Scope.REQUEST)
@@ -361,12 +366,13 @@ class KeycloakProvider(Provider):
             transport,
         )
 
-    tokens = provide(SqlaProviderTokenStore, provides=ProviderTokenStore, scope=Scope.REQUEST)
     brokered = provide(KeepBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
-    def brokered_hosts(self) -> BrokeredHosts:
-        return BrokeredHosts()
+    def brokered_hosts(self, settings: Settings) -> BrokeredHosts:
+        if settings.brokered_git_hosts is None:
+            return BrokeredHosts()
+        return BrokeredHosts(dict(settings.brokered_git_hosts))
 
     change_email = provide(ChangeEmail, scope=Scope.REQUEST)
     resend_verification = provide(ResendVerificationEmail, scope=Scope.REQUEST)
