@@ -12,7 +12,9 @@ from tests.fakes.login_attempts import FakeLoginAttemptStore
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_oauth import FakeProviderOAuth
 from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
+from tests.fakes.settings_store import FakeSettingsStore
 from tests.fakes.store import FakeStore
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.fakes.user_repository import FakeUserRepository
@@ -30,7 +32,9 @@ __all__ = (
     "FakeProbe",
     "FakeProviderOAuth",
     "FakeProviderTokenStore",
+    "FakeSecretStore",
     "FakeSessionRepository",
+    "FakeSettingsStore",
     "FakeStore",
     "FakeUnitOfWork",
     "FakeUserRepository",

@@ -8,6 +8,8 @@ from domain.identity.entities import User, UserId
 from domain.identity.sessions import Session, SessionId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.ports.provider_token_store import ProviderToken
+from domain.secrets.entities import CustomSecret, SecretId
+from domain.settings.entities import OrgSettings, UserSettings
 
 
 @dataclass
@@ -18,6 +20,9 @@ class _Tables:
     audit: list[AuditEvent] = field(default_factory=list)
     api_keys: dict[ApiKeyId, ApiKey] = field(default_factory=dict)
     sessions: dict[SessionId, Session] = field(default_factory=dict)
+    user_settings: dict[UserId, UserSettings] = field(default_factory=dict)
+    org_settings: dict[OrgId, OrgSettings] = field(default_factory=dict)
+    secrets: dict[SecretId, CustomSecret] = field(default_factory=dict)
     provider_tokens: dict[tuple[UserId, ProviderKind], ProviderToken] = field(default_factory=dict)
 
 

@@ -6,7 +6,9 @@ from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.probe import SqlaDatabaseProbe
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.sealed_records import SqlaSealedRecords
+from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
+from adapters.sqlalchemy.settings_store import SqlaSettingsStore
 from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
 
@@ -17,7 +19,9 @@ __all__ = (
     "SqlaOrgRepository",
     "SqlaProviderTokenStore",
     "SqlaSealedRecords",
+    "SqlaSecretStore",
     "SqlaSessionRepository",
+    "SqlaSettingsStore",
     "SqlaUnitOfWork",
     "SqlaUserRepository",
     "create_database_engine",

@@ -13,6 +13,7 @@ from domain.organizations.errors import (
     OrgSlugTakenError,
     PersonalOrgExistsError,
 )
+from domain.secrets.errors import SecretNameTakenError
 from domain.shared.errors import DomainError
 
 __all__ = ("CONSTRAINT_TO_ERROR", "translate_db_errors")
@@ -22,6 +23,7 @@ CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
     "uq_organizations_personal_owner_id": PersonalOrgExistsError,
     "uq_users_subject": UserSubjectTakenError,
     "pk_memberships": MemberAlreadyExistsError,
+    "uq_custom_secrets_user_id_name": SecretNameTakenError,
 }
 """Named database constraints whose violation is a domain rule, not a bug."""
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    Double,
     ForeignKey,
     Index,
     MetaData,
@@ -20,11 +21,15 @@ __all__ = (
     "ApiKeyRow",
     "AuditEventRow",
     "Base",
+    "CustomSecretRow",
     "MembershipRow",
+    "OrgSettingsRow",
     "OrganizationRow",
     "ProviderTokenRow",
     "SessionRow",
+    "SettingsColumns",
     "UserRow",
+    "UserSettingsRow",
 )
 
 NAMING_CONVENTION = {
@@ -167,3 +172,51 @@ class ProviderTokenRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     base_url: Mapped[str | None] = mapped_column(String(2048))
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SettingsColumns:
+    """The columns user settings and org defaults share; ``llm_api_key`` and ``mcp_config``
+    (JSON text) are sealed by the cipher."""
+
+    llm_model: Mapped[str | None] = mapped_column(String(200))
+    llm_api_key: Mapped[str | None] = mapped_column(Text)
+    llm_base_url: Mapped[str | None] = mapped_column(String(2048))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    max_iterations: Mapped[int | None]
+    confirmation_mode: Mapped[bool | None]
+    language: Mapped[str | None] = mapped_column(String(35))
+    max_budget_per_task: Mapped[float | None] = mapped_column(Double)
+    analytics_consent: Mapped[bool | None]
+    git_author_name: Mapped[str | None] = mapped_column(String(100))
+    git_author_email: Mapped[str | None] = mapped_column(String(254))
+    mcp_config: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class UserSettingsRow(SettingsColumns, Base):
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class OrgSettingsRow(SettingsColumns, Base):
+    __tablename__ = "org_settings"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CustomSecretRow(Base):
+    __tablename__ = "custom_secrets"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -16,6 +16,8 @@ from entrypoints.http.identity import UserController
 from entrypoints.http.members import MemberController
 from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from entrypoints.http.secrets import SecretController
+from entrypoints.http.settings import OrgSettingsController, SettingsController
 from entrypoints.http.sign_in import SessionController, SignInController
 
 __all__ = ("build_http_app", "install_request_id")
@@ -40,6 +42,9 @@ def build_http_app(
             OrganizationController,
             MemberController,
             ApiKeyController,
+            SettingsController,
+            OrgSettingsController,
+            SecretController,
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
         ],

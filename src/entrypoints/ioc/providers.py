@@ -26,7 +26,9 @@ from adapters.sqlalchemy import (
     SqlaOrgRepository,
     SqlaProviderTokenStore,
     SqlaSealedRecords,
+    SqlaSecretStore,
     SqlaSessionRepository,
+    SqlaSettingsStore,
     SqlaUnitOfWork,
     SqlaUserRepository,
     create_database_engine,
@@ -81,12 +83,28 @@ from application.ports.login_attempts import LoginAttemptStore
 from application.ports.sealed_records import SealedRecords
 from application.ports.token_signer import TokenSigner
 from application.ports.unit_of_work import UnitOfWork
+from application.secrets import (
+    CreateSecret,
+    DeleteSecret,
+    ListSecrets,
+    OpenSecrets,
+    UpdateSecret,
+)
 from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
+from application.settings import (
+    GetOrgSettings,
+    GetSettings,
+    ResolveLlmConfig,
+    UpdateOrgSettings,
+    UpdateSettings,
+)
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import MemberOrganization, OrgRepository
 from domain.ports.provider_token_store import ProviderTokenStore
+from domain.ports.secret_store import SecretStore
 from domain.ports.session_repository import SessionRepository
+from domain.ports.settings_store import SettingsStore
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
 from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
@@ -140,6 +158,8 @@ class SqlaProvider(Provider):
     audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
     uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
+    settings_store = provide(SqlaSettingsStore, provides=SettingsStore, scope=Scope.REQUEST)
+    secret_store = provide(SqlaSecretStore, provides=SecretStore, scope=Scope.REQUEST)
     provider_tokens = provide(
         SqlaProviderTokenStore, provides=ProviderTokenStore, scope=Scope.REQUEST
     )
@@ -309,6 +329,16 @@ class ApplicationProvider(Provider):
     create_organization = provide(CreateOrganization)
     list_my_organizations = provide(ListMyOrganizations)
     get_organization = provide(GetOrganization)
+    get_settings = provide(GetSettings)
+    update_settings = provide(UpdateSettings)
+    get_org_settings = provide(GetOrgSettings)
+    update_org_settings = provide(UpdateOrgSettings)
+    resolve_llm_config = provide(ResolveLlmConfig)
+    list_secrets = provide(ListSecrets)
+    create_secret = provide(CreateSecret)
+    update_secret = provide(UpdateSecret)
+    delete_secret = provide(DeleteSecret)
+    open_secrets = provide(OpenSecrets)
 
     @provide
     def check_readiness(

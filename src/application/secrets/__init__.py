@@ -1,0 +1,16 @@
+from application.secrets.create_secret import CreateSecret, CreateSecretRequest
+from application.secrets.delete_secret import DeleteSecret, DeleteSecretRequest
+from application.secrets.list_secrets import ListSecrets
+from application.secrets.open_secrets import OpenSecrets
+from application.secrets.update_secret import UpdateSecret, UpdateSecretRequest
+
+__all__ = (
+    "CreateSecret",
+    "CreateSecretRequest",
+    "DeleteSecret",
+    "DeleteSecretRequest",
+    "ListSecrets",
+    "OpenSecrets",
+    "UpdateSecret",
+    "UpdateSecretRequest",
+)

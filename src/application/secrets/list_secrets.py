@@ -1,0 +1,15 @@
+from application.ports.authenticator import Principal
+from domain.ports.secret_store import SecretStore
+from domain.secrets.entities import CustomSecret
+
+__all__ = ("ListSecrets",)
+
+
+class ListSecrets:
+    """The caller's secrets by name; callers show names, descriptions and times only."""
+
+    def __init__(self, store: SecretStore) -> None:
+        self._store = store
+
+    async def execute(self, actor: Principal) -> list[CustomSecret]:
+        return await self._store.list_for(actor.user.id_)

@@ -1,0 +1,62 @@
+from dataclasses import dataclass
+
+from domain.identity.entities import UserId
+from domain.organizations.entities import OrgId
+from domain.organizations.errors import OrgNotFoundError
+from domain.ports.org_repository import OrgRepository
+from domain.ports.settings_store import SettingsStore
+from domain.settings.entities import SettingsValues, effective_settings
+
+__all__ = ("LlmConfig", "ResolveLlmConfig", "ResolveLlmConfigRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveLlmConfigRequest:
+    user_id: UserId
+    org_id: OrgId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LlmConfig:
+    """What the runtime needs to call the LLM, the API key opened. Never sent to a client."""
+
+    model: str | None
+    api_key: str | None
+    base_url: str | None
+    agent: str | None
+    max_iterations: int | None
+    max_budget_per_task: float | None
+
+    def __repr__(self) -> str:
+        key = "None" if self.api_key is None else "'...'"
+        return f"LlmConfig(model={self.model!r}, api_key={key}, base_url={self.base_url!r})"
+
+
+class ResolveLlmConfig:
+    """The effective LLM configuration of a member in an organization, with its API key
+    opened, for the code that starts conversations. No HTTP route answers it."""
+
+    def __init__(self, orgs: OrgRepository, store: SettingsStore) -> None:
+        self._orgs = orgs
+        self._store = store
+
+    async def execute(self, request: ResolveLlmConfigRequest) -> LlmConfig:
+        if await self._orgs.get_for_member(request.org_id, request.user_id) is None:
+            raise OrgNotFoundError
+        mine = await self._store.get_user(request.user_id)
+        defaults = await self._store.get_org(request.org_id)
+        values = effective_settings(
+            mine.values if mine is not None else SettingsValues(),
+            defaults.values if defaults is not None else SettingsValues(),
+        ).values
+
+        return LlmConfig(
+            model=None if values.llm_model is None else values.llm_model.value,
+            api_key=None if values.llm_api_key is None else values.llm_api_key.value,
+            base_url=None if values.llm_base_url is None else values.llm_base_url.value,
+            agent=None if values.agent is None else values.agent.value,
+            max_iterations=None if values.max_iterations is None else values.max_iterations.value,
+            max_budget_per_task=(
+                None if values.max_budget_per_task is None else values.max_budget_per_task.value
+            ),
+        )

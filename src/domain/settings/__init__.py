@@ -1,0 +1,47 @@
+from domain.settings.entities import (
+    DEFAULTS,
+    EffectiveSettings,
+    OrgSettings,
+    SettingField,
+    SettingSource,
+    SettingsValues,
+    UserSettings,
+    effective_settings,
+)
+from domain.settings.errors import InvalidSettingError
+from domain.settings.value_objects import (
+    MASK,
+    AgentName,
+    Budget,
+    GitAuthorEmail,
+    GitAuthorName,
+    Language,
+    LlmApiKey,
+    LlmBaseUrl,
+    LlmModel,
+    MaxIterations,
+    McpConfig,
+)
+
+__all__ = (
+    "DEFAULTS",
+    "MASK",
+    "AgentName",
+    "Budget",
+    "EffectiveSettings",
+    "GitAuthorEmail",
+    "GitAuthorName",
+    "InvalidSettingError",
+    "Language",
+    "LlmApiKey",
+    "LlmBaseUrl",
+    "LlmModel",
+    "MaxIterations",
+    "McpConfig",
+    "OrgSettings",
+    "SettingField",
+    "SettingSource",
+    "SettingsValues",
+    "UserSettings",
+    "effective_settings",
+)

@@ -1,0 +1,3 @@
+from entrypoints.http.secrets.controller import SecretController
+
+__all__ = ("SecretController",)

@@ -1,0 +1,3 @@
+from entrypoints.http.settings.controller import OrgSettingsController, SettingsController
+
+__all__ = ("OrgSettingsController", "SettingsController")
