@@ -233,3 +233,26 @@ async def test_a_busy_lock_with_no_wait_gives_up_at_once(nodes: Nodes) -> None:
             async with nodes.second.hold("no-wait", ttl=LONG, wait=timedelta(0)):
                 pytest.fail("two holders at once")
         assert asyncio.get_running_loop().time() - started < 1.0
+
+
+@pytest.mark.redis
+async def test_a_hundred_holders_in_one_process_queue_without_exhausting_a_small_pool(
+    redis_nodes: RedisNodes,
+) -> None:
+    """Waiters of one process queue in-process, so only one at a time polls Redis: a pool of
+    three connections serves a hundred of them with no ``Too many connections``."""
+    small = create_redis_client(REDIS_URL, timeout_s=2, max_connections=3)
+    locks = RedisLocks(small, prefix=redis_nodes.prefix)
+    entered = 0
+    try:
+
+        async def hold() -> None:
+            nonlocal entered
+            async with locks.hold("crowded", ttl=LONG, wait=LONG):
+                entered += 1
+                await asyncio.sleep(0.001)
+
+        await asyncio.gather(*(hold() for _ in range(100)))
+    finally:
+        await small.aclose()
+    assert entered == 100
