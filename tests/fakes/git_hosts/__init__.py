@@ -22,8 +22,9 @@ Enterprise / self-managed GitLab; Bitbucket is cloud-only). Paths served:
   200 ``{"error": "bad_refresh_token"}``, JSON with ``Accept: application/json``).
 - GitLab: ``/api/v4`` (``/user``, ``/projects``, ``/projects/{id or encoded path}/repository/
   branches``; ``X-Next-Page``/``X-Total``/``Link`` paging), OAuth ``POST /oauth/token``.
-- Bitbucket: ``/!api/2.0`` (``/user``, ``/repositories``, ``/repositories/{ws}/{slug}/refs/
-  branches``; ``{values, page, pagelen, size, next}`` bodies, ``q=name~"..."`` filters),
+- Bitbucket: ``/!api/2.0`` (``/user``, ``/user/emails``, ``/repositories``,
+  ``/repositories/{ws}/{slug}/refs/branches``; ``{values, page, pagelen, size, next}``
+  bodies, ``q=name~"..."`` filters),
   OAuth ``POST /site/oauth2/access_token`` (HTTP Basic client auth).
 
 Every API route answers 401 to an unknown, revoked or expired token and 404 for a private

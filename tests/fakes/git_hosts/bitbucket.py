@@ -98,6 +98,20 @@ class FakeBitbucket(FakeGitHostState):
                         "created_on": "2025-01-01T00:00:00.000000+00:00",
                     },
                 )
+            case ["user", "emails"]:
+                return self._paged(
+                    request,
+                    [
+                        {
+                            "type": "email",
+                            "email": account.email,
+                            "is_primary": True,
+                            "is_confirmed": True,
+                        }
+                    ]
+                    if account.email
+                    else [],
+                )
             case ["repositories"]:
                 return self._repositories(request, account.login)
             case ["repositories", workspace, slug, "refs", "branches"]:

@@ -356,6 +356,10 @@ class FakeGitHostState:
                 if held.login == login and (held.expires_at is None or held.expires_at > now)
             ]
 
+    def account(self, login: str) -> FakeAccount | None:
+        with self._lock:
+            return self._accounts.get(login)
+
     def repo(self, full_name: str) -> FakeRepo:
         with self._lock:
             return self._repos[full_name]

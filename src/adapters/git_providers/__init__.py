@@ -1,0 +1,18 @@
+from adapters.git_providers.bitbucket import BitbucketProvider
+from adapters.git_providers.github import GitHubProvider
+from adapters.git_providers.gitlab import GitLabProvider
+from adapters.git_providers.http import create_http_client
+from adapters.git_providers.oauth import HttpxProviderOAuth, OAuthApp
+from adapters.git_providers.providers import HttpxGitProviders
+from adapters.git_providers.urls import CloudUrls
+
+__all__ = (
+    "BitbucketProvider",
+    "CloudUrls",
+    "GitHubProvider",
+    "GitLabProvider",
+    "HttpxGitProviders",
+    "HttpxProviderOAuth",
+    "OAuthApp",
+    "create_http_client",
+)

@@ -1,0 +1,161 @@
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from adapters.git_providers.http import (
+    ProviderHttp,
+    bounded_per_page,
+    checked_page,
+    checked_query,
+    contains,
+    page_param,
+    repository_segments,
+)
+from adapters.git_providers.payloads import BbBranch, BbEmails, BbPage, BbRepository, BbUser
+from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
+from domain.git.errors import ProviderReconnectRequiredError
+from domain.git.providers import GitHost, ProviderKind
+from domain.ports.git_provider import GitProvider
+from domain.shared.errors import InvalidValueError
+
+__all__ = ("BitbucketProvider", "name_filter")
+
+_SORT = {
+    RepoSort.PUSHED: "-updated_on",
+    RepoSort.UPDATED: "-updated_on",
+    RepoSort.CREATED: "-created_on",
+    RepoSort.NAME: "name",
+}
+
+
+def name_filter(text: str) -> str:
+    """The BBQL filter ``name ~ "text"``, with the backslashes and quotes in ``text`` escaped
+    so that it stays one string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'name ~ "{escaped}"'
+
+
+def _repository(raw: BbRepository) -> Repository:
+    owner = raw.owner.type if raw.owner else None
+    return Repository(
+        provider=ProviderKind.BITBUCKET,
+        id_=raw.uuid,
+        full_name=raw.full_name,
+        is_private=raw.is_private,
+        default_branch=raw.mainbranch.name if raw.mainbranch else None,
+        pushed_at=raw.updated_on,
+        owner_type=None if owner is None else ("user" if owner == "user" else "organization"),
+    )
+
+
+def _branch(raw: BbBranch) -> Branch:
+    return Branch(
+        name=raw.name,
+        commit_sha=raw.target.hash if raw.target else None,
+        protected=False,
+        last_commit_at=raw.target.date if raw.target else None,
+    )
+
+
+class BitbucketProvider(GitProvider):
+    """Bitbucket Cloud's 2.0 API with one user's token. Repositories are those the user is a
+    member of (``role=member``); ``pushed_at`` is Bitbucket's ``updated_on``, the closest it
+    has; branch restrictions are not read, so ``protected`` is always False. The email is the
+    confirmed primary address when the token has the ``email`` scope."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str
+    ) -> None:
+        self._http = ProviderHttp(
+            client, host, api_url=api_url, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    @property
+    def host(self) -> GitHost:
+        return self._http.host
+
+    async def get_account(self) -> GitAccount:
+        user = self._http.decode(await self._http.get("/user"), BbUser)
+        avatar = user.links.avatar.href if user.links and user.links.avatar else None
+        return GitAccount(
+            provider=ProviderKind.BITBUCKET,
+            id_=user.uuid,
+            login=user.username or user.nickname or user.uuid,
+            name=user.display_name,
+            email=await self._primary_email(),
+            avatar_url=avatar or None,
+        )
+
+    async def _primary_email(self) -> str | None:
+        try:
+            response = await self._http.get("/user/emails")
+        except ProviderReconnectRequiredError:
+            return None  # the token lacks the email scope
+        emails = self._http.decode(response, BbEmails).values
+        return next((e.email for e in emails if e.is_primary and e.is_confirmed), None)
+
+    async def _repositories(self, params: dict[str, Any]) -> Page[Repository]:
+        response = await self._http.get("/repositories", params)
+        body = self._http.decode(response, BbPage[BbRepository])
+        return Page(
+            items=[_repository(r) for r in body.values],
+            next_page=page_param(body.next),
+            total=body.size,
+        )
+
+    def _listing(self, page: int, per_page: int, sort: RepoSort) -> dict[str, Any]:
+        return {
+            "role": "member",
+            "sort": _SORT[sort],
+            "page": checked_page(page),
+            "pagelen": bounded_per_page(per_page),
+        }
+
+    async def list_repositories(
+        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+    ) -> Page[Repository]:
+        if installation_id is not None:
+            raise InvalidValueError(
+                "Installations are GitHub App installations; Bitbucket has none.",
+                field="installationId",
+            )
+        return await self._repositories(self._listing(page, per_page, sort))
+
+    async def search_repositories(
+        self, query: str, *, page: int, per_page: int, sort: RepoSort
+    ) -> Page[Repository]:
+        params = self._listing(page, per_page, sort) | {"q": name_filter(checked_query(query))}
+        return await self._repositories(params)
+
+    def _branches_path(self, repository: str) -> str:
+        workspace, slug = repository_segments(repository, max_segments=2)
+        return f"/repositories/{quote(workspace)}/{quote(slug)}/refs/branches"
+
+    async def list_branches(self, repository: str, *, page: int, per_page: int) -> Page[Branch]:
+        path = self._branches_path(repository)
+        response = await self._http.get(
+            path,
+            {"page": checked_page(page), "pagelen": bounded_per_page(per_page)},
+            repository=repository,
+        )
+        body = self._http.decode(response, BbPage[BbBranch])
+        return Page(
+            items=[_branch(b) for b in body.values],
+            next_page=page_param(body.next),
+            total=body.size,
+        )
+
+    async def search_branches(self, repository: str, query: str, *, per_page: int) -> list[Branch]:
+        path = self._branches_path(repository)
+        text = checked_query(query)
+        response = await self._http.get(
+            path,
+            {"q": name_filter(text), "page": 1, "pagelen": bounded_per_page(per_page)},
+            repository=repository,
+        )
+        body = self._http.decode(response, BbPage[BbBranch])
+        return [_branch(b) for b in body.values if contains(b.name, text)]
+
+    async def list_installations(self) -> list[Installation]:
+        return []

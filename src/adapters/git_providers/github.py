@@ -1,0 +1,250 @@
+from urllib.parse import quote
+
+import httpx
+
+from adapters.git_providers.http import (
+    ProviderHttp,
+    bounded_per_page,
+    checked_page,
+    checked_query,
+    contains,
+    page_param,
+    repository_segments,
+)
+from adapters.git_providers.payloads import (
+    GhBranch,
+    GhGraphqlRefs,
+    GhInstallationRepositories,
+    GhInstallations,
+    GhRepository,
+    GhSearch,
+    GhUser,
+)
+from application.errors import DependencyUnavailableError
+from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
+from domain.git.providers import GitHost, ProviderKind
+from domain.ports.git_provider import GitProvider
+from domain.shared.errors import InvalidValueError, NotFoundError
+
+__all__ = ("GitHubProvider",)
+
+_SORT = {
+    RepoSort.PUSHED: ("pushed", "desc"),
+    RepoSort.UPDATED: ("updated", "desc"),
+    RepoSort.CREATED: ("created", "desc"),
+    RepoSort.NAME: ("full_name", "asc"),
+}
+_MAX_INSTALLATION_PAGES = 10
+
+_REFS_QUERY = """
+query($owner: String!, $name: String!, $query: String!, $first: Int!) {
+  repository(owner: $owner, name: $name) {
+    refs(refPrefix: "refs/heads/", query: $query, first: $first,
+         orderBy: {field: ALPHABETICAL, direction: ASC}) {
+      nodes {
+        name
+        target { ... on Commit { oid committedDate } }
+        branchProtectionRule { id }
+      }
+    }
+  }
+}
+"""
+
+
+def _repository(raw: GhRepository, installation_id: str | None = None) -> Repository:
+    owner_type = None
+    if raw.owner is not None:
+        owner_type = "organization" if raw.owner.type == "Organization" else "user"
+    return Repository(
+        provider=ProviderKind.GITHUB,
+        id_=str(raw.id),
+        full_name=raw.full_name,
+        is_private=raw.private,
+        default_branch=raw.default_branch,
+        pushed_at=raw.pushed_at,
+        owner_type=owner_type,
+        stars=raw.stargazers_count,
+        installation_id=installation_id,
+    )
+
+
+def _installation_id(raw: str) -> str:
+    if not raw.isdigit() or len(raw) > 20:
+        raise InvalidValueError("An installation id is a number.", field="installationId")
+    return raw
+
+
+class GitHubProvider(GitProvider):
+    """GitHub's REST v3 API (github.com or GitHub Enterprise Server) with one user's token.
+
+    Branch search goes through GraphQL: ``refs(refPrefix: "refs/heads/", query: ...)`` matches
+    names that contain the text, in one request, as the port promises; REST's
+    ``matching-refs`` matches prefixes only, which would miss ``feature/login`` for ``login``.
+    Search covers what GitHub's repository search sees with the token (the user's private
+    repositories and public ones), matched on the name; an installation's repositories come in
+    GitHub's order, whatever ``sort`` asks.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        host: GitHost,
+        *,
+        api_url: str,
+        graphql_url: str,
+        token: str,
+    ) -> None:
+        self._http = ProviderHttp(
+            client,
+            host,
+            api_url=api_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+            },
+        )
+        self._graphql_url = graphql_url
+
+    @property
+    def host(self) -> GitHost:
+        return self._http.host
+
+    async def get_account(self) -> GitAccount:
+        user = self._http.decode(await self._http.get("/user"), GhUser)
+        return GitAccount(
+            provider=ProviderKind.GITHUB,
+            id_=str(user.id),
+            login=user.login,
+            name=user.name,
+            email=user.email,
+            avatar_url=user.avatar_url,
+        )
+
+    async def list_repositories(
+        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+    ) -> Page[Repository]:
+        params = {"page": checked_page(page), "per_page": bounded_per_page(per_page)}
+        if installation_id is not None:
+            installation = _installation_id(installation_id)
+            response = await self._http.get(
+                f"/user/installations/{installation}/repositories",
+                params,
+                not_found_field="installationId",
+            )
+            body = self._http.decode(response, GhInstallationRepositories)
+            return Page(
+                items=[_repository(r, installation) for r in body.repositories],
+                next_page=page_param(_next(response)),
+                total=body.total_count,
+            )
+        order, direction = _SORT[sort]
+        response = await self._http.get(
+            "/user/repos",
+            params | {"sort": order, "direction": direction},
+        )
+        repos = self._http.decode(response, list[GhRepository])
+        return Page(items=[_repository(r) for r in repos], next_page=page_param(_next(response)))
+
+    async def search_repositories(
+        self, query: str, *, page: int, per_page: int, sort: RepoSort
+    ) -> Page[Repository]:
+        params: dict[str, str | int] = {
+            "q": f"{checked_query(query)} in:name",
+            "page": checked_page(page),
+            "per_page": bounded_per_page(per_page),
+        }
+        if sort in (RepoSort.PUSHED, RepoSort.UPDATED):
+            params |= {"sort": "updated", "order": "desc"}
+        response = await self._http.get("/search/repositories", params)
+        body = self._http.decode(response, GhSearch)
+        return Page(
+            items=[_repository(r) for r in body.items],
+            next_page=page_param(_next(response)),
+            total=body.total_count,
+        )
+
+    async def list_branches(self, repository: str, *, page: int, per_page: int) -> Page[Branch]:
+        owner, name = repository_segments(repository, max_segments=2)
+        response = await self._http.get(
+            f"/repos/{quote(owner)}/{quote(name)}/branches",
+            {"page": checked_page(page), "per_page": bounded_per_page(per_page)},
+            repository=repository,
+        )
+        branches = self._http.decode(response, list[GhBranch])
+        return Page(
+            items=[
+                Branch(
+                    name=b.name,
+                    commit_sha=b.commit.sha if b.commit else None,
+                    protected=b.protected,
+                )
+                for b in branches
+            ],
+            next_page=page_param(_next(response)),
+        )
+
+    async def search_branches(self, repository: str, query: str, *, per_page: int) -> list[Branch]:
+        owner, name = repository_segments(repository, max_segments=2)
+        text = checked_query(query)
+        response = await self._http.send(
+            "POST",
+            self._graphql_url,
+            json={
+                "query": _REFS_QUERY,
+                "variables": {
+                    "owner": owner,
+                    "name": name,
+                    "query": text,
+                    "first": bounded_per_page(per_page),
+                },
+            },
+            repository=repository,
+        )
+        body = self._http.decode(response, GhGraphqlRefs)
+        if body.errors:
+            if any(e.type == "NOT_FOUND" for e in body.errors):
+                raise NotFoundError(
+                    f"{self._http.name} has no repository {repository!r} you can see.",
+                    field="repository",
+                )
+            raise DependencyUnavailableError(f"{self._http.name} could not search branches.")
+        found = body.data.repository if body.data else None
+        if found is None or found.refs is None:
+            raise NotFoundError(
+                f"{self._http.name} has no repository {repository!r} you can see.",
+                field="repository",
+            )
+        return [
+            Branch(
+                name=node.name,
+                commit_sha=node.target.oid if node.target else None,
+                protected=node.branchProtectionRule is not None,
+                last_commit_at=node.target.committedDate if node.target else None,
+            )
+            for node in found.refs.nodes
+            if contains(node.name, text)
+        ]
+
+    async def list_installations(self) -> list[Installation]:
+        """Every installation the user can reach, following pages (at most 1000)."""
+        found: list[Installation] = []
+        page: int | None = 1
+        while page is not None and page <= _MAX_INSTALLATION_PAGES:
+            response = await self._http.get("/user/installations", {"page": page, "per_page": 100})
+            body = self._http.decode(response, GhInstallations)
+            found.extend(
+                Installation(
+                    id_=str(i.id), account_login=i.account.login, account_type=i.account.type
+                )
+                for i in body.installations
+            )
+            following = page_param(_next(response))
+            page = following if following is not None and following > page else None
+        return found
+
+
+def _next(response: httpx.Response) -> str | None:
+    link = response.links.get("next")
+    return link.get("url") if link else None

@@ -1,0 +1,35 @@
+import httpx
+
+from adapters.git_providers.bitbucket import BitbucketProvider
+from adapters.git_providers.github import GitHubProvider
+from adapters.git_providers.gitlab import GitLabProvider
+from adapters.git_providers.urls import CloudUrls
+from domain.git.providers import GitHost, ProviderKind
+from domain.ports.git_provider import GitProvider, GitProviders
+
+__all__ = ("HttpxGitProviders",)
+
+
+class HttpxGitProviders(GitProviders):
+    """Opens the adapter of a host's provider over one shared ``httpx.AsyncClient``, which its
+    owner closes (opening is cheap: no I/O until a call)."""
+
+    def __init__(self, client: httpx.AsyncClient, cloud_urls: CloudUrls | None = None) -> None:
+        self._client = client
+        self._urls = cloud_urls or CloudUrls()
+
+    def open(self, host: GitHost, access_token: str) -> GitProvider:
+        api_url = self._urls.api_url(host)
+        match host.kind:
+            case ProviderKind.GITHUB:
+                return GitHubProvider(
+                    self._client,
+                    host,
+                    api_url=api_url,
+                    graphql_url=self._urls.graphql_url(host),
+                    token=access_token,
+                )
+            case ProviderKind.GITLAB:
+                return GitLabProvider(self._client, host, api_url=api_url, token=access_token)
+            case ProviderKind.BITBUCKET:
+                return BitbucketProvider(self._client, host, api_url=api_url, token=access_token)
