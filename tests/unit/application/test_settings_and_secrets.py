@@ -1,0 +1,215 @@
+"""Settings and secrets use cases over the fakes: who may change what, partial updates, and
+what the runtime gets opened."""
+
+from datetime import timedelta
+
+import pytest
+
+from application.ports.authenticator import AuthMethod, Principal
+from application.secrets import (
+    CreateSecret,
+    CreateSecretRequest,
+    DeleteSecret,
+    DeleteSecretRequest,
+    ListSecrets,
+    OpenSecrets,
+    UpdateSecret,
+    UpdateSecretRequest,
+)
+from application.settings import (
+    GetOrgSettings,
+    GetOrgSettingsRequest,
+    GetSettings,
+    ResolveLlmConfig,
+    ResolveLlmConfigRequest,
+    UpdateOrgSettings,
+    UpdateOrgSettingsRequest,
+    UpdateSettings,
+    UpdateSettingsRequest,
+)
+from domain.organizations.entities import Membership, Role
+from domain.organizations.errors import NotAnOrgAdminError, OrgNotFoundError
+from domain.ports.org_repository import MemberOrganization
+from domain.secrets.errors import (
+    InvalidSecretNameError,
+    SecretNameTakenError,
+    SecretNotFoundError,
+)
+from domain.settings import InvalidSettingError, SettingField, SettingSource
+from tests.factories import create_org
+from tests.fakes import FakeSecretStore, FakeSettingsStore
+from tests.unit.application.conftest import World
+
+
+def _team(world: World, owner: Principal, **members: tuple[Principal, Role]) -> MemberOrganization:
+    org, founder = create_org(owner.user)
+    world.store.live.orgs[org.id_] = org
+    world.store.live.memberships[(org.id_, owner.user.id_)] = founder
+    for member, role in members.values():
+        world.store.live.memberships[(org.id_, member.user.id_)] = Membership(
+            org_id=org.id_, user_id=member.user.id_, role=role, joined_at=founder.joined_at
+        )
+    world.store.commit()
+    return MemberOrganization(organization=org, role=Role.OWNER)
+
+
+def _view(org: MemberOrganization, role: Role) -> MemberOrganization:
+    return MemberOrganization(organization=org.organization, role=role)
+
+
+async def test_a_partial_update_changes_only_the_named_fields(world: World) -> None:
+    ada = world.principal("ada")
+    org = _team(world, ada)
+    store = FakeSettingsStore(world.store)
+    update = UpdateSettings(store, world.uow, world.clock)
+    await update.execute(
+        UpdateSettingsRequest(
+            actor=ada,
+            org=org,
+            changes={SettingField.LLM_MODEL: "a/b", SettingField.LLM_API_KEY: "sk-1"},
+        )
+    )
+    world.clock.advance(timedelta(minutes=1))
+    view = await update.execute(
+        UpdateSettingsRequest(
+            actor=ada, org=org, changes={SettingField.LANGUAGE: "de", SettingField.LLM_MODEL: None}
+        )
+    )
+    assert view.own.llm_model is None
+    assert view.own.llm_api_key is not None
+    assert view.own.llm_api_key.value == "sk-1"
+    assert view.own.language is not None
+    assert view.own.language.value == "de"
+    assert view.effective.sources[SettingField.LLM_MODEL] is SettingSource.DEFAULT
+    stored = world.store.committed.user_settings[ada.user.id_]
+    assert stored.updated_at == world.clock.now()
+
+
+async def test_one_bad_field_stores_nothing(world: World) -> None:
+    ada = world.principal("ada")
+    org = _team(world, ada)
+    update = UpdateSettings(FakeSettingsStore(world.store), world.uow, world.clock)
+    with pytest.raises(InvalidSettingError) as refused:
+        await update.execute(
+            UpdateSettingsRequest(
+                actor=ada,
+                org=org,
+                changes={SettingField.LANGUAGE: "de", SettingField.LLM_BASE_URL: "ftp://x"},
+            )
+        )
+    assert refused.value.field == "llmBaseUrl"
+    assert world.store.committed.user_settings == {}
+
+
+async def test_members_read_org_defaults_only_managers_change_them(world: World) -> None:
+    owner, admin, member, stranger = (world.principal(n) for n in ("o", "a", "m", "s"))
+    org = _team(world, owner, a=(admin, Role.ADMIN), m=(member, Role.MEMBER))
+    org_id = org.organization.id_
+    store = FakeSettingsStore(world.store)
+    update = UpdateOrgSettings(world.orgs, store, world.uow, world.clock)
+    read = GetOrgSettings(world.orgs, store)
+    changes = {SettingField.MAX_ITERATIONS: 40, SettingField.LLM_API_KEY: "org-key"}
+
+    for manager in (owner, admin):
+        saved = await update.execute(
+            UpdateOrgSettingsRequest(actor=manager, org_id=org_id, changes=changes)
+        )
+        assert saved.values.max_iterations is not None
+    with pytest.raises(NotAnOrgAdminError):
+        await update.execute(UpdateOrgSettingsRequest(actor=member, org_id=org_id, changes={}))
+    with pytest.raises(OrgNotFoundError):
+        await update.execute(UpdateOrgSettingsRequest(actor=stranger, org_id=org_id, changes={}))
+    with pytest.raises(OrgNotFoundError):
+        await read.execute(GetOrgSettingsRequest(actor=stranger, org_id=org_id))
+    seen = await read.execute(GetOrgSettingsRequest(actor=member, org_id=org_id))
+    assert seen.values.max_iterations is not None
+    assert seen.values.max_iterations.value == 40
+
+    view = await GetSettings(store).execute(member, _view(org, Role.MEMBER))
+    assert view.effective.sources[SettingField.MAX_ITERATIONS] is SettingSource.ORG
+    assert view.effective.sources[SettingField.LLM_API_KEY] is SettingSource.ORG
+
+
+async def test_an_api_key_reaches_only_the_org_it_was_made_in(world: World) -> None:
+    ada = world.principal("ada")
+    first, second = _team(world, ada), _team(world, ada)
+    key = Principal(user=ada.user, method=AuthMethod.API_KEY, bound_org_id=first.organization.id_)
+    read = GetOrgSettings(world.orgs, FakeSettingsStore(world.store))
+    await read.execute(GetOrgSettingsRequest(actor=key, org_id=first.organization.id_))
+    with pytest.raises(OrgNotFoundError):
+        await read.execute(GetOrgSettingsRequest(actor=key, org_id=second.organization.id_))
+
+
+async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -> None:
+    owner, member, stranger = (world.principal(n) for n in ("o", "m", "s"))
+    org = _team(world, owner, m=(member, Role.MEMBER))
+    org_id = org.organization.id_
+    store = FakeSettingsStore(world.store)
+    await UpdateOrgSettings(world.orgs, store, world.uow, world.clock).execute(
+        UpdateOrgSettingsRequest(
+            actor=owner,
+            org_id=org_id,
+            changes={
+                SettingField.LLM_MODEL: "litellm_proxy/claude",
+                SettingField.LLM_API_KEY: "org-key",
+                SettingField.LLM_BASE_URL: "https://proxy.example",
+            },
+        )
+    )
+    resolve = ResolveLlmConfig(world.orgs, store)
+    config = await resolve.execute(ResolveLlmConfigRequest(user_id=member.user.id_, org_id=org_id))
+    assert (config.model, config.api_key, config.base_url) == (
+        "litellm_proxy/claude",
+        "org-key",
+        "https://proxy.example",
+    )
+    assert "org-key" not in repr(config)
+    await UpdateSettings(store, world.uow, world.clock).execute(
+        UpdateSettingsRequest(
+            actor=member,
+            org=_view(org, Role.MEMBER),
+            changes={SettingField.LLM_BASE_URL: "https://mine.example"},
+        )
+    )
+    mine = await resolve.execute(ResolveLlmConfigRequest(user_id=member.user.id_, org_id=org_id))
+    assert (mine.api_key, mine.base_url) == (None, "https://mine.example")
+    with pytest.raises(OrgNotFoundError):
+        await resolve.execute(ResolveLlmConfigRequest(user_id=stranger.user.id_, org_id=org_id))
+
+
+async def test_secrets_lifecycle_and_isolation(world: World) -> None:
+    ada, bob = world.principal("ada"), world.principal("bob")
+    store = FakeSecretStore(world.store)
+    create = CreateSecret(store, world.uow, world.clock)
+    update = UpdateSecret(store, world.uow, world.clock)
+    delete = DeleteSecret(store, world.uow)
+
+    created = await create.execute(
+        CreateSecretRequest(actor=ada, name="OPENAI_KEY", value="sk-1", description="for evals")
+    )
+    assert "sk-1" not in repr(created)
+    with pytest.raises(SecretNameTakenError):
+        await create.execute(CreateSecretRequest(actor=ada, name="OPENAI_KEY", value="x"))
+    with pytest.raises(InvalidSecretNameError):
+        await create.execute(CreateSecretRequest(actor=ada, name="PATH", value="x"))
+    await create.execute(CreateSecretRequest(actor=bob, name="OPENAI_KEY", value="sk-bob"))
+
+    world.clock.advance(timedelta(minutes=1))
+    kept = await update.execute(UpdateSecretRequest(actor=ada, name="OPENAI_KEY", value="sk-2"))
+    assert kept.description == created.description
+    assert kept.updated_at > created.updated_at
+    cleared = await update.execute(
+        UpdateSecretRequest(actor=ada, name="OPENAI_KEY", clear_description=True)
+    )
+    assert cleared.description is None
+    for name in ("MISSING", "not a name"):
+        with pytest.raises(SecretNotFoundError):
+            await update.execute(UpdateSecretRequest(actor=ada, name=name, value="x"))
+
+    assert await OpenSecrets(store).execute(ada.user.id_) == {"OPENAI_KEY": "sk-2"}
+    assert await OpenSecrets(store).execute(bob.user.id_) == {"OPENAI_KEY": "sk-bob"}
+    await delete.execute(DeleteSecretRequest(actor=ada, name="OPENAI_KEY"))
+    with pytest.raises(SecretNotFoundError):
+        await delete.execute(DeleteSecretRequest(actor=ada, name="OPENAI_KEY"))
+    assert await ListSecrets(store).execute(ada) == []
+    assert [s.name.value for s in await ListSecrets(store).execute(bob)] == ["OPENAI_KEY"]
