@@ -11,6 +11,7 @@ from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
 from entrypoints.http.email import EmailController
 from entrypoints.http.errors import exception_handlers
+from entrypoints.http.git import GitConnectionController
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
 from entrypoints.http.members import MemberController
@@ -42,6 +43,7 @@ def build_http_app(
             OrganizationController,
             MemberController,
             ApiKeyController,
+            GitConnectionController,
             SettingsController,
             OrgSettingsController,
             SecretController,

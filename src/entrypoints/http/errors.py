@@ -20,6 +20,7 @@ from application.errors import (
     TermsNotAcceptedError,
 )
 from application.identity.session_authenticator import SESSION_COOKIE
+from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
 from domain.shared.errors import (
     ConflictError,
     DomainError,
@@ -27,11 +28,13 @@ from domain.shared.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from entrypoints.http.git import CONNECT_PATH
 from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem
 
 __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
 
 ERROR_STATUS: Mapping[type[Exception], int] = {
+    ProviderReconnectRequiredError: 409,
     InvalidValueError: 422,
     NotFoundError: 404,
     ConflictError: 409,
@@ -72,6 +75,7 @@ def problem_response(
     errors: list[FieldProblem] | None = None,
     headers: Mapping[str, str] | None = None,
     links: dict[str, str] | None = None,
+    provider: str | None = None,
 ) -> Response[Problem]:
     problem = Problem(
         type=f"urn:maestrist:problem:{code}",
@@ -83,6 +87,7 @@ def problem_response(
         request_id=request.scope.get("state", {}).get("request_id"),
         errors=errors,
         links=links,
+        provider=provider,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -104,6 +109,7 @@ def _handle_core_error(
         errors=errors,
         headers=headers,
         links=_links(error),
+        provider=_provider(error),
     )
     if isinstance(error, NotAuthenticatedError) and SESSION_COOKIE in request.cookies:
         response.delete_cookie(SESSION_COOKIE, path="/")
@@ -116,6 +122,16 @@ def _links(error: DomainError | ApplicationError) -> dict[str, str] | None:
         return {**links, "terms": error.terms_url} if error.terms_url else links
     if isinstance(error, EmailNotVerifiedError):
         return {"resend": "/api/user/email/verification"}
+    provider = _provider(error)
+    if provider is not None:
+        return {"connect": CONNECT_PATH.format(provider=provider)}
+    return None
+
+
+def _provider(error: DomainError | ApplicationError) -> str | None:
+    """The git provider to connect (again), for the client to send its user to."""
+    if isinstance(error, ProviderReconnectRequiredError | ProviderNotConnectedError):
+        return error.provider.value
     return None
 
 

@@ -26,3 +26,6 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, ren
     errors: list[FieldProblem] | None = None
     links: dict[str, str] | None = None
     """Where to go to resolve the problem (``accept``, ``terms``...)."""
+    provider: str | None = None
+    """The git provider the problem is about (``github``, ``gitlab``, ``bitbucket``): the one
+    to connect, or to connect again."""

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
+from typing import NewType
 
 import httpx
 from dishka import Provider, Scope, alias, provide
@@ -14,6 +15,13 @@ from adapters.crypto import (
     AesGcmCipher,
     JwsTokenSigner,
     load_or_create_key_file,
+)
+from adapters.git_providers import (
+    CloudUrls,
+    HttpxGitProviders,
+    HttpxProviderOAuth,
+    OAuthApp,
+    create_http_client,
 )
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
 from adapters.memory import InProcessLocks
@@ -35,6 +43,14 @@ from adapters.sqlalchemy import (
 )
 from adapters.system import SystemClock
 from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.git import (
+    ConnectGitProvider,
+    DisconnectGitProvider,
+    GetGitAccount,
+    GetProviderToken,
+    ListGitConnections,
+    ProviderTokenPolicy,
+)
 from application.git.runtime_credentials import IssueRuntimeGitCredential, RuntimeCredentialTtl
 from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
@@ -98,8 +114,10 @@ from application.settings import (
     UpdateOrgSettings,
     UpdateSettings,
 )
+from domain.git.providers import GitHost, ProviderKind
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
+from domain.ports.git_provider import GitProviders, ProviderOAuth
 from domain.ports.org_repository import MemberOrganization, OrgRepository
 from domain.ports.provider_token_store import ProviderTokenStore
 from domain.ports.secret_store import SecretStore
@@ -114,6 +132,7 @@ __all__ = (
     "ClusteredAuthProvider",
     "CryptoProvider",
     "EmbeddedProvider",
+    "GitProvidersProvider",
     "KeycloakProvider",
     "OidcProvider",
     "PlainOidcProvider",
@@ -339,12 +358,76 @@ class ApplicationProvider(Provider):
     update_secret = provide(UpdateSecret)
     delete_secret = provide(DeleteSecret)
     open_secrets = provide(OpenSecrets)
+    get_provider_token = provide(GetProviderToken)
+    connect_git_provider = provide(ConnectGitProvider)
+    list_git_connections = provide(ListGitConnections)
+    disconnect_git_provider = provide(DisconnectGitProvider)
+    get_git_account = provide(GetGitAccount)
+
+    @provide(scope=Scope.APP)
+    def provider_token_policy(self, settings: Settings) -> ProviderTokenPolicy:
+        return ProviderTokenPolicy(
+            refresh_margin=timedelta(seconds=settings.git_token_refresh_margin_s)
+        )
 
     @provide
     def check_readiness(
         self, probes: Sequence[DependencyProbe], settings: Settings
     ) -> CheckReadiness:
         return CheckReadiness(probes, timeout_s=settings.dependency_timeout_s)
+
+
+GitHttpClient = NewType("GitHttpClient", httpx.AsyncClient)
+"""The one HTTP client every git provider adapter shares."""
+
+
+def git_cloud_urls(settings: Settings) -> CloudUrls:
+    return CloudUrls(
+        github=settings.github_url, gitlab=settings.gitlab_url, bitbucket=settings.bitbucket_url
+    )
+
+
+def git_oauth_apps(settings: Settings) -> dict[GitHost, OAuthApp]:
+    """Each provider's OAuth app serves its public cloud and the hosts Keycloak brokers it for
+    (a GitHub Enterprise behind the ``github`` alias, say)."""
+    apps = {
+        kind: OAuthApp(client_id, secret)
+        for kind, client_id, secret in (
+            (ProviderKind.GITHUB, settings.github_client_id, settings.github_client_secret),
+            (ProviderKind.GITLAB, settings.gitlab_client_id, settings.gitlab_client_secret),
+            (
+                ProviderKind.BITBUCKET,
+                settings.bitbucket_client_id,
+                settings.bitbucket_client_secret,
+            ),
+        )
+        if client_id is not None and secret is not None
+    }
+    brokered = [host for _, host in settings.brokered_git_hosts or ()]
+    return {
+        host: apps[host.kind]
+        for host in [*(GitHost(kind) for kind in ProviderKind), *brokered]
+        if host.kind in apps
+    }
+
+
+class GitProvidersProvider(Provider):
+    """GitHub, GitLab and Bitbucket over one shared HTTP client, at the clouds the settings
+    name, refreshing tokens with the OAuth apps the settings hold."""
+
+    @provide(scope=Scope.APP)
+    async def http_client(self) -> AsyncIterator[GitHttpClient]:
+        client = create_http_client()
+        yield GitHttpClient(client)
+        await client.aclose()
+
+    @provide(scope=Scope.APP)
+    def providers(self, client: GitHttpClient, settings: Settings) -> GitProviders:
+        return HttpxGitProviders(client, git_cloud_urls(settings))
+
+    @provide(scope=Scope.APP)
+    def oauth(self, client: GitHttpClient, settings: Settings, clock: Clock) -> ProviderOAuth:
+        return HttpxProviderOAuth(client, git_cloud_urls(settings), git_oauth_apps(settings), clock)
 
 
 class CryptoProvider(Provider):
@@ -419,6 +502,7 @@ def get_providers(settings: Settings) -> list[Provider]:
     common: list[Provider] = [
         SystemProvider(),
         SqlaProvider(),
+        GitProvidersProvider(),
         ApplicationProvider(),
         RequestContextProvider(),
     ]

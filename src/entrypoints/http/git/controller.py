@@ -1,0 +1,105 @@
+from inspect import getdoc
+from typing import Annotated
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, delete, get, put
+from litestar.params import JSONBody, Parameter
+
+from application.git import (
+    ConnectGitProvider,
+    ConnectGitProviderRequest,
+    DisconnectGitProvider,
+    GetGitAccount,
+    ListGitConnections,
+)
+from application.ports.authenticator import Principal
+from domain.git.providers import ProviderKind
+from domain.identity.scopes import Scope
+from entrypoints.http.auth import requires
+from entrypoints.http.git.schemas import (
+    GitAccountOut,
+    GitConnect,
+    GitConnectionList,
+    GitConnectionOut,
+)
+
+__all__ = ("CONNECT_PATH", "GitConnectionController")
+
+CONNECT_PATH = "/api/user/git-providers/{provider}"
+"""Where a client connects (PUT) or disconnects (DELETE) one provider."""
+
+READ = requires(Scope.GIT_READ)
+WRITE = requires(Scope.GIT_WRITE)
+
+Provider = Annotated[str, Parameter(description="github, gitlab or bitbucket.", max_length=40)]
+
+
+class GitConnectionController(Controller):
+    path = "/api/user/git-providers"
+    tags = ["git providers"]  # noqa: RUF012
+
+    @get("/", operation_id="ListGitConnections", description=getdoc(ListGitConnections), opt=READ)
+    @inject
+    async def list_mine(
+        self, actor: FromDishka[Principal], use_case: FromDishka[ListGitConnections]
+    ) -> GitConnectionList:
+        return GitConnectionList(
+            items=[GitConnectionOut.from_view(c) for c in await use_case.execute(actor)]
+        )
+
+    @put(
+        "/{provider:str}",
+        operation_id="ConnectGitProvider",
+        description=getdoc(ConnectGitProvider),
+        opt=WRITE,
+    )
+    @inject
+    async def connect(
+        self,
+        provider: Provider,
+        data: JSONBody[GitConnect],
+        actor: FromDishka[Principal],
+        use_case: FromDishka[ConnectGitProvider],
+    ) -> GitConnectionOut:
+        connection = await use_case.execute(
+            ConnectGitProviderRequest(
+                actor=actor,
+                provider=ProviderKind.parse(provider),
+                token=data.token,
+                base_url=data.base_url,
+            )
+        )
+        return GitConnectionOut.from_view(connection)
+
+    @delete(
+        "/{provider:str}",
+        operation_id="DisconnectGitProvider",
+        description=getdoc(DisconnectGitProvider),
+        opt=WRITE,
+    )
+    @inject
+    async def disconnect(
+        self,
+        provider: Provider,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[DisconnectGitProvider],
+    ) -> None:
+        await use_case.execute(actor, ProviderKind.parse(provider))
+
+    @get(
+        "/{provider:str}/account",
+        operation_id="GetGitAccount",
+        description=getdoc(GetGitAccount),
+        opt=READ,
+    )
+    @inject
+    async def account(
+        self,
+        provider: Provider,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[GetGitAccount],
+    ) -> GitAccountOut:
+        return GitAccountOut.from_entity(
+            await use_case.execute(actor, ProviderKind.parse(provider))
+        )
