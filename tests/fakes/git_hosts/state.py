@@ -142,6 +142,7 @@ class FakeGitHostState:
         self._repos: dict[str, FakeRepo] = {}
         self._installations: dict[int, FakeInstallation] = {}
         self._calls: list[RecordedCall] = []
+        self._issued: list[tuple[str, str]] = []
         self._refresh_calls = 0
         self._outage: int | None = None
         self._refuse_refresh = False
@@ -183,6 +184,7 @@ class FakeGitHostState:
             assert login in self._accounts, f"add_user({login!r}) first"
             expires = None if expires_in is None else self.now() + timedelta(seconds=expires_in)
             self._access[value] = _AccessToken(login, expires, scopes)
+            self._issued.append((login, value))
         return value
 
     def issue_refresh_token(
@@ -194,6 +196,7 @@ class FakeGitHostState:
             assert login in self._accounts, f"add_user({login!r}) first"
             expires = None if expires_in is None else self.now() + timedelta(seconds=expires_in)
             self._refresh[value] = _RefreshToken(login, expires)
+            self._issued.append((login, value))
         return value
 
     def revoke(self, token: str) -> None:
@@ -347,6 +350,12 @@ class FakeGitHostState:
         with self._lock:
             return list(self._calls)
 
+    def issued_tokens(self, login: str) -> list[str]:
+        """Every access and refresh token ever issued to ``login`` (by tests or by refreshes),
+        oldest first, revoked and spent ones included."""
+        with self._lock:
+            return [token for owner, token in self._issued if owner == login]
+
     def live_access_tokens(self, login: str) -> list[str]:
         now = self.now()
         with self._lock:
@@ -449,4 +458,5 @@ class FakeGitHostState:
                 held.login,
                 None if refresh_life is None else now + timedelta(seconds=refresh_life),
             )
+            self._issued += [(held.login, access), (held.login, refresh)]
             return access, refresh, access_life, refresh_life, "repo read:org"
