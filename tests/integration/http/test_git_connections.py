@@ -12,21 +12,20 @@ import httpx
 import pytest
 from dishka import Provider, Scope, provide
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from adapters.crypto import AesGcmCipher
 from adapters.memory import InProcessLocks
-from adapters.sqlalchemy import SqlaProviderTokenStore, create_database_engine
+from adapters.sqlalchemy import create_database_engine
 from application.ports.locks import Locks
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from domain.ports.provider_token_store import ProviderToken
 from entrypoints.ioc import create_app
-from entrypoints.settings import Settings, parse_encryption_keys
-from tests.conftest import TEST_ENCRYPTION_KEYS, clustered_settings
+from entrypoints.settings import Settings
+from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+from tests.support.provider_tokens import seed_token, stored_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -71,28 +70,6 @@ async def serve_concurrently(
         ) as client,
     ):
         yield client
-
-
-async def seed_token(url: str, token: ProviderToken) -> None:
-    """Store ``token`` as the server would, sealed with the test servers' key."""
-    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
-    cipher = AesGcmCipher(parse_encryption_keys(TEST_ENCRYPTION_KEYS))
-    try:
-        async with async_sessionmaker(engine)() as session:
-            await SqlaProviderTokenStore(session, cipher).put(token)
-            await session.commit()
-    finally:
-        await engine.dispose()
-
-
-async def stored_token(url: str, user_id: UserId) -> ProviderToken | None:
-    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
-    cipher = AesGcmCipher(parse_encryption_keys(TEST_ENCRYPTION_KEYS))
-    try:
-        async with async_sessionmaker(engine)() as session:
-            return await SqlaProviderTokenStore(session, cipher).get(user_id, ProviderKind.GITHUB)
-    finally:
-        await engine.dispose()
 
 
 def expired_token(user_id: UserId, github: FakeGitHub, login: str = "ada") -> ProviderToken:
