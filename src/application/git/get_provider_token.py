@@ -32,6 +32,9 @@ class GetProviderToken:
     stored. No transaction stays open across the wait or the call to the provider. A refresh
     the provider refuses, or that cannot be made, asks the user to reconnect the provider and
     keeps the stored token; an outage is a 503 and changes nothing.
+
+    It ends the request's open transaction (rolled back, so that no read holds a connection
+    across the wait): call it before staging any write of your own.
     """
 
     def __init__(
