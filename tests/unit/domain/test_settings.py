@@ -128,7 +128,7 @@ def test_any_text_is_a_model_an_agent_or_refused_with_its_field(raw: str) -> Non
 def test_api_keys_of_printable_characters_are_kept_and_never_shown(raw: str) -> None:
     key = LlmApiKey(raw)
     assert key.value == raw
-    assert raw not in repr(key)
+    assert repr(key) == "LlmApiKey(...)"
 
 
 @pytest.mark.parametrize("raw", ["", "sk 123", "sk\n123", "x" * 4097])
