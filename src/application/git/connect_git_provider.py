@@ -51,11 +51,11 @@ class ConnectGitProvider:
     """Connect a git provider with a token the user made there, replacing any earlier one.
 
     GitHub (or GitHub Enterprise at ``base_url``) and GitLab (or a self-hosted GitLab at
-    ``base_url``) take a personal access token. Bitbucket takes ``username:app_password`` (an
-    app password, or an API token with the account's email as the username), sent as HTTP Basic
-    credentials, or a bare access token, sent as a bearer token. The token is checked at the
-    provider before it is stored, sealed and without expiry; one the provider refuses is a 422
-    naming ``token``.
+    ``base_url``) take a personal access token. Bitbucket takes an access token (workspace,
+    project or repository token), or an app password written ``username:app_password`` (an API
+    token: ``email:api_token``), the form Bitbucket expects as HTTP Basic credentials. The
+    token is checked at the provider before it is stored, sealed and without expiry; one the
+    provider refuses is a 422 naming ``token``.
     """
 
     def __init__(

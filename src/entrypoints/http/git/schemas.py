@@ -16,8 +16,8 @@ class GitConnect(
         str,
         msgspec.Meta(
             max_length=4096,
-            description="A personal access token (GitHub, GitLab); for Bitbucket "
-            "`username:app_password` (sent as HTTP Basic) or an access token.",
+            description="A personal access token (GitHub, GitLab); for Bitbucket an access "
+            "token or an app password written `username:app_password`.",
         ),
     ]
     base_url: (
