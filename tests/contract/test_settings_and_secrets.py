@@ -3,6 +3,7 @@ user and per organization, secrets per user by name, transactional; the SQL adap
 LLM API key, the MCP configuration and every secret's value and description, each bound to its
 row and column."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from domain.ports.settings_store import SettingsStore
 from domain.secrets.entities import CustomSecret, SecretDescription, SecretName, SecretValue
 from domain.secrets.errors import SecretNameTakenError
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
+from domain.settings.errors import SettingsChangedConcurrentlyError
 from tests.db import TEST_CIPHER
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeSecretStore, FakeSettingsStore, FakeStore, FakeUnitOfWork
@@ -234,6 +236,24 @@ async def test_settings_secrets_are_sealed_and_bound_to_their_row(backend: Backe
         )
         with pytest.raises(DependencyUnavailableError):
             await tx.settings.get_user(bob)
+
+
+async def test_racing_first_saves_are_a_conflict_not_a_crash(
+    backend: Backend, backend_url: str | None
+) -> None:
+    if backend_url is None or not backend_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL lets two writers race on one row here")
+    ada = backend.users[0]
+    settings = UserSettings(user_id=ada, values=_everything(), updated_at=T0)
+    async with backend.open() as first, backend.open() as second:
+        await first.settings.put_user(settings)
+        loser = asyncio.create_task(second.settings.put_user(settings))
+        await asyncio.sleep(0.3)  # the second insert waits on the first one's row
+        await first.uow.commit()
+        with pytest.raises(SettingsChangedConcurrentlyError):
+            await loser
+    async with backend.open() as tx:
+        assert await tx.settings.get_user(ada) == settings
 
 
 # ---- secrets --------------------------------------------------------------------------------

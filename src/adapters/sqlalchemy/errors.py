@@ -14,6 +14,7 @@ from domain.organizations.errors import (
     PersonalOrgExistsError,
 )
 from domain.secrets.errors import SecretNameTakenError
+from domain.settings.errors import SettingsChangedConcurrentlyError
 from domain.shared.errors import DomainError
 
 __all__ = ("CONSTRAINT_TO_ERROR", "translate_db_errors")
@@ -24,6 +25,8 @@ CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
     "uq_users_subject": UserSubjectTakenError,
     "pk_memberships": MemberAlreadyExistsError,
     "uq_custom_secrets_user_id_name": SecretNameTakenError,
+    "pk_user_settings": SettingsChangedConcurrentlyError,
+    "pk_org_settings": SettingsChangedConcurrentlyError,
 }
 """Named database constraints whose violation is a domain rule, not a bug."""
 

@@ -8,7 +8,7 @@ from domain.settings.entities import (
     UserSettings,
     effective_settings,
 )
-from domain.settings.errors import InvalidSettingError
+from domain.settings.errors import InvalidSettingError, SettingsChangedConcurrentlyError
 from domain.settings.value_objects import (
     MASK,
     AgentName,
@@ -41,6 +41,7 @@ __all__ = (
     "OrgSettings",
     "SettingField",
     "SettingSource",
+    "SettingsChangedConcurrentlyError",
     "SettingsValues",
     "UserSettings",
     "effective_settings",

@@ -1,6 +1,6 @@
-from domain.shared.errors import InvalidValueError
+from domain.shared.errors import ConflictError, InvalidValueError
 
-__all__ = ("InvalidSettingError",)
+__all__ = ("InvalidSettingError", "SettingsChangedConcurrentlyError")
 
 
 class InvalidSettingError(InvalidValueError):
@@ -8,3 +8,10 @@ class InvalidSettingError(InvalidValueError):
 
     code = "invalid-setting"
     default_message = "A setting has a value it cannot take."
+
+
+class SettingsChangedConcurrentlyError(ConflictError):
+    """Two first saves of the same settings raced; the loser changed nothing."""
+
+    code = "settings-changed-concurrently"
+    default_message = "The settings were saved by another request at the same time; try again."
