@@ -1,0 +1,12 @@
+from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION
+from adapters.openhands.external_host import ExternalHost
+from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
+from adapters.openhands.runtime import AgentServerRuntime
+
+__all__ = (
+    "AGENT_SERVER_VERSION",
+    "AgentServerRuntime",
+    "ExternalHost",
+    "LocalProcessConfig",
+    "LocalProcessHost",
+)

@@ -1,0 +1,299 @@
+"""The agent-server as a child process of ours, from its own virtualenv, on loopback.
+
+The process outlives the server that started it: its pid, port and session key are kept in
+``host.json`` (0600) in the host's data directory, so the next server adopts it, or cleans up
+after it when it died. Stopping it is SIGTERM, then SIGKILL after a grace period.
+"""
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION, is_ready, venv_python
+from adapters.openhands.external_host import probe_ready
+from application.errors import DependencyUnavailableError
+from domain.conversations.value_objects import HostHealth, HostInfo
+from domain.ports.conversation_runtime import RuntimeHost
+
+__all__ = ("LocalProcessConfig", "LocalProcessHost")
+
+_STATE_FILE = "host.json"
+_SECRET_FILE = "secret-key"  # noqa: S105 - a file name
+_LOG_FILE = "agent-server.log"
+_DROPPED_ENV = ("MAESTRIST_", "OH_", "SESSION_API_KEY", "OPENHANDS_", "PYTHON", "VIRTUAL_ENV")
+_LAUNCHER = """
+import subprocess, sys, os
+log = open(sys.argv[1], "ab")
+child = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+print(child.pid, flush=True)
+os._exit(0)
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalProcessConfig:
+    venv: Path
+    """The agent-server's virtualenv (``scripts/agent_server_env.py`` makes it)."""
+    data_dir: Path
+    """This host's own directory: state, log, conversations and the default workspace."""
+    startup_timeout_s: float = 90.0
+    stop_timeout_s: float = 15.0
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _State:
+    pid: int
+    port: int
+    session_key: str
+    version: str
+    started_at: float
+
+    @property
+    def info(self) -> HostInfo:
+        return HostInfo(
+            base_url=f"http://127.0.0.1:{self.port}",
+            session_key=self.session_key,
+            version=self.version,
+        )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _is_agent_server(pid: int) -> bool:
+    """Whether ``pid`` still runs the agent-server (and is not a recycled pid); without
+    ``/proc`` the HTTP check decides alone."""
+    try:
+        return b"openhands.agent_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+class LocalProcessHost(RuntimeHost):
+    def __init__(self, config: LocalProcessConfig) -> None:
+        self._config = config
+        self._dir = config.data_dir
+        self._state: _State | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def log_path(self) -> Path:
+        return self._dir / _LOG_FILE
+
+    @property
+    def pid(self) -> int | None:
+        return self._state.pid if self._state is not None else None
+
+    async def ensure_running(self) -> HostInfo:
+        async with self._lock:
+            if self._state is not None and _alive(self._state.pid):
+                return self._state.info
+            self._state = None
+            stored = self._read_state()
+            if stored is not None:
+                if await self._adopt(stored):
+                    self._state = stored
+                    return stored.info
+                await self._terminate(stored.pid)
+                self._state_path.unlink(missing_ok=True)
+            self._state = await self._spawn()
+            return self._state.info
+
+    async def health(self) -> HostHealth:
+        state = self._state or self._read_state()
+        if state is None or not _alive(state.pid):
+            return HostHealth.DOWN
+        return await probe_ready(state.info.base_url)
+
+    async def stop(self) -> None:
+        async with self._lock:
+            state = self._state or self._read_state()
+            self._state = None
+            if state is not None:
+                await self._terminate(state.pid)
+            self._state_path.unlink(missing_ok=True)
+
+    async def aclose(self) -> None:
+        self._state = None
+
+    @property
+    def _state_path(self) -> Path:
+        return self._dir / _STATE_FILE
+
+    def _read_state(self) -> _State | None:
+        try:
+            raw = json.loads(self._state_path.read_text())
+            return _State(**raw)
+        except FileNotFoundError:
+            return None
+        except (ValueError, TypeError):
+            self._state_path.unlink(missing_ok=True)
+            return None
+
+    async def _adopt(self, state: _State) -> bool:
+        """A recorded process that still runs the agent-server and takes its key."""
+        if not (_alive(state.pid) and _is_agent_server(state.pid)):
+            return False
+        if state.version != AGENT_SERVER_VERSION:
+            return False
+        try:
+            await self._wait_ready(state)
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                response = await client.get(
+                    f"{state.info.base_url}/api/conversations/count",
+                    headers={"X-Session-API-Key": state.session_key},
+                )
+        except (DependencyUnavailableError, httpx.HTTPError):
+            return False
+        return response.status_code == 200
+
+    def _secret_key(self) -> str:
+        path = self._dir / _SECRET_FILE
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            secret = secrets.token_urlsafe(32)
+            _write_private(path, secret)
+            return secret
+
+    def _environment(self, session_key: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_ENV)}
+        env.update(self._config.extra_env)
+        env.update(
+            {
+                "OH_SESSION_API_KEYS_0": session_key,
+                "OH_SECRET_KEY": self._secret_key(),
+                "OH_ENABLE_VSCODE": "0",
+                "OH_ENABLE_VNC": "0",
+                "OH_PRELOAD_TOOLS": "0",
+                "OH_CONVERSATIONS_PATH": str(self._dir / "conversations"),
+                "OH_WORKSPACE_PATH": str(self._dir / "workspace"),
+                "OH_BASH_EVENTS_DIR": str(self._dir / "bash_events"),
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            }
+        )
+        return env
+
+    async def _spawn(self) -> _State:
+        venv = self._config.venv
+        if not is_ready(venv):
+            raise DependencyUnavailableError(
+                f"The OpenHands agent-server {AGENT_SERVER_VERSION} is not installed in {venv}; "
+                "run `just agent-server-env` (needs Python 3.12 or newer)."
+            )
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        port = _free_port()
+        session_key = secrets.token_urlsafe(32)
+        command = [
+            str(venv_python(venv)),
+            "-m",
+            "openhands.agent_server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        env = self._environment(session_key)
+        pid = await asyncio.to_thread(self._launch, command, env)
+        state = _State(
+            pid=pid,
+            port=port,
+            session_key=session_key,
+            version=AGENT_SERVER_VERSION,
+            started_at=time.time(),
+        )
+        _write_private(self._state_path, json.dumps(asdict(state)))
+        try:
+            await self._wait_ready(state)
+        except DependencyUnavailableError:
+            await self._terminate(pid)
+            self._state_path.unlink(missing_ok=True)
+            raise
+        return state
+
+    def _launch(self, command: list[str], env: dict[str, str]) -> int:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and a fixed command
+            [sys.executable, "-c", _LAUNCHER, str(self.log_path), *command],
+            cwd=self._dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if done.returncode != 0 or not done.stdout.strip().isdigit():
+            raise DependencyUnavailableError(
+                f"Could not start the agent-server: {done.stderr.strip()[-300:]}"
+            )
+        return int(done.stdout.strip())
+
+    async def _wait_ready(self, state: _State) -> None:
+        deadline = time.monotonic() + self._config.startup_timeout_s
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if not _alive(state.pid):
+                    raise DependencyUnavailableError(
+                        f"The agent-server exited while starting; see {self.log_path}."
+                    )
+                try:
+                    response = await client.get(f"{state.info.base_url}/ready")
+                    if response.status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise DependencyUnavailableError(
+            f"The agent-server was not ready after {self._config.startup_timeout_s:.0f} s; "
+            f"see {self.log_path}."
+        )
+
+    async def _terminate(self, pid: int) -> None:
+        if not (_alive(pid) and _is_agent_server(pid)):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self._config.stop_timeout_s
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            await asyncio.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)

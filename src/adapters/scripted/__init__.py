@@ -1,0 +1,13 @@
+from adapters.scripted.runtime import SCRIPTED_TOOLS, ScriptedRuntime, ScriptedWorld
+from adapters.scripted.script import Finish, Reply, Slow, Step, ToolCall
+
+__all__ = (
+    "SCRIPTED_TOOLS",
+    "Finish",
+    "Reply",
+    "ScriptedRuntime",
+    "ScriptedWorld",
+    "Slow",
+    "Step",
+    "ToolCall",
+)

@@ -1,0 +1,376 @@
+"""An in-process conversation runtime that plays scripted LLM answers and speaks the event
+vocabulary of the OpenHands agent-server 1.58: the same kinds, in the same order, with the same
+status events. For unit tests and for running the server with no LLM."""
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import uuid
+from collections import deque
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.scripted.script import Finish, Reply, Slow, Step, ToolCall
+from application.runtime_errors import RuntimeAuthRefusedError
+from domain.conversations.errors import RuntimeConversationNotFoundError
+from domain.conversations.value_objects import (
+    ConfirmationMode,
+    ConversationId,
+    EventType,
+    ImagePart,
+    MessagePart,
+    RuntimeEvent,
+    RuntimeStatus,
+    StartSpec,
+    TextPart,
+)
+from domain.ports.conversation_runtime import ConversationRuntime
+from domain.shared.errors import InvalidValueError
+
+__all__ = ("SCRIPTED_TOOLS", "ScriptedRuntime", "ScriptedWorld")
+
+SCRIPTED_TOOLS = frozenset(
+    {"terminal", "file_editor", "task_tracker", "glob", "grep", "browser_tool_set"}
+)
+_TYPES = {
+    "MessageEvent": EventType.MESSAGE,
+    "SystemPromptEvent": EventType.MESSAGE,
+    "ActionEvent": EventType.ACTION,
+    "ObservationEvent": EventType.OBSERVATION,
+    "UserRejectObservation": EventType.OBSERVATION,
+    "ConversationStateUpdateEvent": EventType.STATUS,
+    "PauseEvent": EventType.STATUS,
+    "InterruptEvent": EventType.STATUS,
+    "ConversationErrorEvent": EventType.ERROR,
+}
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[_\W]+", name) if part)
+
+
+@dataclass(eq=False)
+class _Conversation:
+    spec: StartSpec
+    status: RuntimeStatus = RuntimeStatus.IDLE
+    log: list[RuntimeEvent] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    pending_action: RuntimeEvent | None = None
+    pause_requested: bool = False
+    deleted: bool = False
+    prompted: bool = False
+    stats: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "calls": 0})
+
+
+class ScriptedWorld:
+    """What outlives one runtime object: conversations, the queue of scripted LLM answers and
+    the session key the runtime accepts. Two runtimes on one world are a restart."""
+
+    def __init__(self, *, session_key: str = "scripted", default: Step | None = None) -> None:
+        self.session_key = session_key
+        self.default: Step = default or Finish()
+        self.steps: deque[Step] = deque()
+        self.conversations: dict[ConversationId, _Conversation] = {}
+        self.released = asyncio.Event()
+        self.calls = 0
+
+    def script(self, *steps: Step) -> None:
+        self.steps.extend(steps)
+
+    def release(self) -> None:
+        """Let every slow step in progress answer now."""
+        self.released.set()
+        self.released = asyncio.Event()
+
+    def reset(self) -> None:
+        self.steps.clear()
+        self.release()
+
+    def next_step(self) -> Step:
+        self.calls += 1
+        return self.steps.popleft() if self.steps else self.default
+
+
+class ScriptedRuntime(ConversationRuntime):
+    def __init__(self, world: ScriptedWorld | None = None, *, session_key: str | None = None):
+        self._world = world or ScriptedWorld()
+        self._key = self._world.session_key if session_key is None else session_key
+        self._ids = itertools.count()
+
+    @property
+    def world(self) -> ScriptedWorld:
+        return self._world
+
+    def _conversation(self, conversation_id: ConversationId) -> _Conversation:
+        if self._key != self._world.session_key:
+            raise RuntimeAuthRefusedError
+        found = self._world.conversations.get(conversation_id)
+        if found is None or found.deleted:
+            raise RuntimeConversationNotFoundError(conversation_id)
+        return found
+
+    def _emit(
+        self,
+        conversation: _Conversation,
+        kind: str,
+        source: str,
+        **fields: Any,
+    ) -> RuntimeEvent:
+        status: RuntimeStatus | None = None
+        if kind == "ConversationStateUpdateEvent" and fields.get("key") == "execution_status":
+            status = RuntimeStatus(fields["value"])
+            conversation.status = status
+        now = datetime.now(UTC)
+        payload = {
+            "id": str(uuid.uuid4()),
+            "timestamp": now.replace(tzinfo=None).isoformat(),
+            "source": source,
+            **fields,
+            "kind": kind,
+        }
+        if conversation.log:
+            payload.setdefault("parent_id", conversation.log[-1].event_id)
+        event = RuntimeEvent(
+            event_id=payload["id"],
+            conversation_id=conversation.spec.conversation_id,
+            kind=kind,
+            source=source,
+            type=_TYPES.get(kind, EventType.OTHER),
+            occurred_at=now,
+            payload=json.loads(json.dumps(payload)),
+            terminal=status is not None and status.is_terminal,
+            status=status,
+        )
+        conversation.log.append(event)
+        conversation.changed.set()
+        conversation.changed = asyncio.Event()
+        return event
+
+    def _status(self, conversation: _Conversation, status: RuntimeStatus) -> None:
+        self._emit(
+            conversation,
+            "ConversationStateUpdateEvent",
+            "environment",
+            key="execution_status",
+            value=status.value,
+        )
+
+    async def start(self, spec: StartSpec) -> RuntimeStatus:
+        if self._key != self._world.session_key:
+            raise RuntimeAuthRefusedError
+        unknown = sorted(set(spec.tools) - SCRIPTED_TOOLS)
+        if unknown:
+            raise InvalidValueError(
+                f"The agent runtime has no tool named {', '.join(unknown)}.", field="tools"
+            )
+        existing = self._world.conversations.get(spec.conversation_id)
+        if existing is not None and not existing.deleted:
+            return existing.status
+        self._world.conversations[spec.conversation_id] = _Conversation(spec=spec)
+        return RuntimeStatus.IDLE
+
+    async def send_message(
+        self, conversation_id: ConversationId, parts: Sequence[MessagePart], *, run: bool = True
+    ) -> None:
+        conversation = self._conversation(conversation_id)
+        if not parts:
+            raise InvalidValueError("A message needs at least one part.", field="parts")
+        if not conversation.prompted:
+            conversation.prompted = True
+            tools = [{"title": name} for name in ("finish", "think", *conversation.spec.tools)]
+            self._emit(conversation, "SystemPromptEvent", "agent", tools=tools)
+        message = self._emit(
+            conversation,
+            "MessageEvent",
+            "user",
+            llm_message={"role": "user", "content": list(_content(parts))},
+        )
+        self._emit(
+            conversation,
+            "ConversationStateUpdateEvent",
+            "environment",
+            key="last_user_message_id",
+            value=message.event_id,
+        )
+        if run and not self._running(conversation):
+            self._launch(conversation)
+
+    def _running(self, conversation: _Conversation) -> bool:
+        return conversation.task is not None and not conversation.task.done()
+
+    def _launch(self, conversation: _Conversation) -> None:
+        conversation.pause_requested = False
+        self._status(conversation, RuntimeStatus.RUNNING)
+        conversation.task = asyncio.create_task(self._run(conversation))
+
+    async def _run(self, conversation: _Conversation) -> None:
+        while True:
+            step = self._world.next_step()
+            if isinstance(step, Slow):
+                released = self._world.released
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(released.wait(), timeout=step.seconds)
+                step = step.then
+            conversation.stats["calls"] += 1
+            self._emit(
+                conversation,
+                "ConversationStateUpdateEvent",
+                "environment",
+                key="stats",
+                value={"usage_to_metrics": {"agent": dict(conversation.stats)}},
+            )
+            if not self._play(conversation, step):
+                return
+            if conversation.pause_requested:
+                return
+
+    def _play(self, conversation: _Conversation, step: Step) -> bool:
+        """Play one answer; False when the run ends or waits."""
+        if isinstance(step, Reply):
+            self._emit(
+                conversation,
+                "MessageEvent",
+                "agent",
+                llm_message={"role": "assistant", "content": [{"type": "text", "text": step.text}]},
+            )
+            self._status(conversation, RuntimeStatus.FINISHED)
+            return False
+        if isinstance(step, Finish):
+            action = self._action(conversation, "finish", {"message": step.message})
+            self._observe(conversation, action, step.message)
+            self._status(conversation, RuntimeStatus.FINISHED)
+            return False
+        assert isinstance(step, ToolCall)
+        action = self._action(conversation, step.tool, dict(step.arguments), output=step.output)
+        if conversation.spec.confirmation is not ConfirmationMode.NEVER:
+            conversation.pending_action = action
+            self._status(conversation, RuntimeStatus.WAITING_FOR_CONFIRMATION)
+            return False
+        self._observe(conversation, action, step.output)
+        return True
+
+    def _action(
+        self, conversation: _Conversation, tool: str, arguments: dict[str, Any], output: str = ""
+    ) -> RuntimeEvent:
+        call_id = f"call_{next(self._ids)}"
+        return self._emit(
+            conversation,
+            "ActionEvent",
+            "agent",
+            thought=[],
+            action={**arguments, "kind": f"{_camel(tool)}Action"},
+            tool_name=tool,
+            tool_call_id=call_id,
+            tool_call={"id": call_id, "name": tool, "arguments": json.dumps(arguments)},
+            security_risk="UNKNOWN",
+            summary=f"{tool}: {json.dumps(arguments)}",
+            scripted_output=output,
+        )
+
+    def _observe(self, conversation: _Conversation, action: RuntimeEvent, text: str) -> None:
+        tool = str(action.payload["tool_name"])
+        self._emit(
+            conversation,
+            "ObservationEvent",
+            "environment",
+            tool_name=tool,
+            tool_call_id=action.payload["tool_call_id"],
+            observation={
+                "content": [{"type": "text", "text": text}],
+                "is_error": False,
+                "kind": f"{_camel(tool)}Observation",
+            },
+            action_id=action.event_id,
+        )
+
+    async def pause(self, conversation_id: ConversationId) -> None:
+        conversation = self._conversation(conversation_id)
+        conversation.pause_requested = True
+        self._status(conversation, RuntimeStatus.PAUSED)
+        self._emit(conversation, "PauseEvent", "user")
+
+    async def resume(self, conversation_id: ConversationId) -> None:
+        conversation = self._conversation(conversation_id)
+        if self._running(conversation) or conversation.status is not RuntimeStatus.PAUSED:
+            return
+        self._launch(conversation)
+
+    async def stop(self, conversation_id: ConversationId) -> None:
+        conversation = self._conversation(conversation_id)
+        await self._cancel(conversation)
+        self._status(conversation, RuntimeStatus.PAUSED)
+        self._emit(conversation, "InterruptEvent", "user", reason="User requested interrupt")
+
+    async def _cancel(self, conversation: _Conversation) -> None:
+        task, conversation.task = conversation.task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def get_status(self, conversation_id: ConversationId) -> RuntimeStatus:
+        return self._conversation(conversation_id).status
+
+    async def respond_to_confirmation(
+        self, conversation_id: ConversationId, *, accept: bool, reason: str = ""
+    ) -> None:
+        conversation = self._conversation(conversation_id)
+        action, conversation.pending_action = conversation.pending_action, None
+        if action is None or conversation.status is not RuntimeStatus.WAITING_FOR_CONFIRMATION:
+            return
+        if not accept:
+            self._status(conversation, RuntimeStatus.IDLE)
+            self._emit(
+                conversation,
+                "UserRejectObservation",
+                "environment",
+                tool_name=action.payload["tool_name"],
+                tool_call_id=action.payload["tool_call_id"],
+                rejection_reason=reason or "User rejected the action",
+                action_id=action.event_id,
+            )
+            return
+        self._status(conversation, RuntimeStatus.RUNNING)
+        self._observe(conversation, action, str(action.payload.get("scripted_output", "")))
+        conversation.task = asyncio.create_task(self._run(conversation))
+
+    async def delete(self, conversation_id: ConversationId) -> None:
+        conversation = self._conversation(conversation_id)
+        await self._cancel(conversation)
+        conversation.deleted = True
+        conversation.changed.set()
+        del self._world.conversations[conversation_id]
+
+    async def aclose(self) -> None:
+        return None
+
+    async def events(
+        self, conversation_id: ConversationId, *, after: str | None = None
+    ) -> AsyncGenerator[RuntimeEvent, None]:
+        conversation = self._conversation(conversation_id)
+        position = 0
+        if after is not None:
+            ids = [event.event_id for event in conversation.log]
+            if after not in ids:
+                raise InvalidValueError(f"No event {after!r} in this conversation.", field="after")
+            position = ids.index(after) + 1
+        while True:
+            while position < len(conversation.log):
+                position += 1
+                yield conversation.log[position - 1]
+            changed = conversation.changed
+            await changed.wait()
+            if conversation.deleted:
+                raise RuntimeConversationNotFoundError(conversation_id)
+
+
+def _content(parts: Iterable[MessagePart]) -> Iterable[dict[str, Any]]:
+    for part in parts:
+        if isinstance(part, TextPart):
+            yield {"type": "text", "text": part.text}
+        elif isinstance(part, ImagePart):
+            yield {"type": "image", "image_urls": [part.url]}

@@ -1,0 +1,29 @@
+from domain.conversations.errors import RuntimeConversationNotFoundError
+from domain.conversations.value_objects import (
+    ConfirmationMode,
+    ConversationId,
+    EventType,
+    HostHealth,
+    HostInfo,
+    ImagePart,
+    MessagePart,
+    RuntimeEvent,
+    RuntimeStatus,
+    StartSpec,
+    TextPart,
+)
+
+__all__ = (
+    "ConfirmationMode",
+    "ConversationId",
+    "EventType",
+    "HostHealth",
+    "HostInfo",
+    "ImagePart",
+    "MessagePart",
+    "RuntimeConversationNotFoundError",
+    "RuntimeEvent",
+    "RuntimeStatus",
+    "StartSpec",
+    "TextPart",
+)

@@ -1,0 +1,187 @@
+"""What the conversation runtime speaks: ids, statuses, events, message parts, start specs."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import PurePosixPath
+from types import MappingProxyType
+from typing import Any, NewType
+from uuid import UUID
+
+from domain.shared.errors import InvalidValueError
+
+__all__ = (
+    "ConfirmationMode",
+    "ConversationId",
+    "EventType",
+    "HostHealth",
+    "HostInfo",
+    "ImagePart",
+    "MessagePart",
+    "RuntimeEvent",
+    "RuntimeStatus",
+    "StartSpec",
+    "TextPart",
+)
+
+ConversationId = NewType("ConversationId", UUID)
+"""We mint it; the runtime uses the same id, so one id serves everywhere."""
+
+
+class RuntimeStatus(StrEnum):
+    """Where a conversation stands on its runtime. ``starting`` and ``unavailable`` come from the
+    host; the others are what the runtime reports. A hard stop leaves a conversation ``paused``."""
+
+    STARTING = "starting"
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    WAITING_FOR_CONFIRMATION = "waiting_for_confirmation"
+    FINISHED = "finished"
+    ERROR = "error"
+    STUCK = "stuck"
+    UNAVAILABLE = "unavailable"
+
+    @property
+    def is_terminal(self) -> bool:
+        """The run is over: only a new message starts another."""
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        """The agent is working or waiting for an answer."""
+        return self in {RuntimeStatus.RUNNING, RuntimeStatus.WAITING_FOR_CONFIRMATION}
+
+
+_TERMINAL = frozenset({RuntimeStatus.FINISHED, RuntimeStatus.ERROR, RuntimeStatus.STUCK})
+
+
+class EventType(StrEnum):
+    """A coarse class of event, derived from its open-ended ``kind``."""
+
+    MESSAGE = "message"
+    ACTION = "action"
+    OBSERVATION = "observation"
+    STATUS = "status"
+    ERROR = "error"
+    OTHER = "other"
+
+
+class ConfirmationMode(StrEnum):
+    """Whether the agent asks before it acts: never, always, or for risky actions only."""
+
+    NEVER = "never"
+    ALWAYS = "always"
+    RISKY = "risky"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeEvent:
+    """One event of the runtime's log, with its JSON kept whole so kinds we do not know survive.
+
+    ``terminal`` marks the event that ends a run (the state snapshot published after it);
+    ``status`` is the execution status a status event reports, if any.
+    """
+
+    event_id: str
+    conversation_id: ConversationId
+    kind: str
+    source: str
+    type: EventType
+    occurred_at: datetime
+    payload: Mapping[str, Any]
+    terminal: bool = False
+    status: RuntimeStatus | None = None
+
+    def __post_init__(self) -> None:
+        if not self.event_id:
+            raise InvalidValueError("A runtime event needs an id.", field="event_id")
+        if self.occurred_at.tzinfo is None or self.occurred_at.utcoffset() is None:
+            raise InvalidValueError("Event times are aware (UTC).", field="occurred_at")
+        if not isinstance(self.payload, MappingProxyType):
+            object.__setattr__(self, "payload", MappingProxyType(dict(self.payload)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TextPart:
+    text: str
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            raise InvalidValueError("A text part cannot be empty.", field="text")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImagePart:
+    """An image by URL (``https:`` or a ``data:`` URL)."""
+
+    url: str
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://", "data:image/")):
+            raise InvalidValueError("An image is an http(s) or data:image URL.", field="url")
+
+
+MessagePart = TextPart | ImagePart
+
+_TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+_TAG_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartSpec:
+    """How to start a conversation on a runtime.
+
+    ``tools`` are registry names (``terminal``, ``file_editor``), never class names;
+    ``workspace_dir`` is an absolute path on the runtime's machine. ``api_key`` is never shown
+    in ``repr``. ``extras`` carries options only one runtime understands.
+    """
+
+    conversation_id: ConversationId
+    model: str
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    workspace_dir: str
+    tools: tuple[str, ...] = ()
+    confirmation: ConfirmationMode = ConfirmationMode.NEVER
+    max_iterations: int = 500
+    llm_retries: int | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.model.strip():
+            raise InvalidValueError("Name the LLM model.", field="model")
+        if not PurePosixPath(self.workspace_dir).is_absolute():
+            raise InvalidValueError("The workspace is an absolute path.", field="workspace_dir")
+        bad = [name for name in self.tools if not _TOOL_NAME.fullmatch(name)]
+        if bad:
+            raise InvalidValueError(
+                f"Tools are registry names like `terminal`, not {', '.join(bad)}.", field="tools"
+            )
+        if not 1 <= self.max_iterations <= 10_000:
+            raise InvalidValueError("max_iterations is 1 to 10000.", field="max_iterations")
+        if self.llm_retries is not None and not 0 <= self.llm_retries <= 20:
+            raise InvalidValueError("llm_retries is 0 to 20.", field="llm_retries")
+        bad = [key for key in self.tags if not _TAG_KEY.fullmatch(key)]
+        if bad:
+            raise InvalidValueError(
+                f"Tag keys are lower-case names, not {', '.join(bad)}.", field="tags"
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostInfo:
+    """Where a runtime host answers and the key it wants; never shown in ``repr``."""
+
+    base_url: str
+    session_key: str = field(repr=False)
+    version: str | None = None
+
+
+class HostHealth(StrEnum):
+    UP = "up"
+    STARTING = "starting"
+    DOWN = "down"

@@ -1,0 +1,448 @@
+"""The ConversationRuntime contract: the scripted runtime and the real OpenHands agent-server
+(run by LocalProcessHost against the stub LLM) produce the same event sequences."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from adapters.openhands import (
+    AgentServerRuntime,
+    ExternalHost,
+    LocalProcessConfig,
+    LocalProcessHost,
+)
+from adapters.openhands.agent_server_env import is_ready
+from adapters.scripted import Finish, Reply, ScriptedRuntime, ScriptedWorld, Slow, Step, ToolCall
+from application.runtime_errors import RuntimeAuthRefusedError
+from domain.conversations import (
+    ConfirmationMode,
+    ConversationId,
+    RuntimeConversationNotFoundError,
+    RuntimeEvent,
+    RuntimeStatus,
+    StartSpec,
+    TextPart,
+)
+from domain.ports.conversation_runtime import ConversationRuntime
+from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT_SERVER_VENV = Path(
+    os.environ.get("MAESTRIST_AGENT_SERVER_VENV") or ROOT / ".venv-agent-server"
+)
+WAIT_S = 60
+
+
+@dataclass
+class Harness:
+    runtime: ConversationRuntime
+    script: Callable[..., None]
+    release: Callable[[], None]
+    base_url: str | None
+    workspace: Path
+    restart: Callable[[], Awaitable[ConversationRuntime]]
+    llm_calls: Callable[[], int]
+    with_key: Callable[[str], ConversationRuntime]
+
+    def spec(
+        self,
+        *,
+        tools: tuple[str, ...] = (),
+        confirmation: ConfirmationMode = ConfirmationMode.NEVER,
+    ) -> StartSpec:
+        return StartSpec(
+            conversation_id=ConversationId(uuid4()),
+            model=MODEL,
+            api_key=API_KEY,
+            base_url=self.base_url,
+            workspace_dir=str(self.workspace),
+            tools=tools,
+            confirmation=confirmation,
+            max_iterations=20,
+            llm_retries=0,
+            tags={"tenant": "contract"},
+        )
+
+
+@dataclass
+class AgentServer:
+    host: LocalProcessHost
+    config: LocalProcessConfig
+    stub: StubLLM
+
+
+@pytest.fixture(scope="module")
+def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentServer]:
+    """One agent-server and one stub LLM for the module: starting the server takes seconds."""
+    if not is_ready(AGENT_SERVER_VENV):
+        pytest.fail(
+            f"The agent-server virtualenv {AGENT_SERVER_VENV} is missing or incomplete; "
+            "run `just agent-server-env`."
+        )
+    config = LocalProcessConfig(
+        venv=AGENT_SERVER_VENV, data_dir=tmp_path_factory.mktemp("agent-server")
+    )
+    host = LocalProcessHost(config)
+    with run_stub_llm() as stub, ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, host.ensure_running()).result()
+        try:
+            yield AgentServer(host, config, stub)
+        finally:
+            thread.submit(asyncio.run, host.stop()).result()
+
+
+async def _scripted(tmp_path: Path) -> AsyncIterator[Harness]:
+    world = ScriptedWorld(session_key="contract-key")
+    runtime = ScriptedRuntime(world)
+
+    async def restart() -> ConversationRuntime:
+        return ScriptedRuntime(world)
+
+    yield Harness(
+        runtime=runtime,
+        script=world.script,
+        release=world.release,
+        base_url=None,
+        workspace=tmp_path,
+        restart=restart,
+        with_key=lambda key: ScriptedRuntime(world, session_key=key),
+        llm_calls=lambda: world.calls,
+    )
+    world.reset()
+
+
+async def _real(server: AgentServer, tmp_path: Path) -> AsyncIterator[Harness]:
+    server.stub.reset()
+    runtime = AgentServerRuntime(server.host)
+    base_url = (await server.host.ensure_running()).base_url
+    opened: list[ConversationRuntime] = [runtime]
+
+    async def restart() -> ConversationRuntime:
+        adopting = LocalProcessHost(server.config)
+        before = (await server.host.ensure_running(), server.host.pid)
+        assert (await adopting.ensure_running(), adopting.pid) == before  # adopted, not started
+        await adopting.stop()
+        assert adopting.pid is None
+        restarted = AgentServerRuntime(adopting)
+        opened.append(restarted)
+        info = await adopting.ensure_running()
+        assert info != before[0]
+        assert await server.host.ensure_running() == info  # the old host object follows
+        return restarted
+
+    def with_key(key: str) -> ConversationRuntime:
+        wrong = AgentServerRuntime(ExternalHost(base_url, key))
+        opened.append(wrong)
+        return wrong
+
+    try:
+        yield Harness(
+            runtime=runtime,
+            script=server.stub.script,
+            release=server.stub.release,
+            base_url=server.stub.base_url,
+            workspace=tmp_path,
+            restart=restart,
+            with_key=with_key,
+            llm_calls=lambda: len(server.stub.requests),
+        )
+    finally:
+        server.stub.release()
+        for each in opened:
+            await each.aclose()
+
+
+@pytest.fixture(params=["scripted", pytest.param("agent-server", marks=pytest.mark.agent_server)])
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    if request.param == "scripted":
+        opened = _scripted(tmp_path)
+    else:
+        opened = _real(request.getfixturevalue("agent_server"), tmp_path)
+    async for each in opened:
+        yield each
+
+
+def payload_of(events: list[RuntimeEvent], wanted: str) -> Any:
+    """The JSON of the last event with signature ``wanted``."""
+    return next(e.payload for e in reversed(events) if signature(e) == wanted)
+
+
+def signatures(events: list[RuntimeEvent]) -> list[str]:
+    """The events' signatures, without the usage statistics: the agent-server publishes those
+    from a callback of its own, so where they fall among the others varies."""
+    return [signature(e) for e in events if signature(e) != "state:stats"]
+
+
+def signature(event: RuntimeEvent) -> str:
+    """Kind, plus the key (and status) of a state update, plus the tool of an action."""
+    payload = event.payload
+    if event.kind == "ConversationStateUpdateEvent":
+        key = payload.get("key")
+        return f"state:{key}={payload['value']}" if key == "execution_status" else f"state:{key}"
+    if event.kind in {"ActionEvent", "ObservationEvent"}:
+        return f"{event.kind}:{payload.get('tool_name')}"
+    if event.kind == "MessageEvent":
+        return f"MessageEvent:{event.source}"
+    return event.kind
+
+
+async def collect(
+    runtime: ConversationRuntime,
+    conversation_id: ConversationId,
+    until: Callable[[RuntimeEvent], bool],
+    *,
+    after: str | None = None,
+) -> list[RuntimeEvent]:
+    seen: list[RuntimeEvent] = []
+    async with (
+        asyncio.timeout(WAIT_S),
+        aclosing(runtime.events(conversation_id, after=after)) as stream,
+    ):
+        async for event in stream:
+            seen.append(event)
+            if until(event):
+                return seen
+    raise AssertionError("the event stream ended")
+
+
+def has_status(status: RuntimeStatus) -> Callable[[RuntimeEvent], bool]:
+    return lambda event: event.status is status
+
+
+def text(value: str) -> list[TextPart]:
+    return [TextPart(text=value)]
+
+
+async def run_to_end(
+    harness: Harness, spec: StartSpec, message: str, *steps: Step
+) -> list[RuntimeEvent]:
+    harness.script(*steps)
+    assert await harness.runtime.start(spec) is RuntimeStatus.IDLE
+    await harness.runtime.send_message(spec.conversation_id, text(message))
+    return await collect(harness.runtime, spec.conversation_id, lambda event: event.terminal)
+
+
+START = [
+    "SystemPromptEvent",
+    "MessageEvent:user",
+    "state:last_user_message_id",
+    "state:execution_status=running",
+]
+
+
+async def test_a_finish_call_ends_the_run_finished(harness: Harness) -> None:
+    spec = harness.spec()
+    events = await run_to_end(harness, spec, "hello", Finish(message="All done"))
+
+    assert signatures(events) == [
+        *START,
+        "ActionEvent:finish",
+        "ObservationEvent:finish",
+        "state:execution_status=finished",
+    ]
+    assert events[-1].terminal
+    assert events[-1].status is RuntimeStatus.FINISHED
+    assert payload_of(events, "ActionEvent:finish")["action"]["message"] == "All done"
+    assert len({e.event_id for e in events}) == len(events)
+    assert all(e.occurred_at.utcoffset() is not None for e in events)
+    assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.FINISHED
+
+
+async def test_a_text_reply_ends_the_run_finished(harness: Harness) -> None:
+    spec = harness.spec()
+    events = await run_to_end(harness, spec, "hello", Reply(text="Hi there"))
+
+    assert signatures(events) == [
+        *START,
+        "MessageEvent:agent",
+        "state:execution_status=finished",
+    ]
+    content = payload_of(events, "MessageEvent:agent")["llm_message"]["content"]
+    assert content[0]["text"] == "Hi there"
+
+
+async def test_a_tool_call_then_finish(harness: Harness) -> None:
+    spec = harness.spec(tools=("terminal",))
+    call = ToolCall(tool="terminal", arguments={"command": "echo contract"}, output="contract")
+    events = await run_to_end(harness, spec, "run it", call, Finish())
+
+    assert signatures(events) == [
+        *START,
+        "ActionEvent:terminal",
+        "ObservationEvent:terminal",
+        "ActionEvent:finish",
+        "ObservationEvent:finish",
+        "state:execution_status=finished",
+    ]
+    assert payload_of(events, "ActionEvent:terminal")["action"]["command"] == "echo contract"
+    assert payload_of(events, "ObservationEvent:terminal")["observation"]["kind"] == (
+        "TerminalObservation"
+    )
+
+
+async def test_start_is_idempotent_on_our_id(harness: Harness) -> None:
+    spec = harness.spec()
+    assert await harness.runtime.start(spec) is RuntimeStatus.IDLE
+    assert await harness.runtime.start(spec) is RuntimeStatus.IDLE
+    assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.IDLE
+
+
+async def test_a_stop_interrupts_the_step_and_a_new_message_runs_again(harness: Harness) -> None:
+    spec = harness.spec()
+    harness.script(Slow(seconds=30, then=Finish(message="too late")), Finish(message="second"))
+    await harness.runtime.start(spec)
+    await harness.runtime.send_message(spec.conversation_id, text("take your time"))
+    running = await collect(
+        harness.runtime, spec.conversation_id, has_status(RuntimeStatus.RUNNING)
+    )
+    async with asyncio.timeout(WAIT_S):
+        while harness.llm_calls() == 0:  # the slow answer is on its way
+            await asyncio.sleep(0.05)
+
+    await harness.runtime.stop(spec.conversation_id)
+    stopped = await collect(
+        harness.runtime,
+        spec.conversation_id,
+        lambda event: event.kind == "InterruptEvent",
+        after=running[-1].event_id,
+    )
+    harness.release()
+
+    assert signatures(stopped) == ["state:execution_status=paused", "InterruptEvent"]
+    assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.PAUSED
+    await harness.runtime.send_message(spec.conversation_id, text("again"))
+    resumed = await collect(
+        harness.runtime, spec.conversation_id, lambda e: e.terminal, after=stopped[-1].event_id
+    )
+    assert signatures(resumed) == [
+        "MessageEvent:user",
+        "state:last_user_message_id",
+        "state:execution_status=running",
+        "ActionEvent:finish",
+        "ObservationEvent:finish",
+        "state:execution_status=finished",
+    ]
+    assert payload_of(resumed, "ActionEvent:finish")["action"]["message"] == "second"
+
+
+async def _wait_for_confirmation(harness: Harness, spec: StartSpec) -> list[RuntimeEvent]:
+    harness.script(ToolCall(tool="terminal", arguments={"command": "echo ok"}, output="ok"))
+    await harness.runtime.start(spec)
+    await harness.runtime.send_message(spec.conversation_id, text("careful"))
+    events = await collect(
+        harness.runtime, spec.conversation_id, has_status(RuntimeStatus.WAITING_FOR_CONFIRMATION)
+    )
+    assert signatures(events)[-2:] == [
+        "ActionEvent:terminal",
+        "state:execution_status=waiting_for_confirmation",
+    ]
+    status = await harness.runtime.get_status(spec.conversation_id)
+    assert status is RuntimeStatus.WAITING_FOR_CONFIRMATION
+    return events
+
+
+async def test_an_accepted_action_runs_and_the_run_goes_on(harness: Harness) -> None:
+    spec = harness.spec(tools=("terminal",), confirmation=ConfirmationMode.ALWAYS)
+    waiting = await _wait_for_confirmation(harness, spec)
+    harness.script(Finish())
+
+    await harness.runtime.respond_to_confirmation(spec.conversation_id, accept=True)
+
+    rest = await collect(
+        harness.runtime, spec.conversation_id, lambda e: e.terminal, after=waiting[-1].event_id
+    )
+    assert signatures(rest) == [
+        "state:execution_status=running",
+        "ObservationEvent:terminal",
+        "ActionEvent:finish",
+        "ObservationEvent:finish",
+        "state:execution_status=finished",
+    ]
+
+
+async def test_a_rejected_action_leaves_the_conversation_idle(harness: Harness) -> None:
+    spec = harness.spec(tools=("terminal",), confirmation=ConfirmationMode.ALWAYS)
+    waiting = await _wait_for_confirmation(harness, spec)
+
+    await harness.runtime.respond_to_confirmation(spec.conversation_id, accept=False, reason="no")
+
+    rest = await collect(
+        harness.runtime,
+        spec.conversation_id,
+        lambda e: e.kind == "UserRejectObservation",
+        after=waiting[-1].event_id,
+    )
+    assert signatures(rest) == ["state:execution_status=idle", "UserRejectObservation"]
+    assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.IDLE
+
+
+async def test_an_unknown_conversation_is_not_found(harness: Harness) -> None:
+    unknown = ConversationId(uuid4())
+    for call in (
+        harness.runtime.get_status(unknown),
+        harness.runtime.send_message(unknown, text("hi")),
+        harness.runtime.pause(unknown),
+        harness.runtime.stop(unknown),
+        harness.runtime.delete(unknown),
+    ):
+        with pytest.raises(RuntimeConversationNotFoundError):
+            await call
+    with pytest.raises(RuntimeConversationNotFoundError):
+        await collect(harness.runtime, unknown, lambda _: True)
+
+
+async def test_a_deleted_conversation_is_gone(harness: Harness) -> None:
+    spec = harness.spec()
+    await run_to_end(harness, spec, "hello")
+    await harness.runtime.delete(spec.conversation_id)
+    with pytest.raises(RuntimeConversationNotFoundError):
+        await harness.runtime.get_status(spec.conversation_id)
+
+
+async def test_events_after_a_cursor_replay_the_rest_once(harness: Harness) -> None:
+    spec = harness.spec()
+    events = await run_to_end(harness, spec, "hello")
+
+    replayed = await collect(
+        harness.runtime, spec.conversation_id, lambda e: e.terminal, after=events[2].event_id
+    )
+
+    assert [e.event_id for e in replayed] == [e.event_id for e in events[3:]]
+    assert [e.payload for e in replayed] == [e.payload for e in events[3:]]
+
+
+async def test_a_wrong_session_key_is_refused(harness: Harness) -> None:
+    spec = harness.spec()
+    await harness.runtime.start(spec)
+    wrong = harness.with_key("not-the-key")
+    with pytest.raises(RuntimeAuthRefusedError):
+        await wrong.get_status(spec.conversation_id)
+    with pytest.raises(RuntimeAuthRefusedError):
+        await wrong.start(harness.spec())
+    with pytest.raises(RuntimeAuthRefusedError):
+        await collect(wrong, spec.conversation_id, lambda _: True)
+
+
+async def test_a_conversation_survives_a_host_restart_and_resumes(harness: Harness) -> None:
+    spec = harness.spec()
+    first = await run_to_end(harness, spec, "before", Finish(message="one"))
+
+    runtime = await harness.restart()
+
+    assert await runtime.get_status(spec.conversation_id) is RuntimeStatus.FINISHED
+    harness.script(Finish(message="two"))
+    await runtime.send_message(spec.conversation_id, text("after"))
+    rest = await collect(
+        runtime, spec.conversation_id, lambda e: e.terminal, after=first[-1].event_id
+    )
+    assert rest[-1].status is RuntimeStatus.FINISHED
+    assert "MessageEvent:user" in signatures(rest)
+    assert payload_of(rest, "ActionEvent:finish")["action"]["message"] == "two"
