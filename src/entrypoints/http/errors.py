@@ -1,5 +1,6 @@
 """The one table that turns domain and application errors into HTTP problem documents."""
 
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -135,6 +136,10 @@ def _provider(error: DomainError | ApplicationError) -> str | None:
     return None
 
 
+_BODY_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `([^`]+)`$")
+"""msgspec's complaint about a whole body that is really about one of its fields."""
+
+
 def _field_problems(extra: object) -> list[FieldProblem] | None:
     if not isinstance(extra, list):
         return None
@@ -143,10 +148,12 @@ def _field_problems(extra: object) -> list[FieldProblem] | None:
         if isinstance(item, dict):
             key = item.get("key")
             source = item.get("source")
+            message = str(item.get("message", "invalid"))
+            named = _BODY_FIELD.match(message) if key == "data" and source == "body" else None
             problems.append(
                 FieldProblem(
-                    message=str(item.get("message", "invalid")),
-                    field=None if key is None else str(key),
+                    message=message,
+                    field=named[1] if named else None if key is None else str(key),
                     source=None if source is None else str(source),
                 )
             )

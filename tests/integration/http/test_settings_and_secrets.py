@@ -277,10 +277,15 @@ async def test_bad_secrets_are_422_naming_the_field(
     assert (await embedded_client.get("/api/secrets")).json()["items"] == []
 
 
-async def test_a_missing_value_is_422_naming_it(embedded_client: Client) -> None:
-    response = await embedded_client.post("/api/secrets", json={"name": "OK"})
-    assert response.status_code == 422
-    assert "`value`" in response.json()["errors"][0]["message"]
+async def test_missing_and_unknown_fields_are_422_naming_them(embedded_client: Client) -> None:
+    for path, body, field in (
+        ("/api/secrets", {"name": "OK"}, "value"),
+        ("/api/secrets", {"name": "OK", "value": "x", "secret": "y"}, "secret"),
+        ("/api/settings", {"llmApiKeySet": True}, "llmApiKeySet"),
+    ):
+        response = await embedded_client.post(path, json=body)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == [field]
 
 
 # ---- organizations and tenants (clustered) ----------------------------------------------------
