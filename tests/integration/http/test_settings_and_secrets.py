@@ -378,37 +378,36 @@ async def test_another_persons_secrets_are_invisible_and_untouchable(postgres_ur
         ] == ["TOKEN"]
 
 
-@pytest.mark.postgres
-async def test_nothing_sealed_is_stored_in_plaintext(postgres_url: str) -> None:
-    await add_user(postgres_url, "ada")
-    async with serve(clustered_settings(postgres_url), BearerSubjectAuth()) as client:
-        headers = bearer("ada")
-        org = _ok(await client.post("/api/orgs", json={"name": "Acme"}, headers=headers), 201)
-        mcp = {
-            "shttp_servers": [{"url": "https://mcp.example.com", "api_key": MCP_KEY}],
-            "stdio_servers": [{"name": "gh", "command": "npx", "env": {"TOKEN": MCP_ENV}}],
-        }
-        _ok(
-            await client.post(
-                "/api/settings", json={"llmApiKey": LLM_KEY, "mcpConfig": mcp}, headers=headers
-            )
+async def test_nothing_sealed_is_stored_in_plaintext(
+    binding: tuple[Settings, bool], app: tuple[Client, Headers]
+) -> None:
+    client, headers = app
+    org = _ok(await client.post("/api/orgs", json={"name": "Acme"}, headers=headers), 201)
+    mcp = {
+        "shttp_servers": [{"url": "https://mcp.example.com", "api_key": MCP_KEY}],
+        "stdio_servers": [{"name": "gh", "command": "npx", "env": {"TOKEN": MCP_ENV}}],
+    }
+    _ok(
+        await client.post(
+            "/api/settings", json={"llmApiKey": LLM_KEY, "mcpConfig": mcp}, headers=headers
         )
-        _ok(
-            await client.post(
-                f"/api/orgs/{org['id']}/settings",
-                json={"llmApiKey": ORG_KEY, "mcpConfig": mcp},
-                headers=headers,
-            )
+    )
+    _ok(
+        await client.post(
+            f"/api/orgs/{org['id']}/settings",
+            json={"llmApiKey": ORG_KEY, "mcpConfig": mcp},
+            headers=headers,
         )
-        _ok(
-            await client.post(
-                "/api/secrets",
-                json={"name": "DEPLOY", "value": SECRET, "description": DESCRIPTION},
-                headers=headers,
-            ),
-            201,
-        )
-    dump = await dump_tables(postgres_url)
+    )
+    _ok(
+        await client.post(
+            "/api/secrets",
+            json={"name": "DEPLOY", "value": SECRET, "description": DESCRIPTION},
+            headers=headers,
+        ),
+        201,
+    )
+    dump = await dump_tables(binding[0].effective_database_url)
     assert "DEPLOY" in dump, "the dump does cover the secrets table"
     for plaintext in (LLM_KEY, ORG_KEY, MCP_KEY, MCP_ENV, SECRET, DESCRIPTION):
         assert plaintext not in dump
