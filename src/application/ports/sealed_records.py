@@ -5,7 +5,8 @@ __all__ = ("SealedRecords",)
 
 
 class SealedRecords(Protocol):
-    """Every stored value the cipher sealed (session and provider tokens, later secrets).
+    """Every stored value the cipher sealed (session and provider tokens, LLM API keys, MCP
+    configurations, custom secrets).
 
     Transactional: the unit of work commits.
     """
