@@ -264,16 +264,19 @@ async def test_installations_are_github_apps_only(world: World) -> None:
 # ---- search -----------------------------------------------------------------------------------
 
 
-async def test_search_finds_repositories_by_name(world: World) -> None:
+async def test_search_finds_the_users_repositories_by_name(world: World) -> None:
     sut = world.as_user(ALICE)
     world.state.add_user(BOB)
     for name in ("alice/web-app", "alice/web-site", "alice/api", "alice/old-WEB"):
         world.state.add_repo(name)
     world.state.add_repo("bob/web-secret")
+    world.state.add_repo("bob/web-public", private=False)
+    world.state.add_user("acme", organization=True, members=[ALICE])
+    world.state.add_repo("acme/web-shared", members=[ALICE])
 
     found = await _all_pages(PageFetcher(sut, "search", query="web"), per_page=2)
 
-    assert sorted(found) == ["alice/old-WEB", "alice/web-app", "alice/web-site"]
+    assert sorted(found) == ["acme/web-shared", "alice/old-WEB", "alice/web-app", "alice/web-site"]
     none = await sut.search_repositories("nothing-like-it", page=1, per_page=10, sort=RepoSort.NAME)
     assert none.items == []
     assert none.next_page is None

@@ -35,6 +35,7 @@ _SORT = {
     RepoSort.NAME: ("full_name", "asc"),
 }
 _MAX_INSTALLATION_PAGES = 10
+_MAX_SEARCH_ORGS = 100
 
 _REFS_QUERY = """
 query($owner: String!, $name: String!, $query: String!, $first: Int!) {
@@ -81,9 +82,11 @@ class GitHubProvider(GitProvider):
     Branch search goes through GraphQL: ``refs(refPrefix: "refs/heads/", query: ...)`` matches
     names that contain the text, in one request, as the port promises; REST's
     ``matching-refs`` matches prefixes only, which would miss ``feature/login`` for ``login``.
-    Search covers what GitHub's repository search sees with the token (the user's private
-    repositories and public ones), matched on the name; an installation's repositories come in
-    GitHub's order, whatever ``sort`` asks.
+    Search matches names among the repositories of the user and of their organizations
+    (``user:`` and ``org:`` qualifiers, which GitHub takes as alternatives; forks included), as
+    GitLab's and Bitbucket's searches keep to the user's memberships; it costs two more
+    requests (``/user``, ``/user/orgs``). An installation's repositories come in GitHub's
+    order, whatever ``sort`` asks.
     """
 
     def __init__(
@@ -150,11 +153,13 @@ class GitHubProvider(GitProvider):
     async def search_repositories(
         self, query: str, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
-        params: dict[str, str | int] = {
-            "q": f"{checked_query(query)} in:name",
-            "page": checked_page(page),
-            "per_page": bounded_per_page(per_page),
-        }
+        text = checked_query(query)
+        params: dict[str, str | int] = {"page": checked_page(page)}
+        params["per_page"] = bounded_per_page(per_page)
+        owners = " ".join(
+            [f"user:{await self._login()}", *(f"org:{o}" for o in await self._organizations())]
+        )
+        params["q"] = f"{text} in:name fork:true {owners}"
         if sort in (RepoSort.PUSHED, RepoSort.UPDATED):
             params |= {"sort": "updated", "order": "desc"}
         response = await self._http.get("/search/repositories", params)
@@ -164,6 +169,14 @@ class GitHubProvider(GitProvider):
             next_page=page_param(_next(response)),
             total=body.total_count,
         )
+
+    async def _login(self) -> str:
+        return self._http.decode(await self._http.get("/user"), GhUser).login
+
+    async def _organizations(self) -> list[str]:
+        """The user's organizations (the first 100, within what search accepts)."""
+        response = await self._http.get("/user/orgs", {"per_page": _MAX_SEARCH_ORGS})
+        return [o.login for o in self._http.decode(response, list[GhUser])]
 
     async def list_branches(self, repository: str, *, page: int, per_page: int) -> Page[Branch]:
         owner, name = repository_segments(repository, max_segments=2)

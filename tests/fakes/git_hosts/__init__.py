@@ -15,8 +15,9 @@ Point the adapters at it either as the public cloud (``CloudUrls(github=github.b
 or as a self-hosted instance (``GitHost(ProviderKind.GITHUB, github.base_url)``, GitHub
 Enterprise / self-managed GitLab; Bitbucket is cloud-only). Paths served:
 
-- GitHub: REST under ``/api/v3`` (``/user``, ``/user/repos``, ``/user/installations``,
-  ``/user/installations/{id}/repositories``, ``/search/repositories``,
+- GitHub: REST under ``/api/v3`` (``/user``, ``/user/repos``, ``/user/orgs``,
+  ``/user/installations``, ``/user/installations/{id}/repositories``,
+  ``/search/repositories`` (``user:``/``org:`` qualifiers are alternatives),
   ``/repos/{owner}/{repo}/branches``; ``Link`` paging), GraphQL ``POST /api/graphql`` (the
   ``refs(query:)`` branch search only), OAuth ``POST /login/oauth/access_token`` (errors as
   200 ``{"error": "bad_refresh_token"}``, JSON with ``Accept: application/json``).

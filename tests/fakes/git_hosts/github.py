@@ -135,6 +135,9 @@ class FakeGitHub(FakeGitHostState):
                 return self._user(login)
             case ["user", "repos"]:
                 return self._user_repos(request, login)
+            case ["user", "orgs"]:
+                orgs = [self._account_json(a.login) for a in self.organizations_of(login)]
+                return self._paged(request, orgs)
             case ["user", "installations"]:
                 return self._list_installations(request, login)
             case ["user", "installations", raw_id, "repositories"]:
@@ -212,10 +215,12 @@ class FakeGitHub(FakeGitHostState):
                 },
             )
 
+        owners = {v.lower() for k, v in filters if k in {"user", "org"}}
+
         def matches(repo: FakeRepo) -> bool:
+            if owners and repo.owner.lower() not in owners:  # several are alternatives
+                return False
             for key, value in filters:
-                if key in {"user", "org"} and repo.owner.lower() != value.lower():
-                    return False
                 if key == "repo" and repo.full_name.lower() != value.lower():
                     return False
                 if (

@@ -55,6 +55,8 @@ class FakeAccount:
     email: str | None
     avatar_url: str | None
     organization: bool = False
+    members: set[str] = field(default_factory=set)
+    """An organization's members."""
 
 
 @dataclass(slots=True)
@@ -160,11 +162,19 @@ class FakeGitHostState:
         email: str | None = None,
         avatar_url: str | None = None,
         organization: bool = False,
+        members: Iterable[str] = (),
     ) -> FakeAccount:
-        """An account (a person, or with ``organization`` an org / group / team)."""
+        """An account (a person, or with ``organization`` an org / group / team whose
+        ``members`` belong to it)."""
         with self._lock:
             account = FakeAccount(
-                next(self._ids), login, name, email, avatar_url, organization=organization
+                next(self._ids),
+                login,
+                name,
+                email,
+                avatar_url,
+                organization=organization,
+                members=set(members),
             )
             self._accounts[login] = account
             return account
@@ -407,6 +417,20 @@ class FakeGitHostState:
         """Every repository ``login`` may read: their own, and public ones."""
         with self._lock:
             return [r for r in self._repos.values() if not r.private or login in r.members]
+
+    def organizations_of(self, login: str) -> list[FakeAccount]:
+        """The organizations ``login`` belongs to: named a member, or a member of one of its
+        repositories."""
+        with self._lock:
+            owners = {r.owner for r in self._repos.values() if login in r.members}
+            return sorted(
+                (
+                    a
+                    for a in self._accounts.values()
+                    if a.organization and (login in a.members or a.login in owners)
+                ),
+                key=lambda a: a.login,
+            )
 
     def installations_of(self, login: str) -> list[FakeInstallation]:
         with self._lock:
