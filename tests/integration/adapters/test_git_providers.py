@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.git_providers import (
@@ -265,3 +265,44 @@ async def test_token_endpoint_answers_map_to_the_ports_errors(
 
     assert "the-refresh-token" not in str(caught.value)
     assert "secret" not in str(caught.value)
+
+
+# ---- paging, whatever the sizes -------------------------------------------------------------
+
+
+@settings(max_examples=12)
+@given(
+    kind=st.sampled_from(list(ProviderKind)),
+    count=st.integers(min_value=0, max_value=23),
+    per_page=st.integers(min_value=1, max_value=7),
+)
+def test_pages_cover_every_repository_once_in_order(
+    kind: ProviderKind, count: int, per_page: int
+) -> None:
+    run = {"github": run_fake_github, "gitlab": run_fake_gitlab, "bitbucket": run_fake_bitbucket}
+
+    async def walk(base_url: str, token: str) -> list[list[str]]:
+        pages: list[list[str]] = []
+        async with create_http_client() as client:
+            urls = CloudUrls(**{kind.value: base_url})
+            sut = HttpxGitProviders(client, urls).open(GitHost(kind), token)
+            page: int | None = 1
+            while page is not None and len(pages) <= count + 1:
+                found = await sut.list_repositories(
+                    page=page, per_page=per_page, sort=RepoSort.NAME
+                )
+                pages.append([r.full_name for r in found.items])
+                page = found.next_page
+        return pages
+
+    with run[kind.value]() as host:
+        host.add_user("alice")
+        token = host.issue_token("alice")
+        names = sorted(f"alice/r{index:02d}" for index in range(count))
+        for name in names:
+            host.add_repo(name)
+        pages = asyncio.run(walk(host.base_url, token))
+
+    assert [name for page in pages for name in page] == names
+    assert all(len(page) == per_page for page in pages[:-1])
+    assert len(pages) == max(1, -(-count // per_page))
