@@ -7,10 +7,11 @@ bin := venv / "bin"
 
 # Start the server on the embedded defaults (SQLite, single local user).
 serve: install
+    @if [ "${MAESTRIST_RUNTIME:-local}" = "local" ]; then {{bin}}/python scripts/agent_server_env.py --quiet; fi
     {{bin}}/maestrist serve
 
-# Run every test tier (needs the loopback PostgreSQL and Redis).
-test *args: install
+# Run every test tier (needs the loopback PostgreSQL and Redis, and the agent-server venv).
+test *args: install agent-server-env
     {{bin}}/pytest -n 2 {{args}}
 
 # Only the tests that need no PostgreSQL, Redis or child server.
@@ -45,6 +46,10 @@ bench *args: install
 # Print the settings reference as Markdown (the README table).
 settings-table: install
     {{bin}}/maestrist settings-table
+
+# Create the OpenHands agent-server's own virtualenv (Python 3.12+) with the pinned release.
+agent-server-env: install
+    {{bin}}/python scripts/agent_server_env.py --quiet
 
 # Create the virtualenv and install the project with its development tools.
 install:

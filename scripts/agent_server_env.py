@@ -25,6 +25,7 @@ from adapters.openhands.agent_server_env import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+CONSTRAINTS = ROOT / "scripts" / "agent_server_constraints.txt"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,13 +49,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print(f"[1/3] creating {venv} with {python}", flush=True)
     if venv.exists():
+        if not (venv / "pyvenv.cfg").exists():
+            print(
+                f"error: {venv} exists and is not a virtualenv; pick another path", file=sys.stderr
+            )
+            return 2
         shutil.rmtree(venv)
     subprocess.run([str(python), "-m", "venv", str(venv)], check=True)
     pip = [str(venv_python(venv)), "-m", "pip", "--disable-pip-version-check"]
     print("[2/3] upgrading pip", flush=True)
     subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
     print(f"[3/3] installing {', '.join(AGENT_SERVER_PACKAGES)} (about 200 packages)", flush=True)
-    subprocess.run([*pip, "install", "--progress-bar", "on", *AGENT_SERVER_PACKAGES], check=True)
+    constraints = ["--constraint", str(CONSTRAINTS)] if CONSTRAINTS.exists() else []
+    install = [*pip, "install", "--progress-bar", "on", *constraints, *AGENT_SERVER_PACKAGES]
+    subprocess.run(install, check=True)
     marker_path(venv).write_text(AGENT_SERVER_VERSION + "\n")
     took = time.monotonic() - started
     print(f"agent-server {AGENT_SERVER_VERSION} ready in {venv} ({took:.0f} s)")

@@ -17,6 +17,7 @@ from domain.shared.errors import InvalidValueError
 __all__ = (
     "Binding",
     "LogFormat",
+    "RuntimeKind",
     "Settings",
     "SettingsError",
     "default_data_dir",
@@ -42,6 +43,12 @@ class Binding(StrEnum):
 class LogFormat(StrEnum):
     JSON = "json"
     CONSOLE = "console"
+
+
+class RuntimeKind(StrEnum):
+    SCRIPTED = "scripted"
+    LOCAL = "local"
+    EXTERNAL = "external"
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -295,6 +302,41 @@ class Settings:
         "`github`, `gitlab` and `bitbucket` broker their public clouds.",
         default=None,
     )
+    runtime: RuntimeKind = _env(
+        "MAESTRIST_RUNTIME",
+        "Where agents run: `local` (the OpenHands agent-server as a child process, from its "
+        "own virtualenv), `external` (an agent-server operators run) or `scripted` (canned "
+        "answers in-process, no LLM: for demos and tests).",
+        default=RuntimeKind.LOCAL,
+    )
+    agent_server_venv: Path = _env(
+        "MAESTRIST_AGENT_SERVER_VENV",
+        "Local runtime: the agent-server's virtualenv; `just agent-server-env` makes it and "
+        "`just serve` does on first use.",
+        default=Path(".venv-agent-server"),
+    )
+    agent_server_python: str | None = _env(
+        "MAESTRIST_AGENT_SERVER_PYTHON",
+        "Local runtime: the Python 3.12 or newer that builds that virtualenv. Unset: the "
+        "first of `python3.13`, `python3.12`, `python3` and pyenv's versions that runs.",
+        default=None,
+    )
+    agent_server_url: str | None = _env(
+        "MAESTRIST_AGENT_SERVER_URL",
+        "External runtime, required there: the agent-server's base URL.",
+        default=None,
+    )
+    agent_server_key: str | None = _env(
+        "MAESTRIST_AGENT_SERVER_KEY",
+        "External runtime, required there: its session API key.",
+        default=None,
+        repr=False,
+    )
+    agent_server_startup_timeout_s: float = _env(
+        "MAESTRIST_AGENT_SERVER_STARTUP_TIMEOUT",
+        "Local runtime: seconds the agent-server gets to become ready.",
+        default=90.0,
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -353,8 +395,28 @@ class Settings:
                 **self._clustered_problems(),
                 **self._sign_in_problems(),
                 **self._git_problems(),
+                **self._runtime_problems(),
             }
-        return {**self._embedded_problems(), **self._git_problems()}
+        return {**self._embedded_problems(), **self._git_problems(), **self._runtime_problems()}
+
+    def _runtime_problems(self) -> dict[str, str]:
+        if self.runtime is RuntimeKind.EXTERNAL:
+            return {
+                name: "required when MAESTRIST_RUNTIME=external"
+                for name, value in (
+                    ("MAESTRIST_AGENT_SERVER_URL", self.agent_server_url),
+                    ("MAESTRIST_AGENT_SERVER_KEY", self.agent_server_key),
+                )
+                if value is None
+            }
+        return {
+            name: "only MAESTRIST_RUNTIME=external uses it"
+            for name, value in (
+                ("MAESTRIST_AGENT_SERVER_URL", self.agent_server_url),
+                ("MAESTRIST_AGENT_SERVER_KEY", self.agent_server_key),
+            )
+            if value is not None
+        }
 
     def _git_problems(self) -> dict[str, str]:
         found = {
@@ -691,4 +753,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "bitbucket_client_secret": _text,
     "git_token_refresh_margin_s": _int_in(0, 3600),
     "brokered_git_hosts": _brokered_git_hosts,
+    "runtime": _choice(RuntimeKind),
+    "agent_server_venv": lambda raw: Path(raw).expanduser(),
+    "agent_server_python": _text,
+    "agent_server_url": _url("http", "https"),
+    "agent_server_key": _text,
+    "agent_server_startup_timeout_s": _positive_float,
 }

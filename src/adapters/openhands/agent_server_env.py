@@ -88,7 +88,8 @@ def _pyenv_interpreters(environ: Mapping[str, str]) -> Iterable[Path]:
             roots.append(done.stdout.strip())
         except (OSError, subprocess.TimeoutExpired):
             pass
-    roots.append(str(Path.home() / ".pyenv"))
+    if environ.get("HOME"):
+        roots.append(str(Path(environ["HOME"]) / ".pyenv"))
     seen: set[Path] = set()
     for root in roots:
         if not root or Path(root) in seen:

@@ -1,3 +1,4 @@
+from adapters.scripted.host import ScriptedHost
 from adapters.scripted.runtime import SCRIPTED_TOOLS, ScriptedRuntime, ScriptedWorld
 from adapters.scripted.script import Finish, Reply, Slow, Step, ToolCall
 
@@ -5,6 +6,7 @@ __all__ = (
     "SCRIPTED_TOOLS",
     "Finish",
     "Reply",
+    "ScriptedHost",
     "ScriptedRuntime",
     "ScriptedWorld",
     "Slow",

@@ -91,6 +91,14 @@ class ScriptedWorld:
         self.steps.clear()
         self.release()
 
+    async def aclose(self) -> None:
+        """Cancel every run in progress: the world ends with the process."""
+        tasks = [c.task for c in self.conversations.values() if c.task and not c.task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
     def next_step(self) -> Step:
         self.calls += 1
         return self.steps.popleft() if self.steps else self.default

@@ -125,6 +125,7 @@ from domain.ports.session_repository import SessionRepository
 from domain.ports.settings_store import SettingsStore
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
+from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
 
 __all__ = (
@@ -507,6 +508,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         RequestContextProvider(),
     ]
     common.append(CryptoProvider())
+    common.append(RuntimeProvider())
     if settings.binding is Binding.CLUSTERED:
         if not settings.sign_in_enabled:
             return [*common, RedisProvider(), ClusteredAuthProvider()]

@@ -1,0 +1,59 @@
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide
+
+from adapters.openhands import (
+    AgentServerRuntime,
+    ExternalHost,
+    LocalProcessConfig,
+    LocalProcessHost,
+)
+from adapters.scripted import Finish, ScriptedHost, ScriptedRuntime, ScriptedWorld
+from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
+from entrypoints.settings import RuntimeKind, Settings
+
+__all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProvider")
+
+SCRIPTED_DEMO_ANSWER = (
+    "This server runs the scripted runtime, so no agent worked on this. "
+    "Set MAESTRIST_RUNTIME=local to run the OpenHands agent."
+)
+
+
+class RuntimeProvider(Provider):
+    """The conversation runtime ``MAESTRIST_RUNTIME`` selects and the host it runs on. At
+    shutdown both let go of their connections; a local agent-server keeps running, and the
+    next start adopts it."""
+
+    @provide(scope=Scope.APP)
+    async def host(self, settings: Settings) -> AsyncIterator[RuntimeHost]:
+        host: RuntimeHost
+        if settings.runtime is RuntimeKind.EXTERNAL:
+            assert settings.agent_server_url is not None
+            assert settings.agent_server_key is not None
+            host = ExternalHost(settings.agent_server_url, settings.agent_server_key)
+        elif settings.runtime is RuntimeKind.LOCAL:
+            host = LocalProcessHost(
+                LocalProcessConfig(
+                    venv=settings.agent_server_venv.absolute(),
+                    data_dir=settings.data_dir.absolute() / "agent-server",
+                    startup_timeout_s=settings.agent_server_startup_timeout_s,
+                )
+            )
+        else:
+            host = ScriptedHost()
+        yield host
+        await host.aclose()
+
+    @provide(scope=Scope.APP)
+    async def runtime(
+        self, settings: Settings, host: RuntimeHost
+    ) -> AsyncIterator[ConversationRuntime]:
+        if settings.runtime is RuntimeKind.SCRIPTED:
+            world = ScriptedWorld(default=Finish(message=SCRIPTED_DEMO_ANSWER))
+            yield ScriptedRuntime(world)
+            await world.aclose()
+            return
+        runtime = AgentServerRuntime(host)
+        yield runtime
+        await runtime.aclose()

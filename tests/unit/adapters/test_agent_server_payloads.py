@@ -1,0 +1,68 @@
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from adapters.openhands.events import is_snapshot, to_runtime_event
+from adapters.openhands.runtime import start_request
+from domain.conversations import (
+    ConfirmationMode,
+    ConversationId,
+    EventType,
+    RuntimeStatus,
+    StartSpec,
+)
+
+CID = ConversationId(uuid4())
+
+
+def test_the_start_request_owns_titles_and_maps_confirmation() -> None:
+    body = start_request(
+        StartSpec(
+            conversation_id=CID,
+            model="openai/stub",
+            base_url="http://127.0.0.1:9/v1",
+            workspace_dir="/w",
+            tools=("terminal",),
+            confirmation=ConfirmationMode.ALWAYS,
+            llm_retries=0,
+            tags={"tenant": "t1"},
+        )
+    )
+    assert body["autotitle"] is False
+    assert body["conversation_id"] == str(CID)
+    assert body["confirmation_policy"] == {"kind": "AlwaysConfirm"}
+    assert body["agent"]["tools"] == [{"name": "terminal"}]
+    assert body["agent"]["llm"] == {
+        "usage_id": "agent",
+        "model": "openai/stub",
+        "base_url": "http://127.0.0.1:9/v1",
+        "num_retries": 0,
+    }
+    assert body["workspace"] == {"working_dir": "/w"}
+    assert body["tags"] == {"tenant": "t1"}
+
+
+def test_a_naive_server_time_becomes_utc_and_an_unknown_kind_survives() -> None:
+    stamp = "2026-11-22T08:47:12.598069"
+    raw = {"id": "e1", "kind": "BrandNewEvent", "timestamp": stamp, "x": [1]}
+    event = to_runtime_event(CID, raw)
+    local = datetime.fromisoformat(stamp).astimezone(UTC)
+    assert event.occurred_at == local
+    assert event.type is EventType.OTHER
+    assert event.payload == raw
+    assert not event.terminal
+
+
+def test_an_execution_status_event_reports_its_status_and_ends_runs_when_final() -> None:
+    running = {"id": "a", "kind": "ConversationStateUpdateEvent", "key": "execution_status"}
+    finished = to_runtime_event(CID, {**running, "value": "finished"})
+    assert finished.type is EventType.STATUS
+    assert (finished.status, finished.terminal) == (RuntimeStatus.FINISHED, True)
+    started = to_runtime_event(CID, {**running, "value": "running"})
+    assert (started.status, started.terminal) == (RuntimeStatus.RUNNING, False)
+    odd = to_runtime_event(CID, {**running, "value": "deleting"})
+    assert odd.status is RuntimeStatus.UNAVAILABLE
+
+
+def test_full_state_snapshots_are_told_apart() -> None:
+    assert is_snapshot({"kind": "ConversationStateUpdateEvent", "key": "full_state"})
+    assert not is_snapshot({"kind": "ConversationStateUpdateEvent", "key": "stats"})

@@ -1,0 +1,89 @@
+import asyncio
+from contextlib import aclosing
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from domain.conversations import ConversationId, RuntimeEvent, RuntimeStatus, StartSpec, TextPart
+from domain.shared.errors import InvalidValueError
+
+
+def spec(tmp_path: Path, *tools: str) -> StartSpec:
+    return StartSpec(
+        conversation_id=ConversationId(uuid4()),
+        model="scripted",
+        workspace_dir=str(tmp_path),
+        tools=tools,
+    )
+
+
+async def until(runtime: ScriptedRuntime, cid: ConversationId, kind: str) -> list[RuntimeEvent]:
+    seen = []
+    async with asyncio.timeout(5), aclosing(runtime.events(cid)) as stream:
+        async for event in stream:
+            seen.append(event)
+            if event.kind == kind or event.terminal:
+                return seen
+    raise AssertionError
+
+
+async def test_a_pause_lets_the_step_in_progress_finish_like_the_agent_server(
+    tmp_path: Path,
+) -> None:
+    world = ScriptedWorld()
+    sut = ScriptedRuntime(world)
+    world.script(Slow(seconds=5, then=Finish(message="done anyway")))
+    start = spec(tmp_path)
+    await sut.start(start)
+    await sut.send_message(start.conversation_id, [TextPart(text="go")])
+    await asyncio.sleep(0)
+
+    await sut.pause(start.conversation_id)
+    assert await sut.get_status(start.conversation_id) is RuntimeStatus.PAUSED
+    world.release()
+
+    events = await until(sut, start.conversation_id, "never")
+    kinds = [e.kind for e in events]
+    assert kinds.index("PauseEvent") < kinds.index("ActionEvent")
+    assert events[-1].status is RuntimeStatus.FINISHED
+
+
+async def test_a_paused_run_resumes_where_it_stopped(tmp_path: Path) -> None:
+    world = ScriptedWorld()
+    sut = ScriptedRuntime(world)
+    world.script(Slow(seconds=5, then=ToolCall(tool="terminal", output="hi")), Finish())
+    start = spec(tmp_path, "terminal")
+    await sut.start(start)
+    await sut.send_message(start.conversation_id, [TextPart(text="go")])
+    await asyncio.sleep(0)
+    await sut.pause(start.conversation_id)
+    world.release()
+    await until(sut, start.conversation_id, "ObservationEvent")
+    await asyncio.sleep(0.05)
+    assert await sut.get_status(start.conversation_id) is RuntimeStatus.PAUSED
+
+    await sut.resume(start.conversation_id)
+
+    events = await until(sut, start.conversation_id, "never")
+    assert events[-1].status is RuntimeStatus.FINISHED
+    await world.aclose()
+
+
+async def test_unknown_tools_and_cursors_are_refused_by_field(tmp_path: Path) -> None:
+    sut = ScriptedRuntime()
+    with pytest.raises(InvalidValueError) as caught:
+        await sut.start(spec(tmp_path, "TerminalTool"))
+    assert caught.value.field == "tools"
+    start = spec(tmp_path)
+    await sut.start(start)
+    with pytest.raises(InvalidValueError) as caught:
+        await until_after(sut, start.conversation_id, "no-such-event")
+    assert caught.value.field == "after"
+
+
+async def until_after(runtime: ScriptedRuntime, cid: ConversationId, after: str) -> None:
+    async with aclosing(runtime.events(cid, after=after)) as stream:
+        async for _ in stream:
+            return
