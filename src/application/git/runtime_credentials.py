@@ -2,13 +2,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from application.git.get_provider_token import GetProviderToken
 from application.ports.clock import Clock
 from application.ports.token_signer import CredentialRejectedError, TokenSigner
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
+from domain.ports.provider_token_store import ProviderToken
 
 __all__ = (
     "RUNTIME_AUDIENCE",
+    "ExchangeRuntimeGitCredential",
     "IssueRuntimeGitCredential",
     "RuntimeCredentialTtl",
     "RuntimeGitCredential",
@@ -76,3 +79,18 @@ def read_runtime_grant(signer: TokenSigner, token: str, now: datetime) -> Runtim
         )
     except (KeyError, ValueError) as exc:
         raise CredentialRejectedError from exc
+
+
+class ExchangeRuntimeGitCredential:
+    """What the agent runtime calls with the credential it was handed: the user's current
+    token for the named provider, refreshed first if it is about to expire. The credential is
+    the only authentication: a forged, altered or expired one is refused."""
+
+    def __init__(self, signer: TokenSigner, clock: Clock, tokens: GetProviderToken) -> None:
+        self._signer = signer
+        self._clock = clock
+        self._tokens = tokens
+
+    async def execute(self, credential: str) -> ProviderToken:
+        grant = read_runtime_grant(self._signer, credential, self._clock.now())
+        return await self._tokens.execute(grant.user_id, grant.provider)

@@ -16,7 +16,9 @@ from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
 from entrypoints.http.members import MemberController
 from entrypoints.http.organizations import OrganizationController
+from entrypoints.http.repositories import RepositoryController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from entrypoints.http.runtime import RuntimeController
 from entrypoints.http.secrets import SecretController
 from entrypoints.http.settings import OrgSettingsController, SettingsController
 from entrypoints.http.sign_in import SessionController, SignInController
@@ -44,6 +46,7 @@ def build_http_app(
             MemberController,
             ApiKeyController,
             GitConnectionController,
+            RepositoryController,
             SettingsController,
             OrgSettingsController,
             SecretController,
@@ -53,7 +56,12 @@ def build_http_app(
         security=[{"bearer": []}],
     )
     return Litestar(
-        route_handlers=[HealthController, *([SignInController] if sign_in else []), api],
+        route_handlers=[
+            HealthController,
+            RuntimeController,
+            *([SignInController] if sign_in else []),
+            api,
+        ],
         exception_handlers=exception_handlers(),
         lifespan=list(lifespan),
         cors_config=(
@@ -73,6 +81,12 @@ def build_http_app(
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer"),
+                    "runtimeCredential": SecurityScheme(
+                        type="apiKey",
+                        name="X-Access-Token",
+                        security_scheme_in="header",
+                        description="The short-lived credential handed to an agent runtime.",
+                    ),
                 }
             ),
         ),

@@ -51,7 +51,18 @@ from application.git import (
     ListGitConnections,
     ProviderTokenPolicy,
 )
-from application.git.runtime_credentials import IssueRuntimeGitCredential, RuntimeCredentialTtl
+from application.git.browse_repositories import (
+    ListBranches,
+    ListInstallations,
+    ListRepositories,
+    SearchBranches,
+    SearchRepositories,
+)
+from application.git.runtime_credentials import (
+    ExchangeRuntimeGitCredential,
+    IssueRuntimeGitCredential,
+    RuntimeCredentialTtl,
+)
 from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
 from application.identity.access_gates import AccessPolicy
@@ -364,6 +375,12 @@ class ApplicationProvider(Provider):
     list_git_connections = provide(ListGitConnections)
     disconnect_git_provider = provide(DisconnectGitProvider)
     get_git_account = provide(GetGitAccount)
+    list_repositories = provide(ListRepositories)
+    search_repositories = provide(SearchRepositories)
+    list_branches = provide(ListBranches)
+    search_branches = provide(SearchBranches)
+    list_installations = provide(ListInstallations)
+    exchange_runtime_credential = provide(ExchangeRuntimeGitCredential)
 
     @provide(scope=Scope.APP)
     def provider_token_policy(self, settings: Settings) -> ProviderTokenPolicy:

@@ -1,0 +1,3 @@
+from entrypoints.http.repositories.controller import RepositoryController
+
+__all__ = ("RepositoryController",)

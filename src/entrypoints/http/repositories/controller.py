@@ -1,0 +1,183 @@
+from inspect import getdoc
+from typing import Annotated
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, get
+from litestar.params import QueryParameter
+
+from application.git.browse_repositories import (
+    BranchQuery,
+    ListBranches,
+    ListInstallations,
+    ListRepositories,
+    RepositoryQuery,
+    SearchBranches,
+    SearchRepositories,
+)
+from application.ports.authenticator import Principal
+from domain.git.entities import RepoSort
+from domain.git.providers import ProviderKind
+from domain.identity.scopes import Scope
+from domain.shared.errors import InvalidValueError
+from entrypoints.http.auth import requires
+from entrypoints.http.repositories.schemas import (
+    BranchList,
+    InstallationList,
+    InstallationOut,
+    RepositoryList,
+)
+
+__all__ = ("RepositoryController",)
+
+READ = requires(Scope.GIT_READ)
+
+Provider = Annotated[
+    str, QueryParameter(name="provider", description="github, gitlab or bitbucket.", max_length=40)
+]
+PageNumber = Annotated[int, QueryParameter(name="page", description="From 1.")]
+PerPage = Annotated[int, QueryParameter(name="perPage", description="1 to 100.")]
+SortOrder = Annotated[
+    str, QueryParameter(name="sort", description="pushed, updated, created or name.", max_length=20)
+]
+Installation = Annotated[
+    str | None,
+    QueryParameter(name="installationId", description="GitHub App installation.", max_length=40),
+]
+RepositoryName = Annotated[
+    str, QueryParameter(name="repository", description="owner/name.", max_length=500)
+]
+SearchText = Annotated[str, QueryParameter(name="query", max_length=200)]
+
+
+def _sort(raw: str) -> RepoSort:
+    try:
+        return RepoSort(raw.strip().lower())
+    except ValueError:
+        names = ", ".join(sort.value for sort in RepoSort)
+        raise InvalidValueError(f"Sort by one of {names}.", field="sort") from None
+
+
+class RepositoryController(Controller):
+    """The caller's repositories, branches and GitHub App installations at a connected git
+    provider, read live through a token refreshed when it is about to expire."""
+
+    path = "/api/user"
+    tags = ["git"]  # noqa: RUF012
+
+    @get(
+        "/repositories",
+        operation_id="ListRepositories",
+        description=getdoc(ListRepositories),
+        opt=READ,
+    )
+    @inject
+    async def repositories(
+        self,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[ListRepositories],
+        provider: Provider,
+        page: PageNumber = 1,
+        per_page: PerPage = 30,
+        sort: SortOrder = "pushed",
+        installation_id: Installation = None,
+    ) -> RepositoryList:
+        query = RepositoryQuery(
+            provider=ProviderKind.parse(provider),
+            page=page,
+            per_page=per_page,
+            sort=_sort(sort),
+            installation_id=installation_id,
+        )
+        return RepositoryList.from_page(await use_case.execute(actor, query))
+
+    @get(
+        "/search/repositories",
+        operation_id="SearchRepositories",
+        description=getdoc(SearchRepositories),
+        opt=READ,
+    )
+    @inject
+    async def search_repositories(
+        self,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[SearchRepositories],
+        provider: Provider,
+        search: SearchText,
+        page: PageNumber = 1,
+        per_page: PerPage = 30,
+        sort: SortOrder = "pushed",
+    ) -> RepositoryList:
+        request = RepositoryQuery(
+            provider=ProviderKind.parse(provider),
+            page=page,
+            per_page=per_page,
+            sort=_sort(sort),
+            query=search,
+        )
+        return RepositoryList.from_page(await use_case.execute(actor, request))
+
+    @get(
+        "/repository/branches",
+        operation_id="ListBranches",
+        description=getdoc(ListBranches),
+        opt=READ,
+    )
+    @inject
+    async def branches(
+        self,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[ListBranches],
+        provider: Provider,
+        repository: RepositoryName,
+        page: PageNumber = 1,
+        per_page: PerPage = 30,
+    ) -> BranchList:
+        query = BranchQuery(
+            provider=ProviderKind.parse(provider),
+            repository=repository,
+            page=page,
+            per_page=per_page,
+        )
+        found = await use_case.execute(actor, query)
+        return BranchList.from_branches(found.items, next_page=found.next_page, total=found.total)
+
+    @get(
+        "/search/branches",
+        operation_id="SearchBranches",
+        description=getdoc(SearchBranches),
+        opt=READ,
+    )
+    @inject
+    async def search_branches(
+        self,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[SearchBranches],
+        provider: Provider,
+        repository: RepositoryName,
+        search: SearchText,
+        per_page: PerPage = 30,
+    ) -> BranchList:
+        request = BranchQuery(
+            provider=ProviderKind.parse(provider),
+            repository=repository,
+            per_page=per_page,
+            query=search,
+        )
+        return BranchList.from_branches(await use_case.execute(actor, request))
+
+    @get(
+        "/installations",
+        operation_id="ListInstallations",
+        description=getdoc(ListInstallations),
+        opt=READ,
+    )
+    @inject
+    async def installations(
+        self,
+        actor: FromDishka[Principal],
+        use_case: FromDishka[ListInstallations],
+        provider: Provider = "github",
+    ) -> InstallationList:
+        found = await use_case.execute(actor, ProviderKind.parse(provider))
+        return InstallationList(items=[InstallationOut.from_entity(i) for i in found])

@@ -1,0 +1,3 @@
+from entrypoints.http.runtime.controller import RuntimeController
+
+__all__ = ("RuntimeController",)

@@ -1,0 +1,60 @@
+from datetime import datetime
+from inspect import getdoc
+from typing import Annotated
+
+import msgspec
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, Response, get
+from litestar.params import HeaderParameter
+
+from application.errors import NotAuthenticatedError
+from application.git.runtime_credentials import ExchangeRuntimeGitCredential
+
+__all__ = ("RuntimeController",)
+
+CREDENTIAL_HEADER = "X-Access-Token"
+
+
+class RuntimeGitToken(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """A provider token for the agent runtime; never cached, never logged."""
+
+    provider: str
+    token: str
+    base_url: str
+    expires_at: datetime | None
+
+
+class RuntimeController(Controller):
+    """Routes the agent runtime calls. They take no session or API key: the short-lived signed
+    credential the runtime was handed is the only authentication."""
+
+    path = "/api/runtime"
+    tags = ["runtime"]  # noqa: RUF012
+
+    @get(
+        "/git-token",
+        operation_id="ExchangeRuntimeGitCredential",
+        description=getdoc(ExchangeRuntimeGitCredential),
+        security=[{"runtimeCredential": []}],
+    )
+    @inject
+    async def git_token(
+        self,
+        use_case: FromDishka[ExchangeRuntimeGitCredential],
+        credential: Annotated[
+            str | None, HeaderParameter(name=CREDENTIAL_HEADER, required=False, max_length=4096)
+        ] = None,
+    ) -> Response[RuntimeGitToken]:
+        if not credential:
+            raise NotAuthenticatedError(f"Send the runtime credential in {CREDENTIAL_HEADER}.")
+        token = await use_case.execute(credential)
+        return Response(
+            RuntimeGitToken(
+                provider=token.provider.value,
+                token=token.access_token,
+                base_url=token.host.web_url,
+                expires_at=token.expires_at,
+            ),
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
