@@ -82,6 +82,9 @@ def test_two_servers_refresh_an_expired_token_exactly_once(
         "MAESTRIST_GITHUB_URL": github.base_url,
         "MAESTRIST_GITHUB_CLIENT_ID": github.client_id,
         "MAESTRIST_GITHUB_CLIENT_SECRET": github.client_secret,
+        # fifty requests at once per server share its 20 database connections: on a busy
+        # machine give them time
+        "MAESTRIST_DEPENDENCY_TIMEOUT": "10",
     }
     with (
         running_server(tmp_path / "first.log", settings) as first,
@@ -94,7 +97,8 @@ def test_two_servers_refresh_an_expired_token_exactly_once(
         ]
         logs = first.log() + second.log()
 
-    assert [a.status_code for a in answers] == [200] * 100, answers[0].text
+    failed = [a.text for a in answers if a.status_code != 200]
+    assert failed == [], (failed[:1], [line for line in logs.splitlines() if "error" in line])
     assert {a.json()["login"] for a in answers} == {"ada"}
     assert served == [50, 50], logs
     assert github.refresh_calls == 1

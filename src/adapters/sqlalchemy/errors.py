@@ -4,6 +4,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from adapters.sqlalchemy.models import Base
 from application.errors import DependencyUnavailableError
@@ -74,6 +75,8 @@ async def translate_db_errors() -> AsyncIterator[None]:
         raise error_type from exc
     except (OperationalError, InterfaceError) as exc:
         raise DependencyUnavailableError("The database is unavailable.") from exc
+    except PoolTimeoutError as exc:
+        raise DependencyUnavailableError("Every database connection stayed busy.") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise DependencyUnavailableError("The database connection was lost.") from exc
