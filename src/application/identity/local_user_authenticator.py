@@ -1,4 +1,6 @@
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
@@ -16,18 +18,36 @@ class LocalAccessPolicy:
 
 class LocalUserCache:
     """The local user, remembered for a few seconds: it is read on every request of the
-    embedded binding and changes only when the process provisions it."""
+    embedded binding and changes only when the process provisions it.
+
+    When it expires, one request reads it again while the others wait for that read, so a
+    burst of requests costs one query, not one each."""
 
     def __init__(self, ttl_s: float = 5.0) -> None:
         self._ttl_s = ttl_s
         self._user: User | None = None
         self._until = 0.0
+        self._loading: asyncio.Lock | None = None
 
     def get(self) -> User | None:
         return self._user if time.monotonic() < self._until else None
 
     def put(self, user: User) -> None:
         self._user, self._until = user, time.monotonic() + self._ttl_s
+
+    async def get_or_load(self, load: Callable[[], Awaitable[User | None]]) -> User | None:
+        user = self.get()
+        if user is not None:
+            return user
+        if self._loading is None:
+            self._loading = asyncio.Lock()
+        async with self._loading:
+            user = self.get()
+            if user is None:
+                user = await load()
+                if user is not None:
+                    self.put(user)
+            return user
 
 
 class LocalUserAuthenticator(Authenticator):
@@ -53,10 +73,7 @@ class LocalUserAuthenticator(Authenticator):
     async def authenticate(self, credentials: Credentials) -> Principal | None:
         if credentials.authorization is not None or self._policy.require_api_key:
             return await self._api_keys.authenticate(credentials)
-        user = self._cache.get()
+        user = await self._cache.get_or_load(lambda: self._users.get_by_subject(LOCAL_USER_SUBJECT))
         if user is None:
-            user = await self._users.get_by_subject(LOCAL_USER_SUBJECT)
-            if user is None:
-                return None
-            self._cache.put(user)
+            return None
         return Principal(user=user, method=AuthMethod.LOCAL)

@@ -1,3 +1,5 @@
+import asyncio
+
 from application.identity import (
     ApiKeyAuthenticator,
     GetCurrentUser,
@@ -8,7 +10,8 @@ from application.identity import (
 from application.identity.local_user_authenticator import LocalAccessPolicy, LocalUserCache
 from application.ports.authenticator import AuthMethod, Credentials
 from domain.audit.entities import AuditAction
-from domain.identity.entities import LOCAL_USER_SUBJECT
+from domain.identity.entities import LOCAL_USER_SUBJECT, User
+from tests.factories import create_user
 from tests.unit.application.conftest import World
 
 
@@ -86,3 +89,25 @@ async def test_local_authenticator_refuses_a_bad_credential_instead_of_falling_b
     sut = _local_authenticator(world)
     for header in ("Bearer whatever", "Bearer mst_x", "Basic abc"):
         assert await sut.authenticate(Credentials(authorization=header)) is None
+
+
+async def test_an_expired_local_user_is_read_once_for_a_burst_of_requests() -> None:
+    """A burst of requests arriving as the cache expires costs one read, not one each."""
+    user = create_user(LOCAL_USER_SUBJECT)
+    reads = 0
+    release = asyncio.Event()
+
+    async def load() -> User | None:
+        nonlocal reads
+        reads += 1
+        await release.wait()
+        return user
+
+    cache = LocalUserCache(ttl_s=60)
+    waiting = [asyncio.create_task(cache.get_or_load(load)) for _ in range(50)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [user] * 50
+    assert reads == 1
+    assert await cache.get_or_load(load) is user
+    assert reads == 1
