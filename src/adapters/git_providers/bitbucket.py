@@ -1,3 +1,4 @@
+import base64
 from typing import Any
 from urllib.parse import quote
 
@@ -58,6 +59,14 @@ def _branch(raw: BbBranch) -> Branch:
     )
 
 
+def _authorization(token: str) -> str:
+    """``username:app_password`` (an app password, or an API token with the account's email
+    as username) goes as HTTP Basic; anything else is an OAuth access token, sent as bearer."""
+    if ":" in token:
+        return "Basic " + base64.b64encode(token.encode()).decode()
+    return f"Bearer {token}"
+
+
 class BitbucketProvider(GitProvider):
     """Bitbucket Cloud's 2.0 API with one user's token. Repositories are those the user is a
     member of (``role=member``); ``pushed_at`` is Bitbucket's ``updated_on``, the closest it
@@ -68,7 +77,7 @@ class BitbucketProvider(GitProvider):
         self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str
     ) -> None:
         self._http = ProviderHttp(
-            client, host, api_url=api_url, headers={"Authorization": f"Bearer {token}"}
+            client, host, api_url=api_url, headers={"Authorization": _authorization(token)}
         )
 
     @property

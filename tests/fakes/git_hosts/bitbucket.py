@@ -75,7 +75,12 @@ class FakeBitbucket(FakeGitHostState):
             return _error(404, "Resource not found")
         if self.rate_limited:
             return _error(429, "Rate limit for this resource has been exceeded")
-        account = self.account_for(request.token)
+        basic = basic_credentials(request.headers.get("authorization"))
+        account = (
+            self.account_for_app_password(*basic)
+            if basic is not None
+            else self.account_for(request.token)
+        )
         if account is None:
             return _error(401, "Token is invalid or not supported for this endpoint.")
         if self.malformed:

@@ -393,6 +393,14 @@ class FakeGitHostState:
         """The account a live access token belongs to."""
         if not token:
             return None
+        return self._account_of_access(token)
+
+    def account_for_app_password(self, username: str, password: str) -> FakeAccount | None:
+        """Bitbucket's HTTP Basic: a live token used as the app password of its own user."""
+        account = self._account_of_access(password)
+        return account if account is not None and account.login == username else None
+
+    def _account_of_access(self, token: str) -> FakeAccount | None:
         now = self.now()
         with self._lock:
             held = self._access.get(token)

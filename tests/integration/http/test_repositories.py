@@ -230,3 +230,25 @@ async def test_each_user_browses_with_their_own_token(postgres_url: str, hosts: 
         )
         assert as_bob.status_code == 404
         assert as_bob.json()["code"] == "git-provider-not-connected"
+
+
+async def test_bitbucket_takes_an_app_password_as_username_colon_password(
+    embedded_settings: Settings, hosts: Hosts
+) -> None:
+    hosts.bitbucket.add_repo("alice/site")
+    password = hosts.bitbucket.issue_token("alice")
+    async with serve(pointed_at(embedded_settings, hosts)) as client:
+        wrong_user = await client.put(
+            "/api/user/git-providers/bitbucket", json={"token": f"bob:{password}"}
+        )
+        assert wrong_user.status_code == 422
+        assert wrong_user.json()["errors"][0]["field"] == "token"
+        connected = await client.put(
+            "/api/user/git-providers/bitbucket", json={"token": f"alice:{password}"}
+        )
+        assert connected.status_code == 200, connected.text
+        listed = await walk(client, "/api/user/repositories", {"provider": "bitbucket"})
+        assert listed == ["alice/site"]
+    sent = [call for call in hosts.bitbucket.calls if call.path.endswith("/repositories")]
+    assert sent
+    assert all((call.authorization or "").startswith("Basic ") for call in sent)
