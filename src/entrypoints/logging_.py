@@ -19,7 +19,11 @@ def configure_logging(*, level: str, json: bool) -> None:
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if json
-        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        # Plain tracebacks: the default one prints each frame's local variables, which can
+        # hold tokens, keys and request bodies.
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     structlog.configure(
         processors=[
