@@ -333,6 +333,42 @@ async def test_a_stop_interrupts_the_step_and_a_new_message_runs_again(harness: 
     assert payload_of(resumed, "ActionEvent:finish")["action"]["message"] == "second"
 
 
+async def test_a_pause_lets_the_step_in_progress_complete(harness: Harness) -> None:
+    spec = harness.spec()
+    harness.script(Slow(seconds=30, then=Finish(message="completed anyway")))
+    await harness.runtime.start(spec)
+    await harness.runtime.send_message(spec.conversation_id, text("take your time"))
+    running = await collect(
+        harness.runtime, spec.conversation_id, has_status(RuntimeStatus.RUNNING)
+    )
+    async with asyncio.timeout(WAIT_S):
+        while harness.llm_calls() == 0:
+            await asyncio.sleep(0.05)
+
+    await harness.runtime.pause(spec.conversation_id)
+    paused = await collect(
+        harness.runtime,
+        spec.conversation_id,
+        lambda event: event.kind == "PauseEvent",
+        after=running[-1].event_id,
+    )
+    # the agent-server logs ``paused`` at once but reports ``running`` until the step ends
+    status = await harness.runtime.get_status(spec.conversation_id)
+    assert status in {RuntimeStatus.PAUSED, RuntimeStatus.RUNNING}
+    harness.release()
+
+    assert signatures(paused) == ["state:execution_status=paused", "PauseEvent"]
+    rest = await collect(
+        harness.runtime, spec.conversation_id, lambda e: e.terminal, after=paused[-1].event_id
+    )
+    assert signatures(rest)[-3:] == [
+        "ActionEvent:finish",
+        "ObservationEvent:finish",
+        "state:execution_status=finished",
+    ]
+    assert payload_of(rest, "ActionEvent:finish")["action"]["message"] == "completed anyway"
+
+
 async def _wait_for_confirmation(harness: Harness, spec: StartSpec) -> list[RuntimeEvent]:
     harness.script(ToolCall(tool="terminal", arguments={"command": "echo ok"}, output="ok"))
     await harness.runtime.start(spec)
@@ -446,3 +482,34 @@ async def test_a_conversation_survives_a_host_restart_and_resumes(harness: Harne
     assert rest[-1].status is RuntimeStatus.FINISHED
     assert "MessageEvent:user" in signatures(rest)
     assert payload_of(rest, "ActionEvent:finish")["action"]["message"] == "two"
+
+
+async def test_a_live_stream_follows_the_conversation_across_a_host_restart(
+    harness: Harness,
+) -> None:
+    spec = harness.spec()
+    harness.script(Finish(message="one"))
+    await harness.runtime.start(spec)
+    seen: list[RuntimeEvent] = []
+
+    async def follow() -> None:
+        async with aclosing(harness.runtime.events(spec.conversation_id)) as stream:
+            async for event in stream:
+                seen.append(event)
+                if sum(e.terminal for e in seen) == 2:
+                    return
+
+    follower = asyncio.create_task(follow())
+    await harness.runtime.send_message(spec.conversation_id, text("one"))
+    async with asyncio.timeout(WAIT_S):
+        while not any(e.terminal for e in seen):
+            await asyncio.sleep(0.05)
+
+    runtime = await harness.restart()
+    harness.script(Finish(message="two"))
+    await runtime.send_message(spec.conversation_id, text("two"))
+
+    await asyncio.wait_for(follower, WAIT_S)
+    assert len({e.event_id for e in seen}) == len(seen)
+    assert signatures(seen).count("MessageEvent:user") == 2
+    assert payload_of(seen, "ActionEvent:finish")["action"]["message"] == "two"

@@ -6,6 +6,7 @@ after it when it died. Stopping it is SIGTERM, then SIGKILL after a grace period
 """
 
 import asyncio
+import fcntl
 import json
 import os
 import secrets
@@ -14,7 +15,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ __all__ = ("LocalProcessConfig", "LocalProcessHost")
 _STATE_FILE = "host.json"
 _SECRET_FILE = "secret-key"  # noqa: S105 - a file name
 _LOG_FILE = "agent-server.log"
+_LOCK_FILE = "host.lock"
 _DROPPED_ENV = ("MAESTRIST_", "OH_", "SESSION_API_KEY", "OPENHANDS_", "PYTHON", "VIRTUAL_ENV")
 _LAUNCHER = """
 import subprocess, sys, os
@@ -128,15 +131,27 @@ class LocalProcessHost(RuntimeHost):
             if self._state is not None and _alive(self._state.pid):
                 return self._state.info
             self._state = None
-            stored = self._read_state()
-            if stored is not None:
-                if await self._adopt(stored):
-                    self._state = stored
-                    return stored.info
-                await self._terminate(stored.pid)
-                self._state_path.unlink(missing_ok=True)
-            self._state = await self._spawn()
-            return self._state.info
+            async with self._machine_lock():
+                stored = self._read_state()
+                if stored is not None:
+                    if await self._adopt(stored):
+                        self._state = stored
+                        return stored.info
+                    await self._terminate(stored.pid)
+                    self._state_path.unlink(missing_ok=True)
+                self._state = await self._spawn()
+                return self._state.info
+
+    @asynccontextmanager
+    async def _machine_lock(self) -> AsyncIterator[None]:
+        """Excludes other processes (server workers) working on this host's directory."""
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(self._dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(descriptor)  # closing releases the lock
 
     async def health(self) -> HostHealth:
         state = self._state or self._read_state()
@@ -145,7 +160,7 @@ class LocalProcessHost(RuntimeHost):
         return await probe_ready(state.info.base_url)
 
     async def stop(self) -> None:
-        async with self._lock:
+        async with self._lock, self._machine_lock():
             state = self._state or self._read_state()
             self._state = None
             if state is not None:
