@@ -294,6 +294,14 @@ class Settings:
         "expiring sooner is refreshed first.",
         default=300,
     )
+    git_self_hosted_urls: tuple[str, ...] | None = _env(
+        "MAESTRIST_GIT_SELF_HOSTED_URLS",
+        "Base URLs of the GitHub Enterprise and self-managed GitLab servers users may connect "
+        "with a personal token (`https://ghe.example.com,https://gitlab.example.com`), or `*` "
+        "for any. Unset: any in the embedded binding, none in the clustered one, so users "
+        "cannot make a shared server call hosts of their choosing.",
+        default=None,
+    )
     brokered_git_hosts: tuple[tuple[str, GitHost], ...] | None = _env(
         "MAESTRIST_BROKERED_GIT_HOSTS",
         "With `MAESTRIST_KEYCLOAK_URL`: the git host behind each Keycloak identity provider "
@@ -645,6 +653,27 @@ def _web_url(raw: str) -> str:
 _ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
+def _git_self_hosted_urls(raw: str) -> tuple[str, ...]:
+    if raw.strip() == "*":
+        return ("*",)
+    urls: list[str] = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        parts = urlsplit(part)
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or parts.password
+        ):
+            raise ValueError(f"{part[:60]} is not an http(s) base URL")
+        urls.append(part.rstrip("/"))
+    if not urls:
+        raise ValueError("list base URLs, or * for any")
+    return tuple(urls)
+
+
 def _brokered_git_hosts(raw: str) -> tuple[tuple[str, GitHost], ...]:
     """``alias=provider[:base-url],...`` -> (alias, host) pairs."""
     pairs: dict[str, GitHost] = {}
@@ -753,6 +782,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "bitbucket_client_secret": _text,
     "git_token_refresh_margin_s": _int_in(0, 3600),
     "brokered_git_hosts": _brokered_git_hosts,
+    "git_self_hosted_urls": _git_self_hosted_urls,
     "runtime": _choice(RuntimeKind),
     "agent_server_venv": lambda raw: Path(raw).expanduser(),
     "agent_server_python": _text,

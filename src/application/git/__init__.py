@@ -1,4 +1,8 @@
-from application.git.connect_git_provider import ConnectGitProvider, ConnectGitProviderRequest
+from application.git.connect_git_provider import (
+    ConnectGitProvider,
+    ConnectGitProviderRequest,
+    SelfHostedGitPolicy,
+)
 from application.git.connections import GitConnection
 from application.git.disconnect_git_provider import DisconnectGitProvider
 from application.git.get_git_account import GetGitAccount
@@ -14,4 +18,5 @@ __all__ = (
     "GitConnection",
     "ListGitConnections",
     "ProviderTokenPolicy",
+    "SelfHostedGitPolicy",
 )

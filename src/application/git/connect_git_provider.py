@@ -14,7 +14,12 @@ from domain.ports.org_repository import OrgRepository
 from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 from domain.shared.errors import InvalidValueError, NotFoundError
 
-__all__ = ("MAX_TOKEN_LENGTH", "ConnectGitProvider", "ConnectGitProviderRequest")
+__all__ = (
+    "MAX_TOKEN_LENGTH",
+    "ConnectGitProvider",
+    "ConnectGitProviderRequest",
+    "SelfHostedGitPolicy",
+)
 
 MAX_TOKEN_LENGTH = 4096
 
@@ -28,6 +33,25 @@ class ConnectGitProviderRequest:
 
     def __repr__(self) -> str:
         return f"ConnectGitProviderRequest(provider={self.provider!r}, base_url={self.base_url!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class SelfHostedGitPolicy:
+    """Which GitHub Enterprise and self-managed GitLab servers users may connect: the server
+    sends their tokens there and calls them on their behalf, so in a shared deployment only
+    the ones operators list (``allowed``, normalised base URLs); ``None`` allows any (a
+    one-person install)."""
+
+    allowed: frozenset[str] | None = None
+
+    def check(self, host: GitHost) -> None:
+        if host.base_url is None or self.allowed is None or host.base_url in self.allowed:
+            return
+        raise InvalidValueError(
+            f"This server does not connect to {host.base_url}; an operator can add it to "
+            "MAESTRIST_GIT_SELF_HOSTED_URLS.",
+            field="baseUrl",
+        )
 
 
 def _checked_token(provider: ProviderKind, raw: str) -> str:
@@ -66,7 +90,9 @@ class ConnectGitProvider:
         audit: AuditLog,
         uow: UnitOfWork,
         clock: Clock,
+        policy: SelfHostedGitPolicy,
     ) -> None:
+        self._policy = policy
         self._providers = providers
         self._tokens = tokens
         self._orgs = orgs
@@ -77,6 +103,7 @@ class ConnectGitProvider:
     async def execute(self, request: ConnectGitProviderRequest) -> GitConnection:
         token = _checked_token(request.provider, request.token)
         host = GitHost(request.provider, request.base_url)
+        self._policy.check(host)
         try:
             account = await self._providers.open(host, token).get_account()
         except ProviderReconnectRequiredError:

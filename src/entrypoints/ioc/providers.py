@@ -58,6 +58,7 @@ from application.git.browse_repositories import (
     SearchBranches,
     SearchRepositories,
 )
+from application.git.connect_git_provider import SelfHostedGitPolicy
 from application.git.runtime_credentials import (
     ExchangeRuntimeGitCredential,
     IssueRuntimeGitCredential,
@@ -381,6 +382,13 @@ class ApplicationProvider(Provider):
     search_branches = provide(SearchBranches)
     list_installations = provide(ListInstallations)
     exchange_runtime_credential = provide(ExchangeRuntimeGitCredential)
+
+    @provide(scope=Scope.APP)
+    def self_hosted_git_policy(self, settings: Settings) -> SelfHostedGitPolicy:
+        listed = settings.git_self_hosted_urls
+        if listed == ("*",) or (listed is None and settings.binding is Binding.EMBEDDED):
+            return SelfHostedGitPolicy(None)
+        return SelfHostedGitPolicy(frozenset(listed or ()))
 
     @provide(scope=Scope.APP)
     def provider_token_policy(self, settings: Settings) -> ProviderTokenPolicy:

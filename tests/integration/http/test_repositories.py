@@ -36,10 +36,13 @@ def hosts() -> Iterator[Hosts]:
         yield Hosts(github, gitlab, bb)
 
 
-def pointed_at(settings: Settings, hosts: Hosts) -> Settings:
-    """GitHub and Bitbucket clouds are the fakes; GitLab is connected as a self-hosted one."""
+def pointed_at(settings: Settings, hosts: Hosts, *, list_gitlab: bool = True) -> Settings:
+    """GitHub and Bitbucket clouds are the fakes; GitLab is connected as a self-hosted one,
+    which operators list for a clustered server."""
     return settings.with_changes(
-        github_url=hosts.github.base_url, bitbucket_url=hosts.bitbucket.base_url
+        github_url=hosts.github.base_url,
+        bitbucket_url=hosts.bitbucket.base_url,
+        git_self_hosted_urls=(hosts.gitlab.base_url,) if list_gitlab else None,
     )
 
 
@@ -252,3 +255,29 @@ async def test_bitbucket_takes_an_app_password_as_username_colon_password(
     sent = [call for call in hosts.bitbucket.calls if call.path.endswith("/repositories")]
     assert sent
     assert all((call.authorization or "").startswith("Basic ") for call in sent)
+
+
+@pytest.mark.postgres
+async def test_a_shared_server_connects_only_the_self_hosted_servers_operators_list(
+    postgres_url: str, hosts: Hosts
+) -> None:
+    """Users of a clustered server cannot make it call hosts of their choosing: a GitHub
+    Enterprise or GitLab address must be listed in MAESTRIST_GIT_SELF_HOSTED_URLS."""
+    await add_user(postgres_url, "alice")
+    body = {"token": hosts.gitlab.issue_token("alice"), "baseUrl": hosts.gitlab.base_url}
+    unlisted = pointed_at(clustered_settings(postgres_url), hosts, list_gitlab=False)
+    async with serve(unlisted, BearerSubjectAuth()) as client:
+        refused = await client.put(
+            "/api/user/git-providers/gitlab", json=body, headers=bearer("alice")
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "baseUrl"
+        assert "MAESTRIST_GIT_SELF_HOSTED_URLS" in refused.json()["errors"][0]["message"]
+    assert not [call for call in hosts.gitlab.calls if call.path.startswith("/api/v4")]
+
+    listed = unlisted.with_changes(git_self_hosted_urls=(hosts.gitlab.base_url,))
+    async with serve(listed, BearerSubjectAuth()) as client:
+        accepted = await client.put(
+            "/api/user/git-providers/gitlab", json=body, headers=bearer("alice")
+        )
+        assert accepted.status_code == 200, accepted.text

@@ -20,6 +20,7 @@ from application.git import (
     GetProviderToken,
     ListGitConnections,
     ProviderTokenPolicy,
+    SelfHostedGitPolicy,
 )
 from application.ports.authenticator import Principal
 from application.ports.locks import Locks
@@ -125,7 +126,9 @@ class Git:
 
     def connect(self) -> ConnectGitProvider:
         w = self.world
-        return ConnectGitProvider(self.providers, self.tokens, w.orgs, w.audit, w.uow, w.clock)
+        return ConnectGitProvider(
+            self.providers, self.tokens, w.orgs, w.audit, w.uow, w.clock, SelfHostedGitPolicy()
+        )
 
     def disconnect(self) -> DisconnectGitProvider:
         w = self.world

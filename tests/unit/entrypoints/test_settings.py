@@ -77,6 +77,14 @@ def test_clustered_reads_every_variable() -> None:
         ),
         ({**CLUSTERED, "MAESTRIST_SIGNING_KEYS": "k1:short"}, {"MAESTRIST_SIGNING_KEYS"}),
         ({"MAESTRIST_RUNTIME_CREDENTIAL_TTL": "5"}, {"MAESTRIST_RUNTIME_CREDENTIAL_TTL"}),
+        (
+            {"MAESTRIST_GIT_SELF_HOSTED_URLS": "ftp://ghe.example.com"},
+            {"MAESTRIST_GIT_SELF_HOSTED_URLS"},
+        ),
+        (
+            {"MAESTRIST_GIT_SELF_HOSTED_URLS": "https://u:p@ghe.example.com"},
+            {"MAESTRIST_GIT_SELF_HOSTED_URLS"},
+        ),
         ({"MAESTRIST_DATABASE_URL": PG}, {"MAESTRIST_DATABASE_URL"}),
         ({"MAESTRIST_WORKERS": "2"}, {"MAESTRIST_WORKERS"}),
         ({"MAESTRIST_ACCESS_LOG": "maybe"}, {"MAESTRIST_ACCESS_LOG"}),
@@ -130,3 +138,11 @@ def test_every_field_has_a_documented_variable() -> None:
     assert len(names) == len(set(names))
     assert all(name.startswith("MAESTRIST_") for name in names)
     assert all(row[2] for row in Settings.reference())
+
+
+def test_self_hosted_git_urls_are_normalised_and_star_means_any() -> None:
+    parsed = Settings.from_env(
+        {"MAESTRIST_GIT_SELF_HOSTED_URLS": "https://ghe.example.com/, https://gl.example.com"}
+    )
+    assert parsed.git_self_hosted_urls == ("https://ghe.example.com", "https://gl.example.com")
+    assert Settings.from_env({"MAESTRIST_GIT_SELF_HOSTED_URLS": "*"}).git_self_hosted_urls == ("*",)
