@@ -1,8 +1,12 @@
 from datetime import UTC, datetime
 from uuid import uuid4
 
+import pytest
+
+from adapters.openhands import AgentServerRuntime, ExternalHost
 from adapters.openhands.events import is_snapshot, to_runtime_event
 from adapters.openhands.runtime import start_request
+from application.errors import DependencyUnavailableError
 from domain.conversations import (
     ConfirmationMode,
     ConversationId,
@@ -66,3 +70,12 @@ def test_an_execution_status_event_reports_its_status_and_ends_runs_when_final()
 def test_full_state_snapshots_are_told_apart() -> None:
     assert is_snapshot({"kind": "ConversationStateUpdateEvent", "key": "full_state"})
     assert not is_snapshot({"kind": "ConversationStateUpdateEvent", "key": "stats"})
+
+
+async def test_an_agent_server_that_does_not_answer_is_unavailable() -> None:
+    sut = AgentServerRuntime(ExternalHost("http://127.0.0.1:9", "key"))
+    try:
+        with pytest.raises(DependencyUnavailableError, match="did not answer"):
+            await sut.get_status(CID)
+    finally:
+        await sut.aclose()
