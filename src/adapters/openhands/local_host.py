@@ -37,7 +37,7 @@ _LOCK_FILE = "host.lock"
 _DROPPED_ENV = ("MAESTRIST_", "OH_", "SESSION_API_KEY", "OPENHANDS_", "PYTHON", "VIRTUAL_ENV")
 _LAUNCHER = """
 import subprocess, sys, os
-log = open(sys.argv[1], "ab")
+log = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 child = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log,
                          stderr=subprocess.STDOUT, start_new_session=True)
 print(child.pid, flush=True)
@@ -128,8 +128,9 @@ class LocalProcessHost(RuntimeHost):
 
     async def ensure_running(self) -> HostInfo:
         async with self._lock:
-            if self._state is not None and _alive(self._state.pid):
-                return self._state.info
+            state = self._state
+            if state is not None and _alive(state.pid) and _is_agent_server(state.pid):
+                return state.info
             self._state = None
             async with self._machine_lock():
                 stored = self._read_state()

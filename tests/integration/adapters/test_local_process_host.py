@@ -70,7 +70,7 @@ async def test_a_dead_record_is_replaced_and_the_child_gets_only_what_it_needs(
         assert environ["LITELLM_LOCAL_MODEL_COST_MAP"] == "True"
         assert environ["OH_CONVERSATIONS_PATH"] == str(data / "conversations")
         assert await sut.health() is HostHealth.UP
-        assert sut.log_path.exists()
+        assert private(sut.log_path)
         assert info.session_key not in sut.log_path.read_text()
         assert os.getpgid(sut.pid) != os.getpgid(0)  # its own session: Ctrl-C spares it
     finally:
