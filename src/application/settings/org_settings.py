@@ -5,7 +5,9 @@ from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from application.settings._shared import callers_view
+from domain.audit.entities import AuditAction, AuditEvent
 from domain.organizations.entities import OrgId
+from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import OrgRepository
 from domain.ports.settings_store import SettingsStore
 from domain.settings.entities import OrgSettings, SettingField
@@ -51,10 +53,16 @@ class UpdateOrgSettings:
     see ``not-an-org-admin``, anyone else that the organization does not exist."""
 
     def __init__(
-        self, orgs: OrgRepository, store: SettingsStore, uow: UnitOfWork, clock: Clock
+        self,
+        orgs: OrgRepository,
+        store: SettingsStore,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
     ) -> None:
         self._orgs = orgs
         self._store = store
+        self._audit = audit
         self._uow = uow
         self._clock = clock
 
@@ -70,5 +78,17 @@ class UpdateOrgSettings:
             updated_at=self._clock.now(),
         )
         await self._store.put_org(updated)
+        await self._audit.append(
+            AuditEvent(
+                occurred_at=updated.updated_at or self._clock.now(),
+                action=AuditAction.ORG_SETTINGS_CHANGED,
+                actor_id=request.actor.user.id_,
+                org_id=request.org_id,
+                target_type="org_settings",
+                target_id=str(request.org_id),
+                # Which fields, never their values: some are secrets.
+                details={"fields": ",".join(sorted(field.value for field in request.changes))},
+            )
+        )
         await self._uow.commit()
         return updated

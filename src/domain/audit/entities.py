@@ -26,6 +26,7 @@ class AuditAction(StrEnum):
     OWNERSHIP_TRANSFERRED = "org.ownership_transferred"
     GIT_PROVIDER_CONNECTED = "git_provider.connected"
     GIT_PROVIDER_DISCONNECTED = "git_provider.disconnected"
+    ORG_SETTINGS_CHANGED = "org.settings_changed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,6 +27,7 @@ from application.settings import (
     UpdateSettings,
     UpdateSettingsRequest,
 )
+from domain.audit.entities import AuditAction
 from domain.organizations.entities import Membership, Role
 from domain.organizations.errors import NotAnOrgAdminError, OrgNotFoundError
 from domain.ports.org_repository import MemberOrganization
@@ -106,7 +107,7 @@ async def test_members_read_org_defaults_only_managers_change_them(world: World)
     org = _team(world, owner, a=(admin, Role.ADMIN), m=(member, Role.MEMBER))
     org_id = org.organization.id_
     store = FakeSettingsStore(world.store)
-    update = UpdateOrgSettings(world.orgs, store, world.uow, world.clock)
+    update = UpdateOrgSettings(world.orgs, store, world.audit, world.uow, world.clock)
     read = GetOrgSettings(world.orgs, store)
     changes = {SettingField.MAX_ITERATIONS: 40, SettingField.LLM_API_KEY: "org-key"}
 
@@ -129,6 +130,16 @@ async def test_members_read_org_defaults_only_managers_change_them(world: World)
     assert view.effective.sources[SettingField.MAX_ITERATIONS] is SettingSource.ORG
     assert view.effective.sources[SettingField.LLM_API_KEY] is SettingSource.ORG
 
+    changed = [
+        e for e in world.store.committed.audit if e.action is AuditAction.ORG_SETTINGS_CHANGED
+    ]
+    assert [(e.actor_id, e.org_id) for e in changed] == [
+        (owner.user.id_, org_id),
+        (admin.user.id_, org_id),
+    ]
+    assert changed[0].details == {"fields": "llmApiKey,maxIterations"}
+    assert all("org-key" not in repr(e) for e in world.store.committed.audit)
+
 
 async def test_an_api_key_reaches_only_the_org_it_was_made_in(world: World) -> None:
     ada = world.principal("ada")
@@ -145,7 +156,7 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
     org = _team(world, owner, m=(member, Role.MEMBER))
     org_id = org.organization.id_
     store = FakeSettingsStore(world.store)
-    await UpdateOrgSettings(world.orgs, store, world.uow, world.clock).execute(
+    await UpdateOrgSettings(world.orgs, store, world.audit, world.uow, world.clock).execute(
         UpdateOrgSettingsRequest(
             actor=owner,
             org_id=org_id,
