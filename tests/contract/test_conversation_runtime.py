@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 
 from adapters.openhands import (
@@ -19,7 +20,8 @@ from adapters.openhands import (
     LocalProcessConfig,
     LocalProcessHost,
 )
-from adapters.openhands.agent_server_env import is_ready
+from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION, is_ready
+from adapters.openhands.runtime import ROUTES_USED
 from adapters.scripted import Finish, Reply, ScriptedRuntime, ScriptedWorld, Slow, Step, ToolCall
 from application.runtime_errors import RuntimeAuthRefusedError
 from domain.conversations import (
@@ -513,3 +515,20 @@ async def test_a_live_stream_follows_the_conversation_across_a_host_restart(
     assert len({e.event_id for e in seen}) == len(seen)
     assert signatures(seen).count("MessageEvent:user") == 2
     assert payload_of(seen, "ActionEvent:finish")["action"]["message"] == "two"
+
+
+@pytest.mark.agent_server
+async def test_the_pinned_agent_server_still_serves_every_route_we_call(
+    agent_server: AgentServer,
+) -> None:
+    info = await agent_server.host.ensure_running()
+    async with httpx.AsyncClient(timeout=10) as client:
+        document = (await client.get(f"{info.base_url}/openapi.json")).json()
+        version = (await client.get(f"{info.base_url}/server_info")).json()["version"]
+    served = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method in operations
+    }
+    assert ROUTES_USED - served == set()
+    assert version == AGENT_SERVER_VERSION

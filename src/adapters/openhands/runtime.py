@@ -29,13 +29,32 @@ from domain.conversations.value_objects import (
 from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("AgentServerRuntime",)
+__all__ = ("ROUTES_USED", "AgentServerRuntime", "start_request")
 
 _POLICIES = {
     ConfirmationMode.NEVER: {"kind": "NeverConfirm"},
     ConfirmationMode.ALWAYS: {"kind": "AlwaysConfirm"},
     ConfirmationMode.RISKY: {"kind": "ConfirmRisky"},
 }
+ROUTES_USED = frozenset(
+    {
+        ("GET", "/api/tools/"),
+        ("GET", "/api/conversations/count"),
+        ("POST", "/api/conversations"),
+        ("GET", "/api/conversations/{conversation_id}"),
+        ("DELETE", "/api/conversations/{conversation_id}"),
+        ("POST", "/api/conversations/{conversation_id}/pause"),
+        ("POST", "/api/conversations/{conversation_id}/run"),
+        ("POST", "/api/conversations/{conversation_id}/interrupt"),
+        ("POST", "/api/conversations/{conversation_id}/events"),
+        ("GET", "/api/conversations/{conversation_id}/events/search"),
+        ("GET", "/api/conversations/{conversation_id}/events/{event_id}"),
+        ("POST", "/api/conversations/{conversation_id}/events/respond_to_confirmation"),
+    }
+)
+"""The agent-server's HTTP routes this package calls (plus the socket at
+``/sockets/events/{conversation_id}``); the contract suite checks them against its OpenAPI."""
+
 _CLOSE_AUTH = 4001
 _CLOSE_NOT_FOUND = 4004
 _RECONNECTS = 5
