@@ -2,6 +2,8 @@ import copy
 from dataclasses import dataclass, field
 
 from domain.audit.entities import AuditEvent
+from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
+from domain.conversations.value_objects import ConversationId
 from domain.git.providers import ProviderKind
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
@@ -10,6 +12,13 @@ from domain.organizations.entities import Membership, Organization, OrgId
 from domain.ports.provider_token_store import ProviderToken
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
+
+
+class EventLog(list[StoredEvent]):
+    """Stored events are immutable: a copy of the tables shares them."""
+
+    def __deepcopy__(self, memo: object) -> "EventLog":
+        return EventLog(self)
 
 
 @dataclass
@@ -24,6 +33,10 @@ class _Tables:
     org_settings: dict[OrgId, OrgSettings] = field(default_factory=dict)
     secrets: dict[SecretId, CustomSecret] = field(default_factory=dict)
     provider_tokens: dict[tuple[UserId, ProviderKind], ProviderToken] = field(default_factory=dict)
+    conversations: dict[ConversationId, Conversation] = field(default_factory=dict)
+    events: dict[ConversationId, EventLog] = field(default_factory=dict)
+    fences: dict[ConversationId, int] = field(default_factory=dict)
+    callbacks: dict[CallbackId, EventCallback] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -1,4 +1,5 @@
+from adapters.memory.conversation_coordinator import InProcessConversationCoordinator
 from adapters.memory.locks import InProcessLocks
 from adapters.memory.login_attempts import InProcessLoginAttemptStore
 
-__all__ = ("InProcessLocks", "InProcessLoginAttemptStore")
+__all__ = ("InProcessConversationCoordinator", "InProcessLocks", "InProcessLoginAttemptStore")

@@ -1,6 +1,10 @@
 from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlaAuditLog
+from adapters.sqlalchemy.conversation_repository import SqlaConversationRepository
+from adapters.sqlalchemy.conversation_store import SqlaConversationStore
 from adapters.sqlalchemy.engine import create_database_engine
+from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
+from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.migrator import upgrade_to_head
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.probe import SqlaDatabaseProbe
@@ -15,7 +19,11 @@ from adapters.sqlalchemy.user_repository import SqlaUserRepository
 __all__ = (
     "SqlaApiKeyRepository",
     "SqlaAuditLog",
+    "SqlaConversationRepository",
+    "SqlaConversationStore",
     "SqlaDatabaseProbe",
+    "SqlaEventCallbackStore",
+    "SqlaEventStore",
     "SqlaOrgRepository",
     "SqlaProviderTokenStore",
     "SqlaSealedRecords",

@@ -1,7 +1,14 @@
 from domain.conversations.value_objects import ConversationId
-from domain.shared.errors import NotFoundError
+from domain.shared.errors import ConflictError, DomainError, NotFoundError
 
-__all__ = ("RuntimeConversationNotFoundError",)
+__all__ = (
+    "ConversationLimitReachedError",
+    "ConversationNotFoundError",
+    "InvalidStatusTransitionError",
+    "LlmNotConfiguredError",
+    "RuntimeConversationNotFoundError",
+    "StaleFenceError",
+)
 
 
 class RuntimeConversationNotFoundError(NotFoundError):
@@ -12,3 +19,57 @@ class RuntimeConversationNotFoundError(NotFoundError):
     def __init__(self, conversation_id: ConversationId) -> None:
         super().__init__(f"The runtime has no conversation {conversation_id}.")
         self.conversation_id = conversation_id
+
+
+class ConversationNotFoundError(NotFoundError):
+    """No conversation with this id is the caller's (another tenant's answers the same)."""
+
+    code = "conversation-not-found"
+    default_message = "There is no such conversation."
+
+
+class InvalidStatusTransitionError(ConflictError):
+    code = "invalid-status-transition"
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"A {current} conversation cannot become {wanted}.")
+        self.current = current
+        self.wanted = wanted
+
+
+class ConversationLimitReachedError(ConflictError):
+    """Too many conversations hold a runtime already; ``limit`` is the one that was reached."""
+
+    code = "conversation-limit-reached"
+
+    def __init__(self, *, limit: int, scope: str) -> None:
+        super().__init__(
+            f"You already have {limit} running conversation{'s' if limit != 1 else ''} "
+            f"{'in this organization' if scope == 'org' else 'of your own'}, the most allowed; "
+            "pause or stop one first."
+        )
+        self.limit = limit
+        self.scope = scope
+
+
+class LlmNotConfiguredError(DomainError):
+    """A conversation needs an LLM model and key from the caller's settings (or the org's
+    defaults); ``missing`` names the settings that are not set."""
+
+    code = "llm-not-configured"
+
+    def __init__(self, missing: tuple[str, ...]) -> None:
+        names = " and ".join(missing)
+        super().__init__(
+            f"Set {names} in your settings (PATCH /api/settings) before starting a conversation.",
+            field=missing[0],
+        )
+        self.missing = missing
+
+
+class StaleFenceError(ConflictError):
+    """An append carried a fencing token older than one the store has already seen: another
+    owner took the conversation over, and this one must stop."""
+
+    code = "stale-fence"
+    default_message = "Another server owns this conversation's event stream now."

@@ -1,0 +1,250 @@
+"""Our record of a conversation, the events we keep of it, and the callbacks it runs."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, NewType
+from uuid import UUID
+
+from domain.conversations.errors import InvalidStatusTransitionError
+from domain.conversations.value_objects import ConversationId, EventType, RuntimeStatus
+from domain.git.providers import ProviderKind
+from domain.identity.entities import UserId
+from domain.organizations.entities import OrgId
+from domain.shared.errors import InvalidValueError
+
+__all__ = (
+    "CallbackId",
+    "CallbackStatus",
+    "Conversation",
+    "ConversationStatus",
+    "ConversationTitle",
+    "EventCallback",
+    "RepositoryName",
+    "StoredEvent",
+    "Tenant",
+)
+
+CallbackId = NewType("CallbackId", UUID)
+
+
+class ConversationStatus(StrEnum):
+    """Where a conversation stands for its owner. ``stopped`` is ours (the owner stopped it);
+    the others follow the runtime."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    IDLE = "idle"
+    PAUSED = "paused"
+    WAITING_FOR_CONFIRMATION = "waiting_for_confirmation"
+    FINISHED = "finished"
+    ERROR = "error"
+    STOPPED = "stopped"
+
+    @property
+    def holds_runtime(self) -> bool:
+        """Counts against the concurrency limits: starting, working, or ready to work."""
+        return self in _HOLDING
+
+    @classmethod
+    def from_runtime(cls, status: RuntimeStatus) -> "ConversationStatus | None":
+        """The status a runtime report means for us; None when it says nothing (host states)."""
+        return _FROM_RUNTIME.get(status)
+
+
+_HOLDING = frozenset(
+    {
+        ConversationStatus.STARTING,
+        ConversationStatus.RUNNING,
+        ConversationStatus.IDLE,
+        ConversationStatus.WAITING_FOR_CONFIRMATION,
+    }
+)
+_FROM_RUNTIME = {
+    RuntimeStatus.IDLE: ConversationStatus.IDLE,
+    RuntimeStatus.RUNNING: ConversationStatus.RUNNING,
+    RuntimeStatus.PAUSED: ConversationStatus.PAUSED,
+    RuntimeStatus.WAITING_FOR_CONFIRMATION: ConversationStatus.WAITING_FOR_CONFIRMATION,
+    RuntimeStatus.FINISHED: ConversationStatus.FINISHED,
+    RuntimeStatus.ERROR: ConversationStatus.ERROR,
+    RuntimeStatus.STUCK: ConversationStatus.ERROR,
+}
+_S = ConversationStatus
+_ALLOWED: Mapping[ConversationStatus, frozenset[ConversationStatus]] = {
+    _S.STARTING: frozenset(set(_S) - {_S.STARTING}),
+    _S.RUNNING: frozenset(set(_S) - {_S.STARTING, _S.RUNNING}),
+    _S.IDLE: frozenset(set(_S) - {_S.STARTING, _S.IDLE}),
+    _S.PAUSED: frozenset(set(_S) - {_S.STARTING, _S.PAUSED}),
+    _S.WAITING_FOR_CONFIRMATION: frozenset(set(_S) - {_S.STARTING, _S.WAITING_FOR_CONFIRMATION}),
+    _S.FINISHED: frozenset({_S.RUNNING, _S.IDLE, _S.PAUSED, _S.ERROR, _S.STOPPED}),
+    _S.ERROR: frozenset({_S.RUNNING, _S.IDLE, _S.PAUSED, _S.STOPPED}),
+    _S.STOPPED: frozenset({_S.RUNNING, _S.IDLE, _S.WAITING_FOR_CONFIRMATION, _S.ERROR}),
+}
+"""Nothing returns to ``starting``; a finished, failed or stopped conversation runs again on a
+new message; the step a pause lets complete can still finish or fail it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """Whose a conversation is: the member who started it, in the organization it was
+    started in. Every read of a conversation is scoped by it."""
+
+    org_id: OrgId
+    user_id: UserId
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationTitle:
+    """1 to 200 characters on one line."""
+
+    value: str
+
+    MAX = 200
+
+    def __post_init__(self) -> None:
+        cleaned = " ".join(self.value.split())
+        if not cleaned:
+            raise InvalidValueError("A title cannot be blank.", field="title")
+        if len(cleaned) > self.MAX:
+            raise InvalidValueError("A title is at most 200 characters.", field="title")
+        object.__setattr__(self, "value", cleaned)
+
+    @classmethod
+    def from_message(cls, text: str) -> "ConversationTitle | None":
+        """A title from a first message: its first line, cut at a word near 60 characters."""
+        line = next((part for part in text.splitlines() if part.strip()), "").strip()
+        if not line:
+            return None
+        if len(line) > 60:
+            cut = line[:60].rsplit(" ", 1)[0] or line[:60]
+            line = f"{cut}…"
+        return cls(line)
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryName:
+    """``owner/name`` (GitLab groups may nest: ``group/sub/name``)."""
+
+    value: str
+
+    def __post_init__(self) -> None:
+        parts = self.value.split("/")
+        if (
+            len(parts) < 2
+            or any(not part or part in {".", ".."} or part != part.strip() for part in parts)
+            or len(self.value) > 255
+        ):
+            raise InvalidValueError("Name the repository as owner/name.", field="repository")
+
+
+@dataclass(kw_only=True, eq=False)
+class Conversation:
+    """A conversation as we keep it: whose it is, what it works on, where it stands, what it
+    cost. The runtime holds the agent's state; we hold this and a copy of every event."""
+
+    id_: ConversationId
+    tenant: Tenant
+    title: ConversationTitle | None = None
+    repository: RepositoryName | None = None
+    branch: str | None = None
+    git_provider: ProviderKind | None = None
+    status: ConversationStatus = ConversationStatus.STARTING
+    cost_usd: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    active_seconds: float = 0.0
+    created_at: datetime
+    updated_at: datetime
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Conversation) and other.id_ == self.id_
+
+    def __hash__(self) -> int:
+        return hash(self.id_)
+
+    def can_become(self, status: ConversationStatus) -> bool:
+        return status == self.status or status in _ALLOWED[self.status]
+
+    def transition(self, status: ConversationStatus, now: datetime) -> bool:
+        """Move to ``status``; False when already there. Raises
+        ``InvalidStatusTransitionError`` for a move the lifecycle does not allow."""
+        if status == self.status:
+            return False
+        if status not in _ALLOWED[self.status]:
+            raise InvalidStatusTransitionError(self.status.value, status.value)
+        self.status = status
+        self.updated_at = now
+        return True
+
+    def follow_runtime(self, reported: RuntimeStatus, now: datetime) -> bool:
+        """Take the status the runtime reports, as far as it means something to us: a stopped
+        conversation stays stopped while the runtime calls it paused or idle, and a report the
+        lifecycle does not allow (a late echo) is ignored. True when the status changed."""
+        status = ConversationStatus.from_runtime(reported)
+        if status is None or not self.can_become(status):
+            return False
+        if self.status is ConversationStatus.STOPPED and status in {
+            ConversationStatus.PAUSED,
+            ConversationStatus.IDLE,
+        }:
+            return False
+        return self.transition(status, now)
+
+    def record_usage(
+        self, *, cost_usd: float, prompt_tokens: int, completion_tokens: int, now: datetime
+    ) -> bool:
+        """Take the runtime's running totals; they only grow. True when something changed."""
+        cost = max(self.cost_usd, cost_usd)
+        prompt = max(self.prompt_tokens, prompt_tokens)
+        completion = max(self.completion_tokens, completion_tokens)
+        if (cost, prompt, completion) == (
+            self.cost_usd,
+            self.prompt_tokens,
+            self.completion_tokens,
+        ):
+            return False
+        self.cost_usd, self.prompt_tokens, self.completion_tokens = cost, prompt, completion
+        self.updated_at = now
+        return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEvent:
+    """A runtime event as we keep it: numbered 1, 2, 3... per conversation in the order we
+    stored it, its JSON whole (kinds we do not know are kept as they came)."""
+
+    conversation_id: ConversationId
+    seq: int
+    event_id: str
+    kind: str
+    source: str
+    type: EventType
+    occurred_at: datetime
+    payload: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if self.seq < 1:
+            raise InvalidValueError("Sequence numbers start at 1.", field="seq")
+        if not isinstance(self.payload, MappingProxyType):
+            object.__setattr__(self, "payload", MappingProxyType(dict(self.payload)))
+
+
+class CallbackStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    ERROR = "error"
+
+
+@dataclass(kw_only=True)
+class EventCallback:
+    """A processor a conversation runs on its state changes, with the state it keeps between
+    runs; ``completed`` and ``error`` callbacks run no more."""
+
+    id_: CallbackId
+    conversation_id: ConversationId
+    processor: str
+    status: CallbackStatus = CallbackStatus.ACTIVE
+    state: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime
