@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from domain.git.providers import ProviderKind
 from tests.fakes.git_hosts.server import Request, basic_credentials, iso, json_reply, paginate
+from tests.fakes.git_hosts.smart_http import git_smart_http
 from tests.fakes.git_hosts.state import FakeGitHostState, FakeRepo, Reply
 
 __all__ = ("FakeBitbucket", "parse_name_filter")
@@ -68,6 +69,9 @@ class FakeBitbucket(FakeGitHostState):
         outage = self.outage
         if outage is not None:
             return Reply(outage, b"<html><body>Something went wrong</body></html>", "text/html")
+        cloned = git_smart_http(self, request)
+        if cloned is not None:
+            return cloned
         segments = request.segments
         if segments == ["site", "oauth2", "access_token"] and request.method == "POST":
             return self._token(request)

@@ -14,6 +14,7 @@ from tests.fakes.git_hosts.server import (
     link_header,
     paginate,
 )
+from tests.fakes.git_hosts.smart_http import git_smart_http
 from tests.fakes.git_hosts.state import FakeGitHostState, FakeInstallation, FakeRepo, Reply
 
 __all__ = ("FakeGitHub",)
@@ -98,6 +99,9 @@ class FakeGitHub(FakeGitHostState):
         outage = self.outage
         if outage is not None:
             return Reply(outage, b"<html><body>Unicorn! Server error</body></html>", "text/html")
+        cloned = git_smart_http(self, request)
+        if cloned is not None:
+            return cloned
         segments = request.segments
         if segments == ["login", "oauth", "access_token"] and request.method == "POST":
             return self._token(request)

@@ -12,6 +12,7 @@ from tests.fakes.git_hosts.server import (
     link_header,
     paginate,
 )
+from tests.fakes.git_hosts.smart_http import git_smart_http
 from tests.fakes.git_hosts.state import FakeBranch, FakeGitHostState, FakeRepo, Reply
 
 __all__ = ("FakeGitLab",)
@@ -75,6 +76,9 @@ class FakeGitLab(FakeGitHostState):
         outage = self.outage
         if outage is not None:
             return Reply(outage, b"<html><body>GitLab is not responding</body></html>", "text/html")
+        cloned = git_smart_http(self, request)
+        if cloned is not None:
+            return cloned
         segments = request.segments
         if segments == ["oauth", "token"] and request.method == "POST":
             return self._token(request)

@@ -36,6 +36,7 @@ class Request:
     def __init__(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> None:
         parts = urlsplit(target)
         self.method = method
+        self.raw = raw
         self.raw_path = parts.path
         self.segments = [unquote(s) for s in parts.path.split("/")[1:]]
         self.query = parse_qs(parts.query, keep_blank_values=True)
