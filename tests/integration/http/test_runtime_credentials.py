@@ -78,8 +78,15 @@ async def test_a_runtime_exchanges_its_credential_for_the_current_token(
         }
         assert response.headers["cache-control"] == "no-store"
         # The same credential works again while it lasts: a runtime asks whenever it pushes.
-        again = await client.get("/api/runtime/git-token", headers={HEADER: credential})
+        # Asked for text, the answer is the bare token (what git credential helpers and the
+        # agent-server's looked-up secrets read).
+        again = await client.get(
+            "/api/runtime/git-token", headers={HEADER: credential, "Accept": "text/plain"}
+        )
         assert again.status_code == 200
+        assert again.text == "ghu_live-token-value"
+        assert again.headers["content-type"].startswith("text/plain")
+        assert again.headers["cache-control"] == "no-store"
 
 
 async def test_forged_expired_or_misdirected_credentials_are_refused(postgres_url: str) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.params import HeaderParameter
 
 from application.errors import NotAuthenticatedError
@@ -14,6 +14,9 @@ from application.git.runtime_credentials import ExchangeRuntimeGitCredential
 __all__ = ("RuntimeController",)
 
 CREDENTIAL_HEADER = "X-Access-Token"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+JSON = "application/json"
+PLAIN = "text/plain"
 
 
 class RuntimeGitToken(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -41,14 +44,19 @@ class RuntimeController(Controller):
     @inject
     async def git_token(
         self,
+        request: Request,  # type: ignore[type-arg]
         use_case: FromDishka[ExchangeRuntimeGitCredential],
         credential: Annotated[
             str | None, HeaderParameter(name=CREDENTIAL_HEADER, required=False, max_length=4096)
         ] = None,
-    ) -> Response[RuntimeGitToken]:
+    ) -> Response[RuntimeGitToken] | Response[str]:
+        """JSON by default; ``Accept: text/plain`` answers the bare token, as the agent-server's
+        looked-up secrets and git credential helpers read it."""
         if not credential:
             raise NotAuthenticatedError(f"Send the runtime credential in {CREDENTIAL_HEADER}.")
         token = await use_case.execute(credential)
+        if request.accept.best_match([JSON, PLAIN], default=JSON) == PLAIN:
+            return Response(token.access_token, media_type=PLAIN, headers=NO_STORE, status_code=200)
         return Response(
             RuntimeGitToken(
                 provider=token.provider.value,
@@ -56,5 +64,5 @@ class RuntimeController(Controller):
                 base_url=token.host.web_url,
                 expires_at=token.expires_at,
             ),
-            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+            headers=NO_STORE,
         )
