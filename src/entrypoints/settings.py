@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from application.conversations.policy import LimitPolicy
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.value_objects import EmailAddress
 from domain.shared.errors import InvalidValueError
@@ -344,6 +345,24 @@ class Settings:
         "MAESTRIST_AGENT_SERVER_STARTUP_TIMEOUT",
         "Local runtime: seconds the agent-server gets to become ready.",
         default=90.0,
+    )
+    conversation_limit_per_user: int | None = _env(
+        "MAESTRIST_CONVERSATION_LIMIT_PER_USER",
+        "Conversations one person may have running (starting, working, idle or waiting for a "
+        "confirmation) at once in an organization (1-1000). Unset: no limit.",
+        default=None,
+    )
+    conversation_limit_per_org: int | None = _env(
+        "MAESTRIST_CONVERSATION_LIMIT_PER_ORG",
+        "Conversations an organization's members may have running at once, together "
+        "(1-100000). Unset: no limit.",
+        default=None,
+    )
+    conversation_limit_policy: LimitPolicy = _env(
+        "MAESTRIST_CONVERSATION_LIMIT_POLICY",
+        "What starting one conversation too many does: `reject` (409 naming the limit) or "
+        "`pause_oldest` (pause the least recently active idle one; 409 when none is idle).",
+        default=LimitPolicy.REJECT,
     )
 
     @property
@@ -789,4 +808,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "agent_server_url": _url("http", "https"),
     "agent_server_key": _text,
     "agent_server_startup_timeout_s": _positive_float,
+    "conversation_limit_per_user": _int_in(1, 1000),
+    "conversation_limit_per_org": _int_in(1, 100_000),
+    "conversation_limit_policy": _choice(LimitPolicy),
 }

@@ -89,6 +89,15 @@ def start_request(spec: StartSpec) -> dict[str, Any]:
         "max_iterations": spec.max_iterations,
         "tags": dict(spec.tags),
     }
+    secrets: dict[str, Any] = dict(spec.secrets)
+    if spec.git is not None:
+        secrets[f"{spec.git.provider.upper()}_TOKEN"] = {
+            "kind": "LookupSecret",
+            "url": spec.git.token_url,
+            "headers": {"X-Access-Token": spec.git.credential},
+        }
+    if secrets:
+        body["secrets"] = secrets
     return body
 
 

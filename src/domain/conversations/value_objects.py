@@ -16,6 +16,7 @@ __all__ = (
     "ConfirmationMode",
     "ConversationId",
     "EventType",
+    "GitAccess",
     "HostHealth",
     "HostInfo",
     "ImagePart",
@@ -126,6 +127,17 @@ class ImagePart:
 
 MessagePart = TextPart | ImagePart
 
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitAccess:
+    """How the agent gets a git provider token without holding one: it calls ``token_url``
+    with ``credential`` (a short-lived signed grant) in ``X-Access-Token``."""
+
+    provider: str
+    token_url: str
+    credential: str = field(repr=False)
+
+
 _TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _TAG_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -150,6 +162,9 @@ class StartSpec:
     llm_retries: int | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Environment secrets for the agent, by name."""
+    git: GitAccess | None = None
 
     def __post_init__(self) -> None:
         if not self.model.strip():

@@ -9,6 +9,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
+from entrypoints.http.conversations import ConversationController, conversation_socket
 from entrypoints.http.email import EmailController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.git import GitConnectionController
@@ -50,6 +51,7 @@ def build_http_app(
             SettingsController,
             OrgSettingsController,
             SecretController,
+            ConversationController,
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
         ],
@@ -59,6 +61,7 @@ def build_http_app(
         route_handlers=[
             HealthController,
             RuntimeController,
+            conversation_socket,
             *([SignInController] if sign_in else []),
             api,
         ],

@@ -21,6 +21,7 @@ from application.errors import (
     TermsNotAcceptedError,
 )
 from application.identity.session_authenticator import SESSION_COOKIE
+from domain.conversations.errors import ConversationLimitReachedError
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
 from domain.shared.errors import (
     ConflictError,
@@ -77,6 +78,7 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     links: dict[str, str] | None = None,
     provider: str | None = None,
+    limit: int | None = None,
 ) -> Response[Problem]:
     problem = Problem(
         type=f"urn:maestrist:problem:{code}",
@@ -89,6 +91,7 @@ def problem_response(
         errors=errors,
         links=links,
         provider=provider,
+        limit=limit,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -111,6 +114,7 @@ def _handle_core_error(
         headers=headers,
         links=_links(error),
         provider=_provider(error),
+        limit=error.limit if isinstance(error, ConversationLimitReachedError) else None,
     )
     if isinstance(error, NotAuthenticatedError) and SESSION_COOKIE in request.cookies:
         response.delete_cookie(SESSION_COOKIE, path="/")

@@ -26,6 +26,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, ren
     errors: list[FieldProblem] | None = None
     links: dict[str, str] | None = None
     """Where to go to resolve the problem (``accept``, ``terms``...)."""
+    limit: int | None = None
+    """The limit that was reached (running conversations, say)."""
     provider: str | None = None
     """The git provider the problem is about (``github``, ``gitlab``, ``bitbucket``): the one
     to connect, or to connect again."""

@@ -15,6 +15,7 @@ from application.identity.provision_local_user import (
     ProvisionLocalUserRequest,
 )
 from entrypoints.http.app import build_http_app, install_request_id
+from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.providers import get_providers
 from entrypoints.settings import Binding, Settings
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         try:
             if settings.binding is Binding.EMBEDDED:
                 await prepare_embedded(container, settings)
+            await start_conversation_ingest(container)
             gc.collect()
             gc.freeze()  # start-up objects live forever: keep them out of every later full GC
             _log.info("server_started", binding=settings.binding.value)

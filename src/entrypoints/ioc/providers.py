@@ -137,6 +137,7 @@ from domain.ports.session_repository import SessionRepository
 from domain.ports.settings_store import SettingsStore
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
+from entrypoints.ioc.conversations import ConversationsProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
 
@@ -534,6 +535,7 @@ def get_providers(settings: Settings) -> list[Provider]:
     ]
     common.append(CryptoProvider())
     common.append(RuntimeProvider())
+    common.append(ConversationsProvider())
     if settings.binding is Binding.CLUSTERED:
         if not settings.sign_in_enabled:
             return [*common, RedisProvider(), ClusteredAuthProvider()]

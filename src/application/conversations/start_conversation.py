@@ -1,0 +1,211 @@
+import contextlib
+from dataclasses import dataclass
+
+from application.conversations._shared import message_parts, tenant_of
+from application.conversations.callbacks import DEFAULT_CALLBACKS
+from application.conversations.ingest import ConversationIngest
+from application.conversations.policy import (
+    ConversationDefaults,
+    ConversationLimits,
+    LimitPolicy,
+)
+from application.git.runtime_credentials import IssueRuntimeGitCredential
+from application.ports.authenticator import Principal
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork
+from application.secrets.open_secrets import OpenSecrets
+from application.settings.resolve_llm_config import (
+    LlmConfig,
+    ResolveLlmConfig,
+    ResolveLlmConfigRequest,
+)
+from domain.conversations.entities import (
+    CallbackId,
+    Conversation,
+    ConversationStatus,
+    ConversationTitle,
+    EventCallback,
+    RepositoryName,
+    Tenant,
+)
+from domain.conversations.errors import (
+    ConversationLimitReachedError,
+    LlmNotConfiguredError,
+    RuntimeConversationNotFoundError,
+)
+from domain.conversations.value_objects import ConversationId, GitAccess, StartSpec
+from domain.git.providers import ProviderKind
+from domain.ports.conversation_repository import ConversationRepository
+from domain.ports.conversation_runtime import ConversationRuntime
+from domain.ports.event_callback_store import EventCallbackStore
+from domain.ports.org_repository import MemberOrganization
+from domain.shared.errors import InvalidValueError
+from domain.shared.ids import new_id
+
+__all__ = ("StartConversation", "StartConversationRequest", "missing_llm_settings")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartConversationRequest:
+    actor: Principal
+    org: MemberOrganization
+    repository: str | None = None
+    branch: str | None = None
+    git_provider: str | None = None
+    message: str | None = None
+    images: tuple[str, ...] = ()
+    title: str | None = None
+
+
+def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
+    """The settings a conversation still needs: a model, and a key unless a base URL points
+    at an LLM that wants none."""
+    missing = []
+    if not llm.model:
+        missing.append("llmModel")
+    if not llm.api_key and not llm.base_url:
+        missing.append("llmApiKey")
+    return tuple(missing)
+
+
+class StartConversation:
+    """Start a conversation on a repository (optional) with a first message (optional), in
+    the caller's active organization.
+
+    Refuses before any runtime starts when the caller's settings lack an LLM model or key, and
+    when the caller or the organization already has as many running conversations as the
+    limits allow (or, by policy, pauses the least recently active idle one to make room). The
+    runtime gets the LLM settings, the caller's secrets and, for a repository, a short-lived
+    credential to fetch the provider token with, never the token itself.
+    """
+
+    def __init__(
+        self,
+        conversations: ConversationRepository,
+        callbacks: EventCallbackStore,
+        uow: UnitOfWork,
+        runtime: ConversationRuntime,
+        ingest: ConversationIngest,
+        llm: ResolveLlmConfig,
+        secrets: OpenSecrets,
+        credentials: IssueRuntimeGitCredential,
+        limits: ConversationLimits,
+        defaults: ConversationDefaults,
+        clock: Clock,
+    ) -> None:
+        self._conversations = conversations
+        self._callbacks = callbacks
+        self._uow = uow
+        self._runtime = runtime
+        self._ingest = ingest
+        self._llm = llm
+        self._secrets = secrets
+        self._credentials = credentials
+        self._limits = limits
+        self._defaults = defaults
+        self._clock = clock
+
+    async def execute(self, request: StartConversationRequest) -> Conversation:
+        tenant = tenant_of(request.actor, request.org)
+        repository = None if request.repository is None else RepositoryName(request.repository)
+        provider = (
+            None
+            if request.git_provider is None
+            else ProviderKind.parse(request.git_provider, field="gitProvider")
+        )
+        if repository is not None and provider is None:
+            raise InvalidValueError("Name the repository's git provider.", field="gitProvider")
+        if request.branch is not None and not 0 < len(request.branch) <= 255:
+            raise InvalidValueError("A branch name is 1 to 255 characters.", field="branch")
+        parts = message_parts(request.message, request.images)
+        title = None if request.title is None else ConversationTitle(request.title)
+        llm = await self._llm.execute(
+            ResolveLlmConfigRequest(user_id=tenant.user_id, org_id=tenant.org_id)
+        )
+        missing = missing_llm_settings(llm)
+        if missing:
+            raise LlmNotConfiguredError(missing)
+        assert llm.model is not None
+        await self._make_room(tenant)
+
+        now = self._clock.now()
+        conversation = Conversation(
+            id_=ConversationId(new_id()),
+            tenant=tenant,
+            title=title,
+            repository=repository,
+            branch=request.branch,
+            git_provider=provider,
+            created_at=now,
+            updated_at=now,
+        )
+        await self._conversations.add(conversation)
+        for processor in DEFAULT_CALLBACKS:
+            await self._callbacks.add(
+                EventCallback(
+                    id_=CallbackId(new_id()),
+                    conversation_id=conversation.id_,
+                    processor=processor,
+                    updated_at=now,
+                )
+            )
+        await self._uow.commit()
+
+        spec = StartSpec(
+            conversation_id=conversation.id_,
+            model=llm.model,
+            api_key=llm.api_key,
+            base_url=llm.base_url,
+            workspace_dir=f"{self._defaults.workspace_root.rstrip('/')}/{conversation.id_}",
+            tools=self._defaults.tools,
+            confirmation=self._defaults.confirmation,
+            max_iterations=llm.max_iterations or 500,
+            llm_retries=self._defaults.llm_retries,
+            tags={"org": str(tenant.org_id), "user": str(tenant.user_id)},
+            secrets=await self._secrets.execute(tenant.user_id),
+            git=None if provider is None else self._git_access(tenant, provider),
+        )
+        try:
+            status = await self._runtime.start(spec)
+        except Exception:
+            conversation.transition(ConversationStatus.ERROR, self._clock.now())
+            await self._conversations.save(conversation)
+            await self._uow.commit()
+            raise
+        conversation.follow_runtime(status, self._clock.now())
+        await self._conversations.save(conversation)
+        await self._uow.commit()
+        self._ingest.follow(conversation.id_)
+        if parts:
+            await self._runtime.send_message(conversation.id_, parts)
+        return conversation
+
+    def _git_access(self, tenant: Tenant, provider: ProviderKind) -> GitAccess:
+        credential = self._credentials.execute(tenant.user_id, provider)
+        return GitAccess(
+            provider=provider.value,
+            token_url=self._defaults.git_token_url,
+            credential=credential.token,
+        )
+
+    async def _make_room(self, tenant: Tenant) -> None:
+        checks = (
+            ("user", self._limits.per_user, tenant.user_id),
+            ("org", self._limits.per_org, None),
+        )
+        for scope, limit, user_id in checks:
+            if limit is None:
+                continue
+            held = await self._conversations.holding_runtime(tenant.org_id, user_id)
+            excess = len(held) - limit + 1
+            if excess <= 0:
+                continue
+            idle = [c for c in held if c.status is ConversationStatus.IDLE]
+            if self._limits.policy is not LimitPolicy.PAUSE_OLDEST or len(idle) < excess:
+                raise ConversationLimitReachedError(limit=limit, scope=scope)
+            for conversation in idle[:excess]:
+                with contextlib.suppress(RuntimeConversationNotFoundError):
+                    await self._runtime.pause(conversation.id_)
+                conversation.transition(ConversationStatus.PAUSED, self._clock.now())
+                await self._conversations.save(conversation)
+            await self._uow.commit()

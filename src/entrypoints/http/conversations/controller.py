@@ -1,0 +1,289 @@
+from inspect import getdoc
+from typing import Annotated
+from uuid import UUID
+
+from dishka import FromDishka
+from dishka.integrations.litestar import inject
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from application.conversations import (
+    DeleteConversation,
+    GetConversation,
+    ListEvents,
+    PauseConversation,
+    RenameConversation,
+    RespondToConfirmation,
+    ResumeConversation,
+    SearchConversations,
+    SearchConversationsRequest,
+    SendMessage,
+    StartConversation,
+    StartConversationRequest,
+    StopConversation,
+)
+from application.ports.authenticator import Principal
+from domain.conversations.entities import ConversationStatus
+from domain.conversations.value_objects import ConversationId
+from domain.identity.scopes import Scope
+from domain.ports.org_repository import MemberOrganization
+from entrypoints.http.auth import requires
+from entrypoints.http.conversations.schemas import (
+    ConfirmationAnswer,
+    ConversationCreate,
+    ConversationList,
+    ConversationOut,
+    ConversationUpdate,
+    EventList,
+    EventOut,
+    MessageCreate,
+)
+
+__all__ = ("ConversationController",)
+
+READ = requires(Scope.CONVERSATIONS_READ)
+WRITE = requires(Scope.CONVERSATIONS_WRITE)
+
+Statuses = Annotated[
+    list[ConversationStatus] | None,
+    QueryParameter(name="status", description="Any of these statuses; repeat to add one."),
+]
+RepositoryFilter = Annotated[
+    str | None, QueryParameter(name="repository", description="owner/name.", max_length=255)
+]
+TitleFilter = Annotated[
+    str | None, QueryParameter(name="title", description="Text in the title.", max_length=200)
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(name="cursor", description="nextCursor of the previous page.", max_length=100),
+]
+Limit = Annotated[int, QueryParameter(name="limit", description="1 to 100.")]
+After = Annotated[int, QueryParameter(name="after", description="Events numbered above this.")]
+EventLimit = Annotated[int, QueryParameter(name="limit", description="1 to 1000.")]
+
+
+class ConversationController(Controller):
+    path = "/api/conversations"
+    tags = ["conversations"]  # noqa: RUF012
+
+    @post("/", operation_id="StartConversation", description=getdoc(StartConversation), opt=WRITE)
+    @inject
+    async def start(
+        self,
+        data: JSONBody[ConversationCreate],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[StartConversation],
+    ) -> Response[ConversationOut]:
+        conversation = await use_case.execute(
+            StartConversationRequest(
+                actor=actor,
+                org=org,
+                repository=data.repository,
+                branch=data.branch,
+                git_provider=data.git_provider,
+                message=data.message,
+                images=tuple(data.images),
+                title=data.title,
+            )
+        )
+        return Response(
+            ConversationOut.from_entity(conversation),
+            status_code=201,
+            headers={"Location": f"{self.path}/{conversation.id_}"},
+        )
+
+    @get("/", operation_id="SearchConversations", description=getdoc(SearchConversations), opt=READ)
+    @inject
+    async def search(
+        self,
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[SearchConversations],
+        statuses: Statuses = None,
+        repository: RepositoryFilter = None,
+        title: TitleFilter = None,
+        cursor: Cursor = None,
+        limit: Limit = 20,
+    ) -> ConversationList:
+        page = await use_case.execute(
+            SearchConversationsRequest(
+                actor=actor,
+                org=org,
+                statuses=frozenset(statuses or ()),
+                repository=repository,
+                title=title,
+                cursor=cursor,
+                limit=limit,
+            )
+        )
+        return ConversationList(
+            items=[ConversationOut.from_entity(c) for c in page.items],
+            next_cursor=page.next_cursor,
+        )
+
+    @get(
+        "/{conversation_id:uuid}",
+        operation_id="GetConversation",
+        description=getdoc(GetConversation),
+        opt=READ,
+    )
+    @inject
+    async def get_one(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[GetConversation],
+    ) -> ConversationOut:
+        found = await use_case.execute(actor, org, ConversationId(conversation_id))
+        return ConversationOut.from_entity(found)
+
+    @patch(
+        "/{conversation_id:uuid}",
+        operation_id="RenameConversation",
+        description=getdoc(RenameConversation),
+        opt=WRITE,
+    )
+    @inject
+    async def rename(
+        self,
+        conversation_id: FromPath[UUID],
+        data: JSONBody[ConversationUpdate],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[RenameConversation],
+    ) -> ConversationOut:
+        renamed = await use_case.execute(actor, org, ConversationId(conversation_id), data.title)
+        return ConversationOut.from_entity(renamed)
+
+    @delete(
+        "/{conversation_id:uuid}",
+        operation_id="DeleteConversation",
+        description=getdoc(DeleteConversation),
+        opt=WRITE,
+    )
+    @inject
+    async def delete_one(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[DeleteConversation],
+    ) -> None:
+        await use_case.execute(actor, org, ConversationId(conversation_id))
+
+    @post(
+        "/{conversation_id:uuid}/messages",
+        operation_id="SendMessage",
+        description=getdoc(SendMessage),
+        opt=WRITE,
+        status_code=202,
+    )
+    @inject
+    async def send_message(
+        self,
+        conversation_id: FromPath[UUID],
+        data: JSONBody[MessageCreate],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[SendMessage],
+    ) -> None:
+        await use_case.execute(
+            actor, org, ConversationId(conversation_id), data.text, tuple(data.images)
+        )
+
+    @post(
+        "/{conversation_id:uuid}/pause",
+        operation_id="PauseConversation",
+        description=getdoc(PauseConversation),
+        opt=WRITE,
+        status_code=202,
+    )
+    @inject
+    async def pause(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[PauseConversation],
+    ) -> None:
+        await use_case.execute(actor, org, ConversationId(conversation_id))
+
+    @post(
+        "/{conversation_id:uuid}/resume",
+        operation_id="ResumeConversation",
+        description=getdoc(ResumeConversation),
+        opt=WRITE,
+        status_code=202,
+    )
+    @inject
+    async def resume(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[ResumeConversation],
+    ) -> None:
+        await use_case.execute(actor, org, ConversationId(conversation_id))
+
+    @post(
+        "/{conversation_id:uuid}/stop",
+        operation_id="StopConversation",
+        description=getdoc(StopConversation),
+        opt=WRITE,
+        status_code=202,
+    )
+    @inject
+    async def stop(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[StopConversation],
+    ) -> None:
+        await use_case.execute(actor, org, ConversationId(conversation_id))
+
+    @post(
+        "/{conversation_id:uuid}/confirmation",
+        operation_id="RespondToConfirmation",
+        description=getdoc(RespondToConfirmation),
+        opt=WRITE,
+        status_code=202,
+    )
+    @inject
+    async def confirm(
+        self,
+        conversation_id: FromPath[UUID],
+        data: JSONBody[ConfirmationAnswer],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[RespondToConfirmation],
+    ) -> None:
+        await use_case.execute(
+            actor, org, ConversationId(conversation_id), accept=data.accept, reason=data.reason
+        )
+
+    @get(
+        "/{conversation_id:uuid}/events",
+        operation_id="ListConversationEvents",
+        description=getdoc(ListEvents),
+        opt=READ,
+    )
+    @inject
+    async def events(
+        self,
+        conversation_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        org: FromDishka[MemberOrganization],
+        use_case: FromDishka[ListEvents],
+        after: After = 0,
+        limit: EventLimit = 100,
+    ) -> EventList:
+        page = await use_case.execute(
+            actor, org, ConversationId(conversation_id), after=after, limit=limit
+        )
+        return EventList(
+            items=[EventOut.from_entity(e) for e in page.items], next_after=page.next_after
+        )

@@ -1,0 +1,171 @@
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from domain.conversations.entities import Conversation, ConversationStatus, StoredEvent
+from domain.conversations.value_objects import EventType
+
+__all__ = (
+    "AcceptedFrame",
+    "ClientFrame",
+    "ConfirmationAnswer",
+    "ConversationCreate",
+    "ConversationList",
+    "ConversationOut",
+    "ConversationUpdate",
+    "ErrorFrame",
+    "EventFrame",
+    "EventList",
+    "EventOut",
+    "HeartbeatFrame",
+    "MessageCreate",
+    "MessageFrame",
+)
+
+_Text = Annotated[str, msgspec.Meta(max_length=100_000)]
+_Repository = Annotated[str, msgspec.Meta(max_length=255, examples=["acme/widgets"])]
+_Branch = Annotated[str, msgspec.Meta(max_length=255)]
+_Images = Annotated[
+    list[Annotated[str, msgspec.Meta(max_length=2_000_000)]],
+    msgspec.Meta(max_length=10, description="Image URLs: https: or data:image/..."),
+]
+
+
+class ConversationCreate(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"
+):
+    repository: _Repository | None = None
+    branch: _Branch | None = None
+    git_provider: Annotated[
+        str | None, msgspec.Meta(description="github, gitlab or bitbucket; with a repository.")
+    ] = None
+    message: Annotated[
+        _Text | None, msgspec.Meta(description="The first message; none: the agent waits.")
+    ] = None
+    images: _Images = msgspec.field(default_factory=list)
+    title: (
+        Annotated[str, msgspec.Meta(max_length=200, description="None: from the first message.")]
+        | None
+    ) = None
+
+
+class ConversationUpdate(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"
+):
+    title: Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class MessageCreate(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"
+):
+    text: _Text | None = None
+    images: _Images = msgspec.field(default_factory=list)
+
+
+class ConfirmationAnswer(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"
+):
+    accept: Annotated[bool, msgspec.Meta(description="true runs the action, false rejects it.")]
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    id: UUID
+    title: str | None
+    repository: str | None
+    branch: str | None
+    git_provider: str | None
+    status: ConversationStatus
+    cost_usd: float
+    prompt_tokens: int
+    completion_tokens: int
+    active_seconds: float
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_entity(cls, conversation: Conversation) -> "ConversationOut":
+        return cls(
+            id=conversation.id_,
+            title=None if conversation.title is None else conversation.title.value,
+            repository=None if conversation.repository is None else conversation.repository.value,
+            branch=conversation.branch,
+            git_provider=(
+                None if conversation.git_provider is None else conversation.git_provider.value
+            ),
+            status=conversation.status,
+            cost_usd=conversation.cost_usd,
+            prompt_tokens=conversation.prompt_tokens,
+            completion_tokens=conversation.completion_tokens,
+            active_seconds=round(conversation.active_seconds, 3),
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+        )
+
+
+class ConversationList(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class EventOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    seq: int
+    id: str
+    kind: str
+    source: str
+    type: EventType
+    occurred_at: datetime
+    payload: dict[str, Any]
+    """The runtime's event JSON as it came, kinds we do not know included."""
+
+    @classmethod
+    def from_entity(cls, event: StoredEvent) -> "EventOut":
+        return cls(
+            seq=event.seq,
+            id=event.event_id,
+            kind=event.kind,
+            source=event.source,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            payload=dict(event.payload),
+        )
+
+
+class EventList(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    items: list[EventOut]
+    next_after: int | None
+
+
+class EventFrame(msgspec.Struct, frozen=True, kw_only=True, tag="event", rename="camel"):
+    event: EventOut
+
+
+class HeartbeatFrame(msgspec.Struct, frozen=True, kw_only=True, tag="heartbeat", rename="camel"):
+    at: datetime
+
+
+class AcceptedFrame(msgspec.Struct, frozen=True, kw_only=True, tag="accepted", rename="camel"):
+    """The message a client sent went to the agent."""
+
+
+class ErrorFrame(msgspec.Struct, frozen=True, kw_only=True, tag="error", rename="camel"):
+    code: str
+    detail: str
+
+
+class MessageFrame(
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    tag="message",
+    forbid_unknown_fields=True,
+    rename="camel",
+):
+    text: _Text | None = None
+    images: _Images = msgspec.field(default_factory=list)
+
+
+ClientFrame = MessageFrame
+"""What a client may send over the socket."""

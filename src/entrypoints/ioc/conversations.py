@@ -1,0 +1,120 @@
+from collections.abc import AsyncIterator
+
+from dishka import AsyncContainer, Provider, Scope, provide
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.memory import InProcessConversationCoordinator
+from adapters.sqlalchemy import (
+    SqlaConversationRepository,
+    SqlaConversationStore,
+    SqlaEventCallbackStore,
+    SqlaEventStore,
+)
+from application.conversations import (
+    CallbackProcessors,
+    ConversationDefaults,
+    ConversationFeed,
+    ConversationIngest,
+    ConversationLimits,
+    DeleteConversation,
+    GetConversation,
+    ListEvents,
+    PauseConversation,
+    RenameConversation,
+    RespondToConfirmation,
+    ResumeConversation,
+    SearchConversations,
+    SendMessage,
+    StartConversation,
+    StopConversation,
+)
+from application.ports.clock import Clock
+from application.ports.conversation_coordinator import ConversationCoordinator
+from application.ports.conversation_store import ConversationStore
+from domain.ports.conversation_repository import ConversationRepository
+from domain.ports.conversation_runtime import ConversationRuntime
+from domain.ports.event_callback_store import EventCallbackStore
+from domain.ports.event_store import EventStore
+from entrypoints.http.conversations import SocketPolicy
+from entrypoints.settings import RuntimeKind, Settings
+
+__all__ = ("ConversationsProvider", "start_conversation_ingest")
+
+
+class ConversationsProvider(Provider):
+    """Conversations, their events and callbacks in the database; one in-process coordinator
+    owning every event ingest (the single-node binding); the ingest itself, which outlives
+    requests and stops with the server."""
+
+    conversations = provide(
+        SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST
+    )
+    events = provide(SqlaEventStore, provides=EventStore, scope=Scope.REQUEST)
+    callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
+    coordinator = provide(
+        InProcessConversationCoordinator, provides=ConversationCoordinator, scope=Scope.APP
+    )
+
+    @provide(scope=Scope.APP)
+    def store(self, sessions: async_sessionmaker[AsyncSession]) -> ConversationStore:
+        return SqlaConversationStore(sessions)
+
+    @provide(scope=Scope.APP)
+    def processors(self) -> CallbackProcessors:
+        return CallbackProcessors()
+
+    @provide(scope=Scope.APP)
+    async def ingest(
+        self,
+        runtime: ConversationRuntime,
+        coordinator: ConversationCoordinator,
+        store: ConversationStore,
+        clock: Clock,
+        processors: CallbackProcessors,
+    ) -> AsyncIterator[ConversationIngest]:
+        ingest = ConversationIngest(runtime, coordinator, store, clock, processors)
+        yield ingest
+        await ingest.aclose()
+
+    feed = provide(ConversationFeed, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def limits(self, settings: Settings) -> ConversationLimits:
+        return ConversationLimits(
+            per_user=settings.conversation_limit_per_user,
+            per_org=settings.conversation_limit_per_org,
+            policy=settings.conversation_limit_policy,
+        )
+
+    @provide(scope=Scope.APP)
+    def defaults(self, settings: Settings) -> ConversationDefaults:
+        root = (
+            "/workspace/conversations"
+            if settings.runtime is RuntimeKind.EXTERNAL
+            else str(settings.data_dir.absolute() / "workspaces")
+        )
+        return ConversationDefaults(
+            workspace_root=root,
+            git_token_url=f"{settings.effective_public_url}/api/runtime/git-token",
+        )
+
+    @provide(scope=Scope.APP)
+    def socket_policy(self) -> SocketPolicy:
+        return SocketPolicy()
+
+    start = provide(StartConversation, scope=Scope.REQUEST)
+    search = provide(SearchConversations, scope=Scope.REQUEST)
+    get = provide(GetConversation, scope=Scope.REQUEST)
+    rename = provide(RenameConversation, scope=Scope.REQUEST)
+    delete = provide(DeleteConversation, scope=Scope.REQUEST)
+    send_message = provide(SendMessage, scope=Scope.REQUEST)
+    pause = provide(PauseConversation, scope=Scope.REQUEST)
+    resume = provide(ResumeConversation, scope=Scope.REQUEST)
+    stop = provide(StopConversation, scope=Scope.REQUEST)
+    respond = provide(RespondToConfirmation, scope=Scope.REQUEST)
+    list_events = provide(ListEvents, scope=Scope.REQUEST)
+
+
+async def start_conversation_ingest(container: AsyncContainer) -> None:
+    """Follow again every conversation a previous run of the server left unfinished."""
+    await (await container.get(ConversationIngest)).follow_unfinished()

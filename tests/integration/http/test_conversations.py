@@ -1,0 +1,380 @@
+"""Conversations over HTTP and the websocket, on the scripted runtime: start, message, live
+events, finished; pause, stop and resume; two sockets see the same sequence; another tenant's
+conversation is not found on any route or socket; the concurrency limits; the LLM check."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from dishka import Provider, Scope, provide
+from litestar.exceptions import WebSocketDisconnect
+from litestar.testing import WebSocketTestSession
+
+from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from domain.ports.conversation_runtime import ConversationRuntime
+from entrypoints.http.conversations import SocketPolicy
+from entrypoints.settings import Settings
+from tests.conftest import clustered_settings
+from tests.db import add_user
+from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+
+Headers = dict[str, str]
+Frame = dict[str, Any]
+
+
+class ScriptedRuntimeOverride(Provider):
+    def __init__(self, world: ScriptedWorld, heartbeat_s: float = 15.0) -> None:
+        super().__init__()
+        self.world = world
+        self.heartbeat_s = heartbeat_s
+
+    @provide(scope=Scope.APP, override=True)
+    def runtime(self) -> ConversationRuntime:
+        return ScriptedRuntime(self.world)
+
+    @provide(scope=Scope.APP, override=True)
+    def socket_policy(self) -> SocketPolicy:
+        return SocketPolicy(heartbeat_s=self.heartbeat_s)
+
+
+def embedded(tmp_path: Path, **env: str) -> Settings:
+    return Settings.from_env(
+        {"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false", **env}
+    )
+
+
+@pytest.fixture
+def world() -> ScriptedWorld:
+    return ScriptedWorld(default=Finish(message="All done"))
+
+
+@pytest.fixture
+async def client(tmp_path: Path, world: ScriptedWorld) -> AsyncIterator[Client]:
+    async with serve(embedded(tmp_path), ScriptedRuntimeOverride(world, 0.5)) as found:
+        await configure_llm(found)
+        yield found
+
+
+async def configure_llm(client: Client, headers: Headers | None = None) -> None:
+    answer = await client.post(
+        "/api/settings",
+        json={"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"},
+        headers=headers or {},
+    )
+    assert answer.status_code in (200, 201), answer.text
+
+
+async def start(client: Client, headers: Headers | None = None, **body: object) -> dict[str, Any]:
+    answer = await client.post("/api/conversations", json=body, headers=headers or {})
+    assert answer.status_code == 201, answer.text
+    created: dict[str, Any] = answer.json()
+    assert answer.headers["location"] == f"/api/conversations/{created['id']}"
+    return created
+
+
+async def until(
+    client: Client,
+    cid: str,
+    check: Callable[[dict[str, Any]], bool],
+    headers: Headers | None = None,
+) -> dict[str, Any]:
+    for _ in range(200):
+        found = (await client.get(f"/api/conversations/{cid}", headers=headers or {})).json()
+        if check(found):
+            return found  # type: ignore[no-any-return]
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"conversation never got there: {found}")
+
+
+async def status_is(
+    client: Client, cid: str, status: str, headers: Headers | None = None
+) -> dict[str, Any]:
+    return await until(client, cid, lambda c: c["status"] == status, headers)
+
+
+async def frame(ws: WebSocketTestSession, *, heartbeats: bool = False) -> Frame:
+    while True:
+        found: Frame = json.loads(await asyncio.to_thread(ws.receive_text, timeout=5))
+        if heartbeats or found["type"] != "heartbeat":
+            return found
+
+
+def execution_status(event: Frame) -> str | None:
+    payload = event["payload"]
+    if event["kind"] == "ConversationStateUpdateEvent" and payload.get("key") == "execution_status":
+        return str(payload["value"])
+    return None
+
+
+async def events_until(ws: WebSocketTestSession, status: str) -> list[Frame]:
+    """Event frames up to and including the status event ``status``."""
+    seen: list[Frame] = []
+    while True:
+        found = await frame(ws)
+        assert found["type"] == "event", found
+        seen.append(found["event"])
+        if execution_status(found["event"]) == status:
+            return seen
+
+
+async def stored(client: Client, cid: str, headers: Headers | None = None) -> list[Frame]:
+    items: list[Frame] = []
+    after = 0
+    while True:
+        page = (
+            await client.get(
+                f"/api/conversations/{cid}/events",
+                params={"after": after, "limit": 3},
+                headers=headers or {},
+            )
+        ).json()
+        items += page["items"]
+        if page["nextAfter"] is None:
+            return items
+        after = page["nextAfter"]
+
+
+async def test_a_conversation_runs_live_over_the_socket_to_finished(
+    client: Client, world: ScriptedWorld
+) -> None:
+    world.script(ToolCall(tool="terminal", arguments={"command": "ls"}, output="README.md"))
+    created = await start(
+        client,
+        repository="acme/widgets",
+        branch="main",
+        gitProvider="github",
+        message="Fix the flaky test in the widget factory, please",
+    )
+    assert created["repository"] == "acme/widgets"
+    assert created["gitProvider"] == "github"
+    cid = created["id"]
+    with await client.websocket_connect(f"/ws/conversations/{cid}?after=0") as ws:
+        live = await events_until(ws, "finished")
+        kinds = [e["kind"] for e in live]
+        assert kinds[:2] == ["SystemPromptEvent", "MessageEvent"]
+        assert "ActionEvent" in kinds
+        assert "ObservationEvent" in kinds
+        assert [e["seq"] for e in live] == list(range(1, len(live) + 1))
+        assert (await frame(ws, heartbeats=True))["type"] in {"heartbeat", "event"}
+
+        ws.send_text(json.dumps({"type": "message", "text": "And the other one"}))
+        assert (await frame(ws))["type"] == "accepted"
+        more = await events_until(ws, "finished")
+        assert more[0]["seq"] == live[-1]["seq"] + 1
+
+    done = await status_is(client, cid, "finished")
+    assert done["title"] == "Fix the flaky test in the widget factory, please"
+    assert done["activeSeconds"] >= 0
+    everything = await stored(client, cid)
+    assert [e["seq"] for e in everything] == list(range(1, len(everything) + 1))
+    assert [e["id"] for e in everything][: len(live) + len(more)] == [e["id"] for e in live + more]
+    listed = (await client.get("/api/conversations", params={"status": "finished"})).json()
+    assert [c["id"] for c in listed["items"]] == [cid]
+
+
+async def test_a_late_socket_with_after_sees_the_same_sequence(
+    client: Client, world: ScriptedWorld
+) -> None:
+    world.script(
+        ToolCall(tool="terminal", arguments={"command": "true"}),
+        ToolCall(tool="terminal", arguments={"command": "true"}),
+    )
+    cid = (await start(client))["id"]
+    with await client.websocket_connect(f"/ws/conversations/{cid}") as first:
+        await client.post(f"/api/conversations/{cid}/messages", json={"text": "Go"})
+        early = await events_until(first, "finished")
+        with await client.websocket_connect(f"/ws/conversations/{cid}?after=3") as late:
+            await client.post(f"/api/conversations/{cid}/messages", json={"text": "Again"})
+            rest_first = await events_until(first, "finished")
+            rest_late: list[Frame] = []
+            while not rest_late or rest_late[-1]["seq"] < rest_first[-1]["seq"]:
+                rest_late += await events_until(late, "finished")
+    whole_first = early + rest_first
+    assert [e["seq"] for e in rest_late] == [e["seq"] for e in whole_first[3:]]
+    assert [e["id"] for e in rest_late] == [e["id"] for e in whole_first[3:]]
+
+
+async def test_stop_then_a_message_runs_again_and_pause_resume(
+    client: Client, world: ScriptedWorld
+) -> None:
+    world.script(Slow(seconds=30, then=Finish()))
+    cid = (await start(client, message="Take your time"))["id"]
+    await status_is(client, cid, "running")
+    assert (await client.post(f"/api/conversations/{cid}/stop")).status_code == 202
+    await status_is(client, cid, "stopped")
+    assert (
+        await client.post(f"/api/conversations/{cid}/messages", json={"text": "Now"})
+    ).status_code == 202
+    await status_is(client, cid, "finished")
+
+    world.script(Slow(seconds=30, then=Finish()))
+    await client.post(f"/api/conversations/{cid}/messages", json={"text": "Slowly"})
+    await status_is(client, cid, "running")
+    assert (await client.post(f"/api/conversations/{cid}/pause")).status_code == 202
+    await status_is(client, cid, "paused")
+    assert (await client.post(f"/api/conversations/{cid}/stop")).status_code == 202
+    await status_is(client, cid, "stopped")
+    assert (await client.post(f"/api/conversations/{cid}/resume")).status_code == 202
+    await status_is(client, cid, "finished")
+    nothing = await client.post(f"/api/conversations/{cid}/confirmation", json={"accept": True})
+    assert nothing.status_code == 409
+    assert nothing.json()["code"] == "invalid-status-transition"
+
+
+async def test_rename_and_delete(client: Client, world: ScriptedWorld) -> None:
+    cid = (await start(client, message="Hello"))["id"]
+    renamed = await client.patch(f"/api/conversations/{cid}", json={"title": "  My   task "})
+    assert renamed.json()["title"] == "My task"
+    await status_is(client, cid, "finished")
+    assert (await client.get(f"/api/conversations/{cid}")).json()["title"] == "My task"
+    assert (await client.delete(f"/api/conversations/{cid}")).status_code == 204
+    assert (await client.get(f"/api/conversations/{cid}")).status_code == 404
+    assert UUID(cid) not in world.conversations
+    assert (await client.get(f"/api/conversations/{cid}/events")).status_code == 404
+
+
+async def test_bad_input_names_the_field(client: Client) -> None:
+    cid = (await start(client))["id"]
+    cases = [
+        ("patch", f"/api/conversations/{cid}", {"title": "x" * 201}, "title"),
+        (
+            "post",
+            "/api/conversations",
+            {"repository": "no-slash", "gitProvider": "github"},
+            "repository",
+        ),
+        ("post", "/api/conversations", {"repository": "a/b"}, "gitProvider"),
+        ("post", "/api/conversations", {"gitProvider": "sourceforge"}, "gitProvider"),
+        ("post", f"/api/conversations/{cid}/messages", {"text": " "}, "text"),
+        ("post", f"/api/conversations/{cid}/messages", {"images": ["ftp://x"]}, "url"),
+    ]
+    for method, url, body, field in cases:
+        answer = await getattr(client, method)(url, json=body)
+        assert 400 <= answer.status_code < 500, (url, body, answer.text)
+        assert answer.status_code != 404
+        assert field in answer.text, (field, answer.text)
+    for params, field in (
+        ({"after": -1}, "after"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 5000}, "limit"),
+    ):
+        answer = await client.get(f"/api/conversations/{cid}/events", params=params)
+        assert answer.status_code == 422, answer.text
+        assert field in answer.text
+    bad_cursor = await client.get("/api/conversations", params={"cursor": "nope"})
+    assert bad_cursor.status_code == 422
+    assert bad_cursor.json()["errors"][0]["field"] == "cursor"
+    unknown = await client.get("/api/conversations", params={"status": "asleep"})
+    assert unknown.status_code in (400, 422)
+    assert "status" in unknown.text
+
+
+async def test_without_an_llm_no_runtime_starts(tmp_path: Path, world: ScriptedWorld) -> None:
+    async with serve(embedded(tmp_path), ScriptedRuntimeOverride(world)) as client:
+        answer = await client.post("/api/conversations", json={"message": "Hello"})
+        assert answer.status_code == 400
+        problem = answer.json()
+        assert problem["code"] == "llm-not-configured"
+        assert "llmModel" in problem["detail"]
+        assert "llmApiKey" in problem["detail"]
+        await client.post("/api/settings", json={"llmModel": "openai/gpt-4o"})
+        only_key = (await client.post("/api/conversations", json={})).json()
+        assert "llmApiKey" in only_key["detail"]
+        assert "llmModel" not in only_key["detail"]
+        assert (await client.get("/api/conversations")).json()["items"] == []
+    assert world.conversations == {}
+
+
+@pytest.mark.parametrize("policy", ["reject", "pause_oldest"])
+async def test_the_per_user_limit(tmp_path: Path, world: ScriptedWorld, policy: str) -> None:
+    settings = embedded(
+        tmp_path,
+        MAESTRIST_CONVERSATION_LIMIT_PER_USER="2",
+        MAESTRIST_CONVERSATION_LIMIT_POLICY=policy,
+    )
+    async with serve(settings, ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client)
+        oldest = (await start(client))["id"]
+        newer = (await start(client))["id"]
+        assert (await client.get(f"/api/conversations/{oldest}")).json()["status"] == "idle"
+        third = await client.post("/api/conversations", json={})
+        if policy == "reject":
+            assert third.status_code == 409
+            assert third.json()["code"] == "conversation-limit-reached"
+            assert third.json()["limit"] == 2
+            assert world.conversations.keys() == {UUID(oldest), UUID(newer)}
+            return
+        assert third.status_code == 201, third.text
+        assert (await client.get(f"/api/conversations/{oldest}")).json()["status"] == "paused"
+        assert (await client.get(f"/api/conversations/{newer}")).json()["status"] == "idle"
+
+
+async def test_the_per_org_limit_rejects_with_the_limit(
+    tmp_path: Path, world: ScriptedWorld
+) -> None:
+    settings = embedded(tmp_path, MAESTRIST_CONVERSATION_LIMIT_PER_ORG="1")
+    async with serve(settings, ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client)
+        await start(client)
+        refused = await client.post("/api/conversations", json={})
+        assert refused.status_code == 409
+        assert refused.json()["limit"] == 1
+        assert "organization" in refused.json()["detail"]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_another_tenants_conversation_is_not_found_anywhere(
+    postgres_url: str, world: ScriptedWorld
+) -> None:
+    await add_user(postgres_url, "alice")
+    await add_user(postgres_url, "bob")
+    alice, bob = bearer("alice"), bearer("bob")
+    settings = clustered_settings(postgres_url)
+    async with serve(settings, BearerSubjectAuth(), ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client, alice)
+        await configure_llm(client, bob)
+        cid = (await start(client, alice, message="Mine"))["id"]
+        await status_is(client, cid, "finished", alice)
+        base = f"/api/conversations/{cid}"
+        routes = [
+            ("get", base, None),
+            ("patch", base, {"title": "Stolen"}),
+            ("delete", base, None),
+            ("post", f"{base}/messages", {"text": "Hi"}),
+            ("post", f"{base}/pause", None),
+            ("post", f"{base}/resume", None),
+            ("post", f"{base}/stop", None),
+            ("post", f"{base}/confirmation", {"accept": True}),
+            ("get", f"{base}/events", None),
+        ]
+        for method, url, body in routes:
+            kwargs: dict[str, Any] = {"headers": bob}
+            if body is not None:
+                kwargs["json"] = body
+            answer = await getattr(client, method)(url, **kwargs)
+            assert answer.status_code == 404, (method, url, answer.text)
+            assert answer.json()["code"] == "conversation-not-found"
+        assert (await client.get("/api/conversations", headers=bob)).json()["items"] == []
+
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            await client.websocket_connect(f"/ws/conversations/{cid}", headers=bob),
+        ):
+            pass
+        assert refused.value.code == 4404
+        with (
+            pytest.raises(WebSocketDisconnect) as anonymous,
+            await client.websocket_connect(f"/ws/conversations/{cid}"),
+        ):
+            pass
+        assert anonymous.value.code == 4401
+
+        mine = (await client.get(base, headers=alice)).json()
+        assert mine["title"] == "Mine"
+        with await client.websocket_connect(f"/ws/conversations/{cid}", headers=alice) as ws:
+            assert (await frame(ws))["event"]["seq"] == 1
