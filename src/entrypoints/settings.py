@@ -672,6 +672,14 @@ def _web_url(raw: str) -> str:
 _ALIAS = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
+def _path(raw: str) -> Path:
+    """A path; ``~`` and ``~user`` expand, and a user that does not exist is refused."""
+    try:
+        return Path(raw).expanduser()
+    except RuntimeError:
+        raise ValueError(f"{raw[:60]} names a home directory that does not exist") from None
+
+
 def _git_self_hosted_urls(raw: str) -> tuple[str, ...]:
     if raw.strip() == "*":
         return ("*",)
@@ -759,7 +767,7 @@ def _public_url(raw: str) -> str:
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "binding": _choice(Binding),
-    "data_dir": lambda raw: Path(raw).expanduser(),
+    "data_dir": _path,
     "database_url": _url("postgresql+asyncpg", "postgresql", "postgres"),
     "redis_url": _url("redis", "rediss"),
     "host": _host,
@@ -803,7 +811,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "brokered_git_hosts": _brokered_git_hosts,
     "git_self_hosted_urls": _git_self_hosted_urls,
     "runtime": _choice(RuntimeKind),
-    "agent_server_venv": lambda raw: Path(raw).expanduser(),
+    "agent_server_venv": _path,
     "agent_server_python": _text,
     "agent_server_url": _url("http", "https"),
     "agent_server_key": _text,

@@ -77,6 +77,7 @@ def test_clustered_reads_every_variable() -> None:
         ),
         ({**CLUSTERED, "MAESTRIST_SIGNING_KEYS": "k1:short"}, {"MAESTRIST_SIGNING_KEYS"}),
         ({"MAESTRIST_RUNTIME_CREDENTIAL_TTL": "5"}, {"MAESTRIST_RUNTIME_CREDENTIAL_TTL"}),
+        ({"MAESTRIST_DATA_DIR": "~no-such-user-here/x"}, {"MAESTRIST_DATA_DIR"}),
         (
             {"MAESTRIST_GIT_SELF_HOSTED_URLS": "ftp://ghe.example.com"},
             {"MAESTRIST_GIT_SELF_HOSTED_URLS"},
