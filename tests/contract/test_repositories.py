@@ -2,10 +2,12 @@
 
 import pytest
 
+from domain.audit.entities import AuditEvent
 from domain.identity.entities import UserId
 from domain.identity.errors import UserSubjectTakenError
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import OrgSlugTakenError
+from domain.ports.audit_log import AuditCursor
 from domain.shared.ids import new_id
 from tests.db import OpenPorts
 from tests.factories import create_audit_event, create_org, create_user
@@ -138,3 +140,33 @@ async def test_audit_log_lists_one_org_newest_first(open_ports: OpenPorts) -> No
     assert all(e.org_id == org.id_ for e in events)
     assert [e.details["minute"] for e in newest] == ["3"]
     assert events[0].occurred_at.tzinfo is not None
+
+
+async def test_audit_log_pages_never_overlap_or_skip(open_ports: OpenPorts) -> None:
+    """Events at the same instant are ordered by id, and a page picks up after the cursor even
+    when newer events arrived between pages."""
+    owner = create_user()
+    org, membership = create_org(owner)
+    async with open_ports() as ports:
+        await ports.users.add(owner)
+        await ports.orgs.add(org, membership)
+        for minute in (1, 2, 2, 2, 3, 4, 4):
+            await ports.audit.append(create_audit_event(org.id_, minutes=minute))
+        await ports.uow.commit()
+    seen: list[AuditEvent] = []
+    before: AuditCursor | None = None
+    while True:
+        async with open_ports() as ports:
+            page = await ports.audit.list_for_org(org.id_, limit=2, before=before)
+            if not seen:
+                await ports.audit.append(create_audit_event(org.id_, minutes=9))
+                await ports.uow.commit()
+        if not page:
+            break
+        seen += page
+        before = AuditCursor(page[-1].occurred_at, page[-1].id_)
+    assert len(seen) == 7
+    assert len({e.id_ for e in seen}) == 7
+    keys = [(e.occurred_at, e.id_) for e in seen]
+    assert keys == sorted(keys, reverse=True)
+    assert "9" not in [e.details["minute"] for e in seen]

@@ -1,6 +1,6 @@
 from domain.audit.entities import AuditEvent
 from domain.organizations.entities import OrgId
-from domain.ports.audit_log import AuditLog
+from domain.ports.audit_log import AuditCursor, AuditLog
 from tests.fakes.store import FakeStore
 
 
@@ -11,6 +11,13 @@ class FakeAuditLog(AuditLog):
     async def append(self, event: AuditEvent) -> None:
         self._store.live.audit.append(event)
 
-    async def list_for_org(self, org_id: OrgId, *, limit: int = 100) -> list[AuditEvent]:
-        mine = [e for e in self._store.live.audit if e.org_id == org_id]
+    async def list_for_org(
+        self, org_id: OrgId, *, limit: int = 100, before: AuditCursor | None = None
+    ) -> list[AuditEvent]:
+        mine = [
+            e
+            for e in self._store.live.audit
+            if e.org_id == org_id
+            and (before is None or (e.occurred_at, e.id_) < (before.occurred_at, before.event_id))
+        ]
         return sorted(mine, key=lambda e: (e.occurred_at, e.id_), reverse=True)[:limit]

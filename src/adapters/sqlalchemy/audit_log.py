@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -6,7 +6,7 @@ from adapters.sqlalchemy.models import AuditEventRow
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.audit_log import AuditLog
+from domain.ports.audit_log import AuditCursor, AuditLog
 
 __all__ = ("SqlaAuditLog",)
 
@@ -44,12 +44,22 @@ class SqlaAuditLog(AuditLog):
             )
             await self._session.flush()
 
-    async def list_for_org(self, org_id: OrgId, *, limit: int = 100) -> list[AuditEvent]:
-        query = (
-            select(AuditEventRow)
-            .where(AuditEventRow.org_id == org_id)
-            .order_by(AuditEventRow.occurred_at.desc(), AuditEventRow.id.desc())
-            .limit(limit)
+    async def list_for_org(
+        self, org_id: OrgId, *, limit: int = 100, before: AuditCursor | None = None
+    ) -> list[AuditEvent]:
+        query = select(AuditEventRow).where(AuditEventRow.org_id == org_id)
+        if before is not None:
+            query = query.where(
+                or_(
+                    AuditEventRow.occurred_at < before.occurred_at,
+                    and_(
+                        AuditEventRow.occurred_at == before.occurred_at,
+                        AuditEventRow.id < before.event_id,
+                    ),
+                )
+            )
+        query = query.order_by(AuditEventRow.occurred_at.desc(), AuditEventRow.id.desc()).limit(
+            limit
         )
         async with translate_db_errors():
             rows = (await self._session.scalars(query)).all()

@@ -5,6 +5,7 @@ from application.ports.authenticator import Principal
 from domain.audit.entities import AuditEvent
 from domain.organizations.entities import OrgId
 from domain.organizations.policy import check_can_read_audit
+from domain.ports.audit_log import AuditCursor
 
 __all__ = ("ListAuditEvents", "ListAuditEventsRequest")
 
@@ -16,14 +17,16 @@ class ListAuditEventsRequest:
     actor: Principal
     org_id: OrgId
     limit: int = 50
+    before: AuditCursor | None = None
 
 
 class ListAuditEvents(MembershipChange):
-    """The newest audit events of an organization, for its owner and admins only."""
+    """The newest audit events of an organization, newest first, a page at a time (follow
+    ``nextCursor``); for its owner and admins only."""
 
     async def execute(self, request: ListAuditEventsRequest) -> list[AuditEvent]:
         view = await self._callers_view(request.actor, request.org_id)
         check_can_read_audit(view.role)
         return await self._audit.list_for_org(
-            request.org_id, limit=max(1, min(request.limit, MAX_LIMIT))
+            request.org_id, limit=max(1, min(request.limit, MAX_LIMIT)), before=request.before
         )

@@ -551,6 +551,26 @@ async def test_the_audit_log_tells_who_did_what_newest_first_to_owner_and_admins
         assert bad.status_code == 422, limit
         assert _code(bad) == "invalid-request"
 
+    paged: list[str] = []
+    params: dict[str, str | int] = {"limit": 4}
+    while True:
+        page = await clustered_client.get(
+            f"/api/orgs/{team}/audit", params=params, headers=bearer("carol")
+        )
+        assert page.status_code == 200, page.text
+        paged += [e["id"] for e in page.json()["items"]]
+        cursor = page.json().get("nextCursor")
+        if cursor is None:
+            break
+        params = {"limit": 4, "cursor": cursor}
+    assert paged == [e["id"] for e in items]
+    for junk in ("x", "bm90LWEtY3Vyc29y", "MjAyNi0wMS0wMXxub3BlCg"):
+        bad = await clustered_client.get(
+            f"/api/orgs/{team}/audit", params={"cursor": junk}, headers=bearer("carol")
+        )
+        assert bad.status_code == 422, junk
+        assert bad.json()["errors"][0]["field"] == "cursor"
+
 
 async def test_a_key_without_org_admin_may_read_members_but_not_manage_them(
     clustered_client: Client, postgres_url: str

@@ -34,6 +34,8 @@ from entrypoints.http.members.schemas import (
     MemberOut,
     MemberRoleUpdate,
     OwnershipTransfer,
+    decode_audit_cursor,
+    encode_audit_cursor,
 )
 
 __all__ = ("MemberController",)
@@ -136,8 +138,18 @@ class MemberController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[ListAuditEvents],
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> AuditEventList:
         events = await use_case.execute(
-            ListAuditEventsRequest(actor=actor, org_id=OrgId(org_id), limit=limit)
+            ListAuditEventsRequest(
+                actor=actor,
+                org_id=OrgId(org_id),
+                limit=limit,
+                before=None if cursor is None else decode_audit_cursor(cursor),
+            )
         )
-        return AuditEventList(items=[AuditEventOut.from_entity(e) for e in events])
+        last = events[-1] if len(events) == limit else None
+        return AuditEventList(
+            items=[AuditEventOut.from_entity(e) for e in events],
+            next_cursor=None if last is None else encode_audit_cursor(last),
+        )

@@ -1,3 +1,4 @@
+import base64
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -6,7 +7,9 @@ import msgspec
 
 from domain.audit.entities import AuditEvent
 from domain.organizations.entities import Role
+from domain.ports.audit_log import AuditCursor
 from domain.ports.org_repository import OrgMember
+from domain.shared.errors import InvalidValueError
 
 __all__ = (
     "AuditEventList",
@@ -16,6 +19,8 @@ __all__ = (
     "MemberOut",
     "MemberRoleUpdate",
     "OwnershipTransfer",
+    "decode_audit_cursor",
+    "encode_audit_cursor",
 )
 
 
@@ -80,5 +85,28 @@ class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
         )
 
 
-class AuditEventList(msgspec.Struct, frozen=True, kw_only=True):
+class AuditEventList(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     items: list[AuditEventOut]
+    next_cursor: str | None = None
+    """Pass as ``cursor`` for the next page; absent on the last one."""
+
+
+def encode_audit_cursor(event: AuditEvent) -> str:
+    raw = f"{event.occurred_at.isoformat()}|{event.id_}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_audit_cursor(cursor: str) -> AuditCursor:
+    refused = InvalidValueError(
+        "Pass the nextCursor of the previous page, unchanged.", field="cursor"
+    )
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, _, event_id = raw.partition("|")
+        occurred_at = datetime.fromisoformat(moment)
+        found = AuditCursor(occurred_at, UUID(event_id))
+    except ValueError:
+        raise refused from None
+    if occurred_at.tzinfo is None:
+        raise refused
+    return found
