@@ -1,0 +1,278 @@
+"""The ingest, the callbacks and the feed on the scripted runtime and the fake store: every
+runtime event stored once, numbered densely; status, usage, title and active seconds followed;
+a restart resumes where the last server stopped; a stale owner stops; a feed joins live
+events to the backlog with no gap and no duplicate."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.memory import InProcessConversationCoordinator
+from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
+from application.conversations.callbacks import DEFAULT_CALLBACKS
+from application.conversations.ingest import usage_of
+from application.ports.conversation_coordinator import SubscriberTooSlowError
+from domain.conversations.entities import (
+    CallbackId,
+    CallbackStatus,
+    Conversation,
+    ConversationStatus,
+    EventCallback,
+    StoredEvent,
+    Tenant,
+)
+from domain.conversations.value_objects import (
+    ConversationId,
+    EventType,
+    RuntimeEvent,
+    StartSpec,
+    TextPart,
+)
+from domain.shared.ids import new_id
+from tests.factories import T0, create_org, create_user
+from tests.fakes import FakeClock, FakeStore
+from tests.fakes.conversations import FakeConversationStore
+
+
+@dataclass
+class Rig:
+    store: FakeStore
+    world: ScriptedWorld
+    runtime: ScriptedRuntime
+    cid: ConversationId
+
+    def ingest(
+        self, coordinator: InProcessConversationCoordinator | None = None
+    ) -> ConversationIngest:
+        return ConversationIngest(
+            self.runtime,
+            coordinator or InProcessConversationCoordinator(),
+            FakeConversationStore(self.store),
+            FakeClock(),
+            CallbackProcessors(),
+            retry_delay_s=0.01,
+        )
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.store.committed.conversations[self.cid]
+
+    @property
+    def stored(self) -> list[StoredEvent]:
+        return list(self.store.committed.events.get(self.cid, []))
+
+    async def until(self, check: Callable[["Rig"], bool]) -> None:
+        for _ in range(400):
+            if check(self):
+                return
+            await asyncio.sleep(0.005)
+        raise AssertionError("never happened")
+
+    async def say(self, text: str) -> None:
+        await self.runtime.send_message(self.cid, [TextPart(text=text)])
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    store = FakeStore()
+    user = create_user()
+    org, _ = create_org(user)
+    store.live.users[user.id_] = user
+    store.live.orgs[org.id_] = org
+    cid = ConversationId(new_id())
+    store.live.conversations[cid] = Conversation(
+        id_=cid, tenant=Tenant(org.id_, user.id_), created_at=T0, updated_at=T0
+    )
+    for name in DEFAULT_CALLBACKS:
+        callback = EventCallback(
+            id_=CallbackId(new_id()), conversation_id=cid, processor=name, updated_at=T0
+        )
+        store.live.callbacks[callback.id_] = callback
+    store.commit()
+    world = ScriptedWorld()
+    runtime = ScriptedRuntime(world)
+    await runtime.start(
+        StartSpec(conversation_id=cid, model="m", workspace_dir="/w", tools=("terminal",))
+    )
+    yield Rig(store, world, runtime, cid)
+    await world.aclose()
+
+
+def finished(rig: Rig) -> bool:
+    return rig.conversation.status is ConversationStatus.FINISHED
+
+
+async def test_every_event_is_stored_once_and_the_conversation_follows(rig: Rig) -> None:
+    rig.world.script(ToolCall(tool="terminal", output="ok"), Slow(seconds=0.05, then=Finish()))
+    ingest = rig.ingest()
+    ingest.follow(rig.cid)
+    ingest.follow(rig.cid)  # already followed: no second reader
+    await rig.say("Please fix the\nflaky test")
+    await rig.until(finished)
+    await rig.until(lambda r: len(r.stored) == len(r.world.conversations[r.cid].log))
+    log = rig.world.conversations[rig.cid].log
+    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    assert [e.seq for e in rig.stored] == list(range(1, len(log) + 1))
+    conversation = rig.conversation
+    assert conversation.title is not None
+    assert conversation.title.value == "Please fix the"
+    assert conversation.active_seconds >= 0.05
+    assert all(
+        c.status is CallbackStatus.COMPLETED
+        for c in rig.store.committed.callbacks.values()
+        if c.processor == "set_title"
+    )
+    await ingest.aclose()
+
+
+async def test_a_hard_stop_leaves_the_conversation_stopped(rig: Rig) -> None:
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    ingest = rig.ingest()
+    ingest.follow(rig.cid)
+    await rig.say("Slowly")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    await rig.runtime.stop(rig.cid)
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.STOPPED)
+    await rig.say("Go on")
+    await rig.until(finished)
+    await ingest.aclose()
+
+
+async def test_a_restarted_server_loses_no_event_and_duplicates_none(rig: Rig) -> None:
+    rig.world.script(ToolCall(tool="terminal"), Slow(seconds=30, then=ToolCall(tool="terminal")))
+    first = rig.ingest()
+    first.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: any(e.kind == "ObservationEvent" for e in r.stored))
+    await first.aclose()  # the server stops mid-run; the runtime goes on
+    before = len(rig.stored)
+    rig.world.release()
+    await asyncio.sleep(0.05)
+    assert len(rig.stored) == before
+
+    second = rig.ingest()
+    assert await second.follow_unfinished() == 1
+    await rig.until(finished)
+    log = rig.world.conversations[rig.cid].log
+    await rig.until(lambda r: len(r.stored) == len(log))
+    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    assert [e.seq for e in rig.stored] == list(range(1, len(log) + 1))
+    await second.aclose()
+
+
+async def test_an_owner_whose_lease_was_taken_over_stores_nothing_more(rig: Rig) -> None:
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    coordinator = InProcessConversationCoordinator()
+    ingest = rig.ingest(coordinator)
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    coordinator.seize(rig.cid, owner="another-server")
+    count = len(rig.stored)
+    rig.world.release()
+    await rig.until(lambda r: r.world.conversations[r.cid].status.value == "finished")
+    await asyncio.sleep(0.05)
+    assert len(rig.stored) == count
+    await ingest.aclose()
+
+
+def _event(
+    kind: str, event_id: str = "x", conversation_id: ConversationId | None = None, **payload: object
+) -> RuntimeEvent:
+    return RuntimeEvent(
+        event_id=event_id,
+        conversation_id=conversation_id or ConversationId(new_id()),
+        kind=kind,
+        source="environment",
+        type=EventType.STATUS,
+        occurred_at=datetime.now(UTC),
+        payload=payload,
+    )
+
+
+def test_usage_is_summed_over_the_runtime_llms() -> None:
+    agent_server = _event(
+        "ConversationStateUpdateEvent",
+        key="stats",
+        value={
+            "usage_to_metrics": {
+                "agent": {
+                    "accumulated_cost": 0.5,
+                    "accumulated_token_usage": {"prompt_tokens": 100, "completion_tokens": 20},
+                },
+                "condenser": {
+                    "accumulated_cost": 0.25,
+                    "accumulated_token_usage": {"prompt_tokens": 10, "completion_tokens": 2},
+                },
+            }
+        },
+    )
+    assert usage_of(agent_server) == (0.75, 110, 22)
+    snapshot = _event(
+        "ConversationStateUpdateEvent",
+        key="full_state",
+        value={"stats": {"usage_to_metrics": {"agent": {"prompt_tokens": 7, "calls": 1}}}},
+    )
+    assert usage_of(snapshot) == (0.0, 7, 0)
+    assert usage_of(_event("ConversationStateUpdateEvent", key="stats", value="odd")) is None
+    assert usage_of(_event("MessageEvent")) is None
+
+
+async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig: Rig) -> None:
+    coordinator = InProcessConversationCoordinator()
+    store = FakeConversationStore(rig.store)
+    feed = ConversationFeed(coordinator, store)
+    total = 300
+
+    async def produce() -> None:
+        for n in range(1, total + 1):
+            async with store.transaction() as tx:
+                event = _event("MessageEvent", f"e{n}", rig.cid, n=n)
+                stored = await tx.events.append(rig.cid, [event], fence=1)
+                await tx.uow.commit()
+            await asyncio.sleep(0)
+            await coordinator.publish(rig.cid, stored)
+
+    producer = asyncio.create_task(produce())
+    await rig.until(lambda r: len(r.stored) >= 40)
+    seen = []
+    async for event in feed.events(rig.cid, after=10, buffer=total):
+        seen.append(event.seq)
+        if event.seq == total:
+            break
+    await producer
+    assert seen == list(range(11, total + 1))
+
+
+async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
+    coordinator = InProcessConversationCoordinator()
+    feed = ConversationFeed(coordinator, FakeConversationStore(rig.store))
+    reader = feed.events(rig.cid, after=0, buffer=2)
+
+    async def read_all() -> None:
+        async for _ in reader:
+            pass
+
+    waiting = asyncio.create_task(read_all())
+    await asyncio.sleep(0.01)
+    batch = [
+        StoredEvent(
+            conversation_id=rig.cid,
+            seq=n,
+            event_id=f"e{n}",
+            kind="MessageEvent",
+            source="agent",
+            type=EventType.MESSAGE,
+            occurred_at=T0,
+            payload={},
+        )
+        for n in range(1, 6)
+    ]
+    for event in batch:
+        await coordinator.publish(rig.cid, [event])
+    with pytest.raises(SubscriberTooSlowError):
+        await asyncio.wait_for(waiting, 1)
