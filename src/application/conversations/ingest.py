@@ -86,6 +86,7 @@ class ConversationIngest:
         self._processors = processors
         self._retry_delay_s = retry_delay_s
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
+        self._resuming: asyncio.Task[None] | None = None
 
     def follow(self, conversation_id: ConversationId) -> None:
         """Start following, unless this server already does."""
@@ -103,6 +104,23 @@ class ConversationIngest:
             self.follow(conversation_id)
         return len(found)
 
+    def follow_unfinished_soon(self) -> None:
+        """``follow_unfinished`` in the background, again and again while the store is
+        unavailable, so a server starts even when its database is down."""
+
+        async def keep_trying() -> None:
+            while True:
+                try:
+                    await self.follow_unfinished()
+                except DependencyUnavailableError as exc:
+                    _log.warning("unfinished conversations not followed yet: %s", exc)
+                    await asyncio.sleep(self._retry_delay_s * 5)
+                else:
+                    return
+
+        if self._resuming is None or self._resuming.done():
+            self._resuming = asyncio.create_task(keep_trying(), name="ingest-resume")
+
     async def forget(self, conversation_id: ConversationId) -> None:
         task = self._tasks.pop(conversation_id, None)
         if task is not None and not task.done():
@@ -111,6 +129,8 @@ class ConversationIngest:
 
     async def aclose(self) -> None:
         tasks = [task for task in self._tasks.values() if not task.done()]
+        if self._resuming is not None and not self._resuming.done():
+            tasks.append(self._resuming)
         self._tasks.clear()
         for task in tasks:
             task.cancel()
@@ -121,13 +141,15 @@ class ConversationIngest:
         lease = await self._coordinator.acquire(conversation_id)
         if lease is None:
             return
+        delay = self._retry_delay_s
         try:
             while True:
                 try:
                     await self._consume(lease)
                 except DependencyUnavailableError as exc:
                     _log.warning("conversation %s events unavailable: %s", conversation_id, exc)
-                    await asyncio.sleep(self._retry_delay_s)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
                 else:
                     return
         except (_GoneError, RuntimeConversationNotFoundError, LeaseLostError, StaleFenceError):

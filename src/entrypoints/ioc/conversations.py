@@ -116,5 +116,6 @@ class ConversationsProvider(Provider):
 
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:
-    """Follow again every conversation a previous run of the server left unfinished."""
-    await (await container.get(ConversationIngest)).follow_unfinished()
+    """Follow again, in the background, every conversation a previous run of the server left
+    unfinished."""
+    (await container.get(ConversationIngest)).follow_unfinished_soon()

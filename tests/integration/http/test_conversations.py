@@ -159,12 +159,36 @@ async def test_a_conversation_runs_live_over_the_socket_to_finished(
         assert "ActionEvent" in kinds
         assert "ObservationEvent" in kinds
         assert [e["seq"] for e in live] == list(range(1, len(live) + 1))
-        assert (await frame(ws, heartbeats=True))["type"] in {"heartbeat", "event"}
+        heartbeat = await frame(ws, heartbeats=True)
+        assert heartbeat["type"] == "heartbeat"
+        assert heartbeat["at"].endswith(("Z", "+00:00"))
 
         ws.send_text(json.dumps({"type": "message", "text": "And the other one"}))
         assert (await frame(ws))["type"] == "accepted"
         more = await events_until(ws, "finished")
         assert more[0]["seq"] == live[-1]["seq"] + 1
+
+        ws.send_text("not json")
+        assert (await frame(ws))["code"] == "invalid-frame"
+        ws.send_text(json.dumps({"type": "message", "text": " "}))
+        assert (await frame(ws)) == {
+            "type": "error",
+            "code": "invalid-value",
+            "detail": "A message needs text or an image.",
+        }
+
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        await client.websocket_connect(f"/ws/conversations/{cid}?after=-1"),
+    ):
+        pass
+    assert refused.value.code == 4422
+    with (
+        pytest.raises(WebSocketDisconnect) as unknown,
+        await client.websocket_connect("/ws/conversations/01a20000-0000-7000-8000-000000000000"),
+    ):
+        pass
+    assert unknown.value.code == 4404
 
     done = await status_is(client, cid, "finished")
     assert done["title"] == "Fix the flaky test in the widget factory, please"
