@@ -1,0 +1,228 @@
+"""StartConversation on fakes and the scripted runtime: what the runtime is handed (the LLM
+settings, the secrets, a short-lived git credential, never a provider token), when it refuses
+before any runtime starts, and a runtime that fails to start."""
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+
+from adapters.memory import InProcessConversationCoordinator
+from adapters.scripted import ScriptedRuntime, ScriptedWorld
+from application.conversations import (
+    CallbackProcessors,
+    ConversationDefaults,
+    ConversationIngest,
+    ConversationLimits,
+    StartConversation,
+    StartConversationRequest,
+)
+from application.errors import DependencyUnavailableError
+from application.git.runtime_credentials import (
+    IssueRuntimeGitCredential,
+    RuntimeCredentialTtl,
+    read_runtime_grant,
+)
+from application.ports.authenticator import AuthMethod, Principal
+from application.secrets import OpenSecrets
+from application.settings import ResolveLlmConfig
+from domain.conversations.entities import ConversationStatus
+from domain.conversations.errors import LlmNotConfiguredError
+from domain.conversations.value_objects import RuntimeStatus, StartSpec
+from domain.git.providers import ProviderKind
+from domain.ports.org_repository import MemberOrganization
+from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
+from domain.settings.entities import SettingsValues, UserSettings
+from domain.settings.value_objects import LlmApiKey, LlmModel
+from domain.shared.errors import InvalidValueError
+from domain.shared.ids import new_id
+from tests.factories import T0, create_org, create_user
+from tests.fakes import (
+    FakeClock,
+    FakeOrgRepository,
+    FakeSecretStore,
+    FakeSettingsStore,
+    FakeStore,
+    FakeUnitOfWork,
+)
+from tests.fakes.conversations import (
+    FakeConversationRepository,
+    FakeConversationStore,
+    FakeEventCallbackStore,
+)
+from tests.fakes.token_signer import FakeTokenSigner
+
+
+class FailingRuntime(ScriptedRuntime):
+    async def start(self, spec: StartSpec) -> RuntimeStatus:
+        raise DependencyUnavailableError("The agent runtime did not answer.")
+
+
+@dataclass
+class Rig:
+    store: FakeStore
+    world: ScriptedWorld
+    actor: Principal
+    org: MemberOrganization
+    signer: FakeTokenSigner
+    clock: FakeClock
+    ingest: ConversationIngest
+
+    def sut(self, runtime: ScriptedRuntime | None = None) -> StartConversation:
+        return StartConversation(
+            FakeConversationRepository(self.store),
+            FakeEventCallbackStore(self.store),
+            FakeUnitOfWork(self.store),
+            runtime or ScriptedRuntime(self.world),
+            self.ingest,
+            ResolveLlmConfig(FakeOrgRepository(self.store), FakeSettingsStore(self.store)),
+            OpenSecrets(FakeSecretStore(self.store)),
+            IssueRuntimeGitCredential(
+                self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
+            ),
+            ConversationLimits(),
+            ConversationDefaults(
+                workspace_root="/data/workspaces/",
+                git_token_url="https://maestrist.example.com/api/runtime/git-token",
+            ),
+            self.clock,
+        )
+
+    def configure(self, model: str | None = None, key: str | None = None) -> None:
+        values = SettingsValues(
+            llm_model=None if model is None else LlmModel(model),
+            llm_api_key=None if key is None else LlmApiKey(key),
+        )
+        self.store.live.user_settings[self.actor.user.id_] = UserSettings(
+            user_id=self.actor.user.id_, values=values, updated_at=T0
+        )
+        self.store.commit()
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    store = FakeStore()
+    user = create_user()
+    org, membership = create_org(user)
+    store.live.users[user.id_] = user
+    store.live.orgs[org.id_] = org
+    store.live.memberships[(org.id_, user.id_)] = membership
+    secret = CustomSecret(
+        id_=SecretId(new_id()),
+        user_id=user.id_,
+        name=SecretName("NPM_TOKEN"),
+        value=SecretValue("npm-secret"),
+        description=None,
+        created_at=T0,
+        updated_at=T0,
+    )
+    store.live.secrets[secret.id_] = secret
+    store.commit()
+    world = ScriptedWorld()
+    clock = FakeClock()
+    ingest = ConversationIngest(
+        ScriptedRuntime(world),
+        InProcessConversationCoordinator(),
+        FakeConversationStore(store),
+        clock,
+        CallbackProcessors(),
+    )
+    yield Rig(
+        store,
+        world,
+        Principal(user=user, method=AuthMethod.SESSION),
+        MemberOrganization(organization=org, role=membership.role),
+        FakeTokenSigner(),
+        clock,
+        ingest,
+    )
+    await ingest.aclose()
+    await world.aclose()
+
+
+async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token(
+    rig: Rig,
+) -> None:
+    rig.configure("openai/gpt-4o", "sk-real-key")
+    made = await rig.sut().execute(
+        StartConversationRequest(
+            actor=rig.actor,
+            org=rig.org,
+            repository="acme/widgets",
+            branch="main",
+            git_provider="GitHub",
+        )
+    )
+    assert made.status is ConversationStatus.IDLE
+    assert rig.store.committed.conversations[made.id_].status is ConversationStatus.IDLE
+    spec = rig.world.conversations[made.id_].spec
+    assert (spec.model, spec.api_key) == ("openai/gpt-4o", "sk-real-key")
+    assert spec.workspace_dir == f"/data/workspaces/{made.id_}"
+    assert dict(spec.secrets) == {"NPM_TOKEN": "npm-secret"}
+    assert spec.tags == {"org": str(rig.org.organization.id_), "user": str(rig.actor.user.id_)}
+    assert spec.git is not None
+    assert spec.git.provider == "github"
+    assert spec.git.token_url == "https://maestrist.example.com/api/runtime/git-token"
+    grant = read_runtime_grant(rig.signer, spec.git.credential, rig.clock.now())
+    assert (grant.user_id, grant.provider) == (rig.actor.user.id_, ProviderKind.GITHUB)
+    shown = repr(spec)
+    assert "sk-real-key" not in shown
+    assert "npm-secret" not in shown
+    assert spec.git.credential not in shown
+    processors = sorted(c.processor for c in rig.store.committed.callbacks.values())
+    assert processors == ["active_seconds", "set_title"]
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "missing"),
+    [
+        (None, None, ("llmModel", "llmApiKey")),
+        ("openai/gpt-4o", None, ("llmApiKey",)),
+        (None, "sk-x", ("llmModel",)),
+    ],
+)
+async def test_without_an_llm_nothing_is_stored_or_started(
+    rig: Rig, model: str | None, key: str | None, missing: Sequence[str]
+) -> None:
+    rig.configure(model, key)
+    with pytest.raises(LlmNotConfiguredError) as refused:
+        await rig.sut().execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, message="Hello")
+        )
+    assert refused.value.missing == tuple(missing)
+    assert rig.store.committed.conversations == {}
+    assert rig.world.conversations == {}
+
+
+@pytest.mark.parametrize(
+    ("request_changes", "field"),
+    [
+        ({"repository": "acme/widgets"}, "gitProvider"),
+        ({"repository": "widgets", "git_provider": "github"}, "repository"),
+        ({"git_provider": "svn"}, "gitProvider"),
+        ({"branch": ""}, "branch"),
+        ({"title": "   "}, "title"),
+        ({"images": ("ftp://example.com/a.png",)}, "url"),
+    ],
+)
+async def test_bad_input_is_refused_before_anything_starts(
+    rig: Rig, request_changes: dict[str, object], field: str
+) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    with pytest.raises(InvalidValueError) as refused:
+        await rig.sut().execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, **request_changes)  # type: ignore[arg-type]
+        )
+    assert refused.value.field == field
+    assert rig.world.conversations == {}
+
+
+async def test_a_runtime_that_fails_to_start_leaves_the_conversation_in_error(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    with pytest.raises(DependencyUnavailableError):
+        await rig.sut(FailingRuntime(rig.world)).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, message="Hi")
+        )
+    [kept] = rig.store.committed.conversations.values()
+    assert kept.status is ConversationStatus.ERROR
