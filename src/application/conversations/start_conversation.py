@@ -33,7 +33,12 @@ from domain.conversations.errors import (
     LlmNotConfiguredError,
     RuntimeConversationNotFoundError,
 )
-from domain.conversations.value_objects import ConversationId, GitAccess, StartSpec
+from domain.conversations.value_objects import (
+    ConfirmationMode,
+    ConversationId,
+    GitAccess,
+    StartSpec,
+)
 from domain.git.providers import ProviderKind
 from domain.ports.conversation_repository import ConversationRepository
 from domain.ports.conversation_runtime import ConversationRuntime
@@ -158,7 +163,9 @@ class StartConversation:
             base_url=llm.base_url,
             workspace_dir=f"{self._defaults.workspace_root.rstrip('/')}/{conversation.id_}",
             tools=self._defaults.tools,
-            confirmation=self._defaults.confirmation,
+            confirmation=(
+                ConfirmationMode.ALWAYS if llm.confirmation_mode else self._defaults.confirmation
+            ),
             max_iterations=llm.max_iterations or 500,
             llm_retries=self._defaults.llm_retries,
             tags={"org": str(tenant.org_id), "user": str(tenant.user_id)},

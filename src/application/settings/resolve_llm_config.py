@@ -26,6 +26,8 @@ class LlmConfig:
     agent: str | None
     max_iterations: int | None
     max_budget_per_task: float | None
+    confirmation_mode: bool = False
+    """The agent asks before it acts."""
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'...'"
@@ -59,4 +61,5 @@ class ResolveLlmConfig:
             max_budget_per_task=(
                 None if values.max_budget_per_task is None else values.max_budget_per_task.value
             ),
+            confirmation_mode=bool(values.confirmation_mode),
         )

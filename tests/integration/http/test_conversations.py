@@ -402,3 +402,29 @@ async def test_another_tenants_conversation_is_not_found_anywhere(
         assert mine["title"] == "Mine"
         with await client.websocket_connect(f"/ws/conversations/{cid}", headers=alice) as ws:
             assert (await frame(ws))["event"]["seq"] == 1
+
+
+async def test_an_action_waits_for_confirmation_then_runs_or_is_rejected(
+    client: Client, world: ScriptedWorld
+) -> None:
+    await client.post("/api/settings", json={"confirmationMode": True})
+    world.script(
+        ToolCall(tool="terminal", arguments={"command": "rm -rf build"}),
+        ToolCall(tool="terminal", arguments={"command": "rm -rf /"}),
+    )
+    cid = (await start(client, message="Clean up"))["id"]
+    await status_is(client, cid, "waiting_for_confirmation")
+    accepted = await client.post(f"/api/conversations/{cid}/confirmation", json={"accept": True})
+    assert accepted.status_code == 202
+    await status_is(client, cid, "waiting_for_confirmation")
+    rejected = await client.post(
+        f"/api/conversations/{cid}/confirmation", json={"accept": False, "reason": "Too much"}
+    )
+    assert rejected.status_code == 202
+    await status_is(client, cid, "idle")
+    kinds = [e["kind"] for e in await stored(client, cid)]
+    assert kinds.count("ActionEvent") == 2
+    assert kinds.count("ObservationEvent") == 1
+    assert "UserRejectObservation" in kinds
+    bad = await client.post(f"/api/conversations/{cid}/confirmation", json={"accept": "yes"})
+    assert bad.status_code == 422
