@@ -3,11 +3,13 @@ the status and usage they report, runs the callbacks and feeds live subscribers.
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from application.conversations.callbacks import CallbackProcessors, StateChange
+from application.conversations.redaction import redact
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.conversation_coordinator import (
@@ -181,7 +183,8 @@ class ConversationIngest:
         await self._coordinator.ensure_current(lease)
         now = self._clock.now()
         async with self._store.transaction() as tx:
-            stored = await tx.events.append(lease.conversation_id, [event], fence=lease.fence)
+            kept = dataclasses.replace(event, payload=redact(event.payload))
+            stored = await tx.events.append(lease.conversation_id, [kept], fence=lease.fence)
             if not stored:
                 return
             conversation = await tx.conversations.get_for_owner(lease.conversation_id)

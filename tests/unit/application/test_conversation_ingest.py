@@ -15,6 +15,7 @@ from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, Tool
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.ingest import usage_of
+from application.conversations.redaction import redact
 from application.ports.conversation_coordinator import SubscriberTooSlowError
 from domain.conversations.entities import (
     CallbackId,
@@ -276,3 +277,37 @@ async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
         await coordinator.publish(rig.cid, [event])
     with pytest.raises(SubscriberTooSlowError):
         await asyncio.wait_for(waiting, 1)
+
+
+def test_credentials_the_runtime_echoes_are_never_kept() -> None:
+    payload = {
+        "kind": "ConversationStateUpdateEvent",
+        "key": "full_state",
+        "value": {
+            "agent": {"llm": {"model": "m", "api_key": "sk-live", "usage_id": "agent"}},
+            "secret_registry": {
+                "secret_sources": {
+                    "NPM_TOKEN": {"kind": "StaticSecret", "value": "npm-secret"},
+                    "GITHUB_TOKEN": {
+                        "kind": "LookupSecret",
+                        "url": "https://m.example/api/runtime/git-token",
+                        "headers": {"X-Access-Token": "grant"},
+                    },
+                }
+            },
+            "stats": {"usage_to_metrics": {"agent": {"prompt_tokens": 3}}},
+            "tokens_note": ["kept"],
+        },
+    }
+    kept = redact(payload)
+    text = repr(kept)
+    for secret in ("sk-live", "npm-secret", "grant"):
+        assert secret not in text
+    assert kept["value"]["agent"]["llm"]["model"] == "m"
+    assert kept["value"]["stats"]["usage_to_metrics"]["agent"]["prompt_tokens"] == 3
+    sources = kept["value"]["secret_registry"]["secret_sources"]
+    assert sources["GITHUB_TOKEN"]["url"] == "https://m.example/api/runtime/git-token"
+    assert kept["value"]["tokens_note"] == ["kept"]
+    assert redact({"message": "my api_key is in the text"}) == {
+        "message": "my api_key is in the text"
+    }
