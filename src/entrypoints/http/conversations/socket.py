@@ -23,6 +23,7 @@ from application.organizations.resolve_active_org import (
     ResolveActiveOrg,
     ResolveActiveOrgRequest,
 )
+from application.ports.authenticator import Principal
 from application.ports.conversation_coordinator import SubscriberTooSlowError
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import Scope
@@ -106,7 +107,7 @@ async def conversation_socket(
     policy = await container.get(SocketPolicy)
     (await container.get(ConversationIngest)).follow(cid)
     await socket.accept()
-    session = _Session(socket, container, org, cid, policy)
+    session = _Session(socket, container, actor, org, cid, policy)
     await session.run(feed, after)
 
 
@@ -115,12 +116,14 @@ class _Session:
         self,
         socket: WebSocket[Any, Any, Any],
         container: AsyncContainer,
+        actor: Principal,
         org: MemberOrganization,
         conversation_id: ConversationId,
         policy: SocketPolicy,
     ) -> None:
         self._socket = socket
         self._container = container
+        self._actor = actor
         self._org = org
         self._cid = conversation_id
         self._policy = policy
@@ -157,9 +160,14 @@ class _Session:
         try:
             async for event in feed.events(self._cid, after=after, buffer=self._policy.buffer):
                 await self._send(EventFrame(event=EventOut.from_entity(event)))
-        except (SubscriberTooSlowError, TimeoutError):
+        except SubscriberTooSlowError:
             return CLOSE_SLOW_CLIENT, (
                 f"client too slow: more than {self._policy.buffer} events waited; "
+                "reconnect with after=<last seq received>"
+            )
+        except TimeoutError:
+            return CLOSE_SLOW_CLIENT, (
+                f"client too slow: a frame waited over {self._policy.send_timeout_s:g}s; "
                 "reconnect with after=<last seq received>"
             )
         except (WebSocketDisconnect, OSError):
@@ -177,7 +185,7 @@ class _Session:
             return None
 
     async def _receive(self) -> tuple[int, str] | None:
-        actor = current_principal(self._socket)
+        actor = self._actor
         while True:
             try:
                 raw = await self._socket.receive_data(mode="text")

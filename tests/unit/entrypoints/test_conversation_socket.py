@@ -1,0 +1,90 @@
+"""A socket client that stops reading is disconnected with a clear reason, and the others
+keep getting every event meanwhile."""
+
+import asyncio
+
+from adapters.memory import InProcessConversationCoordinator
+from application.conversations import ConversationFeed
+from domain.conversations.entities import StoredEvent
+from domain.conversations.value_objects import ConversationId, EventType
+from domain.shared.ids import new_id
+from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, SocketPolicy
+from entrypoints.http.conversations.socket import _Session
+from tests.factories import T0
+from tests.fakes import FakeStore
+from tests.fakes.conversations import FakeConversationStore
+
+
+class StuckSocket:
+    """Takes the first frames, then never finishes sending; never sends anything itself."""
+
+    def __init__(self, takes: int) -> None:
+        self.takes = takes
+        self.sent: list[str] = []
+        self.closed: tuple[int, str] | None = None
+
+    async def send_text(self, data: str) -> None:
+        if len(self.sent) >= self.takes:
+            await asyncio.Event().wait()
+        self.sent.append(data)
+
+    async def receive_data(self, mode: str) -> str:
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+def event(cid: ConversationId, seq: int) -> StoredEvent:
+    return StoredEvent(
+        conversation_id=cid,
+        seq=seq,
+        event_id=f"e{seq}",
+        kind="MessageEvent",
+        source="agent",
+        type=EventType.MESSAGE,
+        occurred_at=T0,
+        payload={"n": seq},
+    )
+
+
+async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobody() -> None:
+    cid = ConversationId(new_id())
+    coordinator = InProcessConversationCoordinator()
+    feed = ConversationFeed(coordinator, FakeConversationStore(FakeStore()))
+    policy = SocketPolicy(heartbeat_s=60, buffer=3, send_timeout_s=0.2)
+    stuck = StuckSocket(takes=1)
+    session = _Session(stuck, None, None, None, cid, policy)  # type: ignore[arg-type]
+    running = asyncio.create_task(session.run(feed, 0))
+    async with coordinator.subscribe(cid, buffer=100) as other:
+        await asyncio.sleep(0.01)
+        for seq in range(1, 21):
+            await asyncio.wait_for(coordinator.publish(cid, [event(cid, seq)]), 0.5)
+        reader = aiter(other)
+        assert [(await anext(reader)).seq for _ in range(20)] == list(range(1, 21))
+    await asyncio.wait_for(running, 2)
+    assert len(stuck.sent) <= 1
+    assert stuck.closed is not None
+    code, reason = stuck.closed
+    assert code == CLOSE_SLOW_CLIENT
+    assert "too slow" in reason
+    assert "after=" in reason
+
+
+async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
+    cid = ConversationId(new_id())
+    coordinator = InProcessConversationCoordinator()
+    feed = ConversationFeed(coordinator, FakeConversationStore(FakeStore()))
+    stuck = StuckSocket(takes=1)
+    policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=0.05)
+    session = _Session(stuck, None, None, None, cid, policy)  # type: ignore[arg-type]
+    running = asyncio.create_task(session.run(feed, 0))
+    await asyncio.sleep(0.01)
+    for seq in (1, 2):
+        await coordinator.publish(cid, [event(cid, seq)])
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(running, 2)
+    assert len(stuck.sent) == 1
+    assert stuck.closed is not None
+    assert stuck.closed[0] == CLOSE_SLOW_CLIENT
