@@ -416,6 +416,11 @@ async def test_an_action_waits_for_confirmation_then_runs_or_is_rejected(
     await status_is(client, cid, "waiting_for_confirmation")
     accepted = await client.post(f"/api/conversations/{cid}/confirmation", json={"accept": True})
     assert accepted.status_code == 202
+    for _ in range(400):
+        kinds = [e["kind"] for e in await stored(client, cid)]
+        if kinds.count("ActionEvent") == 2 and kinds[-1] == "ConversationStateUpdateEvent":
+            break
+        await asyncio.sleep(0.025)
     await status_is(client, cid, "waiting_for_confirmation")
     rejected = await client.post(
         f"/api/conversations/{cid}/confirmation", json={"accept": False, "reason": "Too much"}
