@@ -15,6 +15,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import WebSocketTestSession
 
 from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from domain.conversations.value_objects import ConversationId
 from domain.ports.conversation_runtime import ConversationRuntime
 from entrypoints.http.conversations import SocketPolicy
 from entrypoints.settings import Settings
@@ -433,3 +434,42 @@ async def test_an_action_waits_for_confirmation_then_runs_or_is_rejected(
     assert "UserRejectObservation" in kinds
     bad = await client.post(f"/api/conversations/{cid}/confirmation", json={"accept": "yes"})
     assert bad.status_code == 422
+
+
+async def test_a_restarted_server_loses_no_event_and_duplicates_none(
+    tmp_path: Path, world: ScriptedWorld
+) -> None:
+    settings = embedded(tmp_path)
+    world.script(ToolCall(tool="terminal", arguments={"command": "make"}))
+    async with serve(settings, ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client)
+        await client.post("/api/settings", json={"confirmationMode": True})
+        cid = (await start(client, message="Build it"))["id"]
+        await status_is(client, cid, "waiting_for_confirmation")
+        before = await stored(client, cid)
+
+    # While the server is down the runtime goes on: the action runs and the agent finishes.
+    await ScriptedRuntime(world).respond_to_confirmation(ConversationId(UUID(cid)), accept=True)
+    conversation = world.conversations[ConversationId(UUID(cid))]
+    for _ in range(200):
+        if conversation.status.value == "finished":
+            break
+        await asyncio.sleep(0.01)
+    log = [event.event_id for event in conversation.log]
+    assert len(log) > len(before)
+
+    async with serve(settings, ScriptedRuntimeOverride(world)) as client:
+        await status_is(client, cid, "finished")
+        after = await until_stored(client, cid, len(log))
+    assert [e["id"] for e in after] == log
+    assert [e["seq"] for e in after] == list(range(1, len(log) + 1))
+    assert after[: len(before)] == before
+
+
+async def until_stored(client: Client, cid: str, count: int) -> list[Frame]:
+    for _ in range(200):
+        found = await stored(client, cid)
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"only {len(found)} of {count} events stored")
