@@ -10,6 +10,7 @@ from application.conversations.delete_conversation import DeleteConversation
 from application.conversations.feed import ConversationFeed
 from application.conversations.get_conversation import GetConversation
 from application.conversations.ingest import ConversationIngest
+from application.conversations.limits import ConcurrencyGate
 from application.conversations.list_events import EventPage, ListEvents
 from application.conversations.policy import (
     ConversationDefaults,
@@ -28,6 +29,7 @@ from application.conversations.start_conversation import (
 
 __all__ = (
     "CallbackProcessors",
+    "ConcurrencyGate",
     "ConversationDefaults",
     "ConversationFeed",
     "ConversationIngest",

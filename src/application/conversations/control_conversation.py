@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from application.conversations._shared import message_parts, owned, tenant_of
 from application.conversations.ingest import ConversationIngest
+from application.conversations.limits import ConcurrencyGate
 from application.ports.authenticator import Principal
 from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.errors import InvalidStatusTransitionError
@@ -30,10 +31,12 @@ class _Control:
         conversations: ConversationRepository,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
+        gate: ConcurrencyGate,
     ) -> None:
         self._conversations = conversations
         self._runtime = runtime
         self._ingest = ingest
+        self._gate = gate
 
     async def _owned(
         self, actor: Principal, org: MemberOrganization, conversation_id: ConversationId
@@ -45,7 +48,7 @@ class _Control:
 
 class SendMessage(_Control):
     """Send the agent a message; it works on it, running again if it had stopped, paused or
-    finished."""
+    finished (within the concurrency limits, as a new conversation would)."""
 
     async def execute(
         self,
@@ -58,7 +61,9 @@ class SendMessage(_Control):
         parts = message_parts(text, images)
         if not parts:
             raise InvalidValueError("A message needs text or an image.", field="text")
-        await self._owned(actor, org, conversation_id)
+        conversation = await self._owned(actor, org, conversation_id)
+        if not conversation.status.holds_runtime:
+            await self._gate.admit(conversation.tenant)
         await self._runtime.send_message(conversation_id, parts)
 
 
@@ -78,7 +83,9 @@ class ResumeConversation(_Control):
     async def execute(
         self, actor: Principal, org: MemberOrganization, conversation_id: ConversationId
     ) -> None:
-        await self._owned(actor, org, conversation_id)
+        conversation = await self._owned(actor, org, conversation_id)
+        if not conversation.status.holds_runtime:
+            await self._gate.admit(conversation.tenant)
         await self._runtime.resume(conversation_id)
 
 

@@ -1,14 +1,10 @@
-import contextlib
 from dataclasses import dataclass
 
 from application.conversations._shared import message_parts, tenant_of
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.ingest import ConversationIngest
-from application.conversations.policy import (
-    ConversationDefaults,
-    ConversationLimits,
-    LimitPolicy,
-)
+from application.conversations.limits import ConcurrencyGate
+from application.conversations.policy import ConversationDefaults
 from application.git.runtime_credentials import IssueRuntimeGitCredential
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
@@ -28,11 +24,7 @@ from domain.conversations.entities import (
     RepositoryName,
     Tenant,
 )
-from domain.conversations.errors import (
-    ConversationLimitReachedError,
-    LlmNotConfiguredError,
-    RuntimeConversationNotFoundError,
-)
+from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
@@ -94,7 +86,7 @@ class StartConversation:
         llm: ResolveLlmConfig,
         secrets: OpenSecrets,
         credentials: IssueRuntimeGitCredential,
-        limits: ConversationLimits,
+        gate: ConcurrencyGate,
         defaults: ConversationDefaults,
         clock: Clock,
     ) -> None:
@@ -106,7 +98,7 @@ class StartConversation:
         self._llm = llm
         self._secrets = secrets
         self._credentials = credentials
-        self._limits = limits
+        self._gate = gate
         self._defaults = defaults
         self._clock = clock
 
@@ -131,7 +123,7 @@ class StartConversation:
         if missing:
             raise LlmNotConfiguredError(missing)
         assert llm.model is not None
-        await self._make_room(tenant)
+        await self._gate.admit(tenant)
 
         now = self._clock.now()
         conversation = Conversation(
@@ -194,25 +186,3 @@ class StartConversation:
             token_url=self._defaults.git_token_url,
             credential=credential.token,
         )
-
-    async def _make_room(self, tenant: Tenant) -> None:
-        checks = (
-            ("user", self._limits.per_user, tenant.user_id),
-            ("org", self._limits.per_org, None),
-        )
-        for scope, limit, user_id in checks:
-            if limit is None:
-                continue
-            held = await self._conversations.holding_runtime(tenant.org_id, user_id)
-            excess = len(held) - limit + 1
-            if excess <= 0:
-                continue
-            idle = [c for c in held if c.status is ConversationStatus.IDLE]
-            if self._limits.policy is not LimitPolicy.PAUSE_OLDEST or len(idle) < excess:
-                raise ConversationLimitReachedError(limit=limit, scope=scope)
-            for conversation in idle[:excess]:
-                with contextlib.suppress(RuntimeConversationNotFoundError):
-                    await self._runtime.pause(conversation.id_)
-                conversation.transition(ConversationStatus.PAUSED, self._clock.now())
-                await self._conversations.save(conversation)
-            await self._uow.commit()

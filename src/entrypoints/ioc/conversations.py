@@ -12,6 +12,7 @@ from adapters.sqlalchemy import (
 )
 from application.conversations import (
     CallbackProcessors,
+    ConcurrencyGate,
     ConversationDefaults,
     ConversationFeed,
     ConversationIngest,
@@ -102,6 +103,7 @@ class ConversationsProvider(Provider):
     def socket_policy(self) -> SocketPolicy:
         return SocketPolicy()
 
+    gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
     start = provide(StartConversation, scope=Scope.REQUEST)
     search = provide(SearchConversations, scope=Scope.REQUEST)
     get = provide(GetConversation, scope=Scope.REQUEST)

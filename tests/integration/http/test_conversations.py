@@ -473,3 +473,28 @@ async def until_stored(client: Client, cid: str, count: int) -> list[Frame]:
             return found
         await asyncio.sleep(0.025)
     raise AssertionError(f"only {len(found)} of {count} events stored")
+
+
+@pytest.mark.parametrize("policy", ["reject", "pause_oldest"])
+async def test_running_an_ended_conversation_again_counts_against_the_limit(
+    tmp_path: Path, world: ScriptedWorld, policy: str
+) -> None:
+    settings = embedded(
+        tmp_path,
+        MAESTRIST_CONVERSATION_LIMIT_PER_USER="1",
+        MAESTRIST_CONVERSATION_LIMIT_POLICY=policy,
+    )
+    async with serve(settings, ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client)
+        ended = (await start(client, message="Quick one"))["id"]
+        await status_is(client, ended, "finished")
+        waiting = (await start(client))["id"]
+        again = await client.post(f"/api/conversations/{ended}/messages", json={"text": "More"})
+        if policy == "reject":
+            assert again.status_code == 409
+            assert again.json()["limit"] == 1
+            assert (await client.get(f"/api/conversations/{ended}")).json()["status"] == "finished"
+            return
+        assert again.status_code == 202
+        assert (await client.get(f"/api/conversations/{waiting}")).json()["status"] == "paused"
+        await status_is(client, ended, "finished")

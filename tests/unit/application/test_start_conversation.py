@@ -12,6 +12,7 @@ from adapters.memory import InProcessConversationCoordinator
 from adapters.scripted import ScriptedRuntime, ScriptedWorld
 from application.conversations import (
     CallbackProcessors,
+    ConcurrencyGate,
     ConversationDefaults,
     ConversationIngest,
     ConversationLimits,
@@ -81,7 +82,13 @@ class Rig:
             IssueRuntimeGitCredential(
                 self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
             ),
-            ConversationLimits(),
+            ConcurrencyGate(
+                FakeConversationRepository(self.store),
+                runtime or ScriptedRuntime(self.world),
+                FakeUnitOfWork(self.store),
+                ConversationLimits(),
+                self.clock,
+            ),
             ConversationDefaults(
                 workspace_root="/data/workspaces/",
                 git_token_url="https://maestrist.example.com/api/runtime/git-token",
