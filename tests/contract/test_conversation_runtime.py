@@ -33,8 +33,12 @@ from domain.conversations import (
     StartSpec,
     TextPart,
 )
+from domain.conversations.value_objects import GitAccess, RepositoryCheckout
 from domain.ports.conversation_runtime import ConversationRuntime
+from domain.shared.errors import InvalidValueError
+from tests.fakes.git_hosts import run_fake_github
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
+from tests.support.token_endpoint import CREDENTIAL, run_token_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT_SERVER_VENV = Path(
@@ -532,3 +536,55 @@ async def test_the_pinned_agent_server_still_serves_every_route_we_call(
     }
     assert ROUTES_USED - served == set()
     assert version == AGENT_SERVER_VERSION
+
+
+@pytest.mark.agent_server
+async def test_the_agent_server_clones_the_repository_before_the_conversation_starts(
+    agent_server: AgentServer, tmp_path: Path
+) -> None:
+    """The agent-server runs the checkout itself, fetching the token with the short-lived
+    credential: the workspace holds the branch before the agent's first step, with no
+    credential in it; a branch that does not exist fails the start and creates nothing."""
+    runtime = AgentServerRuntime(agent_server.host)
+    try:
+        with run_fake_github() as github:
+            github.add_user("alice")
+            github.add_repo("alice/app", branches=["main", "feature"])
+            with run_token_endpoint(github.issue_token("alice")) as endpoint:
+
+                def spec(workspace: Path, branch: str) -> StartSpec:
+                    return StartSpec(
+                        conversation_id=ConversationId(uuid4()),
+                        model=MODEL,
+                        api_key=API_KEY,
+                        base_url=agent_server.stub.base_url,
+                        workspace_dir=str(workspace),
+                        llm_retries=0,
+                        git=GitAccess(
+                            provider="github", token_url=endpoint.url, credential=CREDENTIAL
+                        ),
+                        checkout=RepositoryCheckout(
+                            clone_url=f"{github.base_url}/alice/app.git",
+                            username="x-access-token",
+                            branch=branch,
+                            author_email="alice@example.com",
+                        ),
+                    )
+
+                good = spec(tmp_path / "good", "feature")
+                assert await runtime.start(good) is RuntimeStatus.IDLE
+                assert (tmp_path / "good" / "BRANCH").read_text() == "feature\n"
+                config = (tmp_path / "good" / ".git" / "config").read_text()
+                assert CREDENTIAL not in config
+                assert endpoint.token not in config
+                assert await runtime.get_status(good.conversation_id) is RuntimeStatus.IDLE
+
+                bad = spec(tmp_path / "bad", "no-such-branch")
+                with pytest.raises(InvalidValueError) as refused:
+                    await runtime.start(bad)
+                assert refused.value.field == "repository"
+                assert endpoint.token not in refused.value.message
+                with pytest.raises(RuntimeConversationNotFoundError):
+                    await runtime.get_status(bad.conversation_id)
+    finally:
+        await runtime.aclose()

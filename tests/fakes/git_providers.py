@@ -200,6 +200,12 @@ class FakeGitProviders(GitProviders):
             self._states[host] = state
         return self._states[host]
 
+    def clone_url(self, host: GitHost, repository: str) -> str:
+        segments = repository.split("/")
+        if len(segments) < 2 or any(not s or s in (".", "..") for s in segments):
+            raise InvalidValueError("Name the repository as owner/name.", field="repository")
+        return f"{host.web_url}/{repository}.git"
+
     def open(self, host: GitHost, access_token: str) -> GitProvider:
         self.opened.append(host)
         return FakeGitProvider(host, self.state(host), access_token)

@@ -3,6 +3,7 @@ import httpx
 from adapters.git_providers.bitbucket import BitbucketProvider
 from adapters.git_providers.github import GitHubProvider
 from adapters.git_providers.gitlab import GitLabProvider
+from adapters.git_providers.http import repository_segments
 from adapters.git_providers.urls import CloudUrls
 from domain.git.providers import GitHost, ProviderKind
 from domain.ports.git_provider import GitProvider, GitProviders
@@ -17,6 +18,12 @@ class HttpxGitProviders(GitProviders):
     def __init__(self, client: httpx.AsyncClient, cloud_urls: CloudUrls | None = None) -> None:
         self._client = client
         self._urls = cloud_urls or CloudUrls()
+
+    def clone_url(self, host: GitHost, repository: str) -> str:
+        segments = repository_segments(
+            repository, max_segments=21 if host.kind is ProviderKind.GITLAB else 2
+        )
+        return f"{self._urls.web_url(host)}/{'/'.join(segments)}.git"
 
     def open(self, host: GitHost, access_token: str) -> GitProvider:
         api_url = self._urls.api_url(host)

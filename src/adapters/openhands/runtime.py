@@ -3,6 +3,7 @@ itself and imports nothing of OpenHands, so the server keeps its own Python and 
 
 import asyncio
 import json
+import shlex
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -29,7 +30,7 @@ from domain.conversations.value_objects import (
 from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("ROUTES_USED", "AgentServerRuntime", "start_request")
+__all__ = ("ROUTES_USED", "AgentServerRuntime", "checkout_script", "start_request")
 
 _POLICIES = {
     ConfirmationMode.NEVER: {"kind": "NeverConfirm"},
@@ -50,6 +51,7 @@ ROUTES_USED = frozenset(
         ("GET", "/api/conversations/{conversation_id}/events/search"),
         ("GET", "/api/conversations/{conversation_id}/events/{event_id}"),
         ("POST", "/api/conversations/{conversation_id}/events/respond_to_confirmation"),
+        ("POST", "/api/bash/execute_bash_command"),
     }
 )
 """The agent-server's HTTP routes this package calls (plus the socket at
@@ -94,11 +96,65 @@ def start_request(spec: StartSpec) -> dict[str, Any]:
         secrets[f"{spec.git.provider.upper()}_TOKEN"] = {
             "kind": "LookupSecret",
             "url": spec.git.token_url,
-            "headers": {"X-Access-Token": spec.git.credential},
+            "headers": {"X-Access-Token": spec.git.credential, "Accept": "text/plain"},
         }
     if secrets:
         body["secrets"] = secrets
     return body
+
+
+_CHECKOUT_TIMEOUT_S = 300
+
+
+def checkout_script(spec: StartSpec) -> str:
+    """The shell script that clones ``spec.checkout`` into the workspace on the runtime's
+    machine. git gets the password from a throwaway credential helper that trades the
+    short-lived credential at our token endpoint (``curl``); the clone's remote keeps no
+    credential, and a workspace that already holds a clone is left as it is."""
+    checkout = spec.checkout
+    assert checkout is not None
+    q = shlex.quote
+    lines = [
+        "set -eu",
+        f"dir={q(spec.workspace_dir)}",
+        'if [ -d "$dir/.git" ]; then exit 0; fi',
+        'mkdir -p "$(dirname "$dir")"',
+    ]
+    clone = ["git", "-c", "credential.helper=", "-c", "core.askPass=true"]
+    if spec.git is not None:
+        fetch = (
+            "token=$(curl -fsS --max-time 30 -H 'Accept: text/plain' "
+            f"-H {q('X-Access-Token: ' + spec.git.credential)} {q(spec.git.token_url)}) || exit 1"
+        )
+        reply = "printf 'username=%s\\npassword=%s\\n'"
+        helper = "\n".join(
+            (
+                "#!/bin/sh",
+                'test "$1" = get || exit 0',
+                fetch,
+                'case "$token" in',
+                f'  *:*) {reply} "${{token%%:*}}" "${{token#*:}}" ;;',
+                f'  *) {reply} {q(checkout.username)} "$token" ;;',
+                "esac",
+            )
+        )
+        lines += [
+            'helper="$(mktemp)"',
+            "trap 'rm -f \"$helper\"' EXIT",
+            f"printf '%s\\n' {q(helper)} > \"$helper\"",
+            'chmod 700 "$helper"',
+        ]
+        clone += ["-c", 'credential.helper="$helper"']
+    clone += ["clone", "--quiet"]
+    if checkout.branch is not None:
+        clone += ["--branch", q(checkout.branch)]
+    clone += ["--", q(checkout.clone_url), '"$dir"']
+    lines.append(" ".join(clone))
+    if checkout.author_name:
+        lines.append(f'git -C "$dir" config user.name {q(checkout.author_name)}')
+    if checkout.author_email:
+        lines.append(f'git -C "$dir" config user.email {q(checkout.author_email)}')
+    return "\n".join(lines) + "\n"
 
 
 class AgentServerRuntime(ConversationRuntime):
@@ -165,8 +221,39 @@ class AgentServerRuntime(ConversationRuntime):
             raise InvalidValueError(
                 f"The agent runtime has no tool named {', '.join(unknown)}.", field="tools"
             )
+        if spec.checkout is not None:
+            await self._check_out(spec)
         response = await self._call("POST", "/api/conversations", body=start_request(spec))
         return parse_status(response.json().get("execution_status"))
+
+    async def _check_out(self, spec: StartSpec) -> None:
+        command = {
+            "command": checkout_script(spec),
+            "cwd": "/",
+            "timeout": _CHECKOUT_TIMEOUT_S,
+        }
+        client, _ = await self._open()
+        try:
+            response = await client.post(
+                "/api/bash/execute_bash_command", json=command, timeout=_CHECKOUT_TIMEOUT_S + 30
+            )
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailableError(
+                f"The agent runtime did not answer ({type(exc).__name__})."
+            ) from exc
+        if response.status_code == 401:
+            raise RuntimeAuthRefusedError
+        if not response.is_success:
+            raise DependencyUnavailableError(
+                f"The agent runtime could not run the checkout ({response.status_code})."
+            )
+        output = response.json()
+        if output.get("exit_code") != 0:
+            said = str(output.get("stderr") or output.get("stdout") or "").strip()
+            last = said.splitlines()[-1][:300] if said else "no output"
+            raise InvalidValueError(
+                f"The repository could not be cloned: {last}", field="repository"
+            )
 
     def _path(self, conversation_id: ConversationId, tail: str = "") -> str:
         return f"/api/conversations/{conversation_id}{tail}"

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Any, NewType
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from domain.shared.errors import InvalidValueError
@@ -21,6 +22,7 @@ __all__ = (
     "HostInfo",
     "ImagePart",
     "MessagePart",
+    "RepositoryCheckout",
     "RuntimeEvent",
     "RuntimeStatus",
     "StartSpec",
@@ -138,6 +140,44 @@ class GitAccess:
     credential: str = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepositoryCheckout:
+    """The repository to clone into the workspace before the agent starts.
+
+    ``clone_url`` carries no credentials: the runtime's git asks ``GitAccess.token_url`` for
+    the provider token with the short-lived credential, and sends it as the password of
+    ``username`` (``x-access-token`` on GitHub, ``oauth2`` on GitLab, ``x-token-auth`` on
+    Bitbucket; a ``user:app-password`` token brings its own username).
+    """
+
+    clone_url: str
+    username: str
+    branch: str | None = None
+    author_name: str | None = None
+    author_email: str | None = None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.clone_url)
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.username
+            or parts.password
+            or parts.query
+            or parts.fragment
+        ):
+            raise InvalidValueError(
+                "A clone URL is http(s), with no credentials, query or fragment.",
+                field="repository",
+            )
+        if self.branch is not None and not _BRANCH.fullmatch(self.branch):
+            raise InvalidValueError("Not a branch name git accepts.", field="branch")
+
+
+_BRANCH = re.compile(r"(?!-)(?!.*\.\.)[^\x00-\x20\x7f~^:?*\[\\]{1,255}")
+"""What ``git check-ref-format --branch`` accepts, near enough: no leading dash, no ``..``,
+no spaces, control characters, backslashes or ``~^:?*[``."""
+
 _TOOL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _TAG_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -165,6 +205,9 @@ class StartSpec:
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Environment secrets for the agent, by name."""
     git: GitAccess | None = None
+    checkout: RepositoryCheckout | None = None
+    """Cloned into ``workspace_dir`` (with ``git``'s credential) before the conversation is
+    created; a workspace that already holds a clone is kept as it is."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():

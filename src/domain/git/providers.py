@@ -14,6 +14,11 @@ class ProviderKind(StrEnum):
     GITLAB = "gitlab"
     BITBUCKET = "bitbucket"
 
+    @property
+    def clone_username(self) -> str:
+        """The username git sends with an access token as its password over HTTPS."""
+        return _CLONE_USERNAMES[self]
+
     @classmethod
     def parse(cls, raw: str, *, field: str = "provider") -> "ProviderKind":
         try:
@@ -24,6 +29,12 @@ class ProviderKind(StrEnum):
                 f"Unknown git provider {raw[:40]!r}; expected one of {names}.", field=field
             ) from None
 
+
+_CLONE_USERNAMES = {
+    ProviderKind.GITHUB: "x-access-token",
+    ProviderKind.GITLAB: "oauth2",
+    ProviderKind.BITBUCKET: "x-token-auth",
+}
 
 _CLOUD = {
     ProviderKind.GITHUB: "https://github.com",

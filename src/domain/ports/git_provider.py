@@ -55,6 +55,11 @@ class GitProviders(Protocol):
     @abstractmethod
     def open(self, host: GitHost, access_token: str) -> GitProvider: ...
 
+    @abstractmethod
+    def clone_url(self, host: GitHost, repository: str) -> str:
+        """Where git clones ``repository`` (its ``full_name``) over HTTPS, with no credentials
+        in it; ``InvalidValueError(field="repository")`` for a name that is not one."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefreshedToken:

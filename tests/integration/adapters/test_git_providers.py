@@ -306,3 +306,22 @@ def test_pages_cover_every_repository_once_in_order(
     assert [name for page in pages for name in page] == names
     assert all(len(page) == per_page for page in pages[:-1])
     assert len(pages) == max(1, -(-count // per_page))
+
+
+def test_clone_urls_follow_the_cloud_urls_and_self_hosted_bases() -> None:
+    clouds = CloudUrls(github="http://127.0.0.1:1", gitlab="https://gitlab.com")
+    providers = HttpxGitProviders(httpx.AsyncClient(), clouds)
+    assert providers.clone_url(GitHost(ProviderKind.GITHUB), "alice/app") == (
+        "http://127.0.0.1:1/alice/app.git"
+    )
+    ghe = GitHost(ProviderKind.GITHUB, "https://ghe.example.com")
+    assert providers.clone_url(ghe, "acme/api") == "https://ghe.example.com/acme/api.git"
+    assert providers.clone_url(GitHost(ProviderKind.GITLAB), "group/sub/project") == (
+        "https://gitlab.com/group/sub/project.git"
+    )
+    assert providers.clone_url(GitHost(ProviderKind.BITBUCKET), "team/site") == (
+        "https://bitbucket.org/team/site.git"
+    )
+    for hostile in ("../x", "a/b?c", "a/b#c", "a//b", "a", "a/b/c", "a/b c"):
+        with pytest.raises(InvalidValueError):
+            providers.clone_url(GitHost(ProviderKind.GITHUB), hostile)

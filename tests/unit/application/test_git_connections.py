@@ -104,6 +104,9 @@ class StubGitProviders(GitProviders):
         self.used.append(access_token)
         return _Provider(host, access_token, self.accounts, self.down)
 
+    def clone_url(self, host: GitHost, repository: str) -> str:
+        return f"{host.web_url}/{repository}.git"
+
     def know(self, token: str, login: str, kind: ProviderKind = ProviderKind.GITHUB) -> None:
         self.accounts[token] = GitAccount(
             provider=kind, id_="1", login=login, name=None, email=None, avatar_url=None
