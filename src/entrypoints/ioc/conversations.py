@@ -100,8 +100,10 @@ class ConversationsProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    def socket_policy(self) -> SocketPolicy:
-        return SocketPolicy()
+    def socket_policy(self, settings: Settings) -> SocketPolicy:
+        return SocketPolicy(
+            allowed_origins=frozenset({settings.effective_public_url, *settings.cors_origins})
+        )
 
     gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
     start = provide(StartConversation, scope=Scope.REQUEST)

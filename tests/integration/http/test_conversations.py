@@ -39,7 +39,9 @@ class ScriptedRuntimeOverride(Provider):
 
     @provide(scope=Scope.APP, override=True)
     def socket_policy(self) -> SocketPolicy:
-        return SocketPolicy(heartbeat_s=self.heartbeat_s)
+        return SocketPolicy(
+            heartbeat_s=self.heartbeat_s, allowed_origins=frozenset({"https://app.example.com"})
+        )
 
 
 def embedded(tmp_path: Path, **env: str) -> Settings:
@@ -498,3 +500,20 @@ async def test_running_an_ended_conversation_again_counts_against_the_limit(
         assert again.status_code == 202
         assert (await client.get(f"/api/conversations/{waiting}")).json()["status"] == "paused"
         await status_is(client, ended, "finished")
+
+
+async def test_a_socket_from_another_sites_page_is_refused(client: Client) -> None:
+    cid = (await start(client))["id"]
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        await client.websocket_connect(
+            f"/ws/conversations/{cid}", headers={"Origin": "https://evil.example"}
+        ),
+    ):
+        pass
+    assert refused.value.code == 4403
+    with await client.websocket_connect(
+        f"/ws/conversations/{cid}", headers={"Origin": "https://app.example.com"}
+    ) as ws:
+        ws.send_text(json.dumps({"type": "message", "text": "Hi"}))
+        assert (await frame(ws))["type"] in {"event", "accepted"}

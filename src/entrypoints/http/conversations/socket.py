@@ -53,6 +53,10 @@ class SocketPolicy:
     """Events a client may fall behind before it is disconnected."""
     send_timeout_s: float = 10.0
     """How long one frame may take to go out before the client counts as too slow."""
+    allowed_origins: frozenset[str] = frozenset()
+    """Browser origins that may open a socket (the server's own and the CORS ones; ``*``:
+    any); a handshake naming another ``Origin`` is refused, so no other site can ride a
+    signed-in person's cookie. Clients that send no ``Origin`` are not browsers."""
 
 
 def _refusal(error: DomainError | ApplicationError) -> WebSocketException:
@@ -66,6 +70,11 @@ async def guard_socket(
     """The HTTP auth guard, in a request scope of its own (a socket's container lives as long
     as the connection)."""
     session: AsyncContainer = connection.state.dishka_container
+    policy = await session.get(SocketPolicy)
+    origin = connection.headers.get("origin")
+    allowed = policy.allowed_origins
+    if origin is not None and "*" not in allowed and origin.rstrip("/") not in allowed:
+        raise WebSocketException(detail="This origin may not open a socket.", code=4403)
     async with session() as request_container:
         connection.state.dishka_container = request_container
         try:
