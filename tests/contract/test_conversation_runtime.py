@@ -2,6 +2,7 @@
 (run by LocalProcessHost against the stub LLM) produce the same event sequences."""
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -588,3 +589,61 @@ async def test_the_agent_server_clones_the_repository_before_the_conversation_st
                     await runtime.get_status(bad.conversation_id)
     finally:
         await runtime.aclose()
+
+
+@pytest.mark.agent_server
+async def test_a_renewed_git_credential_is_the_one_the_agent_fetches_tokens_with(
+    agent_server: AgentServer, tmp_path: Path
+) -> None:
+    """The agent's ``GITHUB_TOKEN`` is looked up at our endpoint when a command uses it, with
+    the credential last handed over, so a conversation outlives its first credential."""
+    agent_server.stub.reset()
+    runtime = AgentServerRuntime(agent_server.host)
+    try:
+        with run_token_endpoint("ghu_fresh-token") as endpoint:
+            endpoint.accepted = {"renewed-credential"}
+            spec = StartSpec(
+                conversation_id=ConversationId(uuid4()),
+                model=MODEL,
+                api_key=API_KEY,
+                base_url=agent_server.stub.base_url,
+                workspace_dir=str(tmp_path),
+                tools=("terminal",),
+                llm_retries=0,
+                git=GitAccess(provider="github", token_url=endpoint.url, credential="expired"),
+            )
+            assert await runtime.start(spec) is RuntimeStatus.IDLE
+            renewed = GitAccess(
+                provider="github", token_url=endpoint.url, credential="renewed-credential"
+            )
+            await runtime.renew_git_access(spec.conversation_id, renewed)
+            agent_server.stub.script(
+                ToolCall(
+                    tool="terminal",
+                    arguments={"command": 'test "$GITHUB_TOKEN" = ghu_fresh-token && echo same'},
+                ),
+                Finish(),
+            )
+            await runtime.send_message(spec.conversation_id, text("use the token"))
+            events = await collect(
+                runtime, spec.conversation_id, has_status(RuntimeStatus.FINISHED)
+            )
+            observed = payload_of(events, "ObservationEvent:terminal")["observation"]
+            assert "same" in json.dumps(observed)
+            assert "renewed-credential" in endpoint.presented
+            assert "expired" not in endpoint.presented
+        with pytest.raises(RuntimeConversationNotFoundError):
+            await runtime.renew_git_access(ConversationId(uuid4()), renewed)
+    finally:
+        await runtime.aclose()
+
+
+async def test_renewing_git_access_of_an_unknown_conversation_is_not_found(
+    harness: Harness,
+) -> None:
+    git = GitAccess(provider="github", token_url="http://127.0.0.1:9/t", credential="c")
+    with pytest.raises(RuntimeConversationNotFoundError):
+        await harness.runtime.renew_git_access(ConversationId(uuid4()), git)
+    spec = harness.spec()
+    await harness.runtime.start(spec)
+    await harness.runtime.renew_git_access(spec.conversation_id, git)

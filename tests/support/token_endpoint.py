@@ -17,12 +17,16 @@ class TokenEndpoint:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls = 0
+        self.accepted = {CREDENTIAL}
+        self.presented: list[str] = []
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 endpoint.calls += 1
-                ok = self.headers.get("X-Access-Token") == CREDENTIAL
+                presented = self.headers.get("X-Access-Token") or ""
+                endpoint.presented.append(presented)
+                ok = presented in endpoint.accepted
                 body = endpoint.token.encode() if ok else b"refused"
                 self.send_response(200 if ok else 401)
                 self.send_header("Content-Type", "text/plain")

@@ -19,6 +19,7 @@ from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
+    GitAccess,
     HostInfo,
     ImagePart,
     MessagePart,
@@ -52,6 +53,7 @@ ROUTES_USED = frozenset(
         ("GET", "/api/conversations/{conversation_id}/events/{event_id}"),
         ("POST", "/api/conversations/{conversation_id}/events/respond_to_confirmation"),
         ("POST", "/api/bash/execute_bash_command"),
+        ("POST", "/api/conversations/{conversation_id}/secrets"),
     }
 )
 """The agent-server's HTTP routes this package calls (plus the socket at
@@ -70,6 +72,18 @@ def _content(parts: Sequence[MessagePart]) -> list[dict[str, Any]]:
         elif isinstance(part, ImagePart):
             content.append({"type": "image", "image_urls": [part.url]})
     return content
+
+
+def git_secret(git: GitAccess) -> dict[str, Any]:
+    """``<PROVIDER>_TOKEN`` for the agent: a secret the agent-server looks up at our token
+    endpoint with the short-lived credential whenever the agent uses it."""
+    return {
+        f"{git.provider.upper()}_TOKEN": {
+            "kind": "LookupSecret",
+            "url": git.token_url,
+            "headers": {"X-Access-Token": git.credential, "Accept": "text/plain"},
+        }
+    }
 
 
 def start_request(spec: StartSpec) -> dict[str, Any]:
@@ -93,11 +107,7 @@ def start_request(spec: StartSpec) -> dict[str, Any]:
     }
     secrets: dict[str, Any] = dict(spec.secrets)
     if spec.git is not None:
-        secrets[f"{spec.git.provider.upper()}_TOKEN"] = {
-            "kind": "LookupSecret",
-            "url": spec.git.token_url,
-            "headers": {"X-Access-Token": spec.git.credential, "Accept": "text/plain"},
-        }
+        secrets.update(git_secret(spec.git))
     if secrets:
         body["secrets"] = secrets
     return body
@@ -271,6 +281,14 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def resume(self, conversation_id: ConversationId) -> None:
         await self._call("POST", self._path(conversation_id, "/run"), conversation_id, allow=(409,))
+
+    async def renew_git_access(self, conversation_id: ConversationId, git: GitAccess) -> None:
+        await self._call(
+            "POST",
+            self._path(conversation_id, "/secrets"),
+            conversation_id,
+            body={"secrets": git_secret(git)},
+        )
 
     async def stop(self, conversation_id: ConversationId) -> None:
         await self._call("POST", self._path(conversation_id, "/interrupt"), conversation_id)

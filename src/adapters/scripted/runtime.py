@@ -10,7 +10,7 @@ import re
 import uuid
 from collections import deque
 from collections.abc import AsyncGenerator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
     EventType,
+    GitAccess,
     ImagePart,
     MessagePart,
     RuntimeEvent,
@@ -181,6 +182,10 @@ class ScriptedRuntime(ConversationRuntime):
             return existing.status
         self._world.conversations[spec.conversation_id] = _Conversation(spec=spec)
         return RuntimeStatus.IDLE
+
+    async def renew_git_access(self, conversation_id: ConversationId, git: GitAccess) -> None:
+        conversation = self._conversation(conversation_id)
+        conversation.spec = replace(conversation.spec, git=git)
 
     async def send_message(
         self, conversation_id: ConversationId, parts: Sequence[MessagePart], *, run: bool = True

@@ -4,6 +4,7 @@ from typing import Protocol
 
 from domain.conversations.value_objects import (
     ConversationId,
+    GitAccess,
     HostHealth,
     HostInfo,
     MessagePart,
@@ -64,6 +65,11 @@ class ConversationRuntime(Protocol):
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""
     ) -> None:
         """Run (accept) or reject the action waiting for confirmation."""
+
+    @abstractmethod
+    async def renew_git_access(self, conversation_id: ConversationId, git: GitAccess) -> None:
+        """Replace the git credential the agent fetches provider tokens with (credentials are
+        short-lived, conversations are not): call it before the agent works again."""
 
     @abstractmethod
     async def delete(self, conversation_id: ConversationId) -> None:
