@@ -5,6 +5,7 @@ back through the event stream."""
 from collections.abc import Sequence
 
 from application.conversations._shared import message_parts, owned, tenant_of
+from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
 from application.ports.authenticator import Principal
@@ -32,11 +33,13 @@ class _Control:
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
         gate: ConcurrencyGate,
+        git: RuntimeGitAccess,
     ) -> None:
         self._conversations = conversations
         self._runtime = runtime
         self._ingest = ingest
         self._gate = gate
+        self._git = git
 
     async def _owned(
         self, actor: Principal, org: MemberOrganization, conversation_id: ConversationId
@@ -64,6 +67,7 @@ class SendMessage(_Control):
         conversation = await self._owned(actor, org, conversation_id)
         if not conversation.status.holds_runtime:
             await self._gate.admit(conversation.tenant)
+        await self._git.renew(conversation)
         await self._runtime.send_message(conversation_id, parts)
 
 
@@ -86,6 +90,7 @@ class ResumeConversation(_Control):
         conversation = await self._owned(actor, org, conversation_id)
         if not conversation.status.holds_runtime:
             await self._gate.admit(conversation.tenant)
+        await self._git.renew(conversation)
         await self._runtime.resume(conversation_id)
 
 
@@ -119,4 +124,6 @@ class RespondToConfirmation(_Control):
             )
         if len(reason) > 1000:
             raise InvalidValueError("A reason is at most 1000 characters.", field="reason")
+        if accept:
+            await self._git.renew(conversation)
         await self._runtime.respond_to_confirmation(conversation_id, accept=accept, reason=reason)

@@ -2,10 +2,10 @@ from dataclasses import dataclass
 
 from application.conversations._shared import message_parts, tenant_of
 from application.conversations.callbacks import DEFAULT_CALLBACKS
+from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
 from application.conversations.policy import ConversationDefaults
-from application.git.runtime_credentials import IssueRuntimeGitCredential
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -28,14 +28,17 @@ from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
-    GitAccess,
+    RepositoryCheckout,
     StartSpec,
 )
+from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import ProviderKind
 from domain.ports.conversation_repository import ConversationRepository
 from domain.ports.conversation_runtime import ConversationRuntime
 from domain.ports.event_callback_store import EventCallbackStore
+from domain.ports.git_provider import GitProviders
 from domain.ports.org_repository import MemberOrganization
+from domain.ports.provider_token_store import ProviderTokenStore
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 
@@ -85,7 +88,9 @@ class StartConversation:
         ingest: ConversationIngest,
         llm: ResolveLlmConfig,
         secrets: OpenSecrets,
-        credentials: IssueRuntimeGitCredential,
+        git: RuntimeGitAccess,
+        providers: GitProviders,
+        tokens: ProviderTokenStore,
         gate: ConcurrencyGate,
         defaults: ConversationDefaults,
         clock: Clock,
@@ -97,7 +102,9 @@ class StartConversation:
         self._ingest = ingest
         self._llm = llm
         self._secrets = secrets
-        self._credentials = credentials
+        self._git = git
+        self._providers = providers
+        self._tokens = tokens
         self._gate = gate
         self._defaults = defaults
         self._clock = clock
@@ -123,6 +130,7 @@ class StartConversation:
         if missing:
             raise LlmNotConfiguredError(missing)
         assert llm.model is not None
+        checkout = await self._checkout(tenant, repository, request.branch, provider, llm)
         await self._gate.admit(tenant)
 
         now = self._clock.now()
@@ -162,7 +170,8 @@ class StartConversation:
             llm_retries=self._defaults.llm_retries,
             tags={"org": str(tenant.org_id), "user": str(tenant.user_id)},
             secrets=await self._secrets.execute(tenant.user_id),
-            git=None if provider is None else self._git_access(tenant, provider),
+            git=None if provider is None else self._git.issue(tenant.user_id, provider),
+            checkout=checkout,
         )
         try:
             status = await self._runtime.start(spec)
@@ -179,10 +188,28 @@ class StartConversation:
             await self._runtime.send_message(conversation.id_, parts)
         return conversation
 
-    def _git_access(self, tenant: Tenant, provider: ProviderKind) -> GitAccess:
-        credential = self._credentials.execute(tenant.user_id, provider)
-        return GitAccess(
-            provider=provider.value,
-            token_url=self._defaults.git_token_url,
-            credential=credential.token,
+    async def _checkout(
+        self,
+        tenant: Tenant,
+        repository: RepositoryName | None,
+        branch: str | None,
+        provider: ProviderKind | None,
+        llm: LlmConfig,
+    ) -> RepositoryCheckout | None:
+        """Where to clone from: the host of the owner's connection to ``provider`` (a GitHub
+        Enterprise or self-managed GitLab one included); not connected is refused here,
+        before anything starts."""
+        if repository is None or provider is None:
+            return None
+        connection = await self._tokens.get(tenant.user_id, provider)
+        if connection is None:
+            refused = ProviderNotConnectedError(provider)
+            refused.field = "gitProvider"
+            raise refused
+        return RepositoryCheckout(
+            clone_url=self._providers.clone_url(connection.host, repository.value),
+            username=provider.clone_username,
+            branch=branch,
+            author_name=llm.git_author_name,
+            author_email=llm.git_author_email,
         )

@@ -28,6 +28,9 @@ class LlmConfig:
     max_budget_per_task: float | None
     confirmation_mode: bool = False
     """The agent asks before it acts."""
+    git_author_name: str | None = None
+    git_author_email: str | None = None
+    """Who the agent's commits are by."""
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'...'"
@@ -62,4 +65,10 @@ class ResolveLlmConfig:
                 None if values.max_budget_per_task is None else values.max_budget_per_task.value
             ),
             confirmation_mode=bool(values.confirmation_mode),
+            git_author_name=None
+            if values.git_author_name is None
+            else values.git_author_name.value,
+            git_author_email=(
+                None if values.git_author_email is None else values.git_author_email.value
+            ),
         )

@@ -29,6 +29,7 @@ from application.conversations import (
     StartConversation,
     StopConversation,
 )
+from application.conversations.git_access import RuntimeGitAccess
 from application.ports.clock import Clock
 from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.conversation_store import ConversationStore
@@ -106,6 +107,7 @@ class ConversationsProvider(Provider):
         )
 
     gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
+    git_access = provide(RuntimeGitAccess, scope=Scope.APP)
     start = provide(StartConversation, scope=Scope.REQUEST)
     search = provide(SearchConversations, scope=Scope.REQUEST)
     get = provide(GetConversation, scope=Scope.REQUEST)

@@ -4,7 +4,7 @@ conversation is not found on any route or socket; the concurrency limits; the LL
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from entrypoints.http.conversations import SocketPolicy
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
 from tests.db import add_user
+from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
 
 Headers = dict[str, str]
@@ -56,9 +57,22 @@ def world() -> ScriptedWorld:
 
 
 @pytest.fixture
-async def client(tmp_path: Path, world: ScriptedWorld) -> AsyncIterator[Client]:
-    async with serve(embedded(tmp_path), ScriptedRuntimeOverride(world, 0.5)) as found:
+def github() -> Iterator[FakeGitHub]:
+    with run_fake_github() as fake:
+        fake.add_user("local")
+        fake.add_repo("acme/widgets", members=["local"])
+        yield fake
+
+
+@pytest.fixture
+async def client(tmp_path: Path, world: ScriptedWorld, github: FakeGitHub) -> AsyncIterator[Client]:
+    settings = embedded(tmp_path, MAESTRIST_GITHUB_URL=github.base_url)
+    async with serve(settings, ScriptedRuntimeOverride(world, 0.5)) as found:
         await configure_llm(found)
+        connected = await found.put(
+            "/api/user/git-providers/github", json={"token": github.issue_token("local")}
+        )
+        assert connected.status_code == 200, connected.text
         yield found
 
 

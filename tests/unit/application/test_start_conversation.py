@@ -19,6 +19,7 @@ from application.conversations import (
     StartConversation,
     StartConversationRequest,
 )
+from application.conversations.git_access import RuntimeGitAccess
 from application.errors import DependencyUnavailableError
 from application.git.runtime_credentials import (
     IssueRuntimeGitCredential,
@@ -31,8 +32,10 @@ from application.settings import ResolveLlmConfig
 from domain.conversations.entities import ConversationStatus
 from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import RuntimeStatus, StartSpec
-from domain.git.providers import ProviderKind
+from domain.git.errors import ProviderNotConnectedError
+from domain.git.providers import GitHost, ProviderKind
 from domain.ports.org_repository import MemberOrganization
+from domain.ports.provider_token_store import ProviderToken
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.settings.entities import SettingsValues, UserSettings
 from domain.settings.value_objects import LlmApiKey, LlmModel
@@ -52,7 +55,14 @@ from tests.fakes.conversations import (
     FakeConversationStore,
     FakeEventCallbackStore,
 )
+from tests.fakes.git_providers import FakeGitProviders
+from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.token_signer import FakeTokenSigner
+
+DEFAULTS = ConversationDefaults(
+    workspace_root="/data/workspaces/",
+    git_token_url="https://maestrist.example.com/api/runtime/git-token",
+)
 
 
 class FailingRuntime(ScriptedRuntime):
@@ -79,9 +89,15 @@ class Rig:
             self.ingest,
             ResolveLlmConfig(FakeOrgRepository(self.store), FakeSettingsStore(self.store)),
             OpenSecrets(FakeSecretStore(self.store)),
-            IssueRuntimeGitCredential(
-                self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
+            RuntimeGitAccess(
+                IssueRuntimeGitCredential(
+                    self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
+                ),
+                DEFAULTS,
+                runtime or ScriptedRuntime(self.world),
             ),
+            FakeGitProviders(),
+            FakeProviderTokenStore(self.store),
             ConcurrencyGate(
                 FakeConversationRepository(self.store),
                 runtime or ScriptedRuntime(self.world),
@@ -89,12 +105,21 @@ class Rig:
                 ConversationLimits(),
                 self.clock,
             ),
-            ConversationDefaults(
-                workspace_root="/data/workspaces/",
-                git_token_url="https://maestrist.example.com/api/runtime/git-token",
-            ),
+            DEFAULTS,
             self.clock,
         )
+
+    def connect(self, host: GitHost) -> None:
+        self.store.live.provider_tokens[(self.actor.user.id_, host.kind)] = ProviderToken(
+            user_id=self.actor.user.id_,
+            host=host,
+            access_token="ghp_never-handed-over",
+            refresh_token=None,
+            expires_at=None,
+            scopes=None,
+            updated_at=T0,
+        )
+        self.store.commit()
 
     def configure(self, model: str | None = None, key: str | None = None) -> None:
         values = SettingsValues(
@@ -152,6 +177,7 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
     rig: Rig,
 ) -> None:
     rig.configure("openai/gpt-4o", "sk-real-key")
+    rig.connect(GitHost(ProviderKind.GITHUB, "https://ghe.example.com"))
     made = await rig.sut().execute(
         StartConversationRequest(
             actor=rig.actor,
@@ -177,6 +203,10 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
     assert "sk-real-key" not in shown
     assert "npm-secret" not in shown
     assert spec.git.credential not in shown
+    assert "ghp_never-handed-over" not in shown
+    assert spec.checkout is not None
+    assert spec.checkout.clone_url == "https://ghe.example.com/acme/widgets.git"
+    assert (spec.checkout.username, spec.checkout.branch) == ("x-access-token", "main")
     processors = sorted(c.processor for c in rig.store.committed.callbacks.values())
     assert processors == ["active_seconds", "set_title"]
 
@@ -233,3 +263,17 @@ async def test_a_runtime_that_fails_to_start_leaves_the_conversation_in_error(ri
         )
     [kept] = rig.store.committed.conversations.values()
     assert kept.status is ConversationStatus.ERROR
+
+
+async def test_a_repository_of_a_provider_not_connected_is_refused_before_anything_starts(
+    rig: Rig,
+) -> None:
+    rig.configure("openai/gpt-4o", "sk-real-key")
+    with pytest.raises(ProviderNotConnectedError):
+        await rig.sut().execute(
+            StartConversationRequest(
+                actor=rig.actor, org=rig.org, repository="acme/widgets", git_provider="gitlab"
+            )
+        )
+    assert rig.store.committed.conversations == {}
+    assert rig.world.conversations == {}
