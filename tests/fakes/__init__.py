@@ -16,6 +16,7 @@ from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.settings_store import FakeSettingsStore
 from tests.fakes.store import FakeStore
+from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.fakes.user_repository import FakeUserRepository
 
@@ -36,6 +37,7 @@ __all__ = (
     "FakeSessionRepository",
     "FakeSettingsStore",
     "FakeStore",
+    "FakeTokenSigner",
     "FakeUnitOfWork",
     "FakeUserRepository",
 )
