@@ -1,0 +1,172 @@
+"""Issue 5's promise, end to end: the embedded production server (``maestrist serve``) with
+nothing set up but the LLM settings and a GitHub connection starts a conversation on a
+repository, the real OpenHands agent-server clones it and works on it, and the websocket
+shows every step live; pause, resume and delete work on the real runtime."""
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
+
+from adapters.scripted import Finish, Slow, ToolCall
+from tests.e2e.test_server import RunningServer, running_server
+from tests.fakes.git_hosts import FakeGitHub, run_fake_github
+from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
+
+pytestmark = [pytest.mark.server, pytest.mark.agent_server]
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV = Path(os.environ.get("MAESTRIST_AGENT_SERVER_VENV") or ROOT / ".venv-agent-server")
+WAIT_S = 90
+
+
+@contextlib.contextmanager
+def agent_server_stopped_after(data_dir: Path) -> Iterator[None]:
+    """The agent-server outlives the server that started it (the next one adopts it): stop it
+    when the test is over."""
+    try:
+        yield
+    finally:
+        state = data_dir / "agent-server" / "host.json"
+        if state.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError, KeyError):
+                pid = int(json.loads(state.read_text())["pid"])
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(100):
+                    os.kill(pid, 0)
+                    time.sleep(0.1)
+
+
+def frames_until(socket: Connection, status: str) -> list[dict[str, Any]]:
+    """Event frames until the conversation reports ``status``."""
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        frame = json.loads(socket.recv(timeout=WAIT_S))
+        if frame["type"] != "event":
+            continue
+        event = frame["event"]
+        events.append(event)
+        payload = event["payload"]
+        if payload.get("key") == "execution_status" and payload.get("value") == status:
+            return events
+    raise AssertionError(f"no {status} within {WAIT_S} s: {[e['kind'] for e in events]}")
+
+
+def wait_status(server: RunningServer, cid: str, *wanted: str) -> str:
+    deadline = time.monotonic() + WAIT_S
+    status = ""
+    while time.monotonic() < deadline:
+        status = str(server.http.get(f"/api/conversations/{cid}").json()["status"])
+        if status in wanted:
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"status {status}, not {wanted}")
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with run_fake_github() as fake:
+        fake.add_user("local")
+        fake.add_repo("local/app", branches=["main", "feature"])
+        yield fake
+
+
+@pytest.fixture
+def stub() -> Iterator[StubLLM]:
+    with run_stub_llm() as llm:
+        yield llm
+
+
+def test_a_user_watches_the_real_agent_work_on_their_repository(
+    tmp_path: Path, github: FakeGitHub, stub: StubLLM
+) -> None:
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+        "MAESTRIST_GITHUB_URL": github.base_url,
+    }
+    with (
+        agent_server_stopped_after(data),
+        running_server(tmp_path / "server.log", settings) as server,
+    ):
+        http = server.http
+        http.timeout = WAIT_S
+        configured = http.post(
+            "/api/settings",
+            json={
+                "llmModel": MODEL,
+                "llmApiKey": API_KEY,
+                "llmBaseUrl": stub.base_url,
+                "gitAuthorEmail": "local@example.com",
+            },
+        )
+        assert configured.status_code == 200, configured.text
+        token = github.issue_token("local")
+        connected = http.put("/api/user/git-providers/github", json={"token": token})
+        assert connected.status_code == 200, connected.text
+
+        stub.script(
+            ToolCall(tool="terminal", arguments={"command": "cat BRANCH && git config user.email"}),
+            Finish(message="The branch is feature."),
+        )
+        created = http.post(
+            "/api/conversations",
+            json={
+                "repository": "local/app",
+                "branch": "feature",
+                "gitProvider": "github",
+                "message": "Which branch is checked out?",
+            },
+        )
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        ws = server.base_url.replace("http://", "ws://") + f"/ws/conversations/{cid}?after=0"
+        with connect(ws, open_timeout=10, proxy=None) as socket:
+            live = frames_until(socket, "finished")
+        kinds = [event["kind"] for event in live]
+        assert "ActionEvent" in kinds
+        observed = json.dumps([e["payload"] for e in live if e["kind"] == "ObservationEvent"])
+        assert "feature" in observed
+        assert "local@example.com" in observed
+        assert [event["seq"] for event in live] == list(range(1, len(live) + 1))
+        assert token not in json.dumps(live)
+        assert API_KEY not in json.dumps(live)
+
+        # A second client joining late replays the same sequence.
+        with connect(ws, open_timeout=10, proxy=None) as late:
+            replayed = frames_until(late, "finished")
+        assert [e["id"] for e in replayed] == [e["id"] for e in live]
+        assert wait_status(server, cid, "finished") == "finished"
+        found = http.get(f"/api/conversations/{cid}").json()
+        assert found["title"] == "Which branch is checked out?"
+
+        # Pause while the agent thinks, then resume to the end.
+        stub.script(Slow(seconds=30, then=Finish(message="slow done")), Finish())
+        sent = http.post(f"/api/conversations/{cid}/messages", json={"text": "Think slowly"})
+        assert sent.status_code in (200, 202, 204), sent.text
+        wait_status(server, cid, "running")
+        paused = http.post(f"/api/conversations/{cid}/pause")
+        assert paused.status_code in (200, 202, 204), paused.text
+        stub.release()
+        assert wait_status(server, cid, "paused", "finished") in ("paused", "finished")
+        resumed = http.post(f"/api/conversations/{cid}/resume")
+        assert resumed.status_code in (200, 202, 204), resumed.text
+        assert wait_status(server, cid, "finished", "idle") in ("finished", "idle")
+
+        deleted = http.delete(f"/api/conversations/{cid}")
+        assert deleted.status_code == 204, deleted.text
+        assert http.get(f"/api/conversations/{cid}").status_code == 404
+    assert token not in (tmp_path / "server.log").read_text()
