@@ -170,3 +170,60 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         assert deleted.status_code == 204, deleted.text
         assert http.get(f"/api/conversations/{cid}").status_code == 404
     assert token not in (tmp_path / "server.log").read_text()
+
+
+def test_restarting_our_server_mid_run_loses_no_event_and_duplicates_none(
+    tmp_path: Path, stub: StubLLM
+) -> None:
+    """Our server is killed while the agent works; the agent-server goes on, and the next
+    server adopts it, follows the conversation from the last stored event and stores the
+    rest: every event of the agent-server once, numbered without a gap."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+    }
+    llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
+    with agent_server_stopped_after(data):
+        with running_server(tmp_path / "first.log", settings) as first:
+            first.http.timeout = WAIT_S
+            assert first.http.post("/api/settings", json=llm).status_code == 200
+            stub.script(
+                ToolCall(tool="terminal", arguments={"command": "echo before"}),
+                Slow(
+                    seconds=60, then=ToolCall(tool="terminal", arguments={"command": "echo after"})
+                ),
+                Finish(message="done"),
+            )
+            created = first.http.post("/api/conversations", json={"message": "Work, slowly"})
+            assert created.status_code == 201, created.text
+            cid = created.json()["id"]
+            ws = first.base_url.replace("http://", "ws://") + f"/ws/conversations/{cid}?after=0"
+            with connect(ws, open_timeout=10, proxy=None) as socket:
+                seen: list[dict[str, Any]] = []
+                while not any(
+                    e["kind"] == "ObservationEvent" and "before" in json.dumps(e["payload"])
+                    for e in seen
+                ):
+                    frame = json.loads(socket.recv(timeout=WAIT_S))
+                    if frame["type"] == "event":
+                        seen.append(frame["event"])
+            first.close()  # SIGKILL, mid-run: the slow step is still waiting for the LLM
+
+        stub.release()  # the agent goes on without us
+        with running_server(tmp_path / "second.log", settings) as second:
+            second.http.timeout = WAIT_S
+            assert wait_status(second, cid, "finished") == "finished"
+            stored = second.http.get(
+                f"/api/conversations/{cid}/events", params={"limit": 1000}
+            ).json()["items"]
+    assert [event["seq"] for event in stored] == list(range(1, len(stored) + 1))
+    ids = [event["id"] for event in stored]
+    assert len(ids) == len(set(ids))
+    assert [e["id"] for e in stored[: len(seen)]] == [e["id"] for e in seen]
+    said = json.dumps([e["payload"] for e in stored if e["kind"] == "ObservationEvent"])
+    assert "before" in said
+    assert "after" in said
