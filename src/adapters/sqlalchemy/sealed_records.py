@@ -1,13 +1,17 @@
-from sqlalchemy import ColumnElement, or_, select
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import (
+    Base,
     CustomSecretRow,
     OrgSettingsRow,
     ProviderTokenRow,
     SessionRow,
-    SettingsColumns,
     UserSettingsRow,
 )
 from adapters.sqlalchemy.provider_token_store import provider_token_context
@@ -18,6 +22,55 @@ from application.ports.cipher import Cipher
 from application.ports.sealed_records import SealedRecords
 
 __all__ = ("SqlaSealedRecords",)
+
+
+@dataclass(frozen=True, slots=True)
+class _SealedTable:
+    """A table with sealed columns: each column's attribute and the context it is bound to."""
+
+    row: type[Base]
+    columns: tuple[tuple[str, Callable[[Any], str]], ...]
+
+
+_TABLES = (
+    _SealedTable(
+        SessionRow,
+        (
+            ("access_token", lambda r: session_context(r.id, "access")),
+            ("refresh_token", lambda r: session_context(r.id, "refresh")),
+            ("id_token", lambda r: session_context(r.id, "id")),
+        ),
+    ),
+    _SealedTable(
+        ProviderTokenRow,
+        (
+            ("access_token", lambda r: provider_token_context(r.user_id, r.provider, "access")),
+            ("refresh_token", lambda r: provider_token_context(r.user_id, r.provider, "refresh")),
+        ),
+    ),
+    _SealedTable(
+        UserSettingsRow,
+        (
+            ("llm_api_key", lambda r: settings_context("user", r.user_id, "llm_api_key")),
+            ("mcp_config", lambda r: settings_context("user", r.user_id, "mcp_config")),
+        ),
+    ),
+    _SealedTable(
+        OrgSettingsRow,
+        (
+            ("llm_api_key", lambda r: settings_context("org", r.org_id, "llm_api_key")),
+            ("mcp_config", lambda r: settings_context("org", r.org_id, "mcp_config")),
+        ),
+    ),
+    _SealedTable(
+        CustomSecretRow,
+        (
+            ("value", lambda r: secret_context(r.id, "value")),
+            ("description", lambda r: secret_context(r.id, "description")),
+        ),
+    ),
+)
+"""Every sealed column there is; a new one belongs here, or rotation leaves it behind."""
 
 
 class SqlaSealedRecords(SealedRecords):
@@ -37,99 +90,21 @@ class SqlaSealedRecords(SealedRecords):
         current = f"v1.{escaped}.%"
         done = 0
         async with translate_db_errors():
-            sessions = await self._session.scalars(
-                select(SessionRow)
-                .where(
-                    or_(
-                        SessionRow.access_token.not_like(current, escape="\\"),
-                        SessionRow.refresh_token.not_like(current, escape="\\"),
-                        SessionRow.id_token.not_like(current, escape="\\"),
+            for table in _TABLES:
+                if done >= limit:
+                    break
+                stale = or_(
+                    *(
+                        getattr(table.row, name).not_like(current, escape="\\")
+                        for name, _ in table.columns
                     )
                 )
-                .limit(limit)
-            )
-            for row in sessions:
-                row.access_token = (
-                    self._reseal(row.access_token, session_context(row.id, "access")) or ""
+                rows = await self._session.scalars(
+                    select(table.row).where(stale).limit(limit - done)
                 )
-                row.refresh_token = self._reseal(
-                    row.refresh_token, session_context(row.id, "refresh")
-                )
-                row.id_token = self._reseal(row.id_token, session_context(row.id, "id"))
-                done += 1
-            tokens = await self._session.scalars(
-                select(ProviderTokenRow)
-                .where(
-                    or_(
-                        ProviderTokenRow.access_token.not_like(current, escape="\\"),
-                        ProviderTokenRow.refresh_token.not_like(current, escape="\\"),
-                    )
-                )
-                .limit(max(0, limit - done))
-            )
-            for token in tokens:
-                ctx = provider_token_context
-                token.access_token = (
-                    self._reseal(token.access_token, ctx(token.user_id, token.provider, "access"))
-                    or ""
-                )
-                token.refresh_token = self._reseal(
-                    token.refresh_token, ctx(token.user_id, token.provider, "refresh")
-                )
-                done += 1
-            done += await self._reseal_settings_and_secrets(current, max(0, limit - done))
+                for row in rows:
+                    for name, context in table.columns:
+                        setattr(row, name, self._reseal(getattr(row, name), context(row)))
+                    done += 1
             await self._session.flush()
         return done
-
-    async def _reseal_settings_and_secrets(self, current: str, limit: int) -> int:
-        """Up to ``limit`` rows of settings (LLM API key, MCP configuration) and custom secrets
-        (value, description) that another key sealed, resealed in place."""
-        done = 0
-        users = await self._session.scalars(
-            select(UserSettingsRow)
-            .where(_stale_settings(UserSettingsRow, current))
-            .limit(max(0, limit - done))
-        )
-        for user_row in users:
-            self._reseal_settings(user_row, "user", user_row.user_id)
-            done += 1
-        orgs = await self._session.scalars(
-            select(OrgSettingsRow)
-            .where(_stale_settings(OrgSettingsRow, current))
-            .limit(max(0, limit - done))
-        )
-        for org_row in orgs:
-            self._reseal_settings(org_row, "org", org_row.org_id)
-            done += 1
-        secrets = await self._session.scalars(
-            select(CustomSecretRow)
-            .where(
-                or_(
-                    CustomSecretRow.value.not_like(current, escape="\\"),
-                    CustomSecretRow.description.not_like(current, escape="\\"),
-                )
-            )
-            .limit(max(0, limit - done))
-        )
-        for secret in secrets:
-            secret.value = self._reseal(secret.value, secret_context(secret.id, "value")) or ""
-            secret.description = self._reseal(
-                secret.description, secret_context(secret.id, "description")
-            )
-            done += 1
-        return done
-
-    def _reseal_settings(self, row: SettingsColumns, level: str, owner: object) -> None:
-        row.llm_api_key = self._reseal(
-            row.llm_api_key, settings_context(level, owner, "llm_api_key")
-        )
-        row.mcp_config = self._reseal(row.mcp_config, settings_context(level, owner, "mcp_config"))
-
-
-def _stale_settings(
-    table: type[UserSettingsRow] | type[OrgSettingsRow], current: str
-) -> ColumnElement[bool]:
-    return or_(
-        table.llm_api_key.not_like(current, escape="\\"),
-        table.mcp_config.not_like(current, escape="\\"),
-    )
