@@ -152,6 +152,9 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         assert wait_status(server, cid, "finished") == "finished"
         found = http.get(f"/api/conversations/{cid}").json()
         assert found["title"] == "Which branch is checked out?"
+        # The stub LLM reports 10 prompt and 5 completion tokens a call; the agent made two.
+        assert found["promptTokens"] >= 20
+        assert found["completionTokens"] >= 10
 
         # Pause while the agent thinks, then resume to the end.
         stub.script(Slow(seconds=30, then=Finish(message="slow done")), Finish())
