@@ -7,6 +7,8 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from websockets.sync.client import connect
 from websockets.sync.connection import Connection
 
 from adapters.scripted import Finish, Slow, ToolCall
-from tests.e2e.test_server import RunningServer, running_server
+from tests.e2e.test_server import RunningServer, running_server, server_env
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
 
@@ -43,6 +45,18 @@ def agent_server_stopped_after(data_dir: Path) -> Iterator[None]:
                 for _ in range(100):
                     os.kill(pid, 0)
                     time.sleep(0.1)
+
+
+def agent_server_command(settings: dict[str, str], action: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli.main", "agent-server", action],
+        env=server_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip()
 
 
 def frames_until(socket: Connection, status: str) -> list[dict[str, Any]]:
@@ -172,6 +186,11 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         deleted = http.delete(f"/api/conversations/{cid}")
         assert deleted.status_code == 204, deleted.text
         assert http.get(f"/api/conversations/{cid}").status_code == 404
+        assert server.stop() == 0
+        # The agent-server outlives the server (the next start adopts it) until stopped.
+        assert agent_server_command(settings, "status") == "up"
+        assert agent_server_command(settings, "stop") == "stopped"
+        assert agent_server_command(settings, "status") == "down"
     assert token not in (tmp_path / "server.log").read_text()
 
 

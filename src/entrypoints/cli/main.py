@@ -9,7 +9,13 @@ from granian.constants import Interfaces
 from granian.server import Server
 
 from domain.identity.scopes import Scope
-from entrypoints.ioc import create_local_api_key, migrate, rotate_encryption_keys
+from entrypoints.ioc import (
+    agent_server_status,
+    create_local_api_key,
+    migrate,
+    rotate_encryption_keys,
+    stop_agent_server,
+)
 from entrypoints.logging_ import configure_logging
 from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
 
@@ -61,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "rotate-keys", help="reseal every stored secret with the first encryption key"
     )
+    agent_server = commands.add_parser(
+        "agent-server", help="the local OpenHands agent-server, which outlives `serve`"
+    )
+    agent_server.add_argument("action", choices=["status", "stop"])
     api_key = commands.add_parser(
         "api-key", help="embedded: make an API key for the local user and print it once"
     )
@@ -96,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsError as exc:
             print(exc, file=sys.stderr)
             return 2
+    elif args.command == "agent-server":
+        if args.action == "stop":
+            stop_agent_server(settings)
+            print("stopped")
+        else:
+            print(agent_server_status(settings))
     elif args.command == "serve":
         _serve(settings)
     return 0

@@ -1,13 +1,21 @@
 """Composition root: the only package that imports ``adapters``."""
 
 from entrypoints.ioc.app import create_app
-from entrypoints.ioc.commands import create_local_api_key, migrate, rotate_encryption_keys
+from entrypoints.ioc.commands import (
+    agent_server_status,
+    create_local_api_key,
+    migrate,
+    rotate_encryption_keys,
+    stop_agent_server,
+)
 from entrypoints.ioc.providers import get_providers
 
 __all__ = (
+    "agent_server_status",
     "create_app",
     "create_local_api_key",
     "get_providers",
     "migrate",
     "rotate_encryption_keys",
+    "stop_agent_server",
 )

@@ -15,9 +15,16 @@ from domain.identity.scopes import Scope
 from domain.ports.user_repository import UserRepository
 from entrypoints.ioc.app import prepare_embedded
 from entrypoints.ioc.providers import get_providers
+from entrypoints.ioc.runtime import local_agent_server
 from entrypoints.settings import Binding, Settings, SettingsError
 
-__all__ = ("create_local_api_key", "migrate", "rotate_encryption_keys")
+__all__ = (
+    "agent_server_status",
+    "create_local_api_key",
+    "migrate",
+    "rotate_encryption_keys",
+    "stop_agent_server",
+)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -83,3 +90,14 @@ def rotate_encryption_keys(settings: Settings) -> int:
     if settings.encryption_keys is None:
         raise SettingsError({"MAESTRIST_ENCRYPTION_KEYS": "set the keys to rotate to"})
     return asyncio.run(_rotate_keys(settings))
+
+
+def agent_server_status(settings: Settings) -> str:
+    """``up``, ``starting`` or ``down``: the local agent-server this installation started."""
+    return asyncio.run(local_agent_server(settings).health()).value
+
+
+def stop_agent_server(settings: Settings) -> None:
+    """Stop the local agent-server, which outlives the server so that a restart adopts it;
+    its conversations are kept and resume when the server next starts one."""
+    asyncio.run(local_agent_server(settings).stop())

@@ -12,12 +12,23 @@ from adapters.scripted import Finish, ScriptedHost, ScriptedRuntime, ScriptedWor
 from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from entrypoints.settings import RuntimeKind, Settings
 
-__all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProvider")
+__all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProvider", "local_agent_server")
 
 SCRIPTED_DEMO_ANSWER = (
     "This server runs the scripted runtime, so no agent worked on this. "
     "Set MAESTRIST_RUNTIME=local to run the OpenHands agent."
 )
+
+
+def local_agent_server(settings: Settings) -> LocalProcessHost:
+    """The host of the agent-server this installation runs as a child process."""
+    return LocalProcessHost(
+        LocalProcessConfig(
+            venv=settings.agent_server_venv.absolute(),
+            data_dir=settings.data_dir.absolute() / "agent-server",
+            startup_timeout_s=settings.agent_server_startup_timeout_s,
+        )
+    )
 
 
 class RuntimeProvider(Provider):
@@ -33,13 +44,7 @@ class RuntimeProvider(Provider):
             assert settings.agent_server_key is not None
             host = ExternalHost(settings.agent_server_url, settings.agent_server_key)
         elif settings.runtime is RuntimeKind.LOCAL:
-            host = LocalProcessHost(
-                LocalProcessConfig(
-                    venv=settings.agent_server_venv.absolute(),
-                    data_dir=settings.data_dir.absolute() / "agent-server",
-                    startup_timeout_s=settings.agent_server_startup_timeout_s,
-                )
-            )
+            host = local_agent_server(settings)
         else:
             host = ScriptedHost()
         yield host
