@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.server, pytest.mark.agent_server]
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("MAESTRIST_AGENT_SERVER_VENV") or ROOT / ".venv-agent-server")
 WAIT_S = 90
+SECRET = "s3cr3t-deploy-value-0042"
 
 
 @contextlib.contextmanager
@@ -131,9 +132,12 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         token = github.issue_token("local")
         connected = http.put("/api/user/git-providers/github", json={"token": token})
         assert connected.status_code == 200, connected.text
+        secret = http.post("/api/secrets", json={"name": "DEPLOY_TOKEN", "value": SECRET})
+        assert secret.status_code == 201, secret.text
 
+        command = 'cat BRANCH && git config user.email && echo "secret: $DEPLOY_TOKEN"'
         stub.script(
-            ToolCall(tool="terminal", arguments={"command": "cat BRANCH && git config user.email"}),
+            ToolCall(tool="terminal", arguments={"command": command}),
             Finish(message="The branch is feature."),
         )
         created = http.post(
@@ -158,6 +162,12 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         assert [event["seq"] for event in live] == list(range(1, len(live) + 1))
         assert token not in json.dumps(live)
         assert API_KEY not in json.dumps(live)
+        # The agent had the secret (its value was masked in what it printed), and neither it
+        # nor any token reached our database in plaintext.
+        assert "secret: " in observed
+        database = b"".join(path.read_bytes() for path in data.glob("maestrist.db*"))
+        for plaintext in (SECRET, token, API_KEY):
+            assert plaintext.encode() not in database
 
         # A second client joining late replays the same sequence.
         with connect(ws, open_timeout=10, proxy=None) as late:

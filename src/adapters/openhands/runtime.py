@@ -105,7 +105,9 @@ def start_request(spec: StartSpec) -> dict[str, Any]:
         "max_iterations": spec.max_iterations,
         "tags": dict(spec.tags),
     }
-    secrets: dict[str, Any] = dict(spec.secrets)
+    secrets: dict[str, Any] = {
+        name: {"kind": "StaticSecret", "value": value} for name, value in spec.secrets.items()
+    }
     if spec.git is not None:
         secrets.update(git_secret(spec.git))
     if secrets:

@@ -11,6 +11,7 @@ from domain.conversations import (
     ConfirmationMode,
     ConversationId,
     EventType,
+    GitAccess,
     RuntimeStatus,
     StartSpec,
 )
@@ -43,6 +44,29 @@ def test_the_start_request_owns_titles_and_maps_confirmation() -> None:
     }
     assert body["workspace"] == {"working_dir": "/w"}
     assert body["tags"] == {"tenant": "t1"}
+    assert "secrets" not in body
+
+
+def test_secrets_are_static_and_the_git_token_is_looked_up_as_bare_text() -> None:
+    """The start request takes secret sources, not plain strings (1.58 answers 422 to those),
+    and the git token is fetched with the credential whenever the agent uses it."""
+    body = start_request(
+        StartSpec(
+            conversation_id=CID,
+            model="openai/stub",
+            workspace_dir="/w",
+            secrets={"NPM_TOKEN": "npm-secret"},
+            git=GitAccess(provider="gitlab", token_url="https://m.example/t", credential="c"),
+        )
+    )
+    assert body["secrets"] == {
+        "NPM_TOKEN": {"kind": "StaticSecret", "value": "npm-secret"},
+        "GITLAB_TOKEN": {
+            "kind": "LookupSecret",
+            "url": "https://m.example/t",
+            "headers": {"X-Access-Token": "c", "Accept": "text/plain"},
+        },
+    }
 
 
 def test_a_naive_server_time_becomes_utc_and_an_unknown_kind_survives() -> None:
