@@ -1,6 +1,13 @@
 from adapters.redis.client import create_redis_client
+from adapters.redis.conversation_coordinator import RedisConversationCoordinator
 from adapters.redis.locks import RedisLocks
 from adapters.redis.login_attempts import RedisLoginAttemptStore
 from adapters.redis.probe import RedisProbe
 
-__all__ = ("RedisLocks", "RedisLoginAttemptStore", "RedisProbe", "create_redis_client")
+__all__ = (
+    "RedisConversationCoordinator",
+    "RedisLocks",
+    "RedisLoginAttemptStore",
+    "RedisProbe",
+    "create_redis_client",
+)
