@@ -259,3 +259,62 @@ def test_restarting_our_server_mid_run_loses_no_event_and_duplicates_none(
     said = json.dumps([e["payload"] for e in stored if e["kind"] == "ObservationEvent"])
     assert "before" in said
     assert "after" in said
+
+
+def test_confirmation_and_stop_on_the_real_agent(tmp_path: Path, stub: StubLLM) -> None:
+    """With confirmation mode on, the real agent waits before acting: rejecting leaves it
+    idle without running the command, accepting runs it; a stop cancels a step in progress."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+    }
+    with (
+        agent_server_stopped_after(data),
+        running_server(tmp_path / "server.log", settings) as server,
+    ):
+        http = server.http
+        http.timeout = WAIT_S
+        llm = {
+            "llmModel": MODEL,
+            "llmApiKey": API_KEY,
+            "llmBaseUrl": stub.base_url,
+            "confirmationMode": True,
+        }
+        assert http.post("/api/settings", json=llm).status_code == 200
+        marker = tmp_path / "ran"
+        stub.script(ToolCall(tool="terminal", arguments={"command": f"touch {marker}-rejected"}))
+        created = http.post("/api/conversations", json={"message": "Touch a file"})
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        assert wait_status(server, cid, "waiting_for_confirmation") == "waiting_for_confirmation"
+        rejected = http.post(
+            f"/api/conversations/{cid}/confirmation", json={"accept": False, "reason": "no"}
+        )
+        assert rejected.status_code in (200, 202, 204), rejected.text
+        assert wait_status(server, cid, "idle", "finished") in ("idle", "finished")
+        assert not Path(f"{marker}-rejected").exists()
+
+        stub.script(
+            ToolCall(tool="terminal", arguments={"command": f"touch {marker}-accepted"}),
+            Finish(),
+        )
+        sent = http.post(f"/api/conversations/{cid}/messages", json={"text": "Now do it"})
+        assert sent.status_code in (200, 202, 204), sent.text
+        assert wait_status(server, cid, "waiting_for_confirmation") == "waiting_for_confirmation"
+        accepted = http.post(f"/api/conversations/{cid}/confirmation", json={"accept": True})
+        assert accepted.status_code in (200, 202, 204), accepted.text
+        assert wait_status(server, cid, "finished") == "finished"
+        assert Path(f"{marker}-accepted").exists()
+
+        stub.script(Slow(seconds=60, then=Finish(message="too late")))
+        sent = http.post(f"/api/conversations/{cid}/messages", json={"text": "Take your time"})
+        assert sent.status_code in (200, 202, 204), sent.text
+        wait_status(server, cid, "running")
+        stopped = http.post(f"/api/conversations/{cid}/stop")
+        assert stopped.status_code in (200, 202, 204), stopped.text
+        assert wait_status(server, cid, "stopped", "paused") in ("stopped", "paused")
+        stub.release()
