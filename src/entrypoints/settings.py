@@ -364,6 +364,13 @@ class Settings:
         "`pause_oldest` (pause the least recently active idle one; 409 when none is idle).",
         default=LimitPolicy.REJECT,
     )
+    conversation_lease_ttl_s: int = _env(
+        "MAESTRIST_CONVERSATION_LEASE_TTL",
+        "Clustered: seconds a server's claim on a conversation's events outlives the server "
+        "(3-600), renewed every third of it while the server lives: a conversation whose "
+        "server died can be taken over by another one this long after.",
+        default=30,
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -819,4 +826,5 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "conversation_limit_per_user": _int_in(1, 1000),
     "conversation_limit_per_org": _int_in(1, 100_000),
     "conversation_limit_policy": _choice(LimitPolicy),
+    "conversation_lease_ttl_s": _int_in(3, 600),
 }

@@ -3,7 +3,6 @@ from collections.abc import AsyncIterator
 from dishka import AsyncContainer, Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.memory import InProcessConversationCoordinator
 from adapters.sqlalchemy import (
     SqlaConversationRepository,
     SqlaConversationStore,
@@ -44,18 +43,15 @@ __all__ = ("ConversationsProvider", "start_conversation_ingest")
 
 
 class ConversationsProvider(Provider):
-    """Conversations, their events and callbacks in the database; one in-process coordinator
-    owning every event ingest (the single-node binding); the ingest itself, which outlives
-    requests and stops with the server."""
+    """Conversations, their events and callbacks in the database; the ingest, which outlives
+    requests and stops with the server. The binding's own provider supplies the
+    ``ConversationCoordinator`` (in-process embedded, Redis clustered)."""
 
     conversations = provide(
         SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST
     )
     events = provide(SqlaEventStore, provides=EventStore, scope=Scope.REQUEST)
     callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
-    coordinator = provide(
-        InProcessConversationCoordinator, provides=ConversationCoordinator, scope=Scope.APP
-    )
 
     @provide(scope=Scope.APP)
     def store(self, sessions: async_sessionmaker[AsyncSession]) -> ConversationStore:

@@ -24,9 +24,15 @@ from adapters.git_providers import (
     create_http_client,
 )
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
-from adapters.memory import InProcessLocks
+from adapters.memory import InProcessConversationCoordinator, InProcessLocks
 from adapters.oidc import OidcIdentityProvider, OidcSettings
-from adapters.redis import RedisLocks, RedisLoginAttemptStore, RedisProbe, create_redis_client
+from adapters.redis import (
+    RedisConversationCoordinator,
+    RedisLocks,
+    RedisLoginAttemptStore,
+    RedisProbe,
+    create_redis_client,
+)
 from adapters.sqlalchemy import (
     SqlaApiKeyRepository,
     SqlaAuditLog,
@@ -103,6 +109,7 @@ from application.organizations.resolve_active_org import ResolveActiveOrg, Resol
 from application.ports.authenticator import Authenticator, Principal
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
+from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.dependency_probe import DependencyProbe
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
@@ -225,6 +232,16 @@ class RedisProvider(Provider):
         return RedisLocks(client)
 
     @provide(scope=Scope.APP)
+    async def coordinator(
+        self, client: Redis, settings: Settings
+    ) -> AsyncIterator[ConversationCoordinator]:
+        coordinator = RedisConversationCoordinator(
+            client, lease_ttl=timedelta(seconds=settings.conversation_lease_ttl_s)
+        )
+        yield coordinator
+        await coordinator.aclose()
+
+    @provide(scope=Scope.APP)
     def probes(self, database: SqlaDatabaseProbe, redis: RedisProbe) -> Sequence[DependencyProbe]:
         return (database, redis)
 
@@ -246,6 +263,9 @@ class EmbeddedProvider(Provider):
 
     authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
     locks = provide(InProcessLocks, provides=Locks, scope=Scope.APP)
+    coordinator = provide(
+        InProcessConversationCoordinator, provides=ConversationCoordinator, scope=Scope.APP
+    )
 
 
 class ClusteredAuthProvider(Provider):
