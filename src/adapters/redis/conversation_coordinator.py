@@ -179,6 +179,8 @@ class RedisConversationCoordinator(ConversationCoordinator):
         self._held: dict[ConversationId, Lease] = {}
         self._renewer: asyncio.Task[None] | None = None
         self._channels: dict[bytes, _Channel] = {}
+        self._unconfirmed: dict[bytes, int] = {}
+        """SUBSCRIBEs sent per channel that Redis has not answered yet."""
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._commands = asyncio.Lock()
@@ -296,9 +298,15 @@ class RedisConversationCoordinator(ConversationCoordinator):
             channel.subscribers.add(subscriber)
             try:
                 await self._subscribe_channel(name)
-            except BaseException:
+            except BaseException as exc:
                 if self._channels.get(name) is channel:
                     del self._channels[name]
+                # Those who joined meanwhile wait for nothing.
+                channel.fail(
+                    exc
+                    if isinstance(exc, DependencyUnavailableError)
+                    else DependencyUnavailableError("The subscription was abandoned.")
+                )
                 raise
         else:
             channel.subscribers.add(subscriber)
@@ -322,6 +330,8 @@ class RedisConversationCoordinator(ConversationCoordinator):
         its first subscription."""
         async with self._commands:
             pubsub = self._pubsub
+            # Counted before it is sent: the reader may see the answer before this resumes.
+            self._unconfirmed[name] = self._unconfirmed.get(name, 0) + 1
             try:
                 if pubsub is not None:
                     await pubsub.subscribe(name)
@@ -334,8 +344,12 @@ class RedisConversationCoordinator(ConversationCoordinator):
                     await _close(pubsub)
                     raise
                 self._reader = asyncio.create_task(self._read(pubsub), name="conversation-events")
-            except (RedisError, OSError) as exc:
-                raise DependencyUnavailableError("Redis cannot be reached.") from exc
+            except BaseException as exc:
+                if self._unconfirmed.get(name, 0) > 0:
+                    self._unconfirmed[name] -= 1
+                if isinstance(exc, RedisError | OSError):
+                    raise DependencyUnavailableError("Redis cannot be reached.") from exc
+                raise
 
     async def _unsubscribe_channel(self, name: bytes) -> None:
         async with self._commands:
@@ -356,18 +370,26 @@ class RedisConversationCoordinator(ConversationCoordinator):
             _log.warning("conversation events from Redis interrupted: %s", exc)
             if self._pubsub is pubsub:
                 self._pubsub = None
+                self._unconfirmed.clear()
                 channels, self._channels = self._channels, {}
                 for channel in channels.values():
                     channel.fail(DependencyUnavailableError("Redis cannot be reached."))
             await _close(pubsub)
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        channel = self._channels.get(message["channel"])
-        if channel is None:
-            return
+        name = message["channel"]
+        channel = self._channels.get(name)
         if message["type"] == "subscribe":
-            if not channel.confirmed.is_set():
-                channel.confirmed.set()
+            unconfirmed = self._unconfirmed.get(name, 0)
+            if unconfirmed > 1:  # an older SUBSCRIBE (of subscribers gone since) answered
+                self._unconfirmed[name] = unconfirmed - 1
+                return
+            if unconfirmed == 1:  # the latest one: the channel is live from here on
+                del self._unconfirmed[name]
+                if channel is not None:
+                    channel.confirmed.set()
+                return
+            if channel is None:
                 return
             # Subscribed again after the connection was re-established: whatever was published
             # in between never reached these subscribers. Each leaves; the last unsubscribes.
@@ -375,7 +397,7 @@ class RedisConversationCoordinator(ConversationCoordinator):
             for subscriber in interrupted:
                 subscriber.fail(DependencyUnavailableError("The Redis connection was interrupted."))
             return
-        if message["type"] != "message":
+        if channel is None or message["type"] != "message":
             return
         try:
             events = [
@@ -408,6 +430,7 @@ class RedisConversationCoordinator(ConversationCoordinator):
             self._reader.cancel()
             await asyncio.wait([self._reader])
         pubsub, self._pubsub = self._pubsub, None
+        self._unconfirmed.clear()
         channels, self._channels = self._channels, {}
         for channel in channels.values():
             channel.fail(DependencyUnavailableError("The server is shutting down."))
