@@ -2,13 +2,15 @@
 keep getting every event meanwhile."""
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from adapters.memory import InProcessConversationCoordinator
 from application.conversations import ConversationFeed
+from application.errors import DependencyUnavailableError
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
 from domain.shared.ids import new_id
-from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, SocketPolicy
+from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, SocketPolicy
 from entrypoints.http.conversations.socket import _Session
 from tests.factories import T0
 from tests.fakes import FakeStore
@@ -88,3 +90,27 @@ async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
     assert len(stuck.sent) == 1
     assert stuck.closed is not None
     assert stuck.closed[0] == CLOSE_SLOW_CLIENT
+
+
+class BrokenFeed:
+    """A live feed whose source goes away after one event, as a Redis connection can."""
+
+    async def events(
+        self, cid: ConversationId, *, after: int, buffer: int
+    ) -> AsyncIterator[StoredEvent]:
+        yield event(cid, after + 1)
+        raise DependencyUnavailableError("Redis cannot be reached.")
+
+
+async def test_an_interrupted_feed_closes_the_socket_asking_to_reconnect() -> None:
+    cid = ConversationId(new_id())
+    socket = StuckSocket(takes=10)
+    policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=1)
+    session = _Session(socket, None, None, None, cid, policy)  # type: ignore[arg-type]
+    await asyncio.wait_for(session.run(BrokenFeed(), 4), 2)  # type: ignore[arg-type]
+    assert len(socket.sent) == 1
+    assert '"seq":5' in socket.sent[0]
+    assert socket.closed is not None
+    code, reason = socket.closed
+    assert code == CLOSE_TRY_AGAIN
+    assert "after=" in reason

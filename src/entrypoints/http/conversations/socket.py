@@ -18,7 +18,7 @@ from litestar.params import FromPath
 
 from application.conversations import ConversationFeed, ConversationIngest, GetConversation
 from application.conversations.control_conversation import SendMessage
-from application.errors import ApplicationError, MissingScopeError
+from application.errors import ApplicationError, DependencyUnavailableError, MissingScopeError
 from application.organizations.resolve_active_org import (
     ResolveActiveOrg,
     ResolveActiveOrgRequest,
@@ -40,9 +40,12 @@ from entrypoints.http.conversations.schemas import (
 )
 from entrypoints.http.errors import status_for
 
-__all__ = ("CLOSE_SLOW_CLIENT", "SocketPolicy", "conversation_socket")
+__all__ = ("CLOSE_SLOW_CLIENT", "CLOSE_TRY_AGAIN", "SocketPolicy", "conversation_socket")
 
 CLOSE_SLOW_CLIENT = 4008
+CLOSE_TRY_AGAIN = 1013
+"""The live feed was interrupted (a store or Redis went away): reconnect with ``after`` set to
+the last seq received, shortly; nothing stored is lost."""
 """The client fell too far behind; reconnect with ``after`` set to the last seq it got."""
 
 
@@ -178,6 +181,10 @@ class _Session:
             return CLOSE_SLOW_CLIENT, (
                 f"client too slow: a frame waited over {self._policy.send_timeout_s:g}s; "
                 "reconnect with after=<last seq received>"
+            )
+        except DependencyUnavailableError:
+            return CLOSE_TRY_AGAIN, (
+                "the live feed was interrupted; reconnect with after=<last seq received>"
             )
         except (WebSocketDisconnect, OSError):
             return None
