@@ -174,9 +174,14 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
             replayed = frames_until(late, "finished")
         assert [e["id"] for e in replayed] == [e["id"] for e in live]
         assert wait_status(server, cid, "finished") == "finished"
-        found = http.get(f"/api/conversations/{cid}").json()
-        assert found["title"] == "Which branch is checked out?"
         # The stub LLM reports 10 prompt and 5 completion tokens a call; the agent made two.
+        # The runtime's usage report may come just after the run ends, so wait for it.
+        deadline = time.monotonic() + WAIT_S
+        found = http.get(f"/api/conversations/{cid}").json()
+        while found["promptTokens"] < 20 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            found = http.get(f"/api/conversations/{cid}").json()
+        assert found["title"] == "Which branch is checked out?"
         assert found["promptTokens"] >= 20
         assert found["completionTokens"] >= 10
 
