@@ -7,6 +7,7 @@ from tests.fakes.cipher import FakeCipher
 from tests.fakes.clock import FakeClock
 from tests.fakes.dependency_probe import FakeProbe
 from tests.fakes.identity_provider import FakeIdentityProvider
+from tests.fakes.invitation_repository import FakeInvitationRepository
 from tests.fakes.locks import FakeLocks
 from tests.fakes.login_attempts import FakeLoginAttemptStore
 from tests.fakes.org_repository import FakeOrgRepository
@@ -27,6 +28,7 @@ __all__ = (
     "FakeCipher",
     "FakeClock",
     "FakeIdentityProvider",
+    "FakeInvitationRepository",
     "FakeLocks",
     "FakeLoginAttemptStore",
     "FakeOrgRepository",

@@ -9,6 +9,7 @@ from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
 from domain.identity.sessions import Session, SessionId
 from domain.organizations.entities import Membership, Organization, OrgId
+from domain.organizations.invitations import Invitation, InvitationId
 from domain.ports.provider_token_store import ProviderToken
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
@@ -26,6 +27,7 @@ class _Tables:
     users: dict[UserId, User] = field(default_factory=dict)
     orgs: dict[OrgId, Organization] = field(default_factory=dict)
     memberships: dict[tuple[OrgId, UserId], Membership] = field(default_factory=dict)
+    invitations: dict[InvitationId, Invitation] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
     api_keys: dict[ApiKeyId, ApiKey] = field(default_factory=dict)
     sessions: dict[SessionId, Session] = field(default_factory=dict)

@@ -5,6 +5,7 @@ from adapters.sqlalchemy.conversation_store import SqlaConversationStore
 from adapters.sqlalchemy.engine import create_database_engine
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
+from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
 from adapters.sqlalchemy.migrator import upgrade_to_head
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.probe import SqlaDatabaseProbe
@@ -24,6 +25,7 @@ __all__ = (
     "SqlaDatabaseProbe",
     "SqlaEventCallbackStore",
     "SqlaEventStore",
+    "SqlaInvitationRepository",
     "SqlaOrgRepository",
     "SqlaProviderTokenStore",
     "SqlaSealedRecords",

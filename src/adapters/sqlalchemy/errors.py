@@ -10,6 +10,7 @@ from adapters.sqlalchemy.models import Base
 from application.errors import DependencyUnavailableError
 from domain.identity.errors import UserSubjectTakenError
 from domain.organizations.errors import (
+    InvitationAlreadyPendingError,
     MemberAlreadyExistsError,
     OrgSlugTakenError,
     PersonalOrgExistsError,
@@ -25,6 +26,7 @@ CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
     "uq_organizations_personal_owner_id": PersonalOrgExistsError,
     "uq_users_subject": UserSubjectTakenError,
     "pk_memberships": MemberAlreadyExistsError,
+    "uq_invitations_open": InvitationAlreadyPendingError,
     "uq_custom_secrets_user_id_name": SecretNameTakenError,
     "pk_user_settings": SettingsChangedConcurrentlyError,
     "pk_org_settings": SettingsChangedConcurrentlyError,
@@ -43,6 +45,9 @@ def _unique_constraint_name(table: str, columns: frozenset[str]) -> str | None:
             continue
         if frozenset(constraint.columns.keys()) == columns:
             return str(constraint.name)
+    for index in found.indexes:
+        if index.unique and frozenset(index.columns.keys()) == columns:
+            return str(index.name)
     return None
 
 

@@ -5,6 +5,7 @@ from application.audit_trail import audit_in_every_org
 from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
 from application.identity.sign_in_policy import SignInPolicy
+from application.members.accept_invitations import AcceptInvitations
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityClaims, IdentityProvider
 from application.ports.login_attempts import LoginAttemptStore
@@ -45,7 +46,8 @@ class CompleteSignIn:
     The state must be one this server issued and not used before. The ID token is validated
     by the provider adapter. The user is made on first sign-in, with a personal organization,
     and their email, verification, name and avatar follow the provider on every sign-in. A
-    token the broker got from the upstream provider (GitHub...) is kept for later use.
+    token the broker got from the upstream provider (GitHub...) is kept for later use. Pending
+    invitations for the user's address are accepted when the provider verified it.
     """
 
     def __init__(
@@ -60,7 +62,9 @@ class CompleteSignIn:
         clock: Clock,
         policy: SignInPolicy,
         brokered: BrokeredTokenCapture,
+        invitations: AcceptInvitations,
     ) -> None:
+        self._invitations = invitations
         self._brokered = brokered
         self._provider = provider
         self._attempts = attempts
@@ -84,6 +88,7 @@ class CompleteSignIn:
         )
         now = self._clock.now()
         user = await self._provision(result.claims, now)
+        await self._invitations.execute(user, now)
         token = new_session_token()
         session = Session(
             id_=SessionId(new_id()),

@@ -50,7 +50,7 @@ class AddMember(MembershipChange):
         user = await self._users.find_by_email(email)
         if user is None:
             raise UserNotFoundError(
-                "Nobody with this email address has signed in yet; ask them to sign in first."
+                "Nobody with this email address has signed in yet; invite them instead."
             )
         if await self._orgs.get_for_member(request.org_id, user.id_) is not None:
             raise MemberAlreadyExistsError

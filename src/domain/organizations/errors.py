@@ -8,6 +8,9 @@ from domain.shared.errors import (
 __all__ = (
     "InvalidOrgNameError",
     "InvalidOrgSlugError",
+    "InvitationAlreadyPendingError",
+    "InvitationNotFoundError",
+    "InvitationNotPendingError",
     "MemberAlreadyExistsError",
     "MemberNotFoundError",
     "NotAnOrgAdminError",
@@ -67,3 +70,18 @@ class OwnerMustTransferError(PermissionDeniedError):
 class PersonalOrgMembershipError(PermissionDeniedError):
     code = "personal-org"
     default_message = "A personal organization has exactly one member and one owner."
+
+
+class InvitationNotFoundError(NotFoundError):
+    code = "invitation-not-found"
+    default_message = "The invitation does not exist in this organization."
+
+
+class InvitationAlreadyPendingError(ConflictError):
+    code = "invitation-already-pending"
+    default_message = "This email address already has a pending invitation to this organization."
+
+
+class InvitationNotPendingError(ConflictError):
+    code = "invitation-not-pending"
+    default_message = "The invitation was already accepted or revoked."

@@ -11,6 +11,8 @@ from domain.shared.errors import PermissionDeniedError
 __all__ = (
     "check_can_add",
     "check_can_change_role",
+    "check_can_invite",
+    "check_can_manage_invitations",
     "check_can_read_audit",
     "check_can_remove",
     "check_can_transfer",
@@ -37,6 +39,22 @@ def check_can_add(org: Organization, actor_role: Role, new_role: Role) -> None:
         raise PermissionDeniedError("An organization has one owner; transfer ownership instead.")
     if new_role is Role.ADMIN and actor_role is not Role.OWNER:
         raise PermissionDeniedError("Only the owner may make admins.")
+
+
+def check_can_invite(org: Organization, actor_role: Role, new_role: Role) -> None:
+    """Inviting someone follows the rules of adding them: owners and admins invite members,
+    only the owner invites admins, nobody invites an owner."""
+    check_can_add(org, actor_role, new_role)
+
+
+def check_can_manage_invitations(
+    org: Organization, actor_role: Role, invited_role: Role | None = None
+) -> None:
+    """Owners and admins see and revoke invitations; only the owner revokes an admin's."""
+    _require_team(org)
+    _require_manager(actor_role)
+    if invited_role is Role.ADMIN and actor_role is not Role.OWNER:
+        raise PermissionDeniedError("Only the owner may revoke an invitation to be an admin.")
 
 
 def check_can_change_role(

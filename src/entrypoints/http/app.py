@@ -15,7 +15,7 @@ from entrypoints.http.errors import exception_handlers
 from entrypoints.http.git import GitConnectionController
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
-from entrypoints.http.members import MemberController
+from entrypoints.http.members import InvitationController, MemberController
 from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.repositories import RepositoryController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
@@ -45,6 +45,7 @@ def build_http_app(
             UserController,
             OrganizationController,
             MemberController,
+            InvitationController,
             ApiKeyController,
             GitConnectionController,
             RepositoryController,

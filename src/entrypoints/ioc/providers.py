@@ -37,6 +37,7 @@ from adapters.sqlalchemy import (
     SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaDatabaseProbe,
+    SqlaInvitationRepository,
     SqlaOrgRepository,
     SqlaProviderTokenStore,
     SqlaSealedRecords,
@@ -95,11 +96,15 @@ from application.identity.sign_in_policy import SignInPolicy
 from application.identity.signed_in_authenticator import SignedInAuthenticator
 from application.identity.start_sign_in import StartSignIn
 from application.members import (
+    AcceptInvitations,
     AddMember,
     ChangeMemberRole,
+    InviteMember,
     ListAuditEvents,
+    ListInvitations,
     ListMembers,
     RemoveMember,
+    RevokeInvitation,
     TransferOwnership,
 )
 from application.organizations.create_organization import CreateOrganization
@@ -137,6 +142,7 @@ from domain.git.providers import GitHost, ProviderKind
 from domain.ports.api_key_repository import ApiKeyRepository
 from domain.ports.audit_log import AuditLog
 from domain.ports.git_provider import GitProviders, ProviderOAuth
+from domain.ports.invitation_repository import InvitationRepository
 from domain.ports.org_repository import MemberOrganization, OrgRepository
 from domain.ports.provider_token_store import ProviderTokenStore
 from domain.ports.secret_store import SecretStore
@@ -195,6 +201,9 @@ class SqlaProvider(Provider):
 
     users = provide(SqlaUserRepository, provides=UserRepository, scope=Scope.REQUEST)
     orgs = provide(SqlaOrgRepository, provides=OrgRepository, scope=Scope.REQUEST)
+    invitations = provide(
+        SqlaInvitationRepository, provides=InvitationRepository, scope=Scope.REQUEST
+    )
     audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
     uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
     api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
@@ -376,6 +385,10 @@ class ApplicationProvider(Provider):
     remove_member = provide(RemoveMember)
     transfer_ownership = provide(TransferOwnership)
     list_audit_events = provide(ListAuditEvents)
+    invite_member = provide(InviteMember)
+    list_invitations = provide(ListInvitations)
+    revoke_invitation = provide(RevokeInvitation)
+    accept_invitations = provide(AcceptInvitations)
     provision_local_user = provide(ProvisionLocalUser)
     accept_terms = provide(AcceptTerms)
     get_current_user = provide(GetCurrentUser)

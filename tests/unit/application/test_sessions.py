@@ -26,6 +26,7 @@ from application.identity.complete_sign_in import (
 from application.identity.session_authenticator import SESSION_COOKIE, SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.start_sign_in import StartSignIn, StartSignInRequest
+from application.members import AcceptInvitations
 from application.ports.authenticator import AuthMethod, Credentials, Principal
 from application.ports.locks import Locks
 from application.sessions import (
@@ -45,6 +46,7 @@ from tests.conftest import REDIS_URL
 from tests.fakes import (
     FakeAuditLog,
     FakeIdentityProvider,
+    FakeInvitationRepository,
     FakeLocks,
     FakeLoginAttemptStore,
     FakeOrgRepository,
@@ -113,6 +115,9 @@ class Flow:
             self.world.clock,
             POLICY,
             IgnoreBrokeredTokens(),
+            AcceptInvitations(
+                FakeOrgRepository(store), FakeInvitationRepository(store), FakeAuditLog(store)
+            ),
         )
 
     def authenticator(self, locks: Locks, store: FakeStore | None = None) -> SessionAuthenticator:

@@ -1,3 +1,4 @@
 from entrypoints.http.members.controller import MemberController
+from entrypoints.http.members.invitations import InvitationController
 
-__all__ = ("MemberController",)
+__all__ = ("InvitationController", "MemberController")

@@ -7,6 +7,7 @@ import msgspec
 
 from domain.audit.entities import AuditEvent
 from domain.organizations.entities import Role
+from domain.organizations.invitations import Invitation, InvitationStatus
 from domain.ports.audit_log import AuditCursor
 from domain.ports.org_repository import OrgMember
 from domain.shared.errors import InvalidValueError
@@ -14,6 +15,9 @@ from domain.shared.errors import InvalidValueError
 __all__ = (
     "AuditEventList",
     "AuditEventOut",
+    "InvitationCreate",
+    "InvitationList",
+    "InvitationOut",
     "MemberAdd",
     "MemberList",
     "MemberOut",
@@ -27,6 +31,37 @@ __all__ = (
 class MemberAdd(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(examples=["ada@example.com"])]
     role: Role = Role.MEMBER
+
+
+class InvitationCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(examples=["ada@example.com"])]
+    role: Role = Role.MEMBER
+
+
+class InvitationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    id: UUID
+    email: str
+    role: Role
+    status: InvitationStatus
+    invited_by: UUID
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def from_entity(cls, invitation: Invitation, now: datetime) -> "InvitationOut":
+        return cls(
+            id=invitation.id_,
+            email=invitation.email.value,
+            role=invitation.role,
+            status=invitation.status(now),
+            invited_by=invitation.invited_by,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+        )
+
+
+class InvitationList(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[InvitationOut]
 
 
 class MemberRoleUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,0 +1,75 @@
+from datetime import datetime
+
+from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.entities import User
+from domain.organizations.entities import Membership
+from domain.organizations.invitations import InvitationStatus
+from domain.ports.audit_log import AuditLog
+from domain.ports.invitation_repository import InvitationRepository
+from domain.ports.org_repository import OrgRepository
+
+__all__ = ("AcceptInvitations",)
+
+
+class AcceptInvitations:
+    """Turn the pending invitations for a user's address into memberships, inside the caller's
+    transaction (sign-in commits it).
+
+    Only an address the identity provider verified accepts anything: otherwise whoever claims
+    an address at a provider that does not check it would join the organizations that invited
+    it. Expired invitations stay as they are. Someone who became a member meanwhile keeps
+    their role, and the invitation is closed as accepted.
+    """
+
+    def __init__(
+        self, orgs: OrgRepository, invitations: InvitationRepository, audit: AuditLog
+    ) -> None:
+        self._orgs = orgs
+        self._invitations = invitations
+        self._audit = audit
+
+    async def execute(self, user: User, now: datetime) -> None:
+        if not user.email_verified:
+            return
+        for invitation in await self._invitations.list_open_for_email(user.email):
+            if invitation.status(now) is not InvitationStatus.PENDING:
+                continue
+            already = await self._orgs.get_for_member(invitation.org_id, user.id_)
+            invitation.accept(now)
+            await self._invitations.save(invitation)
+            details = {
+                "email": invitation.email.value,
+                "role": invitation.role.value if already is None else already.role.value,
+                "invitation_id": str(invitation.id_),
+            }
+            if already is None:
+                await self._orgs.add_member(
+                    Membership(
+                        org_id=invitation.org_id,
+                        user_id=user.id_,
+                        role=invitation.role,
+                        joined_at=now,
+                    )
+                )
+                await self._audit.append(
+                    AuditEvent(
+                        occurred_at=now,
+                        action=AuditAction.MEMBER_ADDED,
+                        actor_id=invitation.invited_by,
+                        org_id=invitation.org_id,
+                        target_type="user",
+                        target_id=str(user.id_),
+                        details=details,
+                    )
+                )
+            await self._audit.append(
+                AuditEvent(
+                    occurred_at=now,
+                    action=AuditAction.INVITATION_ACCEPTED,
+                    actor_id=user.id_,
+                    org_id=invitation.org_id,
+                    target_type="invitation",
+                    target_id=str(invitation.id_),
+                    details={**details, "already_member": str(already is not None).lower()},
+                )
+            )
