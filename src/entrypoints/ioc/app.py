@@ -5,7 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import structlog
 from dishka import STRICT_VALIDATION, AsyncContainer, Provider, make_async_container
-from dishka.integrations.litestar import LitestarProvider, setup_dishka
+from dishka.integrations.litestar import LitestarProvider
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +15,7 @@ from application.identity.provision_local_user import (
     ProvisionLocalUserRequest,
 )
 from entrypoints.http.app import build_http_app, install_request_id
+from entrypoints.http.request_scope import install_request_scope
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.providers import get_providers
 from entrypoints.settings import Binding, Settings
@@ -79,6 +80,6 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         cors_origins=settings.cors_origins,
         lifespan=[lifespan],
     )
-    setup_dishka(container, app)
+    install_request_scope(app, container)
     install_request_id(app, access_log=settings.access_log)
     return app
