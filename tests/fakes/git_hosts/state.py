@@ -146,6 +146,8 @@ class FakeGitHostState:
         self._calls: list[RecordedCall] = []
         self._issued: list[tuple[str, str]] = []
         self._refresh_calls = 0
+        self._refreshing = 0
+        self._most_refreshing = 0
         self._outage: int | None = None
         self._refuse_refresh = False
         self._malformed = False
@@ -356,6 +358,13 @@ class FakeGitHostState:
             return self._refresh_calls
 
     @property
+    def most_concurrent_refreshes(self) -> int:
+        """The most token requests the endpoint held at once (with ``token_delay_s``, so
+        requests that overlap are seen to)."""
+        with self._lock:
+            return self._most_refreshing
+
+    @property
     def calls(self) -> list[RecordedCall]:
         with self._lock:
             return list(self._calls)
@@ -459,9 +468,15 @@ class FakeGitHostState:
     def count_refresh(self) -> None:
         with self._lock:
             self._refresh_calls += 1
+            self._refreshing += 1
+            self._most_refreshing = max(self._most_refreshing, self._refreshing)
             delay = self._token_delay_s
-        if delay:
-            time.sleep(delay)
+        try:
+            if delay:
+                time.sleep(delay)
+        finally:
+            with self._lock:
+                self._refreshing -= 1
 
     def redeem(self, refresh_token: str) -> tuple[str, str, int, int | None, str] | None:
         """Trade a refresh token once: the new access token, the new (rotated) refresh token,

@@ -158,12 +158,10 @@ async def test_the_token_endpoint_counts_every_one_of_a_hundred_concurrent_calls
                 {GITLAB: OAuthApp(gitlab.client_id, gitlab.client_secret)},
                 FakeClock(),
             )
-            started = asyncio.get_running_loop().time()
             fresh = await asyncio.gather(*(sut.refresh(GITLAB, t) for t in refresh_tokens))
-            elapsed = asyncio.get_running_loop().time() - started
         assert gitlab.refresh_calls == 100
+        assert gitlab.most_concurrent_refreshes > 1, "the fake serialised the calls"
     assert len({f.access_token for f in fresh}) == 100
-    assert elapsed < 0.2 * 100 / 4, "the fake serialised the calls"
 
 
 # ---- answers the fakes do not give ----------------------------------------------------------
