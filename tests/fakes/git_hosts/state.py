@@ -148,11 +148,17 @@ class FakeGitHostState:
         self._refresh_calls = 0
         self._refreshing = 0
         self._most_refreshing = 0
-        self._outage: int | None = None
-        self._refuse_refresh = False
-        self._malformed = False
-        self._rate_limited = False
-        self._token_delay_s = 0.0
+        # Switches a test may flip at any time (a plain attribute write is atomic):
+        self.outage: int | None = None
+        """A status (500, 502, 503) every route answers with; None serves normally."""
+        self.refuse_refresh = False
+        """The token endpoint refuses every refresh token as invalid."""
+        self.malformed = False
+        """Every API route answers 200 with a body that is not JSON."""
+        self.rate_limited = False
+        """API routes answer as the host does once its rate limit is spent."""
+        self.token_delay_s = 0.0
+        """Seconds the token endpoint waits before answering, so racing refreshes overlap."""
 
     # ---- what tests set up ----------------------------------------------------------------
 
@@ -291,64 +297,6 @@ class FakeGitHostState:
             self._installations[installation_id] = installation
             return installation
 
-    # ---- switches --------------------------------------------------------------------------
-
-    @property
-    def outage(self) -> int | None:
-        """A status (500, 502, 503) every route answers with; None serves normally."""
-        with self._lock:
-            return self._outage
-
-    @outage.setter
-    def outage(self, status: int | None) -> None:
-        with self._lock:
-            self._outage = status
-
-    @property
-    def refuse_refresh(self) -> bool:
-        """When True the token endpoint refuses every refresh token as invalid."""
-        with self._lock:
-            return self._refuse_refresh
-
-    @refuse_refresh.setter
-    def refuse_refresh(self, value: bool) -> None:
-        with self._lock:
-            self._refuse_refresh = value
-
-    @property
-    def malformed(self) -> bool:
-        """When True every API route answers 200 with a body that is not JSON."""
-        with self._lock:
-            return self._malformed
-
-    @malformed.setter
-    def malformed(self, value: bool) -> None:
-        with self._lock:
-            self._malformed = value
-
-    @property
-    def rate_limited(self) -> bool:
-        """When True API routes answer as the host does once its rate limit is spent."""
-        with self._lock:
-            return self._rate_limited
-
-    @rate_limited.setter
-    def rate_limited(self, value: bool) -> None:
-        with self._lock:
-            self._rate_limited = value
-
-    @property
-    def token_delay_s(self) -> float:
-        """Seconds the token endpoint waits before answering, so that racing refreshes
-        overlap."""
-        with self._lock:
-            return self._token_delay_s
-
-    @token_delay_s.setter
-    def token_delay_s(self, value: float) -> None:
-        with self._lock:
-            self._token_delay_s = value
-
     # ---- what tests read back --------------------------------------------------------------
 
     @property
@@ -470,7 +418,7 @@ class FakeGitHostState:
             self._refresh_calls += 1
             self._refreshing += 1
             self._most_refreshing = max(self._most_refreshing, self._refreshing)
-            delay = self._token_delay_s
+            delay = self.token_delay_s
         try:
             if delay:
                 time.sleep(delay)
@@ -486,7 +434,7 @@ class FakeGitHostState:
         with self._lock:
             held = self._refresh.get(refresh_token)
             if (
-                self._refuse_refresh
+                self.refuse_refresh
                 or held is None
                 or held.used
                 or (held.expires_at is not None and held.expires_at <= now)
