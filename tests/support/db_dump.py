@@ -1,6 +1,6 @@
 """Every row of every table of a database, as text, for at-rest checks."""
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from adapters.sqlalchemy import create_database_engine
 
@@ -15,20 +15,15 @@ def _render(value: object) -> str:
 
 
 async def dump_database(url: str) -> str:
-    """All tables of the public schema (whatever the models say), every column rendered, bytes
-    both as hex and as text, so a secret stored in any form shows up in the dump."""
+    """Every table the database has (whatever the models say), a line a row starting with the
+    table's name, every column rendered (bytes both as hex and as text), so a secret stored in
+    any form shows up in the dump. PostgreSQL and SQLite alike."""
     engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
     lines: list[str] = []
     try:
         async with engine.connect() as connection:
-            tables = await connection.execute(
-                text(
-                    "SELECT table_name FROM information_schema.tables "
-                    "WHERE table_schema = 'public' AND table_type = 'BASE TABLE' "
-                    "ORDER BY table_name"
-                )
-            )
-            for (table,) in list(tables):
+            tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            for table in sorted(tables):
                 rows = await connection.execute(text(f'SELECT * FROM "{table}"'))
                 lines.extend(
                     f"{table}: " + " | ".join(_render(value) for value in row) for row in rows

@@ -4,13 +4,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from adapters.sqlalchemy import create_database_engine
-from adapters.sqlalchemy.models import Base
 from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+from tests.support.db_dump import dump_database
 
 
 async def _create_key(client: Client, headers: dict[str, str], **body: Any) -> dict[str, Any]:
@@ -132,21 +130,7 @@ async def test_keys_are_bound_to_their_org_and_their_owner(postgres_url: str) ->
         assert stolen.status_code == 404
         assert (await client.get("/api/user/me", headers=with_key)).status_code == 200
 
-        database = await _dump_database(postgres_url)
+        database = await dump_database(postgres_url)
     secret = created["token"].rsplit("_", 1)[1]
     assert created["token"] not in database
     assert secret not in database
-
-
-async def _dump_database(url: str) -> str:
-    """Every value of every table, as one text, to search for what must not be stored."""
-    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
-    try:
-        async with engine.connect() as connection:
-            rows: list[str] = []
-            for table in Base.metadata.sorted_tables:
-                result = await connection.execute(text(f"SELECT * FROM {table.name}"))
-                rows.extend(repr(tuple(row)) for row in result)
-    finally:
-        await engine.dispose()
-    return "\n".join(rows)

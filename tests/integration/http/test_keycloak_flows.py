@@ -15,17 +15,16 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.crypto import AesGcmCipher
 from adapters.sqlalchemy import SqlaProviderTokenStore, create_database_engine
-from adapters.sqlalchemy.models import Base
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.ports.provider_token_store import ProviderToken
 from entrypoints.settings import Settings, parse_encryption_keys
 from tests.integration.http.conftest import Client, serve, sign_in_settings
+from tests.support.db_dump import dump_database
 from tests.support.keycloak import KeycloakStandin, SentEmail, run_keycloak_standin
 from tests.support.oidc import OidcProvider, drive_login, run_oidc_provider
 
@@ -104,20 +103,6 @@ async def stored_token(
         await engine.dispose()
 
 
-async def dump_tables(url: str) -> str:
-    """Every row of every table, as text."""
-    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
-    lines: list[str] = []
-    try:
-        async with engine.connect() as connection:
-            for table in Base.metadata.sorted_tables:
-                result = await connection.execute(text(f"SELECT * FROM {table.name}"))
-                lines.extend(f"{table.name}: {tuple(row)!r}" for row in result)
-    finally:
-        await engine.dispose()
-    return "\n".join(lines)
-
-
 def _user_path(subject: str) -> str:
     return f"/admin/realms/{REALM}/users/{subject}"
 
@@ -156,7 +141,7 @@ async def test_signing_in_through_github_keeps_its_token_sealed(
     assert token.expires_at is not None
     assert await stored_token(postgres_url, key_spec, me["id"], "gitlab") is None
 
-    rows = await dump_tables(postgres_url)
+    rows = await dump_database(postgres_url)
     assert access not in rows
     assert refresh not in rows
     sealed = [line for line in rows.splitlines() if line.startswith("provider_tokens:")]
@@ -174,7 +159,7 @@ async def test_an_alias_the_broker_keeps_no_token_for_still_signs_in(
     [call] = keycloak.broker_calls
     assert (call.path, call.status) == (f"/realms/{REALM}/broker/bitbucket/token", 400)
     assert await stored_token(postgres_url, key_spec, me["id"], "bitbucket") is None
-    assert "provider_tokens:" not in await dump_tables(postgres_url)
+    assert "provider_tokens:" not in await dump_database(postgres_url)
     assert (await app.get("/api/orgs")).status_code == 200
 
 
@@ -186,7 +171,7 @@ async def test_signing_in_without_a_provider_hint_asks_the_broker_nothing(
     await sign_in(app, "cal")
 
     assert keycloak.calls == []
-    assert "provider_tokens:" not in await dump_tables(postgres_url)
+    assert "provider_tokens:" not in await dump_database(postgres_url)
 
 
 async def test_a_broker_outage_does_not_stop_the_sign_in(
@@ -367,4 +352,4 @@ async def test_without_keycloak_the_email_routes_are_absent(
 
     for absent in (change, resend):
         assert absent.status_code == 404, absent.text
-    assert "provider_tokens:" not in await dump_tables(postgres_url)
+    assert "provider_tokens:" not in await dump_database(postgres_url)

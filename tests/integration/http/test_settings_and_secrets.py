@@ -17,7 +17,7 @@ from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
-from tests.integration.http.test_keycloak_flows import dump_tables
+from tests.support.db_dump import dump_database
 
 Headers = dict[str, str]
 
@@ -407,7 +407,7 @@ async def test_nothing_sealed_is_stored_in_plaintext(
         ),
         201,
     )
-    dump = await dump_tables(binding[0].effective_database_url)
+    dump = await dump_database(binding[0].effective_database_url)
     assert "DEPLOY" in dump, "the dump does cover the secrets table"
     for plaintext in (LLM_KEY, ORG_KEY, MCP_KEY, MCP_ENV, SECRET, DESCRIPTION):
         assert plaintext not in dump
