@@ -203,9 +203,7 @@ class StartConversation:
             return None
         connection = await self._tokens.get(tenant.user_id, provider)
         if connection is None:
-            refused = ProviderNotConnectedError(provider)
-            refused.field = "gitProvider"
-            raise refused
+            raise ProviderNotConnectedError(provider, field="gitProvider")
         return RepositoryCheckout(
             clone_url=self._providers.clone_url(connection.host, repository.value),
             username=provider.clone_username,

@@ -9,8 +9,8 @@ class ProviderNotConnectedError(NotFoundError):
 
     code = "git-provider-not-connected"
 
-    def __init__(self, provider: ProviderKind) -> None:
-        super().__init__(f"Connect your {provider.value} account first.", field="provider")
+    def __init__(self, provider: ProviderKind, *, field: str = "provider") -> None:
+        super().__init__(f"Connect your {provider.value} account first.", field=field)
         self.provider = provider
 
 
