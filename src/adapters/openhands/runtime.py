@@ -203,10 +203,12 @@ class AgentServerRuntime(ConversationRuntime):
         *,
         body: object = None,
         allow: tuple[int, ...] = (),
+        timeout_s: float | None = None,
     ) -> httpx.Response:
         client, _ = await self._open()
+        timeout = httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s
         try:
-            response = await client.request(method, path, json=body)
+            response = await client.request(method, path, json=body, timeout=timeout)
         except httpx.HTTPError as exc:
             raise DependencyUnavailableError(
                 f"The agent runtime did not answer ({type(exc).__name__})."
@@ -244,21 +246,12 @@ class AgentServerRuntime(ConversationRuntime):
             "cwd": "/",
             "timeout": _CHECKOUT_TIMEOUT_S,
         }
-        client, _ = await self._open()
-        try:
-            response = await client.post(
-                "/api/bash/execute_bash_command", json=command, timeout=_CHECKOUT_TIMEOUT_S + 30
-            )
-        except httpx.HTTPError as exc:
-            raise DependencyUnavailableError(
-                f"The agent runtime did not answer ({type(exc).__name__})."
-            ) from exc
-        if response.status_code == 401:
-            raise RuntimeAuthRefusedError
-        if not response.is_success:
-            raise DependencyUnavailableError(
-                f"The agent runtime could not run the checkout ({response.status_code})."
-            )
+        response = await self._call(
+            "POST",
+            "/api/bash/execute_bash_command",
+            body=command,
+            timeout_s=_CHECKOUT_TIMEOUT_S + 30,
+        )
         output = response.json()
         if output.get("exit_code") != 0:
             said = str(output.get("stderr") or output.get("stdout") or "").strip()
