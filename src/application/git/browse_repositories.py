@@ -19,6 +19,7 @@ __all__ = (
     "ListBranches",
     "ListInstallations",
     "ListRepositories",
+    "OnGitProvider",
     "RepositoryQuery",
     "SearchBranches",
     "SearchRepositories",
@@ -81,7 +82,9 @@ def _clean_query(query: str) -> str:
     return cleaned
 
 
-class _AtProvider:
+class OnGitProvider:
+    """Base of the use cases that ask a git provider something with the caller's token."""
+
     def __init__(self, tokens: GetProviderToken, providers: GitProviders) -> None:
         self._tokens = tokens
         self._providers = providers
@@ -91,7 +94,7 @@ class _AtProvider:
         return self._providers.open(token.host, token.access_token)
 
 
-class ListRepositories(_AtProvider):
+class ListRepositories(OnGitProvider):
     """The repositories the caller can reach at a provider, a page at a time, newest push
     first by default; on GitHub, optionally those of one App installation."""
 
@@ -105,7 +108,7 @@ class ListRepositories(_AtProvider):
         )
 
 
-class SearchRepositories(_AtProvider):
+class SearchRepositories(OnGitProvider):
     """Repositories at a provider whose name matches the query."""
 
     async def execute(self, actor: Principal, query: RepositoryQuery) -> Page[Repository]:
@@ -117,7 +120,7 @@ class SearchRepositories(_AtProvider):
         )
 
 
-class ListBranches(_AtProvider):
+class ListBranches(OnGitProvider):
     """The branches of a repository, a page at a time."""
 
     async def execute(self, actor: Principal, query: BranchQuery) -> Page[Branch]:
@@ -125,7 +128,7 @@ class ListBranches(_AtProvider):
         return await git.list_branches(query.repository, page=query.page, per_page=query.per_page)
 
 
-class SearchBranches(_AtProvider):
+class SearchBranches(OnGitProvider):
     """Branches of a repository whose name contains the query."""
 
     async def execute(self, actor: Principal, query: BranchQuery) -> list[Branch]:
@@ -135,7 +138,7 @@ class SearchBranches(_AtProvider):
         return await git.search_branches(query.repository, query.query, per_page=query.per_page)
 
 
-class ListInstallations(_AtProvider):
+class ListInstallations(OnGitProvider):
     """The GitHub App installations the caller can reach (none on other providers)."""
 
     async def execute(self, actor: Principal, provider: ProviderKind) -> list[Installation]:
