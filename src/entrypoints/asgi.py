@@ -4,12 +4,12 @@ from litestar import Litestar
 
 from entrypoints.ioc import create_app
 from entrypoints.logging_ import configure_logging
-from entrypoints.settings import LogFormat, Settings
+from entrypoints.settings import Settings
 
 __all__ = ("app_from_env",)
 
 
 def app_from_env() -> Litestar:
     settings = Settings.from_env()
-    configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.JSON)
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
     return create_app(settings)

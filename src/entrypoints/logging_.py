@@ -1,15 +1,29 @@
-"""Structured logs: one JSON object a line (or console text), request id bound per request."""
+"""Structured logs on stderr: one JSON object a line (or console text), request id bound per
+request. Standard output is left to what a command prints as its result."""
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
+
+from entrypoints.settings import LogFormat
 
 __all__ = ("configure_logging",)
 
 
-def configure_logging(*, level: str, json: bool) -> None:
-    """Route structlog and the standard library through one handler on stdout."""
+def configure_logging(
+    *, level: str, log_format: LogFormat | None, stream: TextIO | None = None
+) -> None:
+    """Route structlog and the standard library through one handler on ``stream`` (stderr).
+
+    Without a ``log_format``, a terminal gets console text and anything else (a pipe, a file,
+    a collector) gets JSON.
+    """
+    out = sys.stderr if stream is None else stream
+    terminal = out.isatty()
+    if log_format is None:
+        log_format = LogFormat.CONSOLE if terminal else LogFormat.JSON
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -18,11 +32,11 @@ def configure_logging(*, level: str, json: bool) -> None:
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
-        if json
+        if log_format is LogFormat.JSON
         # Plain tracebacks: the default one prints each frame's local variables, which can
         # hold tokens, keys and request bodies.
         else structlog.dev.ConsoleRenderer(
-            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+            colors=terminal, exception_formatter=structlog.dev.plain_traceback
         )
     )
     structlog.configure(
@@ -43,7 +57,7 @@ def configure_logging(*, level: str, json: bool) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

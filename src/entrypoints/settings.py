@@ -103,10 +103,12 @@ class Settings:
     log_level: str = _env(
         "MAESTRIST_LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING` or `ERROR`.", default="INFO"
     )
-    log_format: LogFormat = _env(
+    log_format: LogFormat | None = _env(
         "MAESTRIST_LOG_FORMAT",
-        "`json` (one object a line, for collectors) or `console` (for people).",
-        default=LogFormat.JSON,
+        "`json` (one object a line, for collectors) or `console` (for people). Logs go to "
+        "stderr; standard output carries only what a command prints as its result.",
+        shown="`console` when stderr is a terminal, else `json`",
+        default=None,
     )
     access_log: bool = _env(
         "MAESTRIST_ACCESS_LOG",

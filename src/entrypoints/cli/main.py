@@ -4,25 +4,34 @@ import secrets
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID
 
 from granian.constants import Interfaces
 from granian.server import Server
 
+from application.api_keys.create_api_key import MAX_LIFETIME
+from domain.identity.api_keys import ApiKeyId
 from domain.identity.scopes import Scope
+from domain.shared.errors import DomainError, InvalidValueError
+from entrypoints.cli.summary import describe
 from entrypoints.ioc import (
     agent_server_status,
     create_local_api_key,
+    list_local_api_keys,
     migrate,
+    revoke_local_api_key,
     rotate_encryption_keys,
     stop_agent_server,
 )
 from entrypoints.logging_ import configure_logging
-from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
+from entrypoints.settings import Binding, Settings, SettingsError
 
-__all__ = ("main",)
+__all__ = ("build_parser", "main")
 
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_MAX_KEY_DAYS = MAX_LIFETIME.days
 
 
 def _serve(settings: Settings) -> None:
@@ -54,12 +63,65 @@ def _settings_table() -> None:
         print(f"| `{name}` | {shown} | {doc} |")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="maestrist", description="Maestrist Enterprise Server")
+def _days(raw: str) -> timedelta:
+    try:
+        days = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of days, got {raw!r}") from None
+    if not 1 <= days <= _MAX_KEY_DAYS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {_MAX_KEY_DAYS} days, got {days}")
+    return timedelta(days=days)
+
+
+def _key_id(raw: str) -> ApiKeyId:
+    try:
+        return ApiKeyId(UUID(raw))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a key id (a UUID), got {raw!r}") from None
+
+
+def _add_api_key_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    api_key = commands.add_parser(
+        "api-key", help="embedded: the local user's API keys (create, list, revoke)"
+    )
+    actions = api_key.add_subparsers(dest="action", required=True)
+    create = actions.add_parser(
+        "create",
+        help="make an API key for the local user and print its token, once, alone on stdout",
+    )
+    create.add_argument("--name", default="local", help="a label for the key (default: local)")
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        choices=[s.value for s in Scope],
+        dest="scopes",
+        help="what the key may do; repeat it for several (default: every scope)",
+    )
+    create.add_argument(
+        "--expires-in",
+        type=_days,
+        default=None,
+        metavar="DAYS",
+        help=f"days until the key expires, 1 to {_MAX_KEY_DAYS} (default: never)",
+    )
+    actions.add_parser("list", help="one line per key: id, name, prefix, status, expiry, scopes")
+    revoke = actions.add_parser("revoke", help="revoke a key by its id; it stops working at once")
+    revoke.add_argument("key_id", type=_key_id, metavar="ID")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every ``maestrist`` command and its options."""
+    parser = argparse.ArgumentParser(
+        prog="maestrist",
+        description="Maestrist Enterprise Server. Results go to stdout, logs and errors to stderr.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the HTTP server with the production ASGI server")
     commands.add_parser("migrate", help="apply pending database migrations")
-    commands.add_parser("check-config", help="validate the environment and exit")
+    commands.add_parser(
+        "check-config", help="validate the environment and summarize it (never its secrets)"
+    )
     commands.add_parser("settings-table", help="print the settings reference as Markdown")
     commands.add_parser(
         "new-key", help="print a fresh key for MAESTRIST_ENCRYPTION_KEYS or MAESTRIST_SIGNING_KEYS"
@@ -71,14 +133,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         "agent-server", help="the local OpenHands agent-server, which outlives `serve`"
     )
     agent_server.add_argument("action", choices=["status", "stop"])
-    api_key = commands.add_parser(
-        "api-key", help="embedded: make an API key for the local user and print it once"
-    )
-    api_key.add_argument("--name", default="local")
-    api_key.add_argument(
-        "--scope", action="append", default=[], choices=[s.value for s in Scope], dest="scopes"
-    )
-    args = parser.parse_args(argv)
+    _add_api_key_commands(commands)
+    return parser
+
+
+def _api_key(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        scopes = frozenset(map(Scope, args.scopes)) or frozenset(Scope)
+        print(create_local_api_key(settings, args.name, scopes, args.expires_in))
+    elif args.action == "list":
+        now, keys = list_local_api_keys(settings)
+        for key in keys:
+            status = (
+                "revoked"
+                if key.revoked_at is not None
+                else "active"
+                if key.is_usable(now)
+                else "expired"
+            )
+            expires = key.expires_at.isoformat(timespec="seconds") if key.expires_at else "never"
+            print(
+                "\t".join(
+                    (
+                        str(key.id_),
+                        key.name.value,
+                        key.prefix,
+                        status,
+                        expires,
+                        ",".join(sorted(key.scopes)),
+                    )
+                )
+            )
+    else:
+        revoke_local_api_key(settings, args.key_id)
+        print(f"revoked {args.key_id}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "settings-table":
         _settings_table()
         return 0
@@ -86,26 +178,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
         print(f"k{time.strftime('%Y%m%d')}:{key}")
         return 0
-    try:
-        settings = Settings.from_env()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    configure_logging(level=settings.log_level, json=settings.log_format is LogFormat.JSON)
-    if args.command == "migrate":
+    settings = Settings.from_env()
+    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    if args.command == "check-config":
+        print("\n".join(describe(settings)))
+    elif args.command == "migrate":
         migrate(settings)
     elif args.command == "rotate-keys":
-        try:
-            print(f"resealed {rotate_encryption_keys(settings)} records")
-        except SettingsError as exc:
-            print(exc, file=sys.stderr)
-            return 2
+        print(f"resealed {rotate_encryption_keys(settings)} records")
     elif args.command == "api-key":
-        try:
-            print(create_local_api_key(settings, args.name, frozenset(map(Scope, args.scopes))))
-        except SettingsError as exc:
-            print(exc, file=sys.stderr)
-            return 2
+        return _api_key(settings, args)
     elif args.command == "agent-server":
         if args.action == "stop":
             stop_agent_server(settings)
@@ -115,6 +197,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "serve":
         _serve(settings)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command: its result on stdout, logs on stderr; 2 for a bad configuration or
+    input, named on stderr."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2 if isinstance(exc, InvalidValueError) else 1
 
 
 if __name__ == "__main__":

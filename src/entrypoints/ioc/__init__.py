@@ -4,7 +4,9 @@ from entrypoints.ioc.app import create_app
 from entrypoints.ioc.commands import (
     agent_server_status,
     create_local_api_key,
+    list_local_api_keys,
     migrate,
+    revoke_local_api_key,
     rotate_encryption_keys,
     stop_agent_server,
 )
@@ -15,7 +17,9 @@ __all__ = (
     "create_app",
     "create_local_api_key",
     "get_providers",
+    "list_local_api_keys",
     "migrate",
+    "revoke_local_api_key",
     "rotate_encryption_keys",
     "stop_agent_server",
 )

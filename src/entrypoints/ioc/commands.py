@@ -1,17 +1,29 @@
 """Operator commands that need adapters, so they live in the composition root."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
-from dishka import make_async_container
+from dishka import AsyncContainer, make_async_container
 from dishka.integrations.litestar import LitestarProvider
 
 from adapters.sqlalchemy import create_database_engine, upgrade_to_head
-from application.api_keys import CreateApiKey, CreateApiKeyRequest
+from application.api_keys import (
+    CreateApiKey,
+    CreateApiKeyRequest,
+    ListApiKeys,
+    RevokeApiKey,
+    RevokeApiKeyRequest,
+)
 from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
 from application.ports.authenticator import AuthMethod, Principal
+from application.ports.clock import Clock
+from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import LOCAL_USER_SUBJECT
 from domain.identity.scopes import Scope
+from domain.ports.org_repository import MemberOrganization
 from domain.ports.user_repository import UserRepository
 from entrypoints.ioc.app import prepare_embedded
 from entrypoints.ioc.providers import get_providers
@@ -21,7 +33,9 @@ from entrypoints.settings import Binding, Settings, SettingsError
 __all__ = (
     "agent_server_status",
     "create_local_api_key",
+    "list_local_api_keys",
     "migrate",
+    "revoke_local_api_key",
     "rotate_encryption_keys",
     "stop_agent_server",
 )
@@ -45,33 +59,80 @@ def migrate(settings: Settings) -> None:
     asyncio.run(_migrate(settings))
 
 
-async def _create_local_api_key(settings: Settings, name: str, scopes: frozenset[Scope]) -> str:
+@asynccontextmanager
+async def _as_local_user(settings: Settings) -> AsyncIterator[tuple[AsyncContainer, Principal]]:
+    """A request scope acting as the embedded binding's local user (made on first use)."""
+    if settings.binding is not Binding.EMBEDDED:
+        raise SettingsError({"MAESTRIST_BINDING": "only the embedded binding has a local user"})
     container = make_async_container(
         *get_providers(settings), LitestarProvider(), context={Settings: settings}
     )
     try:
         await prepare_embedded(container, settings)
         async with container() as scope:
-            users = await scope.get(UserRepository)
-            user = await users.get_by_subject(LOCAL_USER_SUBJECT)
+            user = await (await scope.get(UserRepository)).get_by_subject(LOCAL_USER_SUBJECT)
             assert user is not None
-            actor = Principal(user=user, method=AuthMethod.LOCAL)
-            org = await (await scope.get(ResolveActiveOrg)).execute(
-                ResolveActiveOrgRequest(actor=actor)
-            )
-            created = await (await scope.get(CreateApiKey)).execute(
-                CreateApiKeyRequest(actor=actor, org=org, name=name, scopes=scopes)
-            )
-        return str(created.token)
+            yield scope, Principal(user=user, method=AuthMethod.LOCAL)
     finally:
         await container.close()
 
 
-def create_local_api_key(settings: Settings, name: str, scopes: frozenset[Scope]) -> str:
-    """Embedded: make an API key for the local user in its personal organization."""
-    if settings.binding is not Binding.EMBEDDED:
-        raise SettingsError({"MAESTRIST_BINDING": "only the embedded binding has a local user"})
-    return asyncio.run(_create_local_api_key(settings, name, scopes))
+async def _personal_org(scope: AsyncContainer, actor: Principal) -> MemberOrganization:
+    resolve = await scope.get(ResolveActiveOrg)
+    return await resolve.execute(ResolveActiveOrgRequest(actor=actor))
+
+
+async def _create_local_api_key(
+    settings: Settings, name: str, scopes: frozenset[Scope], expires_in: timedelta | None
+) -> str:
+    async with _as_local_user(settings) as (scope, actor):
+        clock = await scope.get(Clock)
+        created = await (await scope.get(CreateApiKey)).execute(
+            CreateApiKeyRequest(
+                actor=actor,
+                org=await _personal_org(scope, actor),
+                name=name,
+                scopes=scopes,
+                expires_at=None if expires_in is None else clock.now() + expires_in,
+            )
+        )
+        return str(created.token)
+
+
+def create_local_api_key(
+    settings: Settings,
+    name: str,
+    scopes: frozenset[Scope],
+    expires_in: timedelta | None = None,
+) -> str:
+    """Embedded: make an API key for the local user in its personal organization; the token."""
+    return asyncio.run(_create_local_api_key(settings, name, scopes, expires_in))
+
+
+async def _list_local_api_keys(settings: Settings) -> tuple[datetime, list[ApiKey]]:
+    async with _as_local_user(settings) as (scope, actor):
+        now = (await scope.get(Clock)).now()
+        keys = await (await scope.get(ListApiKeys)).execute(
+            actor, await _personal_org(scope, actor)
+        )
+        return now, keys
+
+
+def list_local_api_keys(settings: Settings) -> tuple[datetime, list[ApiKey]]:
+    """Embedded: the local user's API keys, newest first, with the time they were read at."""
+    return asyncio.run(_list_local_api_keys(settings))
+
+
+async def _revoke_local_api_key(settings: Settings, key_id: ApiKeyId) -> None:
+    async with _as_local_user(settings) as (scope, actor):
+        await (await scope.get(RevokeApiKey)).execute(
+            RevokeApiKeyRequest(actor=actor, key_id=key_id)
+        )
+
+
+def revoke_local_api_key(settings: Settings, key_id: ApiKeyId) -> None:
+    """Embedded: revoke one of the local user's API keys (``ApiKeyNotFoundError`` if none)."""
+    asyncio.run(_revoke_local_api_key(settings, key_id))
 
 
 async def _rotate_keys(settings: Settings) -> int:

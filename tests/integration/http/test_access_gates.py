@@ -92,7 +92,7 @@ async def test_require_api_key_refuses_requests_without_one(
         "PATH": "",
     }
     made = subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli.main", "api-key", "--name", "first"],
+        [sys.executable, "-m", "entrypoints.cli.main", "api-key", "create", "--name", "first"],
         env=env,
         capture_output=True,
         text=True,
@@ -110,7 +110,7 @@ async def test_require_api_key_refuses_requests_without_one(
 
 def test_api_key_command_refuses_the_clustered_binding(tmp_path: Path) -> None:
     made = subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli.main", "api-key"],
+        [sys.executable, "-m", "entrypoints.cli.main", "api-key", "create"],
         env={
             "MAESTRIST_BINDING": "clustered",
             "MAESTRIST_DATABASE_URL": "postgresql+asyncpg://x@127.0.0.1:1/x",
