@@ -61,7 +61,7 @@ class LlmNotConfiguredError(DomainError):
     def __init__(self, missing: tuple[str, ...]) -> None:
         names = " and ".join(missing)
         super().__init__(
-            f"Set {names} in your settings (PATCH /api/settings) before starting a conversation.",
+            f"Set {names} in your settings (POST /api/settings) before starting a conversation.",
             field=missing[0],
         )
         self.missing = missing
