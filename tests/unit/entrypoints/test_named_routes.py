@@ -18,6 +18,8 @@ from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
 ROOT = Path(__file__).resolve().parents[3]
 NAMED = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) (/(?:api|health|ws|schema)\b[\w{}|/.:-]*)")
 """A method and a path of ours; a path ends at a query string, a space or a backtick."""
+CURL = re.compile(r"\bcurl -s(?: -X([A-Z]+))? localhost:\d+(/[\w{}|/.:-]*)")
+"""A request the README's examples make; without ``-X`` a GET."""
 PARAMETER = re.compile(r"\{[^}]*\}")
 
 # Every route exists only with sign-in and Keycloak on; building the app connects to nothing.
@@ -41,38 +43,54 @@ def _shape(path: str) -> str:
     return PARAMETER.sub("{}", path.rstrip(".,:")).rstrip("/") or "/"
 
 
+Routes = list[tuple[str, re.Pattern[str]]]
+
+
 @pytest.fixture(scope="module")
-def routes() -> set[tuple[str, str]]:
+def routes() -> Routes:
+    """Each method and route of the app, a path parameter matching any one segment."""
     app = create_app(Settings.from_env(EVERY_ROUTE))
-    return {
-        (method, _shape(route.path))
+    return [
+        (method, re.compile(re.escape(_shape(route.path)).replace(r"\{\}", "[^/]+")))
         for route in app.routes
         if isinstance(route, HTTPRoute)
         for method in route.methods
-    }
+    ]
+
+
+def _exists(named: tuple[str, str], routes: Routes) -> bool:
+    method, path = named
+    return any(method == known and pattern.fullmatch(path) for known, pattern in routes)
 
 
 def _named_in(text: str) -> list[tuple[str, str]]:
-    return [(match[1], _shape(match[2])) for match in NAMED.finditer(text)]
+    return [(match[1], _shape(match[2])) for match in NAMED.finditer(text)] + [
+        (match[1] or "GET", _shape(match[2])) for match in CURL.finditer(text)
+    ]
 
 
 def _sources() -> list[Path]:
     """The source files and documents that name a route."""
     every = [*(ROOT / "src").rglob("*.py"), ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
-    return sorted(path for path in every if NAMED.search(path.read_text()))
+    return sorted(path for path in every if _named_in(path.read_text()))
+
+
+def test_the_readme_examples_are_found() -> None:
+    examples = _named_in((ROOT / "README.md").read_text())
+    assert {("GET", "/api/user/me"), ("POST", "/api/settings"), ("POST", "/api/orgs")} <= set(
+        examples
+    )
 
 
 def test_the_missing_llm_message_names_a_route_that_takes_the_settings(
-    routes: set[tuple[str, str]],
+    routes: Routes,
 ) -> None:
     named = _named_in(LlmNotConfiguredError(("llmModel", "llmApiKey")).message)
     assert named
-    assert set(named) <= routes, named
+    assert all(_exists(one, routes) for one in named), named
 
 
 @pytest.mark.parametrize("source", _sources(), ids=lambda path: str(path.relative_to(ROOT)))
-def test_every_route_named_in_code_and_documents_exists(
-    source: Path, routes: set[tuple[str, str]]
-) -> None:
-    missing = [named for named in _named_in(source.read_text()) if named not in routes]
+def test_every_route_named_in_code_and_documents_exists(source: Path, routes: Routes) -> None:
+    missing = [named for named in _named_in(source.read_text()) if not _exists(named, routes)]
     assert not missing, f"{source.name} names routes the app does not have: {missing}"
