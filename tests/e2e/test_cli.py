@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
-from tests.e2e.test_server import STOP_DEADLINE_S, running_server, server_env
+from tests.e2e.test_server import STOP_DEADLINE_S, free_port, running_server, server_env
 
 pytestmark = pytest.mark.server
 
@@ -136,6 +136,43 @@ def test_stdout_holds_the_result_alone(
     assert done.returncode == 0, done.stderr
     assert result.fullmatch(done.stdout), done.stdout
     json_records(done.stderr)  # whatever was logged is on stderr, and only log records are
+
+
+# --- a database that does not answer ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("database", "told"),
+    [
+        (f"127.0.0.1:{free_port()}/maestrist", "The database cannot be reached"),
+        ("127.0.0.1:5432/maestrist_no_such_database", 'database "maestrist_no_such_database"'),
+    ],
+    ids=["nothing listens", "no such database"],
+)
+def test_migrate_against_a_database_it_cannot_use_says_so_in_one_line(
+    database: str, told: str
+) -> None:
+    password = "pg-password-5e3"
+    env = server_env(
+        {
+            "MAESTRIST_BINDING": "clustered",
+            "MAESTRIST_DATABASE_URL": f"postgresql+asyncpg://postgres:{password}@{database}",
+            "MAESTRIST_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+            "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
+            "MAESTRIST_DEPENDENCY_TIMEOUT": "2",
+        }
+    )
+
+    done = run(env, "migrate")
+
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, done.stderr
+    assert told in errors[0]
+    assert "Traceback" not in done.stderr
+    assert password not in done.stderr
 
 
 # --- check-config ------------------------------------------------------------------------------

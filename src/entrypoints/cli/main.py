@@ -11,6 +11,7 @@ from granian.constants import Interfaces
 from granian.server import Server
 
 from application.api_keys.create_api_key import MAX_LIFETIME
+from application.errors import DependencyUnavailableError
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, InvalidValueError
@@ -211,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2 if isinstance(exc, InvalidValueError) else 1
+    except DependencyUnavailableError as exc:
+        where = "`maestrist check-config` shows where it is"
+        print(f"error: {exc.message.rstrip('.')}; {where}.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

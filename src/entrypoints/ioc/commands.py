@@ -5,10 +5,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+from asyncpg.exceptions import InvalidAuthorizationSpecificationError, InvalidCatalogNameError
 from dishka import AsyncContainer, make_async_container
 from dishka.integrations.litestar import LitestarProvider
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sqlalchemy import create_database_engine, upgrade_to_head
+from adapters.sqlalchemy.errors import translate_db_errors
 from application.api_keys import (
     CreateApiKey,
     CreateApiKeyRequest,
@@ -16,6 +19,7 @@ from application.api_keys import (
     RevokeApiKey,
     RevokeApiKeyRequest,
 )
+from application.errors import DependencyUnavailableError
 from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
 from application.ports.authenticator import AuthMethod, Principal
@@ -40,6 +44,9 @@ __all__ = (
     "stop_agent_server",
 )
 
+_REFUSALS = (InvalidCatalogNameError, InvalidAuthorizationSpecificationError)
+"""Why PostgreSQL turns a connection away: no such database, or the user may not connect."""
+
 
 async def _migrate(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,7 +56,16 @@ async def _migrate(settings: Settings) -> None:
         connect_timeout_s=settings.dependency_timeout_s,
     )
     try:
-        await upgrade_to_head(engine)
+        async with translate_db_errors():
+            await upgrade_to_head(engine)
+    except DBAPIError as exc:
+        refusal = exc.orig.__cause__ if exc.orig is not None else None
+        if not isinstance(refusal, _REFUSALS):
+            raise
+        # PostgreSQL's own words name the database or user, never the password.
+        raise DependencyUnavailableError(
+            f"The database refused the connection: {refusal}."
+        ) from exc
     finally:
         await engine.dispose()
 
