@@ -29,7 +29,7 @@ class SignOutResult:
 
 class SignOut(SessionEnder):
     """End the calling session, or every session of the caller (``everywhere``), here and at
-    the provider. An API key caller can only sign out everywhere."""
+    the provider. Only a person signs out: API keys are refused before this runs."""
 
     def __init__(
         self,

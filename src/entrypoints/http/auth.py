@@ -17,6 +17,7 @@ from domain.shared.errors import InvalidValueError
 __all__ = (
     "OPEN_BEFORE_GATES",
     "ORG_HEADER",
+    "PEOPLE_ONLY",
     "SCOPE_OPT",
     "current_principal",
     "parse_org_header",
@@ -28,10 +29,15 @@ _PRINCIPAL_KEY = "principal"
 SCOPE_OPT = "required_scope"
 UNVERIFIED_OK = "allow_unverified_email"
 WITHOUT_TERMS_OK = "allow_without_terms"
+PEOPLE_ONLY_OPT = "people_only"
 
 OPEN_BEFORE_GATES = {UNVERIFIED_OK: True, WITHOUT_TERMS_OK: True}
 """Route ``opt`` of the few routes a person needs to get through the gates: who am I, accept
 the terms, resend the verification email, sign out."""
+
+PEOPLE_ONLY = {PEOPLE_ONLY_OPT: True}
+"""Route ``opt`` of the routes only a person may call, never an API key (403
+``credential-not-allowed``): managing sessions and API keys."""
 
 
 def requires(scope: Scope) -> dict[str, Scope]:
@@ -58,6 +64,7 @@ async def require_principal(
         await container.get(AccessPolicy),
         allow_unverified_email=bool(handler.opt.get(UNVERIFIED_OK)),
         allow_without_terms=bool(handler.opt.get(WITHOUT_TERMS_OK)),
+        people_only=bool(handler.opt.get(PEOPLE_ONLY_OPT)),
     )
     required = handler.opt.get(SCOPE_OPT)
     if required is not None and required not in principal.scopes:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.models import Base
+from domain.identity.scopes import ALL_SCOPES
 from entrypoints.settings import Settings
 from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc_provider
@@ -170,6 +171,43 @@ async def test_a_session_can_be_revoked_from_another(settings: Settings) -> None
         assert (await laptop.get("/api/user/me")).status_code == 200
         again = await laptop.delete(f"/api/auth/sessions/{other['id']}")
         assert again.status_code == 404
+
+
+@pytest.mark.parametrize("scopes", [[], sorted(ALL_SCOPES)], ids=["no-scopes", "all-scopes"])
+async def test_an_api_key_cannot_see_or_end_its_owners_sessions(
+    settings: Settings, scopes: list[str]
+) -> None:
+    async with serve(settings, base_url=APP) as laptop, serve(settings, base_url=APP) as phone:
+        await sign_in(laptop, "keyholder")
+        await sign_in(phone, "keyholder")
+        created = await laptop.post("/api/keys", json={"name": "ci", "scopes": scopes})
+        assert created.status_code == 201, created.text
+        key = created.json()
+        other = next(
+            s for s in (await laptop.get("/api/auth/sessions")).json()["items"] if not s["current"]
+        )
+        async with serve(settings, base_url=APP) as script:
+            script.headers["Authorization"] = f"Bearer {key['token']}"
+            answers = [
+                await script.get("/api/auth/sessions"),
+                await script.get("/api/auth/session"),
+                await script.delete(f"/api/auth/sessions/{other['id']}"),
+                await script.post("/api/auth/logout"),
+                await script.post("/api/auth/logout", json={"everywhere": True}),
+                await script.get("/api/keys"),
+                await script.post("/api/keys", json={"name": "minted"}),
+                await script.delete(f"/api/keys/{key['key']['id']}"),
+            ]
+            for refused in answers:
+                assert refused.status_code == 403, refused.request.url
+                assert refused.json()["code"] == "credential-not-allowed"
+                assert "set-cookie" not in refused.headers
+            assert (await script.get("/api/user/me")).status_code == 200
+        assert (await laptop.get("/api/user/me")).status_code == 200
+        assert (await phone.get("/api/user/me")).status_code == 200
+        assert len((await laptop.get("/api/auth/sessions")).json()["items"]) == 2
+        [listed] = (await laptop.get("/api/keys")).json()["items"]
+        assert listed["status"] == "active"
 
 
 async def test_unknown_or_forged_cookies_are_401(app: Client) -> None:

@@ -25,7 +25,7 @@ from application.sessions import (
     SignOutRequest,
 )
 from domain.identity.sessions import SessionId
-from entrypoints.http.auth import OPEN_BEFORE_GATES
+from entrypoints.http.auth import OPEN_BEFORE_GATES, PEOPLE_ONLY
 from entrypoints.http.sign_in.schemas import SessionList, SessionOut, SignOutIn, SignOutOut
 
 __all__ = ("SessionController", "SignInController", "clear_session_cookie")
@@ -106,10 +106,11 @@ class SignInController(Controller):
 
 
 class SessionController(Controller):
-    """Signed in: the caller's own sessions."""
+    """Signed in as a person: the caller's own sessions; an API key cannot see or end them."""
 
     path = "/api/auth"
     tags = ["sign-in"]  # noqa: RUF012
+    opt = PEOPLE_ONLY
 
     @get("/sessions", operation_id="ListSessions", description=getdoc(ListSessions))
     @inject
