@@ -150,6 +150,39 @@ async def test_logout_ends_the_session_here_and_at_the_provider(app: Client) -> 
     assert "max-age=0" in again.headers["set-cookie"].lower()
 
 
+@pytest.mark.parametrize("everywhere", [False, True], ids=["this-session", "everywhere"])
+async def test_logout_ends_our_session_while_the_provider_is_down(
+    postgres_url: str, everywhere: bool
+) -> None:
+    with run_oidc_provider(
+        redirect_uri=f"{APP}/api/auth/callback",
+        post_logout_redirect_uri=f"{APP}/",
+        access_ttl_s=60,
+    ) as provider:
+        # a margin longer than the access token's life: every request of the session is due
+        # for a refresh
+        settings = sign_in_settings(
+            postgres_url, provider, APP, _key(), MAESTRIST_TOKEN_REFRESH_MARGIN="120"
+        )
+        async with serve(settings, base_url=APP) as app:
+            await sign_in(app, "outage")
+            assert (await app.get("/api/user/me")).status_code == 200
+            cookie = app.cookies["maestrist_session"]
+    # the provider has stopped: a fresh server knows nothing of it but its address
+    async with serve(settings, base_url=APP) as app:
+        app.cookies.set("maestrist_session", cookie)
+        unavailable = await app.get("/api/user/me")
+        assert unavailable.status_code == 503  # a refresh is due and the provider is gone
+
+        out = await app.post("/api/auth/logout", json={"everywhere": everywhere})
+
+        assert out.status_code == 200, out.text
+        assert out.json() == {"logoutUrl": None, "sessionsEnded": 1}
+        assert "max-age=0" in out.headers["set-cookie"].lower()
+        app.cookies.set("maestrist_session", cookie)
+        assert (await app.get("/api/user/me")).status_code == 401
+
+
 async def test_sign_out_everywhere_ends_every_session(settings: Settings) -> None:
     async with serve(settings, base_url=APP) as laptop, serve(settings, base_url=APP) as phone:
         await sign_in(laptop, "frank")

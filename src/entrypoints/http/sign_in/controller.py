@@ -25,7 +25,7 @@ from application.sessions import (
     SignOutRequest,
 )
 from domain.identity.sessions import SessionId
-from entrypoints.http.auth import OPEN_BEFORE_GATES, PEOPLE_ONLY
+from entrypoints.http.auth import NO_TOKEN_REFRESH, OPEN_BEFORE_GATES, PEOPLE_ONLY
 from entrypoints.http.sign_in.schemas import SessionList, SessionOut, SignOutIn, SignOutOut
 
 __all__ = ("SessionController", "SignInController", "clear_session_cookie")
@@ -153,7 +153,7 @@ class SessionController(Controller):
         operation_id="SignOut",
         description=getdoc(SignOut),
         status_code=200,
-        opt=OPEN_BEFORE_GATES,
+        opt={**OPEN_BEFORE_GATES, **NO_TOKEN_REFRESH},
     )
     @inject
     async def logout(
