@@ -53,10 +53,21 @@ class SignInRejectedError(ApplicationError):
 
 
 class EmailNotVerifiedError(ApplicationError):
+    """The person's email is not verified; ``can_resend`` when this server can send the
+    verification link again (with Keycloak), else only the identity provider can verify it."""
+
     code = "email-not-verified"
     default_message = (
+        "Verify your email address with your identity provider, then sign in again: the "
+        "verification is read from the provider at sign-in."
+    )
+    resend_message: ClassVar[str] = (
         "Verify your email address first; POST /api/user/email/verification sends the link again."
     )
+
+    def __init__(self, *, can_resend: bool = False) -> None:
+        super().__init__(self.resend_message if can_resend else None)
+        self.can_resend = can_resend
 
 
 class TermsNotAcceptedError(ApplicationError):

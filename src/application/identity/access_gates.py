@@ -17,6 +17,8 @@ class AccessPolicy:
     terms_version: str | None = None
     """The terms of service in force; ``None`` when the deployment has none."""
     terms_url: str | None = None
+    verification_resend: bool = False
+    """Whether this server can send the email verification link again (with Keycloak)."""
 
 
 def check_gates(
@@ -39,7 +41,7 @@ def check_gates(
     if actor.method is AuthMethod.LOCAL:
         return
     if not actor.user.email_verified and not allow_unverified_email:
-        raise EmailNotVerifiedError
+        raise EmailNotVerifiedError(can_resend=policy.verification_resend)
     terms = policy.terms_version
     if (
         terms is not None

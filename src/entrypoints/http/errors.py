@@ -126,7 +126,7 @@ def _links(error: DomainError | ApplicationError) -> dict[str, str] | None:
         links = {"accept": "/api/user/terms", "version": error.terms_version}
         return {**links, "terms": error.terms_url} if error.terms_url else links
     if isinstance(error, EmailNotVerifiedError):
-        return {"resend": "/api/user/email/verification"}
+        return {"resend": "/api/user/email/verification"} if error.can_resend else None
     provider = _provider(error)
     if provider is not None:
         return {"connect": CONNECT_PATH.format(provider=provider)}

@@ -366,7 +366,11 @@ class SystemProvider(Provider):
 
     @provide(scope=Scope.APP)
     def access_policy(self, settings: Settings) -> AccessPolicy:
-        return AccessPolicy(terms_version=settings.terms_version, terms_url=settings.terms_url)
+        return AccessPolicy(
+            terms_version=settings.terms_version,
+            terms_url=settings.terms_url,
+            verification_resend=settings.keycloak_enabled,
+        )
 
 
 class ApplicationProvider(Provider):
