@@ -29,6 +29,10 @@ def oidc() -> Iterator[OidcProvider]:
         redirect_uri=f"{APP}/api/auth/callback",
         post_logout_redirect_uri=f"{APP}/",
         access_ttl_s=ACCESS_TTL_S,
+        accounts={
+            "stringly": {"email_verified": "true"},
+            "stringly-not": {"email_verified": "false"},
+        },
     ) as provider:
         yield provider
 
@@ -241,6 +245,39 @@ async def test_an_api_key_cannot_see_or_end_its_owners_sessions(
         assert len((await laptop.get("/api/auth/sessions")).json()["items"]) == 2
         [listed] = (await laptop.get("/api/keys")).json()["items"]
         assert listed["status"] == "active"
+
+
+async def test_email_verified_sent_as_a_string_is_read_as_the_provider_meant(
+    app: Client,
+) -> None:
+    await sign_in(app, "stringly")
+    assert (await app.get("/api/user/me")).json()["emailVerified"] is True
+    assert (await app.get("/api/orgs")).status_code == 200
+    await sign_in(app, "stringly-not")
+    assert (await app.get("/api/user/me")).json()["emailVerified"] is False
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+async def test_the_client_authenticates_the_way_the_provider_advertises(
+    postgres_url: str, method: str
+) -> None:
+    with run_oidc_provider(
+        redirect_uri=f"{APP}/api/auth/callback",
+        post_logout_redirect_uri=f"{APP}/",
+        access_ttl_s=60,
+        token_auth_method=method,
+    ) as provider:
+        discovery = httpx.get(provider.discovery_url).json()
+        assert discovery["token_endpoint_auth_methods_supported"] == [method]
+        settings = sign_in_settings(
+            postgres_url, provider, APP, _key(), MAESTRIST_TOKEN_REFRESH_MARGIN="120"
+        )
+        async with serve(settings, base_url=APP) as app:
+            finished = await sign_in(app, "picky")
+            assert finished.status_code == 302, finished.text
+            # due for a refresh at once (margin > lifetime): the refresh authenticates too
+            for _ in range(2):
+                assert (await app.get("/api/user/me")).status_code == 200
 
 
 async def test_unknown_or_forged_cookies_are_401(app: Client) -> None:
