@@ -12,8 +12,15 @@ from application.ports.login_attempts import LoginAttemptStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import User, UserId
+from domain.identity.errors import InvalidEmailError
 from domain.identity.sessions import Session, SessionId, new_session_token, session_token_hash
-from domain.identity.value_objects import EmailAddress
+from domain.identity.value_objects import (
+    SUBJECT_MAX_LENGTH,
+    EmailAddress,
+    avatar_url,
+    display_name,
+    fits_subject,
+)
 from domain.organizations.entities import Organization
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import OrgRepository
@@ -48,6 +55,10 @@ class CompleteSignIn:
     and their email, verification, name and avatar follow the provider on every sign-in. A
     token the broker got from the upstream provider (GitHub...) is kept for later use. Pending
     invitations for the user's address are accepted when the provider verified it.
+
+    Claims are held to what a user can hold: a subject over 255 characters or an unusable
+    email refuses the sign-in (400), an overlong name is cut, and a picture that is not a
+    short ``http(s)`` URL is dropped.
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class CompleteSignIn:
         user = await self._provision(result.claims, now)
         await self._invitations.execute(user, now)
         token = new_session_token()
+        identity_provider = result.claims.identity_provider or attempt.idp_hint
         session = Session(
             id_=SessionId(new_id()),
             user_id=user.id_,
@@ -98,7 +110,7 @@ class CompleteSignIn:
             created_at=now,
             last_seen_at=now,
             expires_at=result.tokens.refresh_expires_at or now + self._policy.session_max_age,
-            identity_provider=result.claims.identity_provider or attempt.idp_hint,
+            identity_provider=(identity_provider or "")[:64] or None,
             user_agent=(request.user_agent or "")[:300] or None,
         )
         await self._sessions.add(session)
@@ -126,8 +138,20 @@ class CompleteSignIn:
         )
 
     async def _provision(self, claims: IdentityClaims, now: datetime) -> User:
-        email = EmailAddress(claims.email)
-        name = (claims.name or email.value.partition("@")[0])[:200]
+        if not fits_subject(claims.subject):
+            raise SignInRejectedError(
+                f"The identity provider identifies this account with a subject of "
+                f"{len(claims.subject)} characters; this server takes 1 to {SUBJECT_MAX_LENGTH}."
+            )
+        try:
+            email = EmailAddress(claims.email)
+        except InvalidEmailError as exc:
+            raise SignInRejectedError(
+                f"The identity provider shared an email address this server cannot use: "
+                f"{exc.message}"
+            ) from None
+        name = display_name(claims.name or "") or email.value.partition("@")[0][:200]
+        picture = avatar_url(claims.picture)
         known = await self._users.get_by_subject(claims.subject)
         if known is not None:
             updated = replace(
@@ -135,7 +159,7 @@ class CompleteSignIn:
                 email=email,
                 email_verified=claims.email_verified,
                 display_name=name,
-                avatar_url=claims.picture,
+                avatar_url=picture,
             )
             if _profile(updated) != _profile(known):
                 await self._users.save(updated)
@@ -146,7 +170,7 @@ class CompleteSignIn:
             email=email,
             email_verified=claims.email_verified,
             display_name=name,
-            avatar_url=claims.picture,
+            avatar_url=picture,
             created_at=now,
         )
         await self._users.add(user)

@@ -32,6 +32,11 @@ def oidc() -> Iterator[OidcProvider]:
         accounts={
             "stringly": {"email_verified": "true"},
             "stringly-not": {"email_verified": "false"},
+            "longsub": {"sub": "s" * 256},
+            "longestsub": {"sub": "s" * 255},
+            "longmail": {"email": "m" * 250 + "@example.com"},
+            "bigpicture": {"picture": "https://example.com/" + "p" * 3000, "name": "N" * 500},
+            "scriptpicture": {"picture": "javascript:alert(document.cookie)"},
         },
     ) as provider:
         yield provider
@@ -278,6 +283,44 @@ async def test_the_client_authenticates_the_way_the_provider_advertises(
             # due for a refresh at once (margin > lifetime): the refresh authenticates too
             for _ in range(2):
                 assert (await app.get("/api/user/me")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("login", "claim", "says"),
+    [("longsub", "s" * 256, "256 characters"), ("longmail", "m" * 250, "email address")],
+)
+async def test_claims_a_user_cannot_hold_refuse_the_sign_in_clearly(
+    app: Client, postgres_url: str, login: str, claim: str, says: str
+) -> None:
+    refused = await sign_in(app, login)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "sign-in-rejected"
+    assert says in refused.json()["detail"]
+    assert "set-cookie" not in refused.headers
+    assert claim not in await _dump(postgres_url)  # no user was made
+
+
+async def test_a_subject_of_255_characters_signs_in(app: Client) -> None:
+    assert (await sign_in(app, "longestsub")).status_code == 302
+    assert (await app.get("/api/user/me")).status_code == 200
+
+
+@pytest.mark.parametrize("login", ["bigpicture", "scriptpicture"])
+async def test_a_picture_that_is_not_a_short_web_url_is_dropped(app: Client, login: str) -> None:
+    finished = await sign_in(app, login)
+    assert finished.status_code == 302, finished.text
+    me = (await app.get("/api/user/me")).json()
+    assert me["avatarUrl"] is None
+    assert 0 < len(me["displayName"]) <= 200
+
+
+async def test_a_long_name_is_cut_and_a_web_picture_kept(app: Client) -> None:
+    await sign_in(app, "bigpicture")
+    assert (await app.get("/api/user/me")).json()["displayName"] == "N" * 199 + "\u2026"
+    await sign_in(app, "alice")
+    assert (await app.get("/api/user/me")).json()["avatarUrl"] == (
+        "https://example.com/avatars/alice.png"
+    )
 
 
 async def test_unknown_or_forged_cookies_are_401(app: Client) -> None:
