@@ -1,3 +1,4 @@
+import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -35,6 +36,8 @@ __all__ = ("CompleteSignIn", "CompleteSignInRequest", "CompleteSignInResult")
 class CompleteSignInRequest:
     state: str
     code: str
+    browser_state: str | None = None
+    """The state the calling browser kept when it started a sign-in (its cookie)."""
     user_agent: str | None = None
 
 
@@ -50,7 +53,10 @@ class CompleteSignInResult:
 class CompleteSignIn:
     """Finish a sign-in the provider sent back: one session, one user, all in one commit.
 
-    The state must be one this server issued and not used before. The ID token is validated
+    The state must be one this server issued and not used before, and the browser calling
+    back must be the one that started the sign-in (it holds the state in a cookie): a
+    callback link from someone else's sign-in cannot sign this browser into their account.
+    The ID token is validated
     by the provider adapter. The user is made on first sign-in, with a personal organization,
     and their email, verification, name and avatar follow the provider on every sign-in. A
     token the broker got from the upstream provider (GitHub...) is kept for later use. Pending
@@ -88,6 +94,13 @@ class CompleteSignIn:
         self._policy = policy
 
     async def execute(self, request: CompleteSignInRequest) -> CompleteSignInResult:
+        if not request.browser_state or not hmac.compare_digest(
+            request.browser_state.encode(), request.state.encode()
+        ):
+            raise SignInRejectedError(
+                "This sign-in was not started in this browser (or its cookie expired); start "
+                "it again here."
+            )
         attempt = await self._attempts.take(request.state)
         if attempt is None:
             raise SignInRejectedError("This sign-in link expired or was already used.")

@@ -7,13 +7,25 @@ from application.ports.clock import Clock
 from application.ports.identity_provider import AuthorizationRequest, IdentityProvider
 from application.ports.login_attempts import LoginAttemptStore, PendingLogin
 
-__all__ = ("StartSignIn", "StartSignInRequest")
+__all__ = ("SIGN_IN_COOKIE", "StartSignIn", "StartSignInRequest", "StartSignInResult")
+
+SIGN_IN_COOKIE = "maestrist_sign_in"
+"""Holds the ``state`` of the sign-in this browser started; the callback must present it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartSignInRequest:
     return_to: str | None = None
     provider_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartSignInResult:
+    authorization_url: str
+    """Where to send the browser."""
+    state: str
+    """For the browser to keep (``SIGN_IN_COOKIE``): only the browser that started a sign-in
+    may finish it."""
 
 
 def _random() -> str:
@@ -24,7 +36,8 @@ class StartSignIn:
     """Begin a sign-in: where to send the browser. Public.
 
     A fresh state, nonce and PKCE verifier are kept for ten minutes and can finish one sign-in
-    only. The return path must be a path of this site; anything else returns to ``/``.
+    only, in the browser that started it (it keeps the state in a cookie). The return path
+    must be a path of this site; anything else returns to ``/``.
     """
 
     def __init__(
@@ -39,7 +52,7 @@ class StartSignIn:
         self._clock = clock
         self._policy = policy
 
-    async def execute(self, request: StartSignInRequest) -> str:
+    async def execute(self, request: StartSignInRequest) -> StartSignInResult:
         state, nonce, verifier = _random(), _random(), _random()
         hint = (request.provider_hint or "").strip() or None
         await self._attempts.put(
@@ -53,7 +66,7 @@ class StartSignIn:
             ),
             self._policy.attempt_ttl,
         )
-        return await self._provider.authorization_url(
+        url = await self._provider.authorization_url(
             AuthorizationRequest(
                 state=state,
                 nonce=nonce,
@@ -62,3 +75,4 @@ class StartSignIn:
                 idp_hint=hint,
             )
         )
+        return StartSignInResult(authorization_url=url, state=state)

@@ -104,6 +104,43 @@ async def test_sign_in_sets_an_opaque_session_cookie_and_provisions_the_user(
     assert replay.json()["code"] == "sign-in-rejected"
 
 
+async def test_a_callback_only_finishes_in_the_browser_that_started_the_sign_in(
+    settings: Settings,
+) -> None:
+    async with serve(settings, base_url=APP) as mallory, serve(settings, base_url=APP) as victim:
+        started = await mallory.get("/api/auth/login")
+        cookie = started.headers["set-cookie"].lower()
+        for attribute in (
+            "maestrist_sign_in=",
+            "httponly",
+            "samesite=lax",
+            "path=/api/auth/callback",
+        ):
+            assert attribute in cookie
+        parts = urlsplit(await drive_login(started.headers["location"], "mallory"))
+        link = f"{parts.path}?{parts.query}"
+
+        without_cookie = await victim.get(link)
+        await victim.get("/api/auth/login")  # the victim's own sign-in: another state
+        with_its_own_cookie = await victim.get(link)
+
+        for refused in (without_cookie, with_its_own_cookie):
+            assert refused.status_code == 400
+            assert refused.json()["code"] == "sign-in-rejected"
+            assert "not started in this browser" in refused.json()["detail"]
+            assert "maestrist_session" not in refused.headers.get("set-cookie", "")
+        assert "maestrist_session" not in victim.cookies
+        assert (await victim.get("/api/user/me")).status_code == 401
+        finished = await mallory.get(link)
+        assert finished.status_code == 302
+        [cleared] = [
+            c for c in finished.headers.get_list("set-cookie") if c.startswith("maestrist_sign_in=")
+        ]
+        assert "max-age=0" in cleared.lower()
+        sessions = (await mallory.get("/api/auth/sessions")).json()["items"]
+        assert len(sessions) == 1
+
+
 async def test_the_provider_hint_reaches_the_provider(app: Client) -> None:
     started = await app.get("/api/auth/login", params={"provider": "github"})
     assert parse_qs(urlsplit(started.headers["location"]).query)["kc_idp_hint"] == ["github"]

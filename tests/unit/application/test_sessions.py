@@ -77,9 +77,10 @@ class Flow:
 
     async def start(self, *, hint: str | None = None) -> str:
         """Begin a sign-in; the issuer's authorization URL."""
-        return await StartSignIn(self.provider, self.attempts, self.world.clock, POLICY).execute(
+        started = await StartSignIn(self.provider, self.attempts, self.world.clock, POLICY).execute(
             StartSignInRequest(return_to="/x", provider_hint=hint)
         )
+        return started.authorization_url
 
     async def sign_in(
         self,
@@ -99,7 +100,9 @@ class Flow:
             name=name or subject.title(),
         )
         return await self.complete().execute(
-            CompleteSignInRequest(state=state_of(url), code=code, user_agent="pytest")
+            CompleteSignInRequest(
+                state=state_of(url), code=code, browser_state=state_of(url), user_agent="pytest"
+            )
         )
 
     def complete(self) -> CompleteSignIn:
@@ -261,11 +264,14 @@ async def test_a_later_sign_in_follows_the_provider_and_keeps_the_user(
 async def test_a_used_state_is_refused_and_commits_nothing(flow: Flow, world: World) -> None:
     url = await flow.start()
     code = flow.provider.login(url, "sub-ada", "ada@example.com")
-    request = CompleteSignInRequest(state=state_of(url), code=code)
+    request = CompleteSignInRequest(state=state_of(url), code=code, browser_state=state_of(url))
     await flow.complete().execute(request)
     commits, sessions = world.store.commits, dict(world.store.committed.sessions)
     retry = flow.provider.login(url, "sub-ada", "ada@example.com")
-    for replay in (request, CompleteSignInRequest(state=state_of(url), code=retry)):
+    for replay in (
+        request,
+        CompleteSignInRequest(state=state_of(url), code=retry, browser_state=state_of(url)),
+    ):
         with pytest.raises(SignInRejectedError):
             await flow.complete().execute(replay)
     assert world.store.commits == commits
@@ -276,7 +282,9 @@ async def test_an_unknown_state_is_refused_and_commits_nothing(flow: Flow, world
     url = await flow.start()
     code = flow.provider.login(url, "sub-ada", "ada@example.com")
     with pytest.raises(SignInRejectedError):
-        await flow.complete().execute(CompleteSignInRequest(state="forged", code=code))
+        await flow.complete().execute(
+            CompleteSignInRequest(state="forged", code=code, browser_state="forged")
+        )
     assert world.store.commits == 0
     assert world.store.committed.users == {}
     assert world.store.committed.sessions == {}
@@ -287,10 +295,14 @@ async def test_a_code_the_issuer_refuses_commits_nothing_and_spends_the_state(
 ) -> None:
     url = await flow.start()
     with pytest.raises(SignInRejectedError):
-        await flow.complete().execute(CompleteSignInRequest(state=state_of(url), code="forged"))
+        await flow.complete().execute(
+            CompleteSignInRequest(state=state_of(url), code="forged", browser_state=state_of(url))
+        )
     code = flow.provider.login(url, "sub-ada", "ada@example.com")
     with pytest.raises(SignInRejectedError):
-        await flow.complete().execute(CompleteSignInRequest(state=state_of(url), code=code))
+        await flow.complete().execute(
+            CompleteSignInRequest(state=state_of(url), code=code, browser_state=state_of(url))
+        )
     assert world.store.commits == 0
     assert world.store.committed.users == {}
 

@@ -13,7 +13,7 @@ from application.errors import SignInRejectedError
 from application.identity.complete_sign_in import CompleteSignIn, CompleteSignInRequest
 from application.identity.session_authenticator import SESSION_COOKIE
 from application.identity.sign_in_policy import SignInPolicy
-from application.identity.start_sign_in import StartSignIn, StartSignInRequest
+from application.identity.start_sign_in import SIGN_IN_COOKIE, StartSignIn, StartSignInRequest
 from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
 from application.sessions import (
@@ -49,6 +49,19 @@ def clear_session_cookie(*, secure: bool) -> Cookie:
     return session_cookie("", max_age=0, secure=secure)
 
 
+def sign_in_cookie(value: str, *, max_age: int, secure: bool) -> Cookie:
+    """The started sign-in's state, sent back only to the callback."""
+    return Cookie(
+        key=SIGN_IN_COOKIE,
+        value=value,
+        max_age=max_age,
+        path="/api/auth/callback",
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+
+
 class SignInController(Controller):
     """Public: the browser's way in."""
 
@@ -60,13 +73,25 @@ class SignInController(Controller):
     async def login(
         self,
         use_case: FromDishka[StartSignIn],
+        policy: FromDishka[SignInPolicy],
         provider: Annotated[str | None, QueryParameter(max_length=64)] = None,
         return_to: Annotated[str | None, QueryParameter(name="returnTo", max_length=2048)] = None,
     ) -> Redirect:
-        url = await use_case.execute(
+        started = await use_case.execute(
             StartSignInRequest(return_to=return_to, provider_hint=provider)
         )
-        return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
+        return Redirect(
+            started.authorization_url,
+            status_code=302,
+            cookies=[
+                sign_in_cookie(
+                    started.state,
+                    max_age=int(policy.attempt_ttl.total_seconds()),
+                    secure=policy.secure_cookies,
+                )
+            ],
+            headers={"Cache-Control": "no-store"},
+        )
 
     @get(
         "/callback",
@@ -91,7 +116,10 @@ class SignInController(Controller):
             )
         result = await use_case.execute(
             CompleteSignInRequest(
-                state=state_, code=code, user_agent=request.headers.get("user-agent")
+                state=state_,
+                code=code,
+                browser_state=request.cookies.get(SIGN_IN_COOKIE),
+                user_agent=request.headers.get("user-agent"),
             )
         )
         max_age = max(0, int((result.expires_at - clock.now()).total_seconds()))
@@ -99,7 +127,8 @@ class SignInController(Controller):
             result.return_to,
             status_code=302,
             cookies=[
-                session_cookie(result.session_token, max_age=max_age, secure=policy.secure_cookies)
+                session_cookie(result.session_token, max_age=max_age, secure=policy.secure_cookies),
+                sign_in_cookie("", max_age=0, secure=policy.secure_cookies),
             ],
             headers={"Cache-Control": "no-store"},
         )
