@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import ClassVar
 
 __all__ = (
@@ -9,6 +10,7 @@ __all__ = (
     "NotAuthenticatedError",
     "SignInRejectedError",
     "TermsNotAcceptedError",
+    "TooManySignInsError",
 )
 
 
@@ -78,3 +80,15 @@ class TermsNotAcceptedError(ApplicationError):
         super().__init__()
         self.terms_version = terms_version
         self.terms_url = terms_url
+
+
+class TooManySignInsError(ApplicationError):
+    """One client started more sign-ins than a window allows; ``retry_after`` says when the
+    window ends."""
+
+    code = "too-many-sign-ins"
+    default_message = "Too many sign-ins were started from your address; try again later."
+
+    def __init__(self, *, retry_after: timedelta) -> None:
+        super().__init__()
+        self.retry_after = retry_after

@@ -2,6 +2,7 @@ import base64
 import secrets
 from dataclasses import dataclass
 
+from application.errors import TooManySignInsError
 from application.identity.sign_in_policy import SignInPolicy, safe_return_path
 from application.ports.clock import Clock
 from application.ports.identity_provider import AuthorizationRequest, IdentityProvider
@@ -17,6 +18,8 @@ SIGN_IN_COOKIE = "maestrist_sign_in"
 class StartSignInRequest:
     return_to: str | None = None
     provider_hint: str | None = None
+    client: str | None = None
+    """The caller's address (an IPv6 one by its /64), counted against the policy's limit."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,7 +40,9 @@ class StartSignIn:
 
     A fresh state, nonce and PKCE verifier are kept for ten minutes and can finish one sign-in
     only, in the browser that started it (it keeps the state in a cookie). The return path
-    must be a path of this site; anything else returns to ``/``.
+    must be a path of this site of at most 512 characters; anything else returns to ``/``
+    (a longer one is refused before this runs). One client may start ``starts_per_client``
+    sign-ins within the ten minutes; more are refused (429) until that window ends.
     """
 
     def __init__(
@@ -53,6 +58,10 @@ class StartSignIn:
         self._policy = policy
 
     async def execute(self, request: StartSignInRequest) -> StartSignInResult:
+        if request.client is not None:
+            started = await self._attempts.count_start(request.client, self._policy.attempt_ttl)
+            if started.count > self._policy.starts_per_client:
+                raise TooManySignInsError(retry_after=started.resets_in)
         state, nonce, verifier = _random(), _random(), _random()
         hint = (request.provider_hint or "").strip() or None
         await self._attempts.put(

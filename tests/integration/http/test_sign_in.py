@@ -141,6 +141,15 @@ async def test_a_callback_only_finishes_in_the_browser_that_started_the_sign_in(
         assert len(sessions) == 1
 
 
+async def test_a_return_path_over_512_characters_is_422_naming_it(app: Client) -> None:
+    longest = "/" + "a" * 511
+    assert (await app.get("/api/auth/login", params={"returnTo": longest})).status_code == 302
+    refused = await app.get("/api/auth/login", params={"returnTo": longest + "a"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "returnTo"
+    assert "set-cookie" not in refused.headers
+
+
 async def test_the_provider_hint_reaches_the_provider(app: Client) -> None:
     started = await app.get("/api/auth/login", params={"provider": "github"})
     assert parse_qs(urlsplit(started.headers["location"]).query)["kc_idp_hint"] == ["github"]

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 from application.errors import SignInRejectedError
 from application.identity.complete_sign_in import CompleteSignIn, CompleteSignInRequest
 from application.identity.session_authenticator import SESSION_COOKIE
-from application.identity.sign_in_policy import SignInPolicy
+from application.identity.sign_in_policy import RETURN_TO_MAX_LENGTH, SignInPolicy
 from application.identity.start_sign_in import SIGN_IN_COOKIE, StartSignIn, StartSignInRequest
 from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
@@ -26,6 +26,7 @@ from application.sessions import (
 )
 from domain.identity.sessions import SessionId
 from entrypoints.http.auth import NO_TOKEN_REFRESH, OPEN_BEFORE_GATES, PEOPLE_ONLY
+from entrypoints.http.client_address import TrustedProxies
 from entrypoints.http.sign_in.schemas import SessionList, SessionOut, SignOutIn, SignOutOut
 
 __all__ = ("SessionController", "SignInController", "clear_session_cookie")
@@ -72,13 +73,20 @@ class SignInController(Controller):
     @inject
     async def login(
         self,
+        request: Request,  # type: ignore[type-arg]
         use_case: FromDishka[StartSignIn],
         policy: FromDishka[SignInPolicy],
+        proxies: FromDishka[TrustedProxies],
         provider: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        return_to: Annotated[str | None, QueryParameter(name="returnTo", max_length=2048)] = None,
+        # named as on the wire, so a 422 names the query parameter the caller sent
+        returnTo: Annotated[  # noqa: N803
+            str | None, QueryParameter(max_length=RETURN_TO_MAX_LENGTH)
+        ] = None,
     ) -> Redirect:
         started = await use_case.execute(
-            StartSignInRequest(return_to=return_to, provider_hint=provider)
+            StartSignInRequest(
+                return_to=returnTo, provider_hint=provider, client=proxies.client_of(request)
+            )
         )
         return Redirect(
             started.authorization_url,
