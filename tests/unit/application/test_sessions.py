@@ -16,7 +16,12 @@ import pytest
 
 from adapters.memory import InProcessLocks
 from adapters.redis import RedisLocks, create_redis_client
-from application.errors import ApplicationError, DependencyUnavailableError, SignInRejectedError
+from application.errors import (
+    ApplicationError,
+    DependencyUnavailableError,
+    SignInRejectedError,
+    TooManySignInsError,
+)
 from application.identity.brokered_tokens import IgnoreBrokeredTokens
 from application.identity.complete_sign_in import (
     CompleteSignIn,
@@ -276,6 +281,44 @@ async def test_a_used_state_is_refused_and_commits_nothing(flow: Flow, world: Wo
             await flow.complete().execute(replay)
     assert world.store.commits == commits
     assert world.store.committed.sessions == sessions
+
+
+async def test_a_callback_in_another_browser_is_refused_and_leaves_the_attempt(
+    flow: Flow, world: World
+) -> None:
+    url = await flow.start()
+    code = flow.provider.login(url, "sub-ada", "ada@example.com")
+    for browser_state in (None, "", "the-state-of-another-sign-in"):
+        with pytest.raises(SignInRejectedError):
+            await flow.complete().execute(
+                CompleteSignInRequest(state=state_of(url), code=code, browser_state=browser_state)
+            )
+    assert world.store.commits == 0
+    finished = await flow.complete().execute(
+        CompleteSignInRequest(state=state_of(url), code=code, browser_state=state_of(url))
+    )
+    assert finished.user.subject == "sub-ada"
+
+
+async def test_a_client_past_its_start_limit_waits_for_its_window_to_end(world: World) -> None:
+    policy = replace(POLICY, starts_per_client=2)
+    attempts = FakeLoginAttemptStore(world.clock)
+    provider = FakeIdentityProvider(world.clock, access_ttl=ACCESS_TTL)
+    sut = StartSignIn(provider, attempts, world.clock, policy)
+    here, there = (
+        StartSignInRequest(client="198.51.100.1"),
+        StartSignInRequest(client="2001:db8::/64"),
+    )
+    await sut.execute(here)
+    world.clock.advance(timedelta(minutes=4))
+    await sut.execute(here)
+    with pytest.raises(TooManySignInsError) as refused:
+        await sut.execute(here)
+    assert refused.value.retry_after == policy.attempt_ttl - timedelta(minutes=4)
+    assert len(attempts.attempts) == 2  # the refused start kept nothing
+    await sut.execute(there)
+    world.clock.advance(refused.value.retry_after)
+    await sut.execute(here)
 
 
 async def test_an_unknown_state_is_refused_and_commits_nothing(flow: Flow, world: World) -> None:
