@@ -1,5 +1,6 @@
 from inspect import getdoc
 from typing import Annotated
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from dishka import FromDishka
@@ -50,15 +51,16 @@ def clear_session_cookie(*, secure: bool) -> Cookie:
     return session_cookie("", max_age=0, secure=secure)
 
 
-def sign_in_cookie(value: str, *, max_age: int, secure: bool) -> Cookie:
-    """The started sign-in's state, sent back only to the callback."""
+def sign_in_cookie(value: str, *, max_age: int, policy: SignInPolicy) -> Cookie:
+    """The started sign-in's state, sent back only to the callback (by the path the browser
+    sees, which a reverse proxy may prefix)."""
     return Cookie(
         key=SIGN_IN_COOKIE,
         value=value,
         max_age=max_age,
-        path="/api/auth/callback",
+        path=urlsplit(policy.redirect_uri).path or "/",
         httponly=True,
-        secure=secure,
+        secure=policy.secure_cookies,
         samesite="lax",
     )
 
@@ -95,7 +97,7 @@ class SignInController(Controller):
                 sign_in_cookie(
                     started.state,
                     max_age=int(policy.attempt_ttl.total_seconds()),
-                    secure=policy.secure_cookies,
+                    policy=policy,
                 )
             ],
             headers={"Cache-Control": "no-store"},
@@ -136,7 +138,7 @@ class SignInController(Controller):
             status_code=302,
             cookies=[
                 session_cookie(result.session_token, max_age=max_age, secure=policy.secure_cookies),
-                sign_in_cookie("", max_age=0, secure=policy.secure_cookies),
+                sign_in_cookie("", max_age=0, policy=policy),
             ],
             headers={"Cache-Control": "no-store"},
         )
