@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import ClassVar
 
 __all__ = (
@@ -9,6 +10,7 @@ __all__ = (
     "NotAuthenticatedError",
     "SignInRejectedError",
     "TermsNotAcceptedError",
+    "TooManySignInsError",
 )
 
 
@@ -53,10 +55,21 @@ class SignInRejectedError(ApplicationError):
 
 
 class EmailNotVerifiedError(ApplicationError):
+    """The person's email is not verified; ``can_resend`` when this server can send the
+    verification link again (with Keycloak), else only the identity provider can verify it."""
+
     code = "email-not-verified"
     default_message = (
+        "Verify your email address with your identity provider, then sign in again: the "
+        "verification is read from the provider at sign-in."
+    )
+    resend_message: ClassVar[str] = (
         "Verify your email address first; POST /api/user/email/verification sends the link again."
     )
+
+    def __init__(self, *, can_resend: bool = False) -> None:
+        super().__init__(self.resend_message if can_resend else None)
+        self.can_resend = can_resend
 
 
 class TermsNotAcceptedError(ApplicationError):
@@ -67,3 +80,15 @@ class TermsNotAcceptedError(ApplicationError):
         super().__init__()
         self.terms_version = terms_version
         self.terms_url = terms_url
+
+
+class TooManySignInsError(ApplicationError):
+    """One client started more sign-ins than a window allows; ``retry_after`` says when the
+    window ends."""
+
+    code = "too-many-sign-ins"
+    default_message = "Too many sign-ins were started from your address; try again later."
+
+    def __init__(self, *, retry_after: timedelta) -> None:
+        super().__init__()
+        self.retry_after = retry_after

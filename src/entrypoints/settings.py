@@ -1,6 +1,7 @@
 """Typed settings, read from the environment in one place and validated at start-up."""
 
 import base64
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -186,6 +187,19 @@ class Settings:
         "MAESTRIST_TOKEN_REFRESH_MARGIN",
         "Seconds before an access token expires that the server refreshes it.",
         default=30,
+    )
+    sign_in_starts_per_client: int = _env(
+        "MAESTRIST_SIGN_IN_STARTS_PER_CLIENT",
+        "Sign-ins one client address (an IPv6 one by its /64) may start within ten minutes "
+        "(1-100000); more answer 429 until the ten minutes end.",
+        default=30,
+    )
+    trusted_proxies: tuple[str, ...] | None = _env(
+        "MAESTRIST_TRUSTED_PROXIES",
+        "Addresses or networks of the reverse proxies in front of the server "
+        "(`10.0.0.0/8,192.0.2.1`): from them, `X-Forwarded-For` names the client. Unset, the "
+        "client is the address that connected and `X-Forwarded-For` is ignored.",
+        default=None,
     )
     encryption_keys: str | None = _env(
         "MAESTRIST_ENCRYPTION_KEYS",
@@ -689,6 +703,18 @@ def _path(raw: str) -> Path:
         raise ValueError(f"{raw[:60]} names a home directory that does not exist") from None
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    networks: list[str] = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{part[:60]} is not an IP address or network") from None
+    if not networks:
+        raise ValueError("list addresses or networks, separated by commas")
+    return tuple(networks)
+
+
 def _git_self_hosted_urls(raw: str) -> tuple[str, ...]:
     if raw.strip() == "*":
         return ("*",)
@@ -799,6 +825,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "keycloak_realm": _text,
     "session_max_age_s": _int_in(300, 400 * 24 * 3600),
     "token_refresh_margin_s": _int_in(0, 3600),
+    "sign_in_starts_per_client": _int_in(1, 100_000),
+    "trusted_proxies": _networks,
     "encryption_keys": _encryption_keys,
     "signing_keys": _encryption_keys,
     "runtime_credential_ttl_s": _int_in(30, 3600),

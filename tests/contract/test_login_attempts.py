@@ -121,3 +121,23 @@ async def test_a_sub_millisecond_ttl_is_stored_and_soon_gone(attempts: LoginAtte
     await attempts.put("tiny", ATTEMPT, timedelta(microseconds=10))
     await asyncio.sleep(0.05)
     assert await attempts.take("tiny") is None
+
+
+async def test_starts_are_counted_per_client_within_a_window(attempts: LoginAttemptStore) -> None:
+    counts = [(await attempts.count_start("198.51.100.7", MINUTE)).count for _ in range(3)]
+    other = await attempts.count_start("2001:db8::/64", MINUTE)
+    assert counts == [1, 2, 3]
+    assert other.count == 1
+    assert timedelta(0) < other.resets_in <= MINUTE
+
+
+async def test_concurrent_starts_are_each_counted(attempts: LoginAttemptStore) -> None:
+    counted = await asyncio.gather(*(attempts.count_start("c", MINUTE) for _ in range(20)))
+    assert sorted(c.count for c in counted) == list(range(1, 21))
+
+
+async def test_a_window_that_ended_counts_from_one_again(attempts: LoginAttemptStore) -> None:
+    await attempts.count_start("c", timedelta(milliseconds=50))
+    await attempts.count_start("c", timedelta(milliseconds=50))
+    await asyncio.sleep(0.25)  # lets the 50 ms pass
+    assert (await attempts.count_start("c", MINUTE)).count == 1

@@ -72,6 +72,7 @@ class FakeIdentityProvider(IdentityProvider):
         self.refresh_delay_s = 0.0
         self.revoked: list[str] = []
         self.revoke_error: ApplicationError | None = None
+        self.end_session_error: ApplicationError | None = None
 
     async def authorization_url(self, request: AuthorizationRequest) -> str:
         self._requests[request.state] = request
@@ -186,6 +187,8 @@ class FakeIdentityProvider(IdentityProvider):
     async def end_session_url(
         self, *, id_token_hint: str | None, post_logout_redirect_uri: str
     ) -> str | None:
+        if self.end_session_error is not None:
+            raise self.end_session_error
         query = {"client_id": self.CLIENT_ID, "post_logout_redirect_uri": post_logout_redirect_uri}
         if id_token_hint:
             query["id_token_hint"] = id_token_hint

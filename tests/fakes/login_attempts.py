@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
-from application.ports.login_attempts import LoginAttemptStore, PendingLogin
+from application.ports.login_attempts import LoginAttemptStore, PendingLogin, StartCount
 
 
 class FakeLoginAttemptStore(LoginAttemptStore):
@@ -10,6 +10,7 @@ class FakeLoginAttemptStore(LoginAttemptStore):
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.attempts: dict[str, tuple[datetime, PendingLogin]] = {}
+        self.starts: dict[str, tuple[datetime, int]] = {}
 
     async def put(self, state: str, attempt: PendingLogin, ttl: timedelta) -> None:
         self.attempts[state] = (self._clock.now() + ttl, attempt)
@@ -19,3 +20,11 @@ class FakeLoginAttemptStore(LoginAttemptStore):
         if found is None or found[0] <= self._clock.now():
             return None
         return found[1]
+
+    async def count_start(self, client: str, window: timedelta) -> StartCount:
+        now = self._clock.now()
+        ends, count = self.starts.get(client, (now + window, 0))
+        if ends <= now:
+            ends, count = now + window, 0
+        self.starts[client] = (ends, count + 1)
+        return StartCount(count=count + 1, resets_in=ends - now)

@@ -128,12 +128,15 @@ def run_oidc_provider(
     *,
     id_token_ttl_s: int | None = None,
     accounts: Mapping[str, Mapping[str, object]] | None = None,
+    token_auth_method: str | None = None,
 ) -> Iterator[OidcProvider]:
     """Run the test provider on a free loopback port for the `with` block.
 
     `access_ttl_s` sets the lifetime of access tokens and (unless `id_token_ttl_s` is given)
     of id_tokens. `accounts` adds or overrides accounts: login name -> claims (`sub`, `email`,
-    `email_verified`, `name`, ...).
+    `email_verified`, `name`, ...). `token_auth_method` (`client_secret_basic` or
+    `client_secret_post`) is then the only client authentication the provider takes and
+    advertises.
     """
     node = shutil.which("node")
     if node is None:
@@ -149,6 +152,7 @@ def run_oidc_provider(
         "OIDC_REFRESH_TOKEN_TTL": str(refresh_ttl_s),
         "OIDC_ACCOUNTS": json.dumps(dict(accounts or {})),
         "OIDC_EXIT_WITH_PARENT": "1",
+        "OIDC_TOKEN_AUTH_METHOD": token_auth_method or "",
     }
     process = subprocess.Popen(
         [node, "server.mjs"],

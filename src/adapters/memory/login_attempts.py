@@ -1,7 +1,7 @@
 import time
 from datetime import timedelta
 
-from application.ports.login_attempts import LoginAttemptStore, PendingLogin
+from application.ports.login_attempts import LoginAttemptStore, PendingLogin, StartCount
 
 __all__ = ("InProcessLoginAttemptStore",)
 
@@ -13,6 +13,7 @@ class InProcessLoginAttemptStore(LoginAttemptStore):
 
     def __init__(self) -> None:
         self._attempts: dict[str, tuple[float, PendingLogin]] = {}
+        self._starts: dict[str, tuple[float, int]] = {}
 
     async def put(self, state: str, attempt: PendingLogin, ttl: timedelta) -> None:
         now = time.monotonic()
@@ -26,3 +27,12 @@ class InProcessLoginAttemptStore(LoginAttemptStore):
         if found is None or found[0] <= time.monotonic():
             return None
         return found[1]
+
+    async def count_start(self, client: str, window: timedelta) -> StartCount:
+        now = time.monotonic()
+        self._starts = {k: v for k, v in self._starts.items() if v[0] > now}
+        while len(self._starts) >= _MAX_ATTEMPTS and client not in self._starts:
+            self._starts.pop(next(iter(self._starts)))
+        ends, count = self._starts.get(client, (now + window.total_seconds(), 0))
+        self._starts[client] = (ends, count + 1)
+        return StartCount(count=count + 1, resets_in=timedelta(seconds=ends - now))

@@ -50,11 +50,18 @@ class OidcIdentityProvider(IdentityProvider):
         self._keys: KeySet | None = None
         self._lock = asyncio.Lock()
 
-    def _client(self) -> AsyncOAuth2Client:
-        """A client per operation (authlib keeps token state on it) over one shared pool."""
+    def _client(self, metadata: dict[str, Any]) -> AsyncOAuth2Client:
+        """A client per operation (authlib keeps token state on it) over one shared pool,
+        authenticating the way the discovery document says the provider takes."""
+        token_auth = _secret_auth_method(metadata.get("token_endpoint_auth_methods_supported"))
+        revocation_auth = _secret_auth_method(
+            metadata.get("revocation_endpoint_auth_methods_supported"), default=token_auth
+        )
         return AsyncOAuth2Client(
             client_id=self._settings.client_id,
             client_secret=self._settings.client_secret,
+            token_endpoint_auth_method=token_auth,
+            revocation_endpoint_auth_method=revocation_auth,
             scope=self._settings.scopes,
             code_challenge_method="S256",
             transport=self._transport,
@@ -95,7 +102,7 @@ class OidcIdentityProvider(IdentityProvider):
     async def authorization_url(self, request: AuthorizationRequest) -> str:
         metadata = await self._discovery()
         extra = {"kc_idp_hint": request.idp_hint} if request.idp_hint else {}
-        url, _ = self._client().create_authorization_url(
+        url, _ = self._client(metadata).create_authorization_url(
             metadata["authorization_endpoint"],
             state=request.state,
             nonce=request.nonce,
@@ -110,7 +117,7 @@ class OidcIdentityProvider(IdentityProvider):
     ) -> SignInResult:
         metadata = await self._discovery()
         token = await self._token_call(
-            self._client().fetch_token(
+            self._client(metadata).fetch_token(
                 metadata["token_endpoint"],
                 grant_type="authorization_code",
                 code=code,
@@ -129,7 +136,7 @@ class OidcIdentityProvider(IdentityProvider):
             claims=IdentityClaims(
                 subject=str(claims["sub"]),
                 email=email,
-                email_verified=claims.get("email_verified") is True,
+                email_verified=_is_true(claims.get("email_verified")),
                 name=_text(claims.get("name")) or _text(claims.get("preferred_username")),
                 picture=_text(claims.get("picture")),
                 identity_provider=_text(claims.get("identity_provider")),
@@ -140,7 +147,9 @@ class OidcIdentityProvider(IdentityProvider):
     async def refresh(self, refresh_token: str) -> ProviderTokens:
         metadata = await self._discovery()
         token = await self._token_call(
-            self._client().refresh_token(metadata["token_endpoint"], refresh_token=refresh_token)
+            self._client(metadata).refresh_token(
+                metadata["token_endpoint"], refresh_token=refresh_token
+            )
         )
         return _tokens(token)
 
@@ -150,7 +159,7 @@ class OidcIdentityProvider(IdentityProvider):
         if not endpoint:
             return
         try:
-            response = await self._client().revoke_token(
+            response = await self._client(metadata).revoke_token(
                 endpoint,
                 token=refresh_token,
                 token_type_hint="refresh_token",  # noqa: S106 - a hint name, not a secret
@@ -210,6 +219,24 @@ class OidcIdentityProvider(IdentityProvider):
                 raise SignInRejectedError(f"The ID token is not valid: {exc}.") from exc
             return dict(decoded.claims)
         raise SignInRejectedError("The ID token could not be verified.")
+
+
+_BASIC, _POST = "client_secret_basic", "client_secret_post"
+
+
+def _secret_auth_method(supported: object, default: str = _BASIC) -> str:
+    """client_secret_basic where the provider takes it (the default of OIDC Discovery when it
+    says nothing, unless ``default`` says otherwise), else client_secret_post if it takes
+    that."""
+    if not isinstance(supported, list) or not supported:
+        return default
+    return _POST if _BASIC not in supported and _POST in supported else _BASIC
+
+
+def _is_true(value: object) -> bool:
+    """A boolean claim as providers send it: JSON ``true``, or the string ``"true"`` (Cognito,
+    some Azure AD B2C and ADFS setups)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def _text(value: object) -> str | None:

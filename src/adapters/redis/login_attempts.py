@@ -5,7 +5,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from application.errors import DependencyUnavailableError
-from application.ports.login_attempts import LoginAttemptStore, PendingLogin
+from application.ports.login_attempts import LoginAttemptStore, PendingLogin, StartCount
 
 __all__ = ("RedisLoginAttemptStore",)
 
@@ -18,8 +18,17 @@ class _Payload(msgspec.Struct, frozen=True):
     started_at: datetime
 
 
+_COUNT_START = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
+
 class RedisLoginAttemptStore(LoginAttemptStore):
-    """One key per attempt with a TTL; ``GETDEL`` makes each usable once across instances."""
+    """One key per attempt with a TTL; ``GETDEL`` makes each usable once across instances.
+    Starts are counted per client in a key that expires with its window (one script: atomic
+    and shared by every instance)."""
 
     def __init__(self, client: Redis, prefix: str = "maestrist:login:") -> None:
         self._client = client
@@ -60,4 +69,17 @@ class RedisLoginAttemptStore(LoginAttemptStore):
             return_to=payload.return_to,
             idp_hint=payload.idp_hint,
             started_at=payload.started_at,
+        )
+
+    async def count_start(self, client: str, window: timedelta) -> StartCount:
+        key = f"{self._prefix}by-client:{client}"
+        milliseconds = max(1, int(window / timedelta(milliseconds=1)))
+        try:
+            reply = await self._client.eval(_COUNT_START, 1, key, str(milliseconds))
+            count, remaining = int(reply[0]), int(reply[1])
+        except (RedisError, OSError) as exc:
+            raise DependencyUnavailableError("Redis cannot be reached.") from exc
+        return StartCount(
+            count=count,
+            resets_in=timedelta(milliseconds=remaining if remaining > 0 else milliseconds),
         )

@@ -21,7 +21,8 @@ class RevokeApiKeyRequest:
 class RevokeApiKey:
     """Revoke one of the caller's keys; it stops working at once. Revoking twice is harmless.
 
-    A key of someone else is reported as not found. A key may revoke itself.
+    A key of someone else is reported as not found. Only a person revokes keys: an API key
+    is refused before this runs, so a leaked key cannot revoke the owner's others.
     """
 
     def __init__(

@@ -1,6 +1,10 @@
 from dataclasses import dataclass
 
-from application.errors import EmailNotVerifiedError, TermsNotAcceptedError
+from application.errors import (
+    CredentialNotAllowedError,
+    EmailNotVerifiedError,
+    TermsNotAcceptedError,
+)
 from application.ports.authenticator import AuthMethod, Principal
 
 __all__ = ("AccessPolicy", "check_gates")
@@ -13,6 +17,8 @@ class AccessPolicy:
     terms_version: str | None = None
     """The terms of service in force; ``None`` when the deployment has none."""
     terms_url: str | None = None
+    verification_resend: bool = False
+    """Whether this server can send the email verification link again (with Keycloak)."""
 
 
 def check_gates(
@@ -21,15 +27,21 @@ def check_gates(
     *,
     allow_unverified_email: bool = False,
     allow_without_terms: bool = False,
+    people_only: bool = False,
 ) -> None:
-    """Raise unless ``actor`` may go on: a verified email, then the current terms accepted.
+    """Raise unless ``actor`` may go on: a credential the route accepts, a verified email,
+    then the current terms accepted.
 
-    The embedded binding's local user passes: it is the machine's owner, not a signed-up user.
+    ``people_only`` routes (managing sessions and API keys) refuse API keys whatever their
+    scopes: a key must not extend, end or outlive the person's own access. The embedded
+    binding's local user passes: it is the machine's owner, not a signed-up user.
     """
+    if people_only and actor.method is AuthMethod.API_KEY:
+        raise CredentialNotAllowedError
     if actor.method is AuthMethod.LOCAL:
         return
     if not actor.user.email_verified and not allow_unverified_email:
-        raise EmailNotVerifiedError
+        raise EmailNotVerifiedError(can_resend=policy.verification_resend)
     terms = policy.terms_version
     if (
         terms is not None

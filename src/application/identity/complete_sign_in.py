@@ -1,3 +1,4 @@
+import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -12,8 +13,15 @@ from application.ports.login_attempts import LoginAttemptStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import User, UserId
+from domain.identity.errors import InvalidEmailError
 from domain.identity.sessions import Session, SessionId, new_session_token, session_token_hash
-from domain.identity.value_objects import EmailAddress
+from domain.identity.value_objects import (
+    SUBJECT_MAX_LENGTH,
+    EmailAddress,
+    avatar_url,
+    display_name,
+    fits_subject,
+)
 from domain.organizations.entities import Organization
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import OrgRepository
@@ -28,6 +36,8 @@ __all__ = ("CompleteSignIn", "CompleteSignInRequest", "CompleteSignInResult")
 class CompleteSignInRequest:
     state: str
     code: str
+    browser_state: str | None = None
+    """The state the calling browser kept when it started a sign-in (its cookie)."""
     user_agent: str | None = None
 
 
@@ -43,11 +53,18 @@ class CompleteSignInResult:
 class CompleteSignIn:
     """Finish a sign-in the provider sent back: one session, one user, all in one commit.
 
-    The state must be one this server issued and not used before. The ID token is validated
+    The state must be one this server issued and not used before, and the browser calling
+    back must be the one that started the sign-in (it holds the state in a cookie): a
+    callback link from someone else's sign-in cannot sign this browser into their account.
+    The ID token is validated
     by the provider adapter. The user is made on first sign-in, with a personal organization,
     and their email, verification, name and avatar follow the provider on every sign-in. A
     token the broker got from the upstream provider (GitHub...) is kept for later use. Pending
     invitations for the user's address are accepted when the provider verified it.
+
+    Claims are held to what a user can hold: a subject over 255 characters or an unusable
+    email refuses the sign-in (400), an overlong name is cut, and a picture that is not a
+    short ``http(s)`` URL is dropped.
     """
 
     def __init__(
@@ -77,6 +94,13 @@ class CompleteSignIn:
         self._policy = policy
 
     async def execute(self, request: CompleteSignInRequest) -> CompleteSignInResult:
+        if not request.browser_state or not hmac.compare_digest(
+            request.browser_state.encode(), request.state.encode()
+        ):
+            raise SignInRejectedError(
+                "This sign-in was not started in this browser (or its cookie expired); start "
+                "it again here."
+            )
         attempt = await self._attempts.take(request.state)
         if attempt is None:
             raise SignInRejectedError("This sign-in link expired or was already used.")
@@ -90,6 +114,7 @@ class CompleteSignIn:
         user = await self._provision(result.claims, now)
         await self._invitations.execute(user, now)
         token = new_session_token()
+        identity_provider = result.claims.identity_provider or attempt.idp_hint
         session = Session(
             id_=SessionId(new_id()),
             user_id=user.id_,
@@ -98,7 +123,7 @@ class CompleteSignIn:
             created_at=now,
             last_seen_at=now,
             expires_at=result.tokens.refresh_expires_at or now + self._policy.session_max_age,
-            identity_provider=result.claims.identity_provider or attempt.idp_hint,
+            identity_provider=(identity_provider or "")[:64] or None,
             user_agent=(request.user_agent or "")[:300] or None,
         )
         await self._sessions.add(session)
@@ -126,8 +151,20 @@ class CompleteSignIn:
         )
 
     async def _provision(self, claims: IdentityClaims, now: datetime) -> User:
-        email = EmailAddress(claims.email)
-        name = (claims.name or email.value.partition("@")[0])[:200]
+        if not fits_subject(claims.subject):
+            raise SignInRejectedError(
+                f"The identity provider identifies this account with a subject of "
+                f"{len(claims.subject)} characters; this server takes 1 to {SUBJECT_MAX_LENGTH}."
+            )
+        try:
+            email = EmailAddress(claims.email)
+        except InvalidEmailError as exc:
+            raise SignInRejectedError(
+                f"The identity provider shared an email address this server cannot use: "
+                f"{exc.message}"
+            ) from None
+        name = display_name(claims.name or "") or email.value.partition("@")[0][:200]
+        picture = avatar_url(claims.picture)
         known = await self._users.get_by_subject(claims.subject)
         if known is not None:
             updated = replace(
@@ -135,7 +172,7 @@ class CompleteSignIn:
                 email=email,
                 email_verified=claims.email_verified,
                 display_name=name,
-                avatar_url=claims.picture,
+                avatar_url=picture,
             )
             if _profile(updated) != _profile(known):
                 await self._users.save(updated)
@@ -146,7 +183,7 @@ class CompleteSignIn:
             email=email,
             email_verified=claims.email_verified,
             display_name=name,
-            avatar_url=claims.picture,
+            avatar_url=picture,
             created_at=now,
         )
         await self._users.add(user)

@@ -20,6 +20,7 @@ class SessionAuthenticator(Authenticator):
     An access token near expiry is refreshed at the provider first, exactly once however many
     requests of the session arrive together: one holds the session's lock and refreshes, the
     others wait for it and read what it stored. A refresh the provider refuses ends the session.
+    Credentials that do not need fresh tokens skip the refresh.
     """
 
     def __init__(
@@ -48,7 +49,9 @@ class SessionAuthenticator(Authenticator):
         session = await self._sessions.get_by_token_hash(token_hash)
         if session is None or not session.is_live(self._clock.now()):
             return None
-        if session.needs_refresh(self._clock.now(), self._policy.refresh_margin):
+        if credentials.fresh_tokens and session.needs_refresh(
+            self._clock.now(), self._policy.refresh_margin
+        ):
             session = await self._refresh_once(token_hash)
             if session is None:
                 return None

@@ -18,6 +18,9 @@ class Credentials:
 
     authorization: str | None = None
     cookies: Mapping[str, str] = field(default_factory=dict)
+    fresh_tokens: bool = True
+    """Whether the caller needs the session's provider tokens fresh (refreshed first when
+    due); signing out does not, so it works while the provider is down."""
 
     @property
     def bearer(self) -> str | None:

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-__all__ = ("LoginAttemptStore", "PendingLogin")
+__all__ = ("LoginAttemptStore", "PendingLogin", "StartCount")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,8 +17,16 @@ class PendingLogin:
     started_at: datetime
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartCount:
+    """The sign-ins one client started in its current window, and when that window ends."""
+
+    count: int
+    resets_in: timedelta
+
+
 class LoginAttemptStore(Protocol):
-    """Short-lived sign-in attempts, each usable once."""
+    """Short-lived sign-in attempts, each usable once, and how many each client started."""
 
     @abstractmethod
     async def put(self, state: str, attempt: PendingLogin, ttl: timedelta) -> None: ...
@@ -26,3 +34,8 @@ class LoginAttemptStore(Protocol):
     @abstractmethod
     async def take(self, state: str) -> PendingLogin | None:
         """The attempt, removed as it is read; ``None`` if unknown, used or expired."""
+
+    @abstractmethod
+    async def count_start(self, client: str, window: timedelta) -> StartCount:
+        """Count one more sign-in started by ``client``: the count in its current window, this
+        one included. A window opens with a client's first count and lasts ``window``."""

@@ -19,7 +19,8 @@ _log = logging.getLogger(__name__)
 
 class SessionEnder:
     """Ending sessions: revoke here, audit in every org of the user, then revoke at the
-    provider. The provider's refusal or absence never keeps a session alive here."""
+    provider. The provider's refusal or absence never keeps a session alive here, and a
+    provider that cannot be reached is not tried again for the other sessions."""
 
     def __init__(
         self,
@@ -54,5 +55,8 @@ class SessionEnder:
                 continue
             try:
                 await self._provider.revoke(session.tokens.refresh_token)
-            except (DependencyUnavailableError, SignInRejectedError) as exc:
+            except SignInRejectedError as exc:
                 _log.warning("provider revocation failed for session %s: %s", session.id_, exc)
+            except DependencyUnavailableError as exc:
+                _log.warning("provider revocation skipped, the provider is down: %s", exc)
+                return

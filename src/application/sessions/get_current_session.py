@@ -7,7 +7,7 @@ __all__ = ("GetCurrentSession",)
 
 
 class GetCurrentSession:
-    """The session the caller's cookie belongs to; an API key caller has none (404)."""
+    """The session the caller's cookie belongs to (404 for a caller without one)."""
 
     def __init__(self, sessions: SessionRepository) -> None:
         self._sessions = sessions

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from application.errors import DependencyUnavailableError
 from application.identity.sign_in_policy import SignInPolicy
 from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
@@ -29,7 +30,10 @@ class SignOutResult:
 
 class SignOut(SessionEnder):
     """End the calling session, or every session of the caller (``everywhere``), here and at
-    the provider. An API key caller can only sign out everywhere."""
+    the provider. Only a person signs out: API keys are refused before this runs.
+
+    Ending our sessions never waits on the provider: while it is down, sign-out still ends
+    them and answers no logout URL."""
 
     def __init__(
         self,
@@ -58,7 +62,10 @@ class SignOut(SessionEnder):
             ended = [current]
         await self._end(actor, ended)
         hint = current.tokens.id_token if current is not None else None
-        logout_url = await self._provider.end_session_url(
-            id_token_hint=hint, post_logout_redirect_uri=self._policy.post_logout_redirect_uri
-        )
+        try:
+            logout_url = await self._provider.end_session_url(
+                id_token_hint=hint, post_logout_redirect_uri=self._policy.post_logout_redirect_uri
+            )
+        except DependencyUnavailableError:
+            logout_url = None  # the provider is down: our sessions are ended all the same
         return SignOutResult(logout_url=logout_url, sessions_ended=len(ended))

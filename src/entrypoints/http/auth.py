@@ -15,8 +15,10 @@ from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
+    "NO_TOKEN_REFRESH",
     "OPEN_BEFORE_GATES",
     "ORG_HEADER",
+    "PEOPLE_ONLY",
     "SCOPE_OPT",
     "current_principal",
     "parse_org_header",
@@ -28,10 +30,21 @@ _PRINCIPAL_KEY = "principal"
 SCOPE_OPT = "required_scope"
 UNVERIFIED_OK = "allow_unverified_email"
 WITHOUT_TERMS_OK = "allow_without_terms"
+PEOPLE_ONLY_OPT = "people_only"
+STALE_TOKENS_OK = "allow_stale_provider_tokens"
 
 OPEN_BEFORE_GATES = {UNVERIFIED_OK: True, WITHOUT_TERMS_OK: True}
 """Route ``opt`` of the few routes a person needs to get through the gates: who am I, accept
 the terms, resend the verification email, sign out."""
+
+PEOPLE_ONLY = {PEOPLE_ONLY_OPT: True}
+"""Route ``opt`` of the routes only a person may call, never an API key (403
+``credential-not-allowed``): managing sessions and API keys."""
+
+
+NO_TOKEN_REFRESH = {STALE_TOKENS_OK: True}
+"""Route ``opt`` of a route that never uses the session's provider tokens and must work while
+the provider is down (signing out): a session due for a refresh is not refreshed first."""
 
 
 def requires(scope: Scope) -> dict[str, Scope]:
@@ -47,7 +60,9 @@ async def require_principal(
     container: AsyncContainer = connection.state.dishka_container
     authenticator = await container.get(Authenticator)
     credentials = Credentials(
-        authorization=connection.headers.get("authorization"), cookies=connection.cookies
+        authorization=connection.headers.get("authorization"),
+        cookies=connection.cookies,
+        fresh_tokens=not handler.opt.get(STALE_TOKENS_OK),
     )
     principal = await authenticator.authenticate(credentials)
     if principal is None:
@@ -58,6 +73,7 @@ async def require_principal(
         await container.get(AccessPolicy),
         allow_unverified_email=bool(handler.opt.get(UNVERIFIED_OK)),
         allow_without_terms=bool(handler.opt.get(WITHOUT_TERMS_OK)),
+        people_only=bool(handler.opt.get(PEOPLE_ONLY_OPT)),
     )
     required = handler.opt.get(SCOPE_OPT)
     if required is not None and required not in principal.scopes:

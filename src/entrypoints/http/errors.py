@@ -1,5 +1,6 @@
 """The one table that turns domain and application errors into HTTP problem documents."""
 
+import math
 import re
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -19,6 +20,7 @@ from application.errors import (
     NotAuthenticatedError,
     SignInRejectedError,
     TermsNotAcceptedError,
+    TooManySignInsError,
 )
 from application.identity.session_authenticator import SESSION_COOKIE
 from domain.conversations.errors import ConversationLimitReachedError
@@ -48,6 +50,7 @@ ERROR_STATUS: Mapping[type[Exception], int] = {
     EmailNotVerifiedError: 403,
     TermsNotAcceptedError: 403,
     CredentialNotAllowedError: 403,
+    TooManySignInsError: 429,
     DependencyUnavailableError: 503,
     ApplicationError: 500,
 }
@@ -105,6 +108,8 @@ def _handle_core_error(
     field = getattr(error, "field", None)
     errors = [FieldProblem(message=error.message, field=field, source="body")] if field else None
     headers = {"Retry-After": "5"} if status == 503 else None
+    if isinstance(error, TooManySignInsError):
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after.total_seconds())))}
     response = problem_response(
         request,
         status=status,
@@ -126,7 +131,7 @@ def _links(error: DomainError | ApplicationError) -> dict[str, str] | None:
         links = {"accept": "/api/user/terms", "version": error.terms_version}
         return {**links, "terms": error.terms_url} if error.terms_url else links
     if isinstance(error, EmailNotVerifiedError):
-        return {"resend": "/api/user/email/verification"}
+        return {"resend": "/api/user/email/verification"} if error.can_resend else None
     provider = _provider(error)
     if provider is not None:
         return {"connect": CONNECT_PATH.format(provider=provider)}

@@ -150,6 +150,7 @@ from domain.ports.session_repository import SessionRepository
 from domain.ports.settings_store import SettingsStore
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
+from entrypoints.http.client_address import TrustedProxies
 from entrypoints.ioc.conversations import ConversationsProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
@@ -320,7 +321,12 @@ class OidcProvider(Provider):
             session_max_age=timedelta(seconds=settings.session_max_age_s),
             refresh_margin=timedelta(seconds=settings.token_refresh_margin_s),
             secure_cookies=not is_loopback_http(public),
+            starts_per_client=settings.sign_in_starts_per_client,
         )
+
+    @provide(scope=Scope.APP)
+    def trusted_proxies(self, settings: Settings) -> TrustedProxies:
+        return TrustedProxies.parse(settings.trusted_proxies)
 
     @provide(scope=Scope.APP)
     def attempts(self, client: Redis) -> LoginAttemptStore:
@@ -366,7 +372,11 @@ class SystemProvider(Provider):
 
     @provide(scope=Scope.APP)
     def access_policy(self, settings: Settings) -> AccessPolicy:
-        return AccessPolicy(terms_version=settings.terms_version, terms_url=settings.terms_url)
+        return AccessPolicy(
+            terms_version=settings.terms_version,
+            terms_url=settings.terms_url,
+            verification_resend=settings.keycloak_enabled,
+        )
 
 
 class ApplicationProvider(Provider):

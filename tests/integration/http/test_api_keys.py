@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from domain.identity.scopes import ALL_SCOPES
 from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
@@ -30,15 +31,37 @@ async def test_embedded_key_acts_with_its_scopes_only(embedded_client: Client) -
 
     me = await embedded_client.get("/api/user/me", headers=with_key)
     assert me.status_code == 200
-    listed = (await embedded_client.get("/api/keys", headers=with_key)).json()["items"]
+    settings = await embedded_client.get("/api/settings", headers=with_key)
+    assert settings.status_code == 200
+    listed = (await embedded_client.get("/api/keys")).json()["items"]
     assert [k["id"] for k in listed] == [key["id"]]
     assert "token" not in listed[0]
     assert listed[0]["lastUsedAt"] is not None
-    minted = await embedded_client.post("/api/keys", json={"name": "x"}, headers=with_key)
-    assert minted.status_code == 403
-    assert minted.json()["code"] == "credential-not-allowed"
     org = await embedded_client.post("/api/orgs", json={"name": "Nope"}, headers=with_key)
     assert org.status_code == 403
+
+
+@pytest.mark.parametrize("scopes", [[], sorted(ALL_SCOPES)], ids=["no-scopes", "all-scopes"])
+async def test_an_api_key_cannot_list_make_or_revoke_keys(
+    embedded_client: Client, scopes: list[str]
+) -> None:
+    other = (await _create_key(embedded_client, {}, name="other"))["key"]
+    created = await _create_key(embedded_client, {}, scopes=scopes)
+    with_key = {"Authorization": f"Bearer {created['token']}"}
+
+    answers = [
+        await embedded_client.get("/api/keys", headers=with_key),
+        await embedded_client.post("/api/keys", json={"name": "x"}, headers=with_key),
+        await embedded_client.delete(f"/api/keys/{other['id']}", headers=with_key),
+        await embedded_client.delete(f"/api/keys/{created['key']['id']}", headers=with_key),
+    ]
+
+    for refused in answers:
+        assert refused.status_code == 403, refused.request.url
+        assert refused.json()["code"] == "credential-not-allowed"
+    listed = (await embedded_client.get("/api/keys")).json()["items"]
+    assert {k["name"]: k["status"] for k in listed} == {"other": "active", "CI": "active"}
+    assert (await embedded_client.get("/api/user/me", headers=with_key)).status_code == 200
 
 
 async def test_a_wrong_key_is_401_even_in_the_embedded_binding(embedded_client: Client) -> None:
@@ -110,7 +133,7 @@ async def test_keys_are_bound_to_their_org_and_their_owner(postgres_url: str) ->
             await client.post("/api/orgs", json={"name": "Team"}, headers=bearer("alice"))
         ).json()
         in_team = {**bearer("alice"), "X-Org-Id": team["id"]}
-        created = await _create_key(client, in_team, scopes=["org:admin"])
+        created = await _create_key(client, in_team, scopes=["org:admin", "settings:read"])
         assert created["key"]["orgId"] == team["id"]
         with_key = {"Authorization": f"Bearer {created['token']}"}
 
@@ -122,8 +145,9 @@ async def test_keys_are_bound_to_their_org_and_their_owner(postgres_url: str) ->
             if o["personal"]
         )
         assert (await client.get(f"/api/orgs/{personal_id}", headers=with_key)).status_code == 404
-        elsewhere = await client.get("/api/keys", headers={**with_key, "X-Org-Id": personal_id})
+        elsewhere = await client.get("/api/settings", headers={**with_key, "X-Org-Id": personal_id})
         assert elsewhere.status_code == 404
+        assert (await client.get("/api/settings", headers=with_key)).status_code == 200
         assert (await client.get("/api/keys", headers=bearer("alice"))).json() == {"items": []}
         assert (await client.get("/api/keys", headers=bearer("bob"))).json() == {"items": []}
         stolen = await client.delete(f"/api/keys/{created['key']['id']}", headers=bearer("bob"))

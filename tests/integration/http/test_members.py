@@ -347,7 +347,8 @@ async def test_removing_a_member_revokes_their_keys_in_that_org(
     me = await clustered_client.get("/api/user/me", headers=with_key)
     assert me.status_code == 200
     assert me.json()["id"] == str(bob.id_)
-    listed = (await clustered_client.get("/api/keys", headers=with_key)).json()["items"]
+    in_team_before = {**bearer("bob"), "X-Org-Id": team}
+    listed = (await clustered_client.get("/api/keys", headers=in_team_before)).json()["items"]
     assert [(k["id"], k["orgId"], k["status"]) for k in listed] == [(key_id, team, "active")]
     assert (await clustered_client.get(f"/api/orgs/{team}", headers=with_key)).status_code == 200
 

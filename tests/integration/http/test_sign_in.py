@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.models import Base
+from domain.identity.scopes import ALL_SCOPES
 from entrypoints.settings import Settings
 from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc_provider
@@ -28,6 +29,15 @@ def oidc() -> Iterator[OidcProvider]:
         redirect_uri=f"{APP}/api/auth/callback",
         post_logout_redirect_uri=f"{APP}/",
         access_ttl_s=ACCESS_TTL_S,
+        accounts={
+            "stringly": {"email_verified": "true"},
+            "stringly-not": {"email_verified": "false"},
+            "longsub": {"sub": "s" * 256},
+            "longestsub": {"sub": "s" * 255},
+            "longmail": {"email": "m" * 250 + "@example.com"},
+            "bigpicture": {"picture": "https://example.com/" + "p" * 3000, "name": "N" * 500},
+            "scriptpicture": {"picture": "javascript:alert(document.cookie)"},
+        },
     ) as provider:
         yield provider
 
@@ -94,6 +104,52 @@ async def test_sign_in_sets_an_opaque_session_cookie_and_provisions_the_user(
     assert replay.json()["code"] == "sign-in-rejected"
 
 
+async def test_a_callback_only_finishes_in_the_browser_that_started_the_sign_in(
+    settings: Settings,
+) -> None:
+    async with serve(settings, base_url=APP) as mallory, serve(settings, base_url=APP) as victim:
+        started = await mallory.get("/api/auth/login")
+        cookie = started.headers["set-cookie"].lower()
+        for attribute in (
+            "maestrist_sign_in=",
+            "httponly",
+            "samesite=lax",
+            "path=/api/auth/callback",
+        ):
+            assert attribute in cookie
+        parts = urlsplit(await drive_login(started.headers["location"], "mallory"))
+        link = f"{parts.path}?{parts.query}"
+
+        without_cookie = await victim.get(link)
+        await victim.get("/api/auth/login")  # the victim's own sign-in: another state
+        with_its_own_cookie = await victim.get(link)
+
+        for refused in (without_cookie, with_its_own_cookie):
+            assert refused.status_code == 400
+            assert refused.json()["code"] == "sign-in-rejected"
+            assert "not started in this browser" in refused.json()["detail"]
+            assert "maestrist_session" not in refused.headers.get("set-cookie", "")
+        assert "maestrist_session" not in victim.cookies
+        assert (await victim.get("/api/user/me")).status_code == 401
+        finished = await mallory.get(link)
+        assert finished.status_code == 302
+        [cleared] = [
+            c for c in finished.headers.get_list("set-cookie") if c.startswith("maestrist_sign_in=")
+        ]
+        assert "max-age=0" in cleared.lower()
+        sessions = (await mallory.get("/api/auth/sessions")).json()["items"]
+        assert len(sessions) == 1
+
+
+async def test_a_return_path_over_512_characters_is_422_naming_it(app: Client) -> None:
+    longest = "/" + "a" * 511
+    assert (await app.get("/api/auth/login", params={"returnTo": longest})).status_code == 302
+    refused = await app.get("/api/auth/login", params={"returnTo": longest + "a"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "returnTo"
+    assert "set-cookie" not in refused.headers
+
+
 async def test_the_provider_hint_reaches_the_provider(app: Client) -> None:
     started = await app.get("/api/auth/login", params={"provider": "github"})
     assert parse_qs(urlsplit(started.headers["location"]).query)["kc_idp_hint"] == ["github"]
@@ -149,6 +205,39 @@ async def test_logout_ends_the_session_here_and_at_the_provider(app: Client) -> 
     assert "max-age=0" in again.headers["set-cookie"].lower()
 
 
+@pytest.mark.parametrize("everywhere", [False, True], ids=["this-session", "everywhere"])
+async def test_logout_ends_our_session_while_the_provider_is_down(
+    postgres_url: str, everywhere: bool
+) -> None:
+    with run_oidc_provider(
+        redirect_uri=f"{APP}/api/auth/callback",
+        post_logout_redirect_uri=f"{APP}/",
+        access_ttl_s=60,
+    ) as provider:
+        # a margin longer than the access token's life: every request of the session is due
+        # for a refresh
+        settings = sign_in_settings(
+            postgres_url, provider, APP, _key(), MAESTRIST_TOKEN_REFRESH_MARGIN="120"
+        )
+        async with serve(settings, base_url=APP) as app:
+            await sign_in(app, "outage")
+            assert (await app.get("/api/user/me")).status_code == 200
+            cookie = app.cookies["maestrist_session"]
+    # the provider has stopped: a fresh server knows nothing of it but its address
+    async with serve(settings, base_url=APP) as app:
+        app.cookies.set("maestrist_session", cookie)
+        unavailable = await app.get("/api/user/me")
+        assert unavailable.status_code == 503  # a refresh is due and the provider is gone
+
+        out = await app.post("/api/auth/logout", json={"everywhere": everywhere})
+
+        assert out.status_code == 200, out.text
+        assert out.json() == {"logoutUrl": None, "sessionsEnded": 1}
+        assert "max-age=0" in out.headers["set-cookie"].lower()
+        app.cookies.set("maestrist_session", cookie)
+        assert (await app.get("/api/user/me")).status_code == 401
+
+
 async def test_sign_out_everywhere_ends_every_session(settings: Settings) -> None:
     async with serve(settings, base_url=APP) as laptop, serve(settings, base_url=APP) as phone:
         await sign_in(laptop, "frank")
@@ -170,6 +259,114 @@ async def test_a_session_can_be_revoked_from_another(settings: Settings) -> None
         assert (await laptop.get("/api/user/me")).status_code == 200
         again = await laptop.delete(f"/api/auth/sessions/{other['id']}")
         assert again.status_code == 404
+
+
+@pytest.mark.parametrize("scopes", [[], sorted(ALL_SCOPES)], ids=["no-scopes", "all-scopes"])
+async def test_an_api_key_cannot_see_or_end_its_owners_sessions(
+    settings: Settings, scopes: list[str]
+) -> None:
+    async with serve(settings, base_url=APP) as laptop, serve(settings, base_url=APP) as phone:
+        await sign_in(laptop, "keyholder")
+        await sign_in(phone, "keyholder")
+        created = await laptop.post("/api/keys", json={"name": "ci", "scopes": scopes})
+        assert created.status_code == 201, created.text
+        key = created.json()
+        other = next(
+            s for s in (await laptop.get("/api/auth/sessions")).json()["items"] if not s["current"]
+        )
+        async with serve(settings, base_url=APP) as script:
+            script.headers["Authorization"] = f"Bearer {key['token']}"
+            answers = [
+                await script.get("/api/auth/sessions"),
+                await script.get("/api/auth/session"),
+                await script.delete(f"/api/auth/sessions/{other['id']}"),
+                await script.post("/api/auth/logout"),
+                await script.post("/api/auth/logout", json={"everywhere": True}),
+                await script.get("/api/keys"),
+                await script.post("/api/keys", json={"name": "minted"}),
+                await script.delete(f"/api/keys/{key['key']['id']}"),
+            ]
+            for refused in answers:
+                assert refused.status_code == 403, refused.request.url
+                assert refused.json()["code"] == "credential-not-allowed"
+                assert "set-cookie" not in refused.headers
+            assert (await script.get("/api/user/me")).status_code == 200
+        assert (await laptop.get("/api/user/me")).status_code == 200
+        assert (await phone.get("/api/user/me")).status_code == 200
+        assert len((await laptop.get("/api/auth/sessions")).json()["items"]) == 2
+        [listed] = (await laptop.get("/api/keys")).json()["items"]
+        assert listed["status"] == "active"
+
+
+async def test_email_verified_sent_as_a_string_is_read_as_the_provider_meant(
+    app: Client,
+) -> None:
+    await sign_in(app, "stringly")
+    assert (await app.get("/api/user/me")).json()["emailVerified"] is True
+    assert (await app.get("/api/orgs")).status_code == 200
+    await sign_in(app, "stringly-not")
+    assert (await app.get("/api/user/me")).json()["emailVerified"] is False
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+async def test_the_client_authenticates_the_way_the_provider_advertises(
+    postgres_url: str, method: str
+) -> None:
+    with run_oidc_provider(
+        redirect_uri=f"{APP}/api/auth/callback",
+        post_logout_redirect_uri=f"{APP}/",
+        access_ttl_s=60,
+        token_auth_method=method,
+    ) as provider:
+        discovery = httpx.get(provider.discovery_url).json()
+        assert discovery["token_endpoint_auth_methods_supported"] == [method]
+        settings = sign_in_settings(
+            postgres_url, provider, APP, _key(), MAESTRIST_TOKEN_REFRESH_MARGIN="120"
+        )
+        async with serve(settings, base_url=APP) as app:
+            finished = await sign_in(app, "picky")
+            assert finished.status_code == 302, finished.text
+            # due for a refresh at once (margin > lifetime): the refresh authenticates too
+            for _ in range(2):
+                assert (await app.get("/api/user/me")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("login", "claim", "says"),
+    [("longsub", "s" * 256, "256 characters"), ("longmail", "m" * 250, "email address")],
+)
+async def test_claims_a_user_cannot_hold_refuse_the_sign_in_clearly(
+    app: Client, postgres_url: str, login: str, claim: str, says: str
+) -> None:
+    refused = await sign_in(app, login)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "sign-in-rejected"
+    assert says in refused.json()["detail"]
+    assert "set-cookie" not in refused.headers
+    assert claim not in await _dump(postgres_url)  # no user was made
+
+
+async def test_a_subject_of_255_characters_signs_in(app: Client) -> None:
+    assert (await sign_in(app, "longestsub")).status_code == 302
+    assert (await app.get("/api/user/me")).status_code == 200
+
+
+@pytest.mark.parametrize("login", ["bigpicture", "scriptpicture"])
+async def test_a_picture_that_is_not_a_short_web_url_is_dropped(app: Client, login: str) -> None:
+    finished = await sign_in(app, login)
+    assert finished.status_code == 302, finished.text
+    me = (await app.get("/api/user/me")).json()
+    assert me["avatarUrl"] is None
+    assert 0 < len(me["displayName"]) <= 200
+
+
+async def test_a_long_name_is_cut_and_a_web_picture_kept(app: Client) -> None:
+    await sign_in(app, "bigpicture")
+    assert (await app.get("/api/user/me")).json()["displayName"] == "N" * 199 + "\u2026"
+    await sign_in(app, "alice")
+    assert (await app.get("/api/user/me")).json()["avatarUrl"] == (
+        "https://example.com/avatars/alice.png"
+    )
 
 
 async def test_unknown_or_forged_cookies_are_401(app: Client) -> None:

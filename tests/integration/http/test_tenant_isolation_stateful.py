@@ -575,6 +575,17 @@ class TenantIsolation(RuleBasedStateMachine):
             if not key.live:
                 self._expect(response, (401, "not-authenticated"))
                 continue
+            if route == 2:
+                # managing keys is a person's act: a live key is refused, whatever its scopes;
+                # its maker sees it, and only their keys of that org
+                self._expect(response, (403, "credential-not-allowed"))
+                mine = self._session(key.user, "GET", "/api/keys", None, {"X-Org-Id": key.org.id_})
+                assert {(k["id"], k["status"]) for k in self._ok(mine)["items"]} == {
+                    (k.id_, "active" if k.live else "revoked")
+                    for k in self.keys
+                    if k.user == key.user and k.org is key.org
+                }
+                continue
             body = self._ok(response)
             self._assert_no_leak(response, key.user, bound=key.org)
             if route == 0:
@@ -584,12 +595,6 @@ class TenantIsolation(RuleBasedStateMachine):
             elif route == 1:
                 assert {m["userId"] for m in body["items"]} == {
                     self.people[u].id_ for u in key.org.members
-                }
-            elif route == 2:
-                assert {(k["id"], k["status"]) for k in body["items"]} == {
-                    (k.id_, "active" if k.live else "revoked")
-                    for k in self.keys
-                    if k.user == key.user and k.org is key.org
                 }
             else:
                 assert body["id"] == self.people[key.user].id_

@@ -22,6 +22,9 @@
 //   OIDC_ACCOUNTS                   JSON object: login name -> claims (and `sub`), merged over the
 //                                   built-in table, e.g. {"carol": {"email": "c@example.org"}}
 //   OIDC_EXIT_WITH_PARENT=1         exit when stdin closes (so an orphaned server never lingers)
+//   OIDC_TOKEN_AUTH_METHOD          client_secret_basic or client_secret_post: the only client
+//                                   authentication the token and revocation endpoints take and
+//                                   discovery advertises (default: both)
 //
 // Accounts: the login name typed into the login form picks an account; its subject is
 // `sub-<login>` (or the `sub` given in OIDC_ACCOUNTS). Unknown login names become accounts
@@ -96,6 +99,11 @@ const accessTtl = seconds('OIDC_ACCESS_TOKEN_TTL', 60);
 const idTokenTtl = seconds('OIDC_ID_TOKEN_TTL', accessTtl);
 const refreshTtl = seconds('OIDC_REFRESH_TOKEN_TTL', 24 * 60 * 60);
 const clockTolerance = seconds('OIDC_CLOCK_TOLERANCE', 0, 0);
+const SECRET_METHODS = ['client_secret_basic', 'client_secret_post'];
+const onlyAuthMethod = process.env.OIDC_TOKEN_AUTH_METHOD || undefined;
+if (onlyAuthMethod !== undefined && !SECRET_METHODS.includes(onlyAuthMethod)) {
+  fail(`OIDC_TOKEN_AUTH_METHOD must be one of ${SECRET_METHODS.join(', ')}, got ${onlyAuthMethod}`);
+}
 
 // ---- accounts -------------------------------------------------------------------------
 
@@ -185,15 +193,16 @@ const configuration = {
     {
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
-      // client_secret_post works as well: oidc-provider treats the two as interchangeable.
-      token_endpoint_auth_method: 'client_secret_basic',
+      // oidc-provider takes client_secret_post as well, treating the two as interchangeable;
+      // OIDC_TOKEN_AUTH_METHOD makes it take only one (see the middleware below).
+      token_endpoint_auth_method: onlyAuthMethod ?? 'client_secret_basic',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       redirect_uris: redirectUris,
       post_logout_redirect_uris: postLogoutRedirectUris,
     },
   ],
-  clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+  clientAuthMethods: onlyAuthMethod ? [onlyAuthMethod] : SECRET_METHODS,
   responseTypes: ['code'],
   pkce: { required: () => true },
   scopes: ['openid', 'email', 'profile', 'offline_access'],
@@ -248,6 +257,23 @@ await new Promise((resolve) => { server.listen(port, HOST, resolve); });
 const issuer = `http://${HOST}:${server.address().port}`;
 
 const provider = new Provider(issuer, configuration);
+
+// With OIDC_TOKEN_AUTH_METHOD, a client authenticating the other way is refused, as a provider
+// supporting only that method would: an Authorization header is client_secret_basic, a secret
+// without one can only be client_secret_post.
+if (onlyAuthMethod !== undefined) {
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'POST' && ['/token', '/token/revocation'].includes(ctx.path)) {
+      const basic = ctx.headers.authorization !== undefined;
+      if (basic !== (onlyAuthMethod === 'client_secret_basic')) {
+        ctx.status = 401;
+        ctx.body = { error: 'invalid_client', error_description: `only ${onlyAuthMethod} is supported` };
+        return;
+      }
+    }
+    await next();
+  });
+}
 
 // The dev login form takes a login name; the session, grants and tokens use the subject.
 const interactionFinished = provider.interactionFinished.bind(provider);

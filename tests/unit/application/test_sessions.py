@@ -16,7 +16,12 @@ import pytest
 
 from adapters.memory import InProcessLocks
 from adapters.redis import RedisLocks, create_redis_client
-from application.errors import ApplicationError, DependencyUnavailableError, SignInRejectedError
+from application.errors import (
+    ApplicationError,
+    DependencyUnavailableError,
+    SignInRejectedError,
+    TooManySignInsError,
+)
 from application.identity.brokered_tokens import IgnoreBrokeredTokens
 from application.identity.complete_sign_in import (
     CompleteSignIn,
@@ -77,9 +82,10 @@ class Flow:
 
     async def start(self, *, hint: str | None = None) -> str:
         """Begin a sign-in; the issuer's authorization URL."""
-        return await StartSignIn(self.provider, self.attempts, self.world.clock, POLICY).execute(
+        started = await StartSignIn(self.provider, self.attempts, self.world.clock, POLICY).execute(
             StartSignInRequest(return_to="/x", provider_hint=hint)
         )
+        return started.authorization_url
 
     async def sign_in(
         self,
@@ -99,7 +105,9 @@ class Flow:
             name=name or subject.title(),
         )
         return await self.complete().execute(
-            CompleteSignInRequest(state=state_of(url), code=code, user_agent="pytest")
+            CompleteSignInRequest(
+                state=state_of(url), code=code, browser_state=state_of(url), user_agent="pytest"
+            )
         )
 
     def complete(self) -> CompleteSignIn:
@@ -261,22 +269,65 @@ async def test_a_later_sign_in_follows_the_provider_and_keeps_the_user(
 async def test_a_used_state_is_refused_and_commits_nothing(flow: Flow, world: World) -> None:
     url = await flow.start()
     code = flow.provider.login(url, "sub-ada", "ada@example.com")
-    request = CompleteSignInRequest(state=state_of(url), code=code)
+    request = CompleteSignInRequest(state=state_of(url), code=code, browser_state=state_of(url))
     await flow.complete().execute(request)
     commits, sessions = world.store.commits, dict(world.store.committed.sessions)
     retry = flow.provider.login(url, "sub-ada", "ada@example.com")
-    for replay in (request, CompleteSignInRequest(state=state_of(url), code=retry)):
+    for replay in (
+        request,
+        CompleteSignInRequest(state=state_of(url), code=retry, browser_state=state_of(url)),
+    ):
         with pytest.raises(SignInRejectedError):
             await flow.complete().execute(replay)
     assert world.store.commits == commits
     assert world.store.committed.sessions == sessions
 
 
+async def test_a_callback_in_another_browser_is_refused_and_leaves_the_attempt(
+    flow: Flow, world: World
+) -> None:
+    url = await flow.start()
+    code = flow.provider.login(url, "sub-ada", "ada@example.com")
+    for browser_state in (None, "", "the-state-of-another-sign-in"):
+        with pytest.raises(SignInRejectedError):
+            await flow.complete().execute(
+                CompleteSignInRequest(state=state_of(url), code=code, browser_state=browser_state)
+            )
+    assert world.store.commits == 0
+    finished = await flow.complete().execute(
+        CompleteSignInRequest(state=state_of(url), code=code, browser_state=state_of(url))
+    )
+    assert finished.user.subject == "sub-ada"
+
+
+async def test_a_client_past_its_start_limit_waits_for_its_window_to_end(world: World) -> None:
+    policy = replace(POLICY, starts_per_client=2)
+    attempts = FakeLoginAttemptStore(world.clock)
+    provider = FakeIdentityProvider(world.clock, access_ttl=ACCESS_TTL)
+    sut = StartSignIn(provider, attempts, world.clock, policy)
+    here, there = (
+        StartSignInRequest(client="198.51.100.1"),
+        StartSignInRequest(client="2001:db8::/64"),
+    )
+    await sut.execute(here)
+    world.clock.advance(timedelta(minutes=4))
+    await sut.execute(here)
+    with pytest.raises(TooManySignInsError) as refused:
+        await sut.execute(here)
+    assert refused.value.retry_after == policy.attempt_ttl - timedelta(minutes=4)
+    assert len(attempts.attempts) == 2  # the refused start kept nothing
+    await sut.execute(there)
+    world.clock.advance(refused.value.retry_after)
+    await sut.execute(here)
+
+
 async def test_an_unknown_state_is_refused_and_commits_nothing(flow: Flow, world: World) -> None:
     url = await flow.start()
     code = flow.provider.login(url, "sub-ada", "ada@example.com")
     with pytest.raises(SignInRejectedError):
-        await flow.complete().execute(CompleteSignInRequest(state="forged", code=code))
+        await flow.complete().execute(
+            CompleteSignInRequest(state="forged", code=code, browser_state="forged")
+        )
     assert world.store.commits == 0
     assert world.store.committed.users == {}
     assert world.store.committed.sessions == {}
@@ -287,10 +338,14 @@ async def test_a_code_the_issuer_refuses_commits_nothing_and_spends_the_state(
 ) -> None:
     url = await flow.start()
     with pytest.raises(SignInRejectedError):
-        await flow.complete().execute(CompleteSignInRequest(state=state_of(url), code="forged"))
+        await flow.complete().execute(
+            CompleteSignInRequest(state=state_of(url), code="forged", browser_state=state_of(url))
+        )
     code = flow.provider.login(url, "sub-ada", "ada@example.com")
     with pytest.raises(SignInRejectedError):
-        await flow.complete().execute(CompleteSignInRequest(state=state_of(url), code=code))
+        await flow.complete().execute(
+            CompleteSignInRequest(state=state_of(url), code=code, browser_state=state_of(url))
+        )
     assert world.store.commits == 0
     assert world.store.committed.users == {}
 
@@ -495,10 +550,15 @@ async def test_an_issuer_failing_to_revoke_does_not_keep_sessions_alive(
     second = (await flow.sign_in("sub-ada")).session_token
     principal = await flow.principal(first)
     flow.provider.revoke_error = failure
+    if isinstance(failure, DependencyUnavailableError):
+        flow.provider.end_session_error = failure
     result = await flow.sign_out().execute(SignOutRequest(actor=principal, everywhere=everywhere))
     ended = [first, second] if everywhere else [first]
     assert result.sessions_ended == len(ended)
-    assert len(flow.provider.revoked) == len(ended)
+    # an issuer that cannot be reached is tried once, not once per session
+    unreachable = isinstance(failure, DependencyUnavailableError)
+    assert len(flow.provider.revoked) == (1 if unreachable else len(ended))
+    assert (result.logout_url is None) == unreachable
     sut = flow.authenticator(FakeLocks())
     for token in ended:
         assert flow.session(token).revoked_at == world.clock.now()

@@ -6,7 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.identity.errors import InvalidEmailError
-from domain.identity.value_objects import EmailAddress
+from domain.identity.value_objects import (
+    AVATAR_URL_MAX_LENGTH,
+    DISPLAY_NAME_MAX_LENGTH,
+    EmailAddress,
+    avatar_url,
+    display_name,
+    fits_subject,
+)
 from domain.organizations.errors import InvalidOrgNameError, InvalidOrgSlugError
 from domain.organizations.value_objects import OrgName, OrgSlug
 from domain.shared.errors import InvalidValueError
@@ -108,3 +115,39 @@ def test_new_ids_are_version_7_and_time_ordered() -> None:
     assert len(set(ids)) == len(ids)
     stamps = [i.int >> 80 for i in ids]
     assert stamps == sorted(stamps)
+
+
+@given(st.text(max_size=600))
+def test_a_display_name_is_short_and_single_line(raw: str) -> None:
+    name = display_name(raw)
+    assert len(name) <= DISPLAY_NAME_MAX_LENGTH
+    assert not any(ord(ch) < 32 or ord(ch) == 127 for ch in name)
+    assert name == name.strip()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "data:image/png;base64,AAAA",
+        "//example.com/a.png",
+        "/avatars/a.png",
+        "https://",
+        "https://example.com/a b.png",
+        "https://example.com/" + "a" * AVATAR_URL_MAX_LENGTH,
+        "",
+        None,
+    ],
+)
+def test_a_picture_that_a_browser_should_not_load_is_none(raw: str | None) -> None:
+    assert avatar_url(raw) is None
+
+
+def test_a_web_picture_is_kept_as_it_is() -> None:
+    for url in ("https://example.com/a.png?s=80", "http://cdn.example.org/x"):
+        assert avatar_url(url) == url
+
+
+def test_a_subject_fits_in_1_to_255_characters() -> None:
+    assert [fits_subject("s" * n) for n in (0, 1, 255, 256)] == [False, True, True, False]

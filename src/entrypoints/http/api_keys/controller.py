@@ -18,13 +18,17 @@ from application.ports.clock import Clock
 from domain.identity.api_keys import ApiKeyId
 from domain.ports.org_repository import MemberOrganization
 from entrypoints.http.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
+from entrypoints.http.auth import PEOPLE_ONLY
 
 __all__ = ("ApiKeyController",)
 
 
 class ApiKeyController(Controller):
+    """Signed in as a person: an API key cannot list, make or revoke keys."""
+
     path = "/api/keys"
     tags = ["api keys"]  # noqa: RUF012
+    opt = PEOPLE_ONLY
 
     @post("/", operation_id="CreateApiKey", description=getdoc(CreateApiKey))
     @inject

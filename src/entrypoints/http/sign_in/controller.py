@@ -1,5 +1,6 @@
 from inspect import getdoc
 from typing import Annotated
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from dishka import FromDishka
@@ -12,8 +13,8 @@ from litestar.response import Redirect
 from application.errors import SignInRejectedError
 from application.identity.complete_sign_in import CompleteSignIn, CompleteSignInRequest
 from application.identity.session_authenticator import SESSION_COOKIE
-from application.identity.sign_in_policy import SignInPolicy
-from application.identity.start_sign_in import StartSignIn, StartSignInRequest
+from application.identity.sign_in_policy import RETURN_TO_MAX_LENGTH, SignInPolicy
+from application.identity.start_sign_in import SIGN_IN_COOKIE, StartSignIn, StartSignInRequest
 from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
 from application.sessions import (
@@ -25,7 +26,8 @@ from application.sessions import (
     SignOutRequest,
 )
 from domain.identity.sessions import SessionId
-from entrypoints.http.auth import OPEN_BEFORE_GATES
+from entrypoints.http.auth import NO_TOKEN_REFRESH, OPEN_BEFORE_GATES, PEOPLE_ONLY
+from entrypoints.http.client_address import TrustedProxies
 from entrypoints.http.sign_in.schemas import SessionList, SessionOut, SignOutIn, SignOutOut
 
 __all__ = ("SessionController", "SignInController", "clear_session_cookie")
@@ -49,6 +51,20 @@ def clear_session_cookie(*, secure: bool) -> Cookie:
     return session_cookie("", max_age=0, secure=secure)
 
 
+def sign_in_cookie(value: str, *, max_age: int, policy: SignInPolicy) -> Cookie:
+    """The started sign-in's state, sent back only to the callback (by the path the browser
+    sees, which a reverse proxy may prefix)."""
+    return Cookie(
+        key=SIGN_IN_COOKIE,
+        value=value,
+        max_age=max_age,
+        path=urlsplit(policy.redirect_uri).path or "/",
+        httponly=True,
+        secure=policy.secure_cookies,
+        samesite="lax",
+    )
+
+
 class SignInController(Controller):
     """Public: the browser's way in."""
 
@@ -59,14 +75,33 @@ class SignInController(Controller):
     @inject
     async def login(
         self,
+        request: Request,  # type: ignore[type-arg]
         use_case: FromDishka[StartSignIn],
+        policy: FromDishka[SignInPolicy],
+        proxies: FromDishka[TrustedProxies],
         provider: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        return_to: Annotated[str | None, QueryParameter(name="returnTo", max_length=2048)] = None,
+        # named as on the wire, so a 422 names the query parameter the caller sent
+        returnTo: Annotated[  # noqa: N803
+            str | None, QueryParameter(max_length=RETURN_TO_MAX_LENGTH)
+        ] = None,
     ) -> Redirect:
-        url = await use_case.execute(
-            StartSignInRequest(return_to=return_to, provider_hint=provider)
+        started = await use_case.execute(
+            StartSignInRequest(
+                return_to=returnTo, provider_hint=provider, client=proxies.client_of(request)
+            )
         )
-        return Redirect(url, status_code=302, headers={"Cache-Control": "no-store"})
+        return Redirect(
+            started.authorization_url,
+            status_code=302,
+            cookies=[
+                sign_in_cookie(
+                    started.state,
+                    max_age=int(policy.attempt_ttl.total_seconds()),
+                    policy=policy,
+                )
+            ],
+            headers={"Cache-Control": "no-store"},
+        )
 
     @get(
         "/callback",
@@ -91,7 +126,10 @@ class SignInController(Controller):
             )
         result = await use_case.execute(
             CompleteSignInRequest(
-                state=state_, code=code, user_agent=request.headers.get("user-agent")
+                state=state_,
+                code=code,
+                browser_state=request.cookies.get(SIGN_IN_COOKIE),
+                user_agent=request.headers.get("user-agent"),
             )
         )
         max_age = max(0, int((result.expires_at - clock.now()).total_seconds()))
@@ -99,17 +137,19 @@ class SignInController(Controller):
             result.return_to,
             status_code=302,
             cookies=[
-                session_cookie(result.session_token, max_age=max_age, secure=policy.secure_cookies)
+                session_cookie(result.session_token, max_age=max_age, secure=policy.secure_cookies),
+                sign_in_cookie("", max_age=0, policy=policy),
             ],
             headers={"Cache-Control": "no-store"},
         )
 
 
 class SessionController(Controller):
-    """Signed in: the caller's own sessions."""
+    """Signed in as a person: the caller's own sessions; an API key cannot see or end them."""
 
     path = "/api/auth"
     tags = ["sign-in"]  # noqa: RUF012
+    opt = PEOPLE_ONLY
 
     @get("/sessions", operation_id="ListSessions", description=getdoc(ListSessions))
     @inject
@@ -152,7 +192,7 @@ class SessionController(Controller):
         operation_id="SignOut",
         description=getdoc(SignOut),
         status_code=200,
-        opt=OPEN_BEFORE_GATES,
+        opt={**OPEN_BEFORE_GATES, **NO_TOKEN_REFRESH},
     )
     @inject
     async def logout(
