@@ -105,6 +105,8 @@ def test_only_runtime_holding_statuses_count_against_limits() -> None:
         ("word " * 30, ("word " * 12).strip() + "…"),
         ("x" * 80, "x" * 60 + "…"),
         ("   \n ", None),
+        ("cat a.bin: \x00\x01ELF\nmore", "cat a.bin: ELF"),
+        ("\x00\x00\nSecond", "Second"),
     ],
 )
 def test_a_title_from_a_first_message(message: str, title: str | None) -> None:
@@ -121,6 +123,46 @@ def test_titles_are_one_clean_line_or_refused(raw: str) -> None:
         return
     assert title.value == " ".join(raw.split())
     assert 1 <= len(title.value) <= 200
+    assert "\x00" not in title.value
+
+
+@pytest.mark.parametrize("raw", ["a\x00b", "\x00", "bell\x07", "esc \x1b[31m", "half \ud800"])
+def test_a_title_with_a_control_character_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        ConversationTitle(raw)
+    assert refused.value.field == "title"
+
+
+def state(sut: Conversation) -> tuple[ConversationStatus, str | None]:
+    return sut.status, sut.status_reason
+
+
+def test_an_error_keeps_its_reason_until_the_next_run() -> None:
+    sut = conversation(S.RUNNING)
+    later = T0 + timedelta(seconds=1)
+    assert sut.fail("The LLM cannot be reached:\n  connection refused\x00", later)
+    assert (sut.status, sut.status_reason) == (
+        S.ERROR,
+        "The LLM cannot be reached: connection refused",
+    )
+    assert not sut.fail("The LLM cannot be reached: connection refused", later)
+    assert sut.fail("x" * 600, later)
+    assert sut.status_reason == "x" * 499 + "…"
+    assert not sut.follow_runtime(RuntimeStatus.ERROR, later)
+    assert sut.status_reason == "x" * 499 + "…"
+    assert sut.follow_runtime(RuntimeStatus.RUNNING, later)
+    assert state(sut) == (S.RUNNING, None)
+
+
+def test_a_failure_the_runtime_reports_always_says_why() -> None:
+    plain, stuck, told = conversation(S.RUNNING), conversation(S.RUNNING), conversation(S.IDLE)
+    later = T0 + timedelta(seconds=1)
+    assert plain.follow_runtime(RuntimeStatus.ERROR, later)
+    assert stuck.follow_runtime(RuntimeStatus.STUCK, later)
+    assert told.follow_runtime(RuntimeStatus.ERROR, later, reason="Budget exceeded")
+    assert plain.status_reason == "The runtime reported an error."
+    assert stuck.status_reason == "The agent was stuck in a loop."
+    assert (told.status, told.status_reason) == (S.ERROR, "Budget exceeded")
 
 
 @pytest.mark.parametrize("name", ["acme/widgets", "group/sub/project"])
