@@ -75,6 +75,23 @@ def _stand_in(event: RuntimeEvent, error: Exception) -> RuntimeEvent:
     )
 
 
+def well_formed(value: Any) -> Any:
+    """``value`` with each lone surrogate (a JSON ``\\ud800`` escape with no pair) replaced by
+    U+FFFD: no UTF-8 answer or socket frame can carry one. Everything else, NULs included,
+    stays as it came."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, Mapping):
+        return {well_formed(key): well_formed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [well_formed(item) for item in value]
+    return value
+
+
 def error_reason(event: RuntimeEvent) -> str | None:
     """Why the runtime says a run failed, from a ``ConversationErrorEvent``."""
     if event.kind != ERROR_KIND:
@@ -280,7 +297,7 @@ class ConversationIngest:
         said = original or event
         now = self._clock.now()
         async with self._store.transaction() as tx:
-            kept = dataclasses.replace(event, payload=redact(event.payload))
+            kept = dataclasses.replace(event, payload=well_formed(redact(event.payload)))
             stored = await tx.events.append(lease.conversation_id, [kept], fence=lease.fence)
             if not stored:
                 return stored
