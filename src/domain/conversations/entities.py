@@ -113,20 +113,19 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class ConversationTitle:
-    """1 to 200 characters on one line, no control characters."""
+    """1 to 200 characters on one line: white space collapsed, and control characters (a NUL,
+    an escape) turned to spaces, so every title can be stored and shown as it reads."""
 
     value: str
 
     MAX = 200
 
     def __post_init__(self) -> None:
-        cleaned = " ".join(self.value.split())
+        cleaned = " ".join("".join(" " if _is_control(ch) else ch for ch in self.value).split())
         if not cleaned:
             raise InvalidValueError("A title cannot be blank.", field="title")
         if len(cleaned) > self.MAX:
             raise InvalidValueError("A title is at most 200 characters.", field="title")
-        if any(_is_control(ch) for ch in cleaned):
-            raise InvalidValueError("A title has no control characters.", field="title")
         object.__setattr__(self, "value", cleaned)
 
     @classmethod
