@@ -269,6 +269,8 @@ class ConversationIngest:
                     await self._processors.run(change, now)
                 await tx.conversations.save(conversation)
                 await tx.uow.commit()
+        except LeaseLostError:
+            return  # another server follows it now
         except Exception:  # noqa: BLE001  # nothing more to try; the failure is logged
             _log.exception("conversation %s could not be marked failed", lease.conversation_id)
 
