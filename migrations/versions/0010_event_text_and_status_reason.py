@@ -22,6 +22,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_WITHOUT_NUL = r"regexp_replace(payload, '(?<!\\)((?:\\\\)*)\\u0000', '\1\\ufffd', 'g')::jsonb"
+"""The payload as JSONB, each escaped NUL (after an even run of backslashes) made U+FFFD."""
+
+
 def upgrade() -> None:
     op.add_column("conversations", sa.Column("status_reason", sa.String(500), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
@@ -42,19 +46,21 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # JSONB cannot hold a NUL: going back turns each escaped one into U+FFFD.
+        # JSONB cannot hold a NUL: going back turns each one (an unescaped \u0000 in the
+        # JSON text) into U+FFFD, and leaves a literal backslash-u0000 as it is.
         op.alter_column(
             "conversation_events",
             "payload",
             type_=JSONB(),
             existing_type=sa.Text(),
             existing_nullable=False,
-            postgresql_using="replace(payload, '\\u0000', '\\ufffd')::jsonb",
+            postgresql_using=_WITHOUT_NUL,
         )
     else:
         with op.batch_alter_table("conversation_events") as batch:
             batch.alter_column(
                 "payload", type_=sa.JSON(), existing_type=sa.Text(), existing_nullable=False
             )
-    with op.batch_alter_table("conversations") as batch:
-        batch.drop_column("status_reason")
+    # A plain DROP COLUMN (SQLite 3.35+): a batch copy would drop the old conversations table,
+    # and with it, by cascade, every event, head and callback.
+    op.drop_column("conversations", "status_reason")
