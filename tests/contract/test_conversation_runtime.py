@@ -23,7 +23,16 @@ from adapters.openhands import (
 )
 from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION, is_ready
 from adapters.openhands.runtime import ROUTES_USED
-from adapters.scripted import Finish, Reply, ScriptedRuntime, ScriptedWorld, Slow, Step, ToolCall
+from adapters.scripted import (
+    Fail,
+    Finish,
+    Reply,
+    ScriptedRuntime,
+    ScriptedWorld,
+    Slow,
+    Step,
+    ToolCall,
+)
 from application.runtime_errors import RuntimeAuthRefusedError
 from domain.conversations import (
     ConfirmationMode,
@@ -293,6 +302,27 @@ async def test_a_tool_call_then_finish(harness: Harness) -> None:
     assert payload_of(events, "ObservationEvent:terminal")["observation"]["kind"] == (
         "TerminalObservation"
     )
+
+
+async def test_a_failed_llm_call_ends_the_run_in_error_saying_why(harness: Harness) -> None:
+    """The status goes to ``error``, then a ``ConversationErrorEvent`` says why: the reason
+    a conversation shows."""
+    spec = harness.spec()
+    harness.script(Fail())
+    assert await harness.runtime.start(spec) is RuntimeStatus.IDLE
+    await harness.runtime.send_message(spec.conversation_id, text("hello"))
+    events = await collect(
+        harness.runtime, spec.conversation_id, lambda e: e.kind == "ConversationErrorEvent"
+    )
+
+    assert signatures(events)[-2:] == ["state:execution_status=error", "ConversationErrorEvent"]
+    assert next(e for e in events if e.status is RuntimeStatus.ERROR).terminal
+    error = payload_of(events, "ConversationErrorEvent")
+    assert (error["code"], error["detail"]) == (
+        "LLMAuthenticationError",
+        "Your LLM API key appears to be invalid or has expired.",
+    )
+    assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.ERROR
 
 
 async def test_start_is_idempotent_on_our_id(harness: Harness) -> None:

@@ -263,6 +263,71 @@ async def test_events_are_numbered_densely_and_kept_once(backend: Backend) -> No
     assert last.seq == 3
 
 
+AWKWARD_TEXT = [
+    "NUL \x00 in the middle",
+    "\x00",
+    "a literal backslash-u: \\u0000 is not a NUL",
+    "UTF-16 read as bytes: \xff\xfeh\x00i\x00",
+    "every control \x01\x07\x1b[31m red \x7f and \u2028 \ufeff",
+    "a lone surrogate \ud800 from a JSON escape",
+    "non-ASCII: café 日本語 🙂",
+]
+
+
+async def test_an_event_comes_back_exactly_whatever_its_text_holds(backend: Backend) -> None:
+    """A tool's output may hold a NUL (a binary ``cat``, UTF-16 text) or anything else JSON can
+    carry; the event is stored, and the events after it too, and reads back the same."""
+    mine, _ = backend.tenants
+    sut = conversation(mine)
+    await add(backend, sut)
+    payloads = [
+        {"observation": {"content": [{"type": "text", "text": text}]}, text: [text]}
+        for text in AWKWARD_TEXT
+    ]
+    for number, payload in enumerate(payloads):
+        async with backend.store.transaction() as tx:
+            await tx.events.append(sut.id_, [event(sut.id_, f"e{number}", **payload)], fence=1)
+            await tx.uow.commit()
+    async with backend.store.transaction() as tx:
+        await tx.events.append(sut.id_, [event(sut.id_, "after")], fence=1)
+        await tx.uow.commit()
+    async with backend.store.transaction() as tx:
+        everything = await tx.events.list_after(sut.id_)
+        last = await tx.events.last(sut.id_)
+    assert [e.event_id for e in everything] == [*(f"e{n}" for n in range(len(payloads))), "after"]
+    for stored, payload in zip(everything, payloads, strict=False):
+        assert dict(stored.payload) == {"id": stored.event_id, **payload}
+    assert last is not None
+    assert last.event_id == "after"
+
+
+async def test_the_reason_for_an_error_reads_back_and_clears_on_the_next_run(
+    backend: Backend,
+) -> None:
+    mine, _ = backend.tenants
+    sut = conversation(mine, status=ConversationStatus.RUNNING)
+    await add(backend, sut)
+    assert sut.fail("The LLM cannot be reached: connection refused", T0 + timedelta(seconds=1))
+    async with backend.store.transaction() as tx:
+        await tx.conversations.save(sut)
+        await tx.uow.commit()
+    async with backend.store.transaction() as tx:
+        failed = await tx.conversations.get(mine, sut.id_)
+    assert failed is not None
+    assert (failed.status, failed.status_reason) == (
+        ConversationStatus.ERROR,
+        "The LLM cannot be reached: connection refused",
+    )
+    assert failed.transition(ConversationStatus.RUNNING, T0 + timedelta(seconds=2))
+    async with backend.store.transaction() as tx:
+        await tx.conversations.save(failed)
+        await tx.uow.commit()
+    async with backend.store.transaction() as tx:
+        running = await tx.conversations.get(mine, sut.id_)
+    assert running is not None
+    assert (running.status, running.status_reason) == (ConversationStatus.RUNNING, None)
+
+
 async def test_an_append_rolled_back_leaves_no_number_behind(backend: Backend) -> None:
     mine, _ = backend.tenants
     sut = conversation(mine)

@@ -18,8 +18,8 @@ import pytest
 from websockets.sync.client import connect
 from websockets.sync.connection import Connection
 
-from adapters.scripted import Finish, Slow, ToolCall
-from tests.e2e.test_server import RunningServer, running_server, server_env
+from adapters.scripted import Fail, Finish, Slow, ToolCall
+from tests.e2e.test_server import RunningServer, free_port, running_server, server_env
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
 
@@ -323,3 +323,56 @@ def test_confirmation_and_stop_on_the_real_agent(tmp_path: Path, stub: StubLLM) 
         assert stopped.status_code in (200, 202, 204), stopped.text
         assert wait_status(server, cid, "stopped", "paused") in ("stopped", "paused")
         stub.release()
+
+
+def test_an_llm_that_cannot_answer_fails_the_run_with_its_reason(
+    tmp_path: Path, stub: StubLLM
+) -> None:
+    """An LLM that keeps failing (503) is tried three times, not five over two minutes, and the
+    conversation shows ``error`` with the agent-server's reason; one nothing listens for (the
+    README's placeholder with no network) fails the same way, saying it cannot connect."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+    }
+    with (
+        agent_server_stopped_after(data),
+        running_server(tmp_path / "server.log", settings) as server,
+    ):
+        http = server.http
+        http.timeout = WAIT_S
+        llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
+        assert http.post("/api/settings", json=llm).status_code == 200
+        stub.script(*[Fail(code="unavailable", detail="overloaded", status=503)] * 10)
+        created = http.post("/api/conversations", json={"message": "Hello"})
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        assert wait_status(server, cid, "error") == "error"
+        failed = wait_reason(server, cid)
+        assert failed["statusReason"], failed
+        assert len([r for r in stub.requests if r.get("tools")]) == 3
+
+        unreachable = {**llm, "llmBaseUrl": f"http://127.0.0.1:{free_port()}/v1"}
+        assert http.post("/api/settings", json=unreachable).status_code == 200
+        created = http.post("/api/conversations", json={"message": "Hello again"})
+        assert created.status_code == 201, created.text
+        cid = created.json()["id"]
+        assert wait_status(server, cid, "error") == "error"
+        reason = str(wait_reason(server, cid)["statusReason"])
+        assert "connect" in reason.lower(), reason
+
+
+def wait_reason(server: RunningServer, cid: str) -> dict[str, Any]:
+    """The conversation once the runtime's own reason replaced the generic one."""
+    deadline = time.monotonic() + WAIT_S
+    found: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        found = server.http.get(f"/api/conversations/{cid}").json()
+        if found["statusReason"] not in (None, "The runtime reported an error."):
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no reason from the runtime: {found}")

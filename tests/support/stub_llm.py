@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from adapters.scripted import Finish, Reply, Slow, Step, ToolCall
+from adapters.scripted import Fail, Finish, Reply, Slow, Step, ToolCall
 
 __all__ = ("StubLLM", "run_stub_llm")
 
@@ -62,19 +62,21 @@ class StubLLM:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def _next(self, body: dict[str, Any], authorization: str | None) -> dict[str, Any]:
+    def _next(self, body: dict[str, Any], authorization: str | None) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(body)
             self.authorizations.append(authorization)
             if not body.get("tools"):
-                return _text("Scripted title")
+                return 200, _text("Scripted title")
             step = self._steps.popleft() if self._steps else Finish()
             released = self._released
         if isinstance(step, Slow):
             deadline = time.monotonic() + step.seconds
             released.wait(max(0.0, deadline - time.monotonic()))
             step = step.then
-        return _answer(step)
+        if isinstance(step, Fail):
+            return step.status, {"error": {"message": step.detail, "type": step.code}}
+        return 200, _answer(step)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self
@@ -89,7 +91,7 @@ class StubLLM:
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
-                self._send(200, stub._next(body, self.headers.get("authorization")))
+                self._send(*stub._next(body, self.headers.get("authorization")))
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

@@ -86,15 +86,29 @@ def git_secret(git: GitAccess) -> dict[str, Any]:
     }
 
 
+LLM_ATTEMPTS = 3
+"""How many times the agent-server tries an LLM call that fails in a way worth retrying (no
+connection, 429, 5xx) before the run fails; its own default, 5 attempts waiting 8 to 64 s
+apart, kept a conversation ``running`` for two minutes when the LLM could not be reached."""
+
+LLM_RETRY_WAIT_S = (1, 4)
+"""The shortest and longest wait between two attempts (doubling from the shortest)."""
+
+
 def start_request(spec: StartSpec) -> dict[str, Any]:
     """``StartConversationRequest`` of agent-server 1.58 for ``spec``; titles are ours."""
-    llm: dict[str, Any] = {"usage_id": "agent", "model": spec.model}
+    llm: dict[str, Any] = {
+        "usage_id": "agent",
+        "model": spec.model,
+        "num_retries": LLM_ATTEMPTS if spec.llm_retries is None else spec.llm_retries,
+        "retry_multiplier": 1,
+        "retry_min_wait": LLM_RETRY_WAIT_S[0],
+        "retry_max_wait": LLM_RETRY_WAIT_S[1],
+    }
     if spec.base_url is not None:
         llm["base_url"] = spec.base_url
     if spec.api_key is not None:
         llm["api_key"] = spec.api_key
-    if spec.llm_retries is not None:
-        llm["num_retries"] = spec.llm_retries
     body: dict[str, Any] = {
         **spec.extras,
         "agent": {"kind": "Agent", "llm": llm, "tools": [{"name": name} for name in spec.tools]},

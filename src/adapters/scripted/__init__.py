@@ -1,9 +1,10 @@
 from adapters.scripted.host import ScriptedHost
 from adapters.scripted.runtime import SCRIPTED_TOOLS, ScriptedRuntime, ScriptedWorld
-from adapters.scripted.script import Finish, Reply, Slow, Step, ToolCall
+from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 
 __all__ = (
     "SCRIPTED_TOOLS",
+    "Fail",
     "Finish",
     "Reply",
     "ScriptedHost",

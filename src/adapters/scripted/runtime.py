@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.scripted.script import Finish, Reply, Slow, Step, ToolCall
+from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 from application.runtime_errors import RuntimeAuthRefusedError
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
@@ -252,6 +252,16 @@ class ScriptedRuntime(ConversationRuntime):
                 llm_message={"role": "assistant", "content": [{"type": "text", "text": step.text}]},
             )
             self._status(conversation, RuntimeStatus.FINISHED)
+            return False
+        if isinstance(step, Fail):  # the agent-server sets the status, then says why
+            self._status(conversation, RuntimeStatus.ERROR)
+            self._emit(
+                conversation,
+                "ConversationErrorEvent",
+                "environment",
+                code=step.code,
+                detail=step.detail,
+            )
             return False
         if isinstance(step, Finish):
             action = self._action(conversation, "finish", {"message": step.message})

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ("Finish", "Reply", "Slow", "Step", "ToolCall")
+__all__ = ("Fail", "Finish", "Reply", "Slow", "Step", "ToolCall")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,11 +32,22 @@ class ToolCall:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Fail:
+    """The LLM call fails and the run ends in error, as the agent-server reports it: a
+    ``ConversationErrorEvent`` with ``code`` and ``detail``. The stub LLM answers the call
+    with HTTP ``status`` (401: the agent-server's ``LLMAuthenticationError``)."""
+
+    code: str = "LLMAuthenticationError"
+    detail: str = "Your LLM API key appears to be invalid or has expired."
+    status: int = 401
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Slow:
     """``then``, after ``seconds`` (or sooner when released): for pause and stop."""
 
     seconds: float
-    then: "Finish | Reply | ToolCall"
+    then: "Fail | Finish | Reply | ToolCall"
 
 
-Step = Finish | Reply | ToolCall | Slow
+Step = Fail | Finish | Reply | ToolCall | Slow

@@ -55,6 +55,7 @@ def _to_entity(row: ConversationRow) -> Conversation:
         branch=row.branch,
         git_provider=None if row.git_provider is None else ProviderKind(row.git_provider),
         status=ConversationStatus(row.status),
+        status_reason=row.status_reason,
         cost_usd=row.cost_usd,
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
@@ -86,6 +87,7 @@ class SqlaConversationRepository(ConversationRepository):
                         else conversation.git_provider.value
                     ),
                     status=conversation.status.value,
+                    status_reason=conversation.status_reason,
                     cost_usd=conversation.cost_usd,
                     prompt_tokens=conversation.prompt_tokens,
                     completion_tokens=conversation.completion_tokens,
@@ -151,6 +153,7 @@ class SqlaConversationRepository(ConversationRepository):
             .where(ConversationRow.id == conversation.id_)
             .values(
                 status=conversation.status.value,
+                status_reason=conversation.status_reason,
                 cost_usd=conversation.cost_usd,
                 prompt_tokens=conversation.prompt_tokens,
                 completion_tokens=conversation.completion_tokens,

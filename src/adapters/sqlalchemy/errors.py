@@ -19,7 +19,7 @@ from domain.secrets.errors import SecretNameTakenError
 from domain.settings.errors import SettingsChangedConcurrentlyError
 from domain.shared.errors import DomainError
 
-__all__ = ("CONSTRAINT_TO_ERROR", "translate_db_errors")
+__all__ = ("CONSTRAINT_TO_ERROR", "database_unavailable", "translate_db_errors")
 
 CONSTRAINT_TO_ERROR: Mapping[str, type[DomainError]] = {
     "uq_organizations_slug": OrgSlugTakenError,
@@ -51,6 +51,30 @@ def _unique_constraint_name(table: str, columns: frozenset[str]) -> str | None:
     return None
 
 
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+"""SQLSTATE prefixes meaning the database cannot serve now, not that the statement is wrong:
+connection exceptions (08), insufficient resources such as too many connections (53), and an
+operator's intervention: shutting down, crashed, starting up, dropped, idle timeout (57P)."""
+
+
+def _driver_error(error: DBAPIError) -> BaseException | None:
+    """The driver's own exception: asyncpg's sits under the adapter's DBAPI error."""
+    orig = error.orig
+    return getattr(orig, "__cause__", None) or orig
+
+
+def database_unavailable(error: DBAPIError) -> bool:
+    """The database cannot be reached or cannot serve now (a restart, an outage), as opposed to
+    a statement it refused; true of a connection SQLAlchemy found dead."""
+    if error.connection_invalidated or isinstance(error, OperationalError | InterfaceError):
+        return True
+    driver = _driver_error(error)
+    sqlstate = getattr(driver, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES):
+        return True
+    return isinstance(driver, OSError | TimeoutError)
+
+
 def violated_constraint(error: IntegrityError) -> str | None:
     """The constraint name from asyncpg, or the one SQLite's message points at by its columns."""
     name = getattr(error.orig, "constraint_name", None) or getattr(
@@ -78,13 +102,11 @@ async def translate_db_errors() -> AsyncIterator[None]:
         if error_type is None:
             raise
         raise error_type from exc
-    except (OperationalError, InterfaceError) as exc:
-        raise DependencyUnavailableError("The database is unavailable.") from exc
     except PoolTimeoutError as exc:
         raise DependencyUnavailableError("Every database connection stayed busy.") from exc
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise DependencyUnavailableError("The database connection was lost.") from exc
+        if database_unavailable(exc):
+            raise DependencyUnavailableError("The database is unavailable.") from exc
         raise
     except (OSError, TimeoutError) as exc:
         raise DependencyUnavailableError("The database cannot be reached.") from exc

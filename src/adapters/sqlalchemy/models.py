@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
+from adapters.sqlalchemy.types import JsonDocument, JsonText, UtcDateTime
 
 __all__ = (
     "ApiKeyRow",
@@ -275,6 +276,7 @@ class ConversationRow(Base):
     branch: Mapped[str | None] = mapped_column(String(255))
     git_provider: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))
+    status_reason: Mapped[str | None] = mapped_column(String(500))
     cost_usd: Mapped[float] = mapped_column(Double)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
@@ -309,7 +311,8 @@ class ConversationEventRow(Base):
     source: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    payload: Mapped[Mapping[str, Any]] = mapped_column(JsonText)
+    """JSON text, not JSONB: events carry whatever their tools printed, NULs included."""
 
 
 class ConversationCallbackRow(Base):

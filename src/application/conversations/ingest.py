@@ -4,6 +4,7 @@ the status and usage they report, runs the callbacks and feeds live subscribers.
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -18,22 +19,88 @@ from application.ports.conversation_coordinator import (
     LeaseLostError,
 )
 from application.ports.conversation_store import ConversationStore
-from domain.conversations.entities import ConversationStatus
+from domain.conversations.entities import ConversationStatus, StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError, StaleFenceError
-from domain.conversations.value_objects import ConversationId, RuntimeEvent
+from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
 from domain.ports.conversation_runtime import ConversationRuntime
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("ConversationIngest", "usage_of")
+__all__ = ("UNSTORED_KIND", "ConversationIngest", "usage_of")
 
 _log = logging.getLogger(__name__)
 
 INTERRUPT_KIND = "InterruptEvent"
 """What a hard stop leaves in the log; the runtime calls the conversation paused, we stopped."""
 
+UNSTORED_KIND = "UnstoredEvent"
+"""What takes the place of a runtime event the store refused, so the events after it follow."""
+
+ERROR_KIND = "ConversationErrorEvent"
+"""The runtime's account of why a run failed: its ``detail`` becomes the status reason."""
+
 
 class _GoneError(Exception):
     """The conversation was deleted from our store."""
+
+
+_PASS_THROUGH = (
+    DependencyUnavailableError,
+    _GoneError,
+    LeaseLostError,
+    StaleFenceError,
+    RuntimeConversationNotFoundError,
+)
+"""Failures that are not the event's: waited out, or the end of following."""
+
+
+def _stand_in(event: RuntimeEvent, error: Exception) -> RuntimeEvent:
+    """An event the store takes whatever the refused one held: a fixed kind, an id derived
+    from the original's (the same on a re-read, so it is kept once), and the original's id,
+    kind and status in its JSON, which stores any text."""
+    digest = hashlib.sha256(event.event_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return dataclasses.replace(
+        event,
+        event_id=f"unstored-{digest}",
+        kind=UNSTORED_KIND,
+        source="environment",
+        type=EventType.ERROR,
+        payload={
+            "kind": UNSTORED_KIND,
+            "id": f"unstored-{digest}",
+            "original_id": event.event_id,
+            "original_kind": event.kind,
+            "status": None if event.status is None else event.status.value,
+            "reason": f"The event could not be stored ({type(error).__name__}).",
+        },
+    )
+
+
+def well_formed(value: Any) -> Any:
+    """``value`` with each lone surrogate (a JSON ``\\ud800`` escape with no pair) replaced by
+    U+FFFD: no UTF-8 answer or socket frame can carry one. Everything else, NULs included,
+    stays as it came."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, Mapping):
+        return {well_formed(key): well_formed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [well_formed(item) for item in value]
+    return value
+
+
+def error_reason(event: RuntimeEvent) -> str | None:
+    """Why the runtime says a run failed, from a ``ConversationErrorEvent``."""
+    if event.kind != ERROR_KIND:
+        return None
+    detail, code = event.payload.get("detail"), event.payload.get("code")
+    text = detail if isinstance(detail, str) and detail.strip() else None
+    if isinstance(code, str) and code.strip():
+        return f"{code}: {text}" if text else code
+    return text
 
 
 def _number(value: object) -> float:
@@ -156,8 +223,9 @@ class ConversationIngest:
                     return
         except (_GoneError, RuntimeConversationNotFoundError, LeaseLostError, StaleFenceError):
             return
-        except Exception:  # noqa: BLE001  # a task's failure is logged, never lost
+        except Exception as exc:  # noqa: BLE001  # a task's failure is logged, never lost
             _log.exception("ingest of conversation %s failed", conversation_id)
+            await self._give_up(lease, exc)
         finally:
             with contextlib.suppress(Exception):
                 await self._coordinator.release(lease)
@@ -179,30 +247,81 @@ class ConversationIngest:
             async for event in stream:
                 await self._ingest(lease, event)
 
+    async def _give_up(self, lease: Lease, error: Exception) -> None:
+        """Following failed for good: the conversation says so in its status, not ``running``."""
+        reason = (
+            "The server stopped following this conversation: its events could not be read or "
+            f"stored ({type(error).__name__})."
+        )
+        try:
+            await self._coordinator.ensure_current(lease)
+            async with self._store.transaction() as tx:
+                conversation = await tx.conversations.get_for_owner(lease.conversation_id)
+                if conversation is None:
+                    return
+                previous, now = conversation.status, self._clock.now()
+                if not conversation.fail(reason, now):
+                    return
+                if conversation.status is not previous:
+                    change = StateChange(
+                        conversation=conversation, previous=previous, at=now, events=(), tx=tx
+                    )
+                    await self._processors.run(change, now)
+                await tx.conversations.save(conversation)
+                await tx.uow.commit()
+        except LeaseLostError:
+            return  # another server follows it now
+        except Exception:  # noqa: BLE001  # nothing more to try; the failure is logged
+            _log.exception("conversation %s could not be marked failed", lease.conversation_id)
+
     async def _ingest(self, lease: Lease, event: RuntimeEvent) -> None:
         await self._coordinator.ensure_current(lease)
+        try:
+            stored = await self._apply(lease, event)
+        except _PASS_THROUGH:
+            raise
+        except Exception as exc:  # noqa: BLE001  # one bad event must not stop the ones after it
+            _log.warning(
+                "event %s of conversation %s could not be stored; a stand-in takes its place",
+                event.event_id,
+                lease.conversation_id,
+                exc_info=exc,
+            )
+            stored = await self._apply(lease, _stand_in(event, exc), original=event)
+        if stored:
+            await self._coordinator.publish(lease.conversation_id, stored)
+
+    async def _apply(
+        self, lease: Lease, event: RuntimeEvent, *, original: RuntimeEvent | None = None
+    ) -> list[StoredEvent]:
+        """Store one event and follow what it says, in one transaction; ``original`` is the
+        event a stand-in replaces, whose status and usage still count."""
+        said = original or event
         now = self._clock.now()
         async with self._store.transaction() as tx:
-            kept = dataclasses.replace(event, payload=redact(event.payload))
+            kept = dataclasses.replace(event, payload=well_formed(redact(event.payload)))
             stored = await tx.events.append(lease.conversation_id, [kept], fence=lease.fence)
             if not stored:
-                return
+                return stored
             conversation = await tx.conversations.get_for_owner(lease.conversation_id)
             if conversation is None:
                 raise _GoneError
             previous = conversation.status
             changed = False
-            if event.kind == INTERRUPT_KIND:
+            reason = error_reason(said)
+            if said.kind == INTERRUPT_KIND:
                 changed = conversation.can_become(ConversationStatus.STOPPED) and (
                     conversation.transition(ConversationStatus.STOPPED, now)
                 )
-            elif event.status is not None:
-                changed = conversation.follow_runtime(event.status, now)
-            usage = usage_of(event)
+            elif reason is not None:
+                changed = conversation.fail(reason, now)
+            elif said.status is not None:
+                changed = conversation.follow_runtime(said.status, now)
+            usage = usage_of(said)
             touched = usage is not None and conversation.record_usage(
                 cost_usd=usage[0], prompt_tokens=usage[1], completion_tokens=usage[2], now=now
             )
-            if changed:
+            if conversation.status is not previous:
                 change = StateChange(
                     conversation=conversation,
                     previous=previous,
@@ -214,4 +333,4 @@ class ConversationIngest:
             if changed or touched:
                 await tx.conversations.save(conversation)
             await tx.uow.commit()
-        await self._coordinator.publish(lease.conversation_id, stored)
+        return stored

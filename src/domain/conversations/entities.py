@@ -1,11 +1,12 @@
 """Our record of a conversation, the events we keep of it, and the callbacks it runs."""
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NewType
+from typing import Any, ClassVar, NewType
 from uuid import UUID
 
 from domain.conversations.errors import InvalidStatusTransitionError
@@ -86,6 +87,21 @@ _ALLOWED: Mapping[ConversationStatus, frozenset[ConversationStatus]] = {
 new message; the step a pause lets complete can still finish or fail it."""
 
 
+_RUNTIME_FAILED = "The runtime reported an error."
+_STUCK = "The agent was stuck in a loop."
+
+
+def _is_control(ch: str) -> bool:
+    """A control character or a lone surrogate: nothing a line of text shows."""
+    return unicodedata.category(ch) in {"Cc", "Cs"}
+
+
+def _one_line(text: str, limit: int) -> str:
+    """White space collapsed, control characters dropped, cut to ``limit`` with an ellipsis."""
+    cleaned = " ".join("".join(" " if _is_control(ch) else ch for ch in text).split())
+    return cleaned if len(cleaned) <= limit else f"{cleaned[: limit - 1]}…"
+
+
 @dataclass(frozen=True, slots=True)
 class Tenant:
     """Whose a conversation is: the member who started it, in the organization it was
@@ -97,14 +113,15 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class ConversationTitle:
-    """1 to 200 characters on one line."""
+    """1 to 200 characters on one line: white space collapsed, and control characters (a NUL,
+    an escape) turned to spaces, so every title can be stored and shown as it reads."""
 
     value: str
 
     MAX = 200
 
     def __post_init__(self) -> None:
-        cleaned = " ".join(self.value.split())
+        cleaned = " ".join("".join(" " if _is_control(ch) else ch for ch in self.value).split())
         if not cleaned:
             raise InvalidValueError("A title cannot be blank.", field="title")
         if len(cleaned) > self.MAX:
@@ -114,6 +131,7 @@ class ConversationTitle:
     @classmethod
     def from_message(cls, text: str) -> "ConversationTitle | None":
         """A title from a first message: its first line, cut at a word near 60 characters."""
+        text = "".join(" " if _is_control(ch) and ch not in "\r\n" else ch for ch in text)
         line = next((part for part in text.splitlines() if part.strip()), "").strip()
         if not line:
             return None
@@ -151,12 +169,16 @@ class Conversation:
     branch: str | None = None
     git_provider: ProviderKind | None = None
     status: ConversationStatus = ConversationStatus.STARTING
+    status_reason: str | None = None
+    """Why it stands in ``error``, when we know: the runtime's complaint or ours."""
     cost_usd: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     active_seconds: float = 0.0
     created_at: datetime
     updated_at: datetime
+
+    MAX_REASON: ClassVar[int] = 500
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Conversation) and other.id_ == self.id_
@@ -175,13 +197,35 @@ class Conversation:
         if status not in _ALLOWED[self.status]:
             raise InvalidStatusTransitionError(self.status.value, status.value)
         self.status = status
+        self.status_reason = None
         self.updated_at = now
         return True
 
-    def follow_runtime(self, reported: RuntimeStatus, now: datetime) -> bool:
+    def fail(self, reason: str, now: datetime) -> bool:
+        """Move to ``error`` saying why (the reason is cut to ``MAX_REASON`` characters); a
+        conversation already in error takes the newer reason. False when nothing changed, or
+        when the lifecycle does not allow ``error`` from here."""
+        reason = _one_line(reason, self.MAX_REASON) or "The conversation failed."
+        if self.status is ConversationStatus.ERROR:
+            if self.status_reason == reason:
+                return False
+            self.status_reason = reason
+            self.updated_at = now
+            return True
+        if not self.can_become(ConversationStatus.ERROR):
+            return False
+        self.transition(ConversationStatus.ERROR, now)
+        self.status_reason = reason
+        return True
+
+    def follow_runtime(
+        self, reported: RuntimeStatus, now: datetime, *, reason: str | None = None
+    ) -> bool:
         """Take the status the runtime reports, as far as it means something to us: a stopped
         conversation stays stopped while the runtime calls it paused or idle, and a report the
-        lifecycle does not allow (a late echo) is ignored. True when the status changed."""
+        lifecycle does not allow (a late echo) is ignored. ``reason`` says why a run failed; a
+        failure reported without one keeps a reason already known. True when the status
+        changed."""
         status = ConversationStatus.from_runtime(reported)
         if status is None or not self.can_become(status):
             return False
@@ -190,6 +234,12 @@ class Conversation:
             ConversationStatus.IDLE,
         }:
             return False
+        if status is ConversationStatus.ERROR:
+            if reason is not None:
+                return self.fail(reason, now)
+            if self.status is ConversationStatus.ERROR:
+                return False
+            return self.fail(_RUNTIME_FAILED if reported is RuntimeStatus.ERROR else _STUCK, now)
         return self.transition(status, now)
 
     def record_usage(

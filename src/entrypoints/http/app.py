@@ -10,6 +10,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
 from entrypoints.http.conversations import ConversationController, conversation_socket
+from entrypoints.http.decoding import DecodingRequest, refuse_nul_in_query_and_path
 from entrypoints.http.email import EmailController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.git import GitConnectionController
@@ -67,6 +68,8 @@ def build_http_app(
             api,
         ],
         exception_handlers=exception_handlers(),
+        request_class=DecodingRequest,
+        before_request=refuse_nul_in_query_and_path,
         lifespan=list(lifespan),
         cors_config=(
             CORSConfig(

@@ -58,6 +58,9 @@ ERROR_STATUS: Mapping[type[Exception], int] = {
 
 _log = structlog.get_logger("maestrist.http")
 
+RETRY_AFTER_S = 5
+"""What every 503 the table answers tells the client to wait before trying again."""
+
 
 def status_for(error: Exception) -> int:
     for kind in type(error).__mro__:
@@ -107,7 +110,7 @@ def _handle_core_error(
         _log.error("request_failed", code=error.code, error=error.message, exc_info=error)
     field = getattr(error, "field", None)
     errors = [FieldProblem(message=error.message, field=field, source="body")] if field else None
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
     if isinstance(error, TooManySignInsError):
         headers = {"Retry-After": str(max(1, math.ceil(error.retry_after.total_seconds())))}
     response = problem_response(
@@ -183,12 +186,15 @@ def _handle_http_exception(
         )
     if status >= 500:
         _log.error("request_failed", status=status, error=error.detail, exc_info=error)
+    headers = dict(error.headers or {})
+    if status == 503:
+        headers.setdefault("Retry-After", str(RETRY_AFTER_S))
     return problem_response(
         request,
         status=status,
         code=_slug(status),
         detail=error.detail,
-        headers=error.headers,
+        headers=headers or None,
     )
 
 

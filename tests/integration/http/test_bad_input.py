@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+import structlog.testing
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -204,3 +205,104 @@ async def test_every_documented_route_with_hostile_input(
         kwargs["headers"] = {**kwargs["headers"], "X-Org-Id": quote(org_header, safe="")}
     response = await client.request(method, path, **kwargs)
     assert_no_server_error(response)
+
+
+async def _json_operations(client: Client, headers: dict[str, str]) -> list[tuple[str, str]]:
+    """Every documented operation taking a JSON body, its path parameters filled in."""
+    schema = (await client.get("/schema/openapi.json", headers=headers)).json()
+    found = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if method in {"post", "put", "patch"} and "application/json" in content:
+                filled = re.sub(r"{(\w+)}", "01a20000-0000-7000-8000-000000000000", path)
+                found.append((method.upper(), filled))
+    return found
+
+
+MALFORMED_BODIES = {
+    "deep": b"[" * 100_000 + b"]" * 100_000,
+    "deep object": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    "bad utf-8": b'{"name": "caf\xe9", "title": "\xff\xfe"}',
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+async def test_a_malformed_body_is_a_400_on_every_json_route(
+    target: tuple[Client, dict[str, str]], body: bytes
+) -> None:
+    client, headers = target
+    operations = await _json_operations(client, headers)
+    assert len(operations) >= 10
+    with structlog.testing.capture_logs() as logs:
+        for method, path in operations:
+            response = await client.request(
+                method, path, content=body, headers={**headers, "Content-Type": "application/json"}
+            )
+            assert response.status_code == 400, (method, path, response.text)
+            assert_no_server_error(response)
+            assert "Traceback" not in response.text
+    assert [entry for entry in logs if entry["log_level"] in {"error", "critical"}] == []
+
+
+NUL_BODIES = [
+    ("POST", "/api/orgs", {"name": "Acme\x00"}, "name"),
+    ("POST", "/api/conversations", {"title": "a\x00b"}, "title"),
+    (
+        "PATCH",
+        "/api/conversations/01a20000-0000-7000-8000-000000000000",
+        {"title": "\x00"},
+        "title",
+    ),
+    (
+        "POST",
+        "/api/secrets",
+        {"name": "TOKEN", "value": "v", "description": "x\x00"},
+        "description",
+    ),
+    ("POST", "/api/settings", {"llmModel": "openai/gpt\x00"}, "llmModel"),
+    ("POST", "/api/settings", {"mcpConfig": {"shttpServers": [{"url": "\x00"}]}}, "mcpConfig"),
+    ("POST", "/api/keys", {"name": "ci\x00", "scopes": []}, "name"),
+]
+
+
+async def test_a_nul_anywhere_in_a_body_is_a_422_naming_the_field(
+    target: tuple[Client, dict[str, str]],
+) -> None:
+    client, headers = target
+    org = (await client.post("/api/orgs", json={"name": "Nul Tests"}, headers=headers)).json()
+    invite = ("POST", f"/api/orgs/{org['id']}/invitations", {"email": "a\x00@example.com"}, "email")
+    for method, path, body, field in [*NUL_BODIES, invite]:
+        response = await client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 422, (method, path, response.text)
+        assert_no_server_error(response)
+        problem = response.json()
+        assert any(error["field"].startswith(field) for error in problem["errors"]), problem
+        assert all(error["source"] == "body" for error in problem["errors"]), problem
+    nested = await client.post(
+        "/api/orgs", json={"name": "ok", "x": [{"\x00": 1}, {"y": "\x00"}]}, headers=headers
+    )
+    assert {error["field"] for error in nested.json()["errors"]} == {"x[0].\x00", "x[1].y"}
+
+
+async def test_a_nul_in_a_query_or_path_parameter_is_a_422_naming_it(
+    target: tuple[Client, dict[str, str]],
+) -> None:
+    client, headers = target
+    for path, params, field, source in (
+        ("/api/conversations", {"title": "a\x00"}, "title", "query"),
+        ("/api/conversations", {"repository": "acme/\x00"}, "repository", "query"),
+        ("/api/orgs", {"cursor": "\x00"}, "cursor", "query"),
+        ("/api/secrets/A%00B", {}, "name", "path"),
+    ):
+        method = "PUT" if source == "path" else "GET"
+        kwargs: dict[str, Any] = {"params": params, "headers": headers}
+        if method == "PUT":
+            kwargs["json"] = {"value": "v"}
+        response = await client.request(method, path, **kwargs)
+        assert response.status_code == 422, (path, params, response.text)
+        assert [(e["field"], e["source"]) for e in response.json()["errors"]] == [
+            (field, source)
+        ], response.text
+    fine = await client.get("/api/conversations", params={"title": "a b"}, headers=headers)
+    assert fine.status_code == 200

@@ -14,7 +14,7 @@ from dishka import Provider, Scope, provide
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import WebSocketTestSession
 
-from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from domain.conversations.value_objects import ConversationId
 from domain.ports.conversation_runtime import ConversationRuntime
 from entrypoints.http.conversations import SocketPolicy
@@ -531,3 +531,80 @@ async def test_a_socket_from_another_sites_page_is_refused(client: Client) -> No
     ) as ws:
         ws.send_text(json.dumps({"type": "message", "text": "Hi"}))
         assert (await frame(ws))["type"] in {"event", "accepted"}
+
+
+@pytest.fixture(params=["embedded", pytest.param("clustered", marks=pytest.mark.postgres)])
+def binding(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> tuple[Settings, list[Provider], Headers]:
+    """SQLite (embedded) or PostgreSQL (clustered): the settings, providers and headers."""
+    if request.param == "embedded":
+        return embedded(tmp_path), [], {}
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(add_user(url, "alice"))
+    return clustered_settings(url), [BearerSubjectAuth()], bearer("alice")
+
+
+@pytest.fixture
+async def any_binding(
+    binding: tuple[Settings, list[Provider], Headers], world: ScriptedWorld
+) -> AsyncIterator[tuple[Client, Headers]]:
+    """A client of either binding on the scripted runtime, its LLM configured."""
+    settings, providers, headers = binding
+    async with serve(settings, *providers, ScriptedRuntimeOverride(world)) as found:
+        await configure_llm(found, headers)
+        yield found, headers
+
+
+BINARY_OUTPUT = "\x7fELF\x02\x01\x01\x00\x00\x00 and UTF-16: \xff\xfeh\x00i\x00 \\u0000 "
+
+
+async def test_a_tool_output_with_nul_is_stored_and_read_back_exactly(
+    any_binding: tuple[Client, Headers], world: ScriptedWorld
+) -> None:
+    """A binary ``cat`` prints NULs: the event is kept whatever it holds, on SQLite and
+    PostgreSQL alike, the events after it too, and the conversation finishes. Only a lone
+    surrogate, which no UTF-8 answer can carry, becomes U+FFFD."""
+    client, headers = any_binding
+    world.script(
+        ToolCall(tool="terminal", arguments={"command": "cat a.out"}, output=BINARY_OUTPUT),
+        ToolCall(tool="terminal", arguments={"command": "half"}, output="half a pair: \ud800"),
+        ToolCall(tool="terminal", arguments={"command": "echo next"}, output="next"),
+    )
+    cid = (await start(client, headers, message="Cat the binary"))["id"]
+    with await client.websocket_connect(f"/ws/conversations/{cid}?after=0", headers=headers) as ws:
+        live = await events_until(ws, "finished")
+    done = await status_is(client, cid, "finished", headers)
+    assert done["statusReason"] is None
+    everything = await stored(client, cid, headers)
+    assert [e["id"] for e in everything] == [e["id"] for e in live]
+    outputs = [
+        e["payload"]["observation"]["content"][0]["text"]
+        for e in everything
+        if e["kind"] == "ObservationEvent"
+    ]
+    assert outputs[:3] == [BINARY_OUTPUT, "half a pair: \ufffd", "next"]
+    live_outputs = [
+        e["payload"]["observation"]["content"][0]["text"]
+        for e in live
+        if e["kind"] == "ObservationEvent"
+    ]
+    assert live_outputs[:3] == [BINARY_OUTPUT, "half a pair: \ufffd", "next"]
+    log = world.conversations[ConversationId(UUID(cid))].log
+    assert [e["id"] for e in everything] == [e.event_id for e in log]
+
+
+async def test_a_failed_run_shows_error_with_the_runtimes_reason(
+    any_binding: tuple[Client, Headers], world: ScriptedWorld
+) -> None:
+    client, headers = any_binding
+    world.script(Fail())
+    cid = (await start(client, headers, message="Hello"))["id"]
+    reason = "LLMAuthenticationError: Your LLM API key appears to be invalid or has expired."
+    failed = await until(client, cid, lambda c: c["statusReason"] == reason, headers)
+    assert failed["status"] == "error"
+    listed = (await client.get("/api/conversations", headers=headers)).json()["items"]
+    assert [c["statusReason"] for c in listed] == [failed["statusReason"]]
+    await client.post(f"/api/conversations/{cid}/messages", json={"text": "Again"}, headers=headers)
+    again = await status_is(client, cid, "finished", headers)
+    assert again["statusReason"] is None

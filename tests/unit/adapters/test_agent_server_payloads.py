@@ -41,10 +41,27 @@ def test_the_start_request_owns_titles_and_maps_confirmation() -> None:
         "model": "openai/stub",
         "base_url": "http://127.0.0.1:9/v1",
         "num_retries": 0,
+        "retry_multiplier": 1,
+        "retry_min_wait": 1,
+        "retry_max_wait": 4,
     }
     assert body["workspace"] == {"working_dir": "/w"}
     assert body["tags"] == {"tenant": "t1"}
     assert "secrets" not in body
+
+
+def test_llm_retries_are_bounded_so_an_unreachable_llm_fails_the_run_in_seconds() -> None:
+    """The agent-server's own defaults (5 attempts, 8 to 64 s apart) keep a run going for two
+    minutes against an LLM that cannot be reached; ours give up after three quick tries."""
+    llm = start_request(StartSpec(conversation_id=CID, model="openai/stub", workspace_dir="/w"))[
+        "agent"
+    ]["llm"]
+    assert llm["num_retries"] == 3
+    waits = [
+        min(max(llm["retry_multiplier"] * 2**n, llm["retry_min_wait"]), llm["retry_max_wait"])
+        for n in range(llm["num_retries"] - 1)
+    ]
+    assert sum(waits) <= 10
 
 
 def test_secrets_are_static_and_the_git_token_is_looked_up_as_bare_text() -> None:

@@ -4,19 +4,22 @@ a restart resumes where the last server stopped; a stale owner stops; a feed joi
 events to the backlog with no gap and no duplicate."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
 from adapters.memory import InProcessConversationCoordinator
-from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS
-from application.conversations.ingest import usage_of
+from application.conversations.ingest import UNSTORED_KIND, usage_of
 from application.conversations.redaction import redact
 from application.ports.conversation_coordinator import SubscriberTooSlowError
+from application.ports.conversation_store import ConversationStore, ConversationTransaction
 from domain.conversations.entities import (
     CallbackId,
     CallbackStatus,
@@ -36,7 +39,7 @@ from domain.conversations.value_objects import (
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore
-from tests.fakes.conversations import FakeConversationStore
+from tests.fakes.conversations import FakeConversationStore, FakeEventStore
 
 
 @dataclass
@@ -47,12 +50,14 @@ class Rig:
     cid: ConversationId
 
     def ingest(
-        self, coordinator: InProcessConversationCoordinator | None = None
+        self,
+        coordinator: InProcessConversationCoordinator | None = None,
+        store: ConversationStore | None = None,
     ) -> ConversationIngest:
         return ConversationIngest(
             self.runtime,
             coordinator or InProcessConversationCoordinator(),
-            FakeConversationStore(self.store),
+            store or FakeConversationStore(self.store),
             FakeClock(),
             CallbackProcessors(),
             retry_delay_s=0.01,
@@ -178,6 +183,92 @@ async def test_an_owner_whose_lease_was_taken_over_stores_nothing_more(rig: Rig)
     await rig.until(lambda r: r.world.conversations[r.cid].status.value == "finished")
     await asyncio.sleep(0.05)
     assert len(rig.stored) == count
+    await ingest.aclose()
+
+
+class RefusingEventStore(FakeEventStore):
+    """The fake event store, refusing the kinds of event ``refused`` names, as a database
+    refuses a value it cannot hold."""
+
+    def __init__(self, store: FakeStore, refused: frozenset[str]) -> None:
+        super().__init__(store)
+        self.refused = refused
+
+    async def append(
+        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int
+    ) -> list[StoredEvent]:
+        if any(event.kind in self.refused for event in events):
+            raise RuntimeError("the database refused this value")
+        return await super().append(conversation_id, events, fence=fence)
+
+
+class RefusingStore(FakeConversationStore):
+    def __init__(self, store: FakeStore, *refused: str) -> None:
+        super().__init__(store)
+        self.store = store
+        self.refused = frozenset(refused)
+
+    def transaction(self) -> AbstractAsyncContextManager[ConversationTransaction]:
+        @asynccontextmanager
+        async def opened() -> AsyncIterator[ConversationTransaction]:
+            async with super(RefusingStore, self).transaction() as tx:
+                yield dataclasses.replace(tx, events=RefusingEventStore(self.store, self.refused))
+
+        return opened()
+
+
+async def test_an_event_the_store_refuses_is_replaced_and_the_ones_after_it_follow(
+    rig: Rig,
+) -> None:
+    rig.world.script(ToolCall(tool="terminal", output="\x00binary"), Finish())
+    ingest = rig.ingest(store=RefusingStore(rig.store, "ObservationEvent"))
+    ingest.follow(rig.cid)
+    await rig.say("Cat the binary")
+    await rig.until(finished)
+    log = rig.world.conversations[rig.cid].log
+    await rig.until(lambda r: len(r.stored) == len(log))
+    assert [e.seq for e in rig.stored] == list(range(1, len(log) + 1))
+    for original, kept in zip(log, rig.stored, strict=True):
+        if original.kind == "ObservationEvent":
+            assert kept.kind == UNSTORED_KIND
+            assert kept.payload["original_id"] == original.event_id
+            assert kept.payload["original_kind"] == "ObservationEvent"
+            assert "RuntimeError" in kept.payload["reason"]
+        else:
+            assert kept.event_id == original.event_id
+    assert sum(e.kind == UNSTORED_KIND for e in rig.stored) == 2
+    await ingest.aclose()
+
+
+async def test_an_ingest_that_fails_for_good_leaves_the_conversation_in_error(rig: Rig) -> None:
+    rig.world.script(ToolCall(tool="terminal"), Finish())
+    ingest = rig.ingest(store=RefusingStore(rig.store, "ActionEvent", UNSTORED_KIND))
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.ERROR)
+    reason = rig.conversation.status_reason
+    assert reason is not None
+    assert "stopped following" in reason
+    assert "RuntimeError" in reason
+    assert all(e.kind != "ActionEvent" for e in rig.stored)
+    await ingest.aclose()
+
+
+async def test_a_failed_run_says_why_in_the_conversation_status(rig: Rig) -> None:
+    rig.world.script(Fail(code="LLMAuthenticationError", detail="The key was refused."))
+    ingest = rig.ingest()
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(
+        lambda r: (
+            r.conversation.status is ConversationStatus.ERROR
+            and r.conversation.status_reason == "LLMAuthenticationError: The key was refused."
+        )
+    )
+    rig.world.script(Finish())
+    await rig.say("Again")
+    await rig.until(finished)
+    assert rig.conversation.status_reason is None
     await ingest.aclose()
 
 

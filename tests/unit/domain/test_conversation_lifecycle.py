@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import timedelta
 
 import pytest
@@ -105,6 +106,8 @@ def test_only_runtime_holding_statuses_count_against_limits() -> None:
         ("word " * 30, ("word " * 12).strip() + "…"),
         ("x" * 80, "x" * 60 + "…"),
         ("   \n ", None),
+        ("cat a.bin: \x00\x01ELF\nmore", "cat a.bin: ELF"),
+        ("\x00\x00\nSecond", "Second"),
     ],
 )
 def test_a_title_from_a_first_message(message: str, title: str | None) -> None:
@@ -119,8 +122,62 @@ def test_titles_are_one_clean_line_or_refused(raw: str) -> None:
     except InvalidValueError as exc:
         assert exc.field == "title"
         return
-    assert title.value == " ".join(raw.split())
+    assert title.value == title.value.strip()
+    assert "  " not in title.value
     assert 1 <= len(title.value) <= 200
+    assert not [ch for ch in title.value if unicodedata.category(ch) in {"Cc", "Cs"}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("a\x00b", "a b"),
+        ("bell\x07", "bell"),
+        ("esc \x1b[31m red", "esc [31m red"),
+        ("half \ud800 pair", "half pair"),
+        ("  My   task ", "My task"),
+    ],
+)
+def test_a_title_turns_control_characters_to_spaces(raw: str, cleaned: str) -> None:
+    assert ConversationTitle(raw).value == cleaned
+
+
+def test_a_title_of_nothing_but_control_characters_is_blank() -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        ConversationTitle("\x00\x01\x1b")
+    assert refused.value.field == "title"
+
+
+def state(sut: Conversation) -> tuple[ConversationStatus, str | None]:
+    return sut.status, sut.status_reason
+
+
+def test_an_error_keeps_its_reason_until_the_next_run() -> None:
+    sut = conversation(S.RUNNING)
+    later = T0 + timedelta(seconds=1)
+    assert sut.fail("The LLM cannot be reached:\n  connection refused\x00", later)
+    assert (sut.status, sut.status_reason) == (
+        S.ERROR,
+        "The LLM cannot be reached: connection refused",
+    )
+    assert not sut.fail("The LLM cannot be reached: connection refused", later)
+    assert sut.fail("x" * 600, later)
+    assert sut.status_reason == "x" * 499 + "…"
+    assert not sut.follow_runtime(RuntimeStatus.ERROR, later)
+    assert sut.status_reason == "x" * 499 + "…"
+    assert sut.follow_runtime(RuntimeStatus.RUNNING, later)
+    assert state(sut) == (S.RUNNING, None)
+
+
+def test_a_failure_the_runtime_reports_always_says_why() -> None:
+    plain, stuck, told = conversation(S.RUNNING), conversation(S.RUNNING), conversation(S.IDLE)
+    later = T0 + timedelta(seconds=1)
+    assert plain.follow_runtime(RuntimeStatus.ERROR, later)
+    assert stuck.follow_runtime(RuntimeStatus.STUCK, later)
+    assert told.follow_runtime(RuntimeStatus.ERROR, later, reason="Budget exceeded")
+    assert plain.status_reason == "The runtime reported an error."
+    assert stuck.status_reason == "The agent was stuck in a loop."
+    assert (told.status, told.status_reason) == (S.ERROR, "Budget exceeded")
 
 
 @pytest.mark.parametrize("name", ["acme/widgets", "group/sub/project"])

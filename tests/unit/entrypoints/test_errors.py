@@ -1,3 +1,7 @@
+from litestar import get
+from litestar.exceptions import ServiceUnavailableException
+from litestar.testing import create_test_client
+
 from application.errors import (
     ApplicationError,
     DependencyUnavailableError,
@@ -6,7 +10,7 @@ from application.errors import (
 from domain.identity.errors import InvalidEmailError, UserSubjectTakenError
 from domain.organizations.errors import OrgNotFoundError, OrgSlugTakenError
 from domain.shared.errors import DomainError, PermissionDeniedError
-from entrypoints.http.errors import status_for
+from entrypoints.http.errors import exception_handlers, status_for
 
 
 def test_most_specific_listed_class_decides() -> None:
@@ -29,3 +33,25 @@ def test_unlisted_subclasses_fall_back_to_their_base() -> None:
     assert status_for(NewRuleError()) == 400
     assert status_for(NewFailureError()) == 500
     assert status_for(RuntimeError()) == 500
+
+
+def test_every_503_says_when_to_retry() -> None:
+    @get("/store")
+    async def store_down() -> None:
+        raise DependencyUnavailableError("The database is unavailable.")
+
+    @get("/framework")
+    async def framework_down() -> None:
+        raise ServiceUnavailableException("Busy.")
+
+    @get("/own")
+    async def own_header() -> None:
+        raise ServiceUnavailableException("Later.", headers={"Retry-After": "30"})
+
+    handlers = [store_down, framework_down, own_header]
+    with create_test_client(handlers, exception_handlers=exception_handlers()) as client:
+        for path, wait in (("/store", "5"), ("/framework", "5"), ("/own", "30")):
+            answer = client.get(path)
+            assert answer.status_code == 503
+            assert answer.headers["retry-after"] == wait, path
+            assert answer.headers["content-type"].startswith("application/problem+json")

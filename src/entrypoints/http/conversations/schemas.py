@@ -78,6 +78,9 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
     branch: str | None
     git_provider: str | None
     status: ConversationStatus
+    status_reason: Annotated[
+        str | None, msgspec.Meta(description="Why the conversation stands in `error`.")
+    ]
     cost_usd: float
     prompt_tokens: int
     completion_tokens: int
@@ -96,6 +99,7 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
                 None if conversation.git_provider is None else conversation.git_provider.value
             ),
             status=conversation.status,
+            status_reason=conversation.status_reason,
             cost_usd=conversation.cost_usd,
             prompt_tokens=conversation.prompt_tokens,
             completion_tokens=conversation.completion_tokens,
