@@ -5,10 +5,8 @@ import sys
 import time
 from collections.abc import Sequence
 
-from granian.constants import Interfaces
-from granian.server import Server
-
 from domain.identity.scopes import Scope
+from entrypoints.cli.serve import serve
 from entrypoints.ioc import (
     agent_server_status,
     create_local_api_key,
@@ -17,33 +15,9 @@ from entrypoints.ioc import (
     stop_agent_server,
 )
 from entrypoints.logging_ import configure_logging
-from entrypoints.settings import Binding, LogFormat, Settings, SettingsError
+from entrypoints.settings import LogFormat, Settings, SettingsError
 
 __all__ = ("main",)
-
-
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _serve(settings: Settings) -> None:
-    if settings.binding is Binding.CLUSTERED:
-        print("clustered binding: run `maestrist migrate` before the first start", file=sys.stderr)
-    elif settings.host not in _LOOPBACK:
-        print(
-            f"warning: the embedded binding signs everyone in as the local user, and "
-            f"MAESTRIST_HOST={settings.host} exposes it beyond this machine",
-            file=sys.stderr,
-        )
-    Server(
-        "entrypoints.asgi:app_from_env",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        log_enabled=False,
-        workers_kill_timeout=max(1, round(settings.shutdown_timeout_s)),
-    ).serve()
 
 
 def _settings_table() -> None:
@@ -113,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(agent_server_status(settings))
     elif args.command == "serve":
-        _serve(settings)
+        serve(settings)
     return 0
 
 

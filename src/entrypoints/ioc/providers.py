@@ -34,6 +34,7 @@ from adapters.redis import (
     create_redis_client,
 )
 from adapters.sqlalchemy import (
+    SchemaRevisions,
     SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaDatabaseProbe,
@@ -151,7 +152,7 @@ from domain.ports.settings_store import SettingsStore
 from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
 from entrypoints.ioc.conversations import ConversationsProvider
-from entrypoints.ioc.runtime import RuntimeProvider
+from entrypoints.ioc.runtime import RuntimeProbes, RuntimeProvider
 from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
 
 __all__ = (
@@ -215,7 +216,7 @@ class SqlaProvider(Provider):
 
     @provide(scope=Scope.APP)
     def database_probe(self, engine: AsyncEngine) -> SqlaDatabaseProbe:
-        return SqlaDatabaseProbe(engine)
+        return SqlaDatabaseProbe(engine, schema=SchemaRevisions())
 
 
 class RedisProvider(Provider):
@@ -251,8 +252,10 @@ class RedisProvider(Provider):
         await coordinator.aclose()
 
     @provide(scope=Scope.APP)
-    def probes(self, database: SqlaDatabaseProbe, redis: RedisProbe) -> Sequence[DependencyProbe]:
-        return (database, redis)
+    def probes(
+        self, database: SqlaDatabaseProbe, redis: RedisProbe, runtime: RuntimeProbes
+    ) -> Sequence[DependencyProbe]:
+        return (database, redis, *runtime)
 
 
 class EmbeddedProvider(Provider):
@@ -267,8 +270,10 @@ class EmbeddedProvider(Provider):
         return LocalUserCache()
 
     @provide(scope=Scope.APP)
-    def probes(self, database: SqlaDatabaseProbe) -> Sequence[DependencyProbe]:
-        return (database,)
+    def probes(
+        self, database: SqlaDatabaseProbe, runtime: RuntimeProbes
+    ) -> Sequence[DependencyProbe]:
+        return (database, *runtime)
 
     authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
     locks = provide(InProcessLocks, provides=Locks, scope=Scope.APP)
