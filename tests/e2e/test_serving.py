@@ -405,6 +405,7 @@ def test_the_first_start_serves_at_once_while_the_runtime_builds(tmp_path: Path)
         assert refused.status_code == 503, refused.text
         assert refused.headers["retry-after"]
         assert "being prepared" in refused.json()["detail"]
+        assert server.http.get("/api/conversations").json()["items"] == [], "nothing recorded"
 
         (gate / "release").touch()
         code, _ = wait_runtime(server, "up")
