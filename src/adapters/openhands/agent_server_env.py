@@ -1,17 +1,14 @@
 """The agent-server's own virtualenv: the pinned release, the interpreter that builds it, the
 marker that says it is complete, and the build itself, which a server runs in the background
-while it serves (``python -m adapters.openhands.agent_server_env``). Standard library only, so
-the setup script can use it."""
+while it serves (``python -m adapters.openhands.build_agent_server_env``). Standard library
+only, so the setup script can use it."""
 
-import argparse
 import contextlib
 import fcntl
 import json
 import os
 import shutil
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,6 +32,7 @@ __all__ = (
     "marker_path",
     "process_alive",
     "venv_python",
+    "write_status",
 )
 
 AGENT_SERVER_VERSION = "1.58.0"
@@ -216,7 +214,9 @@ def environment_status(venv: Path, status_file: Path) -> EnvironmentStatus:
     )
 
 
-def _write_status(status_file: Path, venv: Path, log: Path | None, **fields: object) -> None:
+def write_status(status_file: Path, venv: Path, log: Path | None, **fields: object) -> None:
+    """Record what this process's build of ``venv`` is at (``state``, ``reason``) for
+    ``environment_status``; replaced whole, so a reader never sees half of it."""
     record = {
         "venv": str(venv.absolute()),
         "version": AGENT_SERVER_VERSION,
@@ -282,20 +282,20 @@ def build(
     lock = venv.with_name(venv.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     if status_file is not None:
-        _write_status(status_file, venv, log, state="building")
+        write_status(status_file, venv, log, state="building")
     with _build_lock(lock):
         if is_ready(venv):
             if status_file is not None:
                 status_file.unlink(missing_ok=True)
             return
         if status_file is not None:
-            _write_status(status_file, venv, log, state="building")
+            write_status(status_file, venv, log, state="building")
         output = None if log is None else log.open("ab")
         try:
             _build_steps(venv, python, output, log, say)
         except (BuildFailedError, NoInterpreterError, OSError) as exc:
             if status_file is not None:
-                _write_status(status_file, venv, log, state="failed", reason=str(exc))
+                write_status(status_file, venv, log, state="failed", reason=str(exc))
             raise BuildFailedError(str(exc)) from exc
         finally:
             if output is not None:
@@ -327,30 +327,3 @@ def _build_steps(
     progress_bar = ["--progress-bar", "off" if output is not None else "on"]
     install = [*pip, "install", *progress_bar, *constraints, *AGENT_SERVER_PACKAGES]
     _run("installing the agent-server", install, output, log)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The background build a server starts: one line when done or failed, on stderr."""
-    parser = argparse.ArgumentParser(description="Build the agent-server's virtualenv.")
-    parser.add_argument("--venv", type=Path, required=True)
-    parser.add_argument("--status", type=Path, required=True)
-    parser.add_argument("--log", type=Path, required=True)
-    parser.add_argument("--python", default=None)
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    args.status.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _write_status(args.status, args.venv, args.log, state="building")
-    sys.stdout.write("building\n")  # the server waits for this line: the status file is written
-    sys.stdout.close()
-    try:
-        build(args.venv, python=args.python, status_file=args.status, log=args.log)
-    except BuildFailedError as exc:
-        sys.stderr.write(f"agent-server environment failed: {exc} (log: {args.log})\n")
-        return 1
-    took = time.monotonic() - started
-    sys.stderr.write(f"agent-server environment ready in {args.venv} ({took:.0f} s)\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -57,7 +57,7 @@ def start_agent_server_env_build(settings: Settings) -> AgentServerEnvBuild | No
     command = [
         sys.executable,
         "-m",
-        "adapters.openhands.agent_server_env",
+        "adapters.openhands.build_agent_server_env",
         "--venv",
         str(venv),
         "--status",
