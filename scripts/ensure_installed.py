@@ -11,12 +11,21 @@ import json
 import subprocess
 import sys
 import tomllib
-from importlib.metadata import PackageNotFoundError, distribution, version
+from importlib.metadata import Distribution, PackageNotFoundError, distributions, version
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = Path(sys.prefix) / ".maestrist-installed"
+
+
+def _installed_from_here(found: Distribution) -> bool:
+    """An editable install of this checkout (not the egg-info a build leaves in the tree)."""
+    try:
+        origin = json.loads(found.read_text("direct_url.json") or "{}")
+    except ValueError:
+        return False
+    return origin.get("url") == ROOT.as_uri() and bool(origin.get("dir_info", {}).get("editable"))
 
 
 def installed_as_declared(pyproject: dict[str, Any]) -> bool:
@@ -26,14 +35,10 @@ def installed_as_declared(pyproject: dict[str, Any]) -> bool:
     except ImportError:
         return False
     project = pyproject["project"]
-    try:
-        dist = distribution(project["name"])
-        origin = json.loads(dist.read_text("direct_url.json") or "{}")
-    except (PackageNotFoundError, ValueError):
-        return False
-    if origin.get("url") != ROOT.as_uri() or not origin.get("dir_info", {}).get("editable"):
-        return False
-    if dist.version != project["version"]:
+    if not any(
+        _installed_from_here(found) and found.version == project["version"]
+        for found in distributions(name=project["name"])
+    ):
         return False
     for pin in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
         requirement = Requirement(pin)

@@ -412,6 +412,7 @@ def test_the_first_start_serves_at_once_while_the_runtime_builds(tmp_path: Path)
         assert code == 200
         assert f"listening on {server.base_url}" in server.log()
         assert "building" in server.log()
+        assert "Warning" not in server.log()
 
 
 def test_a_failed_build_is_reported_not_waited_for(tmp_path: Path) -> None:
