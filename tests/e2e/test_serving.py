@@ -257,7 +257,7 @@ def test_the_connection_limit_reaches_the_server(tmp_path: Path) -> None:
     settings = {
         **scripted(tmp_path),
         "MAESTRIST_MAX_CONNECTIONS": "8",
-        "MAESTRIST_KEEP_ALIVE_TIMEOUT": "3",
+        "MAESTRIST_KEEP_ALIVE_TIMEOUT": "5",
     }
     with running_server(tmp_path / "server.log", settings) as server:
         port = int(server.base_url.rsplit(":", 1)[1])
