@@ -5,9 +5,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 venv := ".venv"
 bin := venv / "bin"
 
-# Start the server on the embedded defaults (SQLite, single local user).
+# Start the server on the embedded defaults (SQLite, single local user); it builds the
+# agent-server's virtualenv in the background on first use.
 serve: install
-    @if [ "${MAESTRIST_RUNTIME:-local}" = "local" ]; then {{bin}}/python scripts/agent_server_env.py --quiet; fi
     {{bin}}/maestrist serve
 
 # Run every test tier (needs the loopback PostgreSQL and Redis, and the agent-server venv).

@@ -4,6 +4,8 @@ from typing import ClassVar
 __all__ = (
     "ApplicationError",
     "CredentialNotAllowedError",
+    "DependencyFailedError",
+    "DependencyPreparingError",
     "DependencyUnavailableError",
     "EmailNotVerifiedError",
     "MissingScopeError",
@@ -35,6 +37,22 @@ class DependencyUnavailableError(ApplicationError):
 
     code = "dependency-unavailable"
     default_message = "A service the server depends on is unavailable; try again shortly."
+
+
+class DependencyPreparingError(DependencyUnavailableError):
+    """A dependency is still being set up (the agent runtime installing itself); it will be
+    there without anyone acting, and everything not needing it works meanwhile."""
+
+    code = "dependency-preparing"
+    default_message = "A service the server depends on is still being prepared; try again soon."
+
+
+class DependencyFailedError(DependencyUnavailableError):
+    """A dependency could not be set up and will not be until an operator acts; the message
+    says why."""
+
+    code = "dependency-failed"
+    default_message = "A service the server depends on could not be prepared."
 
 
 class MissingScopeError(ApplicationError):

@@ -101,6 +101,25 @@ class Settings:
         "Server worker processes. The embedded binding allows only 1.",
         default=1,
     )
+    max_connections: int = _env(
+        "MAESTRIST_MAX_CONNECTIONS",
+        "Connections one worker serves at once (1-100000), idle keep-alive ones and "
+        "websockets included; more wait in the listen queue until one closes.",
+        default=4096,
+    )
+    backlog: int = _env(
+        "MAESTRIST_BACKLOG",
+        "Connections the kernel queues while every worker is at its limit (128-65535; the "
+        "kernel's `net.core.somaxconn` caps it).",
+        default=1024,
+    )
+    keep_alive_timeout_s: float = _env(
+        "MAESTRIST_KEEP_ALIVE_TIMEOUT",
+        "Seconds an HTTP/1.1 connection may stay idle between requests (and a client may "
+        "take to send a request's headers) before the server closes it. Behind a proxy that "
+        "keeps connections open, set it above the proxy's idle timeout.",
+        default=5.0,
+    )
     log_level: str = _env(
         "MAESTRIST_LOG_LEVEL", "`DEBUG`, `INFO`, `WARNING` or `ERROR`.", default="INFO"
     )
@@ -336,8 +355,8 @@ class Settings:
     )
     agent_server_venv: Path = _env(
         "MAESTRIST_AGENT_SERVER_VENV",
-        "Local runtime: the agent-server's virtualenv; `just agent-server-env` makes it and "
-        "`just serve` does on first use.",
+        "Local runtime: the agent-server's virtualenv; `maestrist serve` builds it in the "
+        "background when it is missing, `just agent-server-env` in the foreground.",
         default=Path(".venv-agent-server"),
     )
     agent_server_python: str | None = _env(
@@ -808,6 +827,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "host": _host,
     "port": _int_in(1, 65535),
     "workers": _int_in(1, 64),
+    "max_connections": _int_in(1, 100_000),
+    "backlog": _int_in(128, 65535),
+    "keep_alive_timeout_s": _positive_float,
     "log_level": _log_level,
     "log_format": _choice(LogFormat),
     "access_log": _bool,

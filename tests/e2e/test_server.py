@@ -153,8 +153,9 @@ def test_embedded_defaults_serve_the_local_user_and_stop_gracefully(tmp_path: Pa
         assert ready.status_code == 200
         body = ready.json()
         assert body["status"] == "ready"
-        assert set(body["dependencies"]) == {"database"}
+        assert set(body["dependencies"]) == {"database", "runtime"}
         assert body["dependencies"]["database"]["status"] == "up"
+        assert body["dependencies"]["runtime"]["status"] == "up", "its virtualenv is built"
 
         me = server.get("/api/user/me")
         assert me.status_code == 200, me.text
@@ -323,7 +324,7 @@ def test_clustered_is_ready_when_database_and_redis_answer(
         ready = server.get("/health/ready")
         assert ready.status_code == 200
         assert ready.json()["status"] == "ready"
-        assert dependency_statuses(ready) == {"database": "up", "redis": "up"}
+        assert dependency_statuses(ready) == {"database": "up", "redis": "up", "runtime": "up"}
 
         assert server.stop() == 0
         assert_group_gone(server)
@@ -340,13 +341,14 @@ def test_clustered_readiness_follows_a_redis_outage(
         assert dependency_statuses(server.get("/health/ready")) == {
             "database": "up",
             "redis": "up",
+            "runtime": "up",
         }
 
         redis_proxy.stop()
         down = server.get("/health/ready")
         assert down.status_code == 503, down.text
         assert down.json()["status"] == "unavailable"
-        assert dependency_statuses(down) == {"database": "up", "redis": "down"}
+        assert dependency_statuses(down) == {"database": "up", "redis": "down", "runtime": "up"}
         assert down.json()["dependencies"]["redis"]["error"]
         assert server.get("/health/live").status_code == 200
 
@@ -357,7 +359,7 @@ def test_clustered_readiness_follows_a_redis_outage(
             time.sleep(0.2)
             recovered = server.get("/health/ready")
         assert recovered.status_code == 200, recovered.text
-        assert dependency_statuses(recovered) == {"database": "up", "redis": "up"}
+        assert dependency_statuses(recovered) == {"database": "up", "redis": "up", "runtime": "up"}
 
 
 # --- bad configuration ---------------------------------------------------------------------------

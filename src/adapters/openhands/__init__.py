@@ -1,6 +1,10 @@
 from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION
 from adapters.openhands.external_host import ExternalHost
-from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
+from adapters.openhands.local_host import (
+    LocalProcessConfig,
+    LocalProcessEnvironmentProbe,
+    LocalProcessHost,
+)
 from adapters.openhands.runtime import AgentServerRuntime
 
 __all__ = (
@@ -8,5 +12,6 @@ __all__ = (
     "AgentServerRuntime",
     "ExternalHost",
     "LocalProcessConfig",
+    "LocalProcessEnvironmentProbe",
     "LocalProcessHost",
 )

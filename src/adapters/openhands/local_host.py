@@ -22,18 +22,32 @@ from pathlib import Path
 
 import httpx
 
-from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION, is_ready, venv_python
+from adapters.openhands.agent_server_env import (
+    AGENT_SERVER_VERSION,
+    EnvironmentState,
+    EnvironmentStatus,
+    environment_status,
+    venv_python,
+)
+from adapters.openhands.agent_server_env import process_alive as _alive
 from adapters.openhands.external_host import probe_ready
-from application.errors import DependencyUnavailableError
+from application.errors import (
+    DependencyFailedError,
+    DependencyPreparingError,
+    DependencyUnavailableError,
+)
+from application.ports.dependency_probe import DependencyProbe
 from domain.conversations.value_objects import HostHealth, HostInfo
 from domain.ports.conversation_runtime import RuntimeHost
 
-__all__ = ("LocalProcessConfig", "LocalProcessHost")
+__all__ = ("LocalProcessConfig", "LocalProcessEnvironmentProbe", "LocalProcessHost")
 
 _STATE_FILE = "host.json"
 _SECRET_FILE = "secret-key"  # noqa: S105 - a file name
 _LOG_FILE = "agent-server.log"
 _LOCK_FILE = "host.lock"
+_ENVIRONMENT_STATUS_FILE = "environment.json"
+_ENVIRONMENT_LOG_FILE = "environment.log"
 _DROPPED_ENV = ("MAESTRIST_", "OH_", "SESSION_API_KEY", "OPENHANDS_", "PYTHON", "VIRTUAL_ENV")
 _LAUNCHER = """
 import subprocess, sys, os
@@ -73,20 +87,6 @@ class _State:
         )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def _is_agent_server(pid: int) -> bool:
     """Whether ``pid`` still runs the agent-server (and is not a recycled pid); without
     ``/proc`` the HTTP check decides alone."""
@@ -121,6 +121,38 @@ class LocalProcessHost(RuntimeHost):
     @property
     def log_path(self) -> Path:
         return self._dir / _LOG_FILE
+
+    @property
+    def environment_status_path(self) -> Path:
+        """Where a build of the virtualenv says it is working, or why it failed."""
+        return self._dir / _ENVIRONMENT_STATUS_FILE
+
+    @property
+    def environment_log_path(self) -> Path:
+        return self._dir / _ENVIRONMENT_LOG_FILE
+
+    def environment(self) -> EnvironmentStatus:
+        return environment_status(self._config.venv, self.environment_status_path)
+
+    def check_environment(self) -> None:
+        """Raise what starting the agent-server would meet, in the words a user needs."""
+        status = self.environment()
+        if status.state is EnvironmentState.PREPARING:
+            raise DependencyPreparingError(
+                f"The agent runtime is being prepared: the OpenHands agent-server "
+                f"{AGENT_SERVER_VERSION} is installing (a minute or two on first start); "
+                f"try again shortly."
+            )
+        if status.state is EnvironmentState.FAILED:
+            raise DependencyFailedError(
+                f"The agent runtime could not be prepared: {status.detail}. Fix that and "
+                f"restart the server, or run `just agent-server-env`."
+            )
+        if status.state is EnvironmentState.MISSING:
+            raise DependencyUnavailableError(
+                f"The OpenHands agent-server {AGENT_SERVER_VERSION} is not installed in "
+                f"{self._config.venv}; run `just agent-server-env` (needs Python 3.12 or newer)."
+            )
 
     @property
     def pid(self) -> int | None:
@@ -231,11 +263,7 @@ class LocalProcessHost(RuntimeHost):
 
     async def _spawn(self) -> _State:
         venv = self._config.venv
-        if not is_ready(venv):
-            raise DependencyUnavailableError(
-                f"The OpenHands agent-server {AGENT_SERVER_VERSION} is not installed in {venv}; "
-                "run `just agent-server-env` (needs Python 3.12 or newer)."
-            )
+        self.check_environment()
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         port = _free_port()
         session_key = secrets.token_urlsafe(32)
@@ -313,3 +341,16 @@ class LocalProcessHost(RuntimeHost):
             await asyncio.sleep(0.1)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+class LocalProcessEnvironmentProbe(DependencyProbe):
+    """Readiness of the local runtime: its virtualenv is complete, being built (``preparing``,
+    which keeps the server ready) or failed to build (the reason is the error)."""
+
+    name = "runtime"
+
+    def __init__(self, host: LocalProcessHost) -> None:
+        self._host = host
+
+    async def check(self) -> None:
+        self._host.check_environment()

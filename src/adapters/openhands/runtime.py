@@ -243,6 +243,9 @@ class AgentServerRuntime(ConversationRuntime):
             self._tools = frozenset(str(name) for name in response.json())
         return self._tools
 
+    async def check_available(self) -> None:
+        await self._open()  # starts or adopts the agent-server, which starting needs anyway
+
     async def start(self, spec: StartSpec) -> RuntimeStatus:
         unknown = sorted(set(spec.tools) - await self._registered_tools())
         if unknown:

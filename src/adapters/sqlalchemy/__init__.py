@@ -6,7 +6,7 @@ from adapters.sqlalchemy.engine import create_database_engine
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
-from adapters.sqlalchemy.migrator import upgrade_to_head
+from adapters.sqlalchemy.migrator import SchemaRevisions, current_revisions, upgrade_to_head
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.probe import SqlaDatabaseProbe
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
@@ -18,6 +18,7 @@ from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
 
 __all__ = (
+    "SchemaRevisions",
     "SqlaApiKeyRepository",
     "SqlaAuditLog",
     "SqlaConversationRepository",
@@ -35,5 +36,6 @@ __all__ = (
     "SqlaUnitOfWork",
     "SqlaUserRepository",
     "create_database_engine",
+    "current_revisions",
     "upgrade_to_head",
 )

@@ -92,6 +92,20 @@ def violated_constraint(error: IntegrityError) -> str | None:
     return _unique_constraint_name(tables.pop(), frozenset(p.partition(".")[2] for p in qualified))
 
 
+_NOT_MIGRATED = "The database schema is not migrated; run `maestrist migrate`."
+_UNDEFINED_TABLE = "42P01"
+
+
+def _missing_table(error: DBAPIError) -> bool:
+    """A table the code uses does not exist: PostgreSQL's undefined_table, SQLite's words."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlstate", None) == _UNDEFINED_TABLE
+        or getattr(orig, "pgcode", None) == _UNDEFINED_TABLE
+        or str(orig).startswith("no such table")
+    )
+
+
 @asynccontextmanager
 async def translate_db_errors() -> AsyncIterator[None]:
     """Turn known constraint violations into domain errors and outages into a port-level error."""
@@ -105,6 +119,8 @@ async def translate_db_errors() -> AsyncIterator[None]:
     except PoolTimeoutError as exc:
         raise DependencyUnavailableError("Every database connection stayed busy.") from exc
     except DBAPIError as exc:
+        if _missing_table(exc):
+            raise DependencyUnavailableError(_NOT_MIGRATED) from exc
         if database_unavailable(exc):
             raise DependencyUnavailableError("The database is unavailable.") from exc
         raise

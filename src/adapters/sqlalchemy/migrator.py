@@ -3,10 +3,19 @@ from pathlib import Path
 import migrations
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-__all__ = ("downgrade_to", "migration_config", "upgrade_to", "upgrade_to_head")
+__all__ = (
+    "SchemaRevisions",
+    "current_revisions",
+    "downgrade_to",
+    "migration_config",
+    "upgrade_to",
+    "upgrade_to_head",
+)
 
 
 def migration_config(connection: Connection | None = None) -> Config:
@@ -29,3 +38,33 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.downgrade(migration_config(sync), revision))
+
+
+class SchemaRevisions:
+    """The packaged migrations: which revisions this code expects the database at, and
+    whether a database's revisions are behind them."""
+
+    def __init__(self) -> None:
+        script = ScriptDirectory.from_config(migration_config())
+        self.heads = frozenset(script.get_heads())
+        self._known = frozenset(revision.revision for revision in script.walk_revisions())
+
+    def pending(self, current: frozenset[str]) -> str | None:
+        """Why the schema is behind this code (a sentence naming what to run), or None when
+        it is at the heads, or ahead of them (a newer release migrated it)."""
+        if current == self.heads or current - self._known:
+            return None
+        at = ", ".join(sorted(current)) or "no revision (never migrated)"
+        return (
+            f"The database schema is not migrated: it is at {at}, this server needs "
+            f"{', '.join(sorted(self.heads))}; run `maestrist migrate`."
+        )
+
+
+async def current_revisions(connection: AsyncConnection) -> frozenset[str]:
+    """The revisions the database says it is at; empty when it was never migrated."""
+
+    def read(sync: Connection) -> frozenset[str]:
+        return frozenset(MigrationContext.configure(sync).get_current_heads())
+
+    return await connection.run_sync(read)

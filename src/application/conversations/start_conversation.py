@@ -131,6 +131,7 @@ class StartConversation:
             raise LlmNotConfiguredError(missing)
         assert llm.model is not None
         checkout = await self._checkout(tenant, repository, request.branch, provider, llm)
+        await self._runtime.check_available()
         await self._gate.admit(tenant)
 
         now = self._clock.now()

@@ -1,7 +1,8 @@
 from application.health.check_readiness import (
     CheckReadiness,
+    DependencyState,
     DependencyStatus,
     ReadinessReport,
 )
 
-__all__ = ("CheckReadiness", "DependencyStatus", "ReadinessReport")
+__all__ = ("CheckReadiness", "DependencyState", "DependencyStatus", "ReadinessReport")

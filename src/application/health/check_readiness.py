@@ -2,19 +2,37 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-from application.errors import DependencyUnavailableError
+from application.errors import (
+    DependencyFailedError,
+    DependencyPreparingError,
+    DependencyUnavailableError,
+)
 from application.ports.dependency_probe import DependencyProbe
 
-__all__ = ("CheckReadiness", "DependencyStatus", "ReadinessReport")
+__all__ = ("CheckReadiness", "DependencyState", "DependencyStatus", "ReadinessReport")
+
+
+class DependencyState(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    PREPARING = "preparing"
+    """Being set up; the server is ready meanwhile, only what needs it waits."""
+    FAILED = "failed"
+    """Setting it up failed; it stays so until an operator acts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DependencyStatus:
     name: str
-    up: bool
+    state: DependencyState
     latency_ms: float
     error: str | None = None
+
+    @property
+    def up(self) -> bool:
+        return self.state is DependencyState.UP
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,11 +41,16 @@ class ReadinessReport:
 
     @property
     def ready(self) -> bool:
-        return all(dep.up for dep in self.dependencies)
+        return all(
+            dep.state in {DependencyState.UP, DependencyState.PREPARING}
+            for dep in self.dependencies
+        )
 
 
 class CheckReadiness:
-    """Probe every bound dependency at once, each within its own time limit. Public."""
+    """Probe every bound dependency at once, each within its own time limit. Ready while each
+    is up or still being prepared (the agent runtime installing itself: everything but
+    starting a conversation works meanwhile). Public."""
 
     def __init__(self, probes: Sequence[DependencyProbe], timeout_s: float) -> None:
         self._probes = probes
@@ -39,15 +62,18 @@ class CheckReadiness:
 
     async def _probe(self, probe: DependencyProbe) -> DependencyStatus:
         started = time.perf_counter()
+        state = DependencyState.UP
         error: str | None = None
         try:
             async with asyncio.timeout(self._timeout_s):
                 await probe.check()
         except TimeoutError:
-            error = f"no answer within {self._timeout_s:g} s"
+            state, error = DependencyState.DOWN, f"no answer within {self._timeout_s:g} s"
+        except DependencyPreparingError as exc:
+            state, error = DependencyState.PREPARING, exc.message
+        except DependencyFailedError as exc:
+            state, error = DependencyState.FAILED, exc.message
         except DependencyUnavailableError as exc:
-            error = exc.message
+            state, error = DependencyState.DOWN, exc.message
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-        return DependencyStatus(
-            name=probe.name, up=error is None, latency_ms=elapsed_ms, error=error
-        )
+        return DependencyStatus(name=probe.name, state=state, latency_ms=elapsed_ms, error=error)

@@ -11,4 +11,6 @@ class DependencyProbe(Protocol):
 
     @abstractmethod
     async def check(self) -> None:
-        """Return when the dependency answers; raise ``DependencyUnavailableError`` otherwise."""
+        """Return when the dependency answers; raise ``DependencyUnavailableError`` otherwise,
+        ``DependencyPreparingError`` while it is being set up and ``DependencyFailedError``
+        when setting it up failed."""

@@ -24,6 +24,13 @@ class ConversationRuntime(Protocol):
     credentials and ``DependencyUnavailableError`` when it does not answer.
     """
 
+    async def check_available(self) -> None:
+        """Return when a conversation can start now; raise ``DependencyUnavailableError`` (its
+        ``DependencyPreparingError`` while the runtime is being set up) saying why not. Called
+        before anything is recorded, so that a refused start leaves nothing behind. Runtimes
+        that are always there keep this default."""
+        return
+
     @abstractmethod
     async def start(self, spec: StartSpec) -> RuntimeStatus:
         """Create the conversation without running it; a second call with the same id changes

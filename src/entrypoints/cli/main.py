@@ -7,14 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from uuid import UUID
 
-from granian.constants import Interfaces
-from granian.server import Server
-
 from application.api_keys.create_api_key import MAX_LIFETIME
 from application.errors import DependencyUnavailableError
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, InvalidValueError
+from entrypoints.cli.serve import serve
 from entrypoints.cli.summary import describe
 from entrypoints.ioc import (
     agent_server_status,
@@ -26,34 +24,12 @@ from entrypoints.ioc import (
     stop_agent_server,
 )
 from entrypoints.logging_ import configure_logging
-from entrypoints.settings import Binding, Settings, SettingsError
+from entrypoints.settings import Settings, SettingsError
 
 __all__ = ("build_parser", "main")
 
 
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _MAX_KEY_DAYS = MAX_LIFETIME.days
-
-
-def _serve(settings: Settings) -> None:
-    if settings.binding is Binding.CLUSTERED:
-        print("clustered binding: run `maestrist migrate` before the first start", file=sys.stderr)
-    elif settings.host not in _LOOPBACK:
-        print(
-            f"warning: the embedded binding signs everyone in as the local user, and "
-            f"MAESTRIST_HOST={settings.host} exposes it beyond this machine",
-            file=sys.stderr,
-        )
-    Server(
-        "entrypoints.asgi:app_from_env",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        log_enabled=False,
-        workers_kill_timeout=max(1, round(settings.shutdown_timeout_s)),
-    ).serve()
 
 
 def _settings_table() -> None:
@@ -196,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             print(agent_server_status(settings))
     elif args.command == "serve":
-        _serve(settings)
+        serve(settings)
     return 0
 
 

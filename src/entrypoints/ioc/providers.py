@@ -34,6 +34,7 @@ from adapters.redis import (
     create_redis_client,
 )
 from adapters.sqlalchemy import (
+    SchemaRevisions,
     SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaDatabaseProbe,
@@ -152,7 +153,7 @@ from domain.ports.user_repository import UserRepository
 from entrypoints.http.auth import current_principal, parse_org_header
 from entrypoints.http.client_address import TrustedProxies
 from entrypoints.ioc.conversations import ConversationsProvider
-from entrypoints.ioc.runtime import RuntimeProvider
+from entrypoints.ioc.runtime import RuntimeProbes, RuntimeProvider
 from entrypoints.settings import Binding, Settings, is_loopback_http, parse_encryption_keys
 
 __all__ = (
@@ -216,7 +217,7 @@ class SqlaProvider(Provider):
 
     @provide(scope=Scope.APP)
     def database_probe(self, engine: AsyncEngine) -> SqlaDatabaseProbe:
-        return SqlaDatabaseProbe(engine)
+        return SqlaDatabaseProbe(engine, schema=SchemaRevisions())
 
 
 class RedisProvider(Provider):
@@ -252,8 +253,10 @@ class RedisProvider(Provider):
         await coordinator.aclose()
 
     @provide(scope=Scope.APP)
-    def probes(self, database: SqlaDatabaseProbe, redis: RedisProbe) -> Sequence[DependencyProbe]:
-        return (database, redis)
+    def probes(
+        self, database: SqlaDatabaseProbe, redis: RedisProbe, runtime: RuntimeProbes
+    ) -> Sequence[DependencyProbe]:
+        return (database, redis, *runtime)
 
 
 class EmbeddedProvider(Provider):
@@ -268,8 +271,10 @@ class EmbeddedProvider(Provider):
         return LocalUserCache()
 
     @provide(scope=Scope.APP)
-    def probes(self, database: SqlaDatabaseProbe) -> Sequence[DependencyProbe]:
-        return (database,)
+    def probes(
+        self, database: SqlaDatabaseProbe, runtime: RuntimeProbes
+    ) -> Sequence[DependencyProbe]:
+        return (database, *runtime)
 
     authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
     locks = provide(InProcessLocks, provides=Locks, scope=Scope.APP)

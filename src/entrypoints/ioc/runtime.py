@@ -1,4 +1,5 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import NewType
 
 from dishka import Provider, Scope, provide
 
@@ -6,13 +7,18 @@ from adapters.openhands import (
     AgentServerRuntime,
     ExternalHost,
     LocalProcessConfig,
+    LocalProcessEnvironmentProbe,
     LocalProcessHost,
 )
 from adapters.scripted import Finish, ScriptedHost, ScriptedRuntime, ScriptedWorld
+from application.ports.dependency_probe import DependencyProbe
 from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from entrypoints.settings import RuntimeKind, Settings
 
-__all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProvider", "local_agent_server")
+__all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProbes", "RuntimeProvider", "local_agent_server")
+
+RuntimeProbes = NewType("RuntimeProbes", Sequence[DependencyProbe])
+"""What readiness checks of the runtime: the local one's virtualenv, nothing for the others."""
 
 SCRIPTED_DEMO_ANSWER = (
     "This server runs the scripted runtime, so no agent worked on this. "
@@ -49,6 +55,12 @@ class RuntimeProvider(Provider):
             host = ScriptedHost()
         yield host
         await host.aclose()
+
+    @provide(scope=Scope.APP)
+    def probes(self, host: RuntimeHost) -> RuntimeProbes:
+        if isinstance(host, LocalProcessHost):
+            return RuntimeProbes((LocalProcessEnvironmentProbe(host),))
+        return RuntimeProbes(())
 
     @provide(scope=Scope.APP)
     async def runtime(

@@ -24,6 +24,7 @@ async def test_ready_names_database_and_redis(clustered_client: Client) -> None:
     assert {name: dep["status"] for name, dep in deps.items()} == {
         "database": "up",
         "redis": "up",
+        "runtime": "up",
     }
 
 

@@ -1,4 +1,9 @@
-from application.health import CheckReadiness
+from application.errors import (
+    DependencyFailedError,
+    DependencyPreparingError,
+    DependencyUnavailableError,
+)
+from application.health import CheckReadiness, DependencyState
 from tests.fakes import FakeProbe
 
 
@@ -32,3 +37,32 @@ async def test_a_hanging_probe_is_cut_off_at_the_time_limit() -> None:
     assert not report.ready
     assert statuses["redis"].error == "no answer within 0.05 s"
     assert statuses["database"].up
+
+
+class _SettingUpProbe:
+    def __init__(self, name: str, error: DependencyUnavailableError) -> None:
+        self.name = name
+        self._error = error
+
+    async def check(self) -> None:
+        raise self._error
+
+
+async def test_a_dependency_being_prepared_keeps_the_server_ready_and_says_so() -> None:
+    preparing = _SettingUpProbe("runtime", DependencyPreparingError("installing"))
+    report = await CheckReadiness([FakeProbe("database"), preparing], timeout_s=1).execute()
+    assert report.ready
+    statuses = {d.name: d for d in report.dependencies}
+    assert statuses["runtime"].state is DependencyState.PREPARING
+    assert statuses["runtime"].error == "installing"
+
+
+async def test_a_dependency_that_failed_to_set_up_makes_the_server_unready_with_the_reason() -> (
+    None
+):
+    failed = _SettingUpProbe("runtime", DependencyFailedError("pip said no"))
+    report = await CheckReadiness([FakeProbe("database"), failed], timeout_s=1).execute()
+    assert not report.ready
+    statuses = {d.name: d for d in report.dependencies}
+    assert statuses["runtime"].state is DependencyState.FAILED
+    assert statuses["runtime"].error == "pip said no"

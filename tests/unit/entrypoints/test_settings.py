@@ -77,6 +77,9 @@ def test_clustered_reads_every_variable() -> None:
         ),
         ({**CLUSTERED, "MAESTRIST_SIGNING_KEYS": "k1:short"}, {"MAESTRIST_SIGNING_KEYS"}),
         ({"MAESTRIST_RUNTIME_CREDENTIAL_TTL": "5"}, {"MAESTRIST_RUNTIME_CREDENTIAL_TTL"}),
+        ({"MAESTRIST_MAX_CONNECTIONS": "0"}, {"MAESTRIST_MAX_CONNECTIONS"}),
+        ({"MAESTRIST_BACKLOG": "16"}, {"MAESTRIST_BACKLOG"}),
+        ({"MAESTRIST_KEEP_ALIVE_TIMEOUT": "-1"}, {"MAESTRIST_KEEP_ALIVE_TIMEOUT"}),
         ({"MAESTRIST_DATA_DIR": "~no-such-user-here/x"}, {"MAESTRIST_DATA_DIR"}),
         (
             {"MAESTRIST_GIT_SELF_HOSTED_URLS": "ftp://ghe.example.com"},

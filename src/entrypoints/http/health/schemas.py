@@ -12,7 +12,7 @@ class Liveness(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DependencyOut(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="camel"):
-    status: Literal["up", "down"]
+    status: Literal["up", "down", "preparing", "failed"]
     latency_ms: float
     error: str | None = None
 
@@ -27,7 +27,7 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
             status="ready" if report.ready else "unavailable",
             dependencies={
                 dep.name: DependencyOut(
-                    status="up" if dep.up else "down", latency_ms=dep.latency_ms, error=dep.error
+                    status=dep.state.value, latency_ms=dep.latency_ms, error=dep.error
                 )
                 for dep in report.dependencies
             },

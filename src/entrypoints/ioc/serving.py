@@ -1,0 +1,76 @@
+"""What ``maestrist serve`` does before it listens that needs adapters: tell whether the
+database schema is behind, and start building the local agent-server's virtualenv."""
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from adapters.openhands.agent_server_env import EnvironmentState
+from adapters.sqlalchemy import SchemaRevisions, create_database_engine, current_revisions
+from adapters.sqlalchemy.errors import translate_db_errors
+from entrypoints.ioc.runtime import local_agent_server
+from entrypoints.settings import RuntimeKind, Settings
+
+__all__ = ("AgentServerEnvBuild", "pending_migrations", "start_agent_server_env_build")
+
+
+async def _pending_migrations(settings: Settings) -> str | None:
+    engine = create_database_engine(
+        settings.effective_database_url,
+        pool_size=1,
+        connect_timeout_s=settings.dependency_timeout_s,
+    )
+    try:
+        async with translate_db_errors(), engine.connect() as connection:
+            current = await current_revisions(connection)
+    finally:
+        await engine.dispose()
+    return SchemaRevisions().pending(current)
+
+
+def pending_migrations(settings: Settings) -> str | None:
+    """Why the database is behind this code (naming the command to run), or None when it is
+    migrated. Raises ``DependencyUnavailableError`` when the database cannot be asked."""
+    return asyncio.run(_pending_migrations(settings))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentServerEnvBuild:
+    """A build of the agent-server's virtualenv running in the background."""
+
+    process: subprocess.Popen[bytes]
+    venv: str
+    log: str
+
+
+def start_agent_server_env_build(settings: Settings) -> AgentServerEnvBuild | None:
+    """Start building the local runtime's virtualenv when it is not complete, and return once
+    the build has said so on disk (workers then report the runtime as ``preparing``); None
+    when there is nothing to build. The build writes one line to stderr when it ends."""
+    if settings.runtime is not RuntimeKind.LOCAL:
+        return None
+    host = local_agent_server(settings)
+    if host.environment().state is EnvironmentState.READY:
+        return None
+    venv = settings.agent_server_venv.absolute()
+    command = [
+        sys.executable,
+        "-m",
+        "adapters.openhands.build_agent_server_env",
+        "--venv",
+        str(venv),
+        "--status",
+        str(host.environment_status_path),
+        "--log",
+        str(host.environment_log_path),
+    ]
+    if settings.agent_server_python:
+        command += ["--python", settings.agent_server_python]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # "building": the status file is written (or the build died)
+    process.stdout.close()
+    return AgentServerEnvBuild(process=process, venv=str(venv), log=str(host.environment_log_path))
