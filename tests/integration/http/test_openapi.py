@@ -1,0 +1,286 @@
+"""The OpenAPI document says what the server does.
+
+The first tests read the promises one by one off the document the app serves and hold the
+server to the ones about error locations. The last runs schemathesis, every check on, against
+a ``maestrist serve`` process, with no credential (the embedded local user) and with an API
+key holding every scope: it must find nothing.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.identity.scopes import Scope
+from tests.e2e.test_server import RunningServer, running_server
+from tests.integration.http.conftest import Client, closed_port
+
+Document = dict[str, Any]
+OPERATION_METHODS = ("get", "put", "post", "patch", "delete")
+PROVIDERS = ["github", "gitlab", "bitbucket"]
+
+
+@pytest.fixture
+async def document(embedded_client: Client) -> Document:
+    answer = await embedded_client.get("/schema/openapi.json")
+    assert answer.status_code == 200
+    found: Document = answer.json()
+    return found
+
+
+def operations(document: Document) -> Iterator[tuple[str, str, Document]]:
+    for path, item in document["paths"].items():
+        for method in OPERATION_METHODS:
+            if method in item:
+                yield path, method.upper(), item[method]
+
+
+def operation(document: Document, operation_id: str) -> Document:
+    for _path, _method, found in operations(document):
+        if found["operationId"] == operation_id:
+            return found
+    raise AssertionError(f"no operation {operation_id}")
+
+
+def parameter(document: Document, operation_id: str, name: str) -> Document:
+    for found in operation(document, operation_id).get("parameters", []):
+        if found["name"] == name:
+            schema: Document = found["schema"]
+            return schema
+    raise AssertionError(f"{operation_id} has no parameter {name}")
+
+
+def component(document: Document, schema: Document) -> Document:
+    """The component ``schema`` refers to, directly or as the one member of an ``allOf``."""
+    ref: str = schema["$ref"] if "$ref" in schema else schema["allOf"][0]["$ref"]
+    found: Document = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return found
+
+
+def takes_input(op: Document) -> bool:
+    return bool(op.get("parameters")) or "requestBody" in op
+
+
+async def test_every_error_an_operation_may_give_is_a_problem_document(
+    document: Document,
+) -> None:
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, method, op in operations(document):
+        statuses = set(op["responses"])
+        if takes_input(op):
+            assert {"400", "422", "503"} <= statuses, (method, path)
+        if op.get("security"):
+            assert {"401", "403", "404", "503"} <= statuses, (method, path)
+        for status, response in op["responses"].items():
+            if status.startswith(("4", "5")) and path != "/health/ready":
+                assert response["content"] == {"application/problem+json": {"schema": problem}}, (
+                    method,
+                    path,
+                    status,
+                )
+    errors = document["components"]["schemas"]["Problem"]["properties"]["errors"]
+    assert errors["oneOf"][0]["items"] == {"$ref": "#/components/schemas/FieldProblem"}
+    source = document["components"]["schemas"]["FieldProblem"]["properties"]["source"]
+    assert source["enum"] == ["path", "query", "header", "cookie", "body", None]
+    readiness = operation(document, "CheckReadiness")["responses"]["503"]
+    assert readiness["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Readiness"
+    }
+
+
+async def test_git_providers_are_an_enum_wherever_they_are_named(document: Document) -> None:
+    for operation_id in ("ConnectGitProvider", "DisconnectGitProvider", "GetGitAccount"):
+        assert (
+            component(document, parameter(document, operation_id, "provider"))["enum"] == PROVIDERS
+        )
+    for operation_id in ("ListRepositories", "SearchBranches", "ListInstallations"):
+        assert (
+            component(document, parameter(document, operation_id, "provider"))["enum"] == PROVIDERS
+        )
+    created = document["components"]["schemas"]["ConversationCreate"]["properties"]
+    choices = created["gitProvider"]["oneOf"]
+    assert {"$ref": "#/components/schemas/ProviderKind"} in choices
+
+
+async def test_bounded_query_parameters_document_their_bounds(document: Document) -> None:
+    bounds = {
+        ("SearchConversations", "limit"): (1, 100),
+        ("ListConversationEvents", "limit"): (1, 1000),
+        ("ListRepositories", "page"): (1, 10_000),
+        ("ListRepositories", "perPage"): (1, 100),
+        ("SearchBranches", "perPage"): (1, 100),
+    }
+    for (operation_id, name), (low, high) in bounds.items():
+        schema = parameter(document, operation_id, name)
+        assert (schema["minimum"], schema["maximum"]) == (low, high), (operation_id, name)
+
+
+async def test_every_request_body_refuses_unknown_fields(document: Document) -> None:
+    bodies = 0
+    for path, method, op in operations(document):
+        if "requestBody" in op:
+            bodies += 1
+            schema = op["requestBody"]["content"]["application/json"]["schema"]
+            assert component(document, schema)["additionalProperties"] is False, (
+                method,
+                path,
+            )
+    assert bodies >= 10
+
+
+async def test_accepted_actions_document_no_body(document: Document) -> None:
+    accepted = [op for _p, _m, op in operations(document) if "202" in op["responses"]]
+    assert len(accepted) >= 5
+    for op in accepted:
+        assert "content" not in op["responses"]["202"], op["operationId"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "expected"),
+    [
+        ("GET", "/api/conversations?limit=abc", None, {}, ("limit", "query")),
+        ("GET", "/api/conversations?limit=0", None, {}, ("limit", "query")),
+        (
+            "GET",
+            "/api/user/repositories?provider=github&perPage=101",
+            None,
+            {},
+            ("perPage", "query"),
+        ),
+        ("GET", "/api/user/repositories?provider=svn", None, {}, ("provider", "query")),
+        ("PUT", "/api/user/git-providers/svn", {"token": "t"}, {}, ("provider", "path")),
+        ("GET", "/api/conversations", None, {"X-Org-Id": "not-an-id"}, ("X-Org-Id", "header")),
+        ("POST", "/api/orgs", {"name": "Acme", "colour": "red"}, {}, ("colour", "body")),
+        ("POST", "/api/conversations", {"gitProvider": "svn"}, {}, ("gitProvider", "body")),
+    ],
+)
+async def test_a_refused_input_is_named_with_where_it_was(
+    embedded_client: Client,
+    method: str,
+    path: str,
+    body: object,
+    headers: dict[str, str],
+    expected: tuple[str, str],
+) -> None:
+    answer = await embedded_client.request(method, path, json=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [(e.get("field"), e.get("source")) for e in answer.json()["errors"]] == [expected]
+
+
+# --- schemathesis against the production server ------------------------------------------------
+
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+def accepting(*statuses: str) -> str:
+    """positive_data_acceptance's default statuses, plus ``statuses``, as a TOML array."""
+    return json.dumps(["2xx", "3xx", "401", "403", "404", "409", "429", "5xx", *statuses])
+
+
+# The first [[operations]] entry that matches an operation configures it.
+CONFIG = f"""
+[checks]
+# All of them, as `--checks all`. What follows only widens what a check accepts where the
+# document cannot say all the server does, each saying why.
+enabled = true
+
+[[operations]]
+# No LLM is configured in this run: starting a conversation is the documented
+# 400 llm-not-configured (docs/conversations.md).
+include-operation-id = "StartConversation"
+checks.positive_data_acceptance.expected-statuses = {accepting("400", "422")}
+
+[[operations]]
+# Connecting checks the token at the git provider. The providers point at a closed port here,
+# so the server rightly answers the documented 503, neither a success nor a failure of its own.
+include-operation-id = "ConnectGitProvider"
+checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "503"]
+checks.positive_data_acceptance.expected-statuses = {accepting("422")}
+
+[[operations]]
+# A body's fields are documented with their types, bounds and enums; the rules a JSON Schema
+# cannot state exactly (an email address, a BCP 47 tag, visible characters, an expiry within a
+# year) the use cases check, refusing with a 422 that names the field and its source.
+include-method = ["POST", "PUT", "PATCH"]
+checks.positive_data_acceptance.expected-statuses = {accepting("422")}
+
+[[operations]]
+# An opaque page cursor is any string to the document, but only one the server handed out is
+# accepted: a made-up one is rightly a 422, which no schema can rule out. installationId names
+# a GitHub App installation, so another provider refuses it: a rule between two parameters.
+include-operation-id = ["SearchConversations", "ListAuditEvents", "ListRepositories"]
+checks.positive_data_acceptance.expected-statuses = {accepting("422")}
+"""
+
+
+def schemathesis(
+    server: RunningServer, config: Path, *extra: str, phases: str, max_examples: int
+) -> None:
+    command = [
+        str(SCHEMATHESIS),
+        "--config-file",
+        str(config),
+        "run",
+        f"{server.base_url}/schema/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        phases,
+        "--max-examples",
+        str(max_examples),
+        "--workers",
+        "1",
+        "--seed",
+        "9",
+        "--output-truncate",
+        "false",
+        *extra,
+    ]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"}
+    result = subprocess.run(
+        command, capture_output=True, text=True, check=False, env=env, cwd=config.parent
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.server
+def test_schemathesis_with_every_check_finds_nothing(tmp_path: Path) -> None:
+    unreachable = f"http://127.0.0.1:{closed_port()}"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(tmp_path / "data"),
+        "MAESTRIST_ACCESS_LOG": "false",
+        "MAESTRIST_GITHUB_URL": unreachable,
+        "MAESTRIST_GITLAB_URL": unreachable,
+        "MAESTRIST_BITBUCKET_URL": unreachable,
+    }
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    with running_server(tmp_path / "server.log", settings) as server:
+        # The embedded local user, with no credential: every phase but the stateful one, whose
+        # links the document does not declare.
+        schemathesis(server, config, phases="examples,coverage,fuzzing", max_examples=5)
+
+        created = server.http.post(
+            "/api/keys", json={"name": "schemathesis", "scopes": [s.value for s in Scope]}
+        )
+        assert created.status_code == 201, created.text
+        token = created.json()["token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{server.base_url}/api/user/me", headers=bearer).is_success
+        # An API key with every scope: the same answers, fewer examples (the coverage phase's
+        # boundary cases do not depend on the credential).
+        schemathesis(
+            server,
+            config,
+            "--header",
+            f"Authorization: Bearer {token}",
+            phases="examples,fuzzing",
+            max_examples=5,
+        )
