@@ -10,6 +10,7 @@ from litestar.routes import HTTPRoute
 
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
+from entrypoints.http.bodies import decode_body_strictly
 from entrypoints.http.conversations import ConversationController, conversation_socket
 from entrypoints.http.email import EmailController
 from entrypoints.http.errors import exception_handlers
@@ -74,6 +75,7 @@ def build_http_app(
             api,
         ],
         exception_handlers=exception_handlers(),
+        before_request=decode_body_strictly,
         plugins=[ClosedStructSchemaPlugin()],
         lifespan=list(lifespan),
         cors_config=(

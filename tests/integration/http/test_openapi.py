@@ -17,9 +17,17 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.scripted import Finish, ScriptedWorld, Slow
 from domain.identity.scopes import Scope
 from tests.e2e.test_server import RunningServer, running_server
-from tests.integration.http.conftest import Client, closed_port
+from tests.integration.http.conftest import Client, closed_port, serve
+from tests.integration.http.test_conversations import (
+    ScriptedRuntimeOverride,
+    configure_llm,
+    embedded,
+    start,
+    status_is,
+)
 
 Document = dict[str, Any]
 OPERATION_METHODS = ("get", "put", "post", "patch", "delete")
@@ -158,6 +166,9 @@ async def test_accepted_actions_document_no_body(document: Document) -> None:
         ("GET", "/api/conversations", None, {"X-Org-Id": "not-an-id"}, ("X-Org-Id", "header")),
         ("POST", "/api/orgs", {"name": "Acme", "colour": "red"}, {}, ("colour", "body")),
         ("POST", "/api/conversations", {"gitProvider": "svn"}, {}, ("gitProvider", "body")),
+        ("POST", "/api/settings", {"analyticsConsent": 0}, {}, ("analyticsConsent", "body")),
+        ("POST", "/api/settings", {"confirmationMode": "true"}, {}, ("confirmationMode", "body")),
+        ("POST", "/api/settings", {"maxIterations": "5"}, {}, ("maxIterations", "body")),
     ],
 )
 async def test_a_refused_input_is_named_with_where_it_was(
@@ -172,6 +183,29 @@ async def test_a_refused_input_is_named_with_where_it_was(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
     assert [(e.get("field"), e.get("source")) for e in answer.json()["errors"]] == [expected]
+
+
+async def test_options_lists_every_method_of_its_path(embedded_client: Client) -> None:
+    for path, methods in {
+        "/api/conversations": "GET, OPTIONS, POST",
+        "/api/orgs": "GET, OPTIONS, POST",
+        "/api/secrets/NAME": "DELETE, OPTIONS, PUT",
+        "/api/user/git-providers/github": "DELETE, OPTIONS, PUT",
+    }.items():
+        answer = await embedded_client.options(path)
+        assert answer.status_code == 204
+        assert answer.headers["allow"] == methods, path
+
+
+async def test_an_accepted_action_answers_an_empty_body(tmp_path: Path) -> None:
+    world = ScriptedWorld(default=Slow(seconds=30, then=Finish()))
+    async with serve(embedded(tmp_path), ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client)
+        cid = (await start(client, message="Take your time"))["id"]
+        await status_is(client, cid, "running")
+        stopped = await client.post(f"/api/conversations/{cid}/stop")
+        assert stopped.status_code == 202
+        assert stopped.content == b""
 
 
 # --- schemathesis against the production server ------------------------------------------------
