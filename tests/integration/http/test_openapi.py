@@ -277,7 +277,7 @@ def schemathesis(
         "false",
         *extra,
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "", "NO_COLOR": "1"}
+    env = {**os.environ, "NO_COLOR": "1"}
     result = subprocess.run(
         command, capture_output=True, text=True, check=False, env=env, cwd=config.parent
     )
