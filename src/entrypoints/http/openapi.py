@@ -28,6 +28,7 @@ _WHY: Mapping[int, str] = {
     404: "What the request names does not exist, or is not the caller's to see.",
     409: "The request conflicts with the current state: a name taken, a state that does not "
     "allow it, a git provider to connect again.",
+    413: "The body is larger than the server accepts (1 MiB).",
     422: "An input is invalid; `errors` names each one with its `source` (path, query, header, "
     "body) and `field`.",
     503: "A dependency (database, cache, agent runtime, identity provider) is unavailable; "
@@ -53,14 +54,17 @@ def _talks_to_git_provider(handler: HTTPRouteHandler) -> bool:
 def problem_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> frozenset[int]:
     """The problem statuses an operation may answer with.
 
-    Any input can be malformed (400) or invalid (422). An operation behind a credential can
-    meet a missing or refused credential (401, 403), name what does not exist, the
-    organization in ``X-Org-Id`` included (404), send an ``X-Org-Id`` that is no id (422), and
-    find the database down (503). Writes, and reads at a git provider, can conflict (409).
+    Any input can be malformed (400) or invalid (422), a body too large (413). An operation
+    behind a credential can meet a missing or refused credential (401, 403), name what does
+    not exist, the organization in ``X-Org-Id`` included (404), send an ``X-Org-Id`` that is
+    no id (422), and find the database down (503). Writes, and reads at a git provider, can
+    conflict (409).
     """
     statuses: set[int] = set()
     if _takes_input(route, handler):
         statuses |= {400, 422, 503}
+    if "data" in handler.parsed_fn_signature.parameters:
+        statuses.add(413)
     if handler.resolve_security():
         statuses |= {400, 401, 403, 404, 422, 503}
         if not handler.http_methods <= _SAFE_METHODS or _talks_to_git_provider(handler):

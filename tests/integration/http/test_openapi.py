@@ -1,11 +1,12 @@
 """The OpenAPI document says what the server does.
 
 The first tests read the promises one by one off the document the app serves and hold the
-server to the ones about error locations. The last runs schemathesis, every check on, against
-a ``maestrist serve`` process, with no credential (the embedded local user) and with an API
-key holding every scope: it must find nothing.
+server to the ones about error locations. The last two run schemathesis, every check on,
+against a ``maestrist serve`` process: embedded with no credential (the local user answers),
+and clustered with an API key holding every scope. It must find nothing.
 """
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,12 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from adapters.scripted import Finish, ScriptedWorld, Slow
-from domain.identity.scopes import Scope
-from tests.e2e.test_server import RunningServer, running_server
+from domain.identity.scopes import ALL_SCOPES
+from tests.conftest import REDIS_URL
+from tests.db import add_user, sqla_ports
+from tests.e2e.test_server import RunningServer, clustered, running_server
+from tests.factories import create_api_key
 from tests.integration.http.conftest import Client, closed_port, serve
 from tests.integration.http.test_conversations import (
     ScriptedRuntimeOverride,
@@ -83,6 +86,8 @@ async def test_every_error_an_operation_may_give_is_a_problem_document(
         statuses = set(op["responses"])
         if takes_input(op):
             assert {"400", "422", "503"} <= statuses, (method, path)
+        if "requestBody" in op:
+            assert "413" in statuses, (method, path)
         if op.get("security"):
             assert {"401", "403", "404", "503"} <= statuses, (method, path)
         for status, response in op["responses"].items():
@@ -100,6 +105,19 @@ async def test_every_error_an_operation_may_give_is_a_problem_document(
     assert readiness["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Readiness"
     }
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_the_bearer_credential_is_optional_only_where_the_local_user_serves(
+    document: Document, clustered_client: Client
+) -> None:
+    clustered: Document = (await clustered_client.get("/schema/openapi.json")).json()
+    optional: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+    required: list[dict[str, list[str]]] = [{"bearer": []}]
+    for found, expected in ((document, optional), (clustered, required)):
+        assert operation(found, "GetCurrentUser")["security"] == expected
+        assert operation(found, "CheckLiveness").get("security") is None
 
 
 async def test_git_providers_are_an_enum_wherever_they_are_named(document: Document) -> None:
@@ -254,9 +272,30 @@ checks.positive_data_acceptance.expected-statuses = {accepting("422")}
 """
 
 
-def schemathesis(
-    server: RunningServer, config: Path, *extra: str, phases: str, max_examples: int
-) -> None:
+def unreachable_providers() -> dict[str, str]:
+    """Git providers at a closed port: connecting one answers the documented 503."""
+    unreachable = f"http://127.0.0.1:{closed_port()}"
+    return {
+        "MAESTRIST_ACCESS_LOG": "false",
+        "MAESTRIST_GITHUB_URL": unreachable,
+        "MAESTRIST_GITLAB_URL": unreachable,
+        "MAESTRIST_BITBUCKET_URL": unreachable,
+    }
+
+
+async def api_token(url: str) -> str:
+    """An API key of a new user's personal organization, holding every scope."""
+    user = await add_user(url, "schemathesis")
+    async with sqla_ports(url) as open_ports, open_ports() as ports:
+        personal = (await ports.orgs.list_for_member(user.id_))[0].organization
+        key, token = create_api_key(user, personal.id_, scopes=ALL_SCOPES, expires_at=None)
+        await ports.api_keys.add(key)
+        await ports.uow.commit()
+    return str(token)
+
+
+def schemathesis(server: RunningServer, config: Path, *extra: str) -> None:
+    """Every phase but the stateful one, whose links the document does not declare."""
     command = [
         str(SCHEMATHESIS),
         "--config-file",
@@ -266,9 +305,9 @@ def schemathesis(
         "--checks",
         "all",
         "--phases",
-        phases,
+        "examples,coverage,fuzzing",
         "--max-examples",
-        str(max_examples),
+        "5",
         "--workers",
         "1",
         "--seed",
@@ -285,36 +324,28 @@ def schemathesis(
 
 
 @pytest.mark.server
-def test_schemathesis_with_every_check_finds_nothing(tmp_path: Path) -> None:
-    unreachable = f"http://127.0.0.1:{closed_port()}"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(tmp_path / "data"),
-        "MAESTRIST_ACCESS_LOG": "false",
-        "MAESTRIST_GITHUB_URL": unreachable,
-        "MAESTRIST_GITLAB_URL": unreachable,
-        "MAESTRIST_BITBUCKET_URL": unreachable,
-    }
+def test_schemathesis_finds_nothing_serving_the_local_user(tmp_path: Path) -> None:
+    """The embedded binding, with no credential: the local user answers."""
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG, encoding="utf-8")
+    settings = {"MAESTRIST_DATA_DIR": str(tmp_path / "data"), **unreachable_providers()}
     with running_server(tmp_path / "server.log", settings) as server:
-        # The embedded local user, with no credential: every phase but the stateful one, whose
-        # links the document does not declare.
-        schemathesis(server, config, phases="examples,coverage,fuzzing", max_examples=5)
+        schemathesis(server, config)
 
-        created = server.http.post(
-            "/api/keys", json={"name": "schemathesis", "scopes": [s.value for s in Scope]}
-        )
-        assert created.status_code == 201, created.text
-        token = created.json()["token"]
+
+@pytest.mark.server
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_schemathesis_finds_nothing_with_an_api_key_holding_every_scope(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The clustered binding, where every API route requires the credential: checks that a
+    missing or wrong one is refused run too."""
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    token = asyncio.run(api_token(postgres_url))
+    settings = {**clustered(tmp_path, postgres_url, REDIS_URL), **unreachable_providers()}
+    with running_server(tmp_path / "server.log", settings) as server:
         bearer = {"Authorization": f"Bearer {token}"}
-        assert httpx.get(f"{server.base_url}/api/user/me", headers=bearer).is_success
-        # An API key with every scope: the same answers, fewer examples (the coverage phase's
-        # boundary cases do not depend on the credential).
-        schemathesis(
-            server,
-            config,
-            "--header",
-            f"Authorization: Bearer {token}",
-            phases="examples,fuzzing",
-            max_examples=5,
-        )
+        assert server.http.get("/api/user/me", headers=bearer).is_success
+        schemathesis(server, config, "--header", f"Authorization: Bearer {token}")
