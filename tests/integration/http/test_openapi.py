@@ -184,6 +184,7 @@ async def test_accepted_actions_document_no_body(document: Document) -> None:
         ("GET", "/api/conversations", None, {"X-Org-Id": "not-an-id"}, ("X-Org-Id", "header")),
         ("POST", "/api/orgs", {"name": "Acme", "colour": "red"}, {}, ("colour", "body")),
         ("POST", "/api/conversations", {"gitProvider": "svn"}, {}, ("gitProvider", "body")),
+        ("POST", "/api/conversations", {"images": ["ftp://x"]}, {}, ("images", "body")),
         ("POST", "/api/settings", {"analyticsConsent": 0}, {}, ("analyticsConsent", "body")),
         ("POST", "/api/settings", {"confirmationMode": "true"}, {}, ("confirmationMode", "body")),
         ("POST", "/api/settings", {"maxIterations": "5"}, {}, ("maxIterations", "body")),
