@@ -32,5 +32,8 @@ def message_parts(text: str | None, images: Sequence[str] = ()) -> list[MessageP
     if text is not None and len(text) > MAX_MESSAGE_CHARS:
         raise InvalidValueError("A message is at most 100000 characters.", field="text")
     parts: list[MessagePart] = [TextPart(text=text)] if text and text.strip() else []
-    parts += [ImagePart(url=url) for url in images]
+    try:
+        parts += [ImagePart(url=url) for url in images]
+    except InvalidValueError as refused:  # the part calls it url; the request, images
+        raise InvalidValueError(refused.message, field="images") from None
     return parts

@@ -14,7 +14,9 @@ from domain.ports.git_provider import GitProvider, GitProviders
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
+    "MAX_PAGE",
     "MAX_PER_PAGE",
+    "MAX_QUERY",
     "BranchQuery",
     "ListBranches",
     "ListInstallations",
@@ -25,6 +27,7 @@ __all__ = (
     "SearchRepositories",
 )
 
+MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
 MAX_QUERY = 200
 
@@ -69,8 +72,8 @@ class BranchQuery:
 
 
 def _check_paging(page: int, per_page: int) -> None:
-    if page < 1 or page > 10_000:
-        raise InvalidValueError("Pages are numbered from 1 to 10000.", field="page")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidValueError(f"Pages are numbered from 1 to {MAX_PAGE}.", field="page")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidValueError(f"Ask for 1 to {MAX_PER_PAGE} items a page.", field="perPage")
 

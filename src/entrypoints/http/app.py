@@ -1,14 +1,17 @@
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
+from entrypoints.http.bodies import decode_body_strictly
 from entrypoints.http.conversations import ConversationController, conversation_socket
 from entrypoints.http.decoding import DecodingRequest, refuse_nul_in_query_and_path
 from entrypoints.http.email import EmailController
@@ -17,6 +20,7 @@ from entrypoints.http.git import GitConnectionController
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
 from entrypoints.http.members import InvitationController, MemberController
+from entrypoints.http.openapi import ClosedStructSchemaPlugin, document_problems
 from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.repositories import RepositoryController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
@@ -30,15 +34,26 @@ __all__ = ("build_http_app", "install_request_id")
 MAX_BODY_BYTES = 1024 * 1024
 
 
+async def _screen_request(request: Request[Any, Any, Any]) -> None:
+    """Before any handler: no NUL in the query or path, and a body held to its schema."""
+    await refuse_nul_in_query_and_path(request)
+    await decode_body_strictly(request)
+
+
 def build_http_app(
     *,
     version: str,
     sign_in: bool,
     keycloak: bool,
     cors_origins: Sequence[str],
+    credentials_required: bool,
     lifespan: Sequence[Callable[[Litestar], AbstractAsyncContextManager[None]]],
 ) -> Litestar:
-    """The Litestar application: public health routes and the guarded API."""
+    """The Litestar application: public health routes and the guarded API.
+
+    Without ``credentials_required`` (the embedded binding's local user) the API documents its
+    bearer credential as optional, as it is.
+    """
     api = Router(
         "/",
         guards=[require_principal],
@@ -57,9 +72,9 @@ def build_http_app(
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
         ],
-        security=[{"bearer": []}],
+        security=[{"bearer": []}] if credentials_required else [{}, {"bearer": []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             RuntimeController,
@@ -69,7 +84,8 @@ def build_http_app(
         ],
         exception_handlers=exception_handlers(),
         request_class=DecodingRequest,
-        before_request=refuse_nul_in_query_and_path,
+        before_request=_screen_request,
+        plugins=[ClosedStructSchemaPlugin()],
         lifespan=list(lifespan),
         cors_config=(
             CORSConfig(
@@ -101,6 +117,27 @@ def build_http_app(
         logging_config=None,
         debug=False,
     )
+    document_problems(app)
+    _allow_every_method(app)
+    return app
+
+
+def _allow_every_method(app: Litestar) -> None:
+    """Make OPTIONS list every method of its path.
+
+    Litestar 2 builds a path's route anew each time a router adds handlers to it, and its
+    generated OPTIONS handler keeps the route it was first built with, answering ``Allow`` with
+    the methods of the first handlers only (litestar-org/litestar#4169, fixed in Litestar 3).
+    Point each one at the route that serves the path.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.http_methods == {"OPTIONS"} and not handler.include_in_schema:
+                for cell in getattr(handler.fn, "__closure__", None) or ():
+                    if isinstance(cell.cell_contents, HTTPRoute):
+                        cell.cell_contents = route
 
 
 def install_request_id(app: Litestar, *, access_log: bool) -> None:

@@ -3,12 +3,14 @@
 import math
 import re
 from collections.abc import Mapping
+from enum import Enum
 from http import HTTPStatus
 from typing import Any
 
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import ParameterKwarg
 from litestar.types import ExceptionHandlersMap
 
 from application.errors import (
@@ -33,7 +35,7 @@ from domain.shared.errors import (
     PermissionDeniedError,
 )
 from entrypoints.http.git import CONNECT_PATH
-from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, Problem
+from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, InputSource, Problem
 
 __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
 
@@ -109,7 +111,11 @@ def _handle_core_error(
     if status >= 500:
         _log.error("request_failed", code=error.code, error=error.message, exc_info=error)
     field = getattr(error, "field", None)
-    errors = [FieldProblem(message=error.message, field=field, source="body")] if field else None
+    errors = (
+        [FieldProblem(message=error.message, field=field, source=_source_of(request, field))]
+        if field
+        else None
+    )
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
     if isinstance(error, TooManySignInsError):
         headers = {"Retry-After": str(max(1, math.ceil(error.retry_after.total_seconds())))}
@@ -151,24 +157,54 @@ def _provider(error: DomainError | ApplicationError) -> str | None:
 _BODY_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `([^`]+)`$")
 """msgspec's complaint about a whole body that is really about one of its fields."""
 
+_SOURCES: Mapping[str, InputSource] = {
+    "path": "path",
+    "query": "query",
+    "header": "header",
+    "cookie": "cookie",
+    "body": "body",
+}
 
-def _field_problems(extra: object) -> list[FieldProblem] | None:
+
+def _source_of(request: Request[Any, Any, Any], field: str) -> InputSource:
+    """Where the refused ``field`` came from: a path parameter, a query parameter or a header
+    the request carries under that name, else the body."""
+    if field in request.path_params:
+        return "path"
+    if field in request.query_params:
+        return "query"
+    if field in request.headers:
+        return "header"
+    return "body"
+
+
+def _litestar_source(source: object) -> InputSource | None:
+    """Litestar names a parameter's location with its ``ParamType`` enum, a body with "body"."""
+    name = source.value if isinstance(source, Enum) else source
+    return _SOURCES.get(str(name)) if name is not None else None
+
+
+def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client sent a parameter under (``perPage``), not the handler's own."""
+    declared = request.route_handler.parsed_fn_signature.parameters.get(key)
+    kwarg = None if declared is None else declared.kwarg_definition
+    if isinstance(kwarg, ParameterKwarg):
+        return kwarg.header or kwarg.cookie or kwarg.query or kwarg.name or key
+    return key
+
+
+def _field_problems(request: Request[Any, Any, Any], extra: object) -> list[FieldProblem] | None:
     if not isinstance(extra, list):
         return None
     problems = []
     for item in extra:
         if isinstance(item, dict):
             key = item.get("key")
-            source = item.get("source")
+            source = _litestar_source(item.get("source"))
             message = str(item.get("message", "invalid"))
             named = _BODY_FIELD.match(message) if key == "data" and source == "body" else None
-            problems.append(
-                FieldProblem(
-                    message=message,
-                    field=named[1] if named else None if key is None else str(key),
-                    source=None if source is None else str(source),
-                )
-            )
+            field = named[1] if named else None if key is None else _wire_name(request, str(key))
+            problems.append(FieldProblem(message=message, field=field, source=source))
     return problems or None
 
 
@@ -182,7 +218,7 @@ def _handle_http_exception(
             status=422,
             code="invalid-request",
             detail=error.detail,
-            errors=_field_problems(error.extra),
+            errors=_field_problems(request, error.extra),
         )
     if status >= 500:
         _log.error("request_failed", status=status, error=error.detail, exc_info=error)

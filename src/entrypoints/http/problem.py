@@ -1,16 +1,25 @@
+from typing import Annotated, Literal
+
 import msgspec
 
-__all__ = ("PROBLEM_MEDIA_TYPE", "FieldProblem", "Problem")
+__all__ = ("PROBLEM_MEDIA_TYPE", "FieldProblem", "InputSource", "Problem")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+InputSource = Literal["path", "query", "header", "cookie", "body"]
 
 
 class FieldProblem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """One input that was refused: where it is and why."""
 
     message: str
-    field: str | None = None
-    source: str | None = None
+    field: Annotated[
+        str | None,
+        msgspec.Meta(description="The parameter, header or body field (camelCase) refused."),
+    ] = None
+    source: Annotated[
+        InputSource | None, msgspec.Meta(description="Where in the request the field is.")
+    ] = None
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, rename="camel"):
@@ -20,10 +29,14 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, ren
     title: str
     status: int
     detail: str
-    code: str
-    instance: str | None = None
-    request_id: str | None = None
-    errors: list[FieldProblem] | None = None
+    code: Annotated[str, msgspec.Meta(description="Stable, for clients to branch on.")]
+    instance: Annotated[str | None, msgspec.Meta(description="The path requested.")] = None
+    request_id: Annotated[
+        str | None, msgspec.Meta(description="As in the X-Request-Id header and the logs.")
+    ] = None
+    errors: Annotated[
+        list[FieldProblem] | None, msgspec.Meta(description="Each input refused, for a 422.")
+    ] = None
     links: dict[str, str] | None = None
     """Where to go to resolve the problem (``accept``, ``terms``...)."""
     limit: int | None = None

@@ -78,6 +78,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         sign_in=settings.sign_in_enabled,
         keycloak=settings.keycloak_enabled,
         cors_origins=settings.cors_origins,
+        credentials_required=settings.binding is not Binding.EMBEDDED,
         lifespan=[lifespan],
     )
     install_request_scope(app, container)

@@ -291,7 +291,7 @@ async def test_bad_input_names_the_field(client: Client) -> None:
         ("post", "/api/conversations", {"repository": "a/b"}, "gitProvider"),
         ("post", "/api/conversations", {"gitProvider": "sourceforge"}, "gitProvider"),
         ("post", f"/api/conversations/{cid}/messages", {"text": " "}, "text"),
-        ("post", f"/api/conversations/{cid}/messages", {"images": ["ftp://x"]}, "url"),
+        ("post", f"/api/conversations/{cid}/messages", {"images": ["ftp://x"]}, "images"),
     ]
     for method, url, body, field in cases:
         answer = await getattr(client, method)(url, json=body)

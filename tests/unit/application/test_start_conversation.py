@@ -240,7 +240,7 @@ async def test_without_an_llm_nothing_is_stored_or_started(
         ({"git_provider": "svn"}, "gitProvider"),
         ({"branch": ""}, "branch"),
         ({"title": "   "}, "title"),
-        ({"images": ("ftp://example.com/a.png",)}, "url"),
+        ({"images": ("ftp://example.com/a.png",)}, "images"),
     ],
 )
 async def test_bad_input_is_refused_before_anything_starts(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from domain.conversations.entities import ConversationStatus
 from domain.conversations.value_objects import EventType
+from domain.git.providers import ProviderKind
 from entrypoints.http.conversations.schemas import (
     AcceptedFrame,
     ConfirmationAnswer,
@@ -53,7 +54,7 @@ SCHEMAS: dict[type[Any], st.SearchStrategy[Any]] = {
         ConversationCreate,
         repository=st.none() | text,
         branch=st.none() | text,
-        git_provider=st.none() | text,
+        git_provider=st.none() | st.sampled_from(ProviderKind),
         message=st.none() | text,
         images=st.lists(text, max_size=3),
         title=st.none() | text,

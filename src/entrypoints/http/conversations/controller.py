@@ -5,6 +5,7 @@ from uuid import UUID
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.enums import MediaType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.conversations import (
@@ -58,9 +59,11 @@ Cursor = Annotated[
     str | None,
     QueryParameter(name="cursor", description="nextCursor of the previous page.", max_length=100),
 ]
-Limit = Annotated[int, QueryParameter(name="limit", description="1 to 100.")]
+Limit = Annotated[int, QueryParameter(name="limit", description="Items a page.", ge=1, le=100)]
 After = Annotated[int, QueryParameter(name="after", description="Events numbered above this.")]
-EventLimit = Annotated[int, QueryParameter(name="limit", description="1 to 1000.")]
+EventLimit = Annotated[
+    int, QueryParameter(name="limit", description="Events a page.", ge=1, le=1000)
+]
 
 
 class ConversationController(Controller):
@@ -180,6 +183,7 @@ class ConversationController(Controller):
         description=getdoc(SendMessage),
         opt=WRITE,
         status_code=202,
+        media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )
     @inject
     async def send_message(
@@ -200,6 +204,7 @@ class ConversationController(Controller):
         description=getdoc(PauseConversation),
         opt=WRITE,
         status_code=202,
+        media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )
     @inject
     async def pause(
@@ -217,6 +222,7 @@ class ConversationController(Controller):
         description=getdoc(ResumeConversation),
         opt=WRITE,
         status_code=202,
+        media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )
     @inject
     async def resume(
@@ -234,6 +240,7 @@ class ConversationController(Controller):
         description=getdoc(StopConversation),
         opt=WRITE,
         status_code=202,
+        media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )
     @inject
     async def stop(
@@ -251,6 +258,7 @@ class ConversationController(Controller):
         description=getdoc(RespondToConfirmation),
         opt=WRITE,
         status_code=202,
+        media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )
     @inject
     async def confirm(

@@ -6,6 +6,7 @@ import msgspec
 
 from domain.conversations.entities import Conversation, ConversationStatus, StoredEvent
 from domain.conversations.value_objects import EventType
+from domain.git.providers import ProviderKind
 
 __all__ = (
     "AcceptedFrame",
@@ -39,7 +40,7 @@ class ConversationCreate(
     repository: _Repository | None = None
     branch: _Branch | None = None
     git_provider: Annotated[
-        str | None, msgspec.Meta(description="github, gitlab or bitbucket; with a repository.")
+        ProviderKind | None, msgspec.Meta(description="The git host; with a repository.")
     ] = None
     message: Annotated[
         _Text | None, msgspec.Meta(description="The first message; none: the agent waits.")

@@ -4,6 +4,7 @@ import msgspec
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, post
+from litestar.enums import MediaType
 from litestar.params import JSONBody
 
 from application.identity.change_email import (
@@ -51,6 +52,7 @@ class EmailController(Controller):
         description=getdoc(ResendVerificationEmail),
         opt=OPEN_BEFORE_GATES,
         status_code=202,
+        media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )
     @inject
     async def resend(

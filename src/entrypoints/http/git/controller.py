@@ -32,7 +32,7 @@ CONNECT_PATH = "/api/user/git-providers/{provider}"
 READ = requires(Scope.GIT_READ)
 WRITE = requires(Scope.GIT_WRITE)
 
-Provider = Annotated[str, Parameter(description="github, gitlab or bitbucket.", max_length=40)]
+Provider = Annotated[ProviderKind, Parameter(description="The git host.")]
 
 
 class GitConnectionController(Controller):
@@ -65,7 +65,7 @@ class GitConnectionController(Controller):
         connection = await use_case.execute(
             ConnectGitProviderRequest(
                 actor=actor,
-                provider=ProviderKind.parse(provider),
+                provider=provider,
                 token=data.token,
                 base_url=data.base_url,
             )
@@ -85,7 +85,7 @@ class GitConnectionController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[DisconnectGitProvider],
     ) -> None:
-        await use_case.execute(actor, ProviderKind.parse(provider))
+        await use_case.execute(actor, provider)
 
     @get(
         "/{provider:str}/account",
@@ -100,6 +100,4 @@ class GitConnectionController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[GetGitAccount],
     ) -> GitAccountOut:
-        return GitAccountOut.from_entity(
-            await use_case.execute(actor, ProviderKind.parse(provider))
-        )
+        return GitAccountOut.from_entity(await use_case.execute(actor, provider))

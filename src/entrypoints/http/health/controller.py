@@ -3,6 +3,7 @@ from inspect import getdoc
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, get
+from litestar.openapi import ResponseSpec
 
 from application.health.check_readiness import CheckReadiness
 from entrypoints.http.health.schemas import Liveness, Readiness
@@ -19,7 +20,17 @@ class HealthController(Controller):
         """The process answers. Public; touches no dependency."""
         return Liveness()
 
-    @get("/ready", operation_id="CheckReadiness", description=getdoc(CheckReadiness), cache=False)
+    @get(
+        "/ready",
+        operation_id="CheckReadiness",
+        description=getdoc(CheckReadiness),
+        cache=False,
+        responses={
+            503: ResponseSpec(
+                Readiness, description="Not ready: the report names the dependency that is down."
+            )
+        },
+    )
     @inject
     async def ready(self, use_case: FromDishka[CheckReadiness]) -> Response[Readiness]:
         report = await use_case.execute()

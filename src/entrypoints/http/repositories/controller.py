@@ -7,6 +7,9 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 
 from application.git.browse_repositories import (
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY,
     BranchQuery,
     ListBranches,
     ListInstallations,
@@ -19,7 +22,6 @@ from application.ports.authenticator import Principal
 from domain.git.entities import RepoSort
 from domain.git.providers import ProviderKind
 from domain.identity.scopes import Scope
-from domain.shared.errors import InvalidValueError
 from entrypoints.http.auth import requires
 from entrypoints.http.repositories.schemas import (
     BranchList,
@@ -32,30 +34,29 @@ __all__ = ("RepositoryController",)
 
 READ = requires(Scope.GIT_READ)
 
-Provider = Annotated[
-    str, QueryParameter(name="provider", description="github, gitlab or bitbucket.", max_length=40)
+Provider = Annotated[ProviderKind, QueryParameter(name="provider", description="The git host.")]
+PageNumber = Annotated[int, QueryParameter(name="page", description="From 1.", ge=1, le=MAX_PAGE)]
+PerPage = Annotated[
+    int, QueryParameter(name="perPage", description="Items a page.", ge=1, le=MAX_PER_PAGE)
 ]
-PageNumber = Annotated[int, QueryParameter(name="page", description="From 1.")]
-PerPage = Annotated[int, QueryParameter(name="perPage", description="1 to 100.")]
-SortOrder = Annotated[
-    str, QueryParameter(name="sort", description="pushed, updated, created or name.", max_length=20)
-]
+SortOrder = Annotated[RepoSort, QueryParameter(name="sort", description="The order.")]
 Installation = Annotated[
     str | None,
-    QueryParameter(name="installationId", description="GitHub App installation.", max_length=40),
+    QueryParameter(
+        name="installationId",
+        description="GitHub App installation (github only).",
+        pattern=r"^[0-9]{1,20}$",
+    ),
 ]
+SEARCHABLE = r"^(?=.*\S)[^\x00-\x1f]*$"
+"""Something besides whitespace, and no control characters: what the use cases accept."""
 RepositoryName = Annotated[
-    str, QueryParameter(name="repository", description="owner/name.", max_length=500)
+    str,
+    QueryParameter(name="repository", description="owner/name.", max_length=500, pattern=r"\S"),
 ]
-SearchText = Annotated[str, QueryParameter(name="query", max_length=200)]
-
-
-def _sort(raw: str) -> RepoSort:
-    try:
-        return RepoSort(raw.strip().lower())
-    except ValueError:
-        names = ", ".join(sort.value for sort in RepoSort)
-        raise InvalidValueError(f"Sort by one of {names}.", field="sort") from None
+SearchText = Annotated[
+    str, QueryParameter(name="query", min_length=1, max_length=MAX_QUERY, pattern=SEARCHABLE)
+]
 
 
 class RepositoryController(Controller):
@@ -79,14 +80,14 @@ class RepositoryController(Controller):
         provider: Provider,
         page: PageNumber = 1,
         per_page: PerPage = 30,
-        sort: SortOrder = "pushed",
+        sort: SortOrder = RepoSort.PUSHED,
         installation_id: Installation = None,
     ) -> RepositoryList:
         query = RepositoryQuery(
-            provider=ProviderKind.parse(provider),
+            provider=provider,
             page=page,
             per_page=per_page,
-            sort=_sort(sort),
+            sort=sort,
             installation_id=installation_id,
         )
         return RepositoryList.from_page(await use_case.execute(actor, query))
@@ -106,13 +107,13 @@ class RepositoryController(Controller):
         search: SearchText,
         page: PageNumber = 1,
         per_page: PerPage = 30,
-        sort: SortOrder = "pushed",
+        sort: SortOrder = RepoSort.PUSHED,
     ) -> RepositoryList:
         request = RepositoryQuery(
-            provider=ProviderKind.parse(provider),
+            provider=provider,
             page=page,
             per_page=per_page,
-            sort=_sort(sort),
+            sort=sort,
             query=search,
         )
         return RepositoryList.from_page(await use_case.execute(actor, request))
@@ -134,7 +135,7 @@ class RepositoryController(Controller):
         per_page: PerPage = 30,
     ) -> BranchList:
         query = BranchQuery(
-            provider=ProviderKind.parse(provider),
+            provider=provider,
             repository=repository,
             page=page,
             per_page=per_page,
@@ -159,7 +160,7 @@ class RepositoryController(Controller):
         per_page: PerPage = 30,
     ) -> BranchList:
         request = BranchQuery(
-            provider=ProviderKind.parse(provider),
+            provider=provider,
             repository=repository,
             per_page=per_page,
             query=search,
@@ -177,7 +178,7 @@ class RepositoryController(Controller):
         self,
         actor: FromDishka[Principal],
         use_case: FromDishka[ListInstallations],
-        provider: Provider = "github",
+        provider: Provider = ProviderKind.GITHUB,
     ) -> InstallationList:
-        found = await use_case.execute(actor, ProviderKind.parse(provider))
+        found = await use_case.execute(actor, provider)
         return InstallationList(items=[InstallationOut.from_entity(i) for i in found])
