@@ -5,7 +5,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
+from litestar.exceptions import ClientException, SerializationException, ValidationException
 
 __all__ = ("decode_body_strictly",)
 
@@ -27,16 +27,20 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
     Litestar converts a decoded body to the handler's type with msgspec's ``strict=False``,
     made for query strings, so ``0`` passed for ``false``, ``"true"`` for ``true`` and ``"5"``
     for ``5``, none of which the document allows. Decoding the body strictly first refuses
-    those, naming the field; a body that is not JSON at all is left to the usual decoding.
+    those, naming the field. The body is decoded once, by the request (which refuses what is not
+    JSON it can read), and converted here strictly.
     """
     body_type = _body_type(request)
     if body_type is None:
         return
-    raw = await request.body()
-    if not raw:
+    if not await request.body():
         return
     try:
-        msgspec.json.decode(raw, type=body_type, strict=True)
+        document = await request.json()
+    except SerializationException as error:  # not JSON we can read: 400, as Litestar answers
+        raise ClientException(str(error)) from error
+    try:
+        msgspec.convert(document, type=body_type, strict=True)
     except msgspec.ValidationError as error:
         found = _AT.match(str(error))
         raise ValidationException(
@@ -49,5 +53,3 @@ async def decode_body_strictly(request: Request[Any, Any, Any]) -> None:
                 }
             ],
         ) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-        return  # not JSON we can read: the usual decoding answers 400
