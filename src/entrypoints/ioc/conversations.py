@@ -11,6 +11,7 @@ from adapters.sqlalchemy import (
 )
 from application.conversations import (
     CallbackProcessors,
+    CheckConversationAccess,
     ConcurrencyGate,
     ConversationDefaults,
     ConversationFeed,
@@ -115,6 +116,7 @@ class ConversationsProvider(Provider):
     stop = provide(StopConversation, scope=Scope.REQUEST)
     respond = provide(RespondToConfirmation, scope=Scope.REQUEST)
     list_events = provide(ListEvents, scope=Scope.REQUEST)
+    check_access = provide(CheckConversationAccess, scope=Scope.REQUEST)
 
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:

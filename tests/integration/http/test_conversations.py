@@ -120,6 +120,16 @@ async def frame(ws: WebSocketTestSession, *, heartbeats: bool = False) -> Frame:
             return found
 
 
+async def refusal(client: Client, url: str, headers: Headers | None = None) -> WebSocketDisconnect:
+    """How a socket the server refuses ends: accepted, then closed with a code and reason."""
+    with (
+        await client.websocket_connect(url, headers=headers or {}) as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        await asyncio.to_thread(ws.receive_text, timeout=5)
+    return closed.value
+
+
 def execution_status(event: Frame) -> str | None:
     payload = event["payload"]
     if event["kind"] == "ConversationStateUpdateEvent" and payload.get("key") == "execution_status":
@@ -194,18 +204,13 @@ async def test_a_conversation_runs_live_over_the_socket_to_finished(
             "detail": "A message needs text or an image.",
         }
 
-    with (
-        pytest.raises(WebSocketDisconnect) as refused,
-        await client.websocket_connect(f"/ws/conversations/{cid}?after=-1"),
-    ):
-        pass
-    assert refused.value.code == 4422
-    with (
-        pytest.raises(WebSocketDisconnect) as unknown,
-        await client.websocket_connect("/ws/conversations/01a20000-0000-7000-8000-000000000000"),
-    ):
-        pass
-    assert unknown.value.code == 4404
+    refused = await refusal(client, f"/ws/conversations/{cid}?after=-1")
+    assert refused.code == 4422
+    beyond = await refusal(client, f"/ws/conversations/{cid}?after={2**63}")
+    assert beyond.code == 4422
+    assert "after" in beyond.detail
+    unknown = await refusal(client, "/ws/conversations/01a20000-0000-7000-8000-000000000000")
+    assert unknown.code == 4404
 
     done = await status_is(client, cid, "finished")
     assert done["title"] == "Fix the flaky test in the widget factory, please"
@@ -300,6 +305,8 @@ async def test_bad_input_names_the_field(client: Client) -> None:
         assert field in answer.text, (field, answer.text)
     for params, field in (
         ({"after": -1}, "after"),
+        ({"after": 2**63}, "after"),
+        ({"after": 10**30}, "after"),
         ({"limit": 0}, "limit"),
         ({"limit": 5000}, "limit"),
     ):
@@ -402,18 +409,10 @@ async def test_another_tenants_conversation_is_not_found_anywhere(
             assert answer.json()["code"] == "conversation-not-found"
         assert (await client.get("/api/conversations", headers=bob)).json()["items"] == []
 
-        with (
-            pytest.raises(WebSocketDisconnect) as refused,
-            await client.websocket_connect(f"/ws/conversations/{cid}", headers=bob),
-        ):
-            pass
-        assert refused.value.code == 4404
-        with (
-            pytest.raises(WebSocketDisconnect) as anonymous,
-            await client.websocket_connect(f"/ws/conversations/{cid}"),
-        ):
-            pass
-        assert anonymous.value.code == 4401
+        refused = await refusal(client, f"/ws/conversations/{cid}", headers=bob)
+        assert refused.code == 4404
+        anonymous = await refusal(client, f"/ws/conversations/{cid}")
+        assert anonymous.code == 4401
 
         mine = (await client.get(base, headers=alice)).json()
         assert mine["title"] == "Mine"
@@ -518,14 +517,10 @@ async def test_running_an_ended_conversation_again_counts_against_the_limit(
 
 async def test_a_socket_from_another_sites_page_is_refused(client: Client) -> None:
     cid = (await start(client))["id"]
-    with (
-        pytest.raises(WebSocketDisconnect) as refused,
-        await client.websocket_connect(
-            f"/ws/conversations/{cid}", headers={"Origin": "https://evil.example"}
-        ),
-    ):
-        pass
-    assert refused.value.code == 4403
+    refused = await refusal(
+        client, f"/ws/conversations/{cid}", headers={"Origin": "https://evil.example"}
+    )
+    assert refused.code == 4403
     with await client.websocket_connect(
         f"/ws/conversations/{cid}", headers={"Origin": "https://app.example.com"}
     ) as ws:
