@@ -5,6 +5,7 @@ conversation is not found on any route or socket; the concurrency limits; the LL
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,11 +17,13 @@ from litestar.testing import WebSocketTestSession
 
 from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from domain.conversations.value_objects import ConversationId
+from domain.identity.scopes import ALL_SCOPES
 from domain.ports.conversation_runtime import ConversationRuntime
 from entrypoints.http.conversations import SocketPolicy
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
-from tests.db import add_user
+from tests.db import add_user, sqla_ports
+from tests.factories import create_api_key
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
 
@@ -118,6 +121,18 @@ async def frame(ws: WebSocketTestSession, *, heartbeats: bool = False) -> Frame:
         found: Frame = json.loads(await asyncio.to_thread(ws.receive_text, timeout=5))
         if heartbeats or found["type"] != "heartbeat":
             return found
+
+
+async def until_closed(ws: WebSocketTestSession) -> WebSocketDisconnect:
+    """How the socket ends, past the event frames before."""
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await _events_forever(ws)
+    return closed.value
+
+
+async def _events_forever(ws: WebSocketTestSession) -> None:
+    while True:
+        assert (await frame(ws))["type"] == "event"
 
 
 async def refusal(client: Client, url: str, headers: Headers | None = None) -> WebSocketDisconnect:
@@ -526,3 +541,34 @@ async def test_a_socket_from_another_sites_page_is_refused(client: Client) -> No
     ) as ws:
         ws.send_text(json.dumps({"type": "message", "text": "Hi"}))
         assert (await frame(ws))["type"] in {"event", "accepted"}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_a_message_after_the_key_was_revoked_is_refused_even_unannounced(
+    postgres_url: str, world: ScriptedWorld
+) -> None:
+    """The key is revoked straight in the database, as if its announcement had been lost: the
+    socket still checks the key before acting on the next frame, so the message never runs."""
+    ada = await add_user(postgres_url, "ada")
+    async with sqla_ports(postgres_url) as open_ports, open_ports() as ports:
+        personal = (await ports.orgs.list_for_member(ada.id_))[0].organization
+        key, token = create_api_key(ada, personal.id_, scopes=ALL_SCOPES, expires_at=None)
+        await ports.api_keys.add(key)
+        await ports.uow.commit()
+    auth = bearer(str(token))
+    async with serve(clustered_settings(postgres_url), ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client, auth)
+        cid = (await start(client, auth, message="Hello"))["id"]
+        await status_is(client, cid, "finished", auth)
+        with await client.websocket_connect(f"/ws/conversations/{cid}", headers=auth) as ws:
+            assert (await frame(ws))["type"] == "event"
+            async with sqla_ports(postgres_url) as open_ports, open_ports() as ports:
+                await ports.api_keys.save(key.revoked(datetime.now(UTC)))
+                await ports.uow.commit()
+            runs, log = world.calls, len(world.conversations[ConversationId(UUID(cid))].log)
+            ws.send_text(json.dumps({"type": "message", "text": "Run again"}))
+            closed = await until_closed(ws)
+        assert closed.code == 4401
+        assert world.calls == runs
+        assert len(world.conversations[ConversationId(UUID(cid))].log) == log
