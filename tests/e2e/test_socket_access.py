@@ -5,6 +5,7 @@ through another server; and a stopping server closes its sockets with 1001."""
 
 import asyncio
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +43,7 @@ from tests.e2e.test_server import RunningServer, clustered, running_server
 from tests.factories import T0, create_api_key, create_org
 from tests.support.oidc import run_oidc_provider
 
-pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = pytest.mark.server
 
 CLOSE_DEADLINE_S = 10.0
 """Only keeps a socket that never closes from hanging the run; nothing here measures speed."""
@@ -127,6 +128,8 @@ def _start_conversation(server: RunningServer, headers: Headers) -> str:
     return str(created.json()["id"])
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_every_refusal_reaches_a_real_client_as_its_close_code(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -227,6 +230,8 @@ def _accepted(socket: Connection) -> dict[str, Any]:
             return frame
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 @pytest.mark.oidc
 def test_a_socket_closes_on_every_server_once_its_access_ends_on_another(
     tmp_path: Path, postgres_url: str
@@ -282,4 +287,25 @@ def test_a_socket_closes_on_every_server_once_its_access_ends_on_another(
     assert session_closed[0] == 4401, session_closed
     assert member_closed[0] == 4404, member_closed
     assert answered == {"type": "accepted"}
+    assert "Traceback" not in logs, logs
+
+
+@pytest.mark.parametrize("whole_group", [True, False], ids=["group", "main-process"])
+def test_a_stopping_server_closes_its_sockets_with_going_away(
+    tmp_path: Path, *, whole_group: bool
+) -> None:
+    settings = {"MAESTRIST_DATA_DIR": str(tmp_path / "data"), "MAESTRIST_RUNTIME": "scripted"}
+    with running_server(tmp_path / "server.log", settings) as server:
+        cid = _start_conversation(server, {})
+        with _socket(server, f"/ws/conversations/{cid}") as socket:
+            _first_event(socket)
+            stopping = threading.Thread(target=server.stop, kwargs={"whole_group": whole_group})
+            stopping.start()
+            code, reason = _closed(socket)
+            stopping.join()
+        exit_code = server.process.returncode
+        logs = server.log()
+
+    assert (code, exit_code) == (1001, 0), logs
+    assert "shutting down" in reason
     assert "Traceback" not in logs, logs

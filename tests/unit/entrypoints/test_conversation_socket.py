@@ -53,7 +53,7 @@ def session_of(socket: StuckSocket, cid: ConversationId, policy: SocketPolicy) -
 
 async def run(session: _Session, feed: object, after: int) -> None:
     async with InProcessAccessRevocations().subscribe() as revoked:
-        await session.run(feed, after, revoked)  # type: ignore[arg-type]
+        await session.run(feed, after, revoked, asyncio.Event())  # type: ignore[arg-type]
 
 
 def event(cid: ConversationId, seq: int) -> StoredEvent:

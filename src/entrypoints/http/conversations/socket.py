@@ -3,6 +3,7 @@ each once and in order; heartbeats while quiet; messages from the client go to t
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,14 +45,25 @@ from entrypoints.http.conversations.schemas import (
     HeartbeatFrame,
 )
 from entrypoints.http.errors import status_for
+from entrypoints.http.stop_signals import hold_stop_signals
 
-__all__ = ("CLOSE_SLOW_CLIENT", "CLOSE_TRY_AGAIN", "SocketPolicy", "conversation_socket")
+__all__ = (
+    "CLOSE_GOING_AWAY",
+    "CLOSE_SLOW_CLIENT",
+    "CLOSE_TRY_AGAIN",
+    "OpenSockets",
+    "SocketPolicy",
+    "conversation_socket",
+)
 
 CLOSE_SLOW_CLIENT = 4008
+"""The client fell too far behind; reconnect with ``after`` set to the last seq it got."""
 CLOSE_TRY_AGAIN = 1013
 """The live feed was interrupted (a store or Redis went away): reconnect with ``after`` set to
 the last seq received, shortly; nothing stored is lost."""
-"""The client fell too far behind; reconnect with ``after`` set to the last seq it got."""
+CLOSE_GOING_AWAY = 1001
+"""The server is stopping: reconnect (to another server) with ``after`` set to the last seq
+received."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +77,48 @@ class SocketPolicy:
     """Browser origins that may open a socket (the server's own and the CORS ones; ``*``:
     any); a handshake naming another ``Origin`` is refused, so no other site can ride a
     signed-in person's cookie. Clients that send no ``Origin`` are not browsers."""
+
+
+class OpenSockets:
+    """This server's open sockets, so that a server stopping closes each with 1001 and a
+    reason before its connections go (a client then knows to reconnect, not that it failed).
+
+    With ``hold_stop_signals`` (the production server, which drops open connections the
+    moment it is told to stop), SIGTERM and SIGINT wait for that, ``close_timeout_s`` at most.
+    """
+
+    def __init__(self, *, hold_stop_signals: bool = False, close_timeout_s: float = 5.0) -> None:
+        self._stopping = asyncio.Event()
+        self._open = 0
+        self._none_open = asyncio.Event()
+        self._none_open.set()
+        self._hold_signals = hold_stop_signals
+        self._close_timeout_s = close_timeout_s
+
+    async def _close_before_stopping(self) -> None:
+        await self.close_all(self._close_timeout_s)
+
+    @contextlib.asynccontextmanager
+    async def track(self) -> AsyncIterator[asyncio.Event]:
+        """While the socket runs; yields the event set when the server stops."""
+        if self._hold_signals:  # armed once the server serves, in the loop that serves
+            self._hold_signals = False
+            hold_stop_signals(self._close_before_stopping)
+        self._open += 1
+        self._none_open.clear()
+        try:
+            yield self._stopping
+        finally:
+            self._open -= 1
+            if not self._open:
+                self._none_open.set()
+
+    async def close_all(self, timeout_s: float) -> None:
+        """Have every socket close with 1001; wait at most ``timeout_s`` for them to."""
+        self._stopping.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await self._none_open.wait()
 
 
 def _closing(error: DomainError | ApplicationError) -> tuple[int, str]:
@@ -109,12 +163,16 @@ async def conversation_socket(
             scope=Scope.CONVERSATIONS_READ,
         )
         # Listening before the first check: a revocation cannot slip in between.
-        async with (await container.get(AccessRevocations)).subscribe() as revoked:
+        async with (
+            (await container.get(OpenSockets)).track() as stopping,
+            (await container.get(AccessRevocations)).subscribe() as revoked,
+        ):
             session = _Session(socket, container, request, policy)
             await session.check()
             after = _parse_after(socket.query_params.get("after", "0"))
             (await container.get(ConversationIngest)).follow(request.conversation_id)
-            await session.run(await container.get(ConversationFeed), after, revoked)
+            feed = await container.get(ConversationFeed)
+            await session.run(feed, after, revoked, stopping)
     except (DomainError, ApplicationError) as exc:
         code, reason = _closing(exc)
         with contextlib.suppress(Exception):
@@ -167,13 +225,18 @@ class _Session:
             )
 
     async def run(
-        self, feed: ConversationFeed, after: int, revoked: RevocationSubscription
+        self,
+        feed: ConversationFeed,
+        after: int,
+        revoked: RevocationSubscription,
+        stopping: asyncio.Event,
     ) -> None:
         tasks = [
             asyncio.create_task(self._stream(feed, after)),
             asyncio.create_task(self._heartbeat()),
             asyncio.create_task(self._receive()),
             asyncio.create_task(self._watch(revoked)),
+            asyncio.create_task(self._until_stopping(stopping)),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -222,6 +285,11 @@ class _Session:
             return CLOSE_SLOW_CLIENT, "client too slow: a heartbeat could not be sent"
         except (WebSocketDisconnect, OSError):
             return None
+
+    @staticmethod
+    async def _until_stopping(stopping: asyncio.Event) -> tuple[int, str]:
+        await stopping.wait()
+        return CLOSE_GOING_AWAY, "server shutting down; reconnect with after=<last seq received>"
 
     async def _watch(self, revoked: RevocationSubscription) -> tuple[int, str] | None:
         async for revocation in revoked:
