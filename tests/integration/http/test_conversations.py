@@ -572,3 +572,26 @@ async def test_a_message_after_the_key_was_revoked_is_refused_even_unannounced(
         assert closed.code == 4401
         assert world.calls == runs
         assert len(world.conversations[ConversationId(UUID(cid))].log) == log
+
+
+async def test_revoking_a_key_closes_its_open_socket_at_once(
+    tmp_path: Path, world: ScriptedWorld
+) -> None:
+    """Embedded binding: the revocation is announced in-process; the socket does not wait for
+    its next frame or heartbeat."""
+    async with serve(embedded(tmp_path), ScriptedRuntimeOverride(world, 60)) as client:
+        await configure_llm(client)
+        cid = (await start(client, message="Hello"))["id"]
+        made = await client.post(
+            "/api/keys", json={"name": "watcher", "scopes": ["conversations:read"]}
+        )
+        assert made.status_code == 201, made.text
+        key = made.json()
+        watcher = bearer(key["token"])
+        with await client.websocket_connect(f"/ws/conversations/{cid}", headers=watcher) as ws:
+            assert (await frame(ws))["type"] == "event"
+            revoked = await client.delete(f"/api/keys/{key['key']['id']}")
+            assert revoked.status_code == 204, revoked.text
+            closed = await until_closed(ws)
+        assert closed.code == 4401
+        assert closed.detail
