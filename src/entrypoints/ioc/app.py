@@ -70,7 +70,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
             _log.info("server_started", binding=settings.binding.value)
             yield
         finally:
-            await close_sockets(container, settings)
+            await close_sockets(container)
             await container.close()
             _log.info("server_stopped")
 

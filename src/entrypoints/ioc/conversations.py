@@ -143,6 +143,6 @@ class ProductionServerProvider(Provider):
         return OpenSockets(hold_stop_signals=True, close_timeout_s=settings.shutdown_timeout_s / 2)
 
 
-async def close_sockets(container: AsyncContainer, settings: Settings) -> None:
+async def close_sockets(container: AsyncContainer) -> None:
     """Close every open socket with 1001 (going away), before the server's connections go."""
-    await (await container.get(OpenSockets)).close_all(settings.shutdown_timeout_s / 2)
+    await (await container.get(OpenSockets)).close_all()

@@ -95,15 +95,12 @@ class OpenSockets:
         self._hold_signals = hold_stop_signals
         self._close_timeout_s = close_timeout_s
 
-    async def _close_before_stopping(self) -> None:
-        await self.close_all(self._close_timeout_s)
-
     @contextlib.asynccontextmanager
     async def track(self) -> AsyncIterator[asyncio.Event]:
         """While the socket runs; yields the event set when the server stops."""
         if self._hold_signals:  # armed once the server serves, in the loop that serves
             self._hold_signals = False
-            hold_stop_signals(self._close_before_stopping)
+            hold_stop_signals(self.close_all)
         self._open += 1
         self._none_open.clear()
         try:
@@ -113,11 +110,11 @@ class OpenSockets:
             if not self._open:
                 self._none_open.set()
 
-    async def close_all(self, timeout_s: float) -> None:
-        """Have every socket close with 1001; wait at most ``timeout_s`` for them to."""
+    async def close_all(self) -> None:
+        """Have every socket close with 1001; wait at most ``close_timeout_s`` for them to."""
         self._stopping.set()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
+            async with asyncio.timeout(self._close_timeout_s):
                 await self._none_open.wait()
 
 
