@@ -82,6 +82,13 @@ def _first_event(socket: Connection) -> dict[str, Any]:
             return frame
 
 
+def _until_finished(socket: Connection) -> None:
+    while True:
+        payload = _first_event(socket)["event"]["payload"]
+        if payload.get("key") == "execution_status" and payload.get("value") == "finished":
+            return
+
+
 async def _add_key_with_id(
     url: str, user: User, org_id: OrgId, scopes: frozenset[Scope]
 ) -> tuple[ApiKeyId, str]:
@@ -298,7 +305,7 @@ def test_a_stopping_server_closes_its_sockets_with_going_away(
     with running_server(tmp_path / "server.log", settings) as server:
         cid = _start_conversation(server, {})
         with _socket(server, f"/ws/conversations/{cid}") as socket:
-            _first_event(socket)
+            _until_finished(socket)  # the agent is done: only the socket is open
             stopping = threading.Thread(target=server.stop, kwargs={"whole_group": whole_group})
             stopping.start()
             code, reason = _closed(socket)

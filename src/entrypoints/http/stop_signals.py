@@ -21,8 +21,9 @@ _STOP = frozenset({signal.SIGTERM, signal.SIGINT})
 def hold_stop_signals(first: Callable[[], Awaitable[None]]) -> bool:
     """From now on, run ``first`` when a stop signal arrives, then let the loop handle it.
 
-    Call it from the main thread, with the loop that handles the signals running. False (and
-    nothing changed) when no loop listens for signals there.
+    Any signal that arrives meanwhile waits too (``first`` should be bounded in time). Call it
+    from the main thread, with the loop that handles the signals running. False (and nothing
+    changed) when no loop listens for signals there.
     """
     loop = asyncio.get_running_loop()
     read_fd, write_fd = os.pipe()
@@ -38,27 +39,33 @@ def hold_stop_signals(first: Callable[[], Awaitable[None]]) -> bool:
         os.close(read_fd)
         os.close(write_fd)
         return False
+    held: list[bytes] = []
+    """Signals that arrived while ``first`` runs (a server's main process may pass the same
+    SIGTERM on to its workers, so a second one can come at once); they follow it."""
     stopping: list[asyncio.Task[None]] = []
 
     def pass_on(data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.write(previous, data)
 
-    async def stop(data: bytes) -> None:
+    async def stop() -> None:
         try:
             await first()
         finally:
-            pass_on(data)
+            pass_on(b"".join(held))
 
     def readable() -> None:
         try:
             data = os.read(read_fd, 512)
         except BlockingIOError:
             return
-        if stopping or not _STOP.intersection(data):
-            pass_on(data)  # other signals, and a second stop signal, go straight through
-            return
-        stopping.append(loop.create_task(stop(data), name="stop-signal"))
+        if stopping and not stopping[0].done():
+            held.append(data)
+        elif not stopping and _STOP.intersection(data):
+            held.append(data)
+            stopping.append(loop.create_task(stop(), name="stop-signal"))
+        else:
+            pass_on(data)
 
     loop.add_reader(read_fd, readable)
     return True

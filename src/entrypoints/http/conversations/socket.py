@@ -237,17 +237,20 @@ class _Session:
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+            reason = next(
+                (task.result() for task in done if not task.cancelled() and not task.exception()),
+                None,
+            )
+            # Closed before the others are awaited: a receive in flight ends with the close.
+            if reason is not None:
+                with contextlib.suppress(Exception):
+                    await self._socket.close(code=reason[0], reason=reason[1])
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks)
-        reason = next(
-            (task.result() for task in done if not task.cancelled() and not task.exception()),
-            None,
-        )
-        if reason is not None:
-            with contextlib.suppress(Exception):
-                await self._socket.close(code=reason[0], reason=reason[1])
 
     async def _stream(self, feed: ConversationFeed, after: int) -> tuple[int, str] | None:
         try:
