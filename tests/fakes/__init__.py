@@ -1,5 +1,6 @@
 """Typed in-memory fakes, one per port; the contract suites hold them to the real adapters."""
 
+from tests.fakes.access_revocations import FakeAccessRevocations
 from tests.fakes.api_key_repository import FakeApiKeyRepository
 from tests.fakes.audit_log import FakeAuditLog
 from tests.fakes.authenticator import BearerSubjectAuthenticator
@@ -23,6 +24,7 @@ from tests.fakes.user_repository import FakeUserRepository
 
 __all__ = (
     "BearerSubjectAuthenticator",
+    "FakeAccessRevocations",
     "FakeApiKeyRepository",
     "FakeAuditLog",
     "FakeCipher",

@@ -1,3 +1,4 @@
+from adapters.redis.access_revocations import RedisAccessRevocations
 from adapters.redis.client import create_redis_client
 from adapters.redis.conversation_coordinator import RedisConversationCoordinator
 from adapters.redis.locks import RedisLocks
@@ -5,6 +6,7 @@ from adapters.redis.login_attempts import RedisLoginAttemptStore
 from adapters.redis.probe import RedisProbe
 
 __all__ = (
+    "RedisAccessRevocations",
     "RedisConversationCoordinator",
     "RedisLocks",
     "RedisLoginAttemptStore",

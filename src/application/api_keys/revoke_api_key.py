@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from application.ports.access_revocations import AccessRevocations, ApiKeyRevoked
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -19,16 +20,23 @@ class RevokeApiKeyRequest:
 
 
 class RevokeApiKey:
-    """Revoke one of the caller's keys; it stops working at once. Revoking twice is harmless.
+    """Revoke one of the caller's keys; it stops working at once, on open websockets too.
+    Revoking twice is harmless.
 
     A key of someone else is reported as not found. Only a person revokes keys: an API key
     is refused before this runs, so a leaked key cannot revoke the owner's others.
     """
 
     def __init__(
-        self, keys: ApiKeyRepository, audit: AuditLog, uow: UnitOfWork, clock: Clock
+        self,
+        keys: ApiKeyRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+        revocations: AccessRevocations,
     ) -> None:
         self._keys = keys
+        self._revocations = revocations
         self._audit = audit
         self._uow = uow
         self._clock = clock
@@ -53,3 +61,4 @@ class RevokeApiKey:
             )
         )
         await self._uow.commit()
+        await self._revocations.publish([ApiKeyRevoked(key.id_)])

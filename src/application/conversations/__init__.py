@@ -1,4 +1,9 @@
 from application.conversations.callbacks import CallbackProcessors
+from application.conversations.check_access import (
+    CheckConversationAccess,
+    CheckConversationAccessRequest,
+    ConversationAccess,
+)
 from application.conversations.control_conversation import (
     PauseConversation,
     RespondToConfirmation,
@@ -29,7 +34,10 @@ from application.conversations.start_conversation import (
 
 __all__ = (
     "CallbackProcessors",
+    "CheckConversationAccess",
+    "CheckConversationAccessRequest",
     "ConcurrencyGate",
+    "ConversationAccess",
     "ConversationDefaults",
     "ConversationFeed",
     "ConversationIngest",

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from application.conversations._shared import owned, tenant_of
 from application.ports.authenticator import Principal
-from domain.conversations.entities import StoredEvent
+from domain.conversations.entities import MAX_SEQ, StoredEvent
 from domain.conversations.value_objects import ConversationId
 from domain.ports.conversation_repository import ConversationRepository
 from domain.ports.event_store import EventStore
@@ -35,8 +35,8 @@ class ListEvents:
         after: int = 0,
         limit: int = 100,
     ) -> EventPage:
-        if after < 0:
-            raise InvalidValueError("after is 0 or more.", field="after")
+        if not 0 <= after <= MAX_SEQ:
+            raise InvalidValueError(f"after is 0 to {MAX_SEQ}.", field="after")
         if not 1 <= limit <= 1000:
             raise InvalidValueError("limit is 1 to 1000.", field="limit")
         await owned(self._conversations, tenant_of(actor, org), conversation_id)

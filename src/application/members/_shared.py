@@ -1,3 +1,4 @@
+from application.ports.access_revocations import AccessRevocations, MembershipChanged
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -8,7 +9,7 @@ from domain.organizations.errors import OrgNotFoundError
 from domain.ports.audit_log import AuditLog
 from domain.ports.org_repository import MemberOrganization, OrgRepository
 
-__all__ = ("MembershipChange",)
+__all__ = ("AccessChange", "MembershipChange")
 
 
 class MembershipChange:
@@ -47,3 +48,22 @@ class MembershipChange:
             )
         )
         await self._uow.commit()
+
+
+class AccessChange(MembershipChange):
+    """A membership change that can end or narrow someone's access in the organization."""
+
+    def __init__(
+        self,
+        orgs: OrgRepository,
+        audit: AuditLog,
+        uow: UnitOfWork,
+        clock: Clock,
+        revocations: AccessRevocations,
+    ) -> None:
+        super().__init__(orgs, audit, uow, clock)
+        self._revocations = revocations
+
+    async def _announce(self, org_id: OrgId, *members: UserId) -> None:
+        """Tell every server, after the commit, whose membership changed."""
+        await self._revocations.publish([MembershipChanged(user, org_id) for user in members])

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.members._shared import MembershipChange
+from application.members._shared import AccessChange
 from application.ports.authenticator import Principal
 from domain.audit.entities import AuditAction
 from domain.identity.entities import UserId
@@ -19,7 +19,7 @@ class ChangeMemberRoleRequest:
     role: Role
 
 
-class ChangeMemberRole(MembershipChange):
+class ChangeMemberRole(AccessChange):
     """Move a member between ``member`` and ``admin``. Only the owner may; ownership itself
     moves only by transfer."""
 
@@ -39,3 +39,4 @@ class ChangeMemberRole(MembershipChange):
             request.user_id,
             {"from": target.role.value, "to": request.role.value},
         )
+        await self._announce(request.org_id, request.user_id)

@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
 from application.errors import MissingScopeError
-from application.members._shared import MembershipChange
+from application.members._shared import AccessChange
+from application.ports.access_revocations import AccessRevocations
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -25,13 +26,14 @@ class RemoveMemberRequest:
     user_id: UserId
 
 
-class RemoveMember(MembershipChange):
+class RemoveMember(AccessChange):
     """Remove a member, or leave when the member is the caller.
 
     Admins remove members, the owner removes admins too; the owner cannot leave or be removed
     before transferring ownership. An API key removes someone else only with ``org:admin``;
     any key may leave. The removed member's API keys in the organization are
-    revoked in the same transaction, so no access survives the removal.
+    revoked in the same transaction, so no access survives the removal: the member's open
+    websockets in the organization close on every server.
     """
 
     def __init__(
@@ -41,8 +43,9 @@ class RemoveMember(MembershipChange):
         audit: AuditLog,
         uow: UnitOfWork,
         clock: Clock,
+        revocations: AccessRevocations,
     ) -> None:
-        super().__init__(orgs, audit, uow, clock)
+        super().__init__(orgs, audit, uow, clock, revocations)
         self._api_keys = api_keys
 
     async def execute(self, request: RemoveMemberRequest) -> None:
@@ -65,3 +68,4 @@ class RemoveMember(MembershipChange):
             request.user_id,
             {"role": target.role.value, "api_keys_revoked": str(revoked)},
         )
+        await self._announce(request.org_id, request.user_id)

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from application.members._shared import MembershipChange
+from application.members._shared import AccessChange
 from application.ports.authenticator import Principal
 from domain.audit.entities import AuditAction
 from domain.identity.entities import UserId
@@ -18,7 +18,7 @@ class TransferOwnershipRequest:
     new_owner: UserId
 
 
-class TransferOwnership(MembershipChange):
+class TransferOwnership(AccessChange):
     """The owner hands the organization to another member and stays on as an admin."""
 
     async def execute(self, request: TransferOwnershipRequest) -> None:
@@ -38,3 +38,4 @@ class TransferOwnership(MembershipChange):
             request.new_owner,
             {"previous_owner": str(request.actor.user.id_)},
         )
+        await self._announce(request.org_id, request.actor.user.id_, request.new_owner)

@@ -2,6 +2,7 @@ import logging
 
 from application.audit_trail import audit_in_every_org
 from application.errors import DependencyUnavailableError, SignInRejectedError
+from application.ports.access_revocations import AccessRevocations, SessionRevoked
 from application.ports.authenticator import Principal
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
@@ -18,9 +19,10 @@ _log = logging.getLogger(__name__)
 
 
 class SessionEnder:
-    """Ending sessions: revoke here, audit in every org of the user, then revoke at the
-    provider. The provider's refusal or absence never keeps a session alive here, and a
-    provider that cannot be reached is not tried again for the other sessions."""
+    """Ending sessions: revoke here, audit in every org of the user, announce it to every
+    server (whose open websockets of those sessions close), then revoke at the provider. The
+    provider's refusal or absence never keeps a session alive here, and a provider that cannot
+    be reached is not tried again for the other sessions."""
 
     def __init__(
         self,
@@ -30,8 +32,10 @@ class SessionEnder:
         audit: AuditLog,
         uow: UnitOfWork,
         clock: Clock,
+        revocations: AccessRevocations,
     ) -> None:
         self._sessions = sessions
+        self._revocations = revocations
         self._orgs = orgs
         self._provider = provider
         self._audit = audit
@@ -50,6 +54,7 @@ class SessionEnder:
             details={},
         )
         await self._uow.commit()
+        await self._revocations.publish([SessionRevoked(session.id_) for session in ended])
         for session in ended:
             if session.tokens.refresh_token is None:
                 continue

@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from application.errors import DependencyUnavailableError
 from application.identity.sign_in_policy import SignInPolicy
+from application.ports.access_revocations import AccessRevocations
 from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
@@ -43,9 +44,10 @@ class SignOut(SessionEnder):
         audit: AuditLog,
         uow: UnitOfWork,
         clock: Clock,
+        revocations: AccessRevocations,
         policy: SignInPolicy,
     ) -> None:
-        super().__init__(sessions, orgs, provider, audit, uow, clock)
+        super().__init__(sessions, orgs, provider, audit, uow, clock, revocations)
         self._policy = policy
 
     async def execute(self, request: SignOutRequest) -> SignOutResult:

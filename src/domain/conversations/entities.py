@@ -17,6 +17,7 @@ from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
+    "MAX_SEQ",
     "CallbackId",
     "CallbackStatus",
     "Conversation",
@@ -29,6 +30,9 @@ __all__ = (
 )
 
 CallbackId = NewType("CallbackId", UUID)
+
+MAX_SEQ = 2**63 - 1
+"""The greatest event sequence number: they are kept as signed 64-bit integers."""
 
 
 class ConversationStatus(StrEnum):

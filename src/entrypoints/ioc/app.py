@@ -16,7 +16,7 @@ from application.identity.provision_local_user import (
 )
 from entrypoints.http.app import build_http_app, install_request_id
 from entrypoints.http.request_scope import install_request_scope
-from entrypoints.ioc.conversations import start_conversation_ingest
+from entrypoints.ioc.conversations import close_sockets, start_conversation_ingest
 from entrypoints.ioc.providers import get_providers
 from entrypoints.settings import Binding, Settings
 
@@ -70,6 +70,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
             _log.info("server_started", binding=settings.binding.value)
             yield
         finally:
+            await close_sockets(container)
             await container.close()
             _log.info("server_stopped")
 

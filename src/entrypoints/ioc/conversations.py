@@ -11,6 +11,7 @@ from adapters.sqlalchemy import (
 )
 from application.conversations import (
     CallbackProcessors,
+    CheckConversationAccess,
     ConcurrencyGate,
     ConversationDefaults,
     ConversationFeed,
@@ -36,10 +37,15 @@ from domain.ports.conversation_repository import ConversationRepository
 from domain.ports.conversation_runtime import ConversationRuntime
 from domain.ports.event_callback_store import EventCallbackStore
 from domain.ports.event_store import EventStore
-from entrypoints.http.conversations import SocketPolicy
+from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
 
-__all__ = ("ConversationsProvider", "start_conversation_ingest")
+__all__ = (
+    "ConversationsProvider",
+    "ProductionServerProvider",
+    "close_sockets",
+    "start_conversation_ingest",
+)
 
 
 class ConversationsProvider(Provider):
@@ -102,6 +108,10 @@ class ConversationsProvider(Provider):
             allowed_origins=frozenset({settings.effective_public_url, *settings.cors_origins})
         )
 
+    @provide(scope=Scope.APP)
+    def open_sockets(self, settings: Settings) -> OpenSockets:
+        return OpenSockets(close_timeout_s=settings.shutdown_timeout_s / 2)
+
     gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
     git_access = provide(RuntimeGitAccess, scope=Scope.APP)
     start = provide(StartConversation, scope=Scope.REQUEST)
@@ -115,9 +125,24 @@ class ConversationsProvider(Provider):
     stop = provide(StopConversation, scope=Scope.REQUEST)
     respond = provide(RespondToConfirmation, scope=Scope.REQUEST)
     list_events = provide(ListEvents, scope=Scope.REQUEST)
+    check_access = provide(CheckConversationAccess, scope=Scope.REQUEST)
 
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:
     """Follow again, in the background, every conversation a previous run of the server left
     unfinished."""
     (await container.get(ConversationIngest)).follow_unfinished_soon()
+
+
+class ProductionServerProvider(Provider):
+    """What differs under ``maestrist serve``: it drops open connections as soon as it is
+    told to stop, so the stop signals wait for the sockets to close with 1001 first."""
+
+    @provide(scope=Scope.APP, override=True)
+    def open_sockets(self, settings: Settings) -> OpenSockets:
+        return OpenSockets(hold_stop_signals=True, close_timeout_s=settings.shutdown_timeout_s / 2)
+
+
+async def close_sockets(container: AsyncContainer) -> None:
+    """Close every open socket with 1001 (going away), before the server's connections go."""
+    await (await container.get(OpenSockets)).close_all()

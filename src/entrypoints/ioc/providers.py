@@ -24,9 +24,14 @@ from adapters.git_providers import (
     create_http_client,
 )
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
-from adapters.memory import InProcessConversationCoordinator, InProcessLocks
+from adapters.memory import (
+    InProcessAccessRevocations,
+    InProcessConversationCoordinator,
+    InProcessLocks,
+)
 from adapters.oidc import OidcIdentityProvider, OidcSettings
 from adapters.redis import (
+    RedisAccessRevocations,
     RedisConversationCoordinator,
     RedisLocks,
     RedisLoginAttemptStore,
@@ -112,6 +117,7 @@ from application.organizations.create_organization import CreateOrganization
 from application.organizations.get_organization import GetOrganization
 from application.organizations.list_my_organizations import ListMyOrganizations
 from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.ports.access_revocations import AccessRevocations
 from application.ports.authenticator import Authenticator, Principal
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
@@ -253,6 +259,12 @@ class RedisProvider(Provider):
         await coordinator.aclose()
 
     @provide(scope=Scope.APP)
+    async def revocations(self, client: Redis) -> AsyncIterator[AccessRevocations]:
+        revocations = RedisAccessRevocations(client)
+        yield revocations
+        await revocations.aclose()
+
+    @provide(scope=Scope.APP)
     def probes(
         self, database: SqlaDatabaseProbe, redis: RedisProbe, runtime: RuntimeProbes
     ) -> Sequence[DependencyProbe]:
@@ -281,6 +293,7 @@ class EmbeddedProvider(Provider):
     coordinator = provide(
         InProcessConversationCoordinator, provides=ConversationCoordinator, scope=Scope.APP
     )
+    revocations = provide(InProcessAccessRevocations, provides=AccessRevocations, scope=Scope.APP)
 
 
 class ClusteredAuthProvider(Provider):

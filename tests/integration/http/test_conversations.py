@@ -5,6 +5,7 @@ conversation is not found on any route or socket; the concurrency limits; the LL
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -16,11 +17,13 @@ from litestar.testing import WebSocketTestSession
 
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from domain.conversations.value_objects import ConversationId
+from domain.identity.scopes import ALL_SCOPES
 from domain.ports.conversation_runtime import ConversationRuntime
 from entrypoints.http.conversations import SocketPolicy
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
-from tests.db import add_user
+from tests.db import add_user, sqla_ports
+from tests.factories import create_api_key
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
 
@@ -120,6 +123,28 @@ async def frame(ws: WebSocketTestSession, *, heartbeats: bool = False) -> Frame:
             return found
 
 
+async def until_closed(ws: WebSocketTestSession) -> WebSocketDisconnect:
+    """How the socket ends, past the event frames before."""
+    with pytest.raises(WebSocketDisconnect) as closed:
+        await _events_forever(ws)
+    return closed.value
+
+
+async def _events_forever(ws: WebSocketTestSession) -> None:
+    while True:
+        assert (await frame(ws))["type"] == "event"
+
+
+async def refusal(client: Client, url: str, headers: Headers | None = None) -> WebSocketDisconnect:
+    """How a socket the server refuses ends: accepted, then closed with a code and reason."""
+    with (
+        await client.websocket_connect(url, headers=headers or {}) as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        await asyncio.to_thread(ws.receive_text, timeout=5)
+    return closed.value
+
+
 def execution_status(event: Frame) -> str | None:
     payload = event["payload"]
     if event["kind"] == "ConversationStateUpdateEvent" and payload.get("key") == "execution_status":
@@ -194,18 +219,13 @@ async def test_a_conversation_runs_live_over_the_socket_to_finished(
             "detail": "A message needs text or an image.",
         }
 
-    with (
-        pytest.raises(WebSocketDisconnect) as refused,
-        await client.websocket_connect(f"/ws/conversations/{cid}?after=-1"),
-    ):
-        pass
-    assert refused.value.code == 4422
-    with (
-        pytest.raises(WebSocketDisconnect) as unknown,
-        await client.websocket_connect("/ws/conversations/01a20000-0000-7000-8000-000000000000"),
-    ):
-        pass
-    assert unknown.value.code == 4404
+    refused = await refusal(client, f"/ws/conversations/{cid}?after=-1")
+    assert refused.code == 4422
+    beyond = await refusal(client, f"/ws/conversations/{cid}?after={2**63}")
+    assert beyond.code == 4422
+    assert "after" in beyond.detail
+    unknown = await refusal(client, "/ws/conversations/01a20000-0000-7000-8000-000000000000")
+    assert unknown.code == 4404
 
     done = await status_is(client, cid, "finished")
     assert done["title"] == "Fix the flaky test in the widget factory, please"
@@ -300,6 +320,8 @@ async def test_bad_input_names_the_field(client: Client) -> None:
         assert field in answer.text, (field, answer.text)
     for params, field in (
         ({"after": -1}, "after"),
+        ({"after": 2**63}, "after"),
+        ({"after": 10**30}, "after"),
         ({"limit": 0}, "limit"),
         ({"limit": 5000}, "limit"),
     ):
@@ -402,18 +424,10 @@ async def test_another_tenants_conversation_is_not_found_anywhere(
             assert answer.json()["code"] == "conversation-not-found"
         assert (await client.get("/api/conversations", headers=bob)).json()["items"] == []
 
-        with (
-            pytest.raises(WebSocketDisconnect) as refused,
-            await client.websocket_connect(f"/ws/conversations/{cid}", headers=bob),
-        ):
-            pass
-        assert refused.value.code == 4404
-        with (
-            pytest.raises(WebSocketDisconnect) as anonymous,
-            await client.websocket_connect(f"/ws/conversations/{cid}"),
-        ):
-            pass
-        assert anonymous.value.code == 4401
+        refused = await refusal(client, f"/ws/conversations/{cid}", headers=bob)
+        assert refused.code == 4404
+        anonymous = await refusal(client, f"/ws/conversations/{cid}")
+        assert anonymous.code == 4401
 
         mine = (await client.get(base, headers=alice)).json()
         assert mine["title"] == "Mine"
@@ -518,14 +532,10 @@ async def test_running_an_ended_conversation_again_counts_against_the_limit(
 
 async def test_a_socket_from_another_sites_page_is_refused(client: Client) -> None:
     cid = (await start(client))["id"]
-    with (
-        pytest.raises(WebSocketDisconnect) as refused,
-        await client.websocket_connect(
-            f"/ws/conversations/{cid}", headers={"Origin": "https://evil.example"}
-        ),
-    ):
-        pass
-    assert refused.value.code == 4403
+    refused = await refusal(
+        client, f"/ws/conversations/{cid}", headers={"Origin": "https://evil.example"}
+    )
+    assert refused.code == 4403
     with await client.websocket_connect(
         f"/ws/conversations/{cid}", headers={"Origin": "https://app.example.com"}
     ) as ws:
@@ -608,3 +618,57 @@ async def test_a_failed_run_shows_error_with_the_runtimes_reason(
     await client.post(f"/api/conversations/{cid}/messages", json={"text": "Again"}, headers=headers)
     again = await status_is(client, cid, "finished", headers)
     assert again["statusReason"] is None
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_a_message_after_the_key_was_revoked_is_refused_even_unannounced(
+    postgres_url: str, world: ScriptedWorld
+) -> None:
+    """The key is revoked straight in the database, as if its announcement had been lost: the
+    socket still checks the key before acting on the next frame, so the message never runs."""
+    ada = await add_user(postgres_url, "ada")
+    async with sqla_ports(postgres_url) as open_ports, open_ports() as ports:
+        personal = (await ports.orgs.list_for_member(ada.id_))[0].organization
+        key, token = create_api_key(ada, personal.id_, scopes=ALL_SCOPES, expires_at=None)
+        await ports.api_keys.add(key)
+        await ports.uow.commit()
+    auth = bearer(str(token))
+    async with serve(clustered_settings(postgres_url), ScriptedRuntimeOverride(world)) as client:
+        await configure_llm(client, auth)
+        cid = (await start(client, auth, message="Hello"))["id"]
+        await status_is(client, cid, "finished", auth)
+        with await client.websocket_connect(f"/ws/conversations/{cid}", headers=auth) as ws:
+            assert (await frame(ws))["type"] == "event"
+            async with sqla_ports(postgres_url) as open_ports, open_ports() as ports:
+                await ports.api_keys.save(key.revoked(datetime.now(UTC)))
+                await ports.uow.commit()
+            runs, log = world.calls, len(world.conversations[ConversationId(UUID(cid))].log)
+            ws.send_text(json.dumps({"type": "message", "text": "Run again"}))
+            closed = await until_closed(ws)
+        assert closed.code == 4401
+        assert world.calls == runs
+        assert len(world.conversations[ConversationId(UUID(cid))].log) == log
+
+
+async def test_revoking_a_key_closes_its_open_socket_at_once(
+    tmp_path: Path, world: ScriptedWorld
+) -> None:
+    """Embedded binding: the revocation is announced in-process; the socket does not wait for
+    its next frame or heartbeat."""
+    async with serve(embedded(tmp_path), ScriptedRuntimeOverride(world, 60)) as client:
+        await configure_llm(client)
+        cid = (await start(client, message="Hello"))["id"]
+        made = await client.post(
+            "/api/keys", json={"name": "watcher", "scopes": ["conversations:read"]}
+        )
+        assert made.status_code == 201, made.text
+        key = made.json()
+        watcher = bearer(key["token"])
+        with await client.websocket_connect(f"/ws/conversations/{cid}", headers=watcher) as ws:
+            assert (await frame(ws))["type"] == "event"
+            revoked = await client.delete(f"/api/keys/{key['key']['id']}")
+            assert revoked.status_code == 204, revoked.text
+            closed = await until_closed(ws)
+        assert closed.code == 4401
+        assert closed.detail

@@ -5,6 +5,7 @@ import pytest
 from application.ports.authenticator import AuthMethod, Principal
 from tests.factories import create_user
 from tests.fakes import (
+    FakeAccessRevocations,
     FakeApiKeyRepository,
     FakeAuditLog,
     FakeClock,
@@ -24,6 +25,7 @@ class World:
     uow: FakeUnitOfWork
     clock: FakeClock
     api_keys: FakeApiKeyRepository
+    revocations: FakeAccessRevocations
 
     def principal(self, subject: str) -> Principal:
         user = create_user(subject)
@@ -43,4 +45,5 @@ def world() -> World:
         uow=FakeUnitOfWork(store),
         clock=FakeClock(),
         api_keys=FakeApiKeyRepository(store),
+        revocations=FakeAccessRevocations(),
     )

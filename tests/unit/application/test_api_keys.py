@@ -12,6 +12,7 @@ from application.api_keys import (
 from application.errors import CredentialNotAllowedError
 from application.identity import ApiKeyAuthenticator
 from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.ports.access_revocations import ApiKeyRevoked
 from application.ports.authenticator import AuthMethod, Credentials, Principal
 from domain.audit.entities import AuditAction
 from domain.identity.api_keys import ApiKeyId
@@ -108,9 +109,9 @@ async def test_revoked_expired_and_forged_keys_prove_nobody(world: World) -> Non
             expires_at=world.clock.now() + timedelta(hours=1),
         )
     )
-    await RevokeApiKey(world.api_keys, world.audit, world.uow, world.clock).execute(
-        RevokeApiKeyRequest(actor=alice, key_id=revoked.key.id_)
-    )
+    await RevokeApiKey(
+        world.api_keys, world.audit, world.uow, world.clock, world.revocations
+    ).execute(RevokeApiKeyRequest(actor=alice, key_id=revoked.key.id_))
     world.clock.advance(timedelta(hours=1))
     sut = _authenticator(world)
     forged = f"Bearer {revoked.token.prefix}_{expiring.token.secret}"
@@ -156,14 +157,16 @@ async def test_only_the_owner_lists_and_revokes_a_key(world: World) -> None:
     created = await _create(world).execute(
         CreateApiKeyRequest(actor=alice, org=org, name="k", scopes=frozenset())
     )
-    revoke = RevokeApiKey(world.api_keys, world.audit, world.uow, world.clock)
+    revoke = RevokeApiKey(world.api_keys, world.audit, world.uow, world.clock, world.revocations)
     with pytest.raises(ApiKeyNotFoundError):
         await revoke.execute(RevokeApiKeyRequest(actor=bob, key_id=created.key.id_))
     with pytest.raises(ApiKeyNotFoundError):
         await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=ApiKeyId(new_id())))
     assert await ListApiKeys(world.api_keys).execute(bob, org) == []
+    assert world.revocations.published == []
     await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=created.key.id_))
     await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=created.key.id_))
+    assert world.revocations.published == [ApiKeyRevoked(created.key.id_)]
     [listed] = await ListApiKeys(world.api_keys).execute(alice, org)
     assert listed.revoked_at == world.clock.now()
     actions = [e.action for e in world.store.committed.audit]

@@ -32,6 +32,7 @@ from application.identity.session_authenticator import SESSION_COOKIE, SessionAu
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.start_sign_in import StartSignIn, StartSignInRequest
 from application.members import AcceptInvitations
+from application.ports.access_revocations import SessionRevoked
 from application.ports.authenticator import AuthMethod, Credentials, Principal
 from application.ports.locks import Locks
 from application.sessions import (
@@ -155,6 +156,7 @@ class Flow:
             FakeAuditLog(store),
             FakeUnitOfWork(store),
             self.world.clock,
+            self.world.revocations,
             POLICY,
         )
 
@@ -167,6 +169,7 @@ class Flow:
             FakeAuditLog(store),
             FakeUnitOfWork(store),
             self.world.clock,
+            self.world.revocations,
         )
 
     def session(self, token: str) -> Session:
@@ -520,6 +523,9 @@ async def test_sign_out_everywhere_ends_every_session_of_the_caller_only(
     assert sorted(flow.provider.revoked) == sorted(s.tokens.refresh_token or "" for s in ada)
     assert all(s.revoked_at == world.clock.now() for s in ada)
     assert flow.session(bobs).revoked_at is None
+    assert sorted(world.revocations.published, key=str) == sorted(
+        (SessionRevoked(s.id_) for s in ada), key=str
+    )
     assert result.logout_url is not None
     assert parse_qs(urlsplit(result.logout_url).query)["id_token_hint"] == [ada[0].tokens.id_token]
 
@@ -580,6 +586,7 @@ async def test_revoking_ones_own_other_session(flow: Flow, world: World) -> None
     assert flow.session(other).revoked_at == world.clock.now()
     assert flow.session(this).revoked_at is None
     assert flow.provider.revoked == [target.tokens.refresh_token]
+    assert world.revocations.published == [SessionRevoked(target.id_)]
     with pytest.raises(SessionNotFoundError):
         await flow.revoke_session().execute(
             RevokeSessionRequest(actor=principal, session_id=target.id_)

@@ -4,11 +4,13 @@ keep getting every event meanwhile."""
 import asyncio
 from collections.abc import AsyncIterator
 
-from adapters.memory import InProcessConversationCoordinator
-from application.conversations import ConversationFeed
+from adapters.memory import InProcessAccessRevocations, InProcessConversationCoordinator
+from application.conversations import CheckConversationAccessRequest, ConversationFeed
 from application.errors import DependencyUnavailableError
+from application.ports.authenticator import Credentials
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
+from domain.identity.scopes import Scope
 from domain.shared.ids import new_id
 from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, SocketPolicy
 from entrypoints.http.conversations.socket import _Session
@@ -38,6 +40,22 @@ class StuckSocket:
         self.closed = (code, reason)
 
 
+def session_of(socket: StuckSocket, cid: ConversationId, policy: SocketPolicy) -> _Session:
+    """A socket session whose access was checked (no frame or revocation here checks again)."""
+    request = CheckConversationAccessRequest(
+        credentials=Credentials(),
+        requested_org=None,
+        conversation_id=cid,
+        scope=Scope.CONVERSATIONS_READ,
+    )
+    return _Session(socket, None, request, policy)  # type: ignore[arg-type]
+
+
+async def run(session: _Session, feed: object, after: int) -> None:
+    async with InProcessAccessRevocations().subscribe() as revoked:
+        await session.run(feed, after, revoked, asyncio.Event())  # type: ignore[arg-type]
+
+
 def event(cid: ConversationId, seq: int) -> StoredEvent:
     return StoredEvent(
         conversation_id=cid,
@@ -57,8 +75,8 @@ async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobo
     feed = ConversationFeed(coordinator, FakeConversationStore(FakeStore()))
     policy = SocketPolicy(heartbeat_s=60, buffer=3, send_timeout_s=0.2)
     stuck = StuckSocket(takes=1)
-    session = _Session(stuck, None, None, None, cid, policy)  # type: ignore[arg-type]
-    running = asyncio.create_task(session.run(feed, 0))
+    session = session_of(stuck, cid, policy)
+    running = asyncio.create_task(run(session, feed, 0))
     async with coordinator.subscribe(cid, buffer=100) as other:
         await asyncio.sleep(0.01)
         for seq in range(1, 21):
@@ -80,8 +98,8 @@ async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
     feed = ConversationFeed(coordinator, FakeConversationStore(FakeStore()))
     stuck = StuckSocket(takes=1)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=0.05)
-    session = _Session(stuck, None, None, None, cid, policy)  # type: ignore[arg-type]
-    running = asyncio.create_task(session.run(feed, 0))
+    session = session_of(stuck, cid, policy)
+    running = asyncio.create_task(run(session, feed, 0))
     await asyncio.sleep(0.01)
     for seq in (1, 2):
         await coordinator.publish(cid, [event(cid, seq)])
@@ -106,8 +124,8 @@ async def test_an_interrupted_feed_closes_the_socket_asking_to_reconnect() -> No
     cid = ConversationId(new_id())
     socket = StuckSocket(takes=10)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=1)
-    session = _Session(socket, None, None, None, cid, policy)  # type: ignore[arg-type]
-    await asyncio.wait_for(session.run(BrokenFeed(), 4), 2)  # type: ignore[arg-type]
+    session = session_of(socket, cid, policy)
+    await asyncio.wait_for(run(session, BrokenFeed(), 4), 2)
     assert len(socket.sent) == 1
     assert '"seq":5' in socket.sent[0]
     assert socket.closed is not None

@@ -24,7 +24,7 @@ from application.conversations import (
     StopConversation,
 )
 from application.ports.authenticator import Principal
-from domain.conversations.entities import ConversationStatus
+from domain.conversations.entities import MAX_SEQ, ConversationStatus
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import Scope
 from domain.ports.org_repository import MemberOrganization
@@ -60,7 +60,10 @@ Cursor = Annotated[
     QueryParameter(name="cursor", description="nextCursor of the previous page.", max_length=100),
 ]
 Limit = Annotated[int, QueryParameter(name="limit", description="Items a page.", ge=1, le=100)]
-After = Annotated[int, QueryParameter(name="after", description="Events numbered above this.")]
+After = Annotated[
+    int,
+    QueryParameter(name="after", description="Events numbered above this.", ge=0, le=MAX_SEQ),
+]
 EventLimit = Annotated[
     int, QueryParameter(name="limit", description="Events a page.", ge=1, le=1000)
 ]

@@ -3,6 +3,7 @@ each once and in order; heartbeats while quiet; messages from the client go to t
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,25 +12,30 @@ from uuid import UUID
 import msgspec
 from dishka import AsyncContainer
 from litestar import WebSocket, websocket
-from litestar.connection import ASGIConnection
-from litestar.exceptions import WebSocketDisconnect, WebSocketException
-from litestar.handlers import BaseRouteHandler
+from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from application.conversations import ConversationFeed, ConversationIngest, GetConversation
-from application.conversations.control_conversation import SendMessage
-from application.errors import ApplicationError, DependencyUnavailableError, MissingScopeError
-from application.organizations.resolve_active_org import (
-    ResolveActiveOrg,
-    ResolveActiveOrgRequest,
+from application.conversations import (
+    CheckConversationAccess,
+    CheckConversationAccessRequest,
+    ConversationAccess,
+    ConversationFeed,
+    ConversationIngest,
+    SendMessage,
 )
-from application.ports.authenticator import Principal
+from application.errors import ApplicationError, DependencyUnavailableError, MissingScopeError
+from application.ports.access_revocations import (
+    AccessRevocations,
+    RevocationSubscription,
+    affects,
+)
+from application.ports.authenticator import Credentials
 from application.ports.conversation_coordinator import SubscriberTooSlowError
+from domain.conversations.entities import MAX_SEQ
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import Scope
-from domain.ports.org_repository import MemberOrganization
-from domain.shared.errors import DomainError
-from entrypoints.http.auth import current_principal, parse_org_header, require_principal, requires
+from domain.shared.errors import DomainError, InvalidValueError
+from entrypoints.http.auth import parse_org_header
 from entrypoints.http.conversations.schemas import (
     AcceptedFrame,
     ClientFrame,
@@ -39,14 +45,25 @@ from entrypoints.http.conversations.schemas import (
     HeartbeatFrame,
 )
 from entrypoints.http.errors import status_for
+from entrypoints.http.stop_signals import hold_stop_signals
 
-__all__ = ("CLOSE_SLOW_CLIENT", "CLOSE_TRY_AGAIN", "SocketPolicy", "conversation_socket")
+__all__ = (
+    "CLOSE_GOING_AWAY",
+    "CLOSE_SLOW_CLIENT",
+    "CLOSE_TRY_AGAIN",
+    "OpenSockets",
+    "SocketPolicy",
+    "conversation_socket",
+)
 
 CLOSE_SLOW_CLIENT = 4008
+"""The client fell too far behind; reconnect with ``after`` set to the last seq it got."""
 CLOSE_TRY_AGAIN = 1013
 """The live feed was interrupted (a store or Redis went away): reconnect with ``after`` set to
 the last seq received, shortly; nothing stored is lost."""
-"""The client fell too far behind; reconnect with ``after`` set to the last seq it got."""
+CLOSE_GOING_AWAY = 1001
+"""The server is stopping: reconnect (to another server) with ``after`` set to the last seq
+received."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,84 +79,140 @@ class SocketPolicy:
     signed-in person's cookie. Clients that send no ``Origin`` are not browsers."""
 
 
-def _refusal(error: DomainError | ApplicationError) -> WebSocketException:
-    """A socket refused before it opens closes with 4000 + the HTTP status the error has."""
-    return WebSocketException(detail=error.message[:120], code=4000 + status_for(error))
+class OpenSockets:
+    """This server's open sockets, so that a server stopping closes each with 1001 and a
+    reason before its connections go (a client then knows to reconnect, not that it failed).
 
+    With ``hold_stop_signals`` (the production server, which drops open connections the
+    moment it is told to stop), SIGTERM and SIGINT wait for that, ``close_timeout_s`` at most.
+    """
 
-async def guard_socket(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """The HTTP auth guard, in a request scope of its own (a socket's container lives as long
-    as the connection)."""
-    session: AsyncContainer = connection.state.dishka_container
-    policy = await session.get(SocketPolicy)
-    origin = connection.headers.get("origin")
-    allowed = policy.allowed_origins
-    if origin is not None and "*" not in allowed and origin.rstrip("/") not in allowed:
-        raise WebSocketException(detail="This origin may not open a socket.", code=4403)
-    async with session() as request_container:
-        connection.state.dishka_container = request_container
+    def __init__(self, *, hold_stop_signals: bool = False, close_timeout_s: float = 5.0) -> None:
+        self._stopping = asyncio.Event()
+        self._open = 0
+        self._none_open = asyncio.Event()
+        self._none_open.set()
+        self._hold_signals = hold_stop_signals
+        self._close_timeout_s = close_timeout_s
+
+    @contextlib.asynccontextmanager
+    async def track(self) -> AsyncIterator[asyncio.Event]:
+        """While the socket runs; yields the event set when the server stops."""
+        if self._hold_signals:  # armed once the server serves, in the loop that serves
+            self._hold_signals = False
+            hold_stop_signals(self.close_all)
+        self._open += 1
+        self._none_open.clear()
         try:
-            await require_principal(connection, handler)
-        except (DomainError, ApplicationError) as exc:
-            raise _refusal(exc) from None
+            yield self._stopping
         finally:
-            connection.state.dishka_container = session
+            self._open -= 1
+            if not self._open:
+                self._none_open.set()
+
+    async def close_all(self) -> None:
+        """Have every socket close with 1001; wait at most ``close_timeout_s`` for them to."""
+        self._stopping.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._close_timeout_s):
+                await self._none_open.wait()
+
+
+def _closing(error: DomainError | ApplicationError) -> tuple[int, str]:
+    """A refused or revoked socket closes with 4000 + the HTTP status the error has (1013
+    when a store did not answer: try again shortly)."""
+    if isinstance(error, DependencyUnavailableError):
+        return CLOSE_TRY_AGAIN, "a service the server depends on is unavailable; try again"
+    return 4000 + status_for(error), error.message.encode()[:120].decode(errors="ignore")
+
+
+def _parse_after(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_SEQ):
+        raise InvalidValueError(f"after is a sequence number, 0 to {MAX_SEQ}.", field="after")
+    return int(raw)
 
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(ClientFrame)
 
 
-@websocket(
-    "/ws/conversations/{conversation_id:uuid}",
-    guards=[guard_socket],
-    opt=requires(Scope.CONVERSATIONS_READ),
-)
+@websocket("/ws/conversations/{conversation_id:uuid}")
 async def conversation_socket(
     socket: WebSocket[Any, Any, Any], conversation_id: FromPath[UUID]
 ) -> None:
-    cid = ConversationId(conversation_id)
-    raw_after = socket.query_params.get("after", "0")
-    if not raw_after.isdigit():
-        raise WebSocketException(detail="after is a sequence number, 0 or more.", code=4422)
-    after = int(raw_after)
-    container: AsyncContainer = socket.state.dishka_container
-    actor = current_principal(socket)
-    async with container() as request_container:
-        try:
-            org = await (await request_container.get(ResolveActiveOrg)).execute(
-                ResolveActiveOrgRequest(actor=actor, requested=parse_org_header(socket))
-            )
-            await (await request_container.get(GetConversation)).execute(actor, org, cid)
-        except (DomainError, ApplicationError) as exc:
-            raise _refusal(exc) from None
-    feed = await container.get(ConversationFeed)
-    policy = await container.get(SocketPolicy)
-    (await container.get(ConversationIngest)).follow(cid)
+    # Accepted first, so that a refusal reaches every client as a close frame with its code
+    # (a server answers a handshake refused before it is accepted with a bare HTTP 403).
     await socket.accept()
-    session = _Session(socket, container, actor, org, cid, policy)
-    await session.run(feed, after)
+    container: AsyncContainer = socket.state.dishka_container
+    policy = await container.get(SocketPolicy)
+    origin = socket.headers.get("origin")
+    allowed = policy.allowed_origins
+    if origin is not None and "*" not in allowed and origin.rstrip("/") not in allowed:
+        await socket.close(code=4403, reason="This origin may not open a socket.")
+        return
+    try:
+        request = CheckConversationAccessRequest(
+            credentials=Credentials(
+                authorization=socket.headers.get("authorization"), cookies=socket.cookies
+            ),
+            requested_org=parse_org_header(socket),
+            conversation_id=ConversationId(conversation_id),
+            scope=Scope.CONVERSATIONS_READ,
+        )
+        # Listening before the first check: a revocation cannot slip in between.
+        async with (
+            (await container.get(OpenSockets)).track() as stopping,
+            (await container.get(AccessRevocations)).subscribe() as revoked,
+        ):
+            session = _Session(socket, container, request, policy)
+            await session.check()
+            after = _parse_after(socket.query_params.get("after", "0"))
+            (await container.get(ConversationIngest)).follow(request.conversation_id)
+            feed = await container.get(ConversationFeed)
+            await session.run(feed, after, revoked, stopping)
+    except (DomainError, ApplicationError) as exc:
+        code, reason = _closing(exc)
+        with contextlib.suppress(Exception):
+            await socket.close(code=code, reason=reason)
 
 
 class _Session:
+    """One open socket: its feed, heartbeats and client frames, while its credential still
+    reaches the conversation. That is checked again from scratch before each client frame is
+    acted on, at each heartbeat, and whenever a revocation that may concern it is announced;
+    the socket closes with the code of what failed."""
+
     def __init__(
         self,
         socket: WebSocket[Any, Any, Any],
         container: AsyncContainer,
-        actor: Principal,
-        org: MemberOrganization,
-        conversation_id: ConversationId,
+        request: CheckConversationAccessRequest,
         policy: SocketPolicy,
     ) -> None:
         self._socket = socket
         self._container = container
-        self._actor = actor
-        self._org = org
-        self._cid = conversation_id
+        self._request = request
+        self._cid = request.conversation_id
         self._policy = policy
         self._sending = asyncio.Lock()
+        self._access: ConversationAccess | None = None
+
+    async def _check(self, request_container: AsyncContainer) -> ConversationAccess:
+        check = await request_container.get(CheckConversationAccess)
+        self._access = await check.execute(self._request)
+        return self._access
+
+    async def check(self) -> None:
+        """Raises the error that refuses the socket, if any."""
+        async with self._container() as request_container:
+            await self._check(request_container)
+
+    async def _recheck(self) -> tuple[int, str] | None:
+        try:
+            await self.check()
+        except (DomainError, ApplicationError) as exc:
+            return _closing(exc)
+        return None
 
     async def _send(self, frame: msgspec.Struct) -> None:
         async with self._sending:
@@ -148,25 +221,36 @@ class _Session:
                 self._policy.send_timeout_s,
             )
 
-    async def run(self, feed: ConversationFeed, after: int) -> None:
+    async def run(
+        self,
+        feed: ConversationFeed,
+        after: int,
+        revoked: RevocationSubscription,
+        stopping: asyncio.Event,
+    ) -> None:
         tasks = [
             asyncio.create_task(self._stream(feed, after)),
             asyncio.create_task(self._heartbeat()),
             asyncio.create_task(self._receive()),
+            asyncio.create_task(self._watch(revoked)),
+            asyncio.create_task(self._until_stopping(stopping)),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+            reason = next(
+                (task.result() for task in done if not task.cancelled() and not task.exception()),
+                None,
+            )
+            # Closed before the others are awaited: a receive in flight ends with the close.
+            if reason is not None:
+                with contextlib.suppress(Exception):
+                    await self._socket.close(code=reason[0], reason=reason[1])
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks)
-        reason = next(
-            (task.result() for task in done if not task.cancelled() and not task.exception()),
-            None,
-        )
-        if reason is not None:
-            with contextlib.suppress(Exception):
-                await self._socket.close(code=reason[0], reason=reason[1])
 
     async def _stream(self, feed: ConversationFeed, after: int) -> tuple[int, str] | None:
         try:
@@ -194,14 +278,30 @@ class _Session:
         try:
             while True:
                 await asyncio.sleep(self._policy.heartbeat_s)
+                if (lost := await self._recheck()) is not None:
+                    return lost
                 await self._send(HeartbeatFrame(at=datetime.now(UTC)))
         except TimeoutError:
             return CLOSE_SLOW_CLIENT, "client too slow: a heartbeat could not be sent"
         except (WebSocketDisconnect, OSError):
             return None
 
+    @staticmethod
+    async def _until_stopping(stopping: asyncio.Event) -> tuple[int, str]:
+        await stopping.wait()
+        return CLOSE_GOING_AWAY, "server shutting down; reconnect with after=<last seq received>"
+
+    async def _watch(self, revoked: RevocationSubscription) -> tuple[int, str] | None:
+        async for revocation in revoked:
+            access = self._access
+            concerned = access is None or affects(
+                revocation, access.actor, access.org.organization.id_
+            )
+            if concerned and (lost := await self._recheck()) is not None:
+                return lost
+        return None
+
     async def _receive(self) -> tuple[int, str] | None:
-        actor = self._actor
         while True:
             try:
                 raw = await self._socket.receive_data(mode="text")
@@ -209,16 +309,27 @@ class _Session:
                 return None
             try:
                 frame = _decoder.decode(raw)
-                if Scope.CONVERSATIONS_WRITE not in actor.scopes:
-                    raise MissingScopeError("Sending messages needs the scope conversations:write.")
-                async with self._container() as request_container:
-                    send = await request_container.get(SendMessage)
-                    await send.execute(actor, self._org, self._cid, frame.text, frame.images)
             except msgspec.ValidationError as exc:
                 await self._send(ErrorFrame(code="invalid-frame", detail=str(exc)[:300]))
+                continue
             except msgspec.DecodeError:
                 await self._send(ErrorFrame(code="invalid-frame", detail="Send JSON frames."))
-            except (DomainError, ApplicationError) as exc:
-                await self._send(ErrorFrame(code=exc.code, detail=exc.message))
-            else:
-                await self._send(AcceptedFrame())
+                continue
+            async with self._container() as request_container:
+                try:
+                    access = await self._check(request_container)
+                except (DomainError, ApplicationError) as exc:
+                    return _closing(exc)
+                try:
+                    if Scope.CONVERSATIONS_WRITE not in access.actor.scopes:
+                        raise MissingScopeError(
+                            "Sending messages needs the scope conversations:write."
+                        )
+                    send = await request_container.get(SendMessage)
+                    await send.execute(
+                        access.actor, access.org, self._cid, frame.text, frame.images
+                    )
+                except (DomainError, ApplicationError) as exc:
+                    await self._send(ErrorFrame(code=exc.code, detail=exc.message))
+                    continue
+            await self._send(AcceptedFrame())

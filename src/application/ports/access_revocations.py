@@ -1,0 +1,86 @@
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.ports.authenticator import Principal
+from domain.identity.api_keys import ApiKeyId
+from domain.identity.entities import UserId
+from domain.identity.sessions import SessionId
+from domain.organizations.entities import OrgId
+
+__all__ = (
+    "AccessRevocations",
+    "ApiKeyRevoked",
+    "MembershipChanged",
+    "Revocation",
+    "RevocationSubscription",
+    "RevocationsMissed",
+    "SessionRevoked",
+    "affects",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRevoked:
+    key_id: ApiKeyId
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRevoked:
+    session_id: SessionId
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChanged:
+    """The person left or was removed from the organization, or their role there changed."""
+
+    user_id: UserId
+    org_id: OrgId
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationsMissed:
+    """Revocations may have been lost (the connection carrying them broke, or the reader fell
+    behind): whatever relies on them checks everything again."""
+
+
+Revocation = ApiKeyRevoked | SessionRevoked | MembershipChanged | RevocationsMissed
+
+
+def affects(revocation: Revocation, actor: Principal, org_id: OrgId) -> bool:
+    """Whether ``revocation`` may end what ``actor`` does in ``org_id``."""
+    match revocation:
+        case ApiKeyRevoked(key_id):
+            return actor.credential_id == key_id
+        case SessionRevoked(session_id):
+            return actor.credential_id == session_id
+        case MembershipChanged(user_id, changed_org):
+            return actor.user.id_ == user_id and changed_org == org_id
+        case RevocationsMissed():
+            return True
+
+
+class RevocationSubscription(Protocol):
+    """Revocations announced anywhere after the subscription began, until it is closed."""
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[Revocation]: ...
+
+
+class AccessRevocations(Protocol):
+    """Tells every server that access ended: an API key or a session revoked, a membership
+    ended or changed. Use cases announce after their commit; what holds access open (a
+    websocket, a cache of principals) subscribes and checks again whatever is affected.
+
+    Announcing is best effort and never raises: a failure is logged, and those who rely on
+    announcements still re-check the credential before acting for it.
+    """
+
+    @abstractmethod
+    async def publish(self, revocations: Sequence[Revocation]) -> None: ...
+
+    @abstractmethod
+    def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
+        """Revocations from now on: anything announced once this is entered arrives."""
