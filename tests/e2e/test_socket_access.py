@@ -273,7 +273,8 @@ def test_a_socket_closes_on_every_server_once_its_access_ends_on_another(
             ):
                 for socket in (by_key, by_session, member, bystander):
                     _first_event(socket)  # each is open and streaming
-                revoked = first.http.delete(f"/api/keys/{doomed_key}", headers=_bearer(ada_token))
+                # managing keys is a person's act: ada revokes it signed in, not with a key
+                revoked = first.http.delete(f"/api/keys/{doomed_key}", headers=_cookie(ada_cookie))
                 key_closed = _closed(by_key)
                 ended = first.http.delete(
                     f"/api/auth/sessions/{doomed_session}", headers=_cookie(ada_cookie)
