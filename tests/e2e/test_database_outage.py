@@ -98,7 +98,13 @@ def postgres_proxy() -> Iterator[TcpProxy]:
         proxy.close()
 
 
-READS = ("/api/orgs", "/api/settings", "/api/secrets", "/api/conversations", "/api/keys")
+READS = (
+    "/api/orgs",
+    "/api/settings",
+    "/api/secrets",
+    "/api/conversations",
+    "/api/user/git-providers",
+)
 
 
 def _assert_unavailable(response: httpx.Response) -> None:

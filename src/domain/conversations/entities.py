@@ -31,8 +31,10 @@ __all__ = (
 
 CallbackId = NewType("CallbackId", UUID)
 
-MAX_SEQ = 2**63 - 1
-"""The greatest event sequence number: they are kept as signed 64-bit integers."""
+MAX_SEQ = 2**53 - 1
+"""The greatest event sequence number a client may name: the greatest integer a JSON number
+carries exactly (JavaScript's ``Number.MAX_SAFE_INTEGER``), so the bound the API documents is
+the bound it keeps; far beyond any conversation, and within the signed 64-bit column."""
 
 
 class ConversationStatus(StrEnum):

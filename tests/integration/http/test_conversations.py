@@ -221,7 +221,7 @@ async def test_a_conversation_runs_live_over_the_socket_to_finished(
 
     refused = await refusal(client, f"/ws/conversations/{cid}?after=-1")
     assert refused.code == 4422
-    beyond = await refusal(client, f"/ws/conversations/{cid}?after={2**63}")
+    beyond = await refusal(client, f"/ws/conversations/{cid}?after={2**53}")
     assert beyond.code == 4422
     assert "after" in beyond.detail
     unknown = await refusal(client, "/ws/conversations/01a20000-0000-7000-8000-000000000000")
@@ -320,7 +320,7 @@ async def test_bad_input_names_the_field(client: Client) -> None:
         assert field in answer.text, (field, answer.text)
     for params, field in (
         ({"after": -1}, "after"),
-        ({"after": 2**63}, "after"),
+        ({"after": 2**53}, "after"),
         ({"after": 10**30}, "after"),
         ({"limit": 0}, "limit"),
         ({"limit": 5000}, "limit"),

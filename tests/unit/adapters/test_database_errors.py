@@ -51,7 +51,7 @@ NOT_OUTAGES = [
     asyncpg.exceptions.UntranslatableCharacterError("unsupported Unicode escape sequence"),
     asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence for encoding"),
     asyncpg.exceptions.StringDataRightTruncationError("value too long"),
-    asyncpg.exceptions.UndefinedTableError('relation "x" does not exist'),
+    asyncpg.exceptions.UndefinedColumnError('column "x" does not exist'),
 ]
 
 
@@ -78,3 +78,11 @@ async def test_a_statement_the_database_refused_is_not_an_outage(
     with pytest.raises(DBAPIError):
         async with translate_db_errors():
             raise as_sqlalchemy_raises(driver_error)
+
+
+async def test_a_missing_table_says_the_schema_is_not_migrated() -> None:
+    """A table the code uses is missing: the database answers, but this release's schema is
+    not there yet; unavailable (503) until ``maestrist migrate`` runs, and it says so."""
+    with pytest.raises(DependencyUnavailableError, match="maestrist migrate"):
+        async with translate_db_errors():
+            raise as_sqlalchemy_raises(asyncpg.exceptions.UndefinedTableError("relation"))

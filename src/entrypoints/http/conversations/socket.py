@@ -127,7 +127,7 @@ def _closing(error: DomainError | ApplicationError) -> tuple[int, str]:
 
 
 def _parse_after(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_SEQ):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 16 and int(raw) <= MAX_SEQ):
         raise InvalidValueError(f"after is a sequence number, 0 to {MAX_SEQ}.", field="after")
     return int(raw)
 
