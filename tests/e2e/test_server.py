@@ -31,6 +31,7 @@ START_DEADLINE_S = 30.0
 STOP_DEADLINE_S = 20.0
 RECOVERY_DEADLINE_S = 10.0
 COMMAND = [sys.executable, "-m", "entrypoints.cli.main", "serve"]
+ROOT = Path(__file__).resolve().parents[2]
 
 _T = TypeVar("_T")
 
@@ -79,14 +80,16 @@ class RunningServer:
     def get(self, path: str) -> httpx.Response:
         return self.http.get(path)
 
-    def wait_ready(self) -> httpx.Response:
+    def wait_ready(self, path: str = "/health/ready") -> httpx.Response:
+        """Wait until ``path`` answers 200 (``/health/live`` for a server that may start up
+        not ready, on purpose)."""
         deadline = time.monotonic() + START_DEADLINE_S
         last = "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
-                response = self.get("/health/ready")
+                response = self.get(path)
             except httpx.TransportError as exc:
                 last = repr(exc)
             else:
@@ -94,7 +97,7 @@ class RunningServer:
                     return response
                 last = f"{response.status_code} {response.text}"
             time.sleep(0.2)
-        pytest.fail(f"/health/ready not 200 within {START_DEADLINE_S} s ({last}):\n{self.log()}")
+        pytest.fail(f"{path} not 200 within {START_DEADLINE_S} s ({last}):\n{self.log()}")
 
     def stop(self, *, whole_group: bool = True) -> int:
         """SIGTERM the process group (Ctrl-C in a shell, systemd) or only the main process
@@ -114,13 +117,21 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(log_path: Path, settings: dict[str, str]) -> Iterator[RunningServer]:
-    """Start ``maestrist serve`` on a free port and wait until it is ready."""
+def running_server(
+    log_path: Path,
+    settings: dict[str, str],
+    *,
+    command: list[str] = COMMAND,
+    until: str = "/health/ready",
+) -> Iterator[RunningServer]:
+    """Start ``command`` (``maestrist serve``) in a process group of its own, from the
+    checkout, on a free port, and wait until ``until`` answers 200."""
     port = free_port()
     env = server_env({"MAESTRIST_PORT": str(port), "MAESTRIST_LOG_FORMAT": "json", **settings})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            COMMAND,
+            command,
+            cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -129,7 +140,7 @@ def running_server(log_path: Path, settings: dict[str, str]) -> Iterator[Running
         )
     server = RunningServer(process, port, log_path)
     try:
-        server.wait_ready()
+        server.wait_ready(until)
         yield server
     finally:
         server.close()

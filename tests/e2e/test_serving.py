@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -31,6 +31,7 @@ from tests.conftest import (
 )
 from tests.e2e.test_server import (
     COMMAND,
+    ROOT,
     START_DEADLINE_S,
     STOP_DEADLINE_S,
     RunningServer,
@@ -41,7 +42,6 @@ from tests.e2e.test_server import (
 
 pytestmark = pytest.mark.server
 
-ROOT = Path(__file__).resolve().parents[2]
 JUST = Path(sys.executable).parent / "just"
 BURST_ATTEMPTS = 4
 BURST_SIGNALS = 40
@@ -66,38 +66,11 @@ def wait_group_gone(process: subprocess.Popen[bytes], deadline_s: float) -> bool
     return False
 
 
-@contextmanager
 def started(
     log_path: Path, settings: dict[str, str], command: list[str] = COMMAND
-) -> Iterator[RunningServer]:
-    """``command`` in a process group of its own, once it answers ``/health/live``."""
-    port = free_port()
-    env = server_env({"MAESTRIST_PORT": str(port), "MAESTRIST_LOG_FORMAT": "json", **settings})
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = RunningServer(process, port, log_path)
-    try:
-        deadline = time.monotonic() + START_DEADLINE_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{server.log()}")
-            with contextlib.suppress(httpx.TransportError):
-                if server.get("/health/live").status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"/health/live not answered in {START_DEADLINE_S} s:\n{server.log()}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        server.close()
+) -> AbstractContextManager[RunningServer]:
+    """``command`` once it answers ``/health/live``: these servers may start up not ready."""
+    return running_server(log_path, settings, command=command, until="/health/live")
 
 
 def scripted(tmp_path: Path) -> dict[str, str]:
