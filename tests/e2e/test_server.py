@@ -51,7 +51,7 @@ def server_env(settings: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def kill_group(process: subprocess.Popen[bytes]) -> None:
+def kill_group(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
     """SIGKILL the process group the server leads (its granian workers included) and reap it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -144,6 +144,27 @@ def running_server(
         yield server
     finally:
         server.close()
+
+
+def run_to_exit(settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``maestrist serve`` with ``settings`` (over this environment's, less its own), expected
+    to refuse to start: what it printed and its exit code."""
+    env = server_env({"MAESTRIST_LOG_FORMAT": "json", **settings})
+    with subprocess.Popen(
+        COMMAND,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=START_DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+            pytest.fail("the server did not refuse to start")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def assert_group_gone(server: RunningServer) -> None:
@@ -392,26 +413,13 @@ def test_bad_configuration_exits_2_naming_the_variable(
     tmp_path: Path, settings: dict[str, str], named: str, not_named: tuple[str, ...]
 ) -> None:
     data_dir = tmp_path / "data"
-    env = server_env({"MAESTRIST_PORT": str(free_port()), "MAESTRIST_DATA_DIR": str(data_dir)})
-    env.update(settings)
+    refused = run_to_exit(
+        {"MAESTRIST_PORT": str(free_port()), "MAESTRIST_DATA_DIR": str(data_dir), **settings}
+    )
 
-    with subprocess.Popen(
-        COMMAND,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=START_DEADLINE_S)
-        finally:
-            kill_group(process)
-
-    message = stderr.decode()
-    assert process.returncode == 2, message
-    assert named in message
+    assert refused.returncode == 2, refused.stderr
+    assert named in refused.stderr
     for name in not_named:
-        assert name not in message
-    assert stdout == b"", "nothing was logged: the server never started"
+        assert name not in refused.stderr
+    assert refused.stdout == "", "nothing was logged: the server never started"
     assert not data_dir.exists(), "nothing was created"

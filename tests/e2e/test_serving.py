@@ -36,6 +36,7 @@ from tests.e2e.test_server import (
     STOP_DEADLINE_S,
     RunningServer,
     free_port,
+    run_to_exit,
     running_server,
     server_env,
 )
@@ -141,25 +142,6 @@ def test_bursts_of_signals_to_just_serve_always_end_it(tmp_path: Path) -> None:
 
 
 # --- one server per data directory and port ------------------------------------------------------
-
-
-def run_to_exit(settings: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = server_env({"MAESTRIST_LOG_FORMAT": "json", **settings})
-    with subprocess.Popen(
-        COMMAND,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=START_DEADLINE_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            pytest.fail("the second server did not refuse to start")
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def test_a_second_server_on_the_same_data_directory_or_port_refuses_to_start(

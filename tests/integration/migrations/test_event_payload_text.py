@@ -4,17 +4,13 @@ cannot hold) into U+FFFD."""
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.migrator import downgrade_to, upgrade_to
 from adapters.sqlalchemy.models import ConversationEventRow
 
@@ -24,29 +20,6 @@ BEFORE = {
     "observation": {"content": [{"type": "text", "text": "café 日本 \\u0000 is text"}]},
     "n": [1, 2.5, True, None],
 }
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
-def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'events.db'}"
-    url = request.getfixturevalue("empty_postgres_url")
-    assert isinstance(url, str)
-    return url
-
-
-@pytest.fixture
-async def engine(blank_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_database_engine(blank_url, pool_size=1, connect_timeout_s=10)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _insert_at_0009(engine: AsyncEngine, payload: dict[str, Any]) -> uuid.UUID:

@@ -3,19 +3,15 @@
 Runs on a fresh SQLite file and on a fresh, unmigrated PostgreSQL database of the test's own.
 """
 
-from collections.abc import AsyncIterator
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.migrator import downgrade_to, migration_config, upgrade_to
 from adapters.sqlalchemy.models import Base
 
@@ -25,30 +21,6 @@ COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
 comparison has to be switched off to keep the check quiet."""
 
 MODEL_TABLES = frozenset(Base.metadata.tables)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
-def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database no migration has touched yet: a new SQLite file or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
-    url = request.getfixturevalue("empty_postgres_url")
-    assert isinstance(url, str)
-    return url
-
-
-@pytest.fixture
-async def engine(blank_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_database_engine(blank_url, pool_size=1, connect_timeout_s=10)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 def revisions_base_to_head() -> list[Script]:
