@@ -1,8 +1,7 @@
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -11,9 +10,8 @@ from litestar.routes import HTTPRoute
 
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
-from entrypoints.http.bodies import decode_body_strictly
 from entrypoints.http.conversations import ConversationController, conversation_socket
-from entrypoints.http.decoding import DecodingRequest, refuse_nul_in_query_and_path
+from entrypoints.http.decoding import DecodingRequest, screen_request
 from entrypoints.http.email import EmailController
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.git import GitConnectionController
@@ -32,12 +30,6 @@ from entrypoints.http.sign_in import SessionController, SignInController
 __all__ = ("build_http_app", "install_request_id")
 
 MAX_BODY_BYTES = 1024 * 1024
-
-
-async def _screen_request(request: Request[Any, Any, Any]) -> None:
-    """Before any handler: no NUL in the query or path, and a body held to its schema."""
-    await refuse_nul_in_query_and_path(request)
-    await decode_body_strictly(request)
 
 
 def build_http_app(
@@ -84,7 +76,7 @@ def build_http_app(
         ],
         exception_handlers=exception_handlers(),
         request_class=DecodingRequest,
-        before_request=_screen_request,
+        before_request=screen_request,
         plugins=[ClosedStructSchemaPlugin()],
         lifespan=list(lifespan),
         cors_config=(
