@@ -17,15 +17,15 @@ from adapters.sqlalchemy import (
     SqlaUserRepository,
     create_database_engine,
 )
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
 from application.ports.cipher import Cipher
+from application.ports.org_repository import OrgRepository
+from application.ports.session_repository import SessionRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.identity.entities import User
 from domain.organizations.entities import Organization
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.session_repository import SessionRepository
-from domain.ports.user_repository import UserRepository
 from tests.factories import create_user
 
 TEST_CIPHER = AesGcmCipher({"test": os.urandom(32)})

@@ -1,10 +1,10 @@
 from collections.abc import Mapping
 from datetime import datetime
 
+from application.ports.audit_log import AuditLog
+from application.ports.org_repository import OrgRepository
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import UserId
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
 
 __all__ = ("audit_in_every_org",)
 

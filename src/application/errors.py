@@ -10,6 +10,7 @@ __all__ = (
     "EmailNotVerifiedError",
     "MissingScopeError",
     "NotAuthenticatedError",
+    "RuntimeAuthRefusedError",
     "SignInRejectedError",
     "TermsNotAcceptedError",
     "TooManySignInsError",
@@ -110,3 +111,11 @@ class TooManySignInsError(ApplicationError):
     def __init__(self, *, retry_after: timedelta) -> None:
         super().__init__()
         self.retry_after = retry_after
+
+
+class RuntimeAuthRefusedError(DependencyUnavailableError):
+    """The conversation runtime refused our session key: a configuration fault, not the
+    user's, so it answers like any unavailable dependency."""
+
+    code = "runtime-auth-refused"
+    default_message = "The agent runtime refused the server's credentials."

@@ -33,7 +33,8 @@ from adapters.scripted import (
     Step,
     ToolCall,
 )
-from application.runtime_errors import RuntimeAuthRefusedError
+from application.errors import RuntimeAuthRefusedError
+from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations import (
     ConfirmationMode,
     ConversationId,
@@ -44,7 +45,6 @@ from domain.conversations import (
     TextPart,
 )
 from domain.conversations.value_objects import GitAccess, RepositoryCheckout
-from domain.ports.conversation_runtime import ConversationRuntime
 from domain.shared.errors import InvalidValueError
 from tests.fakes.git_hosts import run_fake_github
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm

@@ -19,6 +19,7 @@ from adapters.sqlalchemy import (
     SqlaUserRepository,
     create_database_engine,
 )
+from application.ports.conversation_repository import ConversationFilter
 from application.ports.conversation_store import ConversationStore
 from domain.conversations.entities import (
     CallbackId,
@@ -33,7 +34,6 @@ from domain.conversations.entities import (
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
 from domain.git.providers import ProviderKind
-from domain.ports.conversation_repository import ConversationFilter
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user

@@ -12,10 +12,10 @@ import pytest
 
 from adapters.git_providers import CloudUrls, HttpxGitProviders, create_http_client
 from application.errors import DependencyUnavailableError
+from application.ports.git_provider import GitProvider, GitProviders
 from domain.git.entities import RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProvider, GitProviders
 from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.fakes.git_hosts import (
     FakeGitHostState,

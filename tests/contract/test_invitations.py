@@ -17,13 +17,13 @@ from adapters.sqlalchemy import (
     SqlaUserRepository,
     create_database_engine,
 )
+from application.ports.invitation_repository import InvitationRepository
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.entities import UserId
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import InvitationAlreadyPendingError
 from domain.organizations.invitations import Invitation, InvitationId
-from domain.ports.invitation_repository import InvitationRepository
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeInvitationRepository, FakeStore, FakeUnitOfWork

@@ -18,9 +18,9 @@ from adapters.git_providers import (
     create_http_client,
 )
 from application.errors import DependencyUnavailableError
+from application.ports.git_provider import GitProviders, ProviderOAuth
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProviders, ProviderOAuth
 from tests.fakes import FakeClock, FakeProviderOAuth
 from tests.fakes.git_hosts import (
     FakeGitHostState,

@@ -16,10 +16,11 @@ from adapters.sqlalchemy import (
     SqlaUserRepository,
     create_database_engine,
 )
+from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 from tests.db import TEST_CIPHER
 from tests.factories import T0, create_user
 from tests.fakes import FakeProviderTokenStore, FakeStore, FakeUnitOfWork

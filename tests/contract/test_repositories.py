@@ -2,12 +2,12 @@
 
 import pytest
 
+from application.ports.audit_log import AuditCursor
 from domain.audit.entities import AuditEvent
 from domain.identity.entities import UserId
 from domain.identity.errors import UserSubjectTakenError
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import OrgSlugTakenError
-from domain.ports.audit_log import AuditCursor
 from domain.shared.ids import new_id
 from tests.db import OpenPorts
 from tests.factories import create_audit_event, create_org, create_user

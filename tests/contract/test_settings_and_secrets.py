@@ -22,11 +22,11 @@ from adapters.sqlalchemy import (
     create_database_engine,
 )
 from application.errors import DependencyUnavailableError
+from application.ports.secret_store import SecretStore
+from application.ports.settings_store import SettingsStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.secret_store import SecretStore
-from domain.ports.settings_store import SettingsStore
 from domain.secrets.entities import CustomSecret, SecretDescription, SecretName, SecretValue
 from domain.secrets.errors import SecretNameTakenError
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from adapters.sqlalchemy import SqlaApiKeyRepository
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.scopes import Scope
-from domain.ports.provider_token_store import ProviderToken
 from tests.conftest import REDIS_URL
 from tests.db import add_user, sqla_ports
 from tests.e2e.test_server import clustered, running_server

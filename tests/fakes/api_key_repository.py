@@ -1,10 +1,10 @@
 from dataclasses import replace
 from datetime import datetime
 
+from application.ports.api_key_repository import ApiKeyRepository
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.api_key_repository import ApiKeyRepository
 from domain.shared.errors import ConflictError
 from tests.fakes.store import FakeStore
 

@@ -1,6 +1,6 @@
+from application.ports.audit_log import AuditCursor, AuditLog
 from domain.audit.entities import AuditEvent
 from domain.organizations.entities import OrgId
-from domain.ports.audit_log import AuditCursor, AuditLog
 from tests.fakes.store import FakeStore
 
 

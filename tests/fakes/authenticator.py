@@ -1,7 +1,8 @@
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
-from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
+from application.identity.authenticator import Authenticator
+from application.ports.user_repository import UserRepository
 from domain.identity.api_keys import TOKEN_PREFIX
-from domain.ports.user_repository import UserRepository
+from domain.identity.principals import AuthMethod, Credentials, Principal
 
 
 class BearerSubjectAuthenticator(Authenticator):

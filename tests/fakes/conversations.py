@@ -7,7 +7,14 @@ from dataclasses import replace
 
 from adapters.memory import InProcessConversationCoordinator
 from adapters.sqlalchemy.conversation_repository import decode_cursor, encode_cursor
+from application.ports.conversation_repository import (
+    ConversationFilter,
+    ConversationPage,
+    ConversationRepository,
+)
 from application.ports.conversation_store import ConversationStore, ConversationTransaction
+from application.ports.event_callback_store import EventCallbackStore
+from application.ports.event_store import EventStore
 from domain.conversations.entities import (
     Conversation,
     ConversationStatus,
@@ -20,13 +27,6 @@ from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId, RuntimeEvent
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.conversation_repository import (
-    ConversationFilter,
-    ConversationPage,
-    ConversationRepository,
-)
-from domain.ports.event_callback_store import EventCallbackStore
-from domain.ports.event_store import EventStore
 from tests.fakes.store import EventLog, FakeStore
 from tests.fakes.unit_of_work import FakeUnitOfWork
 

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import TypeVar
 
 from application.errors import DependencyUnavailableError
+from application.ports.git_provider import GitProvider, GitProviders
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProvider, GitProviders
 from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.fakes.git_hosts.state import FakeGitHostState, FakeRepo
 

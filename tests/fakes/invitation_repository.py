@@ -1,10 +1,10 @@
 import copy
 
+from application.ports.invitation_repository import InvitationRepository
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import InvitationAlreadyPendingError
 from domain.organizations.invitations import Invitation, InvitationId
-from domain.ports.invitation_repository import InvitationRepository
 from tests.fakes.store import FakeStore
 
 

@@ -1,5 +1,6 @@
 from dataclasses import replace
 
+from application.ports.org_repository import MemberOrganization, OrgMember, OrgRepository
 from domain.identity.entities import UserId
 from domain.organizations.entities import Membership, Organization, OrgId, Role
 from domain.organizations.errors import (
@@ -7,7 +8,6 @@ from domain.organizations.errors import (
     OrgSlugTakenError,
     PersonalOrgExistsError,
 )
-from domain.ports.org_repository import MemberOrganization, OrgMember, OrgRepository
 from tests.fakes.store import FakeStore
 
 

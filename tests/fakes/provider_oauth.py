@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
+from application.ports.git_provider import ProviderOAuth, RefreshedToken
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost
-from domain.ports.git_provider import ProviderOAuth, RefreshedToken
 
 
 class FakeProviderOAuth(ProviderOAuth):

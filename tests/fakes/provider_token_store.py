@@ -1,6 +1,7 @@
+from application.ports.provider_token_store import ProviderTokenStore
+from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 from tests.fakes.store import FakeStore
 
 

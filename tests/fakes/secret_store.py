@@ -1,7 +1,7 @@
 from dataclasses import replace
 
+from application.ports.secret_store import SecretStore
 from domain.identity.entities import UserId
-from domain.ports.secret_store import SecretStore
 from domain.secrets.entities import CustomSecret, SecretName
 from domain.secrets.errors import SecretNameTakenError
 from tests.fakes.store import FakeStore

@@ -3,9 +3,9 @@ from datetime import datetime
 
 from application.errors import DependencyUnavailableError
 from application.ports.cipher import Cipher, CipherError
+from application.ports.session_repository import SessionRepository
 from domain.identity.entities import UserId
 from domain.identity.sessions import ProviderTokens, Session, SessionId
-from domain.ports.session_repository import SessionRepository
 from domain.shared.errors import ConflictError
 from tests.fakes.store import FakeStore
 

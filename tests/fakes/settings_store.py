@@ -1,6 +1,6 @@
+from application.ports.settings_store import SettingsStore
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.settings_store import SettingsStore
 from domain.settings.entities import OrgSettings, UserSettings
 from tests.fakes.store import FakeStore
 

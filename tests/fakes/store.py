@@ -4,13 +4,13 @@ from dataclasses import dataclass, field
 from domain.audit.entities import AuditEvent
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.value_objects import ConversationId
+from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
 from domain.identity.sessions import Session, SessionId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
-from domain.ports.provider_token_store import ProviderToken
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
 

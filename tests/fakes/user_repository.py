@@ -1,7 +1,7 @@
+from application.ports.user_repository import UserRepository
 from domain.identity.entities import User, UserId
 from domain.identity.errors import UserSubjectTakenError
 from domain.identity.value_objects import EmailAddress
-from domain.ports.user_repository import UserRepository
 from tests.fakes.store import FakeStore
 
 

@@ -5,9 +5,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.crypto import AesGcmCipher
 from adapters.sqlalchemy import SqlaProviderTokenStore, create_database_engine
+from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken
 from entrypoints.settings import parse_encryption_keys
 from tests.conftest import TEST_ENCRYPTION_KEYS
 

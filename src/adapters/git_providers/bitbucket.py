@@ -14,10 +14,10 @@ from adapters.git_providers.http import (
     repository_segments,
 )
 from adapters.git_providers.payloads import BbBranch, BbEmails, BbPage, BbRepository, BbUser
+from application.ports.git_provider import GitProvider
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProvider
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("BitbucketProvider", "name_filter")

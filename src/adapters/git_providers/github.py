@@ -21,9 +21,9 @@ from adapters.git_providers.payloads import (
     GhUser,
 )
 from application.errors import DependencyUnavailableError
+from application.ports.git_provider import GitProvider
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProvider
 from domain.shared.errors import InvalidValueError, NotFoundError
 
 __all__ = ("GitHubProvider",)

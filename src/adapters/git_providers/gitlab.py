@@ -13,9 +13,9 @@ from adapters.git_providers.http import (
     repository_segments,
 )
 from adapters.git_providers.payloads import GlBranch, GlProject, GlUser
+from application.ports.git_provider import GitProvider
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProvider
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("GitLabProvider",)

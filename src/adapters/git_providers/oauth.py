@@ -10,9 +10,9 @@ from adapters.git_providers.http import provider_name
 from adapters.git_providers.urls import CloudUrls
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
+from application.ports.git_provider import ProviderOAuth, RefreshedToken
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import ProviderOAuth, RefreshedToken
 
 __all__ = ("HttpxProviderOAuth", "OAuthApp")
 

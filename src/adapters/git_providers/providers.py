@@ -5,8 +5,8 @@ from adapters.git_providers.github import GitHubProvider
 from adapters.git_providers.gitlab import GitLabProvider
 from adapters.git_providers.http import repository_segments
 from adapters.git_providers.urls import CloudUrls
+from application.ports.git_provider import GitProvider, GitProviders
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.git_provider import GitProvider, GitProviders
 
 __all__ = ("HttpxGitProviders",)
 

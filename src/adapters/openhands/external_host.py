@@ -1,7 +1,7 @@
 import httpx
 
+from application.ports.conversation_runtime import RuntimeHost
 from domain.conversations.value_objects import HostHealth, HostInfo
-from domain.ports.conversation_runtime import RuntimeHost
 
 __all__ = ("ExternalHost",)
 

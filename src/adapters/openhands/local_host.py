@@ -36,9 +36,9 @@ from application.errors import (
     DependencyPreparingError,
     DependencyUnavailableError,
 )
+from application.ports.conversation_runtime import RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
 from domain.conversations.value_objects import HostHealth, HostInfo
-from domain.ports.conversation_runtime import RuntimeHost
 
 __all__ = ("LocalProcessConfig", "LocalProcessEnvironmentProbe", "LocalProcessHost")
 

@@ -13,8 +13,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from adapters.openhands.events import is_snapshot, parse_status, to_runtime_event
-from application.errors import DependencyUnavailableError
-from application.runtime_errors import RuntimeAuthRefusedError
+from application.errors import DependencyUnavailableError, RuntimeAuthRefusedError
+from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
     ConfirmationMode,
@@ -28,7 +28,6 @@ from domain.conversations.value_objects import (
     StartSpec,
     TextPart,
 )
-from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("ROUTES_USED", "AgentServerRuntime", "checkout_script", "start_request")

@@ -1,5 +1,5 @@
+from application.ports.conversation_runtime import RuntimeHost
 from domain.conversations.value_objects import HostHealth, HostInfo
-from domain.ports.conversation_runtime import RuntimeHost
 
 __all__ = ("ScriptedHost",)
 

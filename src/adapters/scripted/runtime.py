@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
-from application.runtime_errors import RuntimeAuthRefusedError
+from application.errors import RuntimeAuthRefusedError
+from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
     ConfirmationMode,
@@ -29,7 +30,6 @@ from domain.conversations.value_objects import (
     StartSpec,
     TextPart,
 )
-from domain.ports.conversation_runtime import ConversationRuntime
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("SCRIPTED_TOOLS", "ScriptedRuntime", "ScriptedWorld")

@@ -5,11 +5,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import ApiKeyRow
+from application.ports.api_key_repository import ApiKeyRepository
 from domain.identity.api_keys import ApiKey, ApiKeyId, ApiKeyName
 from domain.identity.entities import UserId
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
-from domain.ports.api_key_repository import ApiKeyRepository
 
 __all__ = ("SqlaApiKeyRepository",)
 

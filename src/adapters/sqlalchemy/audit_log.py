@@ -3,10 +3,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import AuditEventRow
+from application.ports.audit_log import AuditCursor, AuditLog
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.audit_log import AuditCursor, AuditLog
 
 __all__ = ("SqlaAuditLog",)
 

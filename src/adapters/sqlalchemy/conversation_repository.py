@@ -7,6 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import ConversationRow
+from application.ports.conversation_repository import (
+    ConversationFilter,
+    ConversationPage,
+    ConversationRepository,
+)
 from domain.conversations.entities import (
     Conversation,
     ConversationStatus,
@@ -18,11 +23,6 @@ from domain.conversations.value_objects import ConversationId
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.conversation_repository import (
-    ConversationFilter,
-    ConversationPage,
-    ConversationRepository,
-)
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("SqlaConversationRepository", "decode_cursor", "encode_cursor")

@@ -3,9 +3,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import ConversationCallbackRow
+from application.ports.event_callback_store import EventCallbackStore
 from domain.conversations.entities import CallbackId, CallbackStatus, EventCallback
 from domain.conversations.value_objects import ConversationId
-from domain.ports.event_callback_store import EventCallbackStore
 
 __all__ = ("SqlaEventCallbackStore",)
 

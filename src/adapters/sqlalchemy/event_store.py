@@ -7,10 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import ConversationEventHeadRow, ConversationEventRow
+from application.ports.event_store import EventStore
 from domain.conversations.entities import StoredEvent
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
-from domain.ports.event_store import EventStore
 
 __all__ = ("SqlaEventStore",)
 

@@ -3,11 +3,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import InvitationRow
+from application.ports.invitation_repository import InvitationRepository
 from domain.identity.entities import UserId
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.invitations import Invitation, InvitationId
-from domain.ports.invitation_repository import InvitationRepository
 
 __all__ = ("SqlaInvitationRepository",)
 

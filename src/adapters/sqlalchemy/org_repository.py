@@ -4,10 +4,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import MembershipRow, OrganizationRow, UserRow
 from adapters.sqlalchemy.user_repository import row_to_user
+from application.ports.org_repository import MemberOrganization, OrgMember, OrgRepository
 from domain.identity.entities import UserId
 from domain.organizations.entities import Membership, Organization, OrgId, Role
 from domain.organizations.value_objects import OrgName, OrgSlug
-from domain.ports.org_repository import MemberOrganization, OrgMember, OrgRepository
 
 __all__ = ("SqlaOrgRepository",)
 

@@ -6,9 +6,10 @@ from adapters.sqlalchemy.models import ProviderTokenRow
 from adapters.sqlalchemy.session_repository import UNOPENABLE
 from application.errors import DependencyUnavailableError
 from application.ports.cipher import Cipher, CipherError
+from application.ports.provider_token_store import ProviderTokenStore
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 
 __all__ = ("SqlaProviderTokenStore", "provider_token_context")
 

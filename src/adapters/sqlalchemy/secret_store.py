@@ -6,8 +6,8 @@ from adapters.sqlalchemy.models import CustomSecretRow
 from adapters.sqlalchemy.session_repository import UNOPENABLE
 from application.errors import DependencyUnavailableError
 from application.ports.cipher import Cipher, CipherError
+from application.ports.secret_store import SecretStore
 from domain.identity.entities import UserId
-from domain.ports.secret_store import SecretStore
 from domain.secrets.entities import (
     CustomSecret,
     SecretDescription,

@@ -7,9 +7,9 @@ from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import SessionRow
 from application.errors import DependencyUnavailableError
 from application.ports.cipher import Cipher, CipherError
+from application.ports.session_repository import SessionRepository
 from domain.identity.entities import UserId
 from domain.identity.sessions import ProviderTokens, Session, SessionId
-from domain.ports.session_repository import SessionRepository
 
 __all__ = ("SqlaSessionRepository", "session_context")
 

@@ -7,9 +7,9 @@ from adapters.sqlalchemy.models import OrgSettingsRow, SettingsColumns, UserSett
 from adapters.sqlalchemy.session_repository import UNOPENABLE
 from application.errors import DependencyUnavailableError
 from application.ports.cipher import Cipher, CipherError
+from application.ports.settings_store import SettingsStore
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.ports.settings_store import SettingsStore
 from domain.settings.entities import OrgSettings, SettingsValues, UserSettings
 from domain.settings.value_objects import (
     AgentName,

@@ -3,9 +3,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import UserRow
+from application.ports.user_repository import UserRepository
 from domain.identity.entities import User, UserId
 from domain.identity.value_objects import EmailAddress
-from domain.ports.user_repository import UserRepository
 
 __all__ = ("SqlaUserRepository", "row_to_user")
 

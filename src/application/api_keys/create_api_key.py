@@ -2,8 +2,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.errors import CredentialNotAllowedError
-from application.ports.authenticator import AuthMethod, Principal
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.api_keys import (
@@ -15,11 +17,9 @@ from domain.identity.api_keys import (
     secret_hash,
 )
 from domain.identity.errors import InvalidApiKeyExpiryError
+from domain.identity.principals import AuthMethod, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import Role
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import MemberOrganization
 from domain.shared.errors import PermissionDeniedError
 from domain.shared.ids import new_id
 

@@ -1,7 +1,7 @@
-from application.ports.authenticator import Principal
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.org_repository import MemberOrganization
 from domain.identity.api_keys import ApiKey
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 
 __all__ = ("ListApiKeys",)
 

@@ -1,14 +1,14 @@
 from dataclasses import dataclass
 
 from application.ports.access_revocations import AccessRevocations, ApiKeyRevoked
-from application.ports.authenticator import Principal
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.errors import ApiKeyNotFoundError
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.audit_log import AuditLog
+from domain.identity.principals import Principal
 
 __all__ = ("RevokeApiKey", "RevokeApiKeyRequest")
 

@@ -1,11 +1,11 @@
 from collections.abc import Sequence
 
-from application.ports.authenticator import Principal
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import Conversation, Tenant
 from domain.conversations.errors import ConversationNotFoundError
 from domain.conversations.value_objects import ConversationId, ImagePart, MessagePart, TextPart
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("MAX_MESSAGE_CHARS", "message_parts", "owned", "tenant_of")

@@ -3,16 +3,17 @@ from dataclasses import dataclass
 from application.conversations._shared import owned, tenant_of
 from application.errors import MissingScopeError, NotAuthenticatedError
 from application.identity.access_gates import AccessPolicy, check_gates
+from application.identity.authenticator import Authenticator
 from application.organizations.resolve_active_org import (
     ResolveActiveOrg,
     ResolveActiveOrgRequest,
 )
-from application.ports.authenticator import Authenticator, Credentials, Principal
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.org_repository import MemberOrganization
 from domain.conversations.value_objects import ConversationId
+from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.org_repository import MemberOrganization
 
 __all__ = ("CheckConversationAccess", "CheckConversationAccessRequest", "ConversationAccess")
 

@@ -8,13 +8,13 @@ from application.conversations._shared import message_parts, owned, tenant_of
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
-from application.ports.authenticator import Principal
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.errors import InvalidStatusTransitionError
 from domain.conversations.value_objects import ConversationId
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.conversation_runtime import ConversationRuntime
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
 __all__ = (

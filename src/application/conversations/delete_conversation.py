@@ -2,13 +2,13 @@ import contextlib
 
 from application.conversations._shared import owned, tenant_of
 from application.conversations.ingest import ConversationIngest
-from application.ports.authenticator import Principal
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import ConversationId
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.conversation_runtime import ConversationRuntime
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 
 __all__ = ("DeleteConversation",)
 

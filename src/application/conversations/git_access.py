@@ -1,10 +1,10 @@
 from application.conversations.policy import ConversationDefaults
 from application.git.runtime_credentials import IssueRuntimeGitCredential
+from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.entities import Conversation
 from domain.conversations.value_objects import GitAccess
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.conversation_runtime import ConversationRuntime
 
 __all__ = ("RuntimeGitAccess",)
 

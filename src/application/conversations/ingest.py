@@ -18,11 +18,11 @@ from application.ports.conversation_coordinator import (
     Lease,
     LeaseLostError,
 )
+from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.conversation_store import ConversationStore
 from domain.conversations.entities import ConversationStatus, StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError, StaleFenceError
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
-from domain.ports.conversation_runtime import ConversationRuntime
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("UNSTORED_KIND", "ConversationIngest", "usage_of")

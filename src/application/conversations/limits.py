@@ -2,14 +2,14 @@ import contextlib
 
 from application.conversations.policy import ConversationLimits, LimitPolicy
 from application.ports.clock import Clock
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import ConversationStatus, Tenant
 from domain.conversations.errors import (
     ConversationLimitReachedError,
     RuntimeConversationNotFoundError,
 )
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.conversation_runtime import ConversationRuntime
 
 __all__ = ("ConcurrencyGate",)
 

@@ -1,12 +1,12 @@
 from dataclasses import dataclass
 
 from application.conversations._shared import owned, tenant_of
-from application.ports.authenticator import Principal
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.event_store import EventStore
+from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import MAX_SEQ, StoredEvent
 from domain.conversations.value_objects import ConversationId
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.event_store import EventStore
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("EventPage", "ListEvents")

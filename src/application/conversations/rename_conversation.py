@@ -1,10 +1,10 @@
 from application.conversations._shared import owned, tenant_of
-from application.ports.authenticator import Principal
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import Conversation, ConversationTitle
 from domain.conversations.value_objects import ConversationId
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 
 __all__ = ("RenameConversation",)
 

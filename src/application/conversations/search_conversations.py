@@ -1,14 +1,14 @@
 from dataclasses import dataclass
 
 from application.conversations._shared import tenant_of
-from application.ports.authenticator import Principal
-from domain.conversations.entities import ConversationStatus
-from domain.ports.conversation_repository import (
+from application.ports.conversation_repository import (
     ConversationFilter,
     ConversationPage,
     ConversationRepository,
 )
-from domain.ports.org_repository import MemberOrganization
+from application.ports.org_repository import MemberOrganization
+from domain.conversations.entities import ConversationStatus
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("SearchConversations", "SearchConversationsRequest")

@@ -6,8 +6,13 @@ from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
 from application.conversations.policy import ConversationDefaults
-from application.ports.authenticator import Principal
 from application.ports.clock import Clock
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.event_callback_store import EventCallbackStore
+from application.ports.git_provider import GitProviders
+from application.ports.org_repository import MemberOrganization
+from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
 from application.secrets.open_secrets import OpenSecrets
 from application.settings.resolve_llm_config import (
@@ -33,12 +38,7 @@ from domain.conversations.value_objects import (
 )
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import ProviderKind
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.conversation_runtime import ConversationRuntime
-from domain.ports.event_callback_store import EventCallbackStore
-from domain.ports.git_provider import GitProviders
-from domain.ports.org_repository import MemberOrganization
-from domain.ports.provider_token_store import ProviderTokenStore
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 

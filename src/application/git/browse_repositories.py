@@ -7,10 +7,10 @@ asks the provider through it; nothing here is cached or stored.
 from dataclasses import dataclass
 
 from application.git.get_provider_token import GetProviderToken
-from application.ports.authenticator import Principal
+from application.ports.git_provider import GitProvider, GitProviders
 from domain.git.entities import Branch, Installation, Page, Repository, RepoSort
 from domain.git.providers import ProviderKind
-from domain.ports.git_provider import GitProvider, GitProviders
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
 __all__ = (

@@ -2,16 +2,17 @@ from dataclasses import dataclass
 
 from application.audit_trail import audit_in_every_org
 from application.git.connections import GitConnection
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.git_provider import GitProviders
+from application.ports.org_repository import OrgRepository
+from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
+from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.audit_log import AuditLog
-from domain.ports.git_provider import GitProviders
-from domain.ports.org_repository import OrgRepository
-from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError, NotFoundError
 
 __all__ = (

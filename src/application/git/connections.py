@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
-from domain.ports.provider_token_store import ProviderToken
 
 __all__ = ("GitConnection",)
 

@@ -1,13 +1,13 @@
 from application.audit_trail import audit_in_every_org
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgRepository
+from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import ProviderKind
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.provider_token_store import ProviderTokenStore
+from domain.identity.principals import Principal
 
 __all__ = ("DisconnectGitProvider",)
 

@@ -1,7 +1,7 @@
 from application.git.browse_repositories import OnGitProvider
-from application.ports.authenticator import Principal
 from domain.git.entities import GitAccount
 from domain.git.providers import ProviderKind
+from domain.identity.principals import Principal
 
 __all__ = ("GetGitAccount",)
 

@@ -2,13 +2,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.ports.clock import Clock
+from application.ports.git_provider import ProviderOAuth
 from application.ports.locks import Locks
+from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
+from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.git_provider import ProviderOAuth
-from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 
 __all__ = ("GetProviderToken", "ProviderTokenPolicy")
 

@@ -1,6 +1,6 @@
 from application.git.connections import GitConnection
-from application.ports.authenticator import Principal
-from domain.ports.provider_token_store import ProviderTokenStore
+from application.ports.provider_token_store import ProviderTokenStore
+from domain.identity.principals import Principal
 
 __all__ = ("ListGitConnections",)
 

@@ -5,9 +5,9 @@ from uuid import UUID
 from application.git.get_provider_token import GetProviderToken
 from application.ports.clock import Clock
 from application.ports.token_signer import CredentialRejectedError, TokenSigner
+from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken
 
 __all__ = (
     "RUNTIME_AUDIENCE",

@@ -2,15 +2,15 @@ from dataclasses import dataclass, replace
 
 from application.audit_trail import audit_in_every_org
 from application.identity.access_gates import AccessPolicy
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction
 from domain.identity.entities import User
 from domain.identity.errors import TermsVersionMismatchError
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.user_repository import UserRepository
+from domain.identity.principals import Principal
 
 __all__ = ("AcceptTerms", "AcceptTermsRequest")
 

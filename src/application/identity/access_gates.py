@@ -5,7 +5,7 @@ from application.errors import (
     EmailNotVerifiedError,
     TermsNotAcceptedError,
 )
-from application.ports.authenticator import AuthMethod, Principal
+from domain.identity.principals import AuthMethod, Principal
 
 __all__ = ("AccessPolicy", "check_gates")
 

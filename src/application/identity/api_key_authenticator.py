@@ -1,10 +1,11 @@
-from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
+from application.identity.authenticator import Authenticator
+from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.identity.api_keys import ApiKeyToken
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.org_repository import OrgRepository
-from domain.ports.user_repository import UserRepository
+from domain.identity.principals import AuthMethod, Credentials, Principal
 
 __all__ = ("ApiKeyAuthenticator",)
 

@@ -7,9 +7,10 @@ from typing import Protocol
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.identity_admin import IdentityAdmin
+from application.ports.provider_token_store import ProviderTokenStore
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken, ProviderTokenStore
 
 __all__ = ("BrokeredHosts", "BrokeredTokenCapture", "IgnoreBrokeredTokens", "KeepBrokeredTokens")
 

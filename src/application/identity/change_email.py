@@ -1,13 +1,13 @@
 from dataclasses import dataclass, replace
 
 from application.errors import CredentialNotAllowedError
-from application.ports.authenticator import AuthMethod, Principal
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.identity.entities import LOCAL_USER_SUBJECT, User
 from domain.identity.errors import EmailAlreadyVerifiedError
+from domain.identity.principals import AuthMethod, Principal
 from domain.identity.value_objects import EmailAddress
-from domain.ports.user_repository import UserRepository
 from domain.shared.errors import PermissionDeniedError
 
 __all__ = (

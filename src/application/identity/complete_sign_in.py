@@ -7,10 +7,14 @@ from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
 from application.identity.sign_in_policy import SignInPolicy
 from application.members.accept_invitations import AcceptInvitations
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityClaims, IdentityProvider
 from application.ports.login_attempts import LoginAttemptStore
+from application.ports.org_repository import OrgRepository
+from application.ports.session_repository import SessionRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import User, UserId
 from domain.identity.errors import InvalidEmailError
@@ -23,10 +27,6 @@ from domain.identity.value_objects import (
     fits_subject,
 )
 from domain.organizations.entities import Organization
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.session_repository import SessionRepository
-from domain.ports.user_repository import UserRepository
 from domain.shared.ids import new_id
 
 __all__ = ("CompleteSignIn", "CompleteSignInRequest", "CompleteSignInResult")

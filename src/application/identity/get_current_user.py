@@ -1,5 +1,5 @@
-from application.ports.authenticator import Principal
 from domain.identity.entities import User
+from domain.identity.principals import Principal
 
 __all__ = ("GetCurrentUser",)
 

@@ -4,9 +4,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
-from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
+from application.identity.authenticator import Authenticator
+from application.ports.user_repository import UserRepository
 from domain.identity.entities import LOCAL_USER_SUBJECT, User
-from domain.ports.user_repository import UserRepository
+from domain.identity.principals import AuthMethod, Credentials, Principal
 
 __all__ = ("LocalAccessPolicy", "LocalUserAuthenticator", "LocalUserCache")
 

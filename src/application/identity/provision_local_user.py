@@ -1,14 +1,14 @@
 from dataclasses import dataclass
 
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import LOCAL_USER_SUBJECT, User, UserId
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import Organization
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.user_repository import UserRepository
 from domain.shared.ids import new_id
 
 __all__ = ("ProvisionLocalUser", "ProvisionLocalUserRequest")

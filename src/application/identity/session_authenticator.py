@@ -1,13 +1,14 @@
 from application.errors import SignInRejectedError
+from application.identity.authenticator import Authenticator
 from application.identity.sign_in_policy import SignInPolicy
-from application.ports.authenticator import Authenticator, AuthMethod, Credentials, Principal
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
 from application.ports.locks import Locks
+from application.ports.session_repository import SessionRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
+from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.identity.sessions import Session, session_token_hash
-from domain.ports.session_repository import SessionRepository
-from domain.ports.user_repository import UserRepository
 
 __all__ = ("SESSION_COOKIE", "SessionAuthenticator")
 

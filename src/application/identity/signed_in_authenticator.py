@@ -1,6 +1,7 @@
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.identity.authenticator import Authenticator
 from application.identity.session_authenticator import SessionAuthenticator
-from application.ports.authenticator import Authenticator, Credentials, Principal
+from domain.identity.principals import Credentials, Principal
 
 __all__ = ("SignedInAuthenticator",)
 

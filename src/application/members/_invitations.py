@@ -1,12 +1,12 @@
 from application.members._shared import MembershipChange
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.invitation_repository import InvitationRepository
+from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.principals import Principal
 from domain.organizations.invitations import Invitation
-from domain.ports.audit_log import AuditLog
-from domain.ports.invitation_repository import InvitationRepository
-from domain.ports.org_repository import OrgRepository
 
 __all__ = ("InvitationChange", "invitation_event")
 

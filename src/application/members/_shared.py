@@ -1,13 +1,13 @@
 from application.ports.access_revocations import AccessRevocations, MembershipChanged
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization, OrgRepository
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import UserId
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import MemberOrganization, OrgRepository
 
 __all__ = ("AccessChange", "MembershipChange")
 

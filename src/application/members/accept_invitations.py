@@ -1,12 +1,12 @@
 from datetime import datetime
 
+from application.ports.audit_log import AuditLog
+from application.ports.invitation_repository import InvitationRepository
+from application.ports.org_repository import OrgRepository
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import User
 from domain.organizations.entities import Membership
 from domain.organizations.invitations import InvitationStatus
-from domain.ports.audit_log import AuditLog
-from domain.ports.invitation_repository import InvitationRepository
-from domain.ports.org_repository import OrgRepository
 
 __all__ = ("AcceptInvitations",)
 

@@ -1,18 +1,18 @@
 from dataclasses import dataclass
 
 from application.members._shared import MembershipChange
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgMember, OrgRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction
 from domain.identity.errors import UserNotFoundError
+from domain.identity.principals import Principal
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.organizations.errors import MemberAlreadyExistsError
 from domain.organizations.policy import check_can_add
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgMember, OrgRepository
-from domain.ports.user_repository import UserRepository
 
 __all__ = ("AddMember", "AddMemberRequest")
 

@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
 from application.members._shared import AccessChange
-from application.ports.authenticator import Principal
 from domain.audit.entities import AuditAction
 from domain.identity.entities import UserId
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import MemberNotFoundError
 from domain.organizations.policy import check_can_change_role

@@ -1,19 +1,19 @@
 from dataclasses import dataclass
 
 from application.members._invitations import InvitationChange, invitation_event
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.invitation_repository import InvitationRepository
+from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction
+from domain.identity.principals import Principal
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import InvitationAlreadyPendingError, MemberAlreadyExistsError
 from domain.organizations.invitations import Invitation, InvitationStatus
 from domain.organizations.policy import check_can_invite
-from domain.ports.audit_log import AuditLog
-from domain.ports.invitation_repository import InvitationRepository
-from domain.ports.org_repository import OrgRepository
-from domain.ports.user_repository import UserRepository
 
 __all__ = ("InviteMember", "InviteMemberRequest")
 

@@ -1,11 +1,11 @@
 from dataclasses import dataclass
 
 from application.members._shared import MembershipChange
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditCursor
 from domain.audit.entities import AuditEvent
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.policy import check_can_read_audit
-from domain.ports.audit_log import AuditCursor
 
 __all__ = ("ListAuditEvents", "ListAuditEventsRequest")
 

@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 
 from application.members._invitations import InvitationChange
-from application.ports.authenticator import Principal
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.invitations import Invitation
 from domain.organizations.policy import check_can_manage_invitations

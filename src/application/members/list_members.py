@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
 from application.members._shared import MembershipChange
-from application.ports.authenticator import Principal
+from application.ports.org_repository import OrgMember
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
-from domain.ports.org_repository import OrgMember
 
 __all__ = ("ListMembers", "ListMembersRequest")
 

@@ -3,18 +3,18 @@ from dataclasses import dataclass
 from application.errors import MissingScopeError
 from application.members._shared import AccessChange
 from application.ports.access_revocations import AccessRevocations
-from application.ports.authenticator import Principal
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
 from domain.identity.entities import UserId
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import MemberNotFoundError
 from domain.organizations.policy import check_can_remove
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
 
 __all__ = ("RemoveMember", "RemoveMemberRequest")
 

@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 
 from application.members._invitations import InvitationChange, invitation_event
-from application.ports.authenticator import Principal
 from domain.audit.entities import AuditAction
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import InvitationNotFoundError
 from domain.organizations.invitations import InvitationId

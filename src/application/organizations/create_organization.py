@@ -1,14 +1,14 @@
 from dataclasses import dataclass
 
 from application.errors import CredentialNotAllowedError
-from application.ports.authenticator import AuthMethod, Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization, OrgRepository
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.principals import AuthMethod, Principal
 from domain.organizations.entities import Organization
 from domain.organizations.value_objects import OrgName, OrgSlug
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import MemberOrganization, OrgRepository
 
 __all__ = ("CreateOrganization", "CreateOrganizationRequest")
 

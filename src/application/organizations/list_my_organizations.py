@@ -1,5 +1,5 @@
-from application.ports.authenticator import Principal
-from domain.ports.org_repository import MemberOrganization, OrgRepository
+from application.ports.org_repository import MemberOrganization, OrgRepository
+from domain.identity.principals import Principal
 
 __all__ = ("ListMyOrganizations",)
 

@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
+from application.ports.org_repository import MemberOrganization, OrgRepository
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
-from domain.ports.org_repository import MemberOrganization, OrgRepository
 
 __all__ = ("ResolveActiveOrg", "ResolveActiveOrgRequest")
 

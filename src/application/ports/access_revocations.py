@@ -4,9 +4,9 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.ports.authenticator import Principal
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.entities import UserId
+from domain.identity.principals import Principal
 from domain.identity.sessions import SessionId
 from domain.organizations.entities import OrgId
 

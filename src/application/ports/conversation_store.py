@@ -3,10 +3,10 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.event_callback_store import EventCallbackStore
+from application.ports.event_store import EventStore
 from application.ports.unit_of_work import UnitOfWork
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.event_callback_store import EventCallbackStore
-from domain.ports.event_store import EventStore
 
 __all__ = ("ConversationStore", "ConversationTransaction")
 

@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
 from application.ports.clock import Clock
+from application.ports.secret_store import SecretStore
 from application.ports.unit_of_work import UnitOfWork
-from domain.ports.secret_store import SecretStore
+from domain.identity.principals import Principal
 from domain.secrets.entities import CustomSecret, SecretDescription, SecretName, SecretValue
 from domain.secrets.errors import SecretNameTakenError
 

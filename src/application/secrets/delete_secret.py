@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
+from application.ports.secret_store import SecretStore
 from application.ports.unit_of_work import UnitOfWork
 from application.secrets._shared import existing_name
-from domain.ports.secret_store import SecretStore
+from domain.identity.principals import Principal
 from domain.secrets.errors import SecretNotFoundError
 
 __all__ = ("DeleteSecret", "DeleteSecretRequest")

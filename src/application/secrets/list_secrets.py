@@ -1,5 +1,5 @@
-from application.ports.authenticator import Principal
-from domain.ports.secret_store import SecretStore
+from application.ports.secret_store import SecretStore
+from domain.identity.principals import Principal
 from domain.secrets.entities import CustomSecret
 
 __all__ = ("ListSecrets",)

@@ -1,7 +1,7 @@
 from collections.abc import Mapping
 
+from application.ports.secret_store import SecretStore
 from domain.identity.entities import UserId
-from domain.ports.secret_store import SecretStore
 
 __all__ = ("OpenSecrets",)
 

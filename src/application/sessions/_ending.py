@@ -3,15 +3,15 @@ import logging
 from application.audit_trail import audit_in_every_org
 from application.errors import DependencyUnavailableError, SignInRejectedError
 from application.ports.access_revocations import AccessRevocations, SessionRevoked
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
+from application.ports.org_repository import OrgRepository
+from application.ports.session_repository import SessionRepository
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
+from domain.identity.principals import Principal
 from domain.identity.sessions import Session
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.session_repository import SessionRepository
 
 __all__ = ("SessionEnder",)
 

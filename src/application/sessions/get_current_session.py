@@ -1,7 +1,7 @@
-from application.ports.authenticator import AuthMethod, Principal
+from application.ports.session_repository import SessionRepository
 from domain.identity.errors import SessionNotFoundError
+from domain.identity.principals import AuthMethod, Principal
 from domain.identity.sessions import Session, SessionId
-from domain.ports.session_repository import SessionRepository
 
 __all__ = ("GetCurrentSession",)
 

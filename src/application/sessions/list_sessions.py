@@ -1,7 +1,7 @@
-from application.ports.authenticator import Principal
 from application.ports.clock import Clock
+from application.ports.session_repository import SessionRepository
+from domain.identity.principals import Principal
 from domain.identity.sessions import Session
-from domain.ports.session_repository import SessionRepository
 
 __all__ = ("ListSessions",)
 

@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
 from application.sessions._ending import SessionEnder
 from domain.identity.errors import SessionNotFoundError
+from domain.identity.principals import Principal
 from domain.identity.sessions import SessionId
 
 __all__ = ("RevokeSession", "RevokeSessionRequest")

@@ -3,15 +3,15 @@ from dataclasses import dataclass
 from application.errors import DependencyUnavailableError
 from application.identity.sign_in_policy import SignInPolicy
 from application.ports.access_revocations import AccessRevocations
-from application.ports.authenticator import AuthMethod, Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
+from application.ports.org_repository import OrgRepository
+from application.ports.session_repository import SessionRepository
 from application.ports.unit_of_work import UnitOfWork
 from application.sessions._ending import SessionEnder
+from domain.identity.principals import AuthMethod, Principal
 from domain.identity.sessions import Session, SessionId
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.session_repository import SessionRepository
 
 __all__ = ("SignOut", "SignOutRequest", "SignOutResult")
 

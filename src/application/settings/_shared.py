@@ -1,7 +1,7 @@
-from application.ports.authenticator import Principal
+from application.ports.org_repository import MemberOrganization, OrgRepository
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
-from domain.ports.org_repository import MemberOrganization, OrgRepository
 
 __all__ = ("callers_view",)
 

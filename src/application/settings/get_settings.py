@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
+from application.ports.org_repository import MemberOrganization
+from application.ports.settings_store import SettingsStore
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
-from domain.ports.org_repository import MemberOrganization
-from domain.ports.settings_store import SettingsStore
 from domain.settings.entities import EffectiveSettings, SettingsValues, effective_settings
 
 __all__ = ("GetSettings", "SettingsView")

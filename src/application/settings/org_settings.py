@@ -1,15 +1,15 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
+from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
+from application.ports.org_repository import OrgRepository
+from application.ports.settings_store import SettingsStore
 from application.ports.unit_of_work import UnitOfWork
 from application.settings._shared import callers_view
 from domain.audit.entities import AuditAction, AuditEvent
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
-from domain.ports.audit_log import AuditLog
-from domain.ports.org_repository import OrgRepository
-from domain.ports.settings_store import SettingsStore
 from domain.settings.entities import OrgSettings, SettingField
 from domain.settings.policy import check_can_change_org_settings
 

@@ -1,10 +1,10 @@
 from dataclasses import dataclass
 
+from application.ports.org_repository import OrgRepository
+from application.ports.settings_store import SettingsStore
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
-from domain.ports.org_repository import OrgRepository
-from domain.ports.settings_store import SettingsStore
 from domain.settings.entities import SettingsValues, effective_settings
 
 __all__ = ("LlmConfig", "ResolveLlmConfig", "ResolveLlmConfigRequest")

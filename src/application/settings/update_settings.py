@@ -1,12 +1,12 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.ports.authenticator import Principal
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization
+from application.ports.settings_store import SettingsStore
 from application.ports.unit_of_work import UnitOfWork
 from application.settings.get_settings import SettingsView, settings_view
-from domain.ports.org_repository import MemberOrganization
-from domain.ports.settings_store import SettingsStore
+from domain.identity.principals import Principal
 from domain.settings.entities import SettingField, UserSettings
 
 __all__ = ("UpdateSettings", "UpdateSettingsRequest")

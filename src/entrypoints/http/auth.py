@@ -9,7 +9,8 @@ from litestar.handlers import BaseRouteHandler
 
 from application.errors import MissingScopeError, NotAuthenticatedError
 from application.identity.access_gates import AccessPolicy, check_gates
-from application.ports.authenticator import Authenticator, Credentials, Principal
+from application.identity.authenticator import Authenticator
+from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError

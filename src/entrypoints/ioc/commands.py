@@ -22,13 +22,13 @@ from application.api_keys import (
 from application.errors import DependencyUnavailableError
 from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
-from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization
+from application.ports.user_repository import UserRepository
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import LOCAL_USER_SUBJECT
+from domain.identity.principals import AuthMethod, Principal
 from domain.identity.scopes import Scope
-from domain.ports.org_repository import MemberOrganization
-from domain.ports.user_repository import UserRepository
 from entrypoints.ioc.app import prepare_embedded
 from entrypoints.ioc.providers import get_providers
 from entrypoints.ioc.runtime import local_agent_server

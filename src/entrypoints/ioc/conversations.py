@@ -32,11 +32,11 @@ from application.conversations import (
 from application.conversations.git_access import RuntimeGitAccess
 from application.ports.clock import Clock
 from application.ports.conversation_coordinator import ConversationCoordinator
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.conversation_store import ConversationStore
-from domain.ports.conversation_repository import ConversationRepository
-from domain.ports.conversation_runtime import ConversationRuntime
-from domain.ports.event_callback_store import EventCallbackStore
-from domain.ports.event_store import EventStore
+from application.ports.event_callback_store import EventCallbackStore
+from application.ports.event_store import EventStore
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
 

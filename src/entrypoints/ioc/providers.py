@@ -81,6 +81,7 @@ from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
 from application.identity.access_gates import AccessPolicy
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.identity.authenticator import Authenticator
 from application.identity.brokered_tokens import (
     BrokeredHosts,
     BrokeredTokenCapture,
@@ -118,18 +119,27 @@ from application.organizations.get_organization import GetOrganization
 from application.organizations.list_my_organizations import ListMyOrganizations
 from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
 from application.ports.access_revocations import AccessRevocations
-from application.ports.authenticator import Authenticator, Principal
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
 from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.dependency_probe import DependencyProbe
+from application.ports.git_provider import GitProviders, ProviderOAuth
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
+from application.ports.invitation_repository import InvitationRepository
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
+from application.ports.org_repository import MemberOrganization, OrgRepository
+from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.sealed_records import SealedRecords
+from application.ports.secret_store import SecretStore
+from application.ports.session_repository import SessionRepository
+from application.ports.settings_store import SettingsStore
 from application.ports.token_signer import TokenSigner
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.user_repository import UserRepository
 from application.secrets import (
     CreateSecret,
     DeleteSecret,
@@ -146,16 +156,7 @@ from application.settings import (
     UpdateSettings,
 )
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.api_key_repository import ApiKeyRepository
-from domain.ports.audit_log import AuditLog
-from domain.ports.git_provider import GitProviders, ProviderOAuth
-from domain.ports.invitation_repository import InvitationRepository
-from domain.ports.org_repository import MemberOrganization, OrgRepository
-from domain.ports.provider_token_store import ProviderTokenStore
-from domain.ports.secret_store import SecretStore
-from domain.ports.session_repository import SessionRepository
-from domain.ports.settings_store import SettingsStore
-from domain.ports.user_repository import UserRepository
+from domain.identity.principals import Principal
 from entrypoints.http.auth import current_principal, parse_org_header
 from entrypoints.http.client_address import TrustedProxies
 from entrypoints.ioc.conversations import ConversationsProvider

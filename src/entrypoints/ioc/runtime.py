@@ -11,8 +11,8 @@ from adapters.openhands import (
     LocalProcessHost,
 )
 from adapters.scripted import Finish, ScriptedHost, ScriptedRuntime, ScriptedWorld
+from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
-from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from entrypoints.settings import RuntimeKind, Settings
 
 __all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProbes", "RuntimeProvider", "local_agent_server")

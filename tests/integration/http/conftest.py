@@ -7,7 +7,7 @@ from dishka import Provider, Scope, provide
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from application.ports.authenticator import Authenticator
+from application.identity.authenticator import Authenticator
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SIGNING_KEYS, clustered_settings

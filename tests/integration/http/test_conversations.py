@@ -16,9 +16,9 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import WebSocketTestSession
 
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import ALL_SCOPES
-from domain.ports.conversation_runtime import ConversationRuntime
 from entrypoints.http.conversations import SocketPolicy
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings

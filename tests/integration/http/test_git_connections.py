@@ -16,9 +16,9 @@ from sqlalchemy import text
 from adapters.memory import InProcessLocks
 from adapters.sqlalchemy import create_database_engine
 from application.ports.locks import Locks
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.crypto import AesGcmCipher
 from adapters.sqlalchemy import SqlaProviderTokenStore, create_database_engine
+from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken
 from entrypoints.settings import Settings, parse_encryption_keys
 from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.support.db_dump import dump_database

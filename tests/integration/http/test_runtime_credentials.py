@@ -16,9 +16,9 @@ from application.git.runtime_credentials import (
     IssueRuntimeGitCredential,
     RuntimeCredentialTtl,
 )
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken
 from entrypoints.settings import Settings, parse_encryption_keys
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS, clustered_settings
 from tests.db import add_user

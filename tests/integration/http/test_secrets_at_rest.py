@@ -21,9 +21,9 @@ from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
 from adapters.system.clock import SystemClock
 from application.git.runtime_credentials import IssueRuntimeGitCredential, RuntimeCredentialTtl
+from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.provider_token_store import ProviderToken
 from entrypoints.ioc import rotate_encryption_keys
 from entrypoints.settings import Settings, parse_encryption_keys
 from tests.conftest import TEST_SIGNING_KEYS

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from application.ports.authenticator import AuthMethod, Principal
+from domain.identity.principals import AuthMethod, Principal
 from tests.factories import create_user
 from tests.fakes import (
     FakeAccessRevocations,

@@ -13,14 +13,14 @@ from application.errors import CredentialNotAllowedError
 from application.identity import ApiKeyAuthenticator
 from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
 from application.ports.access_revocations import ApiKeyRevoked
-from application.ports.authenticator import AuthMethod, Credentials, Principal
+from application.ports.org_repository import MemberOrganization
 from domain.audit.entities import AuditAction
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.errors import ApiKeyNotFoundError, InvalidApiKeyExpiryError
+from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import Membership, Organization, Role
 from domain.organizations.errors import OrgNotFoundError
-from domain.ports.org_repository import MemberOrganization
 from domain.shared.errors import PermissionDeniedError
 from domain.shared.ids import new_id
 from tests.factories import create_org

@@ -22,7 +22,7 @@ from application.git import (
     ProviderTokenPolicy,
     SelfHostedGitPolicy,
 )
-from application.ports.authenticator import Principal
+from application.ports.git_provider import GitProvider, GitProviders
 from application.ports.locks import Locks
 from domain.audit.entities import AuditAction
 from domain.git.entities import (
@@ -30,14 +30,14 @@ from domain.git.entities import (
     GitAccount,
     Installation,
     Page,
+    ProviderToken,
     Repository,
     RepoSort,
 )
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from domain.ports.git_provider import GitProvider, GitProviders
-from domain.ports.provider_token_store import ProviderToken
+from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.conftest import REDIS_URL
 from tests.factories import create_org

@@ -8,9 +8,9 @@ from application.identity import (
     ProvisionLocalUserRequest,
 )
 from application.identity.local_user_authenticator import LocalAccessPolicy, LocalUserCache
-from application.ports.authenticator import AuthMethod, Credentials
 from domain.audit.entities import AuditAction
 from domain.identity.entities import LOCAL_USER_SUBJECT, User
+from domain.identity.principals import AuthMethod, Credentials
 from tests.factories import create_user
 from tests.unit.application.conftest import World
 

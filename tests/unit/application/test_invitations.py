@@ -12,9 +12,9 @@ from application.members import (
     RevokeInvitation,
     RevokeInvitationRequest,
 )
-from application.ports.authenticator import Principal
 from domain.audit.entities import AuditAction
 from domain.identity.entities import User
+from domain.identity.principals import Principal
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.organizations.errors import (
     InvitationAlreadyPendingError,

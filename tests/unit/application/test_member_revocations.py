@@ -13,7 +13,7 @@ from application.members import (
 )
 from application.organizations import CreateOrganization, CreateOrganizationRequest
 from application.ports.access_revocations import MembershipChanged
-from application.ports.authenticator import Principal
+from domain.identity.principals import Principal
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.organizations.errors import MemberNotFoundError
 from tests.unit.application.conftest import World

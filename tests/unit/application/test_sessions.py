@@ -33,7 +33,6 @@ from application.identity.sign_in_policy import SignInPolicy
 from application.identity.start_sign_in import StartSignIn, StartSignInRequest
 from application.members import AcceptInvitations
 from application.ports.access_revocations import SessionRevoked
-from application.ports.authenticator import AuthMethod, Credentials, Principal
 from application.ports.locks import Locks
 from application.sessions import (
     GetCurrentSession,
@@ -45,6 +44,7 @@ from application.sessions import (
 )
 from domain.audit.entities import AuditAction
 from domain.identity.errors import SessionNotFoundError
+from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.identity.sessions import Session, SessionId, session_token_hash
 from domain.organizations.entities import Role
 from domain.shared.ids import new_id

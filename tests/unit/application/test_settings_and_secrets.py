@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.ports.authenticator import AuthMethod, Principal
+from application.ports.org_repository import MemberOrganization
 from application.secrets import (
     CreateSecret,
     CreateSecretRequest,
@@ -28,9 +28,9 @@ from application.settings import (
     UpdateSettingsRequest,
 )
 from domain.audit.entities import AuditAction
+from domain.identity.principals import AuthMethod, Principal
 from domain.organizations.entities import Membership, Role
 from domain.organizations.errors import NotAnOrgAdminError, OrgNotFoundError
-from domain.ports.org_repository import MemberOrganization
 from domain.secrets.errors import (
     InvalidSecretNameError,
     SecretNameTakenError,

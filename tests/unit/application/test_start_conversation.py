@@ -26,16 +26,16 @@ from application.git.runtime_credentials import (
     RuntimeCredentialTtl,
     read_runtime_grant,
 )
-from application.ports.authenticator import AuthMethod, Principal
+from application.ports.org_repository import MemberOrganization
 from application.secrets import OpenSecrets
 from application.settings import ResolveLlmConfig
 from domain.conversations.entities import ConversationStatus
 from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import RuntimeStatus, StartSpec
+from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import GitHost, ProviderKind
-from domain.ports.org_repository import MemberOrganization
-from domain.ports.provider_token_store import ProviderToken
+from domain.identity.principals import AuthMethod, Principal
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.settings.entities import SettingsValues, UserSettings
 from domain.settings.value_objects import LlmApiKey, LlmModel

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from adapters.memory import InProcessAccessRevocations, InProcessConversationCoordinator
 from application.conversations import CheckConversationAccessRequest, ConversationFeed
 from application.errors import DependencyUnavailableError
-from application.ports.authenticator import Credentials
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
+from domain.identity.principals import Credentials
 from domain.identity.scopes import Scope
 from domain.shared.ids import new_id
 from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, SocketPolicy

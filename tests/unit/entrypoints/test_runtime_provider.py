@@ -4,8 +4,8 @@ from dishka import Provider, Scope, from_context, make_async_container
 
 from adapters.openhands import AgentServerRuntime, ExternalHost, LocalProcessHost
 from adapters.scripted import ScriptedHost, ScriptedRuntime
+from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from domain.conversations import HostHealth
-from domain.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.settings import Settings
 

@@ -13,10 +13,10 @@ from application.api_keys import (
     RevokeApiKey,
     RevokeApiKeyRequest,
 )
-from application.ports.authenticator import Principal
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization
 from domain.identity.api_keys import ApiKeyId
-from domain.ports.org_repository import MemberOrganization
+from domain.identity.principals import Principal
 from entrypoints.http.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyOut
 from entrypoints.http.auth import PEOPLE_ONLY
 

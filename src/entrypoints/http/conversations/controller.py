@@ -23,11 +23,11 @@ from application.conversations import (
     StartConversationRequest,
     StopConversation,
 )
-from application.ports.authenticator import Principal
+from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import MAX_SEQ, ConversationStatus
 from domain.conversations.value_objects import ConversationId
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
-from domain.ports.org_repository import MemberOrganization
 from entrypoints.http.auth import requires
 from entrypoints.http.conversations.schemas import (
     ConfirmationAnswer,

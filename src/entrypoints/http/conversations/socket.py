@@ -29,10 +29,10 @@ from application.ports.access_revocations import (
     RevocationSubscription,
     affects,
 )
-from application.ports.authenticator import Credentials
 from application.ports.conversation_coordinator import SubscriberTooSlowError
 from domain.conversations.entities import MAX_SEQ
 from domain.conversations.value_objects import ConversationId
+from domain.identity.principals import Credentials
 from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, InvalidValueError
 from entrypoints.http.auth import parse_org_header

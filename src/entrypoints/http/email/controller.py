@@ -12,7 +12,7 @@ from application.identity.change_email import (
     ChangeEmailRequest,
     ResendVerificationEmail,
 )
-from application.ports.authenticator import Principal
+from domain.identity.principals import Principal
 from entrypoints.http.auth import OPEN_BEFORE_GATES
 from entrypoints.http.identity.schemas import UserOut
 

@@ -13,8 +13,8 @@ from application.git import (
     GetGitAccount,
     ListGitConnections,
 )
-from application.ports.authenticator import Principal
 from domain.git.providers import ProviderKind
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from entrypoints.http.auth import requires
 from entrypoints.http.git.schemas import (

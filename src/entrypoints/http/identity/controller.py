@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 
 from application.identity.accept_terms import AcceptTerms, AcceptTermsRequest
 from application.identity.get_current_user import GetCurrentUser
-from application.ports.authenticator import Principal
+from domain.identity.principals import Principal
 from entrypoints.http.auth import OPEN_BEFORE_GATES
 from entrypoints.http.identity.schemas import TermsAcceptance, UserOut
 

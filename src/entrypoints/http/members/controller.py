@@ -21,8 +21,8 @@ from application.members import (
     TransferOwnership,
     TransferOwnershipRequest,
 )
-from application.ports.authenticator import Principal
 from domain.identity.entities import UserId
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from entrypoints.http.auth import requires

@@ -14,8 +14,8 @@ from application.members import (
     RevokeInvitation,
     RevokeInvitationRequest,
 )
-from application.ports.authenticator import Principal
 from application.ports.clock import Clock
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.organizations.invitations import InvitationId

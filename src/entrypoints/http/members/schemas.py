@@ -5,11 +5,11 @@ from uuid import UUID
 
 import msgspec
 
+from application.ports.audit_log import AuditCursor
+from application.ports.org_repository import OrgMember
 from domain.audit.entities import AuditEvent
 from domain.organizations.entities import Role
 from domain.organizations.invitations import Invitation, InvitationStatus
-from domain.ports.audit_log import AuditCursor
-from domain.ports.org_repository import OrgMember
 from domain.shared.errors import InvalidValueError
 
 __all__ = (

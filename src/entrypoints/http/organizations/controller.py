@@ -12,7 +12,7 @@ from application.organizations.create_organization import (
 )
 from application.organizations.get_organization import GetOrganization, GetOrganizationRequest
 from application.organizations.list_my_organizations import ListMyOrganizations
-from application.ports.authenticator import Principal
+from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from entrypoints.http.organizations.schemas import OrgCreate, OrgList, OrgOut
 

@@ -4,8 +4,8 @@ from uuid import UUID
 
 import msgspec
 
+from application.ports.org_repository import MemberOrganization
 from domain.organizations.entities import Role
-from domain.ports.org_repository import MemberOrganization
 
 __all__ = ("OrgCreate", "OrgList", "OrgOut")
 

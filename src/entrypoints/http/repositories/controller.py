@@ -18,9 +18,9 @@ from application.git.browse_repositories import (
     SearchBranches,
     SearchRepositories,
 )
-from application.ports.authenticator import Principal
 from domain.git.entities import RepoSort
 from domain.git.providers import ProviderKind
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from entrypoints.http.auth import requires
 from entrypoints.http.repositories.schemas import (

@@ -5,7 +5,6 @@ from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from application.ports.authenticator import Principal
 from application.secrets import (
     CreateSecret,
     CreateSecretRequest,
@@ -15,6 +14,7 @@ from application.secrets import (
     UpdateSecret,
     UpdateSecretRequest,
 )
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from entrypoints.http.auth import requires
 from entrypoints.http.secrets.schemas import SecretCreate, SecretList, SecretOut, SecretUpdate

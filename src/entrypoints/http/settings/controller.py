@@ -6,7 +6,7 @@ from dishka.integrations.litestar import inject
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from application.ports.authenticator import Principal
+from application.ports.org_repository import MemberOrganization
 from application.settings import (
     GetOrgSettings,
     GetOrgSettingsRequest,
@@ -16,9 +16,9 @@ from application.settings import (
     UpdateSettings,
     UpdateSettingsRequest,
 )
+from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
-from domain.ports.org_repository import MemberOrganization
 from entrypoints.http.auth import requires
 from entrypoints.http.settings.schemas import OrgSettingsOut, SettingsOut, SettingsUpdate
 

@@ -15,7 +15,6 @@ from application.identity.complete_sign_in import CompleteSignIn, CompleteSignIn
 from application.identity.session_authenticator import SESSION_COOKIE
 from application.identity.sign_in_policy import RETURN_TO_MAX_LENGTH, SignInPolicy
 from application.identity.start_sign_in import SIGN_IN_COOKIE, StartSignIn, StartSignInRequest
-from application.ports.authenticator import AuthMethod, Principal
 from application.ports.clock import Clock
 from application.sessions import (
     GetCurrentSession,
@@ -25,6 +24,7 @@ from application.sessions import (
     SignOut,
     SignOutRequest,
 )
+from domain.identity.principals import AuthMethod, Principal
 from domain.identity.sessions import SessionId
 from entrypoints.http.auth import NO_TOKEN_REFRESH, OPEN_BEFORE_GATES, PEOPLE_ONLY
 from entrypoints.http.client_address import TrustedProxies

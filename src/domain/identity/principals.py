@@ -1,15 +1,13 @@
-from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
 from uuid import UUID
 
 from domain.identity.entities import User
 from domain.identity.scopes import ALL_SCOPES, Scope
 from domain.organizations.entities import OrgId
 
-__all__ = ("AuthMethod", "Authenticator", "Credentials", "Principal")
+__all__ = ("AuthMethod", "Credentials", "Principal")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,12 +44,3 @@ class Principal:
     """The session or API key that proved the caller, if any."""
     bound_org_id: OrgId | None = None
     """An API key acts inside the one organization it was made in."""
-
-
-class Authenticator(Protocol):
-    @abstractmethod
-    async def authenticate(self, credentials: Credentials) -> Principal | None:
-        """The caller these credentials prove, or ``None`` when they prove nobody.
-
-        Credentials that are presented but invalid prove nobody: there is no fallback.
-        """
