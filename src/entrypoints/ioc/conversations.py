@@ -5,9 +5,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy import (
     SqlaConversationRepository,
-    SqlaConversationStore,
     SqlaEventCallbackStore,
     SqlaEventStore,
+    SqlaUnitsOfWork,
 )
 from application.conversations import (
     CallbackProcessors,
@@ -30,13 +30,14 @@ from application.conversations import (
     StopConversation,
 )
 from application.conversations.git_access import RuntimeGitAccess
+from application.ports.cipher import Cipher
 from application.ports.clock import Clock
 from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.conversation_runtime import ConversationRuntime
-from application.ports.conversation_store import ConversationStore
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
+from application.ports.unit_of_work import UnitsOfWork
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
 
@@ -60,8 +61,10 @@ class ConversationsProvider(Provider):
     callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
-    def store(self, sessions: async_sessionmaker[AsyncSession]) -> ConversationStore:
-        return SqlaConversationStore(sessions)
+    def units_of_work(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher
+    ) -> UnitsOfWork:
+        return SqlaUnitsOfWork(sessions, cipher)
 
     @provide(scope=Scope.APP)
     def processors(self) -> CallbackProcessors:
@@ -72,7 +75,7 @@ class ConversationsProvider(Provider):
         self,
         runtime: ConversationRuntime,
         coordinator: ConversationCoordinator,
-        store: ConversationStore,
+        store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
     ) -> AsyncIterator[ConversationIngest]:

@@ -214,7 +214,11 @@ class SqlaProvider(Provider):
         SqlaInvitationRepository, provides=InvitationRepository, scope=Scope.REQUEST
     )
     audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
-    uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def uow(self, session: AsyncSession, cipher: Cipher) -> UnitOfWork:
+        return SqlaUnitOfWork(session, cipher)
+
     api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
     settings_store = provide(SqlaSettingsStore, provides=SettingsStore, scope=Scope.REQUEST)
     secret_store = provide(SqlaSecretStore, provides=SecretStore, scope=Scope.REQUEST)

@@ -52,12 +52,12 @@ from tests.fakes import (
 )
 from tests.fakes.conversations import (
     FakeConversationRepository,
-    FakeConversationStore,
     FakeEventCallbackStore,
 )
 from tests.fakes.git_providers import FakeGitProviders
 from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.token_signer import FakeTokenSigner
+from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 DEFAULTS = ConversationDefaults(
     workspace_root="/data/workspaces/",
@@ -156,7 +156,7 @@ async def rig() -> AsyncIterator[Rig]:
     ingest = ConversationIngest(
         ScriptedRuntime(world),
         InProcessConversationCoordinator(),
-        FakeConversationStore(store),
+        FakeUnitsOfWork(store),
         clock,
         CallbackProcessors(),
     )
