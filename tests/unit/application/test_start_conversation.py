@@ -27,8 +27,8 @@ from application.git.runtime_credentials import (
     read_runtime_grant,
 )
 from application.ports.org_repository import MemberOrganization
-from application.secrets import OpenSecrets
-from application.settings import ResolveLlmConfig
+from application.secrets import SecretOpener
+from application.settings import LlmConfigResolver
 from domain.conversations.entities import ConversationStatus
 from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import RuntimeStatus, StartSpec
@@ -44,9 +44,6 @@ from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import (
     FakeClock,
-    FakeOrgRepository,
-    FakeSecretStore,
-    FakeSettingsStore,
     FakeStore,
     FakeUnitOfWork,
 )
@@ -87,8 +84,8 @@ class Rig:
             FakeUnitOfWork(self.store),
             runtime or ScriptedRuntime(self.world),
             self.ingest,
-            ResolveLlmConfig(FakeOrgRepository(self.store), FakeSettingsStore(self.store)),
-            OpenSecrets(FakeSecretStore(self.store)),
+            LlmConfigResolver(FakeUnitOfWork(self.store)),
+            SecretOpener(FakeUnitOfWork(self.store)),
             RuntimeGitAccess(
                 IssueRuntimeGitCredential(
                     self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
