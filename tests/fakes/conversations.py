@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 
-from adapters.memory import InProcessConversationCoordinator
+from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.sqlalchemy.conversation_repository import decode_cursor, encode_cursor
 from application.ports.conversation_repository import (
     ConversationFilter,
@@ -31,14 +31,18 @@ from tests.fakes.store import EventLog, FakeStore
 from tests.fakes.unit_of_work import FakeUnitOfWork
 
 __all__ = (
-    "FakeConversationCoordinator",
     "FakeConversationRepository",
     "FakeConversationStore",
     "FakeEventCallbackStore",
+    "FakeEventFanOut",
     "FakeEventStore",
+    "FakeIngestLeases",
 )
 
-FakeConversationCoordinator = InProcessConversationCoordinator
+FakeIngestLeases = InProcessIngestLeases
+"""The in-process adapter has no I/O: it is its own fake."""
+
+FakeEventFanOut = InProcessEventFanOut
 """The in-process adapter has no I/O: it is its own fake."""
 
 _DONE = {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED}

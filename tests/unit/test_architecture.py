@@ -5,15 +5,17 @@ other part of the application."""
 import ast
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 SEEN_BY_ADAPTERS = {"ports", "errors"}
 
 
-def _port_contract() -> dict[str, object]:
+def _port_contract() -> dict[str, Any]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
+    contract: dict[str, Any]
     (contract,) = [c for c in contracts if c["name"].startswith("Ports live in application.ports")]
     return contract
 

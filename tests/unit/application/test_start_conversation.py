@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory import InProcessConversationCoordinator
+from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import ScriptedRuntime, ScriptedWorld
 from application.conversations import (
     CallbackProcessors,
@@ -155,7 +155,8 @@ async def rig() -> AsyncIterator[Rig]:
     clock = FakeClock()
     ingest = ConversationIngest(
         ScriptedRuntime(world),
-        InProcessConversationCoordinator(),
+        InProcessIngestLeases(),
+        InProcessEventFanOut(),
         FakeConversationStore(store),
         clock,
         CallbackProcessors(),
