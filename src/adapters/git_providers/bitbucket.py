@@ -15,10 +15,9 @@ from adapters.git_providers.http import (
 )
 from adapters.git_providers.payloads import BbBranch, BbEmails, BbPage, BbRepository, BbUser
 from application.ports.git_provider import GitProvider
-from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
+from domain.git.entities import Branch, GitAccount, Page, Repository, RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.shared.errors import InvalidValueError
 
 __all__ = ("BitbucketProvider", "name_filter")
 
@@ -122,13 +121,8 @@ class BitbucketProvider(GitProvider):
         }
 
     async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+        self, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
-        if installation_id is not None:
-            raise InvalidValueError(
-                "Installations are GitHub App installations; Bitbucket has none.",
-                field="installationId",
-            )
         return await self._repositories(self._listing(page, per_page, sort))
 
     async def search_repositories(
@@ -165,6 +159,3 @@ class BitbucketProvider(GitProvider):
         )
         body = self._http.decode(response, BbPage[BbBranch])
         return [_branch(b) for b in body.values if contains(b.name, text)]
-
-    async def list_installations(self) -> list[Installation]:
-        return []

@@ -14,9 +14,8 @@ from adapters.git_providers.http import (
 )
 from adapters.git_providers.payloads import GlBranch, GlProject, GlUser
 from application.ports.git_provider import GitProvider
-from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
+from domain.git.entities import Branch, GitAccount, Page, Repository, RepoSort
 from domain.git.providers import GitHost, ProviderKind
-from domain.shared.errors import InvalidValueError
 
 __all__ = ("GitLabProvider",)
 
@@ -106,13 +105,8 @@ class GitLabProvider(GitProvider):
         }
 
     async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+        self, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
-        if installation_id is not None:
-            raise InvalidValueError(
-                "Installations are GitHub App installations; GitLab has none.",
-                field="installationId",
-            )
         return await self._projects(self._listing(page, per_page, sort))
 
     async def search_repositories(
@@ -149,9 +143,6 @@ class GitLabProvider(GitProvider):
         )
         branches = self._http.decode(response, list[GlBranch])
         return [_branch(b) for b in branches if contains(b.name, text)]
-
-    async def list_installations(self) -> list[Installation]:
-        return []
 
 
 def _branch(raw: GlBranch) -> Branch:
