@@ -47,10 +47,10 @@ class RepositoryQuery:
             if self.provider is not ProviderKind.GITHUB:
                 raise InvalidValueError(
                     "Installations are GitHub Apps'; leave it out for other providers.",
-                    field="installationId",
+                    field="installation_id",
                 )
             if not self.installation_id.isdigit() or len(self.installation_id) > 20:
-                raise InvalidValueError("An installation id is a number.", field="installationId")
+                raise InvalidValueError("An installation id is a number.", field="installation_id")
         if self.query is not None:
             object.__setattr__(self, "query", _clean_query(self.query))
 
@@ -75,7 +75,7 @@ def _check_paging(page: int, per_page: int) -> None:
     if not 1 <= page <= MAX_PAGE:
         raise InvalidValueError(f"Pages are numbered from 1 to {MAX_PAGE}.", field="page")
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidValueError(f"Ask for 1 to {MAX_PER_PAGE} items a page.", field="perPage")
+        raise InvalidValueError(f"Ask for 1 to {MAX_PER_PAGE} items a page.", field="per_page")
 
 
 def _clean_query(query: str) -> str:

@@ -102,7 +102,7 @@ async def test_one_bad_field_stores_nothing(world: World) -> None:
                 changes={SettingField.LANGUAGE: "de", SettingField.LLM_BASE_URL: "ftp://x"},
             )
         )
-    assert refused.value.field == "llmBaseUrl"
+    assert refused.value.field == "llm_base_url"
     assert world.store.committed.user_settings == {}
 
 
@@ -144,7 +144,7 @@ async def test_members_read_org_defaults_only_managers_change_them(world: World)
         (owner.user.id_, org_id),
         (admin.user.id_, org_id),
     ]
-    assert changed[0].details == {"fields": "llmApiKey,maxIterations"}
+    assert changed[0].details == {"fields": "llm_api_key,max_iterations"}
     assert all("org-key" not in repr(e) for e in world.store.committed.audit)
 
 
