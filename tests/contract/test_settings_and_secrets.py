@@ -31,6 +31,7 @@ from domain.secrets.entities import CustomSecret, SecretDescription, SecretName,
 from domain.secrets.errors import SecretNameTakenError
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
 from domain.settings.errors import SettingsChangedConcurrentlyError
+from domain.settings.mcp import McpConfig, McpRemoteServer, McpStdioServer
 from tests.db import TEST_CIPHER
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeSecretStore, FakeSettingsStore, FakeStore, FakeUnitOfWork
@@ -114,13 +115,16 @@ async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
         yield backend
 
 
-MCP = {
-    "sse_servers": ["https://mcp.example.com/sse", {"url": "https://b.example", "api_key": ODD}],
-    "stdio_servers": [
-        {"name": "github", "command": "npx", "args": ["-y", "srv"], "env": {"TOKEN": "ghp_x"}}
-    ],
-    "shttp_servers": [{"url": "http://127.0.0.1:9000/mcp", "timeout": 30}],
-}
+MCP = McpConfig(
+    sse_servers=(
+        McpRemoteServer(url="https://mcp.example.com/sse"),
+        McpRemoteServer(url="https://b.example", api_key=ODD),
+    ),
+    stdio_servers=(
+        McpStdioServer(name="github", command="npx", args=("-y", "srv"), env=(("TOKEN", "ghp_x"),)),
+    ),
+    shttp_servers=(McpRemoteServer(url="http://127.0.0.1:9000/mcp", timeout=30),),
+)
 
 
 def _everything() -> SettingsValues:

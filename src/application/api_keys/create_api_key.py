@@ -66,7 +66,7 @@ class CreateApiKey:
         name = ApiKeyName(request.name)
         now = self._clock.now()
         if request.expires_at is not None and not (now < request.expires_at <= now + MAX_LIFETIME):
-            raise InvalidApiKeyExpiryError(field="expiresAt")
+            raise InvalidApiKeyExpiryError(field="expires_at")
         if Scope.ORG_ADMIN in request.scopes and request.org.role is Role.MEMBER:
             raise PermissionDeniedError(
                 "Only an owner or admin of the organization may give a key org:admin."

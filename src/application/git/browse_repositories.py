@@ -46,9 +46,9 @@ class RepositoryQuery:
         _check_paging(self.page, self.per_page)
         if self.installation_id is not None:
             if self.provider is not ProviderKind.GITHUB:
-                raise InvalidValueError(_NO_INSTALLATIONS, field="installationId")
+                raise InvalidValueError(_NO_INSTALLATIONS, field="installation_id")
             if not self.installation_id.isdigit() or len(self.installation_id) > 20:
-                raise InvalidValueError("An installation id is a number.", field="installationId")
+                raise InvalidValueError("An installation id is a number.", field="installation_id")
         if self.query is not None:
             object.__setattr__(self, "query", _clean_query(self.query))
 
@@ -73,7 +73,7 @@ def _check_paging(page: int, per_page: int) -> None:
     if not 1 <= page <= MAX_PAGE:
         raise InvalidValueError(f"Pages are numbered from 1 to {MAX_PAGE}.", field="page")
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidValueError(f"Ask for 1 to {MAX_PER_PAGE} items a page.", field="perPage")
+        raise InvalidValueError(f"Ask for 1 to {MAX_PER_PAGE} items a page.", field="per_page")
 
 
 def _clean_query(query: str) -> str:
@@ -113,7 +113,7 @@ class ListRepositories(OnGitProvider):
             )
         installations = await self._open_installations(actor, query.provider)
         if installations is None:
-            raise InvalidValueError(_NO_INSTALLATIONS, field="installationId")
+            raise InvalidValueError(_NO_INSTALLATIONS, field="installation_id")
         return await installations.list_installation_repositories(
             query.installation_id, page=query.page, per_page=query.per_page
         )

@@ -51,7 +51,7 @@ class SelfHostedGitPolicy:
         raise InvalidValueError(
             f"This server does not connect to {host.base_url}; an operator can add it to "
             "MAESTRIST_GIT_SELF_HOSTED_URLS.",
-            field="baseUrl",
+            field="base_url",
         )
 
 
@@ -113,7 +113,7 @@ class ConnectGitProvider:
             ) from None
         except NotFoundError:
             raise InvalidValueError(
-                f"No {request.provider.value} API answers at this address.", field="baseUrl"
+                f"No {request.provider.value} API answers at this address.", field="base_url"
             ) from None
         now = self._clock.now()
         user_id = request.actor.user.id_

@@ -477,9 +477,9 @@ async def test_connect_replaces_an_earlier_token(git: Git, ada: Principal) -> No
         (ProviderKind.GITHUB, "tok\u00e9n", None, "token"),
         (ProviderKind.BITBUCKET, "ada:", None, "token"),
         (ProviderKind.BITBUCKET, ":secret", None, "token"),
-        (ProviderKind.BITBUCKET, "ada:secret", "https://bb.example.com", "baseUrl"),
-        (ProviderKind.GITHUB, "ghp_valid", "ftp://ghe.example.com", "baseUrl"),
-        (ProviderKind.GITHUB, "ghp_valid", "https://nothing.example.com", "baseUrl"),
+        (ProviderKind.BITBUCKET, "ada:secret", "https://bb.example.com", "base_url"),
+        (ProviderKind.GITHUB, "ghp_valid", "ftp://ghe.example.com", "base_url"),
+        (ProviderKind.GITHUB, "ghp_valid", "https://nothing.example.com", "base_url"),
     ],
 )
 async def test_connect_refuses_bad_input_naming_the_field_and_stores_nothing(
