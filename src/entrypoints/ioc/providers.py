@@ -61,24 +61,20 @@ from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.git import (
     ConnectGitProvider,
     DisconnectGitProvider,
+    ExchangeRuntimeGitCredential,
     GetGitAccount,
-    GetProviderToken,
-    ListGitConnections,
-    ProviderTokenPolicy,
-)
-from application.git.browse_repositories import (
     ListBranches,
+    ListGitConnections,
     ListInstallations,
     ListRepositories,
+    ProviderTokenPolicy,
+    ProviderTokens,
+    RuntimeGitCredentials,
     SearchBranches,
     SearchRepositories,
+    SelfHostedGitPolicy,
 )
-from application.git.connect_git_provider import SelfHostedGitPolicy
-from application.git.runtime_credentials import (
-    ExchangeRuntimeGitCredential,
-    IssueRuntimeGitCredential,
-    RuntimeCredentialTtl,
-)
+from application.git.runtime_credentials import RuntimeCredentialTtl
 from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
 from application.identity.access_gates import AccessPolicy
@@ -90,7 +86,7 @@ from application.identity.brokered_tokens import (
     IgnoreBrokeredTokens,
     KeepBrokeredTokens,
 )
-from application.identity.change_email import ChangeEmail, ResendVerificationEmail
+from application.identity.change_email import ChangeEmail
 from application.identity.complete_sign_in import CompleteSignIn
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.local_user_authenticator import (
@@ -99,27 +95,30 @@ from application.identity.local_user_authenticator import (
     LocalUserCache,
 )
 from application.identity.provision_local_user import ProvisionLocalUser
+from application.identity.resend_verification_email import ResendVerificationEmail
 from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.identity.session_authenticator import SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.signed_in_authenticator import SignedInAuthenticator
 from application.identity.start_sign_in import StartSignIn
 from application.members import (
-    AcceptInvitations,
     AddMember,
     ChangeMemberRole,
     InviteMember,
     ListAuditEvents,
     ListInvitations,
     ListMembers,
+    PendingInvitations,
     RemoveMember,
     RevokeInvitation,
     TransferOwnership,
 )
-from application.organizations.create_organization import CreateOrganization
-from application.organizations.get_organization import GetOrganization
-from application.organizations.list_my_organizations import ListMyOrganizations
-from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.organizations import (
+    ActiveOrgResolver,
+    CreateOrganization,
+    GetOrganization,
+    ListMyOrganizations,
+)
 from application.ports.access_revocations import AccessRevocations
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
@@ -150,7 +149,13 @@ from application.secrets import (
     SecretOpener,
     UpdateSecret,
 )
-from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
+from application.sessions import (
+    GetCurrentSession,
+    ListSessions,
+    RevokeSession,
+    SessionEndings,
+    SignOut,
+)
 from application.settings import (
     GetOrgSettings,
     GetSettings,
@@ -366,6 +371,7 @@ class OidcProvider(Provider):
     authenticator = provide(SignedInAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
     start_sign_in = provide(StartSignIn, scope=Scope.REQUEST)
     complete_sign_in = provide(CompleteSignIn, scope=Scope.REQUEST)
+    session_endings = provide(SessionEndings, scope=Scope.REQUEST)
     sign_out = provide(SignOut, scope=Scope.REQUEST)
     list_sessions = provide(ListSessions, scope=Scope.REQUEST)
     current_session = provide(GetCurrentSession, scope=Scope.REQUEST)
@@ -389,11 +395,9 @@ class RequestContextProvider(Provider):
         self,
         request: Request,  # type: ignore[type-arg]  # dishka keys it by the bare class
         actor: Principal,
-        resolve: ResolveActiveOrg,
+        active_orgs: ActiveOrgResolver,
     ) -> MemberOrganization:
-        return await resolve.execute(
-            ResolveActiveOrgRequest(actor=actor, requested=parse_org_header(request))
-        )
+        return await active_orgs.resolve(actor, parse_org_header(request))
 
 
 class SystemProvider(Provider):
@@ -414,7 +418,7 @@ class ApplicationProvider(Provider):
     scope = Scope.REQUEST
 
     api_key_authenticator = provide(ApiKeyAuthenticator)
-    resolve_active_org = provide(ResolveActiveOrg)
+    active_org_resolver = provide(ActiveOrgResolver)
     create_api_key = provide(CreateApiKey)
     list_api_keys = provide(ListApiKeys)
     revoke_api_key = provide(RevokeApiKey)
@@ -427,7 +431,7 @@ class ApplicationProvider(Provider):
     invite_member = provide(InviteMember)
     list_invitations = provide(ListInvitations)
     revoke_invitation = provide(RevokeInvitation)
-    accept_invitations = provide(AcceptInvitations)
+    pending_invitations = provide(PendingInvitations)
     provision_local_user = provide(ProvisionLocalUser)
     accept_terms = provide(AcceptTerms)
     get_current_user = provide(GetCurrentUser)
@@ -444,7 +448,7 @@ class ApplicationProvider(Provider):
     update_secret = provide(UpdateSecret)
     delete_secret = provide(DeleteSecret)
     secret_opener = provide(SecretOpener)
-    get_provider_token = provide(GetProviderToken)
+    fresh_provider_tokens = provide(ProviderTokens)
     connect_git_provider = provide(ConnectGitProvider)
     list_git_connections = provide(ListGitConnections)
     disconnect_git_provider = provide(DisconnectGitProvider)
@@ -551,7 +555,7 @@ class CryptoProvider(Provider):
     def runtime_credential_ttl(self, settings: Settings) -> RuntimeCredentialTtl:
         return RuntimeCredentialTtl(timedelta(seconds=settings.runtime_credential_ttl_s))
 
-    issue_runtime_credential = provide(IssueRuntimeGitCredential, scope=Scope.APP)
+    runtime_git_credentials = provide(RuntimeGitCredentials, scope=Scope.APP)
 
     sealed = provide(SqlaSealedRecords, provides=SealedRecords, scope=Scope.REQUEST)
     rotate = provide(RotateEncryptionKeys, scope=Scope.REQUEST)

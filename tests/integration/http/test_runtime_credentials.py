@@ -13,8 +13,8 @@ from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.system.clock import SystemClock
 from application.git.runtime_credentials import (
     RUNTIME_AUDIENCE,
-    IssueRuntimeGitCredential,
     RuntimeCredentialTtl,
+    RuntimeGitCredentials,
 )
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
@@ -35,7 +35,7 @@ def issue(user_id: UserId, provider: ProviderKind, *, at: datetime | None = None
     """What the server hands a runtime it starts for this user."""
     clock = FakeClock(at) if at is not None else SystemClock()
     minutes = RuntimeCredentialTtl(timedelta(minutes=10))
-    return IssueRuntimeGitCredential(SIGNER, clock, minutes).execute(user_id, provider).token
+    return RuntimeGitCredentials(SIGNER, clock, minutes).issue(user_id, provider).token
 
 
 async def store_token(url: str, token: ProviderToken) -> None:

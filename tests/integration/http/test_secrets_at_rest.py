@@ -20,7 +20,7 @@ from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
 from adapters.system.clock import SystemClock
-from application.git.runtime_credentials import IssueRuntimeGitCredential, RuntimeCredentialTtl
+from application.git.runtime_credentials import RuntimeCredentialTtl, RuntimeGitCredentials
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
@@ -105,7 +105,7 @@ async def store_brokered_gitlab_token(
 def runtime_credential(user_id: UserId, provider: ProviderKind) -> str:
     signer = JwsTokenSigner(parse_encryption_keys(TEST_SIGNING_KEYS))
     ttl = RuntimeCredentialTtl(timedelta(minutes=5))
-    return IssueRuntimeGitCredential(signer, SystemClock(), ttl).execute(user_id, provider).token
+    return RuntimeGitCredentials(signer, SystemClock(), ttl).issue(user_id, provider).token
 
 
 async def entrust_everything(client: Client, github: FakeGitHub, seen: Plaintexts) -> None:

@@ -22,8 +22,8 @@ from application.conversations import (
 from application.conversations.git_access import RuntimeGitAccess
 from application.errors import DependencyUnavailableError
 from application.git.runtime_credentials import (
-    IssueRuntimeGitCredential,
     RuntimeCredentialTtl,
+    RuntimeGitCredentials,
     read_runtime_grant,
 )
 from application.ports.org_repository import MemberOrganization
@@ -87,7 +87,7 @@ class Rig:
             LlmConfigResolver(FakeUnitOfWork(self.store)),
             SecretOpener(FakeUnitOfWork(self.store)),
             RuntimeGitAccess(
-                IssueRuntimeGitCredential(
+                RuntimeGitCredentials(
                     self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
                 ),
                 DEFAULTS,
