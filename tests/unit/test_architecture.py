@@ -11,11 +11,12 @@ SRC = ROOT / "src"
 SEEN_BY_ADAPTERS = {"ports", "errors"}
 
 
-def _port_contract() -> dict[str, object]:
+def _port_contract() -> dict[str, list[str]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
     (contract,) = [c for c in contracts if c["name"].startswith("Ports live in application.ports")]
-    return contract
+    found: dict[str, list[str]] = contract
+    return found
 
 
 def _defines_protocol(path: Path) -> bool:
