@@ -14,7 +14,7 @@ from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitsOfWork
 from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.organizations.entities import Organization
-from tests.db import TEST_CIPHER
+from tests.backends import TEST_CIPHER
 from tests.factories import create_user
 from tests.fakes import FakeClock
 

@@ -20,8 +20,9 @@ from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from entrypoints.settings import Settings, parse_encryption_keys
+from tests.backends import TEST_CIPHER
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS, clustered_settings
-from tests.db import TEST_CIPHER, add_user
+from tests.db import add_user
 from tests.fakes import FakeClock
 from tests.integration.http.conftest import BearerSubjectAuth, serve
 
