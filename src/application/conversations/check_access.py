@@ -8,8 +8,8 @@ from application.organizations.resolve_active_org import (
     ResolveActiveOrg,
     ResolveActiveOrgRequest,
 )
-from application.ports.conversation_repository import ConversationRepository
 from application.ports.org_repository import MemberOrganization
+from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
@@ -48,12 +48,12 @@ class CheckConversationAccess:
         authenticator: Authenticator,
         gates: AccessPolicy,
         resolve_org: ResolveActiveOrg,
-        conversations: ConversationRepository,
+        uow: UnitOfWork,
     ) -> None:
         self._authenticator = authenticator
         self._gates = gates
         self._resolve_org = resolve_org
-        self._conversations = conversations
+        self._uow = uow
 
     async def execute(self, request: CheckConversationAccessRequest) -> ConversationAccess:
         actor = await self._authenticator.authenticate(request.credentials)
@@ -65,5 +65,5 @@ class CheckConversationAccess:
         org = await self._resolve_org.execute(
             ResolveActiveOrgRequest(actor=actor, requested=request.requested_org)
         )
-        await owned(self._conversations, tenant_of(actor, org), request.conversation_id)
+        await owned(self._uow.conversations, tenant_of(actor, org), request.conversation_id)
         return ConversationAccess(actor=actor, org=org)

@@ -20,6 +20,7 @@ from application.conversations import (
     DeleteConversation,
     GetConversation,
     ListEvents,
+    MessageDelivery,
     PauseConversation,
     RenameConversation,
     RespondToConfirmation,
@@ -118,6 +119,7 @@ class ConversationsProvider(Provider):
         return OpenSockets(close_timeout_s=settings.shutdown_timeout_s / 2)
 
     gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
+    message_delivery = provide(MessageDelivery, scope=Scope.REQUEST)
     git_access = provide(RuntimeGitAccess, scope=Scope.APP)
     start = provide(StartConversation, scope=Scope.REQUEST)
     search = provide(SearchConversations, scope=Scope.REQUEST)

@@ -47,12 +47,7 @@ from tests.fakes import (
     FakeStore,
     FakeUnitOfWork,
 )
-from tests.fakes.conversations import (
-    FakeConversationRepository,
-    FakeEventCallbackStore,
-)
 from tests.fakes.git_providers import FakeGitProviders
-from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 
@@ -77,31 +72,27 @@ class Rig:
     clock: FakeClock
     ingest: ConversationIngest
 
-    def sut(self, runtime: ScriptedRuntime | None = None) -> StartConversation:
+    def sut(
+        self, runtime: ScriptedRuntime | None = None, limits: ConversationLimits | None = None
+    ) -> StartConversation:
+        uow = FakeUnitOfWork(self.store)
+        runtime = runtime or ScriptedRuntime(self.world)
         return StartConversation(
-            FakeConversationRepository(self.store),
-            FakeEventCallbackStore(self.store),
-            FakeUnitOfWork(self.store),
-            runtime or ScriptedRuntime(self.world),
+            uow,
+            FakeUnitsOfWork(self.store),
+            runtime,
             self.ingest,
-            LlmConfigResolver(FakeUnitOfWork(self.store)),
-            SecretOpener(FakeUnitOfWork(self.store)),
+            LlmConfigResolver(uow),
+            SecretOpener(uow),
             RuntimeGitAccess(
                 IssueRuntimeGitCredential(
                     self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
                 ),
                 DEFAULTS,
-                runtime or ScriptedRuntime(self.world),
+                runtime,
             ),
             FakeGitProviders(),
-            FakeProviderTokenStore(self.store),
-            ConcurrencyGate(
-                FakeConversationRepository(self.store),
-                runtime or ScriptedRuntime(self.world),
-                FakeUnitOfWork(self.store),
-                ConversationLimits(),
-                self.clock,
-            ),
+            ConcurrencyGate(uow, runtime, limits or ConversationLimits(), self.clock),
             DEFAULTS,
             self.clock,
         )
@@ -176,15 +167,17 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
 ) -> None:
     rig.configure("openai/gpt-4o", "sk-real-key")
     rig.connect(GitHost(ProviderKind.GITHUB, "https://ghe.example.com"))
-    made = await rig.sut().execute(
-        StartConversationRequest(
-            actor=rig.actor,
-            org=rig.org,
-            repository="acme/widgets",
-            branch="main",
-            git_provider="GitHub",
+    made = (
+        await rig.sut().execute(
+            StartConversationRequest(
+                actor=rig.actor,
+                org=rig.org,
+                repository="acme/widgets",
+                branch="main",
+                git_provider="GitHub",
+            )
         )
-    )
+    ).conversation
     assert made.status is ConversationStatus.IDLE
     assert rig.store.committed.conversations[made.id_].status is ConversationStatus.IDLE
     spec = rig.world.conversations[made.id_].spec

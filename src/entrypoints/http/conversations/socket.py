@@ -22,6 +22,7 @@ from application.conversations import (
     ConversationFeed,
     ConversationIngest,
     SendMessage,
+    SendMessageRequest,
 )
 from application.errors import ApplicationError, DependencyUnavailableError, MissingScopeError
 from application.ports.access_revocations import (
@@ -327,7 +328,13 @@ class _Session:
                         )
                     send = await request_container.get(SendMessage)
                     await send.execute(
-                        access.actor, access.org, self._cid, frame.text, frame.images
+                        SendMessageRequest(
+                            actor=access.actor,
+                            org=access.org,
+                            conversation_id=self._cid,
+                            text=frame.text,
+                            images=tuple(frame.images),
+                        )
                     )
                 except (DomainError, ApplicationError) as exc:
                     await self._send(ErrorFrame(code=exc.code, detail=exc.message))
