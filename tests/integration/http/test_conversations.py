@@ -5,11 +5,13 @@ conversation is not found on any route or socket; the concurrency limits; the LL
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from dishka import Provider, Scope, provide
 from litestar.exceptions import WebSocketDisconnect
@@ -20,6 +22,7 @@ from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.http.conversations import SocketPolicy
+from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 from tests.conftest import (
     REDIS_URL,
@@ -416,14 +419,34 @@ def limited_to_two(
     return Settings.from_env(env), [BearerSubjectAuth()], bearer("alice")
 
 
+@asynccontextmanager
+async def serving_at_once(
+    settings: Settings, *providers: Provider
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app served in this event loop, so that requests sent together run together (the
+    test client hands the app one request at a time)."""
+    app = create_app(settings, *providers)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client,
+    ):
+        yield client
+
+
 async def test_parallel_starts_never_exceed_the_limit(
     limited_to_two: tuple[Settings, list[Provider], Headers], world: ScriptedWorld
 ) -> None:
     """Sixteen starts at once with room for two: the limit is checked and the conversation
     stored in one transaction, one admission at a time, so exactly two start."""
     settings, providers, headers = limited_to_two
-    async with serve(settings, *providers, ScriptedRuntimeOverride(world)) as client:
-        await configure_llm(client, headers)
+    llm = {"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"}
+    async with (
+        asyncio.timeout(120),
+        serving_at_once(settings, *providers, ScriptedRuntimeOverride(world)) as client,
+    ):
+        configured = await client.post("/api/settings", json=llm, headers=headers)
+        assert configured.status_code in (200, 201), configured.text
         answers = await asyncio.gather(
             *(client.post("/api/conversations", json={}, headers=headers) for _ in range(16))
         )
