@@ -1,9 +1,5 @@
+from application.conversations.access_check import ConversationAccess, ConversationAccessCheck
 from application.conversations.callbacks import CallbackProcessors
-from application.conversations.check_access import (
-    CheckConversationAccess,
-    CheckConversationAccessRequest,
-    ConversationAccess,
-)
 from application.conversations.delete_conversation import (
     DeleteConversation,
     DeleteConversationRequest,
@@ -18,6 +14,15 @@ from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import Admission, ConcurrencyGate
 from application.conversations.list_events import ListEvents, ListEventsRequest, ListEventsResult
 from application.conversations.message_delivery import MessageDelivery, PreparedMessage
+from application.conversations.open_conversation_stream import (
+    ConversationStream,
+    OpenConversationStream,
+    OpenConversationStreamRequest,
+    OpenConversationStreamResult,
+    StreamAccessLostError,
+    StreamTurn,
+    StreamTurns,
+)
 from application.conversations.pause_conversation import (
     PauseConversation,
     PauseConversationRequest,
@@ -56,14 +61,14 @@ from application.conversations.stop_conversation import StopConversation, StopCo
 __all__ = (
     "Admission",
     "CallbackProcessors",
-    "CheckConversationAccess",
-    "CheckConversationAccessRequest",
     "ConcurrencyGate",
     "ConversationAccess",
+    "ConversationAccessCheck",
     "ConversationDefaults",
     "ConversationFeed",
     "ConversationIngest",
     "ConversationLimits",
+    "ConversationStream",
     "DeleteConversation",
     "DeleteConversationRequest",
     "GetConversation",
@@ -74,6 +79,9 @@ __all__ = (
     "ListEventsRequest",
     "ListEventsResult",
     "MessageDelivery",
+    "OpenConversationStream",
+    "OpenConversationStreamRequest",
+    "OpenConversationStreamResult",
     "PauseConversation",
     "PauseConversationRequest",
     "PreparedMessage",
@@ -94,4 +102,7 @@ __all__ = (
     "StartConversationResult",
     "StopConversation",
     "StopConversationRequest",
+    "StreamAccessLostError",
+    "StreamTurn",
+    "StreamTurns",
 )

@@ -1,4 +1,5 @@
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,8 +12,8 @@ from adapters.sqlalchemy import (
 )
 from application.conversations import (
     CallbackProcessors,
-    CheckConversationAccess,
     ConcurrencyGate,
+    ConversationAccessCheck,
     ConversationDefaults,
     ConversationFeed,
     ConversationIngest,
@@ -21,6 +22,7 @@ from application.conversations import (
     GetConversation,
     ListEvents,
     MessageDelivery,
+    OpenConversationStream,
     PauseConversation,
     RenameConversation,
     RespondToConfirmation,
@@ -29,6 +31,8 @@ from application.conversations import (
     SendMessage,
     StartConversation,
     StopConversation,
+    StreamTurn,
+    StreamTurns,
 )
 from application.conversations.git_access import RuntimeGitAccess
 from application.ports.cipher import Cipher
@@ -39,7 +43,7 @@ from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_fan_out import EventFanOut
 from application.ports.event_store import EventStore
 from application.ports.ingest_leases import IngestLeases
-from application.ports.unit_of_work import UnitsOfWork
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
 
@@ -132,7 +136,23 @@ class ConversationsProvider(Provider):
     stop = provide(StopConversation, scope=Scope.REQUEST)
     respond = provide(RespondToConfirmation, scope=Scope.REQUEST)
     list_events = provide(ListEvents, scope=Scope.REQUEST)
-    check_access = provide(CheckConversationAccess, scope=Scope.REQUEST)
+    access_check = provide(ConversationAccessCheck, scope=Scope.REQUEST)
+    open_stream = provide(OpenConversationStream, scope=Scope.SESSION)
+
+    @provide(scope=Scope.SESSION)
+    def stream_turns(self, container: AsyncContainer) -> StreamTurns:
+        """Each turn of a websocket's stream is a request scope of its own."""
+
+        @asynccontextmanager
+        async def turn() -> AsyncIterator[StreamTurn]:
+            async with container() as request:
+                yield StreamTurn(
+                    uow=await request.get(UnitOfWork),
+                    access=await request.get(ConversationAccessCheck),
+                    delivery=await request.get(MessageDelivery),
+                )
+
+        return StreamTurns(turn)
 
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:

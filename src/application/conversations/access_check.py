@@ -15,15 +15,7 @@ from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 
-__all__ = ("CheckConversationAccess", "CheckConversationAccessRequest", "ConversationAccess")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckConversationAccessRequest:
-    credentials: Credentials
-    requested_org: OrgId | None
-    conversation_id: ConversationId
-    scope: Scope
+__all__ = ("ConversationAccess", "ConversationAccessCheck")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,15 +24,16 @@ class ConversationAccess:
     org: MemberOrganization
 
 
-class CheckConversationAccess:
+class ConversationAccessCheck:
     """Whether credentials reach one conversation now, from scratch: they prove someone
     (``NotAuthenticatedError`` for a revoked key or an ended session), who passes the email and
     terms gates, whose credential has ``scope`` (``MissingScopeError``), who still belongs to
     the organization (``OrgNotFoundError``) and owns the conversation there
-    (``ConversationNotFoundError``).
+    (``ConversationNotFoundError``). It reads within the caller's unit of work.
 
-    A websocket asks when it opens, before acting on each client frame, and whenever access
-    it relies on may have been revoked, so it never keeps rights its credential lost.
+    A conversation stream asks when it opens, before acting on each client message, and
+    whenever access it relies on may have been revoked, so it never keeps rights its
+    credential lost.
     """
 
     def __init__(
@@ -55,15 +48,21 @@ class CheckConversationAccess:
         self._resolve_org = resolve_org
         self._uow = uow
 
-    async def execute(self, request: CheckConversationAccessRequest) -> ConversationAccess:
-        actor = await self._authenticator.authenticate(request.credentials)
+    async def check(
+        self,
+        credentials: Credentials,
+        requested_org: OrgId | None,
+        conversation_id: ConversationId,
+        scope: Scope,
+    ) -> ConversationAccess:
+        actor = await self._authenticator.authenticate(credentials)
         if actor is None:
             raise NotAuthenticatedError
         check_gates(actor, self._gates)
-        if request.scope not in actor.scopes:
-            raise MissingScopeError(f"This needs a credential with the scope {request.scope}.")
+        if scope not in actor.scopes:
+            raise MissingScopeError(f"This needs a credential with the scope {scope}.")
         org = await self._resolve_org.execute(
-            ResolveActiveOrgRequest(actor=actor, requested=request.requested_org)
+            ResolveActiveOrgRequest(actor=actor, requested=requested_org)
         )
-        await owned(self._uow.conversations, tenant_of(actor, org), request.conversation_id)
+        await owned(self._uow.conversations, tenant_of(actor, org), conversation_id)
         return ConversationAccess(actor=actor, org=org)
