@@ -4,12 +4,7 @@ from contextlib import asynccontextmanager
 from dishka import AsyncContainer, Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sqlalchemy import (
-    SqlaConversationRepository,
-    SqlaEventCallbackStore,
-    SqlaEventStore,
-    SqlaUnitsOfWork,
-)
+from adapters.sqlalchemy import SqlaUnitsOfWork
 from application.conversations import (
     CallbackProcessors,
     ConcurrencyGate,
@@ -37,11 +32,8 @@ from application.conversations import (
 from application.conversations.git_access import RuntimeGitAccess
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
-from application.ports.conversation_repository import ConversationRepository
 from application.ports.conversation_runtime import ConversationRuntime
-from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_fan_out import EventFanOut
-from application.ports.event_store import EventStore
 from application.ports.ingest_leases import IngestLeases
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
@@ -56,15 +48,10 @@ __all__ = (
 
 
 class ConversationsProvider(Provider):
-    """Conversations, their events and callbacks in the database; the ingest, which outlives
-    requests and stops with the server. The binding's own provider supplies the
-    ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis clustered)."""
-
-    conversations = provide(
-        SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST
-    )
-    events = provide(SqlaEventStore, provides=EventStore, scope=Scope.REQUEST)
-    callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
+    """The conversation use cases and services (their repositories come with the unit of
+    work); the ingest, which outlives requests and stops with the server. The binding's own
+    provider supplies the ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis
+    clustered)."""
 
     @provide(scope=Scope.APP)
     def units_of_work(
