@@ -1,18 +1,14 @@
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sqlalchemy import (
-    SqlaConversationRepository,
-    SqlaEventCallbackStore,
-    SqlaEventStore,
-    SqlaUnitsOfWork,
-)
+from adapters.sqlalchemy import SqlaUnitsOfWork
 from application.conversations import (
     CallbackProcessors,
-    CheckConversationAccess,
     ConcurrencyGate,
+    ConversationAccessCheck,
     ConversationDefaults,
     ConversationFeed,
     ConversationIngest,
@@ -20,6 +16,8 @@ from application.conversations import (
     DeleteConversation,
     GetConversation,
     ListEvents,
+    MessageDelivery,
+    OpenConversationStream,
     PauseConversation,
     RenameConversation,
     RespondToConfirmation,
@@ -28,17 +26,16 @@ from application.conversations import (
     SendMessage,
     StartConversation,
     StopConversation,
+    StreamTurn,
+    StreamTurns,
 )
 from application.conversations.git_access import RuntimeGitAccess
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
-from application.ports.conversation_repository import ConversationRepository
 from application.ports.conversation_runtime import ConversationRuntime
-from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_fan_out import EventFanOut
-from application.ports.event_store import EventStore
 from application.ports.ingest_leases import IngestLeases
-from application.ports.unit_of_work import UnitsOfWork
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
 
@@ -51,15 +48,10 @@ __all__ = (
 
 
 class ConversationsProvider(Provider):
-    """Conversations, their events and callbacks in the database; the ingest, which outlives
-    requests and stops with the server. The binding's own provider supplies the
-    ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis clustered)."""
-
-    conversations = provide(
-        SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST
-    )
-    events = provide(SqlaEventStore, provides=EventStore, scope=Scope.REQUEST)
-    callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
+    """The conversation use cases and services (their repositories come with the unit of
+    work); the ingest, which outlives requests and stops with the server. The binding's own
+    provider supplies the ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis
+    clustered)."""
 
     @provide(scope=Scope.APP)
     def units_of_work(
@@ -118,6 +110,7 @@ class ConversationsProvider(Provider):
         return OpenSockets(close_timeout_s=settings.shutdown_timeout_s / 2)
 
     gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
+    message_delivery = provide(MessageDelivery, scope=Scope.REQUEST)
     git_access = provide(RuntimeGitAccess, scope=Scope.APP)
     start = provide(StartConversation, scope=Scope.REQUEST)
     search = provide(SearchConversations, scope=Scope.REQUEST)
@@ -130,7 +123,23 @@ class ConversationsProvider(Provider):
     stop = provide(StopConversation, scope=Scope.REQUEST)
     respond = provide(RespondToConfirmation, scope=Scope.REQUEST)
     list_events = provide(ListEvents, scope=Scope.REQUEST)
-    check_access = provide(CheckConversationAccess, scope=Scope.REQUEST)
+    access_check = provide(ConversationAccessCheck, scope=Scope.REQUEST)
+    open_stream = provide(OpenConversationStream, scope=Scope.SESSION)
+
+    @provide(scope=Scope.SESSION)
+    def stream_turns(self, container: AsyncContainer) -> StreamTurns:
+        """Each turn of a websocket's stream is a request scope of its own."""
+
+        @asynccontextmanager
+        async def turn() -> AsyncIterator[StreamTurn]:
+            async with container() as request:
+                yield StreamTurn(
+                    uow=await request.get(UnitOfWork),
+                    access=await request.get(ConversationAccessCheck),
+                    delivery=await request.get(MessageDelivery),
+                )
+
+        return StreamTurns(turn)
 
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:
