@@ -65,7 +65,11 @@ class ConversationRuntime(Protocol):
         """The conversation's events after the runtime event id ``after`` (all with None),
         then live ones as they happen, each id once, until the caller closes the generator
         (``contextlib.aclosing``). Errors surface at ``__anext__``: an unknown conversation,
-        an ``after`` it never had (``InvalidValueError``), a runtime gone for good."""
+        an ``after`` it never had (``InvalidValueError``), a runtime gone for good.
+
+        Each event is read by the adapter into what the application acts on (status, usage,
+        a hard stop, why a run failed), its payload already stripped of every credential the
+        runtime echoes; the application never reads the runtime's JSON."""
 
     @abstractmethod
     async def respond_to_confirmation(
