@@ -45,6 +45,7 @@ from domain.conversations import (
     StartSpec,
     TextPart,
 )
+from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import GitAccess, RepositoryCheckout
 from domain.shared.errors import InvalidValueError
 from tests.fakes.git_hosts import run_fake_github
@@ -226,6 +227,20 @@ def check_neutral(event: RuntimeEvent) -> None:
     assert API_KEY not in json.dumps(dict(event.payload))
 
 
+def stored(event: RuntimeEvent) -> StoredEvent:
+    """The event as the event store keeps it."""
+    return StoredEvent(
+        conversation_id=event.conversation_id,
+        seq=1,
+        event_id=event.event_id,
+        kind=event.kind,
+        source=event.source,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        payload=event.payload,
+    )
+
+
 async def collect(
     runtime: ConversationRuntime,
     conversation_id: ConversationId,
@@ -292,6 +307,8 @@ async def test_a_finish_call_ends_the_run_finished(harness: Harness) -> None:
         )
     usage = next(e.usage for e in events if e.usage is not None)
     assert usage.model == MODEL
+    texts = [harness.runtime.message_text(stored(e)) for e in events]
+    assert [t for t in texts if t is not None] == ["hello"]
     assert payload_of(events, "ActionEvent:finish")["action"]["message"] == "All done"
     assert len({e.event_id for e in events}) == len(events)
     assert all(e.occurred_at.utcoffset() is not None for e in events)

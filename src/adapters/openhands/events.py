@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from adapters.openhands.payloads import ConversationError, FullState, Stats
+from adapters.openhands.payloads import ConversationError, FullState, LlmMessage, Stats
 from adapters.openhands.redaction import redact
 from domain.conversations.value_objects import (
     ConversationId,
@@ -18,7 +18,7 @@ from domain.conversations.value_objects import (
     Usage,
 )
 
-__all__ = ("is_snapshot", "parse_status", "to_runtime_event", "usage_of")
+__all__ = ("is_snapshot", "message_text", "parse_status", "to_runtime_event", "usage_of")
 
 STATE_UPDATE = "ConversationStateUpdateEvent"
 INTERRUPT = "InterruptEvent"
@@ -105,6 +105,20 @@ def failure_of(raw: Mapping[str, Any]) -> str | None:
     if error.code and error.code.strip():
         return f"{error.code}: {text}" if text else error.code
     return text
+
+
+def message_text(kind: str, source: str, payload: Mapping[str, Any]) -> str | None:
+    """The first text part of a user's ``MessageEvent``; None for any other event."""
+    if kind != "MessageEvent" or source != "user":
+        return None
+    try:
+        message = msgspec.convert(payload.get("llm_message"), LlmMessage)
+    except msgspec.ValidationError:
+        return None
+    for part in message.content:
+        if isinstance(part, Mapping) and part.get("type") == "text" and part.get("text"):
+            return str(part["text"])
+    return None
 
 
 def to_runtime_event(conversation_id: ConversationId, raw: Mapping[str, Any]) -> RuntimeEvent:

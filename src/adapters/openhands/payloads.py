@@ -32,6 +32,7 @@ __all__ = (
     "EventStamp",
     "FullState",
     "LlmConfig",
+    "LlmMessage",
     "LookupSecret",
     "Metrics",
     "NeverConfirm",
@@ -247,6 +248,12 @@ class Stats(msgspec.Struct, frozen=True, kw_only=True):
 
 class FullState(msgspec.Struct, frozen=True, kw_only=True):
     stats: Stats | None = None
+
+
+class LlmMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """The ``llm_message`` of a ``MessageEvent``: its parts stay JSON, of kinds we may not know."""
+
+    content: list[Any] = msgspec.field(default_factory=list)
 
 
 class ConversationError(msgspec.Struct, frozen=True, kw_only=True):

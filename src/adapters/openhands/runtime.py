@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Sequence
 
 from adapters.openhands.checkout import CHECKOUT_TIMEOUT_S, checkout_script
 from adapters.openhands.client import AgentServerClient, conversation_path
-from adapters.openhands.events import parse_status
+from adapters.openhands.events import message_text, parse_status
 from adapters.openhands.payloads import (
     BashCommand,
     BashOutput,
@@ -19,6 +19,7 @@ from adapters.openhands.payloads import (
 )
 from adapters.openhands.stream import EventStream
 from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
+from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import (
     ConversationId,
     GitAccess,
@@ -108,6 +109,9 @@ class AgentServerRuntime(ConversationRuntime):
         path = conversation_path(conversation_id)
         info = await self._client.read(ConversationInfo, "GET", path, conversation_id)
         return parse_status(info.execution_status)
+
+    def message_text(self, event: StoredEvent) -> str | None:
+        return message_text(event.kind, event.source, event.payload)
 
     async def respond_to_confirmation(
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from adapters.openhands.events import to_runtime_event
+from adapters.openhands.events import message_text, to_runtime_event
 from adapters.openhands.payloads import content
 from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 from application.errors import RuntimeAuthRefusedError
 from application.ports.conversation_runtime import ConversationRuntime
+from domain.conversations.entities import StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
     ConfirmationMode,
@@ -313,6 +314,9 @@ class ScriptedRuntime(ConversationRuntime):
 
     async def get_status(self, conversation_id: ConversationId) -> RuntimeStatus:
         return self._conversation(conversation_id).status
+
+    def message_text(self, event: StoredEvent) -> str | None:
+        return message_text(event.kind, event.source, event.payload)
 
     async def respond_to_confirmation(
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""

@@ -216,7 +216,12 @@ class ConversationIngest:
                     return
                 if conversation.status is not previous:
                     change = StateChange(
-                        conversation=conversation, previous=previous, at=now, events=(), tx=tx
+                        conversation=conversation,
+                        previous=previous,
+                        at=now,
+                        events=(),
+                        tx=tx,
+                        message_text=self._runtime.message_text,
                     )
                     await self._processors.run(change, now)
                 await tx.conversations.save(conversation)
@@ -282,6 +287,7 @@ class ConversationIngest:
                     at=event.occurred_at,
                     events=stored,
                     tx=tx,
+                    message_text=self._runtime.message_text,
                 )
                 await self._processors.run(change, now)
             if changed or touched:

@@ -2,6 +2,7 @@ from abc import abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
+from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import (
     ConversationId,
     GitAccess,
@@ -70,6 +71,11 @@ class ConversationRuntime(Protocol):
         Each event is read by the adapter into what the application acts on (status, usage,
         a hard stop, why a run failed), its payload already stripped of every credential the
         runtime echoes; the application never reads the runtime's JSON."""
+
+    @abstractmethod
+    def message_text(self, event: StoredEvent) -> str | None:
+        """The text of a user's message, read from one of this runtime's events as we stored
+        it (its first text part); None for any other event. Reads only the event."""
 
     @abstractmethod
     async def respond_to_confirmation(

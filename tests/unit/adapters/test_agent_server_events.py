@@ -5,9 +5,11 @@ import json
 from typing import Any
 from uuid import uuid4
 
+from adapters.openhands import AgentServerRuntime, ExternalHost
 from adapters.openhands.events import to_runtime_event
 from adapters.openhands.redaction import REDACTED
 from domain.conversations import ConversationId, EventType, RuntimeStatus, Usage
+from domain.conversations.entities import StoredEvent
 
 CID = ConversationId(uuid4())
 
@@ -175,3 +177,35 @@ def test_credentials_the_runtime_echoes_are_redacted_from_the_payload() -> None:
     assert event.usage.input_tokens == 3
     message = {"id": "m", "kind": "MessageEvent", "message": "my api_key is in the text"}
     assert to_runtime_event(CID, message).payload == message
+
+
+USER_MESSAGE = json.loads(
+    """{"id": "f82d70a7-2e5a-4bb2-a05d-a79e3179b1bf", "timestamp": "2026-12-05T16:22:13.913043",
+    "source": "user", "parent_id": "757b0fe8-e842-40a0-811d-5b2e4938ef7e",
+    "llm_message": {"role": "user", "content": [{"cache_prompt": false, "type": "image",
+    "image_urls": ["https://i.example/a.png"]}, {"cache_prompt": false, "type": "text",
+    "text": "Fix the flaky test"}], "thinking_blocks": []}, "activated_skills": [],
+    "extended_content": [], "kind": "MessageEvent"}"""
+)
+
+
+def _stored(raw: Any) -> StoredEvent:
+    event = to_runtime_event(CID, raw)
+    return StoredEvent(
+        conversation_id=CID,
+        seq=1,
+        event_id=event.event_id,
+        kind=event.kind,
+        source=event.source,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        payload=event.payload,
+    )
+
+
+def test_a_user_message_reads_as_its_first_text() -> None:
+    runtime = AgentServerRuntime(ExternalHost("http://127.0.0.1:9", "key"))
+    assert runtime.message_text(_stored(USER_MESSAGE)) == "Fix the flaky test"
+    assert runtime.message_text(_stored({**USER_MESSAGE, "source": "agent"})) is None
+    assert runtime.message_text(_stored({**USER_MESSAGE, "llm_message": "odd"})) is None
+    assert runtime.message_text(_stored(STATS)) is None
