@@ -12,7 +12,7 @@ from application.ports.conversation_runtime import RuntimeHost
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import ConversationId, HostInfo
 
-__all__ = ("ROUTES_USED", "AgentServerClient", "conversation_path")
+__all__ = ("ROUTES_USED", "AgentServerClient", "conversation_path", "decode")
 
 T = TypeVar("T")
 
@@ -54,11 +54,10 @@ class AgentServerClient:
 
     async def open(self) -> HostInfo:
         """Where the agent-server answers now; a new address or key gets a new HTTP client."""
-        await self._connected()
-        assert self._info is not None
-        return self._info
+        _, info = await self._connected()
+        return info
 
-    async def _connected(self) -> httpx.AsyncClient:
+    async def _connected(self) -> tuple[httpx.AsyncClient, HostInfo]:
         info = await self._host.ensure_running()
         async with self._lock:
             if self._client is None or info != self._info:
@@ -70,7 +69,7 @@ class AgentServerClient:
                     timeout=httpx.Timeout(self._timeout_s, connect=5.0),
                 )
                 self._info = info
-            return self._client
+            return self._client, info
 
     async def call(
         self,
@@ -85,7 +84,7 @@ class AgentServerClient:
         """The answer to one request with ``body`` (a payload struct or JSON-able value) as
         JSON; a 404 naming ``conversation_id`` is that conversation not found, and statuses in
         ``allow`` are answers too."""
-        client = await self._connected()
+        client, _ = await self._connected()
         timeout = httpx.USE_CLIENT_DEFAULT if timeout_s is None else timeout_s
         headers = {} if body is None else {"Content-Type": "application/json"}
         content = None if body is None else msgspec.json.encode(body)

@@ -55,7 +55,6 @@ class _Conversation:
     pause_requested: bool = False
     deleted: bool = False
     prompted: bool = False
-    calls: int = 0
 
 
 class ScriptedWorld:
@@ -206,7 +205,6 @@ class ScriptedRuntime(ConversationRuntime):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(released.wait(), timeout=step.seconds)
                 step = step.then
-            conversation.calls += 1
             self._emit(
                 conversation,
                 "ConversationStateUpdateEvent",
