@@ -32,11 +32,12 @@ from application.conversations import (
 from application.conversations.git_access import RuntimeGitAccess
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
-from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_callback_store import EventCallbackStore
+from application.ports.event_fan_out import EventFanOut
 from application.ports.event_store import EventStore
+from application.ports.ingest_leases import IngestLeases
 from application.ports.unit_of_work import UnitsOfWork
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
@@ -52,7 +53,7 @@ __all__ = (
 class ConversationsProvider(Provider):
     """Conversations, their events and callbacks in the database; the ingest, which outlives
     requests and stops with the server. The binding's own provider supplies the
-    ``ConversationCoordinator`` (in-process embedded, Redis clustered)."""
+    ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis clustered)."""
 
     conversations = provide(
         SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST
@@ -74,12 +75,13 @@ class ConversationsProvider(Provider):
     async def ingest(
         self,
         runtime: ConversationRuntime,
-        coordinator: ConversationCoordinator,
+        leases: IngestLeases,
+        fan_out: EventFanOut,
         store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
     ) -> AsyncIterator[ConversationIngest]:
-        ingest = ConversationIngest(runtime, coordinator, store, clock, processors)
+        ingest = ConversationIngest(runtime, leases, fan_out, store, clock, processors)
         yield ingest
         await ingest.aclose()
 

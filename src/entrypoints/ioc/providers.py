@@ -26,13 +26,15 @@ from adapters.git_providers import (
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
 from adapters.memory import (
     InProcessAccessRevocations,
-    InProcessConversationCoordinator,
+    InProcessEventFanOut,
+    InProcessIngestLeases,
     InProcessLocks,
 )
 from adapters.oidc import OidcIdentityProvider, OidcSettings
 from adapters.redis import (
     RedisAccessRevocations,
-    RedisConversationCoordinator,
+    RedisEventFanOut,
+    RedisIngestLeases,
     RedisLocks,
     RedisLoginAttemptStore,
     RedisProbe,
@@ -123,11 +125,12 @@ from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
 from application.ports.cipher import Cipher
 from application.ports.clock import Clock
-from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.dependency_probe import DependencyProbe
+from application.ports.event_fan_out import EventFanOut
 from application.ports.git_provider import GitProviders, ProviderOAuth
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
+from application.ports.ingest_leases import IngestLeases
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
@@ -254,14 +257,18 @@ class RedisProvider(Provider):
         return RedisLocks(client)
 
     @provide(scope=Scope.APP)
-    async def coordinator(
-        self, client: Redis, settings: Settings
-    ) -> AsyncIterator[ConversationCoordinator]:
-        coordinator = RedisConversationCoordinator(
+    async def leases(self, client: Redis, settings: Settings) -> AsyncIterator[IngestLeases]:
+        leases = RedisIngestLeases(
             client, lease_ttl=timedelta(seconds=settings.conversation_lease_ttl_s)
         )
-        yield coordinator
-        await coordinator.aclose()
+        yield leases
+        await leases.aclose()
+
+    @provide(scope=Scope.APP)
+    async def fan_out(self, client: Redis) -> AsyncIterator[EventFanOut]:
+        fan_out = RedisEventFanOut(client)
+        yield fan_out
+        await fan_out.aclose()
 
     @provide(scope=Scope.APP)
     async def revocations(self, client: Redis) -> AsyncIterator[AccessRevocations]:
@@ -295,9 +302,8 @@ class EmbeddedProvider(Provider):
 
     authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
     locks = provide(InProcessLocks, provides=Locks, scope=Scope.APP)
-    coordinator = provide(
-        InProcessConversationCoordinator, provides=ConversationCoordinator, scope=Scope.APP
-    )
+    leases = provide(InProcessIngestLeases, provides=IngestLeases, scope=Scope.APP)
+    fan_out = provide(InProcessEventFanOut, provides=EventFanOut, scope=Scope.APP)
     revocations = provide(InProcessAccessRevocations, provides=AccessRevocations, scope=Scope.APP)
 
 
