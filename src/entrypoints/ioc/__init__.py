@@ -10,7 +10,7 @@ from entrypoints.ioc.commands import (
     rotate_encryption_keys,
     stop_agent_server,
 )
-from entrypoints.ioc.providers import get_providers
+from entrypoints.ioc.registry import get_providers
 
 __all__ = (
     "agent_server_status",
