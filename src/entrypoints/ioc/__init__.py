@@ -1,4 +1,9 @@
-"""Composition root: the only package that imports ``adapters``."""
+"""Composition root: the only package that imports ``adapters``.
+
+One provider module per adapter family, each reading its own settings section;
+``application.ApplicationProvider`` lists the use cases; ``registry.get_providers`` chooses
+the families the binding needs.
+"""
 
 from entrypoints.ioc.app import create_app
 from entrypoints.ioc.commands import (

@@ -18,6 +18,7 @@ from application.ports.access_revocations import AccessRevocations
 from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
+from entrypoints.ioc.readiness import CoordinationProbes
 from entrypoints.settings import Settings
 
 __all__ = ("RedisProvider",)
@@ -39,8 +40,8 @@ class RedisProvider(Provider):
         await client.aclose()
 
     @provide(scope=Scope.APP)
-    def probe(self, client: Redis) -> RedisProbe:
-        return RedisProbe(client)
+    def probes(self, client: Redis) -> CoordinationProbes:
+        return CoordinationProbes((RedisProbe(client),))
 
     @provide(scope=Scope.APP)
     def locks(self, client: Redis) -> Locks:

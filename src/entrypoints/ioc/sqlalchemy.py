@@ -40,6 +40,7 @@ from application.ports.session_repository import SessionRepository
 from application.ports.settings_store import SettingsStore
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.user_repository import UserRepository
+from entrypoints.ioc.readiness import DatabaseProbes
 from entrypoints.settings import Settings
 
 __all__ = ("SqlaProvider",)
@@ -100,5 +101,5 @@ class SqlaProvider(Provider):
         return SqlaConversationStore(sessions)
 
     @provide(scope=Scope.APP)
-    def database_probe(self, engine: AsyncEngine) -> SqlaDatabaseProbe:
-        return SqlaDatabaseProbe(engine, schema=SchemaRevisions())
+    def database_probes(self, engine: AsyncEngine) -> DatabaseProbes:
+        return DatabaseProbes((SqlaDatabaseProbe(engine, schema=SchemaRevisions()),))

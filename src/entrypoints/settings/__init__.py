@@ -1,7 +1,9 @@
 """Typed settings, read from the environment in one place and validated at start-up.
 
 Each family owns a frozen section in a module of its own, whose fields carry their variable,
-documentation and parser; ``Settings`` composes the sections (``settings.database.url``).
+documentation and parser (``setting(...)``) and whose ``problems`` holds the rules among them;
+``Settings`` composes the sections (``settings.database.url``) and checks the rules that span
+several. A new family adds its module and one ``section(...)`` field on ``Settings``.
 """
 
 from entrypoints.settings.conversations import ConversationSettings
