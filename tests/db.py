@@ -60,7 +60,7 @@ async def sqla_ports(url: str) -> AsyncIterator[OpenPorts]:
                 users=SqlaUserRepository(session),
                 orgs=SqlaOrgRepository(session),
                 audit=SqlaAuditLog(session),
-                uow=SqlaUnitOfWork(session),
+                uow=SqlaUnitOfWork(session, TEST_CIPHER),
                 api_keys=SqlaApiKeyRepository(session),
                 sessions=SqlaSessionRepository(session, TEST_CIPHER),
                 cipher=TEST_CIPHER,

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from adapters.sqlalchemy import (
-    SqlaConversationStore,
     SqlaOrgRepository,
+    SqlaUnitsOfWork,
     SqlaUserRepository,
     create_database_engine,
 )
 from application.ports.conversation_repository import ConversationFilter
-from application.ports.conversation_store import ConversationStore
+from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import (
     CallbackId,
     CallbackStatus,
@@ -36,14 +36,15 @@ from domain.conversations.value_objects import ConversationId, EventType, Runtim
 from domain.git.providers import ProviderKind
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
+from tests.db import TEST_CIPHER
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeStore
-from tests.fakes.conversations import FakeConversationStore
+from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    store: ConversationStore
+    store: UnitsOfWork
     tenants: list[Tenant]
     sql: bool
 
@@ -59,7 +60,7 @@ async def _fake() -> AsyncIterator[Backend]:
         store.live.orgs[org.id_] = org
         tenants.append(Tenant(org.id_, user.id_))
     store.commit()
-    yield Backend(FakeConversationStore(store), tenants, sql=False)
+    yield Backend(FakeUnitsOfWork(store), tenants, sql=False)
 
 
 @asynccontextmanager
@@ -76,7 +77,7 @@ async def _sqla(url: str) -> AsyncIterator[Backend]:
             tenants.append(Tenant(org[0].id_, user.id_))
         await session.commit()
     try:
-        yield Backend(SqlaConversationStore(sessions), tenants, sql=True)
+        yield Backend(SqlaUnitsOfWork(sessions, TEST_CIPHER), tenants, sql=True)
     finally:
         await engine.dispose()
 
@@ -115,10 +116,10 @@ def event(
 
 
 async def add(backend: Backend, *conversations: Conversation) -> None:
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         for item in conversations:
             await tx.conversations.add(item)
-        await tx.uow.commit()
+        await tx.commit()
 
 
 async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(backend: Backend) -> None:
@@ -131,7 +132,7 @@ async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(backend: 
         git_provider=ProviderKind.GITHUB,
     )
     await add(backend, sut)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         found = await tx.conversations.get(mine, sut.id_)
         assert await tx.conversations.get(theirs, sut.id_) is None
         assert await tx.conversations.get(Tenant(mine.org_id, theirs.user_id), sut.id_) is None
@@ -155,17 +156,17 @@ async def test_save_writes_progress_but_keeps_a_concurrent_rename(backend: Backe
     mine, theirs = backend.tenants
     sut = conversation(mine)
     await add(backend, sut)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         assert await tx.conversations.rename(mine, sut.id_, ConversationTitle("Renamed"))
         assert not await tx.conversations.rename(theirs, sut.id_, ConversationTitle("No"))
-        await tx.uow.commit()
+        await tx.commit()
     sut.transition(ConversationStatus.RUNNING, T0 + timedelta(seconds=5))
     sut.record_usage(cost_usd=0.25, prompt_tokens=100, completion_tokens=7, now=sut.updated_at)
     sut.active_seconds = 4.5
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.conversations.save(sut)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         found = await tx.conversations.get(mine, sut.id_)
     assert found is not None
     assert found.title == ConversationTitle("Renamed")
@@ -195,7 +196,7 @@ async def test_search_filters_and_pages_newest_first(backend: Backend) -> None:
     def ids(*items: Conversation) -> list[ConversationId]:
         return sorted((c.id_ for c in items), reverse=True)
 
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         seen, cursor = [], None
         while True:
             page = await tx.conversations.search(mine, ConversationFilter(), cursor=cursor, limit=2)
@@ -227,7 +228,7 @@ async def test_holding_runtime_and_unfinished(backend: Backend) -> None:
     done = conversation(mine, status=ConversationStatus.FINISHED)
     other = conversation(theirs, status=ConversationStatus.RUNNING)
     await add(backend, idle, running, paused, done, other)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         held = await tx.conversations.holding_runtime(mine.org_id, mine.user_id)
         assert [c.id_ for c in held] == [running.id_, idle.id_]
         assert [c.id_ for c in await tx.conversations.holding_runtime(theirs.org_id)] == [other.id_]
@@ -241,17 +242,17 @@ async def test_events_are_numbered_densely_and_kept_once(backend: Backend) -> No
     sut = conversation(mine)
     await add(backend, sut)
     first = [event(sut.id_, "a"), event(sut.id_, "b", kind="SomethingNew", nested={"x": [1]})]
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         stored = await tx.events.append(sut.id_, first, fence=1)
-        await tx.uow.commit()
+        await tx.commit()
     assert [(e.seq, e.event_id) for e in stored] == [(1, "a"), (2, "b")]
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         again = await tx.events.append(
             sut.id_, [event(sut.id_, "b"), event(sut.id_, "c"), event(sut.id_, "c")], fence=1
         )
-        await tx.uow.commit()
+        await tx.commit()
     assert [(e.seq, e.event_id) for e in again] == [(3, "c")]
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         everything = await tx.events.list_after(sut.id_)
         after_one = await tx.events.list_after(sut.id_, after=1, limit=1)
         last = await tx.events.last(sut.id_)
@@ -285,13 +286,13 @@ async def test_an_event_comes_back_exactly_whatever_its_text_holds(backend: Back
         for text in AWKWARD_TEXT
     ]
     for number, payload in enumerate(payloads):
-        async with backend.store.transaction() as tx:
+        async with backend.store.begin() as tx:
             await tx.events.append(sut.id_, [event(sut.id_, f"e{number}", **payload)], fence=1)
-            await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+            await tx.commit()
+    async with backend.store.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "after")], fence=1)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         everything = await tx.events.list_after(sut.id_)
         last = await tx.events.last(sut.id_)
     assert [e.event_id for e in everything] == [*(f"e{n}" for n in range(len(payloads))), "after"]
@@ -308,10 +309,10 @@ async def test_the_reason_for_an_error_reads_back_and_clears_on_the_next_run(
     sut = conversation(mine, status=ConversationStatus.RUNNING)
     await add(backend, sut)
     assert sut.fail("The LLM cannot be reached: connection refused", T0 + timedelta(seconds=1))
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.conversations.save(sut)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         failed = await tx.conversations.get(mine, sut.id_)
     assert failed is not None
     assert (failed.status, failed.status_reason) == (
@@ -319,10 +320,10 @@ async def test_the_reason_for_an_error_reads_back_and_clears_on_the_next_run(
         "The LLM cannot be reached: connection refused",
     )
     assert failed.transition(ConversationStatus.RUNNING, T0 + timedelta(seconds=2))
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.conversations.save(failed)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         running = await tx.conversations.get(mine, sut.id_)
     assert running is not None
     assert (running.status, running.status_reason) == (ConversationStatus.RUNNING, None)
@@ -332,11 +333,11 @@ async def test_an_append_rolled_back_leaves_no_number_behind(backend: Backend) -
     mine, _ = backend.tenants
     sut = conversation(mine)
     await add(backend, sut)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "lost")], fence=1)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         stored = await tx.events.append(sut.id_, [event(sut.id_, "kept")], fence=1)
-        await tx.uow.commit()
+        await tx.commit()
     assert [(e.seq, e.event_id) for e in stored] == [(1, "kept")]
 
 
@@ -344,13 +345,13 @@ async def test_an_append_with_a_stale_fence_is_refused(backend: Backend) -> None
     mine, _ = backend.tenants
     sut = conversation(mine)
     await add(backend, sut)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "new-owner")], fence=7)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         with pytest.raises(StaleFenceError):
             await tx.events.append(sut.id_, [event(sut.id_, "old-owner")], fence=6)
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         assert [e.event_id for e in await tx.events.list_after(sut.id_)] == ["new-owner"]
 
 
@@ -366,12 +367,12 @@ async def test_concurrent_appends_number_densely_and_drop_duplicates(backend: Ba
         for i in range(0, len(ids), 3):
             batch = ids[i : i + 3]
             batch = batch[offset % len(batch) :] + batch[: offset % len(batch)]
-            async with backend.store.transaction() as tx:
+            async with backend.store.begin() as tx:
                 await tx.events.append(sut.id_, [event(sut.id_, e) for e in batch], fence=1)
-                await tx.uow.commit()
+                await tx.commit()
 
     await asyncio.gather(*(writer(n) for n in range(4)))
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         stored = await tx.events.list_after(sut.id_, limit=100)
     assert [e.seq for e in stored] == list(range(1, len(ids) + 1))
     assert sorted(e.event_id for e in stored) == sorted(ids)
@@ -384,15 +385,15 @@ async def test_deleting_a_conversation_takes_its_events_and_callbacks(backend: B
     callback = EventCallback(
         id_=CallbackId(new_id()), conversation_id=sut.id_, processor="set_title", updated_at=T0
     )
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "a")], fence=1)
         await tx.callbacks.add(callback)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         assert not await tx.conversations.delete(theirs, sut.id_)
         assert await tx.conversations.delete(mine, sut.id_)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         assert await tx.conversations.get(mine, sut.id_) is None
         assert await tx.events.list_after(sut.id_) == []
         assert await tx.callbacks.active_for(sut.id_) == []
@@ -412,17 +413,17 @@ async def test_callbacks_keep_their_state_and_stop_when_done(backend: Backend) -
         state={"running_since": None},
         updated_at=T0,
     )
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.callbacks.add(first)
         await tx.callbacks.add(second)
-        await tx.uow.commit()
+        await tx.commit()
     first.status = CallbackStatus.COMPLETED
     second.state = {"running_since": "2026-01-01T12:00:00+00:00", "n": 2}
-    async with backend.store.transaction() as tx:
+    async with backend.store.begin() as tx:
         await tx.callbacks.save(first)
         await tx.callbacks.save(second)
-        await tx.uow.commit()
-    async with backend.store.transaction() as tx:
+        await tx.commit()
+    async with backend.store.begin() as tx:
         active = await tx.callbacks.active_for(sut.id_)
     assert [(c.processor, c.state) for c in active] == [
         ("active_seconds", {"running_since": "2026-01-01T12:00:00+00:00", "n": 2})

@@ -25,6 +25,7 @@ from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import InvitationAlreadyPendingError
 from domain.organizations.invitations import Invitation, InvitationId
 from domain.shared.ids import new_id
+from tests.db import TEST_CIPHER
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeInvitationRepository, FakeStore, FakeUnitOfWork
 
@@ -70,7 +71,7 @@ async def _sqla(url: str) -> AsyncIterator[Backend]:
     @asynccontextmanager
     async def open_() -> AsyncIterator[Tx]:
         async with sessions() as session:
-            yield Tx(SqlaInvitationRepository(session), SqlaUnitOfWork(session))
+            yield Tx(SqlaInvitationRepository(session), SqlaUnitOfWork(session, TEST_CIPHER))
 
     try:
         yield Backend(open_, owner.id_, [org.id_ for org, _ in orgs])

@@ -68,7 +68,9 @@ async def _sqla(url: str) -> AsyncIterator[Backend]:
     @asynccontextmanager
     async def open_() -> AsyncIterator[Tx]:
         async with sessions() as session:
-            yield Tx(SqlaProviderTokenStore(session, TEST_CIPHER), SqlaUnitOfWork(session))
+            yield Tx(
+                SqlaProviderTokenStore(session, TEST_CIPHER), SqlaUnitOfWork(session, TEST_CIPHER)
+            )
 
     @asynccontextmanager
     async def raw() -> AsyncIterator[list[str]]:

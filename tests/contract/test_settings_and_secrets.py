@@ -91,7 +91,7 @@ async def _sqla(url: str) -> AsyncIterator[Backend]:
             yield Tx(
                 SqlaSettingsStore(session, TEST_CIPHER),
                 SqlaSecretStore(session, TEST_CIPHER),
-                SqlaUnitOfWork(session),
+                SqlaUnitOfWork(session, TEST_CIPHER),
             )
 
     @asynccontextmanager

@@ -1,8 +1,7 @@
 """Fakes of the conversation ports over the shared ``FakeStore`` tables."""
 
 import copy
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import replace
 
 from adapters.memory import InProcessConversationCoordinator
@@ -12,7 +11,6 @@ from application.ports.conversation_repository import (
     ConversationPage,
     ConversationRepository,
 )
-from application.ports.conversation_store import ConversationStore, ConversationTransaction
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from domain.conversations.entities import (
@@ -28,12 +26,10 @@ from domain.conversations.value_objects import ConversationId, RuntimeEvent
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from tests.fakes.store import EventLog, FakeStore
-from tests.fakes.unit_of_work import FakeUnitOfWork
 
 __all__ = (
     "FakeConversationCoordinator",
     "FakeConversationRepository",
-    "FakeConversationStore",
     "FakeEventCallbackStore",
     "FakeEventStore",
 )
@@ -203,21 +199,3 @@ class FakeEventCallbackStore(EventCallbackStore):
     async def save(self, callback: EventCallback) -> None:
         if callback.id_ in self._store.live.callbacks:
             self._store.live.callbacks[callback.id_] = copy.deepcopy(callback)
-
-
-class FakeConversationStore(ConversationStore):
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
-
-    def transaction(self) -> AbstractAsyncContextManager[ConversationTransaction]:
-        return self._transaction()
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[ConversationTransaction]:
-        yield ConversationTransaction(
-            conversations=FakeConversationRepository(self._store),
-            events=FakeEventStore(self._store),
-            callbacks=FakeEventCallbackStore(self._store),
-            uow=FakeUnitOfWork(self._store),
-        )
-        self._store.rollback()

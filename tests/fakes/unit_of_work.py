@@ -1,13 +1,59 @@
-from application.ports.unit_of_work import UnitOfWork
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from tests.fakes.api_key_repository import FakeApiKeyRepository
+from tests.fakes.audit_log import FakeAuditLog
+from tests.fakes.conversations import (
+    FakeConversationRepository,
+    FakeEventCallbackStore,
+    FakeEventStore,
+)
+from tests.fakes.invitation_repository import FakeInvitationRepository
+from tests.fakes.org_repository import FakeOrgRepository
+from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.secret_store import FakeSecretStore
+from tests.fakes.session_repository import FakeSessionRepository
+from tests.fakes.settings_store import FakeSettingsStore
 from tests.fakes.store import FakeStore
+from tests.fakes.user_repository import FakeUserRepository
+
+__all__ = ("FakeUnitOfWork", "FakeUnitsOfWork")
 
 
 class FakeUnitOfWork(UnitOfWork):
+    """Every fake repository over one ``FakeStore``; commit and rollback are the store's."""
+
     def __init__(self, store: FakeStore) -> None:
         self._store = store
+        self.users = FakeUserRepository(store)
+        self.orgs = FakeOrgRepository(store)
+        self.invitations = FakeInvitationRepository(store)
+        self.api_keys = FakeApiKeyRepository(store)
+        self.sessions = FakeSessionRepository(store)
+        self.audit = FakeAuditLog(store)
+        self.settings = FakeSettingsStore(store)
+        self.secrets = FakeSecretStore(store)
+        self.provider_tokens = FakeProviderTokenStore(store)
+        self.conversations = FakeConversationRepository(store)
+        self.events = FakeEventStore(store)
+        self.callbacks = FakeEventCallbackStore(store)
 
     async def commit(self) -> None:
         self._store.commit()
 
     async def rollback(self) -> None:
+        self._store.rollback()
+
+
+class FakeUnitsOfWork(UnitsOfWork):
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self._begin()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[UnitOfWork]:
+        yield FakeUnitOfWork(self._store)
         self._store.rollback()

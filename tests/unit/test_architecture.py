@@ -5,17 +5,18 @@ other part of the application."""
 import ast
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 SEEN_BY_ADAPTERS = {"ports", "errors"}
 
 
-def _port_contract() -> dict[str, object]:
+def _port_contract() -> dict[str, Any]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
     (contract,) = [c for c in contracts if c["name"].startswith("Ports live in application.ports")]
-    return contract
+    return dict(contract)
 
 
 def _defines_protocol(path: Path) -> bool:
@@ -35,7 +36,7 @@ def test_the_port_contract_forbids_every_part_of_the_application_but_ports_and_e
         or (path.is_dir() and (path / "__init__.py").exists())
     }
     expected = {f"application.{part}" for part in parts - SEEN_BY_ADAPTERS}
-    contract = _port_contract()
+    contract: dict[str, Any] = _port_contract()
     assert set(contract["source_modules"]) == {"adapters", "application.ports"}
     assert set(contract["forbidden_modules"]) == expected
 

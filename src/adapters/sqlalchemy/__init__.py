@@ -1,7 +1,6 @@
 from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlaAuditLog
 from adapters.sqlalchemy.conversation_repository import SqlaConversationRepository
-from adapters.sqlalchemy.conversation_store import SqlaConversationStore
 from adapters.sqlalchemy.engine import create_database_engine
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
@@ -14,7 +13,7 @@ from adapters.sqlalchemy.sealed_records import SqlaSealedRecords
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
-from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork
+from adapters.sqlalchemy.unit_of_work import SqlaUnitOfWork, SqlaUnitsOfWork
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
 
 __all__ = (
@@ -22,7 +21,6 @@ __all__ = (
     "SqlaApiKeyRepository",
     "SqlaAuditLog",
     "SqlaConversationRepository",
-    "SqlaConversationStore",
     "SqlaDatabaseProbe",
     "SqlaEventCallbackStore",
     "SqlaEventStore",
@@ -34,6 +32,7 @@ __all__ = (
     "SqlaSessionRepository",
     "SqlaSettingsStore",
     "SqlaUnitOfWork",
+    "SqlaUnitsOfWork",
     "SqlaUserRepository",
     "create_database_engine",
     "current_revisions",

@@ -1,14 +1,44 @@
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
+from adapters.sqlalchemy.audit_log import SqlaAuditLog
+from adapters.sqlalchemy.conversation_repository import SqlaConversationRepository
 from adapters.sqlalchemy.errors import translate_db_errors
-from application.ports.unit_of_work import UnitOfWork
+from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
+from adapters.sqlalchemy.event_store import SqlaEventStore
+from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
+from adapters.sqlalchemy.org_repository import SqlaOrgRepository
+from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
+from adapters.sqlalchemy.secret_store import SqlaSecretStore
+from adapters.sqlalchemy.session_repository import SqlaSessionRepository
+from adapters.sqlalchemy.settings_store import SqlaSettingsStore
+from adapters.sqlalchemy.user_repository import SqlaUserRepository
+from application.ports.cipher import Cipher
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
-__all__ = ("SqlaUnitOfWork",)
+__all__ = ("SqlaUnitOfWork", "SqlaUnitsOfWork")
 
 
 class SqlaUnitOfWork(UnitOfWork):
-    def __init__(self, session: AsyncSession) -> None:
+    """Every repository over one ``AsyncSession``; the sealed ones seal with ``cipher``."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self._session = session
+        self.users = SqlaUserRepository(session)
+        self.orgs = SqlaOrgRepository(session)
+        self.invitations = SqlaInvitationRepository(session)
+        self.api_keys = SqlaApiKeyRepository(session)
+        self.sessions = SqlaSessionRepository(session, cipher)
+        self.audit = SqlaAuditLog(session)
+        self.settings = SqlaSettingsStore(session, cipher)
+        self.secrets = SqlaSecretStore(session, cipher)
+        self.provider_tokens = SqlaProviderTokenStore(session, cipher)
+        self.conversations = SqlaConversationRepository(session)
+        self.events = SqlaEventStore(session)
+        self.callbacks = SqlaEventCallbackStore(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():
@@ -17,3 +47,17 @@ class SqlaUnitOfWork(UnitOfWork):
     async def rollback(self) -> None:
         async with translate_db_errors():
             await self._session.rollback()
+
+
+class SqlaUnitsOfWork(UnitsOfWork):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher) -> None:
+        self._sessions = sessions
+        self._cipher = cipher
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self._begin()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[UnitOfWork]:
+        async with self._sessions() as session:
+            yield SqlaUnitOfWork(session, self._cipher)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from application.ports.conversation_store import ConversationTransaction
+from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import (
     CallbackStatus,
     Conversation,
@@ -38,7 +38,7 @@ class StateChange:
     at: datetime
     events: Sequence[StoredEvent]
     """Stored in the same append as the change."""
-    tx: ConversationTransaction
+    tx: UnitOfWork
 
 
 class CallbackProcessor(Protocol):

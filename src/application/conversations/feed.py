@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator
 
 from application.ports.conversation_coordinator import ConversationCoordinator
-from application.ports.conversation_store import ConversationStore
+from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId
 
@@ -16,12 +16,12 @@ class ConversationFeed:
     drops what the backlog already gave, so nothing falls between the two. Authorize first:
     it does not check who asks."""
 
-    def __init__(self, coordinator: ConversationCoordinator, store: ConversationStore) -> None:
+    def __init__(self, coordinator: ConversationCoordinator, store: UnitsOfWork) -> None:
         self._coordinator = coordinator
         self._store = store
 
     async def _stored(self, conversation_id: ConversationId, after: int) -> list[StoredEvent]:
-        async with self._store.transaction() as tx:
+        async with self._store.begin() as tx:
             return await tx.events.list_after(conversation_id, after, _PAGE)
 
     async def events(

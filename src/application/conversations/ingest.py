@@ -19,7 +19,7 @@ from application.ports.conversation_coordinator import (
     LeaseLostError,
 )
 from application.ports.conversation_runtime import ConversationRuntime
-from application.ports.conversation_store import ConversationStore
+from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import ConversationStatus, StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError, StaleFenceError
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
@@ -142,7 +142,7 @@ class ConversationIngest:
         self,
         runtime: ConversationRuntime,
         coordinator: ConversationCoordinator,
-        store: ConversationStore,
+        store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
         *,
@@ -167,7 +167,7 @@ class ConversationIngest:
 
     async def follow_unfinished(self) -> int:
         """Follow every conversation whose runtime may still send events (at start-up)."""
-        async with self._store.transaction() as tx:
+        async with self._store.begin() as tx:
             found = await tx.conversations.unfinished()
         for conversation_id in found:
             self.follow(conversation_id)
@@ -231,7 +231,7 @@ class ConversationIngest:
                 await self._coordinator.release(lease)
 
     async def _consume(self, lease: Lease) -> None:
-        async with self._store.transaction() as tx:
+        async with self._store.begin() as tx:
             last = await tx.events.last(lease.conversation_id)
         after = None if last is None else last.event_id
         try:
@@ -255,7 +255,7 @@ class ConversationIngest:
         )
         try:
             await self._coordinator.ensure_current(lease)
-            async with self._store.transaction() as tx:
+            async with self._store.begin() as tx:
                 conversation = await tx.conversations.get_for_owner(lease.conversation_id)
                 if conversation is None:
                     return
@@ -268,7 +268,7 @@ class ConversationIngest:
                     )
                     await self._processors.run(change, now)
                 await tx.conversations.save(conversation)
-                await tx.uow.commit()
+                await tx.commit()
         except LeaseLostError:
             return  # another server follows it now
         except Exception:  # noqa: BLE001  # nothing more to try; the failure is logged
@@ -298,7 +298,7 @@ class ConversationIngest:
         event a stand-in replaces, whose status and usage still count."""
         said = original or event
         now = self._clock.now()
-        async with self._store.transaction() as tx:
+        async with self._store.begin() as tx:
             kept = dataclasses.replace(event, payload=well_formed(redact(event.payload)))
             stored = await tx.events.append(lease.conversation_id, [kept], fence=lease.fence)
             if not stored:
@@ -332,5 +332,5 @@ class ConversationIngest:
                 await self._processors.run(change, now)
             if changed or touched:
                 await tx.conversations.save(conversation)
-            await tx.uow.commit()
+            await tx.commit()
         return stored

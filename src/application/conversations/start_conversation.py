@@ -14,12 +14,8 @@ from application.ports.git_provider import GitProviders
 from application.ports.org_repository import MemberOrganization
 from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
-from application.secrets.open_secrets import OpenSecrets
-from application.settings.resolve_llm_config import (
-    LlmConfig,
-    ResolveLlmConfig,
-    ResolveLlmConfigRequest,
-)
+from application.secrets.secret_opener import SecretOpener
+from application.settings.llm_config import LlmConfig, LlmConfigResolver
 from domain.conversations.entities import (
     CallbackId,
     Conversation,
@@ -86,8 +82,8 @@ class StartConversation:
         uow: UnitOfWork,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
-        llm: ResolveLlmConfig,
-        secrets: OpenSecrets,
+        llm: LlmConfigResolver,
+        secrets: SecretOpener,
         git: RuntimeGitAccess,
         providers: GitProviders,
         tokens: ProviderTokenStore,
@@ -123,9 +119,7 @@ class StartConversation:
             raise InvalidValueError("A branch name is 1 to 255 characters.", field="branch")
         parts = message_parts(request.message, request.images)
         title = None if request.title is None else ConversationTitle(request.title)
-        llm = await self._llm.execute(
-            ResolveLlmConfigRequest(user_id=tenant.user_id, org_id=tenant.org_id)
-        )
+        llm = await self._llm.resolve(tenant.user_id, tenant.org_id)
         missing = missing_llm_settings(llm)
         if missing:
             raise LlmNotConfiguredError(missing)
@@ -170,7 +164,7 @@ class StartConversation:
             max_iterations=llm.max_iterations or 500,
             llm_retries=self._defaults.llm_retries,
             tags={"org": str(tenant.org_id), "user": str(tenant.user_id)},
-            secrets=await self._secrets.execute(tenant.user_id),
+            secrets=await self._secrets.open_for(tenant.user_id),
             git=None if provider is None else self._git.issue(tenant.user_id, provider),
             checkout=checkout,
         )

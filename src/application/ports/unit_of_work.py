@@ -1,14 +1,55 @@
 from abc import abstractmethod
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
-__all__ = ("UnitOfWork",)
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
+from application.ports.conversation_repository import ConversationRepository
+from application.ports.event_callback_store import EventCallbackStore
+from application.ports.event_store import EventStore
+from application.ports.invitation_repository import InvitationRepository
+from application.ports.org_repository import OrgRepository
+from application.ports.provider_token_store import ProviderTokenStore
+from application.ports.secret_store import SecretStore
+from application.ports.session_repository import SessionRepository
+from application.ports.settings_store import SettingsStore
+from application.ports.user_repository import UserRepository
+
+__all__ = ("UnitOfWork", "UnitsOfWork")
 
 
 class UnitOfWork(Protocol):
-    """The transaction shared by every repository of one request. Use cases commit; nothing else."""
+    """One transaction and every repository that works inside it.
+
+    A use case reads and writes through these repositories and commits once, when what it
+    decided is whole; helpers it calls return decisions and never commit. What is not
+    committed is rolled back. A request gets one; work a server does on its own opens one
+    with ``UnitsOfWork.begin()``.
+    """
+
+    users: UserRepository
+    orgs: OrgRepository
+    invitations: InvitationRepository
+    api_keys: ApiKeyRepository
+    sessions: SessionRepository
+    audit: AuditLog
+    settings: SettingsStore
+    secrets: SecretStore
+    provider_tokens: ProviderTokenStore
+    conversations: ConversationRepository
+    events: EventStore
+    callbacks: EventCallbackStore
 
     @abstractmethod
     async def commit(self) -> None: ...
 
     @abstractmethod
     async def rollback(self) -> None: ...
+
+
+class UnitsOfWork(Protocol):
+    """Opens units of work outside any request (the event ingest, background work)."""
+
+    @abstractmethod
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A fresh unit of work; what is not committed when the block ends is rolled back."""

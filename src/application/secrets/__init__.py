@@ -1,7 +1,7 @@
 from application.secrets.create_secret import CreateSecret, CreateSecretRequest
 from application.secrets.delete_secret import DeleteSecret, DeleteSecretRequest
 from application.secrets.list_secrets import ListSecrets
-from application.secrets.open_secrets import OpenSecrets
+from application.secrets.secret_opener import SecretOpener
 from application.secrets.update_secret import UpdateSecret, UpdateSecretRequest
 
 __all__ = (
@@ -10,7 +10,7 @@ __all__ = (
     "DeleteSecret",
     "DeleteSecretRequest",
     "ListSecrets",
-    "OpenSecrets",
+    "SecretOpener",
     "UpdateSecret",
     "UpdateSecretRequest",
 )

@@ -1,14 +1,13 @@
 from application.settings.get_settings import GetSettings, SettingsView
+from application.settings.llm_config import (
+    LlmConfig,
+    LlmConfigResolver,
+)
 from application.settings.org_settings import (
     GetOrgSettings,
     GetOrgSettingsRequest,
     UpdateOrgSettings,
     UpdateOrgSettingsRequest,
-)
-from application.settings.resolve_llm_config import (
-    LlmConfig,
-    ResolveLlmConfig,
-    ResolveLlmConfigRequest,
 )
 from application.settings.update_settings import UpdateSettings, UpdateSettingsRequest
 
@@ -17,8 +16,7 @@ __all__ = (
     "GetOrgSettingsRequest",
     "GetSettings",
     "LlmConfig",
-    "ResolveLlmConfig",
-    "ResolveLlmConfigRequest",
+    "LlmConfigResolver",
     "SettingsView",
     "UpdateOrgSettings",
     "UpdateOrgSettingsRequest",

@@ -71,14 +71,14 @@ from application.secrets import (
     CreateSecret,
     DeleteSecret,
     ListSecrets,
-    OpenSecrets,
+    SecretOpener,
     UpdateSecret,
 )
 from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
 from application.settings import (
     GetOrgSettings,
     GetSettings,
-    ResolveLlmConfig,
+    LlmConfigResolver,
     UpdateOrgSettings,
     UpdateSettings,
 )
@@ -122,12 +122,12 @@ class ApplicationProvider(Provider):
     update_settings = provide(UpdateSettings)
     get_org_settings = provide(GetOrgSettings)
     update_org_settings = provide(UpdateOrgSettings)
-    resolve_llm_config = provide(ResolveLlmConfig)
+    llm_config_resolver = provide(LlmConfigResolver)
     list_secrets = provide(ListSecrets)
     create_secret = provide(CreateSecret)
     update_secret = provide(UpdateSecret)
     delete_secret = provide(DeleteSecret)
-    open_secrets = provide(OpenSecrets)
+    secret_opener = provide(SecretOpener)
     rotate_encryption_keys = provide(RotateEncryptionKeys)
     get_provider_token = provide(GetProviderToken)
     connect_git_provider = provide(ConnectGitProvider)

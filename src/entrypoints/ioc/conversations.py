@@ -12,7 +12,7 @@ from application.conversations import (
 from application.ports.clock import Clock
 from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.conversation_runtime import ConversationRuntime
-from application.ports.conversation_store import ConversationStore
+from application.ports.unit_of_work import UnitsOfWork
 from entrypoints.settings import RuntimeKind, Settings
 
 __all__ = ("ConversationsProvider", "start_conversation_ingest")
@@ -32,7 +32,7 @@ class ConversationsProvider(Provider):
         self,
         runtime: ConversationRuntime,
         coordinator: ConversationCoordinator,
-        store: ConversationStore,
+        store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
     ) -> AsyncIterator[ConversationIngest]:

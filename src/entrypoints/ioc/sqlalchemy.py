@@ -10,7 +10,6 @@ from adapters.sqlalchemy import (
     SqlaApiKeyRepository,
     SqlaAuditLog,
     SqlaConversationRepository,
-    SqlaConversationStore,
     SqlaDatabaseProbe,
     SqlaEventCallbackStore,
     SqlaEventStore,
@@ -22,13 +21,14 @@ from adapters.sqlalchemy import (
     SqlaSessionRepository,
     SqlaSettingsStore,
     SqlaUnitOfWork,
+    SqlaUnitsOfWork,
     SqlaUserRepository,
     create_database_engine,
 )
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.cipher import Cipher
 from application.ports.conversation_repository import ConversationRepository
-from application.ports.conversation_store import ConversationStore
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from application.ports.invitation_repository import InvitationRepository
@@ -38,7 +38,7 @@ from application.ports.sealed_records import SealedRecords
 from application.ports.secret_store import SecretStore
 from application.ports.session_repository import SessionRepository
 from application.ports.settings_store import SettingsStore
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from application.ports.user_repository import UserRepository
 from entrypoints.ioc.readiness import DatabaseProbes
 from entrypoints.settings import Settings
@@ -48,7 +48,7 @@ __all__ = ("SqlaProvider",)
 
 class SqlaProvider(Provider):
     """SQLAlchemy: SQLite (embedded) or PostgreSQL (clustered); one session per request, and
-    the conversation store the ingest opens sessions of its own with."""
+    the units of work the ingest opens outside requests."""
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -81,7 +81,11 @@ class SqlaProvider(Provider):
         SqlaInvitationRepository, provides=InvitationRepository, scope=Scope.REQUEST
     )
     audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
-    uow = provide(SqlaUnitOfWork, provides=UnitOfWork, scope=Scope.REQUEST)
+
+    @provide(scope=Scope.REQUEST)
+    def uow(self, session: AsyncSession, cipher: Cipher) -> UnitOfWork:
+        return SqlaUnitOfWork(session, cipher)
+
     api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
     settings_store = provide(SqlaSettingsStore, provides=SettingsStore, scope=Scope.REQUEST)
     secret_store = provide(SqlaSecretStore, provides=SecretStore, scope=Scope.REQUEST)
@@ -97,8 +101,10 @@ class SqlaProvider(Provider):
     callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
-    def conversation_store(self, sessions: async_sessionmaker[AsyncSession]) -> ConversationStore:
-        return SqlaConversationStore(sessions)
+    def units_of_work(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher
+    ) -> UnitsOfWork:
+        return SqlaUnitsOfWork(sessions, cipher)
 
     @provide(scope=Scope.APP)
     def database_probes(self, engine: AsyncEngine) -> DatabaseProbes:

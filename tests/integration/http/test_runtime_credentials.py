@@ -21,7 +21,7 @@ from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from entrypoints.settings import Settings, parse_encryption_keys
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS, clustered_settings
-from tests.db import add_user
+from tests.db import TEST_CIPHER, add_user
 from tests.fakes import FakeClock
 from tests.integration.http.conftest import BearerSubjectAuth, serve
 
@@ -44,7 +44,7 @@ async def store_token(url: str, token: ProviderToken) -> None:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
             cipher = AesGcmCipher(parse_encryption_keys(TEST_ENCRYPTION_KEYS))
             await SqlaProviderTokenStore(session, cipher).put(token)
-            await SqlaUnitOfWork(session).commit()
+            await SqlaUnitOfWork(session, TEST_CIPHER).commit()
     finally:
         await engine.dispose()
 

@@ -27,6 +27,7 @@ from domain.identity.entities import UserId
 from entrypoints.ioc import rotate_encryption_keys
 from entrypoints.settings import Settings, parse_encryption_keys
 from tests.conftest import TEST_SIGNING_KEYS
+from tests.db import TEST_CIPHER
 from tests.fakes.git_hosts import FakeGitHub, FakeGitLab, run_fake_github, run_fake_gitlab
 from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.integration.http.test_sign_in import sign_in
@@ -96,7 +97,7 @@ async def store_brokered_gitlab_token(
                     updated_at=datetime.now(UTC),
                 )
             )
-            await SqlaUnitOfWork(session).commit()
+            await SqlaUnitOfWork(session, TEST_CIPHER).commit()
     finally:
         await engine.dispose()
 

@@ -4,7 +4,6 @@ a restart resumes where the last server stopped; a stale owner stops; a feed joi
 events to the backlog with no gap and no duplicate."""
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.ingest import UNSTORED_KIND, usage_of
 from application.conversations.redaction import redact
 from application.ports.conversation_coordinator import SubscriberTooSlowError
-from application.ports.conversation_store import ConversationStore, ConversationTransaction
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from domain.conversations.entities import (
     CallbackId,
     CallbackStatus,
@@ -39,7 +38,8 @@ from domain.conversations.value_objects import (
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore
-from tests.fakes.conversations import FakeConversationStore, FakeEventStore
+from tests.fakes.conversations import FakeEventStore
+from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 
 @dataclass
@@ -52,12 +52,12 @@ class Rig:
     def ingest(
         self,
         coordinator: InProcessConversationCoordinator | None = None,
-        store: ConversationStore | None = None,
+        store: UnitsOfWork | None = None,
     ) -> ConversationIngest:
         return ConversationIngest(
             self.runtime,
             coordinator or InProcessConversationCoordinator(),
-            store or FakeConversationStore(self.store),
+            store or FakeUnitsOfWork(self.store),
             FakeClock(),
             CallbackProcessors(),
             retry_delay_s=0.01,
@@ -202,17 +202,18 @@ class RefusingEventStore(FakeEventStore):
         return await super().append(conversation_id, events, fence=fence)
 
 
-class RefusingStore(FakeConversationStore):
+class RefusingStore(FakeUnitsOfWork):
     def __init__(self, store: FakeStore, *refused: str) -> None:
         super().__init__(store)
         self.store = store
         self.refused = frozenset(refused)
 
-    def transaction(self) -> AbstractAsyncContextManager[ConversationTransaction]:
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
         @asynccontextmanager
-        async def opened() -> AsyncIterator[ConversationTransaction]:
-            async with super(RefusingStore, self).transaction() as tx:
-                yield dataclasses.replace(tx, events=RefusingEventStore(self.store, self.refused))
+        async def opened() -> AsyncIterator[UnitOfWork]:
+            async with super(RefusingStore, self).begin() as tx:
+                tx.events = RefusingEventStore(self.store, self.refused)
+                yield tx
 
         return opened()
 
@@ -316,16 +317,16 @@ def test_usage_is_summed_over_the_runtime_llms() -> None:
 
 async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig: Rig) -> None:
     coordinator = InProcessConversationCoordinator()
-    store = FakeConversationStore(rig.store)
+    store = FakeUnitsOfWork(rig.store)
     feed = ConversationFeed(coordinator, store)
     total = 300
 
     async def produce() -> None:
         for n in range(1, total + 1):
-            async with store.transaction() as tx:
+            async with store.begin() as tx:
                 event = _event("MessageEvent", f"e{n}", rig.cid, n=n)
                 stored = await tx.events.append(rig.cid, [event], fence=1)
-                await tx.uow.commit()
+                await tx.commit()
             await asyncio.sleep(0)
             await coordinator.publish(rig.cid, stored)
 
@@ -342,7 +343,7 @@ async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig:
 
 async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
     coordinator = InProcessConversationCoordinator()
-    feed = ConversationFeed(coordinator, FakeConversationStore(rig.store))
+    feed = ConversationFeed(coordinator, FakeUnitsOfWork(rig.store))
     reader = feed.events(rig.cid, after=0, buffer=2)
 
     async def read_all() -> None:

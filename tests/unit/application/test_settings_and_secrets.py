@@ -12,7 +12,7 @@ from application.secrets import (
     DeleteSecret,
     DeleteSecretRequest,
     ListSecrets,
-    OpenSecrets,
+    SecretOpener,
     UpdateSecret,
     UpdateSecretRequest,
 )
@@ -20,8 +20,7 @@ from application.settings import (
     GetOrgSettings,
     GetOrgSettingsRequest,
     GetSettings,
-    ResolveLlmConfig,
-    ResolveLlmConfigRequest,
+    LlmConfigResolver,
     UpdateOrgSettings,
     UpdateOrgSettingsRequest,
     UpdateSettings,
@@ -39,6 +38,7 @@ from domain.secrets.errors import (
 from domain.settings import InvalidSettingError, SettingField, SettingSource
 from tests.factories import create_org
 from tests.fakes import FakeSecretStore, FakeSettingsStore
+from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.unit.application.conftest import World
 
 
@@ -167,8 +167,8 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
             },
         )
     )
-    resolve = ResolveLlmConfig(world.orgs, store)
-    config = await resolve.execute(ResolveLlmConfigRequest(user_id=member.user.id_, org_id=org_id))
+    resolve = LlmConfigResolver(FakeUnitOfWork(world.store))
+    config = await resolve.resolve(member.user.id_, org_id)
     assert (config.model, config.api_key, config.base_url) == (
         "litellm_proxy/claude",
         "org-key",
@@ -182,10 +182,10 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
             changes={SettingField.LLM_BASE_URL: "https://mine.example"},
         )
     )
-    mine = await resolve.execute(ResolveLlmConfigRequest(user_id=member.user.id_, org_id=org_id))
+    mine = await resolve.resolve(member.user.id_, org_id)
     assert (mine.api_key, mine.base_url) == (None, "https://mine.example")
     with pytest.raises(OrgNotFoundError):
-        await resolve.execute(ResolveLlmConfigRequest(user_id=stranger.user.id_, org_id=org_id))
+        await resolve.resolve(stranger.user.id_, org_id)
 
 
 async def test_secrets_lifecycle_and_isolation(world: World) -> None:
@@ -217,8 +217,12 @@ async def test_secrets_lifecycle_and_isolation(world: World) -> None:
         with pytest.raises(SecretNotFoundError):
             await update.execute(UpdateSecretRequest(actor=ada, name=name, value="x"))
 
-    assert await OpenSecrets(store).execute(ada.user.id_) == {"OPENAI_KEY": "sk-2"}
-    assert await OpenSecrets(store).execute(bob.user.id_) == {"OPENAI_KEY": "sk-bob"}
+    assert await SecretOpener(FakeUnitOfWork(world.store)).open_for(ada.user.id_) == {
+        "OPENAI_KEY": "sk-2"
+    }
+    assert await SecretOpener(FakeUnitOfWork(world.store)).open_for(bob.user.id_) == {
+        "OPENAI_KEY": "sk-bob"
+    }
     await delete.execute(DeleteSecretRequest(actor=ada, name="OPENAI_KEY"))
     with pytest.raises(SecretNotFoundError):
         await delete.execute(DeleteSecretRequest(actor=ada, name="OPENAI_KEY"))

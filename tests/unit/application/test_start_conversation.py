@@ -27,8 +27,8 @@ from application.git.runtime_credentials import (
     read_runtime_grant,
 )
 from application.ports.org_repository import MemberOrganization
-from application.secrets import OpenSecrets
-from application.settings import ResolveLlmConfig
+from application.secrets import SecretOpener
+from application.settings import LlmConfigResolver
 from domain.conversations.entities import ConversationStatus
 from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import RuntimeStatus, StartSpec
@@ -44,20 +44,17 @@ from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import (
     FakeClock,
-    FakeOrgRepository,
-    FakeSecretStore,
-    FakeSettingsStore,
     FakeStore,
     FakeUnitOfWork,
 )
 from tests.fakes.conversations import (
     FakeConversationRepository,
-    FakeConversationStore,
     FakeEventCallbackStore,
 )
 from tests.fakes.git_providers import FakeGitProviders
 from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.token_signer import FakeTokenSigner
+from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 DEFAULTS = ConversationDefaults(
     workspace_root="/data/workspaces/",
@@ -87,8 +84,8 @@ class Rig:
             FakeUnitOfWork(self.store),
             runtime or ScriptedRuntime(self.world),
             self.ingest,
-            ResolveLlmConfig(FakeOrgRepository(self.store), FakeSettingsStore(self.store)),
-            OpenSecrets(FakeSecretStore(self.store)),
+            LlmConfigResolver(FakeUnitOfWork(self.store)),
+            SecretOpener(FakeUnitOfWork(self.store)),
             RuntimeGitAccess(
                 IssueRuntimeGitCredential(
                     self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
@@ -156,7 +153,7 @@ async def rig() -> AsyncIterator[Rig]:
     ingest = ConversationIngest(
         ScriptedRuntime(world),
         InProcessConversationCoordinator(),
-        FakeConversationStore(store),
+        FakeUnitsOfWork(store),
         clock,
         CallbackProcessors(),
     )

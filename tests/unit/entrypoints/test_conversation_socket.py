@@ -16,7 +16,7 @@ from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, S
 from entrypoints.http.conversations.socket import _Session
 from tests.factories import T0
 from tests.fakes import FakeStore
-from tests.fakes.conversations import FakeConversationStore
+from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 
 class StuckSocket:
@@ -72,7 +72,7 @@ def event(cid: ConversationId, seq: int) -> StoredEvent:
 async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobody() -> None:
     cid = ConversationId(new_id())
     coordinator = InProcessConversationCoordinator()
-    feed = ConversationFeed(coordinator, FakeConversationStore(FakeStore()))
+    feed = ConversationFeed(coordinator, FakeUnitsOfWork(FakeStore()))
     policy = SocketPolicy(heartbeat_s=60, buffer=3, send_timeout_s=0.2)
     stuck = StuckSocket(takes=1)
     session = session_of(stuck, cid, policy)
@@ -95,7 +95,7 @@ async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobo
 async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
     cid = ConversationId(new_id())
     coordinator = InProcessConversationCoordinator()
-    feed = ConversationFeed(coordinator, FakeConversationStore(FakeStore()))
+    feed = ConversationFeed(coordinator, FakeUnitsOfWork(FakeStore()))
     stuck = StuckSocket(takes=1)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=0.05)
     session = session_of(stuck, cid, policy)

@@ -1,19 +1,12 @@
 from dataclasses import dataclass
 
-from application.ports.org_repository import OrgRepository
-from application.ports.settings_store import SettingsStore
+from application.ports.unit_of_work import UnitOfWork
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
 from domain.settings.entities import SettingsValues, effective_settings
 
-__all__ = ("LlmConfig", "ResolveLlmConfig", "ResolveLlmConfigRequest")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResolveLlmConfigRequest:
-    user_id: UserId
-    org_id: OrgId
+__all__ = ("LlmConfig", "LlmConfigResolver")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,19 +30,19 @@ class LlmConfig:
         return f"LlmConfig(model={self.model!r}, api_key={key}, base_url={self.base_url!r})"
 
 
-class ResolveLlmConfig:
+class LlmConfigResolver:
     """The effective LLM configuration of a member in an organization, with its API key
-    opened, for the code that starts conversations. No HTTP route answers it."""
+    opened, for the code that starts conversations; it reads within the caller's unit of work
+    and writes nothing."""
 
-    def __init__(self, orgs: OrgRepository, store: SettingsStore) -> None:
-        self._orgs = orgs
-        self._store = store
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
 
-    async def execute(self, request: ResolveLlmConfigRequest) -> LlmConfig:
-        if await self._orgs.get_for_member(request.org_id, request.user_id) is None:
+    async def resolve(self, user_id: UserId, org_id: OrgId) -> LlmConfig:
+        if await self._uow.orgs.get_for_member(org_id, user_id) is None:
             raise OrgNotFoundError
-        mine = await self._store.get_user(request.user_id)
-        defaults = await self._store.get_org(request.org_id)
+        mine = await self._uow.settings.get_user(user_id)
+        defaults = await self._uow.settings.get_org(org_id)
         values = effective_settings(
             mine.values if mine is not None else SettingsValues(),
             defaults.values if defaults is not None else SettingsValues(),
