@@ -1,6 +1,7 @@
-"""The GitProvider contract: the in-memory fake and the httpx adapters against loopback fakes of
-GitHub (as github.com and as an Enterprise server), GitLab (as gitlab.com and self-managed) and
-Bitbucket Cloud, all seeded alike through the hosts' state."""
+"""The GitProvider and GitInstallations contracts: the in-memory fake and the httpx adapters
+against loopback fakes of GitHub (as github.com and as an Enterprise server), GitLab (as
+gitlab.com and self-managed) and Bitbucket Cloud, all seeded alike through the hosts' state.
+Only GitHub has installations."""
 
 import socket
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ import pytest
 
 from adapters.git_providers import CloudUrls, HttpxGitProviders, create_http_client
 from application.errors import DependencyUnavailableError
-from application.ports.git_provider import GitProvider, GitProviders
+from application.ports.git_provider import GitInstallations, GitProvider, GitProviders
 from domain.git.entities import RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
@@ -52,10 +53,16 @@ class World:
     def kind(self) -> ProviderKind:
         return self.host.kind
 
-    def as_user(self, login: str = ALICE) -> GitProvider:
+    def _token(self, login: str) -> str:
         if self.state.account(login) is None:
             self.state.add_user(login, name=login.title(), email=f"{login}@example.com")
-        return self.providers.open(self.host, self.state.issue_token(login))
+        return self.state.issue_token(login)
+
+    def as_user(self, login: str = ALICE) -> GitProvider:
+        return self.providers.open(self.host, self._token(login))
+
+    def installations_as(self, login: str = ALICE) -> GitInstallations | None:
+        return self.providers.installations(self.host, self._token(login))
 
 
 @pytest.fixture(params=WORLDS)
@@ -222,7 +229,7 @@ async def test_an_organization_repository_says_so(world: World) -> None:
 
 async def test_installations_are_github_apps_only(world: World) -> None:
     world.state.add_user("acme", organization=True)
-    sut = world.as_user(ALICE)
+    sut = world.installations_as(ALICE)
     world.state.add_user(BOB)
     world.state.add_installation(7, "acme", members=[ALICE])
     world.state.add_installation(8, "other", members=[BOB])
@@ -230,34 +237,26 @@ async def test_installations_are_github_apps_only(world: World) -> None:
     world.state.add_repo("acme/two", members=[ALICE], installation_id=7)
     world.state.add_repo("acme/three", members=[ALICE])
 
-    installations = await sut.list_installations()
-
     if world.kind is not ProviderKind.GITHUB:
-        assert installations == []
-        with pytest.raises(InvalidValueError) as refused:
-            await sut.list_repositories(
-                page=1, per_page=10, sort=RepoSort.NAME, installation_id="7"
-            )
-        assert refused.value.field == "installationId"
+        assert sut is None
         return
+    assert sut is not None
+    installations = await sut.list_installations()
     assert [(i.id_, i.account_login, i.account_type) for i in installations] == [
         ("7", "acme", "Organization")
     ]
-    first = await sut.list_repositories(page=1, per_page=1, sort=RepoSort.NAME, installation_id="7")
+    first = await sut.list_installation_repositories("7", page=1, per_page=1)
     assert first.next_page == 2
-    second = await sut.list_repositories(
-        page=2, per_page=1, sort=RepoSort.NAME, installation_id="7"
-    )
+    second = await sut.list_installation_repositories("7", page=2, per_page=1)
     repos = first.items + second.items
     assert {r.full_name for r in repos} == {"acme/one", "acme/two"}
     assert {r.installation_id for r in repos} == {"7"}
     assert second.next_page is None
-    with pytest.raises(NotFoundError):
-        await sut.list_repositories(page=1, per_page=10, sort=RepoSort.NAME, installation_id="8")
+    with pytest.raises(NotFoundError) as unreachable:
+        await sut.list_installation_repositories("8", page=1, per_page=10)
+    assert unreachable.value.field == "installationId"
     with pytest.raises(InvalidValueError) as hostile:
-        await sut.list_repositories(
-            page=1, per_page=10, sort=RepoSort.NAME, installation_id="7/../../user"
-        )
+        await sut.list_installation_repositories("7/../../user", page=1, per_page=10)
     assert hostile.value.field == "installationId"
 
 

@@ -4,7 +4,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import replace
 
-from adapters.memory import InProcessConversationCoordinator
+from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.sqlalchemy.conversation_repository import decode_cursor, encode_cursor
 from application.ports.conversation_repository import (
     ConversationFilter,
@@ -28,13 +28,17 @@ from domain.organizations.entities import OrgId
 from tests.fakes.store import EventLog, FakeStore
 
 __all__ = (
-    "FakeConversationCoordinator",
     "FakeConversationRepository",
     "FakeEventCallbackStore",
+    "FakeEventFanOut",
     "FakeEventStore",
+    "FakeIngestLeases",
 )
 
-FakeConversationCoordinator = InProcessConversationCoordinator
+FakeIngestLeases = InProcessIngestLeases
+"""The in-process adapter has no I/O: it is its own fake."""
+
+FakeEventFanOut = InProcessEventFanOut
 """The in-process adapter has no I/O: it is its own fake."""
 
 _DONE = {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED}

@@ -4,14 +4,14 @@ from datetime import datetime
 from typing import TypeVar
 
 from application.errors import DependencyUnavailableError
-from application.ports.git_provider import GitProvider, GitProviders
+from application.ports.git_provider import GitInstallations, GitProvider, GitProviders
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.fakes.git_hosts.state import FakeGitHostState, FakeRepo
 
-__all__ = ("FakeGitProvider", "FakeGitProviders")
+__all__ = ("FakeGitInstallations", "FakeGitProvider", "FakeGitProviders")
 
 T = TypeVar("T")
 
@@ -55,7 +55,9 @@ def _page(items: list[T], page: int, per_page: int) -> Page[T]:
     )
 
 
-class FakeGitProvider(GitProvider):
+class _FakeHostView:
+    """What the fake's ports share: one host's state seen through one token."""
+
     def __init__(self, host: GitHost, state: FakeGitHostState, token: str) -> None:
         self._host = host
         self._state = state
@@ -90,6 +92,8 @@ class FakeGitProvider(GitProvider):
             installation_id=installation_id,
         )
 
+
+class FakeGitProvider(_FakeHostView, GitProvider):
     def _readable(self, repository: str) -> tuple[str, FakeRepo]:
         _segments(repository, self._host.kind)
         login = self._login()
@@ -112,24 +116,8 @@ class FakeGitProvider(GitProvider):
         )
 
     async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+        self, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
-        if installation_id is not None:
-            if self._host.kind is not ProviderKind.GITHUB:
-                raise InvalidValueError(
-                    "Installations exist on GitHub only.", field="installationId"
-                )
-            if not installation_id.isdigit():
-                raise InvalidValueError("An installation id is a number.", field="installationId")
-            login = self._login()
-            if int(installation_id) not in {i.id_ for i in self._state.installations_of(login)}:
-                raise NotFoundError("No such installation.", field="installationId")
-            repos = sorted(
-                self._state.installation_repos(int(installation_id)),
-                key=lambda r: r.full_name.lower(),
-            )
-            items = [self._repository(r, installation_id) for r in repos]
-            return _page(items, page, per_page)
         key, descending = _SORT_KEYS[sort]
         found = sorted(self._state.member_repos(self._login()), key=key, reverse=descending)  # type: ignore[arg-type]
         return _page([self._repository(r) for r in found], page, per_page)
@@ -171,14 +159,29 @@ class FakeGitProvider(GitProvider):
             for b in found[: max(1, min(100, per_page))]
         ]
 
+
+class FakeGitInstallations(_FakeHostView, GitInstallations):
+    """GitHub App installations of a GitHub host's fake state."""
+
     async def list_installations(self) -> list[Installation]:
-        login = self._login()
-        if self._host.kind is not ProviderKind.GITHUB:
-            return []
         return [
             Installation(id_=str(i.id_), account_login=i.account_login, account_type=i.account_type)
-            for i in self._state.installations_of(login)
+            for i in self._state.installations_of(self._login())
         ]
+
+    async def list_installation_repositories(
+        self, installation_id: str, *, page: int, per_page: int
+    ) -> Page[Repository]:
+        if not installation_id.isdigit():
+            raise InvalidValueError("An installation id is a number.", field="installationId")
+        login = self._login()
+        if int(installation_id) not in {i.id_ for i in self._state.installations_of(login)}:
+            raise NotFoundError("No such installation.", field="installationId")
+        repos = sorted(
+            self._state.installation_repos(int(installation_id)),
+            key=lambda r: r.full_name.lower(),
+        )
+        return _page([self._repository(r, installation_id) for r in repos], page, per_page)
 
 
 class FakeGitProviders(GitProviders):
@@ -209,3 +212,9 @@ class FakeGitProviders(GitProviders):
     def open(self, host: GitHost, access_token: str) -> GitProvider:
         self.opened.append(host)
         return FakeGitProvider(host, self.state(host), access_token)
+
+    def installations(self, host: GitHost, access_token: str) -> GitInstallations | None:
+        if host.kind is not ProviderKind.GITHUB:
+            return None
+        self.opened.append(host)
+        return FakeGitInstallations(host, self.state(host), access_token)

@@ -15,6 +15,7 @@ SEEN_BY_ADAPTERS = {"ports", "errors"}
 def _port_contract() -> dict[str, Any]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     contracts = config["tool"]["importlinter"]["contracts"]
+    contract: dict[str, Any]
     (contract,) = [c for c in contracts if c["name"].startswith("Ports live in application.ports")]
     return dict(contract)
 

@@ -1,26 +1,19 @@
 import base64
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from adapters.git_providers.http import (
-    ProviderHttp,
-    bounded_per_page,
-    checked_page,
-    checked_query,
-    contains,
-    page_param,
-    repository_segments,
-)
+from adapters.git_providers.http import page_param, repository_segments
+from adapters.git_providers.paged_rest import PagedRestProvider
 from adapters.git_providers.payloads import BbBranch, BbEmails, BbPage, BbRepository, BbUser
-from application.ports.git_provider import GitProvider
-from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
+from domain.git.entities import Branch, GitAccount, Page, Repository, RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.shared.errors import InvalidValueError
 
 __all__ = ("BitbucketProvider", "name_filter")
+
+T = TypeVar("T")
 
 _SORT = {
     RepoSort.PUSHED: "-updated_on",
@@ -59,6 +52,10 @@ def _branch(raw: BbBranch) -> Branch:
     )
 
 
+def _page(body: BbPage[Any], items: list[T]) -> Page[T]:
+    return Page(items=items, next_page=page_param(body.next), total=body.size)
+
+
 def _authorization(token: str) -> str:
     """``username:app_password`` (an app password, or an API token with the account's email
     as username) goes as HTTP Basic; anything else is an OAuth access token, sent as bearer."""
@@ -67,22 +64,20 @@ def _authorization(token: str) -> str:
     return f"Bearer {token}"
 
 
-class BitbucketProvider(GitProvider):
+class BitbucketProvider(PagedRestProvider):
     """Bitbucket Cloud's 2.0 API with one user's token. Repositories are those the user is a
     member of (``role=member``); ``pushed_at`` is Bitbucket's ``updated_on``, the closest it
     has; branch restrictions are not read, so ``protected`` is always False. The email is the
-    confirmed primary address when the token has the ``email`` scope."""
+    confirmed primary address when the token has the ``email`` scope. Name filters are BBQL
+    (``q=name ~ "text"``); pages come in an envelope (``values``, ``next``, ``size``)."""
+
+    repositories_path = "/repositories"
+    per_page_param = "pagelen"
 
     def __init__(
         self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str
     ) -> None:
-        self._http = ProviderHttp(
-            client, host, api_url=api_url, headers={"Authorization": _authorization(token)}
-        )
-
-    @property
-    def host(self) -> GitHost:
-        return self._http.host
+        super().__init__(client, host, api_url=api_url, authorization=_authorization(token))
 
     async def get_account(self) -> GitAccount:
         user = self._http.decode(await self._http.get("/user"), BbUser)
@@ -104,67 +99,20 @@ class BitbucketProvider(GitProvider):
         emails = self._http.decode(response, BbEmails).values
         return next((e.email for e in emails if e.is_primary and e.is_confirmed), None)
 
-    async def _repositories(self, params: dict[str, Any]) -> Page[Repository]:
-        response = await self._http.get("/repositories", params)
-        body = self._http.decode(response, BbPage[BbRepository])
-        return Page(
-            items=[_repository(r) for r in body.values],
-            next_page=page_param(body.next),
-            total=body.size,
-        )
+    def _listing(self, sort: RepoSort) -> dict[str, Any]:
+        return {"role": "member", "sort": _SORT[sort]}
 
-    def _listing(self, page: int, per_page: int, sort: RepoSort) -> dict[str, Any]:
-        return {
-            "role": "member",
-            "sort": _SORT[sort],
-            "page": checked_page(page),
-            "pagelen": bounded_per_page(per_page),
-        }
-
-    async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
-    ) -> Page[Repository]:
-        if installation_id is not None:
-            raise InvalidValueError(
-                "Installations are GitHub App installations; Bitbucket has none.",
-                field="installationId",
-            )
-        return await self._repositories(self._listing(page, per_page, sort))
-
-    async def search_repositories(
-        self, query: str, *, page: int, per_page: int, sort: RepoSort
-    ) -> Page[Repository]:
-        params = self._listing(page, per_page, sort) | {"q": name_filter(checked_query(query))}
-        return await self._repositories(params)
+    def _name_filter(self, text: str) -> dict[str, Any]:
+        return {"q": name_filter(text)}
 
     def _branches_path(self, repository: str) -> str:
         workspace, slug = repository_segments(repository, max_segments=2)
         return f"/repositories/{quote(workspace)}/{quote(slug)}/refs/branches"
 
-    async def list_branches(self, repository: str, *, page: int, per_page: int) -> Page[Branch]:
-        path = self._branches_path(repository)
-        response = await self._http.get(
-            path,
-            {"page": checked_page(page), "pagelen": bounded_per_page(per_page)},
-            repository=repository,
-        )
-        body = self._http.decode(response, BbPage[BbBranch])
-        return Page(
-            items=[_branch(b) for b in body.values],
-            next_page=page_param(body.next),
-            total=body.size,
-        )
+    def _repository_page(self, response: httpx.Response) -> Page[Repository]:
+        body = self._http.decode(response, BbPage[BbRepository])
+        return _page(body, [_repository(r) for r in body.values])
 
-    async def search_branches(self, repository: str, query: str, *, per_page: int) -> list[Branch]:
-        path = self._branches_path(repository)
-        text = checked_query(query)
-        response = await self._http.get(
-            path,
-            {"q": name_filter(text), "page": 1, "pagelen": bounded_per_page(per_page)},
-            repository=repository,
-        )
+    def _branch_page(self, response: httpx.Response) -> Page[Branch]:
         body = self._http.decode(response, BbPage[BbBranch])
-        return [_branch(b) for b in body.values if contains(b.name, text)]
-
-    async def list_installations(self) -> list[Installation]:
-        return []
+        return _page(body, [_branch(b) for b in body.values])

@@ -21,7 +21,7 @@ from adapters.git_providers.payloads import (
     GhUser,
 )
 from application.errors import DependencyUnavailableError
-from application.ports.git_provider import GitProvider
+from application.ports.git_provider import GitInstallations, GitProvider
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.providers import GitHost, ProviderKind
 from domain.shared.errors import InvalidValueError, NotFoundError
@@ -76,7 +76,7 @@ def _installation_id(raw: str) -> str:
     return raw
 
 
-class GitHubProvider(GitProvider):
+class GitHubProvider(GitProvider, GitInstallations):
     """GitHub's REST v3 API (github.com or GitHub Enterprise Server) with one user's token.
 
     Branch search goes through GraphQL: ``refs(refPrefix: "refs/heads/", query: ...)`` matches
@@ -85,8 +85,8 @@ class GitHubProvider(GitProvider):
     Search matches names among the repositories of the user and of their organizations
     (``user:`` and ``org:`` qualifiers, which GitHub takes as alternatives; forks included), as
     GitLab's and Bitbucket's searches keep to the user's memberships; it costs two more
-    requests (``/user``, ``/user/orgs``). An installation's repositories come in GitHub's
-    order, whatever ``sort`` asks.
+    requests (``/user``, ``/user/orgs``). It is also the user's view of their GitHub App
+    installations, which only GitHub has.
     """
 
     def __init__(
@@ -126,26 +126,17 @@ class GitHubProvider(GitProvider):
         )
 
     async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+        self, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
-        params = {"page": checked_page(page), "per_page": bounded_per_page(per_page)}
-        if installation_id is not None:
-            installation = _installation_id(installation_id)
-            response = await self._http.get(
-                f"/user/installations/{installation}/repositories",
-                params,
-                not_found_field="installationId",
-            )
-            body = self._http.decode(response, GhInstallationRepositories)
-            return Page(
-                items=[_repository(r, installation) for r in body.repositories],
-                next_page=page_param(_next(response)),
-                total=body.total_count,
-            )
         order, direction = _SORT[sort]
         response = await self._http.get(
             "/user/repos",
-            params | {"sort": order, "direction": direction},
+            {
+                "page": checked_page(page),
+                "per_page": bounded_per_page(per_page),
+                "sort": order,
+                "direction": direction,
+            },
         )
         repos = self._http.decode(response, list[GhRepository])
         return Page(items=[_repository(r) for r in repos], next_page=page_param(_next(response)))
@@ -256,6 +247,22 @@ class GitHubProvider(GitProvider):
             following = page_param(_next(response))
             page = following if following is not None and following > page else None
         return found
+
+    async def list_installation_repositories(
+        self, installation_id: str, *, page: int, per_page: int
+    ) -> Page[Repository]:
+        installation = _installation_id(installation_id)
+        response = await self._http.get(
+            f"/user/installations/{installation}/repositories",
+            {"page": checked_page(page), "per_page": bounded_per_page(per_page)},
+            not_found_field="installationId",
+        )
+        body = self._http.decode(response, GhInstallationRepositories)
+        return Page(
+            items=[_repository(r, installation) for r in body.repositories],
+            next_page=page_param(_next(response)),
+            total=body.total_count,
+        )
 
 
 def _next(response: httpx.Response) -> str | None:

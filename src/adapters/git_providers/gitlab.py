@@ -1,24 +1,17 @@
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from adapters.git_providers.http import (
-    ProviderHttp,
-    bounded_per_page,
-    checked_page,
-    checked_query,
-    contains,
-    page_param,
-    repository_segments,
-)
+from adapters.git_providers.http import page_param, repository_segments
+from adapters.git_providers.paged_rest import PagedRestProvider
 from adapters.git_providers.payloads import GlBranch, GlProject, GlUser
-from application.ports.git_provider import GitProvider
-from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
+from domain.git.entities import Branch, GitAccount, Page, Repository, RepoSort
 from domain.git.providers import GitHost, ProviderKind
-from domain.shared.errors import InvalidValueError
 
 __all__ = ("GitLabProvider",)
+
+T = TypeVar("T")
 
 _ORDER = {
     RepoSort.PUSHED: ("last_activity_at", "desc"),
@@ -44,36 +37,42 @@ def _project(raw: GlProject) -> Repository:
     )
 
 
-def _next_page(response: httpx.Response) -> int | None:
-    """``X-Next-Page`` (empty on the last page); ``Link`` where GitLab leaves counts out."""
+def _branch(raw: GlBranch) -> Branch:
+    return Branch(
+        name=raw.name,
+        commit_sha=raw.commit.id if raw.commit else None,
+        protected=raw.protected,
+        last_commit_at=raw.commit.committed_date if raw.commit else None,
+    )
+
+
+def _page(response: httpx.Response, items: list[T]) -> Page[T]:
+    """The next page from ``X-Next-Page`` (empty on the last page), or from ``Link`` where
+    GitLab leaves counts out; the total from ``X-Total``."""
     header = response.headers.get("x-next-page")
     if header is not None:
-        return int(header) if header.strip().isdigit() else None
-    link = response.links.get("next")
-    return page_param(link.get("url") if link else None)
+        next_page = int(header) if header.strip().isdigit() else None
+    else:
+        link = response.links.get("next")
+        next_page = page_param(link.get("url") if link else None)
+    total = response.headers.get("x-total", "")
+    return Page(
+        items=items, next_page=next_page, total=int(total) if total.strip().isdigit() else None
+    )
 
 
-def _total(response: httpx.Response) -> int | None:
-    header = response.headers.get("x-total", "")
-    return int(header) if header.strip().isdigit() else None
-
-
-class GitLabProvider(GitProvider):
+class GitLabProvider(PagedRestProvider):
     """GitLab's REST v4 API (gitlab.com or self-managed) with one user's token. Projects are the
-    user's memberships; a project is addressed by its URL-encoded full path. Branch search asks
-    GitLab (``search=``) and keeps the names that contain the text, since GitLab reads a leading
-    ``^`` or trailing ``$`` as an anchor."""
+    user's memberships; a project is addressed by its URL-encoded full path. Name filters are
+    GitLab's ``search=``, which reads a leading ``^`` or trailing ``$`` as an anchor."""
+
+    repositories_path = "/projects"
+    per_page_param = "per_page"
 
     def __init__(
         self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str
     ) -> None:
-        self._http = ProviderHttp(
-            client, host, api_url=api_url, headers={"Authorization": f"Bearer {token}"}
-        )
-
-    @property
-    def host(self) -> GitHost:
-        return self._http.host
+        super().__init__(client, host, api_url=api_url, authorization=f"Bearer {token}")
 
     async def get_account(self) -> GitAccount:
         user = self._http.decode(await self._http.get("/user"), GlUser)
@@ -86,78 +85,21 @@ class GitLabProvider(GitProvider):
             avatar_url=user.avatar_url,
         )
 
-    async def _projects(self, params: dict[str, Any]) -> Page[Repository]:
-        response = await self._http.get("/projects", params)
-        projects = self._http.decode(response, list[GlProject])
-        return Page(
-            items=[_project(p) for p in projects],
-            next_page=_next_page(response),
-            total=_total(response),
-        )
-
-    def _listing(self, page: int, per_page: int, sort: RepoSort) -> dict[str, Any]:
+    def _listing(self, sort: RepoSort) -> dict[str, Any]:
         order_by, direction = _ORDER[sort]
-        return {
-            "membership": "true",
-            "order_by": order_by,
-            "sort": direction,
-            "page": checked_page(page),
-            "per_page": bounded_per_page(per_page),
-        }
+        return {"membership": "true", "order_by": order_by, "sort": direction}
 
-    async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
-    ) -> Page[Repository]:
-        if installation_id is not None:
-            raise InvalidValueError(
-                "Installations are GitHub App installations; GitLab has none.",
-                field="installationId",
-            )
-        return await self._projects(self._listing(page, per_page, sort))
-
-    async def search_repositories(
-        self, query: str, *, page: int, per_page: int, sort: RepoSort
-    ) -> Page[Repository]:
-        params = self._listing(page, per_page, sort) | {"search": checked_query(query)}
-        return await self._projects(params)
+    def _name_filter(self, text: str) -> dict[str, Any]:
+        return {"search": text}
 
     def _branches_path(self, repository: str) -> str:
         repository_segments(repository, max_segments=_MAX_DEPTH)
         return f"/projects/{quote(repository, safe='')}/repository/branches"
 
-    async def list_branches(self, repository: str, *, page: int, per_page: int) -> Page[Branch]:
-        path = self._branches_path(repository)
-        response = await self._http.get(
-            path,
-            {"page": checked_page(page), "per_page": bounded_per_page(per_page)},
-            repository=repository,
-        )
+    def _repository_page(self, response: httpx.Response) -> Page[Repository]:
+        projects = self._http.decode(response, list[GlProject])
+        return _page(response, [_project(p) for p in projects])
+
+    def _branch_page(self, response: httpx.Response) -> Page[Branch]:
         branches = self._http.decode(response, list[GlBranch])
-        return Page(
-            items=[_branch(b) for b in branches],
-            next_page=_next_page(response),
-            total=_total(response),
-        )
-
-    async def search_branches(self, repository: str, query: str, *, per_page: int) -> list[Branch]:
-        path = self._branches_path(repository)
-        text = checked_query(query)
-        response = await self._http.get(
-            path,
-            {"search": text, "page": 1, "per_page": bounded_per_page(per_page)},
-            repository=repository,
-        )
-        branches = self._http.decode(response, list[GlBranch])
-        return [_branch(b) for b in branches if contains(b.name, text)]
-
-    async def list_installations(self) -> list[Installation]:
-        return []
-
-
-def _branch(raw: GlBranch) -> Branch:
-    return Branch(
-        name=raw.name,
-        commit_sha=raw.commit.id if raw.commit else None,
-        protected=raw.protected,
-        last_commit_at=raw.commit.committed_date if raw.commit else None,
-    )
+        return _page(response, [_branch(b) for b in branches])

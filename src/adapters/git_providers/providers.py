@@ -5,7 +5,7 @@ from adapters.git_providers.github import GitHubProvider
 from adapters.git_providers.gitlab import GitLabProvider
 from adapters.git_providers.http import repository_segments
 from adapters.git_providers.urls import CloudUrls
-from application.ports.git_provider import GitProvider, GitProviders
+from application.ports.git_provider import GitInstallations, GitProvider, GitProviders
 from domain.git.providers import GitHost, ProviderKind
 
 __all__ = ("HttpxGitProviders",)
@@ -25,17 +25,25 @@ class HttpxGitProviders(GitProviders):
         )
         return f"{self._urls.web_url(host)}/{'/'.join(segments)}.git"
 
+    def _github(self, host: GitHost, access_token: str) -> GitHubProvider:
+        return GitHubProvider(
+            self._client,
+            host,
+            api_url=self._urls.api_url(host),
+            graphql_url=self._urls.graphql_url(host),
+            token=access_token,
+        )
+
+    def installations(self, host: GitHost, access_token: str) -> GitInstallations | None:
+        if host.kind is ProviderKind.GITHUB:
+            return self._github(host, access_token)
+        return None
+
     def open(self, host: GitHost, access_token: str) -> GitProvider:
         api_url = self._urls.api_url(host)
         match host.kind:
             case ProviderKind.GITHUB:
-                return GitHubProvider(
-                    self._client,
-                    host,
-                    api_url=api_url,
-                    graphql_url=self._urls.graphql_url(host),
-                    token=access_token,
-                )
+                return self._github(host, access_token)
             case ProviderKind.GITLAB:
                 return GitLabProvider(self._client, host, api_url=api_url, token=access_token)
             case ProviderKind.BITBUCKET:

@@ -1,11 +1,15 @@
 from adapters.memory.access_revocations import InProcessAccessRevocations
-from adapters.memory.conversation_coordinator import InProcessConversationCoordinator
+from adapters.memory.bounded_subscriber import BoundedSubscriber
+from adapters.memory.event_fan_out import InProcessEventFanOut
+from adapters.memory.ingest_leases import InProcessIngestLeases
 from adapters.memory.locks import InProcessLocks
 from adapters.memory.login_attempts import InProcessLoginAttemptStore
 
 __all__ = (
+    "BoundedSubscriber",
     "InProcessAccessRevocations",
-    "InProcessConversationCoordinator",
+    "InProcessEventFanOut",
+    "InProcessIngestLeases",
     "InProcessLocks",
     "InProcessLoginAttemptStore",
 )

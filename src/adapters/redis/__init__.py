@@ -1,13 +1,15 @@
 from adapters.redis.access_revocations import RedisAccessRevocations
 from adapters.redis.client import create_redis_client
-from adapters.redis.conversation_coordinator import RedisConversationCoordinator
+from adapters.redis.event_fan_out import RedisEventFanOut
+from adapters.redis.ingest_leases import RedisIngestLeases
 from adapters.redis.locks import RedisLocks
 from adapters.redis.login_attempts import RedisLoginAttemptStore
 from adapters.redis.probe import RedisProbe
 
 __all__ = (
     "RedisAccessRevocations",
-    "RedisConversationCoordinator",
+    "RedisEventFanOut",
+    "RedisIngestLeases",
     "RedisLocks",
     "RedisLoginAttemptStore",
     "RedisProbe",

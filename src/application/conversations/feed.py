@@ -1,6 +1,6 @@
 from collections.abc import AsyncIterator
 
-from application.ports.conversation_coordinator import ConversationCoordinator
+from application.ports.event_fan_out import EventFanOut
 from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId
@@ -16,8 +16,8 @@ class ConversationFeed:
     drops what the backlog already gave, so nothing falls between the two. Authorize first:
     it does not check who asks."""
 
-    def __init__(self, coordinator: ConversationCoordinator, store: UnitsOfWork) -> None:
-        self._coordinator = coordinator
+    def __init__(self, fan_out: EventFanOut, store: UnitsOfWork) -> None:
+        self._fan_out = fan_out
         self._store = store
 
     async def _stored(self, conversation_id: ConversationId, after: int) -> list[StoredEvent]:
@@ -28,7 +28,7 @@ class ConversationFeed:
         self, conversation_id: ConversationId, *, after: int, buffer: int
     ) -> AsyncIterator[StoredEvent]:
         """Raises ``SubscriberTooSlowError`` when the reader falls ``buffer`` events behind."""
-        async with self._coordinator.subscribe(conversation_id, buffer=buffer) as live:
+        async with self._fan_out.subscribe(conversation_id, buffer=buffer) as live:
             last = after
             while True:
                 page = await self._stored(conversation_id, last)

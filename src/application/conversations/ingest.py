@@ -13,12 +13,9 @@ from application.conversations.callbacks import CallbackProcessors, StateChange
 from application.conversations.redaction import redact
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
-from application.ports.conversation_coordinator import (
-    ConversationCoordinator,
-    Lease,
-    LeaseLostError,
-)
 from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.event_fan_out import EventFanOut
+from application.ports.ingest_leases import IngestLeases, Lease, LeaseLostError
 from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import ConversationStatus, StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError, StaleFenceError
@@ -135,13 +132,14 @@ def usage_of(event: RuntimeEvent) -> tuple[float, int, int] | None:
 
 class ConversationIngest:
     """Follows conversations: for each, one task that owns its runtime event stream (through
-    the coordinator's lease) and resumes after the last event stored, so a restart loses none
+    its ingest lease) and resumes after the last event stored, so a restart loses none
     and the event store's dedupe keeps a re-sent one once."""
 
     def __init__(
         self,
         runtime: ConversationRuntime,
-        coordinator: ConversationCoordinator,
+        leases: IngestLeases,
+        fan_out: EventFanOut,
         store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
@@ -149,7 +147,8 @@ class ConversationIngest:
         retry_delay_s: float = 1.0,
     ) -> None:
         self._runtime = runtime
-        self._coordinator = coordinator
+        self._leases = leases
+        self._fan_out = fan_out
         self._store = store
         self._clock = clock
         self._processors = processors
@@ -207,7 +206,7 @@ class ConversationIngest:
             await asyncio.wait(tasks)
 
     async def _run(self, conversation_id: ConversationId) -> None:
-        lease = await self._coordinator.acquire(conversation_id)
+        lease = await self._leases.acquire(conversation_id)
         if lease is None:
             return
         delay = self._retry_delay_s
@@ -228,7 +227,7 @@ class ConversationIngest:
             await self._give_up(lease, exc)
         finally:
             with contextlib.suppress(Exception):
-                await self._coordinator.release(lease)
+                await self._leases.release(lease)
 
     async def _consume(self, lease: Lease) -> None:
         async with self._store.begin() as tx:
@@ -254,7 +253,7 @@ class ConversationIngest:
             f"stored ({type(error).__name__})."
         )
         try:
-            await self._coordinator.ensure_current(lease)
+            await self._leases.ensure_current(lease)
             async with self._store.begin() as tx:
                 conversation = await tx.conversations.get_for_owner(lease.conversation_id)
                 if conversation is None:
@@ -275,7 +274,7 @@ class ConversationIngest:
             _log.exception("conversation %s could not be marked failed", lease.conversation_id)
 
     async def _ingest(self, lease: Lease, event: RuntimeEvent) -> None:
-        await self._coordinator.ensure_current(lease)
+        await self._leases.ensure_current(lease)
         try:
             stored = await self._apply(lease, event)
         except _PASS_THROUGH:
@@ -289,7 +288,7 @@ class ConversationIngest:
             )
             stored = await self._apply(lease, _stand_in(event, exc), original=event)
         if stored:
-            await self._coordinator.publish(lease.conversation_id, stored)
+            await self._fan_out.publish(lease.conversation_id, stored)
 
     async def _apply(
         self, lease: Lease, event: RuntimeEvent, *, original: RuntimeEvent | None = None

@@ -7,7 +7,7 @@ asks the provider through it; nothing here is cached or stored.
 from dataclasses import dataclass
 
 from application.git.get_provider_token import GetProviderToken
-from application.ports.git_provider import GitProvider, GitProviders
+from application.ports.git_provider import GitInstallations, GitProvider, GitProviders
 from domain.git.entities import Branch, Installation, Page, Repository, RepoSort
 from domain.git.providers import ProviderKind
 from domain.identity.principals import Principal
@@ -30,6 +30,7 @@ __all__ = (
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
 MAX_QUERY = 200
+_NO_INSTALLATIONS = "Installations are GitHub Apps'; leave it out for other providers."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,10 +46,7 @@ class RepositoryQuery:
         _check_paging(self.page, self.per_page)
         if self.installation_id is not None:
             if self.provider is not ProviderKind.GITHUB:
-                raise InvalidValueError(
-                    "Installations are GitHub Apps'; leave it out for other providers.",
-                    field="installationId",
-                )
+                raise InvalidValueError(_NO_INSTALLATIONS, field="installationId")
             if not self.installation_id.isdigit() or len(self.installation_id) > 20:
                 raise InvalidValueError("An installation id is a number.", field="installationId")
         if self.query is not None:
@@ -96,18 +94,28 @@ class OnGitProvider:
         token = await self._tokens.execute(actor.user.id_, provider)
         return self._providers.open(token.host, token.access_token)
 
+    async def _open_installations(
+        self, actor: Principal, provider: ProviderKind
+    ) -> GitInstallations | None:
+        token = await self._tokens.execute(actor.user.id_, provider)
+        return self._providers.installations(token.host, token.access_token)
+
 
 class ListRepositories(OnGitProvider):
     """The repositories the caller can reach at a provider, a page at a time, newest push
     first by default; on GitHub, optionally those of one App installation."""
 
     async def execute(self, actor: Principal, query: RepositoryQuery) -> Page[Repository]:
-        git = await self._open(actor, query.provider)
-        return await git.list_repositories(
-            page=query.page,
-            per_page=query.per_page,
-            sort=query.sort,
-            installation_id=query.installation_id,
+        if query.installation_id is None:
+            git = await self._open(actor, query.provider)
+            return await git.list_repositories(
+                page=query.page, per_page=query.per_page, sort=query.sort
+            )
+        installations = await self._open_installations(actor, query.provider)
+        if installations is None:
+            raise InvalidValueError(_NO_INSTALLATIONS, field="installationId")
+        return await installations.list_installation_repositories(
+            query.installation_id, page=query.page, per_page=query.per_page
         )
 
 
@@ -145,5 +153,5 @@ class ListInstallations(OnGitProvider):
     """The GitHub App installations the caller can reach (none on other providers)."""
 
     async def execute(self, actor: Principal, provider: ProviderKind) -> list[Installation]:
-        git = await self._open(actor, provider)
-        return await git.list_installations()
+        installations = await self._open_installations(actor, provider)
+        return [] if installations is None else await installations.list_installations()

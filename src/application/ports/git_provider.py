@@ -6,7 +6,7 @@ from typing import Protocol
 from domain.git.entities import Branch, GitAccount, Installation, Page, Repository, RepoSort
 from domain.git.providers import GitHost
 
-__all__ = ("GitProvider", "GitProviders", "ProviderOAuth", "RefreshedToken")
+__all__ = ("GitInstallations", "GitProvider", "GitProviders", "ProviderOAuth", "RefreshedToken")
 
 
 class GitProvider(Protocol):
@@ -26,10 +26,9 @@ class GitProvider(Protocol):
 
     @abstractmethod
     async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+        self, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
-        """The repositories the user can reach; with ``installation_id`` (GitHub Apps), those of
-        that installation only. ``page`` starts at 1."""
+        """The repositories the user can reach. ``page`` starts at 1."""
 
     @abstractmethod
     async def search_repositories(
@@ -44,16 +43,35 @@ class GitProvider(Protocol):
     async def search_branches(self, repository: str, query: str, *, per_page: int) -> list[Branch]:
         """Branches of ``repository`` whose name contains ``query``."""
 
+
+class GitInstallations(Protocol):
+    """One user's view of the app installations on a git host that has them (GitHub Apps),
+    through the access token it was opened with; errors as ``GitProvider``'s."""
+
     @abstractmethod
     async def list_installations(self) -> list[Installation]:
-        """The GitHub App installations the user can reach; empty on other providers."""
+        """The installations the user can reach."""
+
+    @abstractmethod
+    async def list_installation_repositories(
+        self, installation_id: str, *, page: int, per_page: int
+    ) -> Page[Repository]:
+        """The repositories of one installation, in the host's order. ``page`` starts at 1;
+        ``NotFoundError(field="installationId")`` for an installation the user cannot reach,
+        ``InvalidValueError(field="installationId")`` for an id that is not one."""
 
 
 class GitProviders(Protocol):
-    """Opens a ``GitProvider`` for a host and an access token."""
+    """Opens a ``GitProvider`` for a host and an access token, and its ``GitInstallations``
+    where the host has app installations."""
 
     @abstractmethod
     def open(self, host: GitHost, access_token: str) -> GitProvider: ...
+
+    @abstractmethod
+    def installations(self, host: GitHost, access_token: str) -> GitInstallations | None:
+        """The host's app installations seen through ``access_token``; None for a provider
+        that has none."""
 
     @abstractmethod
     def clone_url(self, host: GitHost, repository: str) -> str:

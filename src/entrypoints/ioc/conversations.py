@@ -10,8 +10,9 @@ from application.conversations import (
     ConversationLimits,
 )
 from application.ports.clock import Clock
-from application.ports.conversation_coordinator import ConversationCoordinator
 from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.event_fan_out import EventFanOut
+from application.ports.ingest_leases import IngestLeases
 from application.ports.unit_of_work import UnitsOfWork
 from entrypoints.settings import RuntimeKind, Settings
 
@@ -21,7 +22,7 @@ __all__ = ("ConversationsProvider", "start_conversation_ingest")
 class ConversationsProvider(Provider):
     """The ingest, which outlives requests and stops with the server, the feed, and the limits
     and defaults of new conversations. The binding's own provider supplies the
-    ``ConversationCoordinator`` (in-process embedded, Redis clustered)."""
+    ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis clustered)."""
 
     @provide(scope=Scope.APP)
     def processors(self) -> CallbackProcessors:
@@ -31,12 +32,13 @@ class ConversationsProvider(Provider):
     async def ingest(
         self,
         runtime: ConversationRuntime,
-        coordinator: ConversationCoordinator,
+        leases: IngestLeases,
+        fan_out: EventFanOut,
         store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
     ) -> AsyncIterator[ConversationIngest]:
-        ingest = ConversationIngest(runtime, coordinator, store, clock, processors)
+        ingest = ConversationIngest(runtime, leases, fan_out, store, clock, processors)
         yield ingest
         await ingest.aclose()
 

@@ -4,7 +4,8 @@ from dishka import Provider, Scope, provide
 
 from adapters.memory import (
     InProcessAccessRevocations,
-    InProcessConversationCoordinator,
+    InProcessEventFanOut,
+    InProcessIngestLeases,
     InProcessLocks,
 )
 from application.identity.authenticator import Authenticator
@@ -14,7 +15,8 @@ from application.identity.local_user_authenticator import (
     LocalUserCache,
 )
 from application.ports.access_revocations import AccessRevocations
-from application.ports.conversation_coordinator import ConversationCoordinator
+from application.ports.event_fan_out import EventFanOut
+from application.ports.ingest_leases import IngestLeases
 from application.ports.locks import Locks
 from entrypoints.settings import Settings
 
@@ -34,7 +36,6 @@ class EmbeddedProvider(Provider):
 
     authenticator = provide(LocalUserAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
     locks = provide(InProcessLocks, provides=Locks, scope=Scope.APP)
-    coordinator = provide(
-        InProcessConversationCoordinator, provides=ConversationCoordinator, scope=Scope.APP
-    )
+    leases = provide(InProcessIngestLeases, provides=IngestLeases, scope=Scope.APP)
+    fan_out = provide(InProcessEventFanOut, provides=EventFanOut, scope=Scope.APP)
     revocations = provide(InProcessAccessRevocations, provides=AccessRevocations, scope=Scope.APP)

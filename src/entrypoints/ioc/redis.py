@@ -8,14 +8,16 @@ from redis.asyncio import Redis
 
 from adapters.redis import (
     RedisAccessRevocations,
-    RedisConversationCoordinator,
+    RedisEventFanOut,
+    RedisIngestLeases,
     RedisLocks,
     RedisLoginAttemptStore,
     RedisProbe,
     create_redis_client,
 )
 from application.ports.access_revocations import AccessRevocations
-from application.ports.conversation_coordinator import ConversationCoordinator
+from application.ports.event_fan_out import EventFanOut
+from application.ports.ingest_leases import IngestLeases
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
 from entrypoints.ioc.readiness import CoordinationProbes
@@ -25,7 +27,7 @@ __all__ = ("RedisProvider",)
 
 
 class RedisProvider(Provider):
-    """Redis: locks, conversation leases and fan-out, revocations and sign-in attempts shared
+    """Redis: locks, ingest leases, event fan-out, revocations and sign-in attempts shared
     by every instance of the clustered binding."""
 
     @provide(scope=Scope.APP)
@@ -48,14 +50,18 @@ class RedisProvider(Provider):
         return RedisLocks(client)
 
     @provide(scope=Scope.APP)
-    async def coordinator(
-        self, client: Redis, settings: Settings
-    ) -> AsyncIterator[ConversationCoordinator]:
-        coordinator = RedisConversationCoordinator(
+    async def leases(self, client: Redis, settings: Settings) -> AsyncIterator[IngestLeases]:
+        leases = RedisIngestLeases(
             client, lease_ttl=timedelta(seconds=settings.redis.conversation_lease_ttl_s)
         )
-        yield coordinator
-        await coordinator.aclose()
+        yield leases
+        await leases.aclose()
+
+    @provide(scope=Scope.APP)
+    async def fan_out(self, client: Redis) -> AsyncIterator[EventFanOut]:
+        fan_out = RedisEventFanOut(client)
+        yield fan_out
+        await fan_out.aclose()
 
     @provide(scope=Scope.APP)
     async def revocations(self, client: Redis) -> AsyncIterator[AccessRevocations]:

@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.memory import InProcessConversationCoordinator
+from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.ingest import UNSTORED_KIND, usage_of
 from application.conversations.redaction import redact
-from application.ports.conversation_coordinator import SubscriberTooSlowError
+from application.ports.event_fan_out import SubscriberTooSlowError
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from domain.conversations.entities import (
     CallbackId,
@@ -51,12 +51,13 @@ class Rig:
 
     def ingest(
         self,
-        coordinator: InProcessConversationCoordinator | None = None,
+        leases: InProcessIngestLeases | None = None,
         store: UnitsOfWork | None = None,
     ) -> ConversationIngest:
         return ConversationIngest(
             self.runtime,
-            coordinator or InProcessConversationCoordinator(),
+            leases or InProcessIngestLeases(),
+            InProcessEventFanOut(),
             store or FakeUnitsOfWork(self.store),
             FakeClock(),
             CallbackProcessors(),
@@ -172,12 +173,12 @@ async def test_a_restarted_server_loses_no_event_and_duplicates_none(rig: Rig) -
 
 async def test_an_owner_whose_lease_was_taken_over_stores_nothing_more(rig: Rig) -> None:
     rig.world.script(Slow(seconds=30, then=Finish()))
-    coordinator = InProcessConversationCoordinator()
-    ingest = rig.ingest(coordinator)
+    leases = InProcessIngestLeases()
+    ingest = rig.ingest(leases)
     ingest.follow(rig.cid)
     await rig.say("Work")
     await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
-    coordinator.seize(rig.cid, owner="another-server")
+    leases.seize(rig.cid, owner="another-server")
     count = len(rig.stored)
     rig.world.release()
     await rig.until(lambda r: r.world.conversations[r.cid].status.value == "finished")
@@ -316,9 +317,9 @@ def test_usage_is_summed_over_the_runtime_llms() -> None:
 
 
 async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig: Rig) -> None:
-    coordinator = InProcessConversationCoordinator()
+    fan_out = InProcessEventFanOut()
     store = FakeUnitsOfWork(rig.store)
-    feed = ConversationFeed(coordinator, store)
+    feed = ConversationFeed(fan_out, store)
     total = 300
 
     async def produce() -> None:
@@ -328,7 +329,7 @@ async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig:
                 stored = await tx.events.append(rig.cid, [event], fence=1)
                 await tx.commit()
             await asyncio.sleep(0)
-            await coordinator.publish(rig.cid, stored)
+            await fan_out.publish(rig.cid, stored)
 
     producer = asyncio.create_task(produce())
     await rig.until(lambda r: len(r.stored) >= 40)
@@ -342,8 +343,8 @@ async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig:
 
 
 async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
-    coordinator = InProcessConversationCoordinator()
-    feed = ConversationFeed(coordinator, FakeUnitsOfWork(rig.store))
+    fan_out = InProcessEventFanOut()
+    feed = ConversationFeed(fan_out, FakeUnitsOfWork(rig.store))
     reader = feed.events(rig.cid, after=0, buffer=2)
 
     async def read_all() -> None:
@@ -366,7 +367,7 @@ async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
         for n in range(1, 6)
     ]
     for event in batch:
-        await coordinator.publish(rig.cid, [event])
+        await fan_out.publish(rig.cid, [event])
     with pytest.raises(SubscriberTooSlowError):
         await asyncio.wait_for(waiting, 1)
 

@@ -22,13 +22,12 @@ from application.git import (
     ProviderTokenPolicy,
     SelfHostedGitPolicy,
 )
-from application.ports.git_provider import GitProvider, GitProviders
+from application.ports.git_provider import GitInstallations, GitProvider, GitProviders
 from application.ports.locks import Locks
 from domain.audit.entities import AuditAction
 from domain.git.entities import (
     Branch,
     GitAccount,
-    Installation,
     Page,
     ProviderToken,
     Repository,
@@ -73,7 +72,7 @@ class _Provider(GitProvider):
         return account
 
     async def list_repositories(
-        self, *, page: int, per_page: int, sort: RepoSort, installation_id: str | None = None
+        self, *, page: int, per_page: int, sort: RepoSort
     ) -> Page[Repository]:
         raise NotImplementedError
 
@@ -88,9 +87,6 @@ class _Provider(GitProvider):
     async def search_branches(self, repository: str, query: str, *, per_page: int) -> list[Branch]:
         raise NotImplementedError
 
-    async def list_installations(self) -> list[Installation]:
-        raise NotImplementedError
-
 
 @dataclass
 class StubGitProviders(GitProviders):
@@ -103,6 +99,9 @@ class StubGitProviders(GitProviders):
     def open(self, host: GitHost, access_token: str) -> GitProvider:
         self.used.append(access_token)
         return _Provider(host, access_token, self.accounts, self.down)
+
+    def installations(self, host: GitHost, access_token: str) -> GitInstallations | None:
+        return None
 
     def clone_url(self, host: GitHost, repository: str) -> str:
         return f"{host.web_url}/{repository}.git"

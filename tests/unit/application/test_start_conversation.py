@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory import InProcessConversationCoordinator
+from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import ScriptedRuntime, ScriptedWorld
 from application.conversations import (
     CallbackProcessors,
@@ -152,7 +152,8 @@ async def rig() -> AsyncIterator[Rig]:
     clock = FakeClock()
     ingest = ConversationIngest(
         ScriptedRuntime(world),
-        InProcessConversationCoordinator(),
+        InProcessIngestLeases(),
+        InProcessEventFanOut(),
         FakeUnitsOfWork(store),
         clock,
         CallbackProcessors(),

@@ -4,7 +4,7 @@ keep getting every event meanwhile."""
 import asyncio
 from collections.abc import AsyncIterator
 
-from adapters.memory import InProcessAccessRevocations, InProcessConversationCoordinator
+from adapters.memory import InProcessAccessRevocations, InProcessEventFanOut
 from application.conversations import CheckConversationAccessRequest, ConversationFeed
 from application.errors import DependencyUnavailableError
 from domain.conversations.entities import StoredEvent
@@ -71,16 +71,16 @@ def event(cid: ConversationId, seq: int) -> StoredEvent:
 
 async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobody() -> None:
     cid = ConversationId(new_id())
-    coordinator = InProcessConversationCoordinator()
-    feed = ConversationFeed(coordinator, FakeUnitsOfWork(FakeStore()))
+    fan_out = InProcessEventFanOut()
+    feed = ConversationFeed(fan_out, FakeUnitsOfWork(FakeStore()))
     policy = SocketPolicy(heartbeat_s=60, buffer=3, send_timeout_s=0.2)
     stuck = StuckSocket(takes=1)
     session = session_of(stuck, cid, policy)
     running = asyncio.create_task(run(session, feed, 0))
-    async with coordinator.subscribe(cid, buffer=100) as other:
+    async with fan_out.subscribe(cid, buffer=100) as other:
         await asyncio.sleep(0.01)
         for seq in range(1, 21):
-            await asyncio.wait_for(coordinator.publish(cid, [event(cid, seq)]), 0.5)
+            await asyncio.wait_for(fan_out.publish(cid, [event(cid, seq)]), 0.5)
         reader = aiter(other)
         assert [(await anext(reader)).seq for _ in range(20)] == list(range(1, 21))
     await asyncio.wait_for(running, 2)
@@ -94,15 +94,15 @@ async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobo
 
 async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
     cid = ConversationId(new_id())
-    coordinator = InProcessConversationCoordinator()
-    feed = ConversationFeed(coordinator, FakeUnitsOfWork(FakeStore()))
+    fan_out = InProcessEventFanOut()
+    feed = ConversationFeed(fan_out, FakeUnitsOfWork(FakeStore()))
     stuck = StuckSocket(takes=1)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=0.05)
     session = session_of(stuck, cid, policy)
     running = asyncio.create_task(run(session, feed, 0))
     await asyncio.sleep(0.01)
     for seq in (1, 2):
-        await coordinator.publish(cid, [event(cid, seq)])
+        await fan_out.publish(cid, [event(cid, seq)])
         await asyncio.sleep(0.01)
     await asyncio.wait_for(running, 2)
     assert len(stuck.sent) == 1

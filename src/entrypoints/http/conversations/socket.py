@@ -29,7 +29,7 @@ from application.ports.access_revocations import (
     RevocationSubscription,
     affects,
 )
-from application.ports.conversation_coordinator import SubscriberTooSlowError
+from application.ports.event_fan_out import SubscriberTooSlowError
 from domain.conversations.entities import MAX_SEQ
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Credentials

@@ -1,0 +1,44 @@
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Protocol
+
+from application.errors import ApplicationError
+from domain.conversations.value_objects import ConversationId
+
+__all__ = ("IngestLeases", "Lease", "LeaseLostError")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lease:
+    """Ownership of one conversation's runtime event stream. ``fence`` grows with every new
+    owner; the event store refuses appends carrying an older one."""
+
+    conversation_id: ConversationId
+    fence: int
+    owner: str
+
+
+class LeaseLostError(ApplicationError):
+    code = "lease-lost"
+    default_message = "This server no longer owns the conversation's event stream."
+
+
+class IngestLeases(Protocol):
+    """Who owns each conversation's event ingest.
+
+    Exactly one owner at a time reads a conversation's runtime events: ``acquire`` answers a
+    lease, or None while another owner holds one. A clustered adapter keeps leases with a time
+    to live that ``ensure_current`` renews, and takes over those whose owner died, handing out
+    a greater fence; the event store's fence check then stops a stale owner's appends.
+    """
+
+    @abstractmethod
+    async def acquire(self, conversation_id: ConversationId) -> Lease | None: ...
+
+    @abstractmethod
+    async def ensure_current(self, lease: Lease) -> None:
+        """Renew the lease; raises ``LeaseLostError`` when it is no longer this owner's."""
+
+    @abstractmethod
+    async def release(self, lease: Lease) -> None:
+        """Give the stream up (a no-op for a lease already lost)."""

@@ -1,0 +1,163 @@
+"""The EventFanOut contract, over the in-process adapter (which is also the fake) and the Redis
+one: live fan-out in order, and a slow subscriber cut off without holding up the others. Redis
+alone: two adapters on one Redis stand in for two servers."""
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+
+from adapters.memory import InProcessEventFanOut
+from adapters.redis import RedisEventFanOut
+from application.errors import DependencyUnavailableError
+from application.ports.event_fan_out import EventFanOut, SubscriberTooSlowError
+from domain.conversations.entities import StoredEvent
+from domain.conversations.value_objects import ConversationId, EventType
+from domain.shared.ids import new_id
+from tests.factories import T0
+from tests.support.redis_servers import RedisServers, redis_servers
+
+
+def start(servers: RedisServers, *, name: str | None = None) -> RedisEventFanOut:
+    return servers.started(RedisEventFanOut(servers.client(name), prefix=servers.prefix))
+
+
+@pytest.fixture
+async def servers() -> AsyncIterator[RedisServers]:
+    async with redis_servers() as started:
+        yield started
+
+
+@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis)])
+def sut(request: pytest.FixtureRequest) -> EventFanOut:
+    if request.param == "in-process":
+        return InProcessEventFanOut()
+    return start(request.getfixturevalue("servers"))
+
+
+def stored(conversation_id: ConversationId, seq: int) -> StoredEvent:
+    return StoredEvent(
+        conversation_id=conversation_id,
+        seq=seq,
+        event_id=f"e{seq}",
+        kind="MessageEvent",
+        source="agent",
+        type=EventType.MESSAGE,
+        occurred_at=T0,
+        payload={},
+    )
+
+
+async def test_subscribers_get_what_is_published_in_order(sut: EventFanOut) -> None:
+    cid, elsewhere = ConversationId(new_id()), ConversationId(new_id())
+    await sut.publish(cid, [stored(cid, 1)])  # before anyone listens: gone
+    async with sut.subscribe(cid, buffer=10) as one, sut.subscribe(cid, buffer=10) as two:
+        await sut.publish(elsewhere, [stored(elsewhere, 1)])
+        await sut.publish(cid, [stored(cid, 2), stored(cid, 3)])
+        await sut.publish(cid, [stored(cid, 4)])
+        for subscription in (one, two):
+            reader = aiter(subscription)
+            got = [(await anext(reader)).seq for _ in range(3)]
+            assert got == [2, 3, 4]
+
+
+async def test_a_slow_subscriber_is_cut_off_and_never_blocks_others(sut: EventFanOut) -> None:
+    cid = ConversationId(new_id())
+    async with sut.subscribe(cid, buffer=3) as slow, sut.subscribe(cid, buffer=100) as fast:
+        for seq in range(1, 11):
+            await asyncio.wait_for(sut.publish(cid, [stored(cid, seq)]), 1)
+        reader = aiter(fast)
+        assert [(await anext(reader)).seq for _ in range(10)] == list(range(1, 11))
+        with pytest.raises(SubscriberTooSlowError) as cut:
+            async for _ in slow:
+                pass
+        assert cut.value.buffered == 3
+
+
+async def test_a_waiting_subscriber_wakes_on_publish(sut: EventFanOut) -> None:
+    cid = ConversationId(new_id())
+    async with sut.subscribe(cid, buffer=5) as live:
+
+        async def first() -> StoredEvent:
+            async for event in live:
+                return event
+            raise AssertionError("the subscription ended")
+
+        waiting = asyncio.create_task(first())
+        await asyncio.sleep(0)
+        await sut.publish(cid, [stored(cid, 7)])
+        assert (await asyncio.wait_for(waiting, 1)).seq == 7
+
+
+# Redis alone: two adapters on one Redis are two servers.
+
+
+@pytest.mark.redis
+async def test_a_publish_on_one_server_reaches_subscribers_on_another_whole_and_in_order(
+    servers: RedisServers,
+) -> None:
+    owner, watcher = start(servers), start(servers)
+    cid = ConversationId(new_id())
+    event = StoredEvent(
+        conversation_id=cid,
+        seq=1,
+        event_id="e1",
+        kind="ActionEvent",
+        source="agent",
+        type=EventType.ACTION,
+        occurred_at=T0,
+        payload={"tool": "bash", "args": {"command": "ls"}, "nested": [1, 2.5, None, True]},
+    )
+    async with (
+        watcher.subscribe(cid, buffer=100) as there,
+        owner.subscribe(cid, buffer=100) as here,
+    ):
+        await owner.publish(cid, [event])
+        for seq in range(2, 51):
+            await owner.publish(cid, [stored(cid, seq)])
+        for subscription in (there, here):
+            reader = aiter(subscription)
+            first = await asyncio.wait_for(anext(reader), 2)
+            assert first == event
+            rest = [(await asyncio.wait_for(anext(reader), 2)).seq for _ in range(49)]
+            assert rest == list(range(2, 51))
+
+
+@pytest.mark.redis
+async def test_subscribers_leaving_unsubscribe_and_others_stay(servers: RedisServers) -> None:
+    owner, watcher = start(servers), start(servers)
+    cid = ConversationId(new_id())
+    async with watcher.subscribe(cid, buffer=10) as staying:
+        async with watcher.subscribe(cid, buffer=10):
+            pass
+        await owner.publish(cid, [stored(cid, 1)])
+        assert (await asyncio.wait_for(anext(aiter(staying)), 2)).seq == 1
+    async with watcher.subscribe(cid, buffer=10) as again:  # the channel is taken up anew
+        await owner.publish(cid, [stored(cid, 2)])
+        assert (await asyncio.wait_for(anext(aiter(again)), 2)).seq == 2
+
+
+@pytest.mark.redis
+async def test_a_broken_pubsub_connection_ends_its_subscribers(servers: RedisServers) -> None:
+    name = f"watcher-{secrets.token_hex(6)}"
+    owner, watcher = start(servers), start(servers, name=name)
+    cid = ConversationId(new_id())
+    async with watcher.subscribe(cid, buffer=10) as live:
+        admin = servers.clients[0]
+        channel = f"{servers.prefix}{{{cid}}}:events"
+        assert await admin.pubsub_numsub(channel) == [(channel.encode(), 1)]
+        listed = await admin.client_list(_type="pubsub")
+        ids = [found["id"] for found in listed if found["name"] == name]
+        assert len(ids) == 1
+        await admin.client_kill_filter(_id=ids[0])
+
+        async def drain() -> None:
+            async for _ in live:
+                pass
+
+        with pytest.raises(DependencyUnavailableError):
+            await asyncio.wait_for(drain(), 5)
+    async with watcher.subscribe(cid, buffer=10) as again:  # a reconnect works
+        await owner.publish(cid, [stored(cid, 3)])
+        assert (await asyncio.wait_for(anext(aiter(again)), 2)).seq == 3
