@@ -8,9 +8,8 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC, JsonB
 from alembic import op
-
-from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -27,7 +26,7 @@ def upgrade() -> None:
         sa.Column("email_verified", sa.Boolean(), nullable=False),
         sa.Column("display_name", sa.String(200), nullable=False),
         sa.Column("avatar_url", sa.String(2048), nullable=True),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sa.UniqueConstraint("subject", name="uq_users_subject"),
     )
@@ -37,7 +36,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("slug", sa.String(48), nullable=False),
         sa.Column("created_by", sa.Uuid(), nullable=False),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by"], ["users.id"], name="fk_organizations_created_by_users"
         ),
@@ -49,7 +48,7 @@ def upgrade() -> None:
         sa.Column("org_id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
-        sa.Column("joined_at", UtcDateTime(), nullable=False),
+        sa.Column("joined_at", DateTimeUTC(), nullable=False),
         sa.CheckConstraint("role IN ('owner', 'admin', 'member')", name="ck_memberships_role"),
         sa.ForeignKeyConstraint(
             ["org_id"],
@@ -66,13 +65,13 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("occurred_at", UtcDateTime(), nullable=False),
+        sa.Column("occurred_at", DateTimeUTC(), nullable=False),
         sa.Column("action", sa.String(64), nullable=False),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("org_id", sa.Uuid(), nullable=True),
         sa.Column("target_type", sa.String(64), nullable=False),
         sa.Column("target_id", sa.String(128), nullable=False),
-        sa.Column("details", JsonDocument, nullable=False),
+        sa.Column("details", JsonB, nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name="fk_audit_events_actor_id_users", ondelete="SET NULL"
         ),

@@ -8,9 +8,8 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC, JsonB
 from alembic import op
-
-from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -37,11 +36,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("lookup", sa.String(32), nullable=False),
         sa.Column("secret_hash", sa.String(64), nullable=False),
-        sa.Column("scopes", JsonDocument, nullable=False),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("expires_at", UtcDateTime(), nullable=True),
-        sa.Column("revoked_at", UtcDateTime(), nullable=True),
-        sa.Column("last_used_at", UtcDateTime(), nullable=True),
+        sa.Column("scopes", JsonB, nullable=False),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
+        sa.Column("expires_at", DateTimeUTC(), nullable=True),
+        sa.Column("revoked_at", DateTimeUTC(), nullable=True),
+        sa.Column("last_used_at", DateTimeUTC(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_api_keys_user_id_users", ondelete="CASCADE"
         ),

@@ -8,9 +8,8 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
 from alembic import op
-
-from adapters.sqlalchemy.types import UtcDateTime
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -27,14 +26,14 @@ def upgrade() -> None:
         sa.Column("access_token", sa.Text(), nullable=False),
         sa.Column("refresh_token", sa.Text(), nullable=True),
         sa.Column("id_token", sa.Text(), nullable=True),
-        sa.Column("access_expires_at", UtcDateTime(), nullable=False),
-        sa.Column("refresh_expires_at", UtcDateTime(), nullable=True),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("last_seen_at", UtcDateTime(), nullable=False),
-        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.Column("access_expires_at", DateTimeUTC(), nullable=False),
+        sa.Column("refresh_expires_at", DateTimeUTC(), nullable=True),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
+        sa.Column("last_seen_at", DateTimeUTC(), nullable=False),
+        sa.Column("expires_at", DateTimeUTC(), nullable=False),
         sa.Column("identity_provider", sa.String(64), nullable=True),
         sa.Column("user_agent", sa.String(300), nullable=True),
-        sa.Column("revoked_at", UtcDateTime(), nullable=True),
+        sa.Column("revoked_at", DateTimeUTC(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_sessions_user_id_users", ondelete="CASCADE"
         ),

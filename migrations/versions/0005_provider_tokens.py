@@ -8,9 +8,8 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
 from alembic import op
-
-from adapters.sqlalchemy.types import UtcDateTime
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -25,9 +24,9 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(64), nullable=False),
         sa.Column("access_token", sa.Text(), nullable=False),
         sa.Column("refresh_token", sa.Text(), nullable=True),
-        sa.Column("expires_at", UtcDateTime(), nullable=True),
+        sa.Column("expires_at", DateTimeUTC(), nullable=True),
         sa.Column("scopes", sa.String(1000), nullable=True),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_provider_tokens_user_id_users", ondelete="CASCADE"
         ),

@@ -9,9 +9,8 @@ Create Date: 2026-11-29
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
 from alembic import op
-
-from adapters.sqlalchemy.types import UtcDateTime
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -22,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("provider_tokens") as batch:
         batch.add_column(sa.Column("base_url", sa.String(2048), nullable=True))
-        batch.add_column(sa.Column("refresh_expires_at", UtcDateTime(), nullable=True))
+        batch.add_column(sa.Column("refresh_expires_at", DateTimeUTC(), nullable=True))
         batch.create_check_constraint(
             op.f("ck_provider_tokens_provider"), "provider IN ('github', 'gitlab', 'bitbucket')"
         )

@@ -6,11 +6,11 @@ Create Date: 2026-11-29
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
 from alembic import op
-
-from adapters.sqlalchemy.types import UtcDateTime
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -18,7 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _settings_columns() -> list[sa.Column[object]]:
+def _settings_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("llm_model", sa.String(200), nullable=True),
         sa.Column("llm_api_key", sa.Text(), nullable=True),
@@ -32,7 +32,7 @@ def _settings_columns() -> list[sa.Column[object]]:
         sa.Column("git_author_name", sa.String(100), nullable=True),
         sa.Column("git_author_email", sa.String(254), nullable=True),
         sa.Column("mcp_config", sa.Text(), nullable=True),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(), nullable=False),
     ]
 
 
@@ -65,8 +65,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_custom_secrets_user_id_users", ondelete="CASCADE"
         ),

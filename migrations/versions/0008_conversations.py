@@ -8,9 +8,8 @@ Create Date: 2026-11-29
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC, JsonB
 from alembic import op
-
-from adapters.sqlalchemy.types import JsonDocument, UtcDateTime
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -42,8 +41,8 @@ def upgrade() -> None:
         sa.Column("prompt_tokens", sa.BigInteger(), nullable=False),
         sa.Column("completion_tokens", sa.BigInteger(), nullable=False),
         sa.Column("active_seconds", sa.Double(), nullable=False),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
+        sa.Column("updated_at", DateTimeUTC(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organizations.id"],
@@ -73,8 +72,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(255), nullable=False),
         sa.Column("source", sa.String(64), nullable=False),
         sa.Column("type", sa.String(32), nullable=False),
-        sa.Column("occurred_at", UtcDateTime(), nullable=False),
-        sa.Column("payload", JsonDocument, nullable=False),
+        sa.Column("occurred_at", DateTimeUTC(), nullable=False),
+        sa.Column("payload", JsonB, nullable=False),
         _conversation_fk("conversation_events"),
         sa.PrimaryKeyConstraint("conversation_id", "seq", name="pk_conversation_events"),
         sa.UniqueConstraint(
@@ -87,8 +86,8 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Uuid(), nullable=False),
         sa.Column("processor", sa.String(64), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("state", JsonDocument, nullable=False),
-        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.Column("state", JsonB, nullable=False),
+        sa.Column("updated_at", DateTimeUTC(), nullable=False),
         _conversation_fk("conversation_callbacks"),
         sa.PrimaryKeyConstraint("id", name="pk_conversation_callbacks"),
     )

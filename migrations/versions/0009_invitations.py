@@ -8,9 +8,8 @@ Create Date: 2026-11-29
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
 from alembic import op
-
-from adapters.sqlalchemy.types import UtcDateTime
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -29,10 +28,10 @@ def upgrade() -> None:
         sa.Column("email_key", sa.String(254), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("invited_by", sa.Uuid(), nullable=False),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("expires_at", UtcDateTime(), nullable=False),
-        sa.Column("accepted_at", UtcDateTime(), nullable=True),
-        sa.Column("revoked_at", UtcDateTime(), nullable=True),
+        sa.Column("created_at", DateTimeUTC(), nullable=False),
+        sa.Column("expires_at", DateTimeUTC(), nullable=False),
+        sa.Column("accepted_at", DateTimeUTC(), nullable=True),
+        sa.Column("revoked_at", DateTimeUTC(), nullable=True),
         sa.CheckConstraint("role IN ('admin', 'member')", name="ck_invitations_role"),
         sa.ForeignKeyConstraint(
             ["org_id"],

@@ -1,42 +1,14 @@
 """Each port contract runs against the fake and against every real adapter of that port."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 
-from tests.db import OpenPorts, Ports, sqla_ports
-from tests.fakes import (
-    FakeApiKeyRepository,
-    FakeAuditLog,
-    FakeCipher,
-    FakeOrgRepository,
-    FakeSessionRepository,
-    FakeStore,
-    FakeUnitOfWork,
-    FakeUserRepository,
-)
-
-
-@asynccontextmanager
-async def _fake_ports() -> AsyncIterator[OpenPorts]:
-    store = FakeStore()
-    cipher = FakeCipher()
-
-    @asynccontextmanager
-    async def open_ports() -> AsyncIterator[Ports]:
-        yield Ports(
-            users=FakeUserRepository(store),
-            orgs=FakeOrgRepository(store),
-            audit=FakeAuditLog(store),
-            uow=FakeUnitOfWork(store),
-            api_keys=FakeApiKeyRepository(store),
-            sessions=FakeSessionRepository(store, cipher),
-            cipher=cipher,
-        )
-        store.rollback()
-
-    yield open_ports
+from domain.conversations.entities import Tenant
+from domain.identity.entities import UserId
+from domain.organizations.entities import OrgId
+from tests.backends import Backend, OpenPorts, open_backend
+from tests.factories import create_org, create_user
 
 
 @pytest.fixture(
@@ -55,7 +27,36 @@ def backend_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-async def open_ports(backend_url: str | None) -> AsyncIterator[OpenPorts]:
-    opened = _fake_ports() if backend_url is None else sqla_ports(backend_url)
-    async with opened as opener:
-        yield opener
+async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
+    async with open_backend(backend_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def open_ports(backend: Backend) -> OpenPorts:
+    return backend.open
+
+
+@pytest.fixture
+async def tenants(backend: Backend) -> list[Tenant]:
+    """Two stored users, each the owner of an organization of their own."""
+    found = []
+    async with backend.open() as ports:
+        for _ in range(2):
+            user = create_user()
+            org = create_org(user)
+            await ports.users.add(user)
+            await ports.orgs.add(*org)
+            found.append(Tenant(org[0].id_, user.id_))
+        await ports.uow.commit()
+    return found
+
+
+@pytest.fixture
+def users(tenants: list[Tenant]) -> list[UserId]:
+    return [tenant.user_id for tenant in tenants]
+
+
+@pytest.fixture
+def orgs(tenants: list[Tenant]) -> list[OrgId]:
+    return [tenant.org_id for tenant in tenants]

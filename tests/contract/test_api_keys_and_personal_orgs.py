@@ -9,7 +9,7 @@ from domain.identity.scopes import Scope
 from domain.organizations.entities import Organization
 from domain.organizations.errors import PersonalOrgExistsError
 from domain.shared.ids import new_id
-from tests.db import OpenPorts
+from tests.backends import OpenPorts
 from tests.factories import T0, create_api_key, create_org, create_user
 
 

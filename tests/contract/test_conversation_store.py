@@ -4,23 +4,12 @@ events numbered densely per conversation, kept once per runtime event id, fenced
 kept with their state."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from adapters.sqlalchemy import (
-    SqlaOrgRepository,
-    SqlaUnitsOfWork,
-    SqlaUserRepository,
-    create_database_engine,
-)
 from application.ports.conversation_repository import ConversationFilter
-from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import (
     CallbackId,
     CallbackStatus,
@@ -36,57 +25,8 @@ from domain.conversations.value_objects import ConversationId, EventType, Runtim
 from domain.git.providers import ProviderKind
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
-from tests.db import TEST_CIPHER
-from tests.factories import T0, create_org, create_user
-from tests.fakes import FakeStore
-from tests.fakes.unit_of_work import FakeUnitsOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class Backend:
-    store: UnitsOfWork
-    tenants: list[Tenant]
-    sql: bool
-
-
-@asynccontextmanager
-async def _fake() -> AsyncIterator[Backend]:
-    store = FakeStore()
-    tenants = []
-    for _ in range(2):
-        user = create_user()
-        org, _ = create_org(user)
-        store.live.users[user.id_] = user
-        store.live.orgs[org.id_] = org
-        tenants.append(Tenant(org.id_, user.id_))
-    store.commit()
-    yield Backend(FakeUnitsOfWork(store), tenants, sql=False)
-
-
-@asynccontextmanager
-async def _sqla(url: str) -> AsyncIterator[Backend]:
-    engine = create_database_engine(url, pool_size=4, connect_timeout_s=5)
-    sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    tenants = []
-    async with sessions() as session:
-        for _ in range(2):
-            user = create_user()
-            org = create_org(user)
-            await SqlaUserRepository(session).add(user)
-            await SqlaOrgRepository(session).add(*org)
-            tenants.append(Tenant(org[0].id_, user.id_))
-        await session.commit()
-    try:
-        yield Backend(SqlaUnitsOfWork(sessions, TEST_CIPHER), tenants, sql=True)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-async def backend(backend_url: str | None) -> AsyncIterator[Backend]:
-    opened = _fake() if backend_url is None else _sqla(backend_url)
-    async with opened as found:
-        yield found
+from tests.backends import Backend
+from tests.factories import T0
 
 
 def conversation(tenant: Tenant, **changes: object) -> Conversation:
@@ -116,14 +56,16 @@ def event(
 
 
 async def add(backend: Backend, *conversations: Conversation) -> None:
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         for item in conversations:
             await tx.conversations.add(item)
         await tx.commit()
 
 
-async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(backend: Backend) -> None:
-    mine, theirs = backend.tenants
+async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
     sut = conversation(
         mine,
         title=ConversationTitle("Fix the flaky test"),
@@ -132,7 +74,7 @@ async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(backend: 
         git_provider=ProviderKind.GITHUB,
     )
     await add(backend, sut)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         found = await tx.conversations.get(mine, sut.id_)
         assert await tx.conversations.get(theirs, sut.id_) is None
         assert await tx.conversations.get(Tenant(mine.org_id, theirs.user_id), sut.id_) is None
@@ -152,21 +94,23 @@ async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(backend: 
     )
 
 
-async def test_save_writes_progress_but_keeps_a_concurrent_rename(backend: Backend) -> None:
-    mine, theirs = backend.tenants
+async def test_save_writes_progress_but_keeps_a_concurrent_rename(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
     sut = conversation(mine)
     await add(backend, sut)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         assert await tx.conversations.rename(mine, sut.id_, ConversationTitle("Renamed"))
         assert not await tx.conversations.rename(theirs, sut.id_, ConversationTitle("No"))
         await tx.commit()
     sut.transition(ConversationStatus.RUNNING, T0 + timedelta(seconds=5))
     sut.record_usage(cost_usd=0.25, prompt_tokens=100, completion_tokens=7, now=sut.updated_at)
     sut.active_seconds = 4.5
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.conversations.save(sut)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         found = await tx.conversations.get(mine, sut.id_)
     assert found is not None
     assert found.title == ConversationTitle("Renamed")
@@ -179,8 +123,10 @@ async def test_save_writes_progress_but_keeps_a_concurrent_rename(backend: Backe
     assert (found.active_seconds, found.updated_at) == (4.5, T0 + timedelta(seconds=5))
 
 
-async def test_search_filters_and_pages_newest_first(backend: Backend) -> None:
-    mine, theirs = backend.tenants
+async def test_search_filters_and_pages_newest_first(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
     made = [
         conversation(
             mine,
@@ -196,7 +142,7 @@ async def test_search_filters_and_pages_newest_first(backend: Backend) -> None:
     def ids(*items: Conversation) -> list[ConversationId]:
         return sorted((c.id_ for c in items), reverse=True)
 
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         seen, cursor = [], None
         while True:
             page = await tx.conversations.search(mine, ConversationFilter(), cursor=cursor, limit=2)
@@ -220,15 +166,15 @@ async def test_search_filters_and_pages_newest_first(backend: Backend) -> None:
         assert refused.value.field == "cursor"
 
 
-async def test_holding_runtime_and_unfinished(backend: Backend) -> None:
-    mine, theirs = backend.tenants
+async def test_holding_runtime_and_unfinished(backend: Backend, tenants: list[Tenant]) -> None:
+    mine, theirs = tenants
     idle = conversation(mine, status=ConversationStatus.IDLE, updated_at=T0 + timedelta(1))
     running = conversation(mine, status=ConversationStatus.RUNNING)
     paused = conversation(mine, status=ConversationStatus.PAUSED)
     done = conversation(mine, status=ConversationStatus.FINISHED)
     other = conversation(theirs, status=ConversationStatus.RUNNING)
     await add(backend, idle, running, paused, done, other)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         held = await tx.conversations.holding_runtime(mine.org_id, mine.user_id)
         assert [c.id_ for c in held] == [running.id_, idle.id_]
         assert [c.id_ for c in await tx.conversations.holding_runtime(theirs.org_id)] == [other.id_]
@@ -237,22 +183,24 @@ async def test_holding_runtime_and_unfinished(backend: Backend) -> None:
     assert done.id_ not in unfinished
 
 
-async def test_events_are_numbered_densely_and_kept_once(backend: Backend) -> None:
-    mine, _ = backend.tenants
+async def test_events_are_numbered_densely_and_kept_once(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, _ = tenants
     sut = conversation(mine)
     await add(backend, sut)
     first = [event(sut.id_, "a"), event(sut.id_, "b", kind="SomethingNew", nested={"x": [1]})]
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         stored = await tx.events.append(sut.id_, first, fence=1)
         await tx.commit()
     assert [(e.seq, e.event_id) for e in stored] == [(1, "a"), (2, "b")]
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         again = await tx.events.append(
             sut.id_, [event(sut.id_, "b"), event(sut.id_, "c"), event(sut.id_, "c")], fence=1
         )
         await tx.commit()
     assert [(e.seq, e.event_id) for e in again] == [(3, "c")]
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         everything = await tx.events.list_after(sut.id_)
         after_one = await tx.events.list_after(sut.id_, after=1, limit=1)
         last = await tx.events.last(sut.id_)
@@ -275,10 +223,12 @@ AWKWARD_TEXT = [
 ]
 
 
-async def test_an_event_comes_back_exactly_whatever_its_text_holds(backend: Backend) -> None:
+async def test_an_event_comes_back_exactly_whatever_its_text_holds(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
     """A tool's output may hold a NUL (a binary ``cat``, UTF-16 text) or anything else JSON can
     carry; the event is stored, and the events after it too, and reads back the same."""
-    mine, _ = backend.tenants
+    mine, _ = tenants
     sut = conversation(mine)
     await add(backend, sut)
     payloads = [
@@ -286,13 +236,13 @@ async def test_an_event_comes_back_exactly_whatever_its_text_holds(backend: Back
         for text in AWKWARD_TEXT
     ]
     for number, payload in enumerate(payloads):
-        async with backend.store.begin() as tx:
+        async with backend.conversations.begin() as tx:
             await tx.events.append(sut.id_, [event(sut.id_, f"e{number}", **payload)], fence=1)
             await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "after")], fence=1)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         everything = await tx.events.list_after(sut.id_)
         last = await tx.events.last(sut.id_)
     assert [e.event_id for e in everything] == [*(f"e{n}" for n in range(len(payloads))), "after"]
@@ -304,15 +254,16 @@ async def test_an_event_comes_back_exactly_whatever_its_text_holds(backend: Back
 
 async def test_the_reason_for_an_error_reads_back_and_clears_on_the_next_run(
     backend: Backend,
+    tenants: list[Tenant],
 ) -> None:
-    mine, _ = backend.tenants
+    mine, _ = tenants
     sut = conversation(mine, status=ConversationStatus.RUNNING)
     await add(backend, sut)
     assert sut.fail("The LLM cannot be reached: connection refused", T0 + timedelta(seconds=1))
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.conversations.save(sut)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         failed = await tx.conversations.get(mine, sut.id_)
     assert failed is not None
     assert (failed.status, failed.status_reason) == (
@@ -320,45 +271,51 @@ async def test_the_reason_for_an_error_reads_back_and_clears_on_the_next_run(
         "The LLM cannot be reached: connection refused",
     )
     assert failed.transition(ConversationStatus.RUNNING, T0 + timedelta(seconds=2))
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.conversations.save(failed)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         running = await tx.conversations.get(mine, sut.id_)
     assert running is not None
     assert (running.status, running.status_reason) == (ConversationStatus.RUNNING, None)
 
 
-async def test_an_append_rolled_back_leaves_no_number_behind(backend: Backend) -> None:
-    mine, _ = backend.tenants
+async def test_an_append_rolled_back_leaves_no_number_behind(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, _ = tenants
     sut = conversation(mine)
     await add(backend, sut)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "lost")], fence=1)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         stored = await tx.events.append(sut.id_, [event(sut.id_, "kept")], fence=1)
         await tx.commit()
     assert [(e.seq, e.event_id) for e in stored] == [(1, "kept")]
 
 
-async def test_an_append_with_a_stale_fence_is_refused(backend: Backend) -> None:
-    mine, _ = backend.tenants
+async def test_an_append_with_a_stale_fence_is_refused(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, _ = tenants
     sut = conversation(mine)
     await add(backend, sut)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "new-owner")], fence=7)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         with pytest.raises(StaleFenceError):
             await tx.events.append(sut.id_, [event(sut.id_, "old-owner")], fence=6)
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         assert [e.event_id for e in await tx.events.list_after(sut.id_)] == ["new-owner"]
 
 
-async def test_concurrent_appends_number_densely_and_drop_duplicates(backend: Backend) -> None:
-    if not backend.sql:
+async def test_concurrent_appends_number_densely_and_drop_duplicates(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    if backend.execute is None:
         pytest.skip("the fake runs one append at a time by construction")
-    mine, _ = backend.tenants
+    mine, _ = tenants
     sut = conversation(mine)
     await add(backend, sut)
     ids = [f"e{i}" for i in range(12)]
@@ -367,40 +324,44 @@ async def test_concurrent_appends_number_densely_and_drop_duplicates(backend: Ba
         for i in range(0, len(ids), 3):
             batch = ids[i : i + 3]
             batch = batch[offset % len(batch) :] + batch[: offset % len(batch)]
-            async with backend.store.begin() as tx:
+            async with backend.conversations.begin() as tx:
                 await tx.events.append(sut.id_, [event(sut.id_, e) for e in batch], fence=1)
                 await tx.commit()
 
     await asyncio.gather(*(writer(n) for n in range(4)))
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         stored = await tx.events.list_after(sut.id_, limit=100)
     assert [e.seq for e in stored] == list(range(1, len(ids) + 1))
     assert sorted(e.event_id for e in stored) == sorted(ids)
 
 
-async def test_deleting_a_conversation_takes_its_events_and_callbacks(backend: Backend) -> None:
-    mine, theirs = backend.tenants
+async def test_deleting_a_conversation_takes_its_events_and_callbacks(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
     sut = conversation(mine)
     await add(backend, sut)
     callback = EventCallback(
         id_=CallbackId(new_id()), conversation_id=sut.id_, processor="set_title", updated_at=T0
     )
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.events.append(sut.id_, [event(sut.id_, "a")], fence=1)
         await tx.callbacks.add(callback)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         assert not await tx.conversations.delete(theirs, sut.id_)
         assert await tx.conversations.delete(mine, sut.id_)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         assert await tx.conversations.get(mine, sut.id_) is None
         assert await tx.events.list_after(sut.id_) == []
         assert await tx.callbacks.active_for(sut.id_) == []
 
 
-async def test_callbacks_keep_their_state_and_stop_when_done(backend: Backend) -> None:
-    mine, _ = backend.tenants
+async def test_callbacks_keep_their_state_and_stop_when_done(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, _ = tenants
     sut = conversation(mine)
     await add(backend, sut)
     first = EventCallback(
@@ -413,17 +374,17 @@ async def test_callbacks_keep_their_state_and_stop_when_done(backend: Backend) -
         state={"running_since": None},
         updated_at=T0,
     )
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.callbacks.add(first)
         await tx.callbacks.add(second)
         await tx.commit()
     first.status = CallbackStatus.COMPLETED
     second.state = {"running_since": "2026-01-01T12:00:00+00:00", "n": 2}
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         await tx.callbacks.save(first)
         await tx.callbacks.save(second)
         await tx.commit()
-    async with backend.store.begin() as tx:
+    async with backend.conversations.begin() as tx:
         active = await tx.callbacks.active_for(sut.id_)
     assert [(c.processor, c.state) for c in active] == [
         ("active_seconds", {"running_since": "2026-01-01T12:00:00+00:00", "n": 2})

@@ -254,10 +254,10 @@ async def test_installations_are_github_apps_only(world: World) -> None:
     assert second.next_page is None
     with pytest.raises(NotFoundError) as unreachable:
         await sut.list_installation_repositories("8", page=1, per_page=10)
-    assert unreachable.value.field == "installationId"
+    assert unreachable.value.field == "installation_id"
     with pytest.raises(InvalidValueError) as hostile:
         await sut.list_installation_repositories("7/../../user", page=1, per_page=10)
-    assert hostile.value.field == "installationId"
+    assert hostile.value.field == "installation_id"
 
 
 # ---- search -----------------------------------------------------------------------------------

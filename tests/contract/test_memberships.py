@@ -7,7 +7,7 @@ import pytest
 from domain.identity.value_objects import EmailAddress
 from domain.organizations.entities import Membership, Role
 from domain.organizations.errors import MemberAlreadyExistsError
-from tests.db import OpenPorts
+from tests.backends import OpenPorts
 from tests.factories import T0, create_api_key, create_org, create_user
 
 

@@ -9,7 +9,7 @@ from domain.identity.errors import UserSubjectTakenError
 from domain.organizations.entities import OrgId, Role
 from domain.organizations.errors import OrgSlugTakenError
 from domain.shared.ids import new_id
-from tests.db import OpenPorts
+from tests.backends import OpenPorts
 from tests.factories import create_audit_event, create_org, create_user
 
 

@@ -24,7 +24,7 @@ from domain.identity.sessions import (
     session_token_hash,
 )
 from domain.shared.ids import new_id
-from tests.db import OpenPorts, Ports
+from tests.backends import OpenPorts, Ports
 from tests.factories import T0, create_user
 from tests.fakes import FakeSessionRepository
 

@@ -19,7 +19,7 @@ from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.settings_store import FakeSettingsStore
 from tests.fakes.store import FakeStore
 from tests.fakes.token_signer import FakeTokenSigner
-from tests.fakes.unit_of_work import FakeUnitOfWork
+from tests.fakes.unit_of_work import FakeUnitOfWork, FakeUnitsOfWork
 from tests.fakes.user_repository import FakeUserRepository
 
 __all__ = (
@@ -43,5 +43,6 @@ __all__ = (
     "FakeStore",
     "FakeTokenSigner",
     "FakeUnitOfWork",
+    "FakeUnitsOfWork",
     "FakeUserRepository",
 )

@@ -1,6 +1,6 @@
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.authenticator import Authenticator
-from application.ports.user_repository import UserRepository
+from application.ports.unit_of_work import UnitsOfWork
 from domain.identity.api_keys import TOKEN_PREFIX
 from domain.identity.principals import AuthMethod, Credentials, Principal
 
@@ -12,8 +12,8 @@ class BearerSubjectAuthenticator(Authenticator):
     Real API keys (``Bearer mst_...``) still go to the real API key authenticator.
     """
 
-    def __init__(self, users: UserRepository, api_keys: ApiKeyAuthenticator) -> None:
-        self._users = users
+    def __init__(self, units: UnitsOfWork, api_keys: ApiKeyAuthenticator) -> None:
+        self._units = units
         self._api_keys = api_keys
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
@@ -22,5 +22,6 @@ class BearerSubjectAuthenticator(Authenticator):
             return None
         if subject.startswith(f"{TOKEN_PREFIX}_"):
             return await self._api_keys.authenticate(credentials)
-        user = await self._users.get_by_subject(subject)
+        async with self._units.begin() as uow:
+            user = await uow.users.get_by_subject(subject)
         return None if user is None else Principal(user=user, method=AuthMethod.SESSION)

@@ -173,10 +173,10 @@ class FakeGitInstallations(_FakeHostView, GitInstallations):
         self, installation_id: str, *, page: int, per_page: int
     ) -> Page[Repository]:
         if not installation_id.isdigit():
-            raise InvalidValueError("An installation id is a number.", field="installationId")
+            raise InvalidValueError("An installation id is a number.", field="installation_id")
         login = self._login()
         if int(installation_id) not in {i.id_ for i in self._state.installations_of(login)}:
-            raise NotFoundError("No such installation.", field="installationId")
+            raise NotFoundError("No such installation.", field="installation_id")
         repos = sorted(
             self._state.installation_repos(int(installation_id)),
             key=lambda r: r.full_name.lower(),

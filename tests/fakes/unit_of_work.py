@@ -1,6 +1,7 @@
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from application.ports.cipher import Cipher
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from tests.fakes.api_key_repository import FakeApiKeyRepository
 from tests.fakes.audit_log import FakeAuditLog
@@ -24,13 +25,13 @@ __all__ = ("FakeUnitOfWork", "FakeUnitsOfWork")
 class FakeUnitOfWork(UnitOfWork):
     """Every fake repository over one ``FakeStore``; commit and rollback are the store's."""
 
-    def __init__(self, store: FakeStore) -> None:
+    def __init__(self, store: FakeStore, cipher: Cipher | None = None) -> None:
         self._store = store
         self.users = FakeUserRepository(store)
         self.orgs = FakeOrgRepository(store)
         self.invitations = FakeInvitationRepository(store)
         self.api_keys = FakeApiKeyRepository(store)
-        self.sessions = FakeSessionRepository(store)
+        self.sessions = FakeSessionRepository(store, cipher)
         self.audit = FakeAuditLog(store)
         self.settings = FakeSettingsStore(store)
         self.secrets = FakeSecretStore(store)

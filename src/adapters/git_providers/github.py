@@ -72,7 +72,7 @@ def _repository(raw: GhRepository, installation_id: str | None = None) -> Reposi
 
 def _installation_id(raw: str) -> str:
     if not raw.isdigit() or len(raw) > 20:
-        raise InvalidValueError("An installation id is a number.", field="installationId")
+        raise InvalidValueError("An installation id is a number.", field="installation_id")
     return raw
 
 
@@ -255,7 +255,7 @@ class GitHubProvider(GitProvider, GitInstallations):
         response = await self._http.get(
             f"/user/installations/{installation}/repositories",
             {"page": checked_page(page), "per_page": bounded_per_page(per_page)},
-            not_found_field="installationId",
+            not_found_field="installation_id",
         )
         body = self._http.decode(response, GhInstallationRepositories)
         return Page(

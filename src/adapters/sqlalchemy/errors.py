@@ -99,11 +99,12 @@ _UNDEFINED_TABLE = "42P01"
 def _missing_table(error: DBAPIError) -> bool:
     """A table the code uses does not exist: PostgreSQL's undefined_table, SQLite's words."""
     orig = error.orig
-    return (
-        getattr(orig, "sqlstate", None) == _UNDEFINED_TABLE
-        or getattr(orig, "pgcode", None) == _UNDEFINED_TABLE
-        or str(orig).startswith("no such table")
-    )
+    codes = {
+        getattr(orig, "sqlstate", None),
+        getattr(orig, "pgcode", None),
+        getattr(_driver_error(error), "sqlstate", None),
+    }
+    return _UNDEFINED_TABLE in codes or str(orig).startswith("no such table")
 
 
 @asynccontextmanager

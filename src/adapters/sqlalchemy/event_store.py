@@ -36,11 +36,11 @@ class SqlaEventStore(EventStore):
         self._session = session
 
     async def _lock_head(self, conversation_id: ConversationId) -> tuple[int, int]:
-        bind = self._session.bind
+        dialect = self._session.get_bind().dialect.name
         values = {"conversation_id": conversation_id, "last_seq": 0, "fence": 0}
         insert: Any = (
             postgresql.insert(ConversationEventHeadRow)
-            if bind is not None and bind.dialect.name == "postgresql"
+            if dialect == "postgresql"
             else sqlite.insert(ConversationEventHeadRow)
         )
         await self._session.execute(

@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -44,58 +44,53 @@ def _to_row(invitation: Invitation) -> InvitationRow:
 _OPEN = (InvitationRow.accepted_at.is_(None), InvitationRow.revoked_at.is_(None))
 
 
+class _InvitationRows(SQLAlchemyAsyncRepository[InvitationRow]):
+    model_type = InvitationRow
+
+
 class SqlaInvitationRepository(InvitationRepository):
     def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+        self._rows = _InvitationRows(session=session, auto_refresh=False, wrap_exceptions=False)
 
     async def add(self, invitation: Invitation) -> None:
         async with translate_db_errors():
-            self._session.add(_to_row(invitation))
-            await self._session.flush()
+            await self._rows.add(_to_row(invitation))
 
     async def get(self, org_id: OrgId, invitation_id: InvitationId) -> Invitation | None:
-        query = select(InvitationRow).where(
-            InvitationRow.id == invitation_id, InvitationRow.org_id == org_id
-        )
         async with translate_db_errors():
-            row = await self._session.scalar(query)
+            row = await self._rows.get_one_or_none(id=invitation_id, org_id=org_id)
         return None if row is None else _to_entity(row)
 
     async def find_open(self, org_id: OrgId, email: EmailAddress) -> Invitation | None:
-        query = select(InvitationRow).where(
-            InvitationRow.org_id == org_id,
-            InvitationRow.email_key == email.value.lower(),
-            *_OPEN,
-        )
         async with translate_db_errors():
-            row = await self._session.scalar(query)
+            row = await self._rows.get_one_or_none(
+                *_OPEN, org_id=org_id, email_key=email.value.lower()
+            )
         return None if row is None else _to_entity(row)
 
     async def list_open(self, org_id: OrgId) -> list[Invitation]:
-        query = (
-            select(InvitationRow)
-            .where(InvitationRow.org_id == org_id, *_OPEN)
-            .order_by(InvitationRow.created_at.desc(), InvitationRow.id.desc())
-        )
         async with translate_db_errors():
-            rows = (await self._session.scalars(query)).all()
+            rows = await self._rows.get_many(
+                *_OPEN,
+                org_id=org_id,
+                order_by=[(InvitationRow.created_at, True), (InvitationRow.id, True)],
+            )
         return [_to_entity(row) for row in rows]
 
     async def list_open_for_email(self, email: EmailAddress) -> list[Invitation]:
-        query = (
-            select(InvitationRow)
-            .where(InvitationRow.email_key == email.value.lower(), *_OPEN)
-            .order_by(InvitationRow.created_at, InvitationRow.id)
-        )
         async with translate_db_errors():
-            rows = (await self._session.scalars(query)).all()
+            rows = await self._rows.get_many(
+                *_OPEN,
+                email_key=email.value.lower(),
+                order_by=[(InvitationRow.created_at, False), (InvitationRow.id, False)],
+            )
         return [_to_entity(row) for row in rows]
 
     async def save(self, invitation: Invitation) -> None:
         async with translate_db_errors():
-            row = await self._session.get(InvitationRow, invitation.id_)
+            row = await self._rows.get_one_or_none(id=invitation.id_)
             if row is None:
                 raise LookupError(f"invitation {invitation.id_} was never added")
             row.accepted_at = invitation.accepted_at
             row.revoked_at = invitation.revoked_at
-            await self._session.flush()
+            await self._rows.session.flush()

@@ -3,13 +3,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from advanced_alchemy.base import create_registry
+from advanced_alchemy.types import JsonB
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Double,
     ForeignKey,
     Index,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from adapters.sqlalchemy.types import JsonDocument, JsonText, UtcDateTime
+from adapters.sqlalchemy.types import JsonText
 
 __all__ = (
     "ApiKeyRow",
@@ -40,45 +41,41 @@ __all__ = (
     "UserSettingsRow",
 )
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    """advanced-alchemy's registry: its naming convention, and by annotation ``datetime`` is
+    ``DateTimeUTC`` and ``dict[str, Any]`` is ``JsonB``; ``uuid.UUID`` stays SQLAlchemy's own
+    ``Uuid`` (32 hex characters on SQLite, as every revision stored it)."""
+
+    registry = create_registry({uuid.UUID: Uuid})
 
 
 class UserRow(Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("subject"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str] = mapped_column(String(254))
     email_verified: Mapped[bool]
     display_name: Mapped[str] = mapped_column(String(200))
     avatar_url: Mapped[str | None] = mapped_column(String(2048))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
     terms_accepted_version: Mapped[str | None] = mapped_column(String(64))
-    terms_accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    terms_accepted_at: Mapped[datetime | None]
 
 
 class OrganizationRow(Base):
     __tablename__ = "organizations"
     __table_args__ = (UniqueConstraint("slug"), UniqueConstraint("personal_owner_id"))
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(48))
-    created_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
     personal_owner_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE")
+        ForeignKey("users.id", ondelete="CASCADE")
     )
 
 
@@ -90,13 +87,13 @@ class MembershipRow(Base):
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     user_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[str] = mapped_column(String(16))
-    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    joined_at: Mapped[datetime]
 
 
 class InvitationRow(Base):
@@ -114,18 +111,16 @@ class InvitationRow(Base):
         Index("ix_invitations_email_key", "email_key"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
     email_key: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(16))
-    invited_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    invited_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class AuditEventRow(Base):
@@ -135,16 +130,14 @@ class AuditEventRow(Base):
         Index("ix_audit_events_actor_id", "actor_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(64))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="SET NULL")
-    )
-    org_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    org_id: Mapped[uuid.UUID | None]
     target_type: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(128))
-    details: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    details: Mapped[dict[str, Any]]
 
 
 class ApiKeyRow(Base):
@@ -154,19 +147,17 @@ class ApiKeyRow(Base):
         Index("ix_api_keys_user_id_org_id", "user_id", "org_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     lookup: Mapped[str] = mapped_column(String(32))
     secret_hash: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[list[str]] = mapped_column(JsonDocument)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    scopes: Mapped[list[str]] = mapped_column(JsonB)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
 
 
 class SessionRow(Base):
@@ -176,20 +167,20 @@ class SessionRow(Base):
         Index("ix_sessions_user_id", "user_id"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64))
     access_token: Mapped[str] = mapped_column(Text)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     id_token: Mapped[str | None] = mapped_column(Text)
-    access_expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    refresh_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     identity_provider: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None]
 
 
 class ProviderTokenRow(Base):
@@ -199,16 +190,16 @@ class ProviderTokenRow(Base):
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     provider: Mapped[str] = mapped_column(String(64), primary_key=True)
     access_token: Mapped[str] = mapped_column(Text)
     refresh_token: Mapped[str | None] = mapped_column(Text)
-    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None]
     scopes: Mapped[str | None] = mapped_column(String(1000))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime]
     base_url: Mapped[str | None] = mapped_column(String(2048))
-    refresh_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    refresh_expires_at: Mapped[datetime | None]
 
 
 class SettingsColumns:
@@ -227,14 +218,14 @@ class SettingsColumns:
     git_author_name: Mapped[str | None] = mapped_column(String(100))
     git_author_email: Mapped[str | None] = mapped_column(String(254))
     mcp_config: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime]
 
 
 class UserSettingsRow(SettingsColumns, Base):
     __tablename__ = "user_settings"
 
     user_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
 
 
@@ -242,21 +233,21 @@ class OrgSettingsRow(SettingsColumns, Base):
     __tablename__ = "org_settings"
 
     org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
 
 
 class CustomSecretRow(Base):
     __tablename__ = "custom_secrets"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_custom_secrets_user_id_name"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class ConversationRow(Base):
@@ -266,11 +257,9 @@ class ConversationRow(Base):
         Index("ix_conversations_status", "status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    org_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(200))
     repository: Mapped[str | None] = mapped_column(String(255))
     branch: Mapped[str | None] = mapped_column(String(255))
@@ -281,8 +270,8 @@ class ConversationRow(Base):
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
     active_seconds: Mapped[float] = mapped_column(Double)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class ConversationEventHeadRow(Base):
@@ -292,7 +281,7 @@ class ConversationEventHeadRow(Base):
     __tablename__ = "conversation_event_heads"
 
     conversation_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
     )
     last_seq: Mapped[int] = mapped_column(BigInteger)
     fence: Mapped[int] = mapped_column(BigInteger)
@@ -300,17 +289,21 @@ class ConversationEventHeadRow(Base):
 
 class ConversationEventRow(Base):
     __tablename__ = "conversation_events"
-    __table_args__ = (UniqueConstraint("conversation_id", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "conversation_id", "event_id", name="uq_conversation_events_conversation_id_event_id"
+        ),
+    )
 
     conversation_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(32))
-    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    occurred_at: Mapped[datetime]
     payload: Mapped[Mapping[str, Any]] = mapped_column(JsonText)
     """JSON text, not JSONB: events carry whatever their tools printed, NULs included."""
 
@@ -319,11 +312,11 @@ class ConversationCallbackRow(Base):
     __tablename__ = "conversation_callbacks"
     __table_args__ = (Index("ix_conversation_callbacks_conversation_id", "conversation_id"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     conversation_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("conversations.id", ondelete="CASCADE")
+        ForeignKey("conversations.id", ondelete="CASCADE")
     )
     processor: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
-    state: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

@@ -1,8 +1,7 @@
-import json
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.mcp_json import mcp_config_from_json, mcp_config_to_json
 from adapters.sqlalchemy.models import OrgSettingsRow, SettingsColumns, UserSettingsRow
 from adapters.sqlalchemy.session_repository import UNOPENABLE
 from application.errors import DependencyUnavailableError
@@ -21,7 +20,6 @@ from domain.settings.value_objects import (
     LlmBaseUrl,
     LlmModel,
     MaxIterations,
-    McpConfig,
 )
 
 __all__ = ("SEALED_SETTINGS_COLUMNS", "SqlaSettingsStore", "settings_context")
@@ -111,7 +109,7 @@ class SqlaSettingsStore(SettingsStore):
         row.analytics_consent = values.analytics_consent
         row.git_author_name = None if v.git_author_name is None else v.git_author_name.value
         row.git_author_email = None if v.git_author_email is None else v.git_author_email.value
-        mcp = None if values.mcp_config is None else json.dumps(values.mcp_config.to_document())
+        mcp = None if values.mcp_config is None else mcp_config_to_json(values.mcp_config)
         row.mcp_config = self._seal(mcp, level, owner, "mcp_config")
 
     def _values(self, row: SettingsColumns, level: str, owner: object) -> SettingsValues:
@@ -137,5 +135,5 @@ class SqlaSettingsStore(SettingsStore):
             git_author_email=(
                 None if row.git_author_email is None else GitAuthorEmail(row.git_author_email)
             ),
-            mcp_config=None if mcp is None else McpConfig.parse(json.loads(mcp)),
+            mcp_config=None if mcp is None else mcp_config_from_json(mcp),
         )

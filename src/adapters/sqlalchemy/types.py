@@ -1,37 +1,15 @@
+"""The one column type we keep of our own: advanced-alchemy's ``DateTimeUTC`` and ``JsonB``
+serve the rest (see ``models.Base``)."""
+
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ("JsonDocument", "JsonText", "UtcDateTime")
-
-JsonDocument = JSON().with_variant(JSONB(), "postgresql")
-"""JSONB on PostgreSQL, JSON text on SQLite."""
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Stores UTC and always reads back an aware datetime, SQLite included."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise TypeError("UtcDateTime refuses a naive datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ("JsonText",)
 
 
 class JsonText(TypeDecorator[Mapping[str, Any]]):

@@ -1,3 +1,4 @@
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,39 +39,42 @@ def _to_row(user: User) -> UserRow:
     )
 
 
+class _UserRows(SQLAlchemyAsyncRepository[UserRow]):
+    model_type = UserRow
+
+
 class SqlaUserRepository(UserRepository):
     def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+        self._rows = _UserRows(session=session, auto_refresh=False, wrap_exceptions=False)
 
     async def get(self, user_id: UserId) -> User | None:
         async with translate_db_errors():
-            row = await self._session.get(UserRow, user_id)
+            row = await self._rows.get_one_or_none(id=user_id)
         return None if row is None else row_to_user(row)
 
     async def get_by_subject(self, subject: str) -> User | None:
         async with translate_db_errors():
-            row = await self._session.scalar(select(UserRow).where(UserRow.subject == subject))
+            row = await self._rows.get_one_or_none(subject=subject)
         return None if row is None else row_to_user(row)
 
     async def find_by_email(self, email: EmailAddress) -> User | None:
-        query = (
+        verified_then_oldest = (
             select(UserRow)
             .where(func.lower(UserRow.email) == email.value.lower())
             .order_by(UserRow.email_verified.desc(), UserRow.created_at, UserRow.id)
             .limit(1)
         )
         async with translate_db_errors():
-            row = await self._session.scalar(query)
+            row = await self._rows.get_one_or_none(statement=verified_then_oldest)
         return None if row is None else row_to_user(row)
 
     async def add(self, user: User) -> None:
         async with translate_db_errors():
-            self._session.add(_to_row(user))
-            await self._session.flush()
+            await self._rows.add(_to_row(user))
 
     async def save(self, user: User) -> None:
         async with translate_db_errors():
-            row = await self._session.get(UserRow, user.id_)
+            row = await self._rows.get_one_or_none(id=user.id_)
             if row is None:
                 raise LookupError(f"user {user.id_} was never added")
             row.email = user.email.value
@@ -79,4 +83,4 @@ class SqlaUserRepository(UserRepository):
             row.avatar_url = user.avatar_url
             row.terms_accepted_version = user.terms_accepted_version
             row.terms_accepted_at = user.terms_accepted_at
-            await self._session.flush()
+            await self._rows.session.flush()

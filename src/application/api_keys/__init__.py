@@ -3,7 +3,7 @@ from application.api_keys.create_api_key import (
     CreateApiKeyRequest,
     CreateApiKeyResult,
 )
-from application.api_keys.list_api_keys import ListApiKeys
+from application.api_keys.list_api_keys import ListApiKeys, ListApiKeysRequest, ListApiKeysResult
 from application.api_keys.revoke_api_key import RevokeApiKey, RevokeApiKeyRequest
 
 __all__ = (
@@ -11,6 +11,8 @@ __all__ = (
     "CreateApiKeyRequest",
     "CreateApiKeyResult",
     "ListApiKeys",
+    "ListApiKeysRequest",
+    "ListApiKeysResult",
     "RevokeApiKey",
     "RevokeApiKeyRequest",
 )

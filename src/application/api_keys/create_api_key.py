@@ -2,8 +2,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.errors import CredentialNotAllowedError
-from application.ports.api_key_repository import ApiKeyRepository
-from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
@@ -52,11 +50,7 @@ class CreateApiKey:
     returned once; only its hash is stored.
     """
 
-    def __init__(
-        self, keys: ApiKeyRepository, audit: AuditLog, uow: UnitOfWork, clock: Clock
-    ) -> None:
-        self._keys = keys
-        self._audit = audit
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
@@ -66,7 +60,7 @@ class CreateApiKey:
         name = ApiKeyName(request.name)
         now = self._clock.now()
         if request.expires_at is not None and not (now < request.expires_at <= now + MAX_LIFETIME):
-            raise InvalidApiKeyExpiryError(field="expiresAt")
+            raise InvalidApiKeyExpiryError(field="expires_at")
         if Scope.ORG_ADMIN in request.scopes and request.org.role is Role.MEMBER:
             raise PermissionDeniedError(
                 "Only an owner or admin of the organization may give a key org:admin."
@@ -83,8 +77,8 @@ class CreateApiKey:
             created_at=now,
             expires_at=request.expires_at,
         )
-        await self._keys.add(key)
-        await self._audit.append(
+        await self._uow.api_keys.add(key)
+        await self._uow.audit.append(
             AuditEvent(
                 occurred_at=now,
                 action=AuditAction.API_KEY_CREATED,

@@ -1,8 +1,6 @@
 from dataclasses import dataclass
 
 from application.ports.access_revocations import AccessRevocations, ApiKeyRevoked
-from application.ports.api_key_repository import ApiKeyRepository
-from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
@@ -27,29 +25,20 @@ class RevokeApiKey:
     is refused before this runs, so a leaked key cannot revoke the owner's others.
     """
 
-    def __init__(
-        self,
-        keys: ApiKeyRepository,
-        audit: AuditLog,
-        uow: UnitOfWork,
-        clock: Clock,
-        revocations: AccessRevocations,
-    ) -> None:
-        self._keys = keys
+    def __init__(self, uow: UnitOfWork, clock: Clock, revocations: AccessRevocations) -> None:
         self._revocations = revocations
-        self._audit = audit
         self._uow = uow
         self._clock = clock
 
     async def execute(self, request: RevokeApiKeyRequest) -> None:
-        key = await self._keys.get_for_user(request.key_id, request.actor.user.id_)
+        key = await self._uow.api_keys.get_for_user(request.key_id, request.actor.user.id_)
         if key is None:
             raise ApiKeyNotFoundError
         if key.revoked_at is not None:
             return
         now = self._clock.now()
-        await self._keys.save(key.revoked(now))
-        await self._audit.append(
+        await self._uow.api_keys.save(key.revoked(now))
+        await self._uow.audit.append(
             AuditEvent(
                 occurred_at=now,
                 action=AuditAction.API_KEY_REVOKED,

@@ -4,10 +4,7 @@ from application.conversations._shared import owned, tenant_of
 from application.errors import MissingScopeError, NotAuthenticatedError
 from application.identity.access_gates import AccessPolicy, check_gates
 from application.identity.authenticator import Authenticator
-from application.organizations.resolve_active_org import (
-    ResolveActiveOrg,
-    ResolveActiveOrgRequest,
-)
+from application.organizations.active_org import ActiveOrgResolver
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.org_repository import MemberOrganization
 from domain.conversations.value_objects import ConversationId
@@ -47,12 +44,12 @@ class CheckConversationAccess:
         self,
         authenticator: Authenticator,
         gates: AccessPolicy,
-        resolve_org: ResolveActiveOrg,
+        active_orgs: ActiveOrgResolver,
         conversations: ConversationRepository,
     ) -> None:
         self._authenticator = authenticator
         self._gates = gates
-        self._resolve_org = resolve_org
+        self._active_orgs = active_orgs
         self._conversations = conversations
 
     async def execute(self, request: CheckConversationAccessRequest) -> ConversationAccess:
@@ -62,8 +59,6 @@ class CheckConversationAccess:
         check_gates(actor, self._gates)
         if request.scope not in actor.scopes:
             raise MissingScopeError(f"This needs a credential with the scope {request.scope}.")
-        org = await self._resolve_org.execute(
-            ResolveActiveOrgRequest(actor=actor, requested=request.requested_org)
-        )
+        org = await self._active_orgs.resolve(actor, request.requested_org)
         await owned(self._conversations, tenant_of(actor, org), request.conversation_id)
         return ConversationAccess(actor=actor, org=org)

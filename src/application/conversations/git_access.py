@@ -1,5 +1,5 @@
 from application.conversations.policy import ConversationDefaults
-from application.git.runtime_credentials import IssueRuntimeGitCredential
+from application.git.runtime_credentials import RuntimeGitCredentials
 from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.entities import Conversation
 from domain.conversations.value_objects import GitAccess
@@ -16,7 +16,7 @@ class RuntimeGitAccess:
 
     def __init__(
         self,
-        credentials: IssueRuntimeGitCredential,
+        credentials: RuntimeGitCredentials,
         defaults: ConversationDefaults,
         runtime: ConversationRuntime,
     ) -> None:
@@ -25,7 +25,7 @@ class RuntimeGitAccess:
         self._runtime = runtime
 
     def issue(self, user_id: UserId, provider: ProviderKind) -> GitAccess:
-        credential = self._credentials.execute(user_id, provider)
+        credential = self._credentials.issue(user_id, provider)
         return GitAccess(
             provider=provider.value,
             token_url=self._defaults.git_token_url,

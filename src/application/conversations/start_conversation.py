@@ -58,9 +58,9 @@ def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
     at an LLM that wants none."""
     missing = []
     if not llm.model:
-        missing.append("llmModel")
+        missing.append("llm_model")
     if not llm.api_key and not llm.base_url:
-        missing.append("llmApiKey")
+        missing.append("llm_api_key")
     return tuple(missing)
 
 
@@ -111,10 +111,10 @@ class StartConversation:
         provider = (
             None
             if request.git_provider is None
-            else ProviderKind.parse(request.git_provider, field="gitProvider")
+            else ProviderKind.parse(request.git_provider, field="git_provider")
         )
         if repository is not None and provider is None:
-            raise InvalidValueError("Name the repository's git provider.", field="gitProvider")
+            raise InvalidValueError("Name the repository's git provider.", field="git_provider")
         if request.branch is not None and not 0 < len(request.branch) <= 255:
             raise InvalidValueError("A branch name is 1 to 255 characters.", field="branch")
         parts = message_parts(request.message, request.images)
@@ -198,7 +198,7 @@ class StartConversation:
             return None
         connection = await self._tokens.get(tenant.user_id, provider)
         if connection is None:
-            raise ProviderNotConnectedError(provider, field="gitProvider")
+            raise ProviderNotConnectedError(provider, field="git_provider")
         return RepositoryCheckout(
             clone_url=self._providers.clone_url(connection.host, repository.value),
             username=provider.clone_username,

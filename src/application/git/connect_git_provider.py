@@ -2,11 +2,8 @@ from dataclasses import dataclass
 
 from application.audit_trail import audit_in_every_org
 from application.git.connections import GitConnection
-from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
 from application.ports.git_provider import GitProviders
-from application.ports.org_repository import OrgRepository
-from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
 from domain.git.entities import ProviderToken
@@ -19,6 +16,7 @@ __all__ = (
     "MAX_TOKEN_LENGTH",
     "ConnectGitProvider",
     "ConnectGitProviderRequest",
+    "ConnectGitProviderResult",
     "SelfHostedGitPolicy",
 )
 
@@ -36,6 +34,11 @@ class ConnectGitProviderRequest:
         return f"ConnectGitProviderRequest(provider={self.provider!r}, base_url={self.base_url!r})"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectGitProviderResult:
+    connection: GitConnection
+
+
 @dataclass(frozen=True, slots=True)
 class SelfHostedGitPolicy:
     """Which GitHub Enterprise and self-managed GitLab servers users may connect: the server
@@ -51,7 +54,7 @@ class SelfHostedGitPolicy:
         raise InvalidValueError(
             f"This server does not connect to {host.base_url}; an operator can add it to "
             "MAESTRIST_GIT_SELF_HOSTED_URLS.",
-            field="baseUrl",
+            field="base_url",
         )
 
 
@@ -86,22 +89,16 @@ class ConnectGitProvider:
     def __init__(
         self,
         providers: GitProviders,
-        tokens: ProviderTokenStore,
-        orgs: OrgRepository,
-        audit: AuditLog,
         uow: UnitOfWork,
         clock: Clock,
         policy: SelfHostedGitPolicy,
     ) -> None:
         self._policy = policy
         self._providers = providers
-        self._tokens = tokens
-        self._orgs = orgs
-        self._audit = audit
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, request: ConnectGitProviderRequest) -> GitConnection:
+    async def execute(self, request: ConnectGitProviderRequest) -> ConnectGitProviderResult:
         token = _checked_token(request.provider, request.token)
         host = GitHost(request.provider, request.base_url)
         self._policy.check(host)
@@ -113,7 +110,7 @@ class ConnectGitProvider:
             ) from None
         except NotFoundError:
             raise InvalidValueError(
-                f"No {request.provider.value} API answers at this address.", field="baseUrl"
+                f"No {request.provider.value} API answers at this address.", field="base_url"
             ) from None
         now = self._clock.now()
         user_id = request.actor.user.id_
@@ -126,10 +123,10 @@ class ConnectGitProvider:
             scopes=None,
             updated_at=now,
         )
-        await self._tokens.put(stored)
+        await self._uow.provider_tokens.put(stored)
         await audit_in_every_org(
-            self._orgs,
-            self._audit,
+            self._uow.orgs,
+            self._uow.audit,
             user_id=user_id,
             action=AuditAction.GIT_PROVIDER_CONNECTED,
             occurred_at=now,
@@ -138,4 +135,4 @@ class ConnectGitProvider:
             details={"host": host.web_url, "account": account.login},
         )
         await self._uow.commit()
-        return GitConnection.of(stored)
+        return ConnectGitProviderResult(connection=GitConnection.of(stored))

@@ -2,19 +2,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from application.git.get_provider_token import GetProviderToken
 from application.ports.clock import Clock
 from application.ports.token_signer import CredentialRejectedError, TokenSigner
-from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 
 __all__ = (
     "RUNTIME_AUDIENCE",
-    "ExchangeRuntimeGitCredential",
-    "IssueRuntimeGitCredential",
     "RuntimeCredentialTtl",
     "RuntimeGitCredential",
+    "RuntimeGitCredentials",
     "RuntimeGitGrant",
     "read_runtime_grant",
 )
@@ -48,17 +45,18 @@ class RuntimeGitGrant:
     provider: ProviderKind
 
 
-class IssueRuntimeGitCredential:
-    """Sign a short-lived grant naming the user and the provider, for the agent runtime to
-    exchange at ``GET /api/runtime/git-token`` for the current provider token. No long-lived
-    token ever reaches a sandbox."""
+class RuntimeGitCredentials:
+    """Signs short-lived grants naming a user and a provider, for the code that starts or
+    renews an agent runtime's git access: the runtime exchanges one at
+    ``GET /api/runtime/git-token`` for the current provider token. No long-lived token ever
+    reaches a sandbox."""
 
     def __init__(self, signer: TokenSigner, clock: Clock, ttl: RuntimeCredentialTtl) -> None:
         self._signer = signer
         self._clock = clock
         self._ttl = ttl.value
 
-    def execute(self, user_id: UserId, provider: ProviderKind) -> RuntimeGitCredential:
+    def issue(self, user_id: UserId, provider: ProviderKind) -> RuntimeGitCredential:
         now = self._clock.now()
         expires_at = now + self._ttl
         token = self._signer.sign(
@@ -79,18 +77,3 @@ def read_runtime_grant(signer: TokenSigner, token: str, now: datetime) -> Runtim
         )
     except (KeyError, ValueError) as exc:
         raise CredentialRejectedError from exc
-
-
-class ExchangeRuntimeGitCredential:
-    """What the agent runtime calls with the credential it was handed: the user's current
-    token for the named provider, refreshed first if it is about to expire. The credential is
-    the only authentication: a forged, altered or expired one is refused."""
-
-    def __init__(self, signer: TokenSigner, clock: Clock, tokens: GetProviderToken) -> None:
-        self._signer = signer
-        self._clock = clock
-        self._tokens = tokens
-
-    async def execute(self, credential: str) -> ProviderToken:
-        grant = read_runtime_grant(self._signer, credential, self._clock.now())
-        return await self._tokens.execute(grant.user_id, grant.provider)

@@ -1,8 +1,15 @@
 from application.health.check_readiness import (
     CheckReadiness,
+    CheckReadinessRequest,
+    CheckReadinessResult,
     DependencyState,
     DependencyStatus,
-    ReadinessReport,
 )
 
-__all__ = ("CheckReadiness", "DependencyState", "DependencyStatus", "ReadinessReport")
+__all__ = (
+    "CheckReadiness",
+    "CheckReadinessRequest",
+    "CheckReadinessResult",
+    "DependencyState",
+    "DependencyStatus",
+)

@@ -11,7 +11,13 @@ from application.errors import (
 )
 from application.ports.dependency_probe import DependencyProbe
 
-__all__ = ("CheckReadiness", "DependencyState", "DependencyStatus", "ReadinessReport")
+__all__ = (
+    "CheckReadiness",
+    "CheckReadinessRequest",
+    "CheckReadinessResult",
+    "DependencyState",
+    "DependencyStatus",
+)
 
 
 class DependencyState(StrEnum):
@@ -36,7 +42,12 @@ class DependencyStatus:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReadinessReport:
+class CheckReadinessRequest:
+    """Nothing to choose: every bound dependency is probed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckReadinessResult:
     dependencies: tuple[DependencyStatus, ...]
 
     @property
@@ -56,9 +67,9 @@ class CheckReadiness:
         self._probes = probes
         self._timeout_s = timeout_s
 
-    async def execute(self) -> ReadinessReport:
+    async def execute(self, request: CheckReadinessRequest) -> CheckReadinessResult:
         statuses = await asyncio.gather(*(self._probe(probe) for probe in self._probes))
-        return ReadinessReport(dependencies=tuple(statuses))
+        return CheckReadinessResult(dependencies=tuple(statuses))
 
     async def _probe(self, probe: DependencyProbe) -> DependencyStatus:
         started = time.perf_counter()

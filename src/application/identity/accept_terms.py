@@ -2,23 +2,25 @@ from dataclasses import dataclass, replace
 
 from application.audit_trail import audit_in_every_org
 from application.identity.access_gates import AccessPolicy
-from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
-from application.ports.org_repository import OrgRepository
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction
 from domain.identity.entities import User
 from domain.identity.errors import TermsVersionMismatchError
 from domain.identity.principals import Principal
 
-__all__ = ("AcceptTerms", "AcceptTermsRequest")
+__all__ = ("AcceptTerms", "AcceptTermsRequest", "AcceptTermsResult")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptTermsRequest:
     actor: Principal
     version: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcceptTermsResult:
+    user: User
 
 
 class AcceptTerms:
@@ -28,23 +30,12 @@ class AcceptTerms:
     The acceptance is audited in every organization the caller belongs to.
     """
 
-    def __init__(
-        self,
-        users: UserRepository,
-        orgs: OrgRepository,
-        audit: AuditLog,
-        uow: UnitOfWork,
-        clock: Clock,
-        policy: AccessPolicy,
-    ) -> None:
-        self._users = users
-        self._orgs = orgs
-        self._audit = audit
+    def __init__(self, uow: UnitOfWork, clock: Clock, policy: AccessPolicy) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy
 
-    async def execute(self, request: AcceptTermsRequest) -> User:
+    async def execute(self, request: AcceptTermsRequest) -> AcceptTermsResult:
         current = self._policy.terms_version
         if current is None or request.version != current:
             raise TermsVersionMismatchError(
@@ -52,13 +43,13 @@ class AcceptTerms:
             )
         user = request.actor.user
         if user.terms_accepted_version == current:
-            return user
+            return AcceptTermsResult(user=user)
         now = self._clock.now()
         accepted = replace(user, terms_accepted_version=current, terms_accepted_at=now)
-        await self._users.save(accepted)
+        await self._uow.users.save(accepted)
         await audit_in_every_org(
-            self._orgs,
-            self._audit,
+            self._uow.orgs,
+            self._uow.audit,
             user_id=user.id_,
             action=AuditAction.TERMS_ACCEPTED,
             occurred_at=now,
@@ -67,4 +58,4 @@ class AcceptTerms:
             details={"version": current},
         )
         await self._uow.commit()
-        return accepted
+        return AcceptTermsResult(user=accepted)

@@ -5,9 +5,11 @@ from application.errors import (
     EmailNotVerifiedError,
     TermsNotAcceptedError,
 )
+from domain.identity.entities import LOCAL_USER_SUBJECT, User
 from domain.identity.principals import AuthMethod, Principal
+from domain.shared.errors import PermissionDeniedError
 
-__all__ = ("AccessPolicy", "check_gates")
+__all__ = ("AccessPolicy", "check_gates", "signed_in_person")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,3 +51,13 @@ def check_gates(
         and not (allow_without_terms)
     ):
         raise TermsNotAcceptedError(terms_version=terms, terms_url=policy.terms_url)
+
+
+def signed_in_person(actor: Principal) -> User:
+    """The caller as a person with an account at the identity provider: neither an API key
+    (``CredentialNotAllowedError``) nor the embedded binding's local user."""
+    if actor.method is AuthMethod.API_KEY:
+        raise CredentialNotAllowedError
+    if actor.user.subject == LOCAL_USER_SUBJECT:
+        raise PermissionDeniedError("The local user has no account at an identity provider.")
+    return actor.user

@@ -7,7 +7,7 @@ from typing import Protocol
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.identity_admin import IdentityAdmin
-from application.ports.provider_token_store import ProviderTokenStore
+from application.ports.unit_of_work import UnitOfWork
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
@@ -50,18 +50,18 @@ class IgnoreBrokeredTokens(BrokeredTokenCapture):
 
 class KeepBrokeredTokens(BrokeredTokenCapture):
     """Keycloak: read the upstream token from its broker endpoint and keep it, sealed, in the
-    same transaction as the sign-in. A broker that keeps no token, or fails, does not stop the
-    sign-in: the user can connect the provider later."""
+    sign-in's unit of work (the sign-in commits it). A broker that keeps no token, or fails,
+    does not stop the sign-in: the user can connect the provider later."""
 
     def __init__(
         self,
         admin: IdentityAdmin,
-        tokens: ProviderTokenStore,
+        uow: UnitOfWork,
         clock: Clock,
         hosts: BrokeredHosts,
     ) -> None:
         self._admin = admin
-        self._tokens = tokens
+        self._uow = uow
         self._clock = clock
         self._hosts = hosts.by_alias
 
@@ -80,7 +80,7 @@ class KeepBrokeredTokens(BrokeredTokenCapture):
             return
         if brokered is None:
             return
-        await self._tokens.put(
+        await self._uow.provider_tokens.put(
             ProviderToken(
                 user_id=user_id,
                 host=host,

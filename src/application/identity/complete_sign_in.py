@@ -6,15 +6,11 @@ from application.audit_trail import audit_in_every_org
 from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
 from application.identity.sign_in_policy import SignInPolicy
-from application.members.accept_invitations import AcceptInvitations
-from application.ports.audit_log import AuditLog
+from application.members.pending_invitations import PendingInvitations
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityClaims, IdentityProvider
 from application.ports.login_attempts import LoginAttemptStore
-from application.ports.org_repository import OrgRepository
-from application.ports.session_repository import SessionRepository
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.user_repository import UserRepository
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import User, UserId
 from domain.identity.errors import InvalidEmailError
@@ -71,24 +67,16 @@ class CompleteSignIn:
         self,
         provider: IdentityProvider,
         attempts: LoginAttemptStore,
-        users: UserRepository,
-        orgs: OrgRepository,
-        sessions: SessionRepository,
-        audit: AuditLog,
         uow: UnitOfWork,
         clock: Clock,
         policy: SignInPolicy,
         brokered: BrokeredTokenCapture,
-        invitations: AcceptInvitations,
+        invitations: PendingInvitations,
     ) -> None:
         self._invitations = invitations
         self._brokered = brokered
         self._provider = provider
         self._attempts = attempts
-        self._users = users
-        self._orgs = orgs
-        self._sessions = sessions
-        self._audit = audit
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -112,7 +100,7 @@ class CompleteSignIn:
         )
         now = self._clock.now()
         user = await self._provision(result.claims, now)
-        await self._invitations.execute(user, now)
+        await self._invitations.accept_for(user, now)
         token = new_session_token()
         identity_provider = result.claims.identity_provider or attempt.idp_hint
         session = Session(
@@ -126,15 +114,15 @@ class CompleteSignIn:
             identity_provider=(identity_provider or "")[:64] or None,
             user_agent=(request.user_agent or "")[:300] or None,
         )
-        await self._sessions.add(session)
+        await self._uow.sessions.add(session)
         await self._brokered.capture(
             user_id=user.id_,
             identity_provider=session.identity_provider,
             access_token=result.tokens.access_token,
         )
         await audit_in_every_org(
-            self._orgs,
-            self._audit,
+            self._uow.orgs,
+            self._uow.audit,
             user_id=user.id_,
             action=AuditAction.SIGNED_IN,
             occurred_at=now,
@@ -165,7 +153,7 @@ class CompleteSignIn:
             ) from None
         name = display_name(claims.name or "") or email.value.partition("@")[0][:200]
         picture = avatar_url(claims.picture)
-        known = await self._users.get_by_subject(claims.subject)
+        known = await self._uow.users.get_by_subject(claims.subject)
         if known is not None:
             updated = replace(
                 known,
@@ -175,7 +163,7 @@ class CompleteSignIn:
                 avatar_url=picture,
             )
             if _profile(updated) != _profile(known):
-                await self._users.save(updated)
+                await self._uow.users.save(updated)
             return updated
         user = User(
             id_=UserId(new_id()),
@@ -186,10 +174,10 @@ class CompleteSignIn:
             avatar_url=picture,
             created_at=now,
         )
-        await self._users.add(user)
+        await self._uow.users.add(user)
         personal = Organization.personal_for(owner=user.id_, display_name=name, now=now)
-        await self._orgs.add(*personal)
-        await self._audit.append(
+        await self._uow.orgs.add(*personal)
+        await self._uow.audit.append(
             AuditEvent(
                 occurred_at=now,
                 action=AuditAction.USER_PROVISIONED,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.authenticator import Authenticator
-from application.ports.user_repository import UserRepository
+from application.ports.unit_of_work import UnitsOfWork
 from domain.identity.entities import LOCAL_USER_SUBJECT, User
 from domain.identity.principals import AuthMethod, Credentials, Principal
 
@@ -56,17 +56,18 @@ class LocalUserAuthenticator(Authenticator):
 
     A request that sends an ``Authorization`` header is held to it: an API key acts with
     its own scopes, and anything else is refused rather than treated as the local user. With
-    ``require_api_key`` a request without a key is refused too.
+    ``require_api_key`` a request without a key is refused too. The local user is read in a
+    unit of work of its own, never the request's.
     """
 
     def __init__(
         self,
-        users: UserRepository,
+        units: UnitsOfWork,
         api_keys: ApiKeyAuthenticator,
         policy: LocalAccessPolicy,
         cache: LocalUserCache,
     ) -> None:
-        self._users = users
+        self._units = units
         self._api_keys = api_keys
         self._policy = policy
         self._cache = cache
@@ -74,7 +75,11 @@ class LocalUserAuthenticator(Authenticator):
     async def authenticate(self, credentials: Credentials) -> Principal | None:
         if credentials.authorization is not None or self._policy.require_api_key:
             return await self._api_keys.authenticate(credentials)
-        user = await self._cache.get_or_load(lambda: self._users.get_by_subject(LOCAL_USER_SUBJECT))
+        user = await self._cache.get_or_load(self._load)
         if user is None:
             return None
         return Principal(user=user, method=AuthMethod.LOCAL)
+
+    async def _load(self) -> User | None:
+        async with self._units.begin() as uow:
+            return await uow.users.get_by_subject(LOCAL_USER_SUBJECT)

@@ -4,9 +4,7 @@ from application.identity.sign_in_policy import SignInPolicy
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
 from application.ports.locks import Locks
-from application.ports.session_repository import SessionRepository
-from application.ports.unit_of_work import UnitOfWork
-from application.ports.user_repository import UserRepository
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.identity.sessions import Session, session_token_hash
 
@@ -22,23 +20,22 @@ class SessionAuthenticator(Authenticator):
     requests of the session arrive together: one holds the session's lock and refreshes, the
     others wait for it and read what it stored. A refresh the provider refuses ends the session.
     Credentials that do not need fresh tokens skip the refresh.
+
+    It reads and writes in units of work of its own, never the request's: the refreshed tokens,
+    or the ended session, are committed there; none is held open across the wait for the lock.
     """
 
     def __init__(
         self,
-        sessions: SessionRepository,
-        users: UserRepository,
+        units: UnitsOfWork,
         provider: IdentityProvider,
         locks: Locks,
-        uow: UnitOfWork,
         clock: Clock,
         policy: SignInPolicy,
     ) -> None:
-        self._sessions = sessions
-        self._users = users
+        self._units = units
         self._provider = provider
         self._locks = locks
-        self._uow = uow
         self._clock = clock
         self._policy = policy
 
@@ -47,46 +44,52 @@ class SessionAuthenticator(Authenticator):
         if not token:
             return None
         token_hash = session_token_hash(token)
-        session = await self._sessions.get_by_token_hash(token_hash)
-        if session is None or not session.is_live(self._clock.now()):
-            return None
-        if credentials.fresh_tokens and session.needs_refresh(
-            self._clock.now(), self._policy.refresh_margin
-        ):
-            session = await self._refresh_once(token_hash)
-            if session is None:
+        async with self._units.begin() as uow:
+            session = await uow.sessions.get_by_token_hash(token_hash)
+            if session is None or not session.is_live(self._clock.now()):
                 return None
-        user = await self._users.get(session.user_id)
+            if not credentials.fresh_tokens or not session.needs_refresh(
+                self._clock.now(), self._policy.refresh_margin
+            ):
+                return await self._principal(uow, session)
+        async with (
+            self._locks.hold(
+                f"session-refresh:{token_hash}",
+                ttl=self._policy.refresh_lock_ttl,
+                wait=self._policy.refresh_lock_ttl,
+            ),
+            self._units.begin() as uow,
+        ):
+            refreshed = await self._refreshed(uow, token_hash)
+            return None if refreshed is None else await self._principal(uow, refreshed)
+
+    async def _principal(self, uow: UnitOfWork, session: Session) -> Principal | None:
+        user = await uow.users.get(session.user_id)
         if user is None:
             return None
         return Principal(user=user, method=AuthMethod.SESSION, credential_id=session.id_)
 
-    async def _refresh_once(self, token_hash: str) -> Session | None:
-        async with self._locks.hold(
-            f"session-refresh:{token_hash}",
-            ttl=self._policy.refresh_lock_ttl,
-            wait=self._policy.refresh_lock_ttl,
-        ):
-            await self._uow.rollback()
-            session = await self._sessions.get_by_token_hash(token_hash)
-            now = self._clock.now()
-            if session is None or not session.is_live(now):
-                return None
-            if not session.needs_refresh(now, self._policy.refresh_margin):
-                return session
-            if session.tokens.refresh_token is None:
-                await self._end(session)
-                return None
-            try:
-                tokens = await self._provider.refresh(session.tokens.refresh_token)
-            except SignInRejectedError:
-                await self._end(session)
-                return None
-            refreshed = session.refreshed(tokens, self._clock.now())
-            await self._sessions.save(refreshed)
-            await self._uow.commit()
-            return refreshed
+    async def _refreshed(self, uow: UnitOfWork, token_hash: str) -> Session | None:
+        """The session read again under its lock, refreshed unless another request did it."""
+        session = await uow.sessions.get_by_token_hash(token_hash)
+        now = self._clock.now()
+        if session is None or not session.is_live(now):
+            return None
+        if not session.needs_refresh(now, self._policy.refresh_margin):
+            return session
+        if session.tokens.refresh_token is None:
+            await self._end(uow, session)
+            return None
+        try:
+            tokens = await self._provider.refresh(session.tokens.refresh_token)
+        except SignInRejectedError:
+            await self._end(uow, session)
+            return None
+        refreshed = session.refreshed(tokens, self._clock.now())
+        await uow.sessions.save(refreshed)
+        await uow.commit()
+        return refreshed
 
-    async def _end(self, session: Session) -> None:
-        await self._sessions.save(session.revoked(self._clock.now()))
-        await self._uow.commit()
+    async def _end(self, uow: UnitOfWork, session: Session) -> None:
+        await uow.sessions.save(session.revoked(self._clock.now()))
+        await uow.commit()

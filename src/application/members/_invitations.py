@@ -1,14 +1,8 @@
-from application.members._shared import MembershipChange
-from application.ports.audit_log import AuditLog
-from application.ports.clock import Clock
-from application.ports.invitation_repository import InvitationRepository
-from application.ports.org_repository import OrgRepository
-from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.principals import Principal
 from domain.organizations.invitations import Invitation
 
-__all__ = ("InvitationChange", "invitation_event")
+__all__ = ("invitation_event",)
 
 
 def invitation_event(
@@ -23,18 +17,3 @@ def invitation_event(
         target_id=str(invitation.id_),
         details={"email": invitation.email.value, "role": invitation.role.value, **details},
     )
-
-
-class InvitationChange(MembershipChange):
-    """What the invitation use cases share on top of membership changes: their repository."""
-
-    def __init__(
-        self,
-        orgs: OrgRepository,
-        invitations: InvitationRepository,
-        audit: AuditLog,
-        uow: UnitOfWork,
-        clock: Clock,
-    ) -> None:
-        super().__init__(orgs, audit, uow, clock)
-        self._invitations = invitations

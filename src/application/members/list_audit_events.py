@@ -1,13 +1,14 @@
 from dataclasses import dataclass
 
-from application.members._shared import MembershipChange
+from application.members._shared import callers_view
 from application.ports.audit_log import AuditCursor
+from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditEvent
 from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from domain.organizations.policy import check_can_read_audit
 
-__all__ = ("ListAuditEvents", "ListAuditEventsRequest")
+__all__ = ("ListAuditEvents", "ListAuditEventsRequest", "ListAuditEventsResult")
 
 MAX_LIMIT = 200
 
@@ -20,13 +21,22 @@ class ListAuditEventsRequest:
     before: AuditCursor | None = None
 
 
-class ListAuditEvents(MembershipChange):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListAuditEventsResult:
+    events: list[AuditEvent]
+
+
+class ListAuditEvents:
     """The newest audit events of an organization, newest first, a page at a time (follow
     ``nextCursor``); for its owner and admins only."""
 
-    async def execute(self, request: ListAuditEventsRequest) -> list[AuditEvent]:
-        view = await self._callers_view(request.actor, request.org_id)
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, request: ListAuditEventsRequest) -> ListAuditEventsResult:
+        view = await callers_view(self._uow.orgs, request.actor, request.org_id)
         check_can_read_audit(view.role)
-        return await self._audit.list_for_org(
+        events = await self._uow.audit.list_for_org(
             request.org_id, limit=max(1, min(request.limit, MAX_LIMIT)), before=request.before
         )
+        return ListAuditEventsResult(events=events)

@@ -1,6 +1,9 @@
 from dataclasses import dataclass
 
-from application.members._invitations import InvitationChange, invitation_event
+from application.members._invitations import invitation_event
+from application.members._shared import callers_view
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
 from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
@@ -18,21 +21,25 @@ class RevokeInvitationRequest:
     invitation_id: InvitationId
 
 
-class RevokeInvitation(InvitationChange):
+class RevokeInvitation:
     """Withdraw an invitation before it is accepted. Owners and admins revoke invitations;
     only the owner revokes one to be an admin. Another organization's invitation is not
     found."""
 
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
     async def execute(self, request: RevokeInvitationRequest) -> None:
-        view = await self._callers_view(request.actor, request.org_id)
+        view = await callers_view(self._uow.orgs, request.actor, request.org_id)
         check_can_manage_invitations(view.organization, view.role)
-        invitation = await self._invitations.get(request.org_id, request.invitation_id)
+        invitation = await self._uow.invitations.get(request.org_id, request.invitation_id)
         if invitation is None:
             raise InvitationNotFoundError
         check_can_manage_invitations(view.organization, view.role, invitation.role)
         invitation.revoke(self._clock.now())
-        await self._invitations.save(invitation)
-        await self._audit.append(
+        await self._uow.invitations.save(invitation)
+        await self._uow.audit.append(
             invitation_event(invitation, AuditAction.INVITATION_REVOKED, request.actor)
         )
         await self._uow.commit()

@@ -1,17 +1,29 @@
+from application.organizations.active_org import ActiveOrgResolver
 from application.organizations.create_organization import (
     CreateOrganization,
     CreateOrganizationRequest,
+    CreateOrganizationResult,
 )
-from application.organizations.get_organization import GetOrganization, GetOrganizationRequest
-from application.organizations.list_my_organizations import ListMyOrganizations
-from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.organizations.get_organization import (
+    GetOrganization,
+    GetOrganizationRequest,
+    GetOrganizationResult,
+)
+from application.organizations.list_my_organizations import (
+    ListMyOrganizations,
+    ListMyOrganizationsRequest,
+    ListMyOrganizationsResult,
+)
 
 __all__ = (
+    "ActiveOrgResolver",
     "CreateOrganization",
     "CreateOrganizationRequest",
+    "CreateOrganizationResult",
     "GetOrganization",
     "GetOrganizationRequest",
+    "GetOrganizationResult",
     "ListMyOrganizations",
-    "ResolveActiveOrg",
-    "ResolveActiveOrgRequest",
+    "ListMyOrganizationsRequest",
+    "ListMyOrganizationsResult",
 )

@@ -1,16 +1,15 @@
 from dataclasses import dataclass
 
 from application.errors import CredentialNotAllowedError
-from application.ports.audit_log import AuditLog
 from application.ports.clock import Clock
-from application.ports.org_repository import MemberOrganization, OrgRepository
+from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.principals import AuthMethod, Principal
 from domain.organizations.entities import Organization
 from domain.organizations.value_objects import OrgName, OrgSlug
 
-__all__ = ("CreateOrganization", "CreateOrganizationRequest")
+__all__ = ("CreateOrganization", "CreateOrganizationRequest", "CreateOrganizationResult")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +19,11 @@ class CreateOrganizationRequest:
     slug: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateOrganizationResult:
+    org: MemberOrganization
+
+
 class CreateOrganization:
     """Create an organization owned by the caller. Any signed-in caller may; an API key may not.
 
@@ -27,13 +31,11 @@ class CreateOrganization:
     The organization, the owner membership and the audit event are committed together.
     """
 
-    def __init__(self, orgs: OrgRepository, audit: AuditLog, uow: UnitOfWork, clock: Clock) -> None:
-        self._orgs = orgs
-        self._audit = audit
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, request: CreateOrganizationRequest) -> MemberOrganization:
+    async def execute(self, request: CreateOrganizationRequest) -> CreateOrganizationResult:
         if request.actor.method is AuthMethod.API_KEY:
             raise CredentialNotAllowedError
         name = OrgName(request.name)
@@ -41,8 +43,8 @@ class CreateOrganization:
         now = self._clock.now()
         founder = request.actor.user.id_
         org, owner = Organization.found(name=name, slug=slug, founder=founder, now=now)
-        await self._orgs.add(org, owner)
-        await self._audit.append(
+        await self._uow.orgs.add(org, owner)
+        await self._uow.audit.append(
             AuditEvent(
                 occurred_at=now,
                 action=AuditAction.ORG_CREATED,
@@ -54,4 +56,4 @@ class CreateOrganization:
             )
         )
         await self._uow.commit()
-        return MemberOrganization(organization=org, role=owner.role)
+        return CreateOrganizationResult(org=MemberOrganization(organization=org, role=owner.role))

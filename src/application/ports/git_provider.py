@@ -57,8 +57,8 @@ class GitInstallations(Protocol):
         self, installation_id: str, *, page: int, per_page: int
     ) -> Page[Repository]:
         """The repositories of one installation, in the host's order. ``page`` starts at 1;
-        ``NotFoundError(field="installationId")`` for an installation the user cannot reach,
-        ``InvalidValueError(field="installationId")`` for an id that is not one."""
+        ``NotFoundError(field="installation_id")`` for an installation the user cannot reach,
+        ``InvalidValueError(field="installation_id")`` for an id that is not one."""
 
 
 class GitProviders(Protocol):

@@ -1,13 +1,12 @@
 from dataclasses import dataclass
 
 from application.ports.clock import Clock
-from application.ports.secret_store import SecretStore
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.principals import Principal
 from domain.secrets.entities import CustomSecret, SecretDescription, SecretName, SecretValue
 from domain.secrets.errors import SecretNameTakenError
 
-__all__ = ("CreateSecret", "CreateSecretRequest")
+__all__ = ("CreateSecret", "CreateSecretRequest", "CreateSecretResult")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,16 +20,20 @@ class CreateSecretRequest:
         return f"CreateSecretRequest(name={self.name!r}, ...)"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateSecretResult:
+    secret: CustomSecret
+
+
 class CreateSecret:
     """Keep a secret the agent's runtime will get as an environment variable. Names are unique
     per person (``secret-name-taken`` otherwise); the value is never shown again."""
 
-    def __init__(self, store: SecretStore, uow: UnitOfWork, clock: Clock) -> None:
-        self._store = store
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, request: CreateSecretRequest) -> CustomSecret:
+    async def execute(self, request: CreateSecretRequest) -> CreateSecretResult:
         secret = CustomSecret.create(
             user_id=request.actor.user.id_,
             name=SecretName(request.name),
@@ -38,8 +41,8 @@ class CreateSecret:
             description=SecretDescription.optional(request.description),
             now=self._clock.now(),
         )
-        if await self._store.get(secret.user_id, secret.name) is not None:
+        if await self._uow.secrets.get(secret.user_id, secret.name) is not None:
             raise SecretNameTakenError
-        await self._store.add(secret)
+        await self._uow.secrets.add(secret)
         await self._uow.commit()
-        return secret
+        return CreateSecretResult(secret=secret)

@@ -1,42 +1,32 @@
 from dataclasses import dataclass
 
 from application.ports.org_repository import MemberOrganization
-from application.ports.settings_store import SettingsStore
+from application.ports.unit_of_work import UnitOfWork
+from application.settings._shared import SettingsView, settings_view
 from domain.identity.principals import Principal
-from domain.organizations.entities import OrgId
-from domain.settings.entities import EffectiveSettings, SettingsValues, effective_settings
 
-__all__ = ("GetSettings", "SettingsView")
+__all__ = ("GetSettings", "GetSettingsRequest", "GetSettingsResult")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class SettingsView:
-    """What a person sees of their settings in one organization."""
-
-    org_id: OrgId
-    effective: EffectiveSettings
-    """The org's defaults overridden by the person's own values, with where each came from."""
-    own: SettingsValues
-    """The person's own stored values."""
+class GetSettingsRequest:
+    actor: Principal
+    org: MemberOrganization
+    """The caller's active organization."""
 
 
-async def settings_view(
-    store: SettingsStore, actor: Principal, org: MemberOrganization
-) -> SettingsView:
-    org_id = org.organization.id_
-    mine = await store.get_user(actor.user.id_)
-    defaults = await store.get_org(org_id)
-    own = mine.values if mine is not None else SettingsValues()
-    org_values = defaults.values if defaults is not None else SettingsValues()
-    return SettingsView(org_id=org_id, effective=effective_settings(own, org_values), own=own)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetSettingsResult:
+    settings: SettingsView
 
 
 class GetSettings:
     """The caller's settings in the active organization: its defaults overridden by the
     caller's own values, field by field (the LLM API key and base URL as a pair)."""
 
-    def __init__(self, store: SettingsStore) -> None:
-        self._store = store
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
 
-    async def execute(self, actor: Principal, org: MemberOrganization) -> SettingsView:
-        return await settings_view(self._store, actor, org)
+    async def execute(self, request: GetSettingsRequest) -> GetSettingsResult:
+        view = await settings_view(self._uow.settings, request.actor, request.org)
+        return GetSettingsResult(settings=view)

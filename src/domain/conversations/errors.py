@@ -54,17 +54,21 @@ class ConversationLimitReachedError(ConflictError):
 
 class LlmNotConfiguredError(DomainError):
     """A conversation needs an LLM model and key from the caller's settings (or the org's
-    defaults); ``missing`` names the settings that are not set."""
+    defaults); ``missing`` names the settings that are not set, by attribute."""
 
     code = "llm-not-configured"
 
     def __init__(self, missing: tuple[str, ...]) -> None:
-        names = " and ".join(missing)
-        super().__init__(
-            f"Set {names} in your settings (POST /api/settings) before starting a conversation.",
-            field=missing[0],
-        )
+        super().__init__(self.describe(missing), field=missing[0])
         self.missing = missing
+
+    @staticmethod
+    def describe(names: tuple[str, ...]) -> str:
+        """The message, naming the missing settings as ``names``."""
+        return (
+            f"Set {' and '.join(names)} in your settings (POST /api/settings) before starting "
+            "a conversation."
+        )
 
 
 class StaleFenceError(ConflictError):

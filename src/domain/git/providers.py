@@ -65,7 +65,7 @@ class GitHost:
         ):
             raise InvalidValueError(
                 "The base URL must be an http(s) address with no credentials, query or fragment.",
-                field="baseUrl",
+                field="base_url",
             )
         normalised = self.base_url.rstrip("/")
         if normalised == _CLOUD[self.kind]:
@@ -74,7 +74,7 @@ class GitHost:
             object.__setattr__(self, "base_url", normalised)
         if self.kind is ProviderKind.BITBUCKET and self.base_url is not None:
             raise InvalidValueError(
-                "Bitbucket is supported on bitbucket.org only.", field="baseUrl"
+                "Bitbucket is supported on bitbucket.org only.", field="base_url"
             )
 
     @property

@@ -9,8 +9,8 @@ from domain.settings.entities import (
     effective_settings,
 )
 from domain.settings.errors import InvalidSettingError, SettingsChangedConcurrentlyError
+from domain.settings.mcp import MASK, McpConfig, McpRemoteServer, McpStdioServer
 from domain.settings.value_objects import (
-    MASK,
     AgentName,
     Budget,
     GitAuthorEmail,
@@ -20,7 +20,6 @@ from domain.settings.value_objects import (
     LlmBaseUrl,
     LlmModel,
     MaxIterations,
-    McpConfig,
 )
 
 __all__ = (
@@ -38,6 +37,8 @@ __all__ = (
     "LlmModel",
     "MaxIterations",
     "McpConfig",
+    "McpRemoteServer",
+    "McpStdioServer",
     "OrgSettings",
     "SettingField",
     "SettingSource",

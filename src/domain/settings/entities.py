@@ -6,6 +6,7 @@ from enum import StrEnum
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from domain.settings.errors import InvalidSettingError
+from domain.settings.mcp import McpConfig
 from domain.settings.value_objects import (
     AgentName,
     Budget,
@@ -16,7 +17,6 @@ from domain.settings.value_objects import (
     LlmBaseUrl,
     LlmModel,
     MaxIterations,
-    McpConfig,
 )
 
 __all__ = (
@@ -32,24 +32,20 @@ __all__ = (
 
 
 class SettingField(StrEnum):
-    """Every setting, by the name clients use for it."""
+    """Every setting, by the name of its attribute in ``SettingsValues``."""
 
-    LLM_MODEL = "llmModel"
-    LLM_API_KEY = "llmApiKey"
-    LLM_BASE_URL = "llmBaseUrl"
+    LLM_MODEL = "llm_model"
+    LLM_API_KEY = "llm_api_key"
+    LLM_BASE_URL = "llm_base_url"
     AGENT = "agent"
-    MAX_ITERATIONS = "maxIterations"
-    CONFIRMATION_MODE = "confirmationMode"
+    MAX_ITERATIONS = "max_iterations"
+    CONFIRMATION_MODE = "confirmation_mode"
     LANGUAGE = "language"
-    MAX_BUDGET_PER_TASK = "maxBudgetPerTask"
-    ANALYTICS_CONSENT = "analyticsConsent"
-    GIT_AUTHOR_NAME = "gitAuthorName"
-    GIT_AUTHOR_EMAIL = "gitAuthorEmail"
-    MCP_CONFIG = "mcpConfig"
-
-    @property
-    def attribute(self) -> str:
-        return _ATTRIBUTES[self]
+    MAX_BUDGET_PER_TASK = "max_budget_per_task"
+    ANALYTICS_CONSENT = "analytics_consent"
+    GIT_AUTHOR_NAME = "git_author_name"
+    GIT_AUTHOR_EMAIL = "git_author_email"
+    MCP_CONFIG = "mcp_config"
 
 
 class SettingSource(StrEnum):
@@ -76,6 +72,15 @@ def _text(kind: Callable[[str], object], name: SettingField) -> Callable[[object
     return parse
 
 
+def _mcp_config(raw: object) -> McpConfig:
+    if not isinstance(raw, McpConfig):
+        raise InvalidSettingError(
+            f"{SettingField.MCP_CONFIG.value} is an MCP configuration.",
+            field=SettingField.MCP_CONFIG.value,
+        )
+    return raw
+
+
 def _max_iterations(raw: object) -> MaxIterations:
     return MaxIterations(raw)  # type: ignore[arg-type]  # the value object checks the type
 
@@ -96,7 +101,7 @@ _PARSERS: Mapping[SettingField, Callable[[object], object]] = {
     SettingField.ANALYTICS_CONSENT: _flag(SettingField.ANALYTICS_CONSENT),
     SettingField.GIT_AUTHOR_NAME: _text(GitAuthorName, SettingField.GIT_AUTHOR_NAME),
     SettingField.GIT_AUTHOR_EMAIL: _text(GitAuthorEmail, SettingField.GIT_AUTHOR_EMAIL),
-    SettingField.MCP_CONFIG: McpConfig.parse,
+    SettingField.MCP_CONFIG: _mcp_config,
 }
 
 
@@ -118,17 +123,18 @@ class SettingsValues:
     mcp_config: McpConfig | None = None
 
     def get(self, name: SettingField) -> object:
-        return getattr(self, name.attribute)
+        return getattr(self, name.value)
 
     def changed(self, changes: Mapping[SettingField, object]) -> "SettingsValues":
-        """These values with ``changes`` applied: a raw value sets (after validation), ``None``
-        clears. A masked MCP secret keeps the one stored here."""
+        """These values with ``changes`` applied: a plain value (text, number, flag, or an
+        ``McpConfig``) sets after validation, ``None`` clears. A masked MCP secret keeps the one
+        stored here."""
         updates: dict[str, object] = {}
         for name, raw in changes.items():
             value = None if raw is None else _PARSERS[name](raw)
             if isinstance(value, McpConfig):
                 value = value.keeping_masked_from(self.mcp_config)
-            updates[name.attribute] = value
+            updates[name.value] = value
         return replace(self, **updates)  # type: ignore[arg-type]  # keys are field names
 
     def __repr__(self) -> str:
@@ -139,24 +145,6 @@ class SettingsValues:
         )
         return f"SettingsValues({shown})"
 
-
-_ATTRIBUTES: Mapping[SettingField, str] = {
-    SettingField(name): attr
-    for name, attr in (
-        ("llmModel", "llm_model"),
-        ("llmApiKey", "llm_api_key"),
-        ("llmBaseUrl", "llm_base_url"),
-        ("agent", "agent"),
-        ("maxIterations", "max_iterations"),
-        ("confirmationMode", "confirmation_mode"),
-        ("language", "language"),
-        ("maxBudgetPerTask", "max_budget_per_task"),
-        ("analyticsConsent", "analytics_consent"),
-        ("gitAuthorName", "git_author_name"),
-        ("gitAuthorEmail", "git_author_email"),
-        ("mcpConfig", "mcp_config"),
-    )
-}
 
 DEFAULTS = SettingsValues(
     agent=AgentName("CodeActAgent"),
@@ -213,13 +201,13 @@ def effective_settings(
         if name in _ENDPOINT:
             continue
         source, values = next(((s, v) for s, v in levels if v.get(name) is not None), levels[-1])
-        chosen[name.attribute] = values.get(name)
+        chosen[name.value] = values.get(name)
         sources[name] = source
     endpoint_source, endpoint = next(
         ((s, v) for s, v in levels if any(v.get(n) is not None for n in _ENDPOINT)), levels[-1]
     )
     for name in _ENDPOINT:
-        chosen[name.attribute] = endpoint.get(name)
+        chosen[name.value] = endpoint.get(name)
         sources[name] = endpoint_source
     return EffectiveSettings(
         values=SettingsValues(**chosen),  # type: ignore[arg-type]  # keys are field names

@@ -25,8 +25,9 @@ from application.errors import (
     TooManySignInsError,
 )
 from application.identity.session_authenticator import SESSION_COOKIE
-from domain.conversations.errors import ConversationLimitReachedError
+from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
+from domain.settings.errors import InvalidSettingError
 from domain.shared.errors import (
     ConflictError,
     DomainError,
@@ -36,6 +37,7 @@ from domain.shared.errors import (
 )
 from entrypoints.http.git import CONNECT_PATH
 from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, InputSource, Problem
+from entrypoints.http.wire_names import wire_name
 
 __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
 
@@ -111,8 +113,10 @@ def _handle_core_error(
     if status >= 500:
         _log.error("request_failed", code=error.code, error=error.message, exc_info=error)
     field = getattr(error, "field", None)
+    field = wire_name(field) if field else None
+    message = _message(error)
     errors = (
-        [FieldProblem(message=error.message, field=field, source=_source_of(request, field))]
+        [FieldProblem(message=message, field=field, source=_source_of(request, field))]
         if field
         else None
     )
@@ -123,7 +127,7 @@ def _handle_core_error(
         request,
         status=status,
         code=error.code,
-        detail=error.message,
+        detail=message,
         errors=errors,
         headers=headers,
         links=_links(error),
@@ -133,6 +137,16 @@ def _handle_core_error(
     if isinstance(error, NotAuthenticatedError) and SESSION_COOKIE in request.cookies:
         response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def _message(error: DomainError | ApplicationError) -> str:
+    """The error's message, naming fields as the client does: the core names them by
+    attribute."""
+    if isinstance(error, InvalidSettingError) and error.path is not None and error.field:
+        return f"{wire_name(error.field)}.{error.path}: {error.reason}"
+    if isinstance(error, LlmNotConfiguredError):
+        return error.describe(tuple(wire_name(name) for name in error.missing))
+    return error.message
 
 
 def _links(error: DomainError | ApplicationError) -> dict[str, str] | None:

@@ -39,13 +39,13 @@ async def prepare_embedded(container: AsyncContainer, settings: Settings) -> Non
     await upgrade_to_head(await container.get(AsyncEngine))
     async with container() as request_container:
         provision = await request_container.get(ProvisionLocalUser)
-        user = await provision.execute(
+        provisioned = await provision.execute(
             ProvisionLocalUserRequest(
                 email=settings.embedded.local_user_email,
                 display_name=settings.embedded.local_user_name,
             )
         )
-    _log.info("local_user_ready", user_id=str(user.id_))
+    _log.info("local_user_ready", user_id=str(provisioned.user.id_))
 
 
 def create_app(settings: Settings, *override_providers: Provider) -> Litestar:

@@ -24,46 +24,45 @@ from application.conversations.git_access import RuntimeGitAccess
 from application.git import (
     ConnectGitProvider,
     DisconnectGitProvider,
+    ExchangeRuntimeGitCredential,
     GetGitAccount,
-    GetProviderToken,
-    ListGitConnections,
-)
-from application.git.browse_repositories import (
     ListBranches,
+    ListGitConnections,
     ListInstallations,
     ListRepositories,
+    ProviderTokens,
+    RuntimeGitCredentials,
     SearchBranches,
     SearchRepositories,
-)
-from application.git.runtime_credentials import (
-    ExchangeRuntimeGitCredential,
-    IssueRuntimeGitCredential,
 )
 from application.health.check_readiness import CheckReadiness
 from application.identity.accept_terms import AcceptTerms
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
-from application.identity.change_email import ChangeEmail, ResendVerificationEmail
+from application.identity.change_email import ChangeEmail
 from application.identity.complete_sign_in import CompleteSignIn
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.provision_local_user import ProvisionLocalUser
+from application.identity.resend_verification_email import ResendVerificationEmail
 from application.identity.rotate_encryption_keys import RotateEncryptionKeys
 from application.identity.start_sign_in import StartSignIn
 from application.members import (
-    AcceptInvitations,
     AddMember,
     ChangeMemberRole,
     InviteMember,
     ListAuditEvents,
     ListInvitations,
     ListMembers,
+    PendingInvitations,
     RemoveMember,
     RevokeInvitation,
     TransferOwnership,
 )
-from application.organizations.create_organization import CreateOrganization
-from application.organizations.get_organization import GetOrganization
-from application.organizations.list_my_organizations import ListMyOrganizations
-from application.organizations.resolve_active_org import ResolveActiveOrg
+from application.organizations import (
+    ActiveOrgResolver,
+    CreateOrganization,
+    GetOrganization,
+    ListMyOrganizations,
+)
 from application.ports.dependency_probe import DependencyProbe
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
@@ -74,7 +73,13 @@ from application.secrets import (
     SecretOpener,
     UpdateSecret,
 )
-from application.sessions import GetCurrentSession, ListSessions, RevokeSession, SignOut
+from application.sessions import (
+    GetCurrentSession,
+    ListSessions,
+    RevokeSession,
+    SessionEndings,
+    SignOut,
+)
 from application.settings import (
     GetOrgSettings,
     GetSettings,
@@ -98,7 +103,7 @@ class ApplicationProvider(Provider):
     scope = Scope.REQUEST
 
     api_key_authenticator = provide(ApiKeyAuthenticator)
-    resolve_active_org = provide(ResolveActiveOrg)
+    active_org_resolver = provide(ActiveOrgResolver)
     create_api_key = provide(CreateApiKey)
     list_api_keys = provide(ListApiKeys)
     revoke_api_key = provide(RevokeApiKey)
@@ -111,7 +116,7 @@ class ApplicationProvider(Provider):
     invite_member = provide(InviteMember)
     list_invitations = provide(ListInvitations)
     revoke_invitation = provide(RevokeInvitation)
-    accept_invitations = provide(AcceptInvitations)
+    pending_invitations = provide(PendingInvitations)
     provision_local_user = provide(ProvisionLocalUser)
     accept_terms = provide(AcceptTerms)
     get_current_user = provide(GetCurrentUser)
@@ -129,7 +134,7 @@ class ApplicationProvider(Provider):
     delete_secret = provide(DeleteSecret)
     secret_opener = provide(SecretOpener)
     rotate_encryption_keys = provide(RotateEncryptionKeys)
-    get_provider_token = provide(GetProviderToken)
+    fresh_provider_tokens = provide(ProviderTokens)
     connect_git_provider = provide(ConnectGitProvider)
     list_git_connections = provide(ListGitConnections)
     disconnect_git_provider = provide(DisconnectGitProvider)
@@ -139,7 +144,7 @@ class ApplicationProvider(Provider):
     list_branches = provide(ListBranches)
     search_branches = provide(SearchBranches)
     list_installations = provide(ListInstallations)
-    issue_runtime_credential = provide(IssueRuntimeGitCredential, scope=Scope.APP)
+    runtime_git_credentials = provide(RuntimeGitCredentials, scope=Scope.APP)
     exchange_runtime_credential = provide(ExchangeRuntimeGitCredential)
 
     gate = provide(ConcurrencyGate)
@@ -159,6 +164,7 @@ class ApplicationProvider(Provider):
 
     start_sign_in = provide(StartSignIn, when=_SIGN_IN)
     complete_sign_in = provide(CompleteSignIn, when=_SIGN_IN)
+    session_endings = provide(SessionEndings, when=_SIGN_IN)
     sign_out = provide(SignOut, when=_SIGN_IN)
     list_sessions = provide(ListSessions, when=_SIGN_IN)
     current_session = provide(GetCurrentSession, when=_SIGN_IN)

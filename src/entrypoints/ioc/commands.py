@@ -16,15 +16,19 @@ from application.api_keys import (
     CreateApiKey,
     CreateApiKeyRequest,
     ListApiKeys,
+    ListApiKeysRequest,
     RevokeApiKey,
     RevokeApiKeyRequest,
 )
 from application.errors import DependencyUnavailableError
-from application.identity.rotate_encryption_keys import RotateEncryptionKeys
-from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.identity.rotate_encryption_keys import (
+    RotateEncryptionKeys,
+    RotateEncryptionKeysRequest,
+)
+from application.organizations import ActiveOrgResolver
 from application.ports.clock import Clock
 from application.ports.org_repository import MemberOrganization
-from application.ports.user_repository import UserRepository
+from application.ports.unit_of_work import UnitOfWork
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import LOCAL_USER_SUBJECT
 from domain.identity.principals import AuthMethod, Principal
@@ -86,7 +90,7 @@ async def _as_local_user(settings: Settings) -> AsyncIterator[tuple[AsyncContain
     try:
         await prepare_embedded(container, settings)
         async with container() as scope:
-            user = await (await scope.get(UserRepository)).get_by_subject(LOCAL_USER_SUBJECT)
+            user = await (await scope.get(UnitOfWork)).users.get_by_subject(LOCAL_USER_SUBJECT)
             assert user is not None
             yield scope, Principal(user=user, method=AuthMethod.LOCAL)
     finally:
@@ -94,8 +98,7 @@ async def _as_local_user(settings: Settings) -> AsyncIterator[tuple[AsyncContain
 
 
 async def _personal_org(scope: AsyncContainer, actor: Principal) -> MemberOrganization:
-    resolve = await scope.get(ResolveActiveOrg)
-    return await resolve.execute(ResolveActiveOrgRequest(actor=actor))
+    return await (await scope.get(ActiveOrgResolver)).resolve(actor)
 
 
 async def _create_local_api_key(
@@ -128,10 +131,10 @@ def create_local_api_key(
 async def _list_local_api_keys(settings: Settings) -> tuple[datetime, list[ApiKey]]:
     async with _as_local_user(settings) as (scope, actor):
         now = (await scope.get(Clock)).now()
-        keys = await (await scope.get(ListApiKeys)).execute(
-            actor, await _personal_org(scope, actor)
+        listed = await (await scope.get(ListApiKeys)).execute(
+            ListApiKeysRequest(actor=actor, org=await _personal_org(scope, actor))
         )
-        return now, keys
+        return now, listed.keys
 
 
 def list_local_api_keys(settings: Settings) -> tuple[datetime, list[ApiKey]]:
@@ -157,7 +160,8 @@ async def _rotate_keys(settings: Settings) -> int:
     )
     try:
         async with container() as scope:
-            return await (await scope.get(RotateEncryptionKeys)).execute()
+            rotate = await scope.get(RotateEncryptionKeys)
+            return (await rotate.execute(RotateEncryptionKeysRequest())).resealed
     finally:
         await container.close()
 

@@ -14,8 +14,7 @@ from adapters.git_providers import (
     OAuthApp,
     create_http_client,
 )
-from application.git import ProviderTokenPolicy
-from application.git.connect_git_provider import SelfHostedGitPolicy
+from application.git import ProviderTokenPolicy, SelfHostedGitPolicy
 from application.git.runtime_credentials import RuntimeCredentialTtl
 from application.identity.brokered_tokens import BrokeredHosts
 from application.ports.clock import Clock

@@ -4,7 +4,7 @@ from, and the websockets the server holds open."""
 from dishka import AsyncContainer, Provider, Scope, provide
 from litestar import Request
 
-from application.organizations.resolve_active_org import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.organizations import ActiveOrgResolver
 from application.ports.org_repository import MemberOrganization
 from domain.identity.principals import Principal
 from entrypoints.http.auth import current_principal, parse_org_header
@@ -56,11 +56,9 @@ class RequestContextProvider(Provider):
         self,
         request: Request,  # type: ignore[type-arg]  # dishka keys it by the bare class
         actor: Principal,
-        resolve: ResolveActiveOrg,
+        active_orgs: ActiveOrgResolver,
     ) -> MemberOrganization:
-        return await resolve.execute(
-            ResolveActiveOrgRequest(actor=actor, requested=parse_org_header(request))
-        )
+        return await active_orgs.resolve(actor, parse_org_header(request))
 
 
 class ProductionServerProvider(Provider):

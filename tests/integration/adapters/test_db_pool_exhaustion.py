@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from adapters.sqlalchemy import SqlaProviderTokenStore, create_database_engine
 from application.errors import DependencyUnavailableError
 from domain.git.providers import ProviderKind
-from tests.db import TEST_CIPHER
+from tests.backends import TEST_CIPHER
 from tests.factories import create_user
 
 

@@ -13,15 +13,16 @@ from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.system.clock import SystemClock
 from application.git.runtime_credentials import (
     RUNTIME_AUDIENCE,
-    IssueRuntimeGitCredential,
     RuntimeCredentialTtl,
+    RuntimeGitCredentials,
 )
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from entrypoints.settings import Settings, parse_encryption_keys
+from tests.backends import TEST_CIPHER
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS, clustered_settings
-from tests.db import TEST_CIPHER, add_user
+from tests.db import add_user
 from tests.fakes import FakeClock
 from tests.integration.http.conftest import BearerSubjectAuth, serve
 
@@ -35,7 +36,7 @@ def issue(user_id: UserId, provider: ProviderKind, *, at: datetime | None = None
     """What the server hands a runtime it starts for this user."""
     clock = FakeClock(at) if at is not None else SystemClock()
     minutes = RuntimeCredentialTtl(timedelta(minutes=10))
-    return IssueRuntimeGitCredential(SIGNER, clock, minutes).execute(user_id, provider).token
+    return RuntimeGitCredentials(SIGNER, clock, minutes).issue(user_id, provider).token
 
 
 async def store_token(url: str, token: ProviderToken) -> None:

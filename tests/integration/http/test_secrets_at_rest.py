@@ -20,14 +20,14 @@ from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
 from adapters.system.clock import SystemClock
-from application.git.runtime_credentials import IssueRuntimeGitCredential, RuntimeCredentialTtl
+from application.git.runtime_credentials import RuntimeCredentialTtl, RuntimeGitCredentials
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from entrypoints.ioc import rotate_encryption_keys
 from entrypoints.settings import Settings, parse_encryption_keys
+from tests.backends import TEST_CIPHER
 from tests.conftest import TEST_SIGNING_KEYS
-from tests.db import TEST_CIPHER
 from tests.fakes.git_hosts import FakeGitHub, FakeGitLab, run_fake_github, run_fake_gitlab
 from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.integration.http.test_sign_in import sign_in
@@ -105,7 +105,7 @@ async def store_brokered_gitlab_token(
 def runtime_credential(user_id: UserId, provider: ProviderKind) -> str:
     signer = JwsTokenSigner(parse_encryption_keys(TEST_SIGNING_KEYS))
     ttl = RuntimeCredentialTtl(timedelta(minutes=5))
-    return IssueRuntimeGitCredential(signer, SystemClock(), ttl).execute(user_id, provider).token
+    return RuntimeGitCredentials(signer, SystemClock(), ttl).issue(user_id, provider).token
 
 
 async def entrust_everything(client: Client, github: FakeGitHub, seen: Plaintexts) -> None:

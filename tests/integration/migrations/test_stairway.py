@@ -16,7 +16,7 @@ from adapters.sqlalchemy.migrator import downgrade_to, migration_config, upgrade
 from adapters.sqlalchemy.models import Base
 
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
-"""Types and server defaults are compared too; UtcDateTime and JsonDocument compare cleanly
+"""Types and server defaults are compared too; DateTimeUTC and JsonB compare cleanly
 (alembic checks a TypeDecorator by its ``impl`` and a variant by the dialect's own type), so no
 comparison has to be switched off to keep the check quiet."""
 

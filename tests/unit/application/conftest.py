@@ -12,6 +12,7 @@ from tests.fakes import (
     FakeOrgRepository,
     FakeStore,
     FakeUnitOfWork,
+    FakeUnitsOfWork,
     FakeUserRepository,
 )
 
@@ -23,6 +24,7 @@ class World:
     orgs: FakeOrgRepository
     audit: FakeAuditLog
     uow: FakeUnitOfWork
+    units: FakeUnitsOfWork
     clock: FakeClock
     api_keys: FakeApiKeyRepository
     revocations: FakeAccessRevocations
@@ -43,6 +45,7 @@ def world() -> World:
         orgs=FakeOrgRepository(store),
         audit=FakeAuditLog(store),
         uow=FakeUnitOfWork(store),
+        units=FakeUnitsOfWork(store),
         clock=FakeClock(),
         api_keys=FakeApiKeyRepository(store),
         revocations=FakeAccessRevocations(),

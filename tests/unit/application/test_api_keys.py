@@ -6,12 +6,13 @@ from application.api_keys import (
     CreateApiKey,
     CreateApiKeyRequest,
     ListApiKeys,
+    ListApiKeysRequest,
     RevokeApiKey,
     RevokeApiKeyRequest,
 )
 from application.errors import CredentialNotAllowedError
 from application.identity import ApiKeyAuthenticator
-from application.organizations import ResolveActiveOrg, ResolveActiveOrgRequest
+from application.organizations import ActiveOrgResolver
 from application.ports.access_revocations import ApiKeyRevoked
 from application.ports.org_repository import MemberOrganization
 from domain.audit.entities import AuditAction
@@ -38,11 +39,11 @@ def _org_of(world: World, actor: Principal, role: Role = Role.OWNER) -> MemberOr
 
 
 def _create(world: World) -> CreateApiKey:
-    return CreateApiKey(world.api_keys, world.audit, world.uow, world.clock)
+    return CreateApiKey(world.uow, world.clock)
 
 
 def _authenticator(world: World) -> ApiKeyAuthenticator:
-    return ApiKeyAuthenticator(world.api_keys, world.users, world.orgs, world.uow, world.clock)
+    return ApiKeyAuthenticator(world.units, world.clock)
 
 
 async def test_a_created_key_authenticates_as_its_owner_in_its_org(world: World) -> None:
@@ -109,9 +110,9 @@ async def test_revoked_expired_and_forged_keys_prove_nobody(world: World) -> Non
             expires_at=world.clock.now() + timedelta(hours=1),
         )
     )
-    await RevokeApiKey(
-        world.api_keys, world.audit, world.uow, world.clock, world.revocations
-    ).execute(RevokeApiKeyRequest(actor=alice, key_id=revoked.key.id_))
+    await RevokeApiKey(world.uow, world.clock, world.revocations).execute(
+        RevokeApiKeyRequest(actor=alice, key_id=revoked.key.id_)
+    )
     world.clock.advance(timedelta(hours=1))
     sut = _authenticator(world)
     forged = f"Bearer {revoked.token.prefix}_{expiring.token.secret}"
@@ -157,17 +158,17 @@ async def test_only_the_owner_lists_and_revokes_a_key(world: World) -> None:
     created = await _create(world).execute(
         CreateApiKeyRequest(actor=alice, org=org, name="k", scopes=frozenset())
     )
-    revoke = RevokeApiKey(world.api_keys, world.audit, world.uow, world.clock, world.revocations)
+    revoke = RevokeApiKey(world.uow, world.clock, world.revocations)
     with pytest.raises(ApiKeyNotFoundError):
         await revoke.execute(RevokeApiKeyRequest(actor=bob, key_id=created.key.id_))
     with pytest.raises(ApiKeyNotFoundError):
         await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=ApiKeyId(new_id())))
-    assert await ListApiKeys(world.api_keys).execute(bob, org) == []
+    assert (await ListApiKeys(world.uow).execute(ListApiKeysRequest(actor=bob, org=org))).keys == []
     assert world.revocations.published == []
     await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=created.key.id_))
     await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=created.key.id_))
     assert world.revocations.published == [ApiKeyRevoked(created.key.id_)]
-    [listed] = await ListApiKeys(world.api_keys).execute(alice, org)
+    [listed] = (await ListApiKeys(world.uow).execute(ListApiKeysRequest(actor=alice, org=org))).keys
     assert listed.revoked_at == world.clock.now()
     actions = [e.action for e in world.store.committed.audit]
     assert actions == [AuditAction.API_KEY_CREATED, AuditAction.API_KEY_REVOKED]
@@ -181,18 +182,16 @@ async def test_active_org_is_named_bound_or_personal(world: World) -> None:
     await world.orgs.add(personal, owner)
     team = _org_of(world, alice)
     bobs = _org_of(world, bob)
-    sut = ResolveActiveOrg(world.orgs)
-    default = await sut.execute(ResolveActiveOrgRequest(actor=alice))
-    named = await sut.execute(ResolveActiveOrgRequest(actor=alice, requested=team.organization.id_))
+    sut = ActiveOrgResolver(world.uow)
+    default = await sut.resolve(alice)
+    named = await sut.resolve(alice, team.organization.id_)
     assert default.organization.id_ == personal.id_
     assert named.organization.id_ == team.organization.id_
     with pytest.raises(OrgNotFoundError):
-        await sut.execute(ResolveActiveOrgRequest(actor=alice, requested=bobs.organization.id_))
+        await sut.resolve(alice, bobs.organization.id_)
     key = Principal(user=alice.user, method=AuthMethod.API_KEY, bound_org_id=team.organization.id_)
-    assert (await sut.execute(ResolveActiveOrgRequest(actor=key))).organization.id_ == (
-        team.organization.id_
-    )
+    assert (await sut.resolve(key)).organization.id_ == team.organization.id_
     with pytest.raises(OrgNotFoundError):
-        await sut.execute(ResolveActiveOrgRequest(actor=key, requested=personal.id_))
+        await sut.resolve(key, personal.id_)
     with pytest.raises(OrgNotFoundError):
-        await sut.execute(ResolveActiveOrgRequest(actor=bob))
+        await sut.resolve(bob)

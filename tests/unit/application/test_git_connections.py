@@ -1,4 +1,4 @@
-"""Provider-token lifecycle use cases over fakes: refresh once under concurrency (a Redis lock
+"""Provider tokens and their use cases over fakes: refresh once under concurrency (a Redis lock
 across two nodes in one test), reconnect errors that keep the token, connect, list, disconnect."""
 
 import asyncio
@@ -16,10 +16,14 @@ from application.git import (
     ConnectGitProvider,
     ConnectGitProviderRequest,
     DisconnectGitProvider,
+    DisconnectGitProviderRequest,
     GetGitAccount,
-    GetProviderToken,
+    GetGitAccountRequest,
+    GitConnection,
     ListGitConnections,
+    ListGitConnectionsRequest,
     ProviderTokenPolicy,
+    ProviderTokens,
     SelfHostedGitPolicy,
 )
 from application.ports.git_provider import GitInstallations, GitProvider, GitProviders
@@ -40,7 +44,7 @@ from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.conftest import REDIS_URL
 from tests.factories import create_org
-from tests.fakes import FakeLocks, FakeProviderOAuth, FakeProviderTokenStore
+from tests.fakes import FakeLocks, FakeProviderOAuth
 from tests.unit.application.conftest import World
 
 GITHUB = GitHost(ProviderKind.GITHUB)
@@ -115,26 +119,29 @@ class StubGitProviders(GitProviders):
 @dataclass
 class Git:
     world: World
-    tokens: FakeProviderTokenStore
     oauth: FakeProviderOAuth
     providers: StubGitProviders
     locks: FakeLocks
 
-    def get_token(self, locks: Locks | None = None) -> GetProviderToken:
+    def get_token(self, locks: Locks | None = None) -> ProviderTokens:
         w = self.world
-        return GetProviderToken(
-            self.tokens, self.oauth, locks or self.locks, w.uow, w.clock, POLICY
-        )
+        return ProviderTokens(w.units, self.oauth, locks or self.locks, w.clock, POLICY)
 
     def connect(self) -> ConnectGitProvider:
         w = self.world
-        return ConnectGitProvider(
-            self.providers, self.tokens, w.orgs, w.audit, w.uow, w.clock, SelfHostedGitPolicy()
-        )
+        return ConnectGitProvider(self.providers, w.uow, w.clock, SelfHostedGitPolicy())
 
-    def disconnect(self) -> DisconnectGitProvider:
+    async def connected(self, request: ConnectGitProviderRequest) -> GitConnection:
+        return (await self.connect().execute(request)).connection
+
+    async def disconnect(self, actor: Principal, provider: ProviderKind) -> None:
         w = self.world
-        return DisconnectGitProvider(self.tokens, w.orgs, w.audit, w.uow, w.clock)
+        sut = DisconnectGitProvider(w.uow, w.clock)
+        await sut.execute(DisconnectGitProviderRequest(actor=actor, provider=provider))
+
+    async def connections(self, actor: Principal) -> list[GitConnection]:
+        sut = ListGitConnections(self.world.uow)
+        return (await sut.execute(ListGitConnectionsRequest(actor=actor))).connections
 
     def store(
         self,
@@ -170,7 +177,6 @@ class Git:
 def git(world: World) -> Git:
     return Git(
         world=world,
-        tokens=FakeProviderTokenStore(world.store),
         oauth=FakeProviderOAuth(world.clock),
         providers=StubGitProviders(),
         locks=FakeLocks(),
@@ -187,14 +193,14 @@ def ada(world: World) -> Principal:
     return actor
 
 
-# --- GetProviderToken ----------------------------------------------------------------------------
+# --- ProviderTokens ----------------------------------------------------------------------------
 
 
 async def test_a_token_valid_beyond_the_margin_is_returned_without_refresh_or_lock(
     git: Git, ada: Principal
 ) -> None:
     stored = git.store(ada.user.id_, expires_in=timedelta(minutes=6))
-    token = await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+    token = await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert token == stored
     assert (git.oauth.calls, git.locks.acquisitions) == ([], 0)
 
@@ -202,7 +208,7 @@ async def test_a_token_valid_beyond_the_margin_is_returned_without_refresh_or_lo
 async def test_a_token_that_never_expires_is_never_refreshed(git: Git, ada: Principal) -> None:
     git.store(ada.user.id_, expires_in=None, refresh_token=None)
     git.world.clock.advance(timedelta(days=3650))
-    token = await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+    token = await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert token.access_token == "access-0"
     assert git.oauth.calls == []
 
@@ -211,7 +217,7 @@ async def test_a_token_within_the_margin_is_refreshed_stored_and_valid_past_the_
     git: Git, ada: Principal, world: World
 ) -> None:
     git.store(ada.user.id_, expires_in=timedelta(minutes=4))
-    token = await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+    token = await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert git.oauth.calls == [(GITHUB, "refresh-0")]
     assert token.access_token == "access-1"
     assert token.refresh_token == "refresh-1"
@@ -226,7 +232,7 @@ async def test_a_hundred_concurrent_calls_on_an_expired_token_refresh_exactly_on
     git.store(ada.user.id_, expires_in=-timedelta(minutes=1))
     git.oauth.delay = 0.05
     tokens = await asyncio.gather(
-        *(git.get_token().execute(ada.user.id_, ProviderKind.GITHUB) for _ in range(100))
+        *(git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB) for _ in range(100))
     )
     assert len(git.oauth.calls) == 1
     assert {token.access_token for token in tokens} == {"access-1"}
@@ -243,10 +249,7 @@ async def test_without_a_shared_lock_two_nodes_refresh_twice_and_the_second_is_r
     git.oauth.delay = 0.05
     nodes = (InProcessLocks(), InProcessLocks())
     results = await asyncio.gather(
-        *(
-            git.get_token(nodes[i % 2]).execute(ada.user.id_, ProviderKind.GITHUB)
-            for i in range(10)
-        ),
+        *(git.get_token(nodes[i % 2]).fresh(ada.user.id_, ProviderKind.GITHUB) for i in range(10)),
         return_exceptions=True,
     )
     assert len(git.oauth.calls) == 2
@@ -275,7 +278,7 @@ async def test_two_nodes_sharing_a_redis_lock_refresh_exactly_once(
     git.oauth.delay = 0.05
     tokens = await asyncio.gather(
         *(
-            git.get_token(two_redis_nodes[i % 2]).execute(ada.user.id_, ProviderKind.GITHUB)
+            git.get_token(two_redis_nodes[i % 2]).fresh(ada.user.id_, ProviderKind.GITHUB)
             for i in range(50)
         )
     )
@@ -289,7 +292,7 @@ async def test_a_waiter_reads_the_token_again_under_the_lock_and_uses_what_anoth
     git.store(ada.user.id_, expires_in=-timedelta(minutes=1))
     key = f"provider-token-refresh:{ada.user.id_}:github"
     async with git.locks.hold(key, ttl=timedelta(seconds=5), wait=timedelta(seconds=5)):
-        waiting = asyncio.create_task(git.get_token().execute(ada.user.id_, ProviderKind.GITHUB))
+        waiting = asyncio.create_task(git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB))
         await asyncio.sleep(0.01)
         other = git.stored(ada.user.id_)
         renewed = other.refreshed(
@@ -309,7 +312,7 @@ async def test_a_waiter_reads_the_token_again_under_the_lock_and_uses_what_anoth
 
 async def test_no_token_is_not_connected(git: Git, ada: Principal) -> None:
     with pytest.raises(ProviderNotConnectedError) as raised:
-        await git.get_token().execute(ada.user.id_, ProviderKind.GITLAB)
+        await git.get_token().fresh(ada.user.id_, ProviderKind.GITLAB)
     assert raised.value.provider is ProviderKind.GITLAB
 
 
@@ -319,7 +322,7 @@ async def test_a_refused_refresh_asks_to_reconnect_that_provider_and_keeps_the_t
     stored = git.store(ada.user.id_, host=GITLAB, expires_in=-timedelta(minutes=1))
     git.oauth.refuse = True
     with pytest.raises(ProviderReconnectRequiredError) as raised:
-        await git.get_token().execute(ada.user.id_, ProviderKind.GITLAB)
+        await git.get_token().fresh(ada.user.id_, ProviderKind.GITLAB)
     assert raised.value.provider is ProviderKind.GITLAB
     assert git.stored(ada.user.id_, ProviderKind.GITLAB) == stored
 
@@ -341,7 +344,7 @@ async def test_a_token_that_cannot_be_refreshed_asks_to_reconnect_and_is_kept(
         git.oauth = FakeProviderOAuth(world.clock, hosts={GITLAB})
         stored = git.store(ada.user.id_, expires_in=timedelta(minutes=1))
     with pytest.raises(ProviderReconnectRequiredError) as raised:
-        await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+        await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert raised.value.provider is ProviderKind.GITHUB
     assert git.oauth.calls == []
     assert git.stored(ada.user.id_) == stored
@@ -351,27 +354,26 @@ async def test_an_outage_is_unavailable_and_changes_nothing(git: Git, ada: Princ
     stored = git.store(ada.user.id_, expires_in=-timedelta(minutes=1))
     git.oauth.down = True
     with pytest.raises(DependencyUnavailableError):
-        await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+        await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert git.stored(ada.user.id_) == stored
     git.oauth.down = False
-    token = await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+    token = await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert token.access_token == "access-1"
 
 
 async def test_a_lock_that_stays_busy_is_unavailable(git: Git, ada: Principal) -> None:
     git.store(ada.user.id_, expires_in=-timedelta(minutes=1))
-    quick = GetProviderToken(
-        git.tokens,
+    quick = ProviderTokens(
+        git.world.units,
         git.oauth,
         git.locks,
-        git.world.uow,
         git.world.clock,
         ProviderTokenPolicy(lock_wait=timedelta(milliseconds=20)),
     )
     key = f"provider-token-refresh:{ada.user.id_}:github"
     async with git.locks.hold(key, ttl=timedelta(seconds=5), wait=timedelta(seconds=5)):
         with pytest.raises(DependencyUnavailableError):
-            await quick.execute(ada.user.id_, ProviderKind.GITHUB)
+            await quick.fresh(ada.user.id_, ProviderKind.GITHUB)
     assert git.oauth.calls == []
 
 
@@ -386,7 +388,7 @@ async def test_a_disconnect_during_the_refresh_is_not_undone(
 
     git.oauth.on_call = disconnect
     with pytest.raises(ProviderNotConnectedError):
-        await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+        await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert world.store.committed.provider_tokens == {}
 
 
@@ -400,7 +402,7 @@ async def test_a_reconnect_during_the_refresh_wins_over_the_refresh(
         git.store(ada.user.id_, expires_in=None, refresh_token=None)
 
     git.oauth.on_call = reconnect
-    token = await git.get_token().execute(ada.user.id_, ProviderKind.GITHUB)
+    token = await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert token.expires_at is None
     assert git.stored(ada.user.id_) == token
 
@@ -408,8 +410,9 @@ async def test_a_reconnect_during_the_refresh_wins_over_the_refresh(
 async def test_get_account_uses_the_refreshed_token(git: Git, ada: Principal) -> None:
     git.store(ada.user.id_, expires_in=-timedelta(minutes=1))
     git.providers.know("access-1", "ada")
-    account = await GetGitAccount(git.get_token(), git.providers).execute(ada, ProviderKind.GITHUB)
-    assert account.login == "ada"
+    sut = GetGitAccount(git.get_token(), git.providers)
+    found = await sut.execute(GetGitAccountRequest(actor=ada, provider=ProviderKind.GITHUB))
+    assert found.account.login == "ada"
     assert git.providers.used == ["access-1"]
 
 
@@ -420,7 +423,7 @@ async def test_connect_checks_the_token_then_stores_it_without_expiry_and_audits
     git: Git, ada: Principal, world: World
 ) -> None:
     git.providers.know("ghp_valid", "ada")
-    connection = await git.connect().execute(
+    connection = await git.connected(
         ConnectGitProviderRequest(actor=ada, provider=ProviderKind.GITHUB, token=" ghp_valid ")
     )
     stored = git.stored(ada.user.id_)
@@ -443,7 +446,7 @@ async def test_connect_checks_the_token_then_stores_it_without_expiry_and_audits
 
 async def test_connect_a_self_hosted_gitlab_keeps_its_base_url(git: Git, ada: Principal) -> None:
     git.providers.know("glpat-x", "ada", ProviderKind.GITLAB)
-    connection = await git.connect().execute(
+    connection = await git.connected(
         ConnectGitProviderRequest(
             actor=ada,
             provider=ProviderKind.GITLAB,
@@ -477,9 +480,9 @@ async def test_connect_replaces_an_earlier_token(git: Git, ada: Principal) -> No
         (ProviderKind.GITHUB, "tok\u00e9n", None, "token"),
         (ProviderKind.BITBUCKET, "ada:", None, "token"),
         (ProviderKind.BITBUCKET, ":secret", None, "token"),
-        (ProviderKind.BITBUCKET, "ada:secret", "https://bb.example.com", "baseUrl"),
-        (ProviderKind.GITHUB, "ghp_valid", "ftp://ghe.example.com", "baseUrl"),
-        (ProviderKind.GITHUB, "ghp_valid", "https://nothing.example.com", "baseUrl"),
+        (ProviderKind.BITBUCKET, "ada:secret", "https://bb.example.com", "base_url"),
+        (ProviderKind.GITHUB, "ghp_valid", "ftp://ghe.example.com", "base_url"),
+        (ProviderKind.GITHUB, "ghp_valid", "https://nothing.example.com", "base_url"),
     ],
 )
 async def test_connect_refuses_bad_input_naming_the_field_and_stores_nothing(
@@ -530,14 +533,12 @@ async def test_list_shows_only_the_callers_connections_and_never_a_token(
     git.store(ada.user.id_, host=GITLAB)
     git.store(ada.user.id_)
     git.store(bob.user.id_)
-    mine = await ListGitConnections(git.tokens).execute(ada)
+    mine = await git.connections(ada)
     assert [c.provider for c in mine] == [ProviderKind.GITHUB, ProviderKind.GITLAB]
     assert all(c.refreshable for c in mine)
     assert "access-0" not in repr(mine)
     assert "refresh-0" not in repr(mine)
-    assert [c.provider for c in await ListGitConnections(git.tokens).execute(bob)] == [
-        ProviderKind.GITHUB
-    ]
+    assert [c.provider for c in await git.connections(bob)] == [ProviderKind.GITHUB]
 
 
 async def test_disconnect_forgets_only_the_callers_token_and_audits(
@@ -546,10 +547,10 @@ async def test_disconnect_forgets_only_the_callers_token_and_audits(
     bob = world.principal("sub-bob")
     git.store(ada.user.id_)
     git.store(bob.user.id_)
-    await git.disconnect().execute(ada, ProviderKind.GITHUB)
+    await git.disconnect(ada, ProviderKind.GITHUB)
     assert set(world.store.committed.provider_tokens) == {(bob.user.id_, ProviderKind.GITHUB)}
     assert [e.action for e in world.store.committed.audit] == [
         AuditAction.GIT_PROVIDER_DISCONNECTED
     ]
     with pytest.raises(ProviderNotConnectedError):
-        await git.disconnect().execute(ada, ProviderKind.GITHUB)
+        await git.disconnect(ada, ProviderKind.GITHUB)

@@ -3,6 +3,7 @@ import asyncio
 from application.identity import (
     ApiKeyAuthenticator,
     GetCurrentUser,
+    GetCurrentUserRequest,
     LocalUserAuthenticator,
     ProvisionLocalUser,
     ProvisionLocalUserRequest,
@@ -16,18 +17,20 @@ from tests.unit.application.conftest import World
 
 
 def _provision(world: World) -> ProvisionLocalUser:
-    return ProvisionLocalUser(world.users, world.orgs, world.audit, world.uow, world.clock)
+    return ProvisionLocalUser(world.units, world.clock)
 
 
 def _local_authenticator(world: World) -> LocalUserAuthenticator:
-    keys = ApiKeyAuthenticator(world.api_keys, world.users, world.orgs, world.uow, world.clock)
-    return LocalUserAuthenticator(world.users, keys, LocalAccessPolicy(), LocalUserCache())
+    keys = ApiKeyAuthenticator(world.units, world.clock)
+    return LocalUserAuthenticator(world.units, keys, LocalAccessPolicy(), LocalUserCache())
 
 
 async def test_first_start_provisions_the_local_user_with_a_personal_org(world: World) -> None:
-    user = await _provision(world).execute(
-        ProvisionLocalUserRequest(email="Me@Example.COM", display_name="Me")
-    )
+    user = (
+        await _provision(world).execute(
+            ProvisionLocalUserRequest(email="Me@Example.COM", display_name="Me")
+        )
+    ).user
     assert world.store.committed.users == {user.id_: user}
     assert user.subject == LOCAL_USER_SUBJECT
     assert user.email.value == "Me@example.com"
@@ -41,12 +44,16 @@ async def test_first_start_provisions_the_local_user_with_a_personal_org(world: 
 
 
 async def test_later_starts_keep_the_stored_user(world: World) -> None:
-    first = await _provision(world).execute(
-        ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
-    )
-    again = await _provision(world).execute(
-        ProvisionLocalUserRequest(email="other@example.com", display_name="Other")
-    )
+    first = (
+        await _provision(world).execute(
+            ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
+        )
+    ).user
+    again = (
+        await _provision(world).execute(
+            ProvisionLocalUserRequest(email="other@example.com", display_name="Other")
+        )
+    ).user
     assert again.id_ == first.id_
     assert again.email.value == "me@example.com"
     assert len(world.store.committed.users) == 1
@@ -55,9 +62,11 @@ async def test_later_starts_keep_the_stored_user(world: World) -> None:
 
 
 async def test_a_user_from_before_personal_orgs_gets_one(world: World) -> None:
-    user = await _provision(world).execute(
-        ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
-    )
+    user = (
+        await _provision(world).execute(
+            ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
+        )
+    ).user
     world.store.live.orgs.clear()
     world.store.live.memberships.clear()
     world.store.commit()
@@ -70,14 +79,16 @@ async def test_local_authenticator_acts_as_the_local_user_without_credentials(
 ) -> None:
     sut = _local_authenticator(world)
     assert await sut.authenticate(Credentials()) is None
-    user = await _provision(world).execute(
-        ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
-    )
+    user = (
+        await _provision(world).execute(
+            ProvisionLocalUserRequest(email="me@example.com", display_name="Me")
+        )
+    ).user
     principal = await sut.authenticate(Credentials())
     assert principal is not None
     assert principal.user.id_ == user.id_
     assert principal.method is AuthMethod.LOCAL
-    assert await GetCurrentUser().execute(principal) == user
+    assert (await GetCurrentUser().execute(GetCurrentUserRequest(actor=principal))).user == user
 
 
 async def test_local_authenticator_refuses_a_bad_credential_instead_of_falling_back(

@@ -4,11 +4,11 @@ from datetime import timedelta
 import pytest
 
 from application.members import (
-    AcceptInvitations,
     InviteMember,
     InviteMemberRequest,
     ListInvitations,
     ListInvitationsRequest,
+    PendingInvitations,
     RevokeInvitation,
     RevokeInvitationRequest,
 )
@@ -23,10 +23,14 @@ from domain.organizations.errors import (
     MemberAlreadyExistsError,
     NotAnOrgAdminError,
 )
-from domain.organizations.invitations import INVITATION_TTL, InvitationId, InvitationStatus
+from domain.organizations.invitations import (
+    INVITATION_TTL,
+    Invitation,
+    InvitationId,
+    InvitationStatus,
+)
 from domain.shared.ids import new_id
 from tests.factories import create_org, create_user
-from tests.fakes import FakeInvitationRepository
 from tests.unit.application.conftest import World
 
 
@@ -46,12 +50,15 @@ def _join(world: World, org_id: OrgId, who: Principal, role: Role) -> None:
 
 
 def _invite(world: World) -> InviteMember:
-    repo = FakeInvitationRepository(world.store)
-    return InviteMember(world.orgs, repo, world.users, world.audit, world.uow, world.clock)
+    return InviteMember(world.uow, world.clock)
 
 
-def _accept(world: World) -> AcceptInvitations:
-    return AcceptInvitations(world.orgs, FakeInvitationRepository(world.store), world.audit)
+async def _issue(world: World, request: InviteMemberRequest) -> Invitation:
+    return (await _invite(world).execute(request)).invitation
+
+
+def _accept(world: World) -> PendingInvitations:
+    return PendingInvitations(world.uow)
 
 
 def _signed_in(world: World, email: str, *, verified: bool = True) -> User:
@@ -64,8 +71,9 @@ async def test_inviting_commits_the_invitation_and_its_audit_together(world: Wor
     alice = world.principal("alice")
     team = _team(world, alice)
 
-    sut = await _invite(world).execute(
-        InviteMemberRequest(actor=alice, org_id=team, email="New@Example.COM", role=Role.ADMIN)
+    sut = await _issue(
+        world,
+        InviteMemberRequest(actor=alice, org_id=team, email="New@Example.COM", role=Role.ADMIN),
     )
 
     committed = world.store.committed
@@ -92,10 +100,14 @@ async def test_an_expired_invitation_is_replaced(world: World) -> None:
     alice = world.principal("alice")
     team = _team(world, alice)
     sut = _invite(world)
-    first = await sut.execute(InviteMemberRequest(actor=alice, org_id=team, email="x@ex.com"))
+    first = (
+        await sut.execute(InviteMemberRequest(actor=alice, org_id=team, email="x@ex.com"))
+    ).invitation
     world.clock.advance(INVITATION_TTL)
 
-    second = await sut.execute(InviteMemberRequest(actor=alice, org_id=team, email="x@ex.com"))
+    second = (
+        await sut.execute(InviteMemberRequest(actor=alice, org_id=team, email="x@ex.com"))
+    ).invitation
 
     stored = world.store.committed.invitations
     assert stored[first.id_].status(world.clock.now()) is InvitationStatus.REVOKED
@@ -107,8 +119,8 @@ async def test_inviting_a_member_is_refused(world: World) -> None:
     team = _team(world, alice)
     _join(world, team, bob, Role.MEMBER)
     with pytest.raises(MemberAlreadyExistsError):
-        await _invite(world).execute(
-            InviteMemberRequest(actor=alice, org_id=team, email=bob.user.email.value.upper())
+        await _issue(
+            world, InviteMemberRequest(actor=alice, org_id=team, email=bob.user.email.value.upper())
         )
 
 
@@ -116,25 +128,19 @@ async def test_members_may_neither_invite_nor_list(world: World) -> None:
     alice, bob = world.principal("alice"), world.principal("bob")
     team = _team(world, alice)
     _join(world, team, bob, Role.MEMBER)
-    repo = FakeInvitationRepository(world.store)
     with pytest.raises(NotAnOrgAdminError):
-        await _invite(world).execute(
-            InviteMemberRequest(actor=bob, org_id=team, email="x@example.com")
-        )
+        await _issue(world, InviteMemberRequest(actor=bob, org_id=team, email="x@example.com"))
     with pytest.raises(NotAnOrgAdminError):
-        await ListInvitations(world.orgs, repo, world.audit, world.uow, world.clock).execute(
-            ListInvitationsRequest(actor=bob, org_id=team)
-        )
+        await ListInvitations(world.uow).execute(ListInvitationsRequest(actor=bob, org_id=team))
 
 
 async def test_revoking_closes_it_and_another_orgs_id_is_not_found(world: World) -> None:
     alice, carol = world.principal("alice"), world.principal("carol")
     team, other = _team(world, alice), _team(world, carol)
-    invited = await _invite(world).execute(
-        InviteMemberRequest(actor=alice, org_id=team, email="x@example.com")
+    invited = await _issue(
+        world, InviteMemberRequest(actor=alice, org_id=team, email="x@example.com")
     )
-    repo = FakeInvitationRepository(world.store)
-    sut = RevokeInvitation(world.orgs, repo, world.audit, world.uow, world.clock)
+    sut = RevokeInvitation(world.uow, world.clock)
 
     with pytest.raises(InvitationNotFoundError):
         await sut.execute(
@@ -157,13 +163,14 @@ async def test_revoking_closes_it_and_another_orgs_id_is_not_found(world: World)
 async def test_a_verified_address_accepts_its_pending_invitations(world: World) -> None:
     alice = world.principal("alice")
     team = _team(world, alice)
-    invited = await _invite(world).execute(
-        InviteMemberRequest(actor=alice, org_id=team, email="New@example.com", role=Role.ADMIN)
+    invited = await _issue(
+        world,
+        InviteMemberRequest(actor=alice, org_id=team, email="New@example.com", role=Role.ADMIN),
     )
     user = _signed_in(world, "new@EXAMPLE.com")
     world.clock.advance(timedelta(days=1))
 
-    await _accept(world).execute(user, world.clock.now())
+    await _accept(world).accept_for(user, world.clock.now())
     await world.uow.commit()
 
     committed = world.store.committed
@@ -181,12 +188,12 @@ async def test_a_verified_address_accepts_its_pending_invitations(world: World) 
 async def test_an_unverified_address_accepts_nothing(world: World) -> None:
     alice = world.principal("alice")
     team = _team(world, alice)
-    invited = await _invite(world).execute(
-        InviteMemberRequest(actor=alice, org_id=team, email="new@example.com")
+    invited = await _issue(
+        world, InviteMemberRequest(actor=alice, org_id=team, email="new@example.com")
     )
     user = _signed_in(world, "new@example.com", verified=False)
 
-    await _accept(world).execute(user, world.clock.now())
+    await _accept(world).accept_for(user, world.clock.now())
     await world.uow.commit()
 
     assert (team, user.id_) not in world.store.committed.memberships
@@ -196,13 +203,11 @@ async def test_an_unverified_address_accepts_nothing(world: World) -> None:
 async def test_an_expired_invitation_is_not_accepted(world: World) -> None:
     alice = world.principal("alice")
     team = _team(world, alice)
-    await _invite(world).execute(
-        InviteMemberRequest(actor=alice, org_id=team, email="new@example.com")
-    )
+    await _issue(world, InviteMemberRequest(actor=alice, org_id=team, email="new@example.com"))
     user = _signed_in(world, "new@example.com")
     world.clock.advance(INVITATION_TTL)
 
-    await _accept(world).execute(user, world.clock.now())
+    await _accept(world).accept_for(user, world.clock.now())
 
     assert (team, user.id_) not in world.store.live.memberships
 
@@ -210,13 +215,14 @@ async def test_an_expired_invitation_is_not_accepted(world: World) -> None:
 async def test_someone_already_a_member_keeps_their_role(world: World) -> None:
     alice = world.principal("alice")
     team = _team(world, alice)
-    invited = await _invite(world).execute(
-        InviteMemberRequest(actor=alice, org_id=team, email="bob@example.com", role=Role.ADMIN)
+    invited = await _issue(
+        world,
+        InviteMemberRequest(actor=alice, org_id=team, email="bob@example.com", role=Role.ADMIN),
     )
     bob = world.principal("bob")
     _join(world, team, bob, Role.MEMBER)
 
-    await _accept(world).execute(bob.user, world.clock.now())
+    await _accept(world).accept_for(bob.user, world.clock.now())
     await world.uow.commit()
 
     committed = world.store.committed

@@ -30,13 +30,13 @@ async def _with_member(world: World, org_id: OrgId, member: Principal) -> Member
 
 async def test_removing_leaving_role_changes_and_transfers_are_announced(world: World) -> None:
     owner, bob_actor = world.principal("olive"), world.principal("bob")
-    created = await CreateOrganization(world.orgs, world.audit, world.uow, world.clock).execute(
+    created = await CreateOrganization(world.uow, world.clock).execute(
         CreateOrganizationRequest(actor=owner, name="Acme")
     )
-    org_id = created.organization.id_
+    org_id = created.org.organization.id_
     ada = await _with_member(world, org_id, world.principal("ada"))
     bob = await _with_member(world, org_id, bob_actor)
-    args = (world.orgs, world.audit, world.uow, world.clock, world.revocations)
+    args = (world.uow, world.clock, world.revocations)
 
     await ChangeMemberRole(*args).execute(
         ChangeMemberRoleRequest(actor=owner, org_id=org_id, user_id=ada.user_id, role=Role.ADMIN)
@@ -44,9 +44,7 @@ async def test_removing_leaving_role_changes_and_transfers_are_announced(world: 
     await TransferOwnership(*args).execute(
         TransferOwnershipRequest(actor=owner, org_id=org_id, new_owner=ada.user_id)
     )
-    remove = RemoveMember(
-        world.orgs, world.api_keys, world.audit, world.uow, world.clock, world.revocations
-    )
+    remove = RemoveMember(*args)
     await remove.execute(RemoveMemberRequest(actor=bob_actor, org_id=org_id, user_id=bob.user_id))
     with pytest.raises(MemberNotFoundError):
         await remove.execute(RemoveMemberRequest(actor=owner, org_id=org_id, user_id=bob.user_id))

@@ -6,6 +6,7 @@ from application.organizations import (
     GetOrganization,
     GetOrganizationRequest,
     ListMyOrganizations,
+    ListMyOrganizationsRequest,
 )
 from domain.audit.entities import AuditAction
 from domain.organizations.entities import OrgId, Role
@@ -20,14 +21,14 @@ from tests.unit.application.conftest import World
 
 
 def _create(world: World) -> CreateOrganization:
-    return CreateOrganization(world.orgs, world.audit, world.uow, world.clock)
+    return CreateOrganization(world.uow, world.clock)
 
 
 async def test_creating_commits_org_owner_membership_and_audit_together(world: World) -> None:
     alice = world.principal("alice")
     sut = _create(world)
 
-    created = await sut.execute(CreateOrganizationRequest(actor=alice, name="  Acme   Corp "))
+    created = (await sut.execute(CreateOrganizationRequest(actor=alice, name="  Acme   Corp "))).org
 
     committed = world.store.committed
     org = committed.orgs[created.organization.id_]
@@ -45,9 +46,11 @@ async def test_creating_commits_org_owner_membership_and_audit_together(world: W
 
 
 async def test_explicit_slug_wins_over_the_derived_one(world: World) -> None:
-    created = await _create(world).execute(
-        CreateOrganizationRequest(actor=world.principal("a"), name="Acme Corp", slug="acme")
-    )
+    created = (
+        await _create(world).execute(
+            CreateOrganizationRequest(actor=world.principal("a"), name="Acme Corp", slug="acme")
+        )
+    ).org
     assert created.organization.slug.value == "acme"
 
 
@@ -82,19 +85,19 @@ async def test_taken_slug_is_a_conflict_and_commits_nothing(world: World) -> Non
 async def test_members_see_their_orgs_and_strangers_get_not_found(world: World) -> None:
     alice, bob = world.principal("alice"), world.principal("bob")
     created = await _create(world).execute(CreateOrganizationRequest(actor=alice, name="Acme"))
-    org_id = created.organization.id_
+    org_id = created.org.organization.id_
 
-    seen = await GetOrganization(world.orgs).execute(
+    seen = await GetOrganization(world.uow).execute(
         GetOrganizationRequest(actor=alice, org_id=org_id)
     )
-    assert seen.organization.id_ == org_id
+    assert seen.org.organization.id_ == org_id
     with pytest.raises(OrgNotFoundError):
-        await GetOrganization(world.orgs).execute(GetOrganizationRequest(actor=bob, org_id=org_id))
+        await GetOrganization(world.uow).execute(GetOrganizationRequest(actor=bob, org_id=org_id))
     with pytest.raises(OrgNotFoundError):
-        await GetOrganization(world.orgs).execute(
+        await GetOrganization(world.uow).execute(
             GetOrganizationRequest(actor=alice, org_id=OrgId(new_id()))
         )
-    assert await ListMyOrganizations(world.orgs).execute(bob) == []
-    assert [v.organization.id_ for v in await ListMyOrganizations(world.orgs).execute(alice)] == [
-        org_id
-    ]
+    list_mine = ListMyOrganizations(world.uow)
+    assert (await list_mine.execute(ListMyOrganizationsRequest(actor=bob))).orgs == []
+    mine = (await list_mine.execute(ListMyOrganizationsRequest(actor=alice))).orgs
+    assert [v.organization.id_ for v in mine] == [org_id]

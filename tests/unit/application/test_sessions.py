@@ -31,14 +31,17 @@ from application.identity.complete_sign_in import (
 from application.identity.session_authenticator import SESSION_COOKIE, SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.start_sign_in import StartSignIn, StartSignInRequest
-from application.members import AcceptInvitations
+from application.members import PendingInvitations
 from application.ports.access_revocations import SessionRevoked
 from application.ports.locks import Locks
 from application.sessions import (
     GetCurrentSession,
+    GetCurrentSessionRequest,
     ListSessions,
+    ListSessionsRequest,
     RevokeSession,
     RevokeSessionRequest,
+    SessionEndings,
     SignOut,
     SignOutRequest,
 )
@@ -50,16 +53,12 @@ from domain.organizations.entities import Role
 from domain.shared.ids import new_id
 from tests.conftest import REDIS_URL
 from tests.fakes import (
-    FakeAuditLog,
     FakeIdentityProvider,
-    FakeInvitationRepository,
     FakeLocks,
     FakeLoginAttemptStore,
-    FakeOrgRepository,
-    FakeSessionRepository,
     FakeStore,
     FakeUnitOfWork,
-    FakeUserRepository,
+    FakeUnitsOfWork,
 )
 from tests.unit.application.conftest import World
 
@@ -112,34 +111,22 @@ class Flow:
         )
 
     def complete(self) -> CompleteSignIn:
-        store = self.store
+        uow = FakeUnitOfWork(self.store)
         return CompleteSignIn(
             self.provider,
             self.attempts,
-            FakeUserRepository(store),
-            FakeOrgRepository(store),
-            FakeSessionRepository(store),
-            FakeAuditLog(store),
-            FakeUnitOfWork(store),
+            uow,
             self.world.clock,
             POLICY,
             IgnoreBrokeredTokens(),
-            AcceptInvitations(
-                FakeOrgRepository(store), FakeInvitationRepository(store), FakeAuditLog(store)
-            ),
+            PendingInvitations(uow),
         )
 
     def authenticator(self, locks: Locks, store: FakeStore | None = None) -> SessionAuthenticator:
         """One request's authenticator; ``store`` stands in for another node's database view."""
         store = store or self.store
         return SessionAuthenticator(
-            FakeSessionRepository(store),
-            FakeUserRepository(store),
-            self.provider,
-            locks,
-            FakeUnitOfWork(store),
-            self.world.clock,
-            POLICY,
+            FakeUnitsOfWork(store), self.provider, locks, self.world.clock, POLICY
         )
 
     async def principal(self, token: str) -> Principal:
@@ -147,30 +134,16 @@ class Flow:
         assert principal is not None
         return principal
 
+    def endings(self) -> SessionEndings:
+        return SessionEndings(self.provider, self.world.revocations)
+
     def sign_out(self) -> SignOut:
-        store = self.store
         return SignOut(
-            FakeSessionRepository(store),
-            FakeOrgRepository(store),
-            self.provider,
-            FakeAuditLog(store),
-            FakeUnitOfWork(store),
-            self.world.clock,
-            self.world.revocations,
-            POLICY,
+            FakeUnitOfWork(self.store), self.world.clock, self.provider, self.endings(), POLICY
         )
 
     def revoke_session(self) -> RevokeSession:
-        store = self.store
-        return RevokeSession(
-            FakeSessionRepository(store),
-            FakeOrgRepository(store),
-            self.provider,
-            FakeAuditLog(store),
-            FakeUnitOfWork(store),
-            self.world.clock,
-            self.world.revocations,
-        )
+        return RevokeSession(FakeUnitOfWork(self.store), self.world.clock, self.endings())
 
     def session(self, token: str) -> Session:
         """The committed session of a cookie value."""
@@ -617,9 +590,13 @@ async def test_listing_and_the_current_session_show_only_the_callers(
     second = (await flow.sign_in("sub-ada")).session_token
     await flow.sign_in("sub-bob")
     principal = await flow.principal(first)
-    listed = await ListSessions(FakeSessionRepository(world.store), world.clock).execute(principal)
-    assert [s.id_ for s in listed] == [flow.session(second).id_, flow.session(first).id_]
-    current = GetCurrentSession(FakeSessionRepository(world.store))
-    assert (await current.execute(principal)).id_ == flow.session(first).id_
+    listed = await ListSessions(FakeUnitOfWork(world.store), world.clock).execute(
+        ListSessionsRequest(actor=principal)
+    )
+    assert [s.id_ for s in listed.sessions] == [flow.session(second).id_, flow.session(first).id_]
+    current = GetCurrentSession(FakeUnitOfWork(world.store))
+    found = await current.execute(GetCurrentSessionRequest(actor=principal))
+    assert found.session.id_ == flow.session(first).id_
+    by_key = Principal(user=principal.user, method=AuthMethod.API_KEY)
     with pytest.raises(SessionNotFoundError):
-        await current.execute(Principal(user=principal.user, method=AuthMethod.API_KEY))
+        await current.execute(GetCurrentSessionRequest(actor=by_key))

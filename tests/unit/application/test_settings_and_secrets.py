@@ -12,6 +12,7 @@ from application.secrets import (
     DeleteSecret,
     DeleteSecretRequest,
     ListSecrets,
+    ListSecretsRequest,
     SecretOpener,
     UpdateSecret,
     UpdateSecretRequest,
@@ -20,6 +21,7 @@ from application.settings import (
     GetOrgSettings,
     GetOrgSettingsRequest,
     GetSettings,
+    GetSettingsRequest,
     LlmConfigResolver,
     UpdateOrgSettings,
     UpdateOrgSettingsRequest,
@@ -37,7 +39,6 @@ from domain.secrets.errors import (
 )
 from domain.settings import InvalidSettingError, SettingField, SettingSource
 from tests.factories import create_org
-from tests.fakes import FakeSecretStore, FakeSettingsStore
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.unit.application.conftest import World
 
@@ -61,8 +62,7 @@ def _view(org: MemberOrganization, role: Role) -> MemberOrganization:
 async def test_a_partial_update_changes_only_the_named_fields(world: World) -> None:
     ada = world.principal("ada")
     org = _team(world, ada)
-    store = FakeSettingsStore(world.store)
-    update = UpdateSettings(store, world.uow, world.clock)
+    update = UpdateSettings(world.uow, world.clock)
     await update.execute(
         UpdateSettingsRequest(
             actor=ada,
@@ -71,11 +71,15 @@ async def test_a_partial_update_changes_only_the_named_fields(world: World) -> N
         )
     )
     world.clock.advance(timedelta(minutes=1))
-    view = await update.execute(
-        UpdateSettingsRequest(
-            actor=ada, org=org, changes={SettingField.LANGUAGE: "de", SettingField.LLM_MODEL: None}
+    view = (
+        await update.execute(
+            UpdateSettingsRequest(
+                actor=ada,
+                org=org,
+                changes={SettingField.LANGUAGE: "de", SettingField.LLM_MODEL: None},
+            )
         )
-    )
+    ).settings
     assert view.own.llm_model is None
     assert view.own.llm_api_key is not None
     assert view.own.llm_api_key.value == "sk-1"
@@ -89,7 +93,7 @@ async def test_a_partial_update_changes_only_the_named_fields(world: World) -> N
 async def test_one_bad_field_stores_nothing(world: World) -> None:
     ada = world.principal("ada")
     org = _team(world, ada)
-    update = UpdateSettings(FakeSettingsStore(world.store), world.uow, world.clock)
+    update = UpdateSettings(world.uow, world.clock)
     with pytest.raises(InvalidSettingError) as refused:
         await update.execute(
             UpdateSettingsRequest(
@@ -98,7 +102,7 @@ async def test_one_bad_field_stores_nothing(world: World) -> None:
                 changes={SettingField.LANGUAGE: "de", SettingField.LLM_BASE_URL: "ftp://x"},
             )
         )
-    assert refused.value.field == "llmBaseUrl"
+    assert refused.value.field == "llm_base_url"
     assert world.store.committed.user_settings == {}
 
 
@@ -106,27 +110,30 @@ async def test_members_read_org_defaults_only_managers_change_them(world: World)
     owner, admin, member, stranger = (world.principal(n) for n in ("o", "a", "m", "s"))
     org = _team(world, owner, a=(admin, Role.ADMIN), m=(member, Role.MEMBER))
     org_id = org.organization.id_
-    store = FakeSettingsStore(world.store)
-    update = UpdateOrgSettings(world.orgs, store, world.audit, world.uow, world.clock)
-    read = GetOrgSettings(world.orgs, store)
+    update = UpdateOrgSettings(world.uow, world.clock)
+    read = GetOrgSettings(world.uow)
     changes = {SettingField.MAX_ITERATIONS: 40, SettingField.LLM_API_KEY: "org-key"}
 
     for manager in (owner, admin):
         saved = await update.execute(
             UpdateOrgSettingsRequest(actor=manager, org_id=org_id, changes=changes)
         )
-        assert saved.values.max_iterations is not None
+        assert saved.settings.values.max_iterations is not None
     with pytest.raises(NotAnOrgAdminError):
         await update.execute(UpdateOrgSettingsRequest(actor=member, org_id=org_id, changes={}))
     with pytest.raises(OrgNotFoundError):
         await update.execute(UpdateOrgSettingsRequest(actor=stranger, org_id=org_id, changes={}))
     with pytest.raises(OrgNotFoundError):
         await read.execute(GetOrgSettingsRequest(actor=stranger, org_id=org_id))
-    seen = await read.execute(GetOrgSettingsRequest(actor=member, org_id=org_id))
+    seen = (await read.execute(GetOrgSettingsRequest(actor=member, org_id=org_id))).settings
     assert seen.values.max_iterations is not None
     assert seen.values.max_iterations.value == 40
 
-    view = await GetSettings(store).execute(member, _view(org, Role.MEMBER))
+    view = (
+        await GetSettings(world.uow).execute(
+            GetSettingsRequest(actor=member, org=_view(org, Role.MEMBER))
+        )
+    ).settings
     assert view.effective.sources[SettingField.MAX_ITERATIONS] is SettingSource.ORG
     assert view.effective.sources[SettingField.LLM_API_KEY] is SettingSource.ORG
 
@@ -137,7 +144,7 @@ async def test_members_read_org_defaults_only_managers_change_them(world: World)
         (owner.user.id_, org_id),
         (admin.user.id_, org_id),
     ]
-    assert changed[0].details == {"fields": "llmApiKey,maxIterations"}
+    assert changed[0].details == {"fields": "llm_api_key,max_iterations"}
     assert all("org-key" not in repr(e) for e in world.store.committed.audit)
 
 
@@ -145,7 +152,7 @@ async def test_an_api_key_reaches_only_the_org_it_was_made_in(world: World) -> N
     ada = world.principal("ada")
     first, second = _team(world, ada), _team(world, ada)
     key = Principal(user=ada.user, method=AuthMethod.API_KEY, bound_org_id=first.organization.id_)
-    read = GetOrgSettings(world.orgs, FakeSettingsStore(world.store))
+    read = GetOrgSettings(world.uow)
     await read.execute(GetOrgSettingsRequest(actor=key, org_id=first.organization.id_))
     with pytest.raises(OrgNotFoundError):
         await read.execute(GetOrgSettingsRequest(actor=key, org_id=second.organization.id_))
@@ -155,8 +162,7 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
     owner, member, stranger = (world.principal(n) for n in ("o", "m", "s"))
     org = _team(world, owner, m=(member, Role.MEMBER))
     org_id = org.organization.id_
-    store = FakeSettingsStore(world.store)
-    await UpdateOrgSettings(world.orgs, store, world.audit, world.uow, world.clock).execute(
+    await UpdateOrgSettings(world.uow, world.clock).execute(
         UpdateOrgSettingsRequest(
             actor=owner,
             org_id=org_id,
@@ -175,7 +181,7 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
         "https://proxy.example",
     )
     assert "org-key" not in repr(config)
-    await UpdateSettings(store, world.uow, world.clock).execute(
+    await UpdateSettings(world.uow, world.clock).execute(
         UpdateSettingsRequest(
             actor=member,
             org=_view(org, Role.MEMBER),
@@ -190,14 +196,15 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
 
 async def test_secrets_lifecycle_and_isolation(world: World) -> None:
     ada, bob = world.principal("ada"), world.principal("bob")
-    store = FakeSecretStore(world.store)
-    create = CreateSecret(store, world.uow, world.clock)
-    update = UpdateSecret(store, world.uow, world.clock)
-    delete = DeleteSecret(store, world.uow)
+    create = CreateSecret(world.uow, world.clock)
+    update = UpdateSecret(world.uow, world.clock)
+    delete = DeleteSecret(world.uow)
 
-    created = await create.execute(
-        CreateSecretRequest(actor=ada, name="OPENAI_KEY", value="sk-1", description="for evals")
-    )
+    created = (
+        await create.execute(
+            CreateSecretRequest(actor=ada, name="OPENAI_KEY", value="sk-1", description="for evals")
+        )
+    ).secret
     assert "sk-1" not in repr(created)
     with pytest.raises(SecretNameTakenError):
         await create.execute(CreateSecretRequest(actor=ada, name="OPENAI_KEY", value="x"))
@@ -206,12 +213,16 @@ async def test_secrets_lifecycle_and_isolation(world: World) -> None:
     await create.execute(CreateSecretRequest(actor=bob, name="OPENAI_KEY", value="sk-bob"))
 
     world.clock.advance(timedelta(minutes=1))
-    kept = await update.execute(UpdateSecretRequest(actor=ada, name="OPENAI_KEY", value="sk-2"))
+    kept = (
+        await update.execute(UpdateSecretRequest(actor=ada, name="OPENAI_KEY", value="sk-2"))
+    ).secret
     assert kept.description == created.description
     assert kept.updated_at > created.updated_at
-    cleared = await update.execute(
-        UpdateSecretRequest(actor=ada, name="OPENAI_KEY", clear_description=True)
-    )
+    cleared = (
+        await update.execute(
+            UpdateSecretRequest(actor=ada, name="OPENAI_KEY", clear_description=True)
+        )
+    ).secret
     assert cleared.description is None
     for name in ("MISSING", "not a name"):
         with pytest.raises(SecretNotFoundError):
@@ -226,5 +237,7 @@ async def test_secrets_lifecycle_and_isolation(world: World) -> None:
     await delete.execute(DeleteSecretRequest(actor=ada, name="OPENAI_KEY"))
     with pytest.raises(SecretNotFoundError):
         await delete.execute(DeleteSecretRequest(actor=ada, name="OPENAI_KEY"))
-    assert await ListSecrets(store).execute(ada) == []
-    assert [s.name.value for s in await ListSecrets(store).execute(bob)] == ["OPENAI_KEY"]
+    listing = ListSecrets(world.uow)
+    assert (await listing.execute(ListSecretsRequest(actor=ada))).secrets == ()
+    found = (await listing.execute(ListSecretsRequest(actor=bob))).secrets
+    assert [s.name.value for s in found] == ["OPENAI_KEY"]

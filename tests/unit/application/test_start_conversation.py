@@ -22,8 +22,8 @@ from application.conversations import (
 from application.conversations.git_access import RuntimeGitAccess
 from application.errors import DependencyUnavailableError
 from application.git.runtime_credentials import (
-    IssueRuntimeGitCredential,
     RuntimeCredentialTtl,
+    RuntimeGitCredentials,
     read_runtime_grant,
 )
 from application.ports.org_repository import MemberOrganization
@@ -87,7 +87,7 @@ class Rig:
             LlmConfigResolver(FakeUnitOfWork(self.store)),
             SecretOpener(FakeUnitOfWork(self.store)),
             RuntimeGitAccess(
-                IssueRuntimeGitCredential(
+                RuntimeGitCredentials(
                     self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
                 ),
                 DEFAULTS,
@@ -212,9 +212,9 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
 @pytest.mark.parametrize(
     ("model", "key", "missing"),
     [
-        (None, None, ("llmModel", "llmApiKey")),
-        ("openai/gpt-4o", None, ("llmApiKey",)),
-        (None, "sk-x", ("llmModel",)),
+        (None, None, ("llm_model", "llm_api_key")),
+        ("openai/gpt-4o", None, ("llm_api_key",)),
+        (None, "sk-x", ("llm_model",)),
     ],
 )
 async def test_without_an_llm_nothing_is_stored_or_started(
@@ -233,9 +233,9 @@ async def test_without_an_llm_nothing_is_stored_or_started(
 @pytest.mark.parametrize(
     ("request_changes", "field"),
     [
-        ({"repository": "acme/widgets"}, "gitProvider"),
+        ({"repository": "acme/widgets"}, "git_provider"),
         ({"repository": "widgets", "git_provider": "github"}, "repository"),
-        ({"git_provider": "svn"}, "gitProvider"),
+        ({"git_provider": "svn"}, "git_provider"),
         ({"branch": ""}, "branch"),
         ({"title": "   "}, "title"),
         ({"images": ("ftp://example.com/a.png",)}, "images"),

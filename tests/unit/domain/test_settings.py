@@ -1,7 +1,8 @@
-"""Settings value objects, the MCP configuration's shape, and how levels combine."""
+"""Settings value objects, the MCP configuration's limits, and how levels combine."""
 
 import math
 import string
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from domain.settings import (
     LlmModel,
     MaxIterations,
     McpConfig,
+    McpRemoteServer,
+    McpStdioServer,
     SettingField,
     SettingSource,
     SettingsValues,
@@ -40,7 +43,7 @@ def test_max_iterations_in_bounds_round_trip(raw: int) -> None:
 def test_max_iterations_out_of_bounds_are_refused(raw: int) -> None:
     with pytest.raises(InvalidSettingError) as refused:
         MaxIterations(raw)
-    assert refused.value.field == "maxIterations"
+    assert refused.value.field == "max_iterations"
 
 
 @given(st.floats(min_value=0, max_value=Budget.MAX) | st.integers(0, int(Budget.MAX)))
@@ -56,7 +59,7 @@ def test_budgets_in_bounds_are_kept_as_floats(raw: float) -> None:
 def test_negative_huge_or_non_finite_budgets_are_refused(raw: float) -> None:
     with pytest.raises(InvalidSettingError) as refused:
         Budget(raw)
-    assert refused.value.field == "maxBudgetPerTask"
+    assert refused.value.field == "max_budget_per_task"
 
 
 @pytest.mark.parametrize(
@@ -109,12 +112,12 @@ def test_base_urls_are_http_or_https_with_a_host(raw: str) -> None:
 def test_other_base_urls_are_refused(raw: str) -> None:
     with pytest.raises(InvalidSettingError) as refused:
         LlmBaseUrl(raw)
-    assert refused.value.field == "llmBaseUrl"
+    assert refused.value.field == "llm_base_url"
 
 
 @given(st.text(max_size=300))
 def test_any_text_is_a_model_an_agent_or_refused_with_its_field(raw: str) -> None:
-    for kind, field in ((LlmModel, "llmModel"), (AgentName, "agent")):
+    for kind, field in ((LlmModel, "llm_model"), (AgentName, "agent")):
         try:
             kind(raw)
         except InvalidSettingError as exc:
@@ -135,7 +138,7 @@ def test_api_keys_of_printable_characters_are_kept_and_never_shown(raw: str) -> 
 def test_malformed_api_keys_are_refused(raw: str) -> None:
     with pytest.raises(InvalidSettingError) as refused:
         LlmApiKey(raw)
-    assert refused.value.field == "llmApiKey"
+    assert refused.value.field == "llm_api_key"
 
 
 def test_git_author_fields() -> None:
@@ -144,95 +147,105 @@ def test_git_author_fields() -> None:
     for bad_name in ("", "Ada <ada@example.com>", "x" * 101, "a\x00b"):
         with pytest.raises(InvalidSettingError) as refused:
             GitAuthorName(bad_name)
-        assert refused.value.field == "gitAuthorName"
+        assert refused.value.field == "git_author_name"
     for bad_email in ("ada", "ada@", "a b@example.com", "<a>@example.com"):
         with pytest.raises(InvalidSettingError) as refused:
             GitAuthorEmail(bad_email)
-        assert refused.value.field == "gitAuthorEmail"
+        assert refused.value.field == "git_author_email"
 
 
 # ---- MCP configuration ------------------------------------------------------------------------
 
-FULL: dict[str, Any] = {
-    "sse_servers": ["https://a.example/sse", {"url": "https://b.example/sse", "api_key": "k1"}],
-    "stdio_servers": [
-        {"name": "fetch", "command": "uvx", "args": ["mcp-server-fetch"], "env": {"T": "tok"}}
-    ],
-    "shttp_servers": [{"url": "https://c.example/mcp", "api_key": "k2", "timeout": 60}],
-}
+FULL = McpConfig(
+    sse_servers=(
+        McpRemoteServer(url="https://a.example/sse"),
+        McpRemoteServer(url="https://b.example/sse", api_key="k1"),
+    ),
+    stdio_servers=(
+        McpStdioServer(
+            name="fetch",
+            command="uvx",
+            args=("mcp-server-fetch",),
+            env=(("T", "tok"), ("A", "a-tok")),
+        ),
+    ),
+    shttp_servers=(McpRemoteServer(url="https://c.example/mcp", api_key="k2", timeout=60),),
+)
 
 
-def test_the_openhands_shape_parses_and_round_trips() -> None:
-    config = McpConfig.parse(FULL)
-    document = config.to_document()
-    assert document["sse_servers"][0] == {"url": "https://a.example/sse"}
-    assert McpConfig.parse(document) == config
-    assert McpConfig.parse({}) == McpConfig()
+def test_a_configuration_keeps_its_servers_with_their_environment_sorted() -> None:
+    assert FULL.stdio_servers[0].env == (("A", "a-tok"), ("T", "tok"))
+    assert FULL.sse_servers[1].api_key == "k1"
+    assert McpConfig() == McpConfig(sse_servers=(), stdio_servers=(), shttp_servers=())
+
+
+def _stdio(**changes: Any) -> McpConfig:
+    return McpConfig(stdio_servers=(McpStdioServer(**{"name": "x", "command": "c", **changes}),))
+
+
+def _remote(kind: str, **server: Any) -> McpConfig:
+    servers = (McpRemoteServer(**{"url": "https://a.example", **server}),)
+    return McpConfig(sse_servers=servers) if kind == "sse" else McpConfig(shttp_servers=servers)
 
 
 @pytest.mark.parametrize(
-    ("raw", "where"),
+    ("build", "where"),
     [
-        ([], ""),
-        ("servers", ""),
-        ({"servers": []}, "servers"),
-        ({"sse_servers": {}}, "sse_servers"),
-        ({"sse_servers": [1]}, "sse_servers[0]"),
-        ({"sse_servers": ["not a url"]}, "sse_servers[0].url"),
-        ({"sse_servers": [{"url": "https://a", "timeout": 5}]}, "timeout"),
-        ({"shttp_servers": [{"url": "https://a", "timeout": 0}]}, "shttp_servers[0].timeout"),
-        ({"stdio_servers": [{"name": "x"}]}, "stdio_servers[0]"),
-        ({"stdio_servers": [{"name": "x", "command": "c", "args": "a"}]}, "args"),
-        ({"stdio_servers": [{"name": "x", "command": "c", "env": {"1X": "v"}}]}, "env"),
-        ({"stdio_servers": [{"name": "x", "command": "c", "env": {"X": 1}}]}, "env.X"),
-        ({"stdio_servers": [{"name": "x", "command": "c"}] * 2}, "unique"),
-        ({"sse_servers": ["https://a.example"] * 33}, "at most"),
+        (lambda: _remote("sse", url="not a url"), "sse_servers[0].url"),
+        (lambda: _remote("sse", url="x" * 2049), "sse_servers[0].url"),
+        (lambda: _remote("sse", timeout=5), "sse_servers[0].timeout"),
+        (lambda: _remote("sse", api_key=""), "sse_servers[0].api_key"),
+        (lambda: _remote("shttp", timeout=0), "shttp_servers[0].timeout"),
+        (lambda: _remote("shttp", timeout=True), "shttp_servers[0].timeout"),
+        (lambda: _remote("shttp", timeout=3601), "shttp_servers[0].timeout"),
+        (lambda: _stdio(name="a b"), "stdio_servers[0].name"),
+        (lambda: _stdio(command=""), "stdio_servers[0].command"),
+        (lambda: _stdio(args=("ok", "")), "stdio_servers[0].args[1]"),
+        (lambda: _stdio(args=("a",) * 65), "stdio_servers[0].args"),
+        (lambda: _stdio(env=(("1X", "v"),)), "stdio_servers[0].env"),
+        (lambda: _stdio(env=(("X", "v\x00"),)), "stdio_servers[0].env.X"),
+        (lambda: _stdio(env=tuple((f"V{i}", "v") for i in range(65))), "stdio_servers[0].env"),
+        (
+            lambda: McpConfig(stdio_servers=(McpStdioServer(name="x", command="c"),) * 2),
+            "stdio_servers",
+        ),
+        (
+            lambda: McpConfig(sse_servers=(McpRemoteServer(url="https://a.example"),) * 33),
+            "sse_servers",
+        ),
     ],
 )
-def test_anything_else_is_refused_naming_mcp_config(raw: object, where: str) -> None:
+def test_anything_out_of_bounds_is_refused_naming_where(
+    build: Callable[[], McpConfig], where: str
+) -> None:
     with pytest.raises(InvalidSettingError) as refused:
-        McpConfig.parse(raw)
-    assert refused.value.field == "mcpConfig"
-    assert where in refused.value.message
+        build()
+    assert refused.value.field == "mcp_config"
+    assert refused.value.path == where
+    assert refused.value.message.startswith(f"mcp_config.{where}: ")
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["sse_servers", "stdio_servers", "url", "name", "command", "env", "x"]),
-            children,
-            max_size=4,
-        )
-    ),
-    max_leaves=10,
-)
-
-
-@given(json_values)
-def test_any_json_is_a_configuration_or_refused_naming_mcp_config(raw: object) -> None:
-    try:
-        config = McpConfig.parse(raw)
-    except InvalidSettingError as exc:
-        assert exc.field == "mcpConfig"
-    else:
-        assert McpConfig.parse(config.to_document()) == config
-
-
-def test_masked_documents_hide_secrets_and_give_them_back_on_write() -> None:
-    stored = McpConfig.parse(FULL)
-    masked = stored.to_document(masked=True)
-    for secret in ("k1", "k2", "tok"):
-        assert secret not in str(masked)
-    assert masked["stdio_servers"][0]["env"] == {"T": MASK}
-    assert McpConfig.parse(masked).keeping_masked_from(stored) == stored
+def test_masked_configurations_hide_secrets_and_give_them_back_on_write() -> None:
+    masked = FULL.masked()
+    for secret in ("k1", "k2", "tok", "a-tok"):
+        assert secret not in repr((masked.sse_servers, masked.stdio_servers, masked.shttp_servers))
+    assert masked.stdio_servers[0].env == (("A", MASK), ("T", MASK))
+    assert masked.sse_servers[0].api_key is None
+    assert masked.keeping_masked_from(FULL) == FULL
     with pytest.raises(InvalidSettingError, match="masked"):
-        McpConfig.parse(masked).keeping_masked_from(None)
-    moved = dict(masked, shttp_servers=[{"url": "https://elsewhere", "api_key": MASK}])
-    with pytest.raises(InvalidSettingError, match="masked"):
-        McpConfig.parse(moved).keeping_masked_from(stored)
-    assert "k1" not in repr(stored)
+        masked.keeping_masked_from(None)
+    moved = _remote("shttp", url="https://elsewhere.example", api_key=MASK)
+    with pytest.raises(InvalidSettingError, match="masked") as refused:
+        moved.keeping_masked_from(FULL)
+    assert refused.value.path == "shttp_servers[0].api_key"
+    assert "k1" not in repr(FULL)
+
+
+def test_a_configuration_is_a_setting_only_as_a_typed_value() -> None:
+    assert SettingsValues().changed({SettingField.MCP_CONFIG: FULL}).mcp_config == FULL
+    with pytest.raises(InvalidSettingError) as refused:
+        SettingsValues().changed({SettingField.MCP_CONFIG: {"sse_servers": []}})
+    assert refused.value.field == "mcp_config"
 
 
 # ---- levels -------------------------------------------------------------------------------------
@@ -243,8 +256,8 @@ def _values(**raw: object) -> SettingsValues:
 
 
 def test_user_values_win_over_org_values_over_defaults_field_by_field() -> None:
-    user = _values(llmModel="openai/gpt-4o", language="fr")
-    org = _values(llmModel="anthropic/claude", maxIterations=50, confirmationMode=True)
+    user = _values(llm_model="openai/gpt-4o", language="fr")
+    org = _values(llm_model="anthropic/claude", max_iterations=50, confirmation_mode=True)
     effective = effective_settings(user, org)
     assert effective.values.llm_model == LlmModel("openai/gpt-4o")
     assert effective.values.language == Language("fr")
@@ -258,17 +271,17 @@ def test_user_values_win_over_org_values_over_defaults_field_by_field() -> None:
 
 
 def test_the_llm_key_and_base_url_come_as_a_pair_from_one_level() -> None:
-    org = _values(llmApiKey="org-key", llmBaseUrl="https://proxy.acme.example")
+    org = _values(llm_api_key="org-key", llm_base_url="https://proxy.acme.example")
     alone = effective_settings(SettingsValues(), org)
     assert alone.values.llm_api_key == LlmApiKey("org-key")
     assert alone.sources[SettingField.LLM_API_KEY] is SettingSource.ORG
 
-    own_url = effective_settings(_values(llmBaseUrl="https://evil.example"), org)
+    own_url = effective_settings(_values(llm_base_url="https://evil.example"), org)
     assert own_url.values.llm_api_key is None, "the org's key never goes to a member's URL"
     assert own_url.values.llm_base_url == LlmBaseUrl("https://evil.example")
     assert own_url.sources[SettingField.LLM_API_KEY] is SettingSource.USER
 
-    own_key = effective_settings(_values(llmApiKey="mine"), org)
+    own_key = effective_settings(_values(llm_api_key="mine"), org)
     assert own_key.values.llm_api_key == LlmApiKey("mine")
     assert own_key.values.llm_base_url is None, "a member's key never goes to the org's URL"
 
@@ -282,8 +295,8 @@ def test_the_llm_key_and_base_url_come_as_a_pair_from_one_level() -> None:
 def test_the_endpoint_pair_never_mixes_levels(
     user_key: str | None, user_url: str | None, org_key: str | None, org_url: str | None
 ) -> None:
-    user = _values(llmApiKey=user_key, llmBaseUrl=user_url)
-    org = _values(llmApiKey=org_key, llmBaseUrl=org_url)
+    user = _values(llm_api_key=user_key, llm_base_url=user_url)
+    org = _values(llm_api_key=org_key, llm_base_url=org_url)
     values = effective_settings(user, org).values
     pair = (
         None if values.llm_api_key is None else values.llm_api_key.value,
@@ -293,7 +306,7 @@ def test_the_endpoint_pair_never_mixes_levels(
 
 
 def test_changes_set_clear_and_keep() -> None:
-    values = _values(llmModel="a/b", language="de", llmApiKey="k")
+    values = _values(llm_model="a/b", language="de", llm_api_key="k")
     changed = values.changed({SettingField.LANGUAGE: None, SettingField.AGENT: "Browser"})
     assert changed.language is None
     assert changed.agent == AgentName("Browser")
@@ -302,7 +315,7 @@ def test_changes_set_clear_and_keep() -> None:
     assert "'k'" not in repr(changed)
     with pytest.raises(InvalidSettingError) as refused:
         values.changed({SettingField.CONFIRMATION_MODE: "yes"})
-    assert refused.value.field == "confirmationMode"
+    assert refused.value.field == "confirmation_mode"
     with pytest.raises(InvalidSettingError) as refused:
         values.changed({SettingField.LLM_MODEL: 5})
-    assert refused.value.field == "llmModel"
+    assert refused.value.field == "llm_model"

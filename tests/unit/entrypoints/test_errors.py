@@ -7,9 +7,11 @@ from application.errors import (
     DependencyUnavailableError,
     NotAuthenticatedError,
 )
+from domain.conversations.errors import LlmNotConfiguredError
 from domain.identity.errors import InvalidEmailError, UserSubjectTakenError
 from domain.organizations.errors import OrgNotFoundError, OrgSlugTakenError
-from domain.shared.errors import DomainError, PermissionDeniedError
+from domain.settings.errors import InvalidSettingError
+from domain.shared.errors import DomainError, InvalidValueError, PermissionDeniedError
 from entrypoints.http.errors import exception_handlers, status_for
 
 
@@ -55,3 +57,39 @@ def test_every_503_says_when_to_retry() -> None:
             assert answer.status_code == 503
             assert answer.headers["retry-after"] == wait, path
             assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_problems_name_fields_as_the_client_does() -> None:
+    @get("/setting")
+    async def bad_setting() -> None:
+        raise InvalidSettingError("expected an http or https URL", field="mcp_config", path="x.url")
+
+    @get("/query")
+    async def bad_query() -> None:
+        raise InvalidValueError("Ask for 1 to 100 items a page.", field="per_page")
+
+    @get("/llm")
+    async def no_llm() -> None:
+        raise LlmNotConfiguredError(("llm_model", "llm_api_key"))
+
+    @get("/header")
+    async def bad_header() -> None:
+        raise InvalidValueError("Not an org.", field="X-Org-Id")
+
+    handlers = [bad_setting, bad_query, no_llm, bad_header]
+    with create_test_client(handlers, exception_handlers=exception_handlers()) as client:
+        setting = client.get("/setting").json()
+        assert setting["detail"] == "mcpConfig.x.url: expected an http or https URL"
+        assert setting["errors"] == [
+            {"message": setting["detail"], "field": "mcpConfig", "source": "body"}
+        ]
+        query = client.get("/query", params={"perPage": "500"}).json()
+        assert query["errors"][0]["field"] == "perPage"
+        assert query["errors"][0]["source"] == "query"
+        llm = client.get("/llm").json()
+        assert llm["detail"] == (
+            "Set llmModel and llmApiKey in your settings (POST /api/settings) before starting "
+            "a conversation."
+        )
+        assert llm["errors"][0]["field"] == "llmModel"
+        assert client.get("/header").json()["errors"][0]["field"] == "X-Org-Id"

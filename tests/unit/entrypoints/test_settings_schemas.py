@@ -14,7 +14,9 @@ from application.settings import SettingsView
 from domain.organizations.entities import OrgId
 from domain.settings import SettingField, SettingsValues, effective_settings
 from entrypoints.http.secrets.schemas import SecretCreate, SecretList, SecretOut, SecretUpdate
+from entrypoints.http.settings.mcp import decode_mcp_config
 from entrypoints.http.settings.schemas import SettingsOut, SettingsUpdate
+from entrypoints.http.wire_names import wire_name
 
 aware = st.datetimes(timezones=st.just(UTC))
 text = st.text(max_size=30)
@@ -24,14 +26,21 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.just(UNSET) | st.none() | strategy
 
 
-updates = st.builds(
-    SettingsUpdate,
-    llm_model=maybe(text),
-    llm_api_key=maybe(text),
-    max_iterations=maybe(st.integers(-(2**40), 2**40)),
-    confirmation_mode=maybe(st.booleans()),
-    max_budget_per_task=maybe(st.floats(allow_nan=False, allow_infinity=False)),
-    mcp_config=maybe(st.dictionaries(text, st.lists(text, max_size=2), max_size=2)),
+def updates_with(mcp: st.SearchStrategy[Any]) -> st.SearchStrategy[SettingsUpdate]:
+    return st.builds(
+        SettingsUpdate,
+        llm_model=maybe(text),
+        llm_api_key=maybe(text),
+        max_iterations=maybe(st.integers(-(2**40), 2**40)),
+        confirmation_mode=maybe(st.booleans()),
+        max_budget_per_task=maybe(st.floats(allow_nan=False, allow_infinity=False)),
+        mcp_config=maybe(mcp),
+    )
+
+
+updates = updates_with(st.dictionaries(text, st.lists(text, max_size=2), max_size=2))
+mcp_configs: st.SearchStrategy[dict[str, list[str]]] = st.builds(
+    dict, sse_servers=st.lists(st.sampled_from(["https://a.example", "http://b:1/x"]), max_size=2)
 )
 
 SCHEMAS: dict[type[Any], st.SearchStrategy[Any]] = {
@@ -52,10 +61,10 @@ def test_round_trip(schema: type[Any], data: st.DataObject) -> None:
     assert msgspec.json.decode(msgspec.json.encode(value), type=schema) == value
 
 
-@given(updates)
+@given(updates_with(mcp_configs))
 def test_changes_name_exactly_the_fields_sent(update: SettingsUpdate) -> None:
     sent = msgspec.json.decode(msgspec.json.encode(update))
-    assert {name.value for name in update.changes()} == set(sent)
+    assert {wire_name(name.value) for name in update.changes()} == set(sent)
 
 
 def test_absent_is_unchanged_and_null_is_cleared() -> None:
@@ -69,10 +78,12 @@ def test_the_settings_answer_never_carries_secrets() -> None:
     values = SettingsValues().changed(
         {
             SettingField.LLM_API_KEY: "sk-very-secret",
-            SettingField.MCP_CONFIG: {
-                "sse_servers": [{"url": "https://m.example", "api_key": "mcp-secret"}],
-                "stdio_servers": [{"name": "x", "command": "y", "env": {"T": "env-secret"}}],
-            },
+            SettingField.MCP_CONFIG: decode_mcp_config(
+                {
+                    "sse_servers": [{"url": "https://m.example", "api_key": "mcp-secret"}],
+                    "stdio_servers": [{"name": "x", "command": "y", "env": {"T": "env-secret"}}],
+                }
+            ),
         }
     )
     view = SettingsView(

@@ -10,6 +10,7 @@ from application.api_keys import (
     CreateApiKey,
     CreateApiKeyRequest,
     ListApiKeys,
+    ListApiKeysRequest,
     RevokeApiKey,
     RevokeApiKeyRequest,
 )
@@ -67,10 +68,9 @@ class ApiKeyController(Controller):
         clock: FromDishka[Clock],
         use_case: FromDishka[ListApiKeys],
     ) -> ApiKeyList:
+        listed = await use_case.execute(ListApiKeysRequest(actor=actor, org=org))
         now = clock.now()
-        return ApiKeyList(
-            items=[ApiKeyOut.from_entity(key, now) for key in await use_case.execute(actor, org)]
-        )
+        return ApiKeyList(items=[ApiKeyOut.from_entity(key, now) for key in listed.keys])
 
     @delete("/{key_id:uuid}", operation_id="RevokeApiKey", description=getdoc(RevokeApiKey))
     @inject

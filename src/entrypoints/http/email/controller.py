@@ -7,10 +7,10 @@ from litestar import Controller, post
 from litestar.enums import MediaType
 from litestar.params import JSONBody
 
-from application.identity.change_email import (
-    ChangeEmail,
-    ChangeEmailRequest,
+from application.identity.change_email import ChangeEmail, ChangeEmailRequest
+from application.identity.resend_verification_email import (
     ResendVerificationEmail,
+    ResendVerificationEmailRequest,
 )
 from domain.identity.principals import Principal
 from entrypoints.http.auth import OPEN_BEFORE_GATES
@@ -44,7 +44,7 @@ class EmailController(Controller):
         use_case: FromDishka[ChangeEmail],
     ) -> UserOut:
         changed = await use_case.execute(ChangeEmailRequest(actor=actor, email=data.email))
-        return UserOut.from_entity(changed)
+        return UserOut.from_entity(changed.user)
 
     @post(
         "/verification",
@@ -58,4 +58,4 @@ class EmailController(Controller):
     async def resend(
         self, actor: FromDishka[Principal], use_case: FromDishka[ResendVerificationEmail]
     ) -> None:
-        await use_case.execute(actor)
+        await use_case.execute(ResendVerificationEmailRequest(actor=actor))

@@ -10,8 +10,11 @@ from application.git import (
     ConnectGitProvider,
     ConnectGitProviderRequest,
     DisconnectGitProvider,
+    DisconnectGitProviderRequest,
     GetGitAccount,
+    GetGitAccountRequest,
     ListGitConnections,
+    ListGitConnectionsRequest,
 )
 from domain.git.providers import ProviderKind
 from domain.identity.principals import Principal
@@ -44,9 +47,8 @@ class GitConnectionController(Controller):
     async def list_mine(
         self, actor: FromDishka[Principal], use_case: FromDishka[ListGitConnections]
     ) -> GitConnectionList:
-        return GitConnectionList(
-            items=[GitConnectionOut.from_view(c) for c in await use_case.execute(actor)]
-        )
+        listed = await use_case.execute(ListGitConnectionsRequest(actor=actor))
+        return GitConnectionList(items=[GitConnectionOut.from_view(c) for c in listed.connections])
 
     @put(
         "/{provider:str}",
@@ -62,7 +64,7 @@ class GitConnectionController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[ConnectGitProvider],
     ) -> GitConnectionOut:
-        connection = await use_case.execute(
+        connected = await use_case.execute(
             ConnectGitProviderRequest(
                 actor=actor,
                 provider=provider,
@@ -70,7 +72,7 @@ class GitConnectionController(Controller):
                 base_url=data.base_url,
             )
         )
-        return GitConnectionOut.from_view(connection)
+        return GitConnectionOut.from_view(connected.connection)
 
     @delete(
         "/{provider:str}",
@@ -85,7 +87,7 @@ class GitConnectionController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[DisconnectGitProvider],
     ) -> None:
-        await use_case.execute(actor, provider)
+        await use_case.execute(DisconnectGitProviderRequest(actor=actor, provider=provider))
 
     @get(
         "/{provider:str}/account",
@@ -100,4 +102,5 @@ class GitConnectionController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[GetGitAccount],
     ) -> GitAccountOut:
-        return GitAccountOut.from_entity(await use_case.execute(actor, provider))
+        found = await use_case.execute(GetGitAccountRequest(actor=actor, provider=provider))
+        return GitAccountOut.from_entity(found.account)

@@ -5,7 +5,7 @@ from dishka.integrations.litestar import inject
 from litestar import Controller, Response, get
 from litestar.openapi import ResponseSpec
 
-from application.health.check_readiness import CheckReadiness
+from application.health.check_readiness import CheckReadiness, CheckReadinessRequest
 from entrypoints.http.health.schemas import Liveness, Readiness
 
 __all__ = ("HealthController",)
@@ -33,5 +33,5 @@ class HealthController(Controller):
     )
     @inject
     async def ready(self, use_case: FromDishka[CheckReadiness]) -> Response[Readiness]:
-        report = await use_case.execute()
+        report = await use_case.execute(CheckReadinessRequest())
         return Response(Readiness.from_report(report), status_code=200 if report.ready else 503)

@@ -2,7 +2,7 @@ from typing import Literal
 
 import msgspec
 
-from application.health.check_readiness import ReadinessReport
+from application.health.check_readiness import CheckReadinessResult
 
 __all__ = ("DependencyOut", "Liveness", "Readiness")
 
@@ -22,7 +22,7 @@ class Readiness(msgspec.Struct, frozen=True, kw_only=True):
     dependencies: dict[str, DependencyOut]
 
     @classmethod
-    def from_report(cls, report: ReadinessReport) -> "Readiness":
+    def from_report(cls, report: CheckReadinessResult) -> "Readiness":
         return cls(
             status="ready" if report.ready else "unavailable",
             dependencies={

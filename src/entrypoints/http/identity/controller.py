@@ -6,7 +6,7 @@ from litestar import Controller, get, post
 from litestar.params import JSONBody
 
 from application.identity.accept_terms import AcceptTerms, AcceptTermsRequest
-from application.identity.get_current_user import GetCurrentUser
+from application.identity.get_current_user import GetCurrentUser, GetCurrentUserRequest
 from domain.identity.principals import Principal
 from entrypoints.http.auth import OPEN_BEFORE_GATES
 from entrypoints.http.identity.schemas import TermsAcceptance, UserOut
@@ -28,7 +28,8 @@ class UserController(Controller):
     async def me(
         self, actor: FromDishka[Principal], use_case: FromDishka[GetCurrentUser]
     ) -> UserOut:
-        return UserOut.from_entity(await use_case.execute(actor))
+        found = await use_case.execute(GetCurrentUserRequest(actor=actor))
+        return UserOut.from_entity(found.user)
 
     @post(
         "/terms",
@@ -45,4 +46,4 @@ class UserController(Controller):
         use_case: FromDishka[AcceptTerms],
     ) -> UserOut:
         accepted = await use_case.execute(AcceptTermsRequest(actor=actor, version=data.version))
-        return UserOut.from_entity(accepted)
+        return UserOut.from_entity(accepted.user)

@@ -55,8 +55,8 @@ class MemberController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[ListMembers],
     ) -> MemberList:
-        members = await use_case.execute(ListMembersRequest(actor=actor, org_id=OrgId(org_id)))
-        return MemberList(items=[MemberOut.from_view(m) for m in members])
+        listed = await use_case.execute(ListMembersRequest(actor=actor, org_id=OrgId(org_id)))
+        return MemberList(items=[MemberOut.from_view(m) for m in listed.members])
 
     @post("/members", operation_id="AddMember", description=getdoc(AddMember), opt=ADMIN)
     @inject
@@ -70,7 +70,7 @@ class MemberController(Controller):
         added = await use_case.execute(
             AddMemberRequest(actor=actor, org_id=OrgId(org_id), email=data.email, role=data.role)
         )
-        return Response(MemberOut.from_view(added), status_code=201)
+        return Response(MemberOut.from_view(added.member), status_code=201)
 
     @patch(
         "/members/{user_id:uuid}",
@@ -140,7 +140,7 @@ class MemberController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> AuditEventList:
-        events = await use_case.execute(
+        found = await use_case.execute(
             ListAuditEventsRequest(
                 actor=actor,
                 org_id=OrgId(org_id),
@@ -148,6 +148,7 @@ class MemberController(Controller):
                 before=None if cursor is None else decode_audit_cursor(cursor),
             )
         )
+        events = found.events
         last = events[-1] if len(events) == limit else None
         return AuditEventList(
             items=[AuditEventOut.from_entity(e) for e in events],

@@ -41,9 +41,10 @@ class InvitationController(Controller):
         clock: FromDishka[Clock],
         use_case: FromDishka[InviteMember],
     ) -> Response[InvitationOut]:
-        invitation = await use_case.execute(
+        invited = await use_case.execute(
             InviteMemberRequest(actor=actor, org_id=OrgId(org_id), email=data.email, role=data.role)
         )
+        invitation = invited.invitation
         return Response(
             InvitationOut.from_entity(invitation, clock.now()),
             status_code=201,
@@ -59,11 +60,9 @@ class InvitationController(Controller):
         clock: FromDishka[Clock],
         use_case: FromDishka[ListInvitations],
     ) -> InvitationList:
-        invitations = await use_case.execute(
-            ListInvitationsRequest(actor=actor, org_id=OrgId(org_id))
-        )
+        listed = await use_case.execute(ListInvitationsRequest(actor=actor, org_id=OrgId(org_id)))
         now = clock.now()
-        return InvitationList(items=[InvitationOut.from_entity(i, now) for i in invitations])
+        return InvitationList(items=[InvitationOut.from_entity(i, now) for i in listed.invitations])
 
     @delete(
         "/{invitation_id:uuid}",

@@ -11,6 +11,7 @@ from domain.audit.entities import AuditEvent
 from domain.organizations.entities import Role
 from domain.organizations.invitations import Invitation, InvitationStatus
 from domain.shared.errors import InvalidValueError
+from entrypoints.http.wire_names import wire_name
 
 __all__ = (
     "AuditEventList",
@@ -116,8 +117,16 @@ class AuditEventOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             actor_id=event.actor_id,
             target_type=event.target_type,
             target_id=event.target_id,
-            details=dict(event.details),
+            details={key: _shown(key, value) for key, value in event.details.items()},
         )
+
+
+def _shown(key: str, value: str) -> str:
+    """A detail as the client reads it: ``fields`` lists what changed by attribute, which
+    clients know by their wire names."""
+    if key != "fields" or not value:
+        return value
+    return ",".join(sorted(wire_name(name) for name in value.split(",")))
 
 
 class AuditEventList(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):

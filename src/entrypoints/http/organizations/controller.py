@@ -6,12 +6,14 @@ from dishka.integrations.litestar import inject
 from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from application.organizations.create_organization import (
+from application.organizations import (
     CreateOrganization,
     CreateOrganizationRequest,
+    GetOrganization,
+    GetOrganizationRequest,
+    ListMyOrganizations,
+    ListMyOrganizationsRequest,
 )
-from application.organizations.get_organization import GetOrganization, GetOrganizationRequest
-from application.organizations.list_my_organizations import ListMyOrganizations
 from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
 from entrypoints.http.organizations.schemas import OrgCreate, OrgList, OrgOut
@@ -34,7 +36,7 @@ class OrganizationController(Controller):
         created = await use_case.execute(
             CreateOrganizationRequest(actor=actor, name=data.name, slug=data.slug)
         )
-        body = OrgOut.from_view(created)
+        body = OrgOut.from_view(created.org)
         return Response(body, status_code=201, headers={"Location": f"{self.path}/{body.id}"})
 
     @get("/", operation_id="ListOrganizations", description=getdoc(ListMyOrganizations))
@@ -42,8 +44,8 @@ class OrganizationController(Controller):
     async def list_mine(
         self, actor: FromDishka[Principal], use_case: FromDishka[ListMyOrganizations]
     ) -> OrgList:
-        views = await use_case.execute(actor)
-        return OrgList(items=[OrgOut.from_view(view) for view in views])
+        listed = await use_case.execute(ListMyOrganizationsRequest(actor=actor))
+        return OrgList(items=[OrgOut.from_view(view) for view in listed.orgs])
 
     @get("/{org_id:uuid}", operation_id="GetOrganization", description=getdoc(GetOrganization))
     @inject
@@ -53,5 +55,5 @@ class OrganizationController(Controller):
         actor: FromDishka[Principal],
         use_case: FromDishka[GetOrganization],
     ) -> OrgOut:
-        view = await use_case.execute(GetOrganizationRequest(actor=actor, org_id=OrgId(org_id)))
-        return OrgOut.from_view(view)
+        found = await use_case.execute(GetOrganizationRequest(actor=actor, org_id=OrgId(org_id)))
+        return OrgOut.from_view(found.org)

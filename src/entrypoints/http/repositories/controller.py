@@ -6,18 +6,21 @@ from dishka.integrations.litestar import inject
 from litestar import Controller, get
 from litestar.params import QueryParameter
 
-from application.git.browse_repositories import (
-    MAX_PAGE,
-    MAX_PER_PAGE,
-    MAX_QUERY,
+from application.git import (
     BranchQuery,
     ListBranches,
+    ListBranchesRequest,
     ListInstallations,
+    ListInstallationsRequest,
     ListRepositories,
+    ListRepositoriesRequest,
     RepositoryQuery,
     SearchBranches,
+    SearchBranchesRequest,
     SearchRepositories,
+    SearchRepositoriesRequest,
 )
+from application.git.repository_queries import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY
 from domain.git.entities import RepoSort
 from domain.git.providers import ProviderKind
 from domain.identity.principals import Principal
@@ -90,7 +93,8 @@ class RepositoryController(Controller):
             sort=sort,
             installation_id=installation_id,
         )
-        return RepositoryList.from_page(await use_case.execute(actor, query))
+        found = await use_case.execute(ListRepositoriesRequest(actor=actor, query=query))
+        return RepositoryList.from_page(found.repositories)
 
     @get(
         "/search/repositories",
@@ -116,7 +120,8 @@ class RepositoryController(Controller):
             sort=sort,
             query=search,
         )
-        return RepositoryList.from_page(await use_case.execute(actor, request))
+        found = await use_case.execute(SearchRepositoriesRequest(actor=actor, query=request))
+        return RepositoryList.from_page(found.repositories)
 
     @get(
         "/repository/branches",
@@ -140,7 +145,7 @@ class RepositoryController(Controller):
             page=page,
             per_page=per_page,
         )
-        found = await use_case.execute(actor, query)
+        found = (await use_case.execute(ListBranchesRequest(actor=actor, query=query))).branches
         return BranchList.from_branches(found.items, next_page=found.next_page, total=found.total)
 
     @get(
@@ -165,7 +170,8 @@ class RepositoryController(Controller):
             per_page=per_page,
             query=search,
         )
-        return BranchList.from_branches(await use_case.execute(actor, request))
+        found = await use_case.execute(SearchBranchesRequest(actor=actor, query=request))
+        return BranchList.from_branches(found.branches)
 
     @get(
         "/installations",
@@ -180,5 +186,5 @@ class RepositoryController(Controller):
         use_case: FromDishka[ListInstallations],
         provider: Provider = ProviderKind.GITHUB,
     ) -> InstallationList:
-        found = await use_case.execute(actor, provider)
-        return InstallationList(items=[InstallationOut.from_entity(i) for i in found])
+        found = await use_case.execute(ListInstallationsRequest(actor=actor, provider=provider))
+        return InstallationList(items=[InstallationOut.from_entity(i) for i in found.installations])

@@ -9,7 +9,10 @@ from litestar import Controller, Request, Response, get
 from litestar.params import HeaderParameter
 
 from application.errors import NotAuthenticatedError
-from application.git.runtime_credentials import ExchangeRuntimeGitCredential
+from application.git.exchange_runtime_git_credential import (
+    ExchangeRuntimeGitCredential,
+    ExchangeRuntimeGitCredentialRequest,
+)
 
 __all__ = ("RuntimeController",)
 
@@ -54,7 +57,10 @@ class RuntimeController(Controller):
         looked-up secrets and git credential helpers read it."""
         if not credential:
             raise NotAuthenticatedError(f"Send the runtime credential in {CREDENTIAL_HEADER}.")
-        token = await use_case.execute(credential)
+        exchanged = await use_case.execute(
+            ExchangeRuntimeGitCredentialRequest(credential=credential)
+        )
+        token = exchanged.token
         if request.accept.best_match([JSON, PLAIN], default=JSON) == PLAIN:
             return Response(token.access_token, media_type=PLAIN, headers=NO_STORE, status_code=200)
         return Response(

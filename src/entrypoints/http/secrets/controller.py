@@ -11,6 +11,7 @@ from application.secrets import (
     DeleteSecret,
     DeleteSecretRequest,
     ListSecrets,
+    ListSecretsRequest,
     UpdateSecret,
     UpdateSecretRequest,
 )
@@ -34,7 +35,8 @@ class SecretController(Controller):
     async def list_secrets(
         self, actor: FromDishka[Principal], use_case: FromDishka[ListSecrets]
     ) -> SecretList:
-        return SecretList(items=[SecretOut.from_entity(s) for s in await use_case.execute(actor)])
+        found = await use_case.execute(ListSecretsRequest(actor=actor))
+        return SecretList(items=[SecretOut.from_entity(s) for s in found.secrets])
 
     @post("/", operation_id="CreateSecret", description=getdoc(CreateSecret), opt=WRITE)
     @inject
@@ -50,9 +52,9 @@ class SecretController(Controller):
             )
         )
         return Response(
-            SecretOut.from_entity(created),
+            SecretOut.from_entity(created.secret),
             status_code=201,
-            headers={"Location": f"{self.path}/{created.name}"},
+            headers={"Location": f"{self.path}/{created.secret.name}"},
         )
 
     @put("/{name:str}", operation_id="UpdateSecret", description=getdoc(UpdateSecret), opt=WRITE)
@@ -73,7 +75,7 @@ class SecretController(Controller):
                 clear_description=data.description is None,
             )
         )
-        return SecretOut.from_entity(updated)
+        return SecretOut.from_entity(updated.secret)
 
     @delete("/{name:str}", operation_id="DeleteSecret", description=getdoc(DeleteSecret), opt=WRITE)
     @inject

@@ -11,6 +11,7 @@ from application.settings import (
     GetOrgSettings,
     GetOrgSettingsRequest,
     GetSettings,
+    GetSettingsRequest,
     UpdateOrgSettings,
     UpdateOrgSettingsRequest,
     UpdateSettings,
@@ -40,7 +41,8 @@ class SettingsController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[GetSettings],
     ) -> SettingsOut:
-        return SettingsOut.from_view(await use_case.execute(actor, org))
+        found = await use_case.execute(GetSettingsRequest(actor=actor, org=org))
+        return SettingsOut.from_view(found.settings)
 
     @post(
         "/",
@@ -57,10 +59,10 @@ class SettingsController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[UpdateSettings],
     ) -> SettingsOut:
-        view = await use_case.execute(
+        updated = await use_case.execute(
             UpdateSettingsRequest(actor=actor, org=org, changes=data.changes())
         )
-        return SettingsOut.from_view(view)
+        return SettingsOut.from_view(updated.settings)
 
 
 class OrgSettingsController(Controller):
@@ -76,7 +78,7 @@ class OrgSettingsController(Controller):
         use_case: FromDishka[GetOrgSettings],
     ) -> OrgSettingsOut:
         found = await use_case.execute(GetOrgSettingsRequest(actor=actor, org_id=OrgId(org_id)))
-        return OrgSettingsOut.from_entity(found)
+        return OrgSettingsOut.from_entity(found.settings)
 
     @post(
         "/",
@@ -96,4 +98,4 @@ class OrgSettingsController(Controller):
         updated = await use_case.execute(
             UpdateOrgSettingsRequest(actor=actor, org_id=OrgId(org_id), changes=data.changes())
         )
-        return OrgSettingsOut.from_entity(updated)
+        return OrgSettingsOut.from_entity(updated.settings)

@@ -7,6 +7,8 @@ from msgspec import UNSET, UnsetType
 
 from application.settings import SettingsView
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues
+from entrypoints.http.settings.mcp import decode_mcp_config, encode_mcp_config
+from entrypoints.http.wire_names import wire_name
 
 __all__ = ("OrgSettingsOut", "SettingsOut", "SettingsUpdate", "SettingsValuesOut")
 
@@ -54,11 +56,15 @@ class SettingsUpdate(
     ] = UNSET
 
     def changes(self) -> dict[SettingField, object]:
-        return {
-            SettingField(field.encode_name): getattr(self, field.name)
+        """The settings sent, by attribute; the MCP configuration decoded from its JSON."""
+        sent: dict[SettingField, object] = {
+            SettingField(field.name): getattr(self, field.name)
             for field in msgspec.structs.fields(self)
             if getattr(self, field.name) is not UNSET
         }
+        if sent.get(SettingField.MCP_CONFIG) is not None:
+            sent[SettingField.MCP_CONFIG] = decode_mcp_config(sent[SettingField.MCP_CONFIG])
+        return sent
 
 
 class SettingsValuesOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -99,7 +105,7 @@ class SettingsValuesOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel
             "git_author_name": text(values.git_author_name),
             "git_author_email": text(values.git_author_email),
             "mcp_config": (
-                None if values.mcp_config is None else values.mcp_config.to_document(masked=True)
+                None if values.mcp_config is None else encode_mcp_config(values.mcp_config)
             ),
         }
 
@@ -121,7 +127,10 @@ class SettingsOut(SettingsValuesOut, frozen=True, kw_only=True, rename="camel"):
         return cls(
             **cls.fields_of(view.effective.values),
             org_id=view.org_id,
-            sources={name.value: source.value for name, source in view.effective.sources.items()},
+            sources={
+                wire_name(name.value): source.value
+                for name, source in view.effective.sources.items()
+            },
             own=SettingsValuesOut.from_values(view.own),
         )
 

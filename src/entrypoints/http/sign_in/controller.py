@@ -18,7 +18,9 @@ from application.identity.start_sign_in import SIGN_IN_COOKIE, StartSignIn, Star
 from application.ports.clock import Clock
 from application.sessions import (
     GetCurrentSession,
+    GetCurrentSessionRequest,
     ListSessions,
+    ListSessionsRequest,
     RevokeSession,
     RevokeSessionRequest,
     SignOut,
@@ -157,8 +159,8 @@ class SessionController(Controller):
         self, actor: FromDishka[Principal], use_case: FromDishka[ListSessions]
     ) -> SessionList:
         current = actor.credential_id if actor.method is AuthMethod.SESSION else None
-        sessions = await use_case.execute(actor)
-        return SessionList(items=[SessionOut.from_entity(s, current) for s in sessions])
+        listed = await use_case.execute(ListSessionsRequest(actor=actor))
+        return SessionList(items=[SessionOut.from_entity(s, current) for s in listed.sessions])
 
     @get(
         "/session",
@@ -170,8 +172,8 @@ class SessionController(Controller):
     async def current_session(
         self, actor: FromDishka[Principal], use_case: FromDishka[GetCurrentSession]
     ) -> SessionOut:
-        session = await use_case.execute(actor)
-        return SessionOut.from_entity(session, session.id_)
+        found = await use_case.execute(GetCurrentSessionRequest(actor=actor))
+        return SessionOut.from_entity(found.session, found.session.id_)
 
     @delete(
         "/sessions/{session_id:uuid}",

@@ -4,14 +4,13 @@ from datetime import timedelta
 from application.ports.clock import Clock
 from application.ports.git_provider import ProviderOAuth
 from application.ports.locks import Locks
-from application.ports.provider_token_store import ProviderTokenStore
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.unit_of_work import UnitsOfWork
 from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 
-__all__ = ("GetProviderToken", "ProviderTokenPolicy")
+__all__ = ("ProviderTokenPolicy", "ProviderTokens")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,37 +23,36 @@ class ProviderTokenPolicy:
     """How long a refresh may hold the lock should its process die holding it."""
 
 
-class GetProviderToken:
-    """The caller's token for a git provider, valid for at least the refresh margin.
+class ProviderTokens:
+    """A user's token for a git provider, valid for at least the refresh margin, for the use
+    cases that call a provider on the user's behalf.
 
     A token near expiry is refreshed at the provider exactly once however many requests, in
     however many processes, need it together: one holds the lock of (user, provider), reads the
     token again and refreshes it only if it is still stale; the others wait and read what it
-    stored. No transaction stays open across the wait or the call to the provider. A refresh
-    the provider refuses, or that cannot be made, asks the user to reconnect the provider and
-    keeps the stored token; an outage is a 503 and changes nothing.
+    stored. A refresh the provider refuses, or that cannot be made, asks the user to reconnect
+    the provider and keeps the stored token; an outage is a 503 and changes nothing.
 
-    It ends the request's open transaction (rolled back, so that no read holds a connection
-    across the wait): call it before staging any write of your own.
+    It reads and writes in units of work of its own, never the caller's, and none stays open
+    across the wait for the lock or the call to the provider: the refreshed token is committed
+    there, whatever the calling use case later decides.
     """
 
     def __init__(
         self,
-        tokens: ProviderTokenStore,
+        units: UnitsOfWork,
         oauth: ProviderOAuth,
         locks: Locks,
-        uow: UnitOfWork,
         clock: Clock,
         policy: ProviderTokenPolicy,
     ) -> None:
-        self._tokens = tokens
+        self._units = units
         self._oauth = oauth
         self._locks = locks
-        self._uow = uow
         self._clock = clock
         self._policy = policy
 
-    async def execute(self, user_id: UserId, provider: ProviderKind) -> ProviderToken:
+    async def fresh(self, user_id: UserId, provider: ProviderKind) -> ProviderToken:
         token = await self._read(user_id, provider)
         if not self._stale(token):
             return token
@@ -69,10 +67,8 @@ class GetProviderToken:
             return await self._refresh(token)
 
     async def _read(self, user_id: UserId, provider: ProviderKind) -> ProviderToken:
-        """A fresh read in a transaction of its own, ended before anything waits."""
-        await self._uow.rollback()
-        token = await self._tokens.get(user_id, provider)
-        await self._uow.rollback()
+        async with self._units.begin() as uow:
+            token = await uow.provider_tokens.get(user_id, provider)
         if token is None:
             raise ProviderNotConnectedError(provider)
         return token
@@ -99,14 +95,12 @@ class GetProviderToken:
             scopes=fresh.scopes,
             now=self._clock.now(),
         )
-        try:
-            current = await self._tokens.get(token.user_id, provider)
+        async with self._units.begin() as uow:
+            current = await uow.provider_tokens.get(token.user_id, provider)
             if current is None:
                 raise ProviderNotConnectedError(provider)
             if current.updated_at != token.updated_at:
                 return current  # reconnected while we refreshed: the user's new token wins
-            await self._tokens.put(refreshed)
-            await self._uow.commit()
-        finally:
-            await self._uow.rollback()
+            await uow.provider_tokens.put(refreshed)
+            await uow.commit()
         return refreshed

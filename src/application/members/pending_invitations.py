@@ -1,19 +1,17 @@
 from datetime import datetime
 
-from application.ports.audit_log import AuditLog
-from application.ports.invitation_repository import InvitationRepository
-from application.ports.org_repository import OrgRepository
+from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction, AuditEvent
 from domain.identity.entities import User
 from domain.organizations.entities import Membership
 from domain.organizations.invitations import InvitationStatus
 
-__all__ = ("AcceptInvitations",)
+__all__ = ("PendingInvitations",)
 
 
-class AcceptInvitations:
-    """Turn the pending invitations for a user's address into memberships, inside the caller's
-    transaction (sign-in commits it).
+class PendingInvitations:
+    """Turns the pending invitations for a user's address into memberships, inside the caller's
+    unit of work (sign-in commits it); it never commits.
 
     Only an address the identity provider verified accepts anything: otherwise whoever claims
     an address at a provider that does not check it would join the organizations that invited
@@ -21,29 +19,25 @@ class AcceptInvitations:
     their role, and the invitation is closed as accepted.
     """
 
-    def __init__(
-        self, orgs: OrgRepository, invitations: InvitationRepository, audit: AuditLog
-    ) -> None:
-        self._orgs = orgs
-        self._invitations = invitations
-        self._audit = audit
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
 
-    async def execute(self, user: User, now: datetime) -> None:
+    async def accept_for(self, user: User, now: datetime) -> None:
         if not user.email_verified:
             return
-        for invitation in await self._invitations.list_open_for_email(user.email):
+        for invitation in await self._uow.invitations.list_open_for_email(user.email):
             if invitation.status(now) is not InvitationStatus.PENDING:
                 continue
-            already = await self._orgs.get_for_member(invitation.org_id, user.id_)
+            already = await self._uow.orgs.get_for_member(invitation.org_id, user.id_)
             invitation.accept(now)
-            await self._invitations.save(invitation)
+            await self._uow.invitations.save(invitation)
             details = {
                 "email": invitation.email.value,
                 "role": invitation.role.value if already is None else already.role.value,
                 "invitation_id": str(invitation.id_),
             }
             if already is None:
-                await self._orgs.add_member(
+                await self._uow.orgs.add_member(
                     Membership(
                         org_id=invitation.org_id,
                         user_id=user.id_,
@@ -51,7 +45,7 @@ class AcceptInvitations:
                         joined_at=now,
                     )
                 )
-                await self._audit.append(
+                await self._uow.audit.append(
                     AuditEvent(
                         occurred_at=now,
                         action=AuditAction.MEMBER_ADDED,
@@ -62,7 +56,7 @@ class AcceptInvitations:
                         details=details,
                     )
                 )
-            await self._audit.append(
+            await self._uow.audit.append(
                 AuditEvent(
                     occurred_at=now,
                     action=AuditAction.INVITATION_ACCEPTED,

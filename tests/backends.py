@@ -1,0 +1,138 @@
+"""The backends every port contract runs against: the fakes over one ``FakeStore``, or the SQL
+adapters over a migrated SQLite or PostgreSQL database. A backend opens transactions, each a
+request's worth of ports; a suite needing a port the bundle lacks adds it to ``Ports`` here."""
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from adapters.crypto import AesGcmCipher
+from adapters.sqlalchemy import SqlaUnitOfWork, SqlaUnitsOfWork, create_database_engine
+from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.audit_log import AuditLog
+from application.ports.cipher import Cipher
+from application.ports.invitation_repository import InvitationRepository
+from application.ports.org_repository import OrgRepository
+from application.ports.provider_token_store import ProviderTokenStore
+from application.ports.secret_store import SecretStore
+from application.ports.session_repository import SessionRepository
+from application.ports.settings_store import SettingsStore
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from application.ports.user_repository import UserRepository
+from tests.fakes import FakeCipher, FakeStore
+from tests.fakes.unit_of_work import FakeUnitOfWork, FakeUnitsOfWork
+
+__all__ = (
+    "TEST_CIPHER",
+    "Backend",
+    "ExecuteSql",
+    "OpenPorts",
+    "Ports",
+    "fake_backend",
+    "open_backend",
+    "sqla_backend",
+)
+
+TEST_CIPHER = AesGcmCipher({"test": os.urandom(32)})
+"""Seals what the SQL backends store; one key per test run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """One transaction's worth of the ports a database serves: a unit of work and its
+    repositories, named as the unit of work names them."""
+
+    uow: UnitOfWork
+    cipher: Cipher
+    """What the sealed repositories seal with (the fake bundle's is a FakeCipher)."""
+    users: UserRepository
+    orgs: OrgRepository
+    audit: AuditLog
+    api_keys: ApiKeyRepository
+    sessions: SessionRepository
+    invitations: InvitationRepository
+    provider_tokens: ProviderTokenStore
+    settings: SettingsStore
+    secrets: SecretStore
+
+    @classmethod
+    def of(cls, uow: UnitOfWork, cipher: Cipher) -> "Ports":
+        return cls(
+            uow=uow,
+            cipher=cipher,
+            users=uow.users,
+            orgs=uow.orgs,
+            audit=uow.audit,
+            api_keys=uow.api_keys,
+            sessions=uow.sessions,
+            invitations=uow.invitations,
+            provider_tokens=uow.provider_tokens,
+            settings=uow.settings,
+            secrets=uow.secrets,
+        )
+
+
+OpenPorts = Callable[[], AbstractAsyncContextManager[Ports]]
+"""Opens one transaction (a request's worth of ports); uncommitted work is dropped on exit."""
+
+ExecuteSql = Callable[[str], AbstractAsyncContextManager[list[tuple[object, ...]]]]
+"""Runs one SQL statement past the adapters in a transaction of its own, which it commits."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """Every port over one store: what a contract suite holds the fakes and adapters to."""
+
+    open: OpenPorts
+    conversations: UnitsOfWork
+    execute: ExecuteSql | None = None
+    """SQL backends only: to see what the database holds, or to tamper with it."""
+
+
+@asynccontextmanager
+async def fake_backend() -> AsyncIterator[Backend]:
+    store = FakeStore()
+    cipher = FakeCipher()
+
+    @asynccontextmanager
+    async def open_ports() -> AsyncIterator[Ports]:
+        yield Ports.of(FakeUnitOfWork(store, cipher), cipher)
+        store.rollback()
+
+    yield Backend(open_ports, FakeUnitsOfWork(store))
+
+
+def _executor(engine: AsyncEngine) -> ExecuteSql:
+    @asynccontextmanager
+    async def execute(sql: str) -> AsyncIterator[list[tuple[object, ...]]]:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(sql))
+            yield [tuple(row) for row in result] if result.returns_rows else []
+
+    return execute
+
+
+@asynccontextmanager
+async def sqla_backend(url: str) -> AsyncIterator[Backend]:
+    """The SQL adapters over the migrated database at ``url``."""
+    engine = create_database_engine(url, pool_size=4, connect_timeout_s=5)
+    sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    @asynccontextmanager
+    async def open_ports() -> AsyncIterator[Ports]:
+        async with sessions() as session:
+            yield Ports.of(SqlaUnitOfWork(session, TEST_CIPHER), TEST_CIPHER)
+
+    try:
+        yield Backend(open_ports, SqlaUnitsOfWork(sessions, TEST_CIPHER), _executor(engine))
+    finally:
+        await engine.dispose()
+
+
+def open_backend(url: str | None) -> AbstractAsyncContextManager[Backend]:
+    """The fake backend for ``None``, else the SQL one over ``url``."""
+    return fake_backend() if url is None else sqla_backend(url)
