@@ -1,5 +1,6 @@
 """The ConversationRuntime contract: the scripted runtime and the real OpenHands agent-server
-(run by LocalProcessHost against the stub LLM) produce the same event sequences."""
+(run by LocalProcessHost against the stub LLM) produce the same event sequences, read into the
+same neutral events (status, usage, hard stop, failure) with no credential in a payload."""
 
 import asyncio
 import json
@@ -22,7 +23,7 @@ from adapters.openhands import (
     LocalProcessHost,
 )
 from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION, is_ready
-from adapters.openhands.runtime import ROUTES_USED
+from adapters.openhands.client import ROUTES_USED
 from adapters.scripted import (
     Fail,
     Finish,
@@ -44,6 +45,7 @@ from domain.conversations import (
     StartSpec,
     TextPart,
 )
+from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import GitAccess, RepositoryCheckout
 from domain.shared.errors import InvalidValueError
 from tests.fakes.git_hosts import run_fake_github
@@ -210,6 +212,35 @@ def signature(event: RuntimeEvent) -> str:
     return event.kind
 
 
+def check_neutral(event: RuntimeEvent) -> None:
+    """What the application acts on is read out of each event alike on both runtimes: a
+    status from status updates only, usage from usage reports only, the hard stop and the
+    failure reason from their own events, and no payload holds the LLM key."""
+    mark = signature(event)
+    reported = None if event.status is None else f"state:execution_status={event.status}"
+    assert reported == (mark if mark.startswith("state:execution_status=") else None)
+    assert event.terminal == (event.status is not None and event.status.is_terminal)
+    assert (event.usage is not None) == (mark == "state:stats")
+    assert event.usage is None or event.usage.model == MODEL
+    assert event.interrupted == (event.kind == "InterruptEvent")
+    assert (event.failure is not None) == (event.kind == "ConversationErrorEvent")
+    assert API_KEY not in json.dumps(dict(event.payload))
+
+
+def stored(event: RuntimeEvent) -> StoredEvent:
+    """The event as the event store keeps it."""
+    return StoredEvent(
+        conversation_id=event.conversation_id,
+        seq=1,
+        event_id=event.event_id,
+        kind=event.kind,
+        source=event.source,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        payload=event.payload,
+    )
+
+
 async def collect(
     runtime: ConversationRuntime,
     conversation_id: ConversationId,
@@ -223,6 +254,7 @@ async def collect(
         aclosing(runtime.events(conversation_id, after=after)) as stream,
     ):
         async for event in stream:
+            check_neutral(event)
             seen.append(event)
             if until(event):
                 return seen
@@ -266,6 +298,17 @@ async def test_a_finish_call_ends_the_run_finished(harness: Harness) -> None:
     ]
     assert events[-1].terminal
     assert events[-1].status is RuntimeStatus.FINISHED
+    if all(e.usage is None for e in events):  # the usage report may come after the run ends
+        events += await collect(
+            harness.runtime,
+            spec.conversation_id,
+            lambda e: e.usage is not None,
+            after=events[-1].event_id,
+        )
+    usage = next(e.usage for e in events if e.usage is not None)
+    assert usage.model == MODEL
+    texts = [harness.runtime.message_text(stored(e)) for e in events]
+    assert [t for t in texts if t is not None] == ["hello"]
     assert payload_of(events, "ActionEvent:finish")["action"]["message"] == "All done"
     assert len({e.event_id for e in events}) == len(events)
     assert all(e.occurred_at.utcoffset() is not None for e in events)
@@ -322,6 +365,9 @@ async def test_a_failed_llm_call_ends_the_run_in_error_saying_why(harness: Harne
         "LLMAuthenticationError",
         "Your LLM API key appears to be invalid or has expired.",
     )
+    assert events[-1].failure == (
+        "LLMAuthenticationError: Your LLM API key appears to be invalid or has expired."
+    )
     assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.ERROR
 
 
@@ -354,6 +400,7 @@ async def test_a_stop_interrupts_the_step_and_a_new_message_runs_again(harness: 
     harness.release()
 
     assert signatures(stopped) == ["state:execution_status=paused", "InterruptEvent"]
+    assert [e.interrupted for e in stopped if e.kind == "InterruptEvent"] == [True]
     assert await harness.runtime.get_status(spec.conversation_id) is RuntimeStatus.PAUSED
     await harness.runtime.send_message(spec.conversation_id, text("again"))
     resumed = await collect(

@@ -183,6 +183,34 @@ async def test_holding_runtime_and_unfinished(backend: Backend, tenants: list[Te
     assert done.id_ not in unfinished
 
 
+async def test_admissions_in_an_organization_take_turns(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    """A transaction that locks admissions waits for the one holding them, and then reads
+    what that one committed, though it read before it waited."""
+    mine, _ = tenants
+    first = conversation(mine, status=ConversationStatus.STARTING)
+
+    async def admit_second() -> list[ConversationId]:
+        async with backend.conversations.begin() as tx:
+            assert await tx.conversations.holding_runtime(mine.org_id) == []
+            await tx.conversations.lock_admissions(mine.org_id)
+            held = await tx.conversations.holding_runtime(mine.org_id)
+            await tx.commit()
+        return [c.id_ for c in held]
+
+    async with backend.conversations.begin() as tx:
+        await tx.conversations.lock_admissions(mine.org_id)
+        assert await tx.conversations.holding_runtime(mine.org_id) == []
+        second = asyncio.create_task(admit_second())
+        await asyncio.sleep(0.3)
+        assert not second.done()
+        await tx.conversations.lock_admissions(mine.org_id)
+        await tx.conversations.add(first)
+        await tx.commit()
+    assert await asyncio.wait_for(second, 5) == [first.id_]
+
+
 async def test_events_are_numbered_densely_and_kept_once(
     backend: Backend, tenants: list[Tenant]
 ) -> None:

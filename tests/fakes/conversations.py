@@ -1,5 +1,6 @@
 """Fakes of the conversation ports over the shared ``FakeStore`` tables."""
 
+import asyncio
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
@@ -47,6 +48,20 @@ _DONE = {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStat
 class FakeConversationRepository(ConversationRepository):
     def __init__(self, store: FakeStore) -> None:
         self._store = store
+        self._admitting: dict[OrgId, asyncio.Lock] = {}
+
+    async def lock_admissions(self, org_id: OrgId) -> None:
+        if org_id in self._admitting:
+            return
+        lock = self._store.admission_locks.setdefault(org_id, asyncio.Lock())
+        await lock.acquire()
+        self._admitting[org_id] = lock
+
+    def end_transaction(self) -> None:
+        """Release what ``lock_admissions`` holds: its unit of work committed or rolled back."""
+        for lock in self._admitting.values():
+            lock.release()
+        self._admitting.clear()
 
     @property
     def _rows(self) -> dict[ConversationId, Conversation]:

@@ -1,3 +1,4 @@
+import asyncio
 import copy
 from dataclasses import dataclass, field
 
@@ -48,6 +49,8 @@ class FakeStore:
         self.live = _Tables()
         self._committed = _Tables()
         self.commits = 0
+        self.admission_locks: dict[OrgId, asyncio.Lock] = {}
+        """Held by a transaction admitting conversations in the organization, until it ends."""
 
     def commit(self) -> None:
         self._committed = copy.deepcopy(self.live)

@@ -42,9 +42,11 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         self._store.commit()
+        self.conversations.end_transaction()
 
     async def rollback(self) -> None:
         self._store.rollback()
+        self.conversations.end_transaction()
 
 
 class FakeUnitsOfWork(UnitsOfWork):
@@ -56,5 +58,8 @@ class FakeUnitsOfWork(UnitsOfWork):
 
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[UnitOfWork]:
-        yield FakeUnitOfWork(self._store)
-        self._store.rollback()
+        uow = FakeUnitOfWork(self._store)
+        try:
+            yield uow
+        finally:
+            await uow.rollback()

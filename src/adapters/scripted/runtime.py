@@ -1,6 +1,7 @@
 """An in-process conversation runtime that plays scripted LLM answers and speaks the event
 vocabulary of the OpenHands agent-server 1.58: the same kinds, in the same order, with the same
-status events. For unit tests and for running the server with no LLM."""
+status events, read into neutral events by the OpenHands adapter's own reader. For unit tests
+and for running the server with no LLM."""
 
 import asyncio
 import contextlib
@@ -9,26 +10,26 @@ import json
 import re
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from adapters.openhands.events import message_text, to_runtime_event
+from adapters.openhands.payloads import content
 from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 from application.errors import RuntimeAuthRefusedError
 from application.ports.conversation_runtime import ConversationRuntime
+from domain.conversations.entities import StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
-    EventType,
     GitAccess,
-    ImagePart,
     MessagePart,
     RuntimeEvent,
     RuntimeStatus,
     StartSpec,
-    TextPart,
 )
 from domain.shared.errors import InvalidValueError
 
@@ -37,17 +38,6 @@ __all__ = ("SCRIPTED_TOOLS", "ScriptedRuntime", "ScriptedWorld")
 SCRIPTED_TOOLS = frozenset(
     {"terminal", "file_editor", "task_tracker", "glob", "grep", "browser_tool_set"}
 )
-_TYPES = {
-    "MessageEvent": EventType.MESSAGE,
-    "SystemPromptEvent": EventType.MESSAGE,
-    "ActionEvent": EventType.ACTION,
-    "ObservationEvent": EventType.OBSERVATION,
-    "UserRejectObservation": EventType.OBSERVATION,
-    "ConversationStateUpdateEvent": EventType.STATUS,
-    "PauseEvent": EventType.STATUS,
-    "InterruptEvent": EventType.STATUS,
-    "ConversationErrorEvent": EventType.ERROR,
-}
 
 
 def _camel(name: str) -> str:
@@ -65,7 +55,6 @@ class _Conversation:
     pause_requested: bool = False
     deleted: bool = False
     prompted: bool = False
-    stats: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "calls": 0})
 
 
 class ScriptedWorld:
@@ -130,31 +119,18 @@ class ScriptedRuntime(ConversationRuntime):
         source: str,
         **fields: Any,
     ) -> RuntimeEvent:
-        status: RuntimeStatus | None = None
-        if kind == "ConversationStateUpdateEvent" and fields.get("key") == "execution_status":
-            status = RuntimeStatus(fields["value"])
-            conversation.status = status
-        now = datetime.now(UTC)
         payload = {
             "id": str(uuid.uuid4()),
-            "timestamp": now.replace(tzinfo=None).isoformat(),
+            "timestamp": datetime.now().isoformat(),  # noqa: DTZ005  # server-local, as there
             "source": source,
             **fields,
             "kind": kind,
         }
         if conversation.log:
             payload.setdefault("parent_id", conversation.log[-1].event_id)
-        event = RuntimeEvent(
-            event_id=payload["id"],
-            conversation_id=conversation.spec.conversation_id,
-            kind=kind,
-            source=source,
-            type=_TYPES.get(kind, EventType.OTHER),
-            occurred_at=now,
-            payload=json.loads(json.dumps(payload)),
-            terminal=status is not None and status.is_terminal,
-            status=status,
-        )
+        event = to_runtime_event(conversation.spec.conversation_id, json.loads(json.dumps(payload)))
+        if event.status is not None:
+            conversation.status = event.status
         conversation.log.append(event)
         conversation.changed.set()
         conversation.changed = asyncio.Event()
@@ -201,7 +177,7 @@ class ScriptedRuntime(ConversationRuntime):
             conversation,
             "MessageEvent",
             "user",
-            llm_message={"role": "user", "content": list(_content(parts))},
+            llm_message={"role": "user", "content": content(parts)},
         )
         self._emit(
             conversation,
@@ -229,13 +205,12 @@ class ScriptedRuntime(ConversationRuntime):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(released.wait(), timeout=step.seconds)
                 step = step.then
-            conversation.stats["calls"] += 1
             self._emit(
                 conversation,
                 "ConversationStateUpdateEvent",
                 "environment",
                 key="stats",
-                value={"usage_to_metrics": {"agent": dict(conversation.stats)}},
+                value={"usage_to_metrics": {"agent": _metrics(conversation.spec.model)}},
             )
             if not self._play(conversation, step):
                 return
@@ -338,6 +313,9 @@ class ScriptedRuntime(ConversationRuntime):
     async def get_status(self, conversation_id: ConversationId) -> RuntimeStatus:
         return self._conversation(conversation_id).status
 
+    def message_text(self, event: StoredEvent) -> str | None:
+        return message_text(event.kind, event.source, event.payload)
+
     async def respond_to_confirmation(
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""
     ) -> None:
@@ -391,9 +369,23 @@ class ScriptedRuntime(ConversationRuntime):
                 raise RuntimeConversationNotFoundError(conversation_id)
 
 
-def _content(parts: Iterable[MessagePart]) -> Iterable[dict[str, Any]]:
-    for part in parts:
-        if isinstance(part, TextPart):
-            yield {"type": "text", "text": part.text}
-        elif isinstance(part, ImagePart):
-            yield {"type": "image", "image_urls": [part.url]}
+def _metrics(model: str) -> dict[str, Any]:
+    """The agent's metrics snapshot: the stub answers cost nothing and count no tokens."""
+    tokens = dict.fromkeys(
+        (
+            "prompt_tokens",
+            "completion_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "reasoning_tokens",
+            "context_window",
+            "per_turn_token",
+        ),
+        0,
+    )
+    return {
+        "model_name": model,
+        "accumulated_cost": 0.0,
+        "max_budget_per_task": None,
+        "accumulated_token_usage": {"model": model, **tokens, "response_id": ""},
+    }

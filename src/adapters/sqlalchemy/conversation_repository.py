@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
-from adapters.sqlalchemy.models import ConversationRow
+from adapters.sqlalchemy.models import ConversationRow, OrganizationRow
 from application.ports.conversation_repository import (
     ConversationFilter,
     ConversationPage,
@@ -189,6 +189,24 @@ class SqlaConversationRepository(ConversationRepository):
         async with translate_db_errors():
             result = await self._session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def lock_admissions(self, org_id: OrgId) -> None:
+        """On SQLite a write takes the database's one writer lock, and the reads after it see
+        the last commit; on PostgreSQL the organization's row is locked ``FOR NO KEY UPDATE``,
+        which leaves rows that merely reference it free to be inserted."""
+        async with translate_db_errors():
+            if self._session.get_bind().dialect.name == "sqlite":
+                await self._session.execute(
+                    update(OrganizationRow)
+                    .where(OrganizationRow.id == org_id)
+                    .values(name=OrganizationRow.name)
+                )
+            else:
+                await self._session.execute(
+                    select(OrganizationRow.id)
+                    .where(OrganizationRow.id == org_id)
+                    .with_for_update(key_share=True)
+                )
 
     async def holding_runtime(
         self, org_id: OrgId, user_id: UserId | None = None

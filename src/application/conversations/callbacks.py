@@ -2,7 +2,7 @@
 
 import logging
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -39,6 +39,8 @@ class StateChange:
     events: Sequence[StoredEvent]
     """Stored in the same append as the change."""
     tx: UnitOfWork
+    message_text: Callable[[StoredEvent], str | None]
+    """The runtime's reading of one of its stored events: the text of a user's message."""
 
 
 class CallbackProcessor(Protocol):
@@ -49,16 +51,10 @@ class CallbackProcessor(Protocol):
         """Act; change ``callback.state`` or mark it completed."""
 
 
-def first_user_text(events: Sequence[StoredEvent]) -> str | None:
-    for event in events:
-        if event.kind != "MessageEvent" or event.source != "user":
-            continue
-        message = event.payload.get("llm_message")
-        content = message.get("content") if isinstance(message, Mapping) else None
-        for part in content if isinstance(content, list) else ():
-            if isinstance(part, Mapping) and part.get("type") == "text" and part.get("text"):
-                return str(part["text"])
-    return None
+def first_user_text(
+    events: Sequence[StoredEvent], message_text: Callable[[StoredEvent], str | None]
+) -> str | None:
+    return next(filter(None, map(message_text, events)), None)
 
 
 class SetTitleFromFirstMessage(CallbackProcessor):
@@ -69,8 +65,8 @@ class SetTitleFromFirstMessage(CallbackProcessor):
     async def on_state_change(self, callback: EventCallback, change: StateChange) -> None:
         conversation = change.conversation
         if conversation.title is None:
-            text = first_user_text(change.events) or first_user_text(
-                await change.tx.events.list_after(conversation.id_, 0, 50)
+            text = first_user_text(change.events, change.message_text) or first_user_text(
+                await change.tx.events.list_after(conversation.id_, 0, 50), change.message_text
             )
             title = None if text is None else ConversationTitle.from_message(text)
             if title is None:

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from application.conversations.callbacks import CallbackProcessors, StateChange
-from application.conversations.redaction import redact
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
@@ -22,18 +21,12 @@ from domain.conversations.errors import RuntimeConversationNotFoundError, StaleF
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("UNSTORED_KIND", "ConversationIngest", "usage_of")
+__all__ = ("UNSTORED_KIND", "ConversationIngest")
 
 _log = logging.getLogger(__name__)
 
-INTERRUPT_KIND = "InterruptEvent"
-"""What a hard stop leaves in the log; the runtime calls the conversation paused, we stopped."""
-
 UNSTORED_KIND = "UnstoredEvent"
 """What takes the place of a runtime event the store refused, so the events after it follow."""
-
-ERROR_KIND = "ConversationErrorEvent"
-"""The runtime's account of why a run failed: its ``detail`` becomes the status reason."""
 
 
 class _GoneError(Exception):
@@ -87,47 +80,6 @@ def well_formed(value: Any) -> Any:
     if isinstance(value, list):
         return [well_formed(item) for item in value]
     return value
-
-
-def error_reason(event: RuntimeEvent) -> str | None:
-    """Why the runtime says a run failed, from a ``ConversationErrorEvent``."""
-    if event.kind != ERROR_KIND:
-        return None
-    detail, code = event.payload.get("detail"), event.payload.get("code")
-    text = detail if isinstance(detail, str) and detail.strip() else None
-    if isinstance(code, str) and code.strip():
-        return f"{code}: {text}" if text else code
-    return text
-
-
-def _number(value: object) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def usage_of(event: RuntimeEvent) -> tuple[float, int, int] | None:
-    """Cost and prompt/completion tokens, summed over the runtime's LLMs, from a ``stats`` or
-    ``full_state`` update; None for any other event."""
-    if event.kind != "ConversationStateUpdateEvent":
-        return None
-    key, value = event.payload.get("key"), event.payload.get("value")
-    if not isinstance(value, Mapping):
-        return None
-    if key == "full_state":
-        value = value.get("stats")
-    elif key != "stats":
-        return None
-    metrics = value.get("usage_to_metrics") if isinstance(value, Mapping) else None
-    if not isinstance(metrics, Mapping):
-        return None
-    cost, prompt, completion = 0.0, 0.0, 0.0
-    for usage in metrics.values():
-        if not isinstance(usage, Mapping):
-            continue
-        tokens: Mapping[str, Any] = usage.get("accumulated_token_usage") or usage
-        cost += _number(usage.get("accumulated_cost"))
-        prompt += _number(tokens.get("prompt_tokens"))
-        completion += _number(tokens.get("completion_tokens"))
-    return cost, int(prompt), int(completion)
 
 
 class ConversationIngest:
@@ -263,7 +215,12 @@ class ConversationIngest:
                     return
                 if conversation.status is not previous:
                     change = StateChange(
-                        conversation=conversation, previous=previous, at=now, events=(), tx=tx
+                        conversation=conversation,
+                        previous=previous,
+                        at=now,
+                        events=(),
+                        tx=tx,
+                        message_text=self._runtime.message_text,
                     )
                     await self._processors.run(change, now)
                 await tx.conversations.save(conversation)
@@ -298,7 +255,7 @@ class ConversationIngest:
         said = original or event
         now = self._clock.now()
         async with self._store.begin() as tx:
-            kept = dataclasses.replace(event, payload=well_formed(redact(event.payload)))
+            kept = dataclasses.replace(event, payload=well_formed(event.payload))
             stored = await tx.events.append(lease.conversation_id, [kept], fence=lease.fence)
             if not stored:
                 return stored
@@ -307,18 +264,20 @@ class ConversationIngest:
                 raise _GoneError
             previous = conversation.status
             changed = False
-            reason = error_reason(said)
-            if said.kind == INTERRUPT_KIND:
+            if said.interrupted:
                 changed = conversation.can_become(ConversationStatus.STOPPED) and (
                     conversation.transition(ConversationStatus.STOPPED, now)
                 )
-            elif reason is not None:
-                changed = conversation.fail(reason, now)
+            elif said.failure is not None:
+                changed = conversation.fail(said.failure, now)
             elif said.status is not None:
                 changed = conversation.follow_runtime(said.status, now)
-            usage = usage_of(said)
+            usage = said.usage
             touched = usage is not None and conversation.record_usage(
-                cost_usd=usage[0], prompt_tokens=usage[1], completion_tokens=usage[2], now=now
+                cost_usd=usage.cost_usd,
+                prompt_tokens=usage.input_tokens,
+                completion_tokens=usage.output_tokens,
+                now=now,
             )
             if conversation.status is not previous:
                 change = StateChange(
@@ -327,6 +286,7 @@ class ConversationIngest:
                     at=event.occurred_at,
                     events=stored,
                     tx=tx,
+                    message_text=self._runtime.message_text,
                 )
                 await self._processors.run(change, now)
             if changed or touched:

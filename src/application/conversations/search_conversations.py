@@ -1,17 +1,14 @@
 from dataclasses import dataclass
 
 from application.conversations._shared import tenant_of
-from application.ports.conversation_repository import (
-    ConversationFilter,
-    ConversationPage,
-    ConversationRepository,
-)
+from application.ports.conversation_repository import ConversationFilter
 from application.ports.org_repository import MemberOrganization
-from domain.conversations.entities import ConversationStatus
+from application.ports.unit_of_work import UnitOfWork
+from domain.conversations.entities import Conversation, ConversationStatus
 from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("SearchConversations", "SearchConversationsRequest")
+__all__ = ("SearchConversations", "SearchConversationsRequest", "SearchConversationsResult")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,17 +22,24 @@ class SearchConversationsRequest:
     limit: int = 20
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchConversationsResult:
+    items: list[Conversation]
+    next_cursor: str | None
+    """Hand it back for the next page; None on the last page."""
+
+
 class SearchConversations:
     """The caller's conversations in the active organization, newest first, filtered by
     status, repository and text in the title; pages of 1 to 100 follow an opaque cursor."""
 
-    def __init__(self, conversations: ConversationRepository) -> None:
-        self._conversations = conversations
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
 
-    async def execute(self, request: SearchConversationsRequest) -> ConversationPage:
+    async def execute(self, request: SearchConversationsRequest) -> SearchConversationsResult:
         if not 1 <= request.limit <= 100:
             raise InvalidValueError("limit is 1 to 100.", field="limit")
-        return await self._conversations.search(
+        page = await self._uow.conversations.search(
             tenant_of(request.actor, request.org),
             ConversationFilter(
                 statuses=request.statuses,
@@ -45,3 +49,4 @@ class SearchConversations:
             cursor=request.cursor or None,
             limit=request.limit,
         )
+        return SearchConversationsResult(items=page.items, next_cursor=page.next_cursor)

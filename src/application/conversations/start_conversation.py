@@ -7,13 +7,10 @@ from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
 from application.conversations.policy import ConversationDefaults
 from application.ports.clock import Clock
-from application.ports.conversation_repository import ConversationRepository
 from application.ports.conversation_runtime import ConversationRuntime
-from application.ports.event_callback_store import EventCallbackStore
 from application.ports.git_provider import GitProviders
 from application.ports.org_repository import MemberOrganization
-from application.ports.provider_token_store import ProviderTokenStore
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from application.secrets.secret_opener import SecretOpener
 from application.settings.llm_config import LlmConfig, LlmConfigResolver
 from domain.conversations.entities import (
@@ -30,6 +27,7 @@ from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
     RepositoryCheckout,
+    RuntimeStatus,
     StartSpec,
 )
 from domain.git.errors import ProviderNotConnectedError
@@ -38,7 +36,12 @@ from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 
-__all__ = ("StartConversation", "StartConversationRequest", "missing_llm_settings")
+__all__ = (
+    "StartConversation",
+    "StartConversationRequest",
+    "StartConversationResult",
+    "missing_llm_settings",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +67,11 @@ def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
     return tuple(missing)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartConversationResult:
+    conversation: Conversation
+
+
 class StartConversation:
     """Start a conversation on a repository (optional) with a first message (optional), in
     the caller's active organization.
@@ -73,39 +81,39 @@ class StartConversation:
     limits allow (or, by policy, pauses the least recently active idle one to make room). The
     runtime gets the LLM settings, the caller's secrets and, for a repository, a short-lived
     credential to fetch the provider token with, never the token itself.
+
+    Two units of work, by necessity: the first checks the limits and stores the conversation
+    as starting (so it counts against them) in one commit, admissions in the organization
+    taking turns; the runtime starts after it, and the second records how that went.
     """
 
     def __init__(
         self,
-        conversations: ConversationRepository,
-        callbacks: EventCallbackStore,
         uow: UnitOfWork,
+        units: UnitsOfWork,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
         llm: LlmConfigResolver,
         secrets: SecretOpener,
         git: RuntimeGitAccess,
         providers: GitProviders,
-        tokens: ProviderTokenStore,
         gate: ConcurrencyGate,
         defaults: ConversationDefaults,
         clock: Clock,
     ) -> None:
-        self._conversations = conversations
-        self._callbacks = callbacks
         self._uow = uow
+        self._units = units
         self._runtime = runtime
         self._ingest = ingest
         self._llm = llm
         self._secrets = secrets
         self._git = git
         self._providers = providers
-        self._tokens = tokens
         self._gate = gate
         self._defaults = defaults
         self._clock = clock
 
-    async def execute(self, request: StartConversationRequest) -> Conversation:
+    async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         tenant = tenant_of(request.actor, request.org)
         repository = None if request.repository is None else RepositoryName(request.repository)
         provider = (
@@ -125,9 +133,10 @@ class StartConversation:
             raise LlmNotConfiguredError(missing)
         assert llm.model is not None
         checkout = await self._checkout(tenant, repository, request.branch, provider, llm)
+        secrets = await self._secrets.open_for(tenant.user_id)
         await self._runtime.check_available()
-        await self._gate.admit(tenant)
 
+        admission = await self._gate.admit(tenant)
         now = self._clock.now()
         conversation = Conversation(
             id_=ConversationId(new_id()),
@@ -139,9 +148,9 @@ class StartConversation:
             created_at=now,
             updated_at=now,
         )
-        await self._conversations.add(conversation)
+        await self._uow.conversations.add(conversation)
         for processor in DEFAULT_CALLBACKS:
-            await self._callbacks.add(
+            await self._uow.callbacks.add(
                 EventCallback(
                     id_=CallbackId(new_id()),
                     conversation_id=conversation.id_,
@@ -164,24 +173,31 @@ class StartConversation:
             max_iterations=llm.max_iterations or 500,
             llm_retries=self._defaults.llm_retries,
             tags={"org": str(tenant.org_id), "user": str(tenant.user_id)},
-            secrets=await self._secrets.open_for(tenant.user_id),
+            secrets=secrets,
             git=None if provider is None else self._git.issue(tenant.user_id, provider),
             checkout=checkout,
         )
         try:
+            await self._gate.make_room(admission)
             status = await self._runtime.start(spec)
         except Exception:
-            conversation.transition(ConversationStatus.ERROR, self._clock.now())
-            await self._conversations.save(conversation)
-            await self._uow.commit()
+            await self._record(conversation, None)
             raise
-        conversation.follow_runtime(status, self._clock.now())
-        await self._conversations.save(conversation)
-        await self._uow.commit()
+        await self._record(conversation, status)
         self._ingest.follow(conversation.id_)
         if parts:
             await self._runtime.send_message(conversation.id_, parts)
-        return conversation
+        return StartConversationResult(conversation=conversation)
+
+    async def _record(self, conversation: Conversation, status: RuntimeStatus | None) -> None:
+        """The second unit of work: the status the runtime started in, or ``error``."""
+        if status is None:
+            conversation.transition(ConversationStatus.ERROR, self._clock.now())
+        else:
+            conversation.follow_runtime(status, self._clock.now())
+        async with self._units.begin() as tx:
+            await tx.conversations.save(conversation)
+            await tx.commit()
 
     async def _checkout(
         self,
@@ -196,7 +212,7 @@ class StartConversation:
         before anything starts."""
         if repository is None or provider is None:
             return None
-        connection = await self._tokens.get(tenant.user_id, provider)
+        connection = await self._uow.provider_tokens.get(tenant.user_id, provider)
         if connection is None:
             raise ProviderNotConnectedError(provider, field="git_provider")
         return RepositoryCheckout(

@@ -6,7 +6,6 @@ from typing import Protocol
 
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.entities import UserId
-from domain.identity.principals import Principal
 from domain.identity.sessions import SessionId
 from domain.organizations.entities import OrgId
 
@@ -18,7 +17,6 @@ __all__ = (
     "RevocationSubscription",
     "RevocationsMissed",
     "SessionRevoked",
-    "affects",
 )
 
 
@@ -47,19 +45,6 @@ class RevocationsMissed:
 
 
 Revocation = ApiKeyRevoked | SessionRevoked | MembershipChanged | RevocationsMissed
-
-
-def affects(revocation: Revocation, actor: Principal, org_id: OrgId) -> bool:
-    """Whether ``revocation`` may end what ``actor`` does in ``org_id``."""
-    match revocation:
-        case ApiKeyRevoked(key_id):
-            return actor.credential_id == key_id
-        case SessionRevoked(session_id):
-            return actor.credential_id == session_id
-        case MembershipChanged(user_id, changed_org):
-            return actor.user.id_ == user_id and changed_org == org_id
-        case RevocationsMissed():
-            return True
 
 
 class RevocationSubscription(Protocol):

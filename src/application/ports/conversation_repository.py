@@ -74,6 +74,14 @@ class ConversationRepository(Protocol):
         """Remove it with its events and callbacks; False when the tenant has none such."""
 
     @abstractmethod
+    async def lock_admissions(self, org_id: OrgId) -> None:
+        """Admit conversations in the organization one transaction at a time: wait while
+        another transaction holds this lock, then hold it until this one ends. What
+        ``holding_runtime`` reads after it cannot change under the caller before its commit,
+        so a limit checked then stays kept by what it inserts. End the transaction soon after:
+        no runtime call while it is held."""
+
+    @abstractmethod
     async def holding_runtime(
         self, org_id: OrgId, user_id: UserId | None = None
     ) -> list[Conversation]:

@@ -2,6 +2,7 @@ from abc import abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
+from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import (
     ConversationId,
     GitAccess,
@@ -65,7 +66,16 @@ class ConversationRuntime(Protocol):
         """The conversation's events after the runtime event id ``after`` (all with None),
         then live ones as they happen, each id once, until the caller closes the generator
         (``contextlib.aclosing``). Errors surface at ``__anext__``: an unknown conversation,
-        an ``after`` it never had (``InvalidValueError``), a runtime gone for good."""
+        an ``after`` it never had (``InvalidValueError``), a runtime gone for good.
+
+        Each event is read by the adapter into what the application acts on (status, usage,
+        a hard stop, why a run failed), its payload already stripped of every credential the
+        runtime echoes; the application never reads the runtime's JSON."""
+
+    @abstractmethod
+    def message_text(self, event: StoredEvent) -> str | None:
+        """The text of a user's message, read from one of this runtime's events as we stored
+        it (its first text part); None for any other event. Reads only the event."""
 
     @abstractmethod
     async def respond_to_confirmation(

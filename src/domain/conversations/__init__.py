@@ -13,6 +13,7 @@ from domain.conversations.value_objects import (
     RuntimeStatus,
     StartSpec,
     TextPart,
+    Usage,
 )
 
 __all__ = (
@@ -30,4 +31,5 @@ __all__ = (
     "RuntimeStatus",
     "StartSpec",
     "TextPart",
+    "Usage",
 )

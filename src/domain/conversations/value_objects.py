@@ -27,6 +27,7 @@ __all__ = (
     "RuntimeStatus",
     "StartSpec",
     "TextPart",
+    "Usage",
 )
 
 ConversationId = NewType("ConversationId", UUID)
@@ -81,11 +82,28 @@ class ConfirmationMode(StrEnum):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RuntimeEvent:
-    """One event of the runtime's log, with its JSON kept whole so kinds we do not know survive.
+class Usage:
+    """What a conversation's LLM calls have cost so far: running totals the runtime reports,
+    summed over every LLM it uses; ``model`` is the agent's, when the runtime names it."""
 
-    ``terminal`` marks the event that ends a run (the state snapshot published after it);
-    ``status`` is the execution status a status event reports, if any.
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    model: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeEvent:
+    """One event of the runtime's log, read by its adapter into what we act on; ``kind`` is
+    the runtime's own name, kept opaque, and ``payload`` its JSON, whole (kinds we do not
+    know survive) but with every credential already redacted: what we store and replay.
+
+    ``terminal`` marks the event that ends a run; ``status`` is the execution status a status
+    event reports, ``usage`` the running totals a usage report carries, ``interrupted`` marks
+    a hard stop (the runtime calls it paused, the owner stopped it) and ``failure`` says why a
+    run failed.
     """
 
     event_id: str
@@ -97,6 +115,9 @@ class RuntimeEvent:
     payload: Mapping[str, Any]
     terminal: bool = False
     status: RuntimeStatus | None = None
+    usage: Usage | None = None
+    interrupted: bool = False
+    failure: str | None = None
 
     def __post_init__(self) -> None:
         if not self.event_id:

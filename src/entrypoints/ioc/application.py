@@ -6,11 +6,13 @@ from dishka import Has, Provider, Scope, provide
 
 from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from application.conversations import (
-    CheckConversationAccess,
     ConcurrencyGate,
+    ConversationAccessCheck,
     DeleteConversation,
     GetConversation,
     ListEvents,
+    MessageDelivery,
+    OpenConversationStream,
     PauseConversation,
     RenameConversation,
     RespondToConfirmation,
@@ -160,7 +162,9 @@ class ApplicationProvider(Provider):
     stop_conversation = provide(StopConversation)
     respond_to_confirmation = provide(RespondToConfirmation)
     list_events = provide(ListEvents)
-    check_conversation_access = provide(CheckConversationAccess)
+    conversation_access_check = provide(ConversationAccessCheck)
+    message_delivery = provide(MessageDelivery)
+    open_conversation_stream = provide(OpenConversationStream, scope=Scope.SESSION)
 
     start_sign_in = provide(StartSignIn, when=_SIGN_IN)
     complete_sign_in = provide(CompleteSignIn, when=_SIGN_IN)

@@ -1,28 +1,34 @@
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
 from application.conversations import (
     CallbackProcessors,
+    ConversationAccessCheck,
     ConversationDefaults,
     ConversationFeed,
     ConversationIngest,
     ConversationLimits,
+    MessageDelivery,
+    StreamTurn,
+    StreamTurns,
 )
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
-from application.ports.unit_of_work import UnitsOfWork
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from entrypoints.settings import RuntimeKind, Settings
 
 __all__ = ("ConversationsProvider", "start_conversation_ingest")
 
 
 class ConversationsProvider(Provider):
-    """The ingest, which outlives requests and stops with the server, the feed, and the limits
-    and defaults of new conversations. The binding's own provider supplies the
-    ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis clustered)."""
+    """The ingest, which outlives requests and stops with the server, the feed, the limits
+    and defaults of new conversations, and a websocket stream's turns, each a request scope.
+    The binding's own provider supplies the ``IngestLeases`` and the ``EventFanOut``
+    (in-process embedded, Redis clustered)."""
 
     @provide(scope=Scope.APP)
     def processors(self) -> CallbackProcessors:
@@ -63,6 +69,21 @@ class ConversationsProvider(Provider):
             workspace_root=root,
             git_token_url=f"{settings.server.effective_public_url}/api/runtime/git-token",
         )
+
+    @provide(scope=Scope.SESSION)
+    def stream_turns(self, container: AsyncContainer) -> StreamTurns:
+        """Each turn of a websocket's stream is a request scope of its own."""
+
+        @asynccontextmanager
+        async def turn() -> AsyncIterator[StreamTurn]:
+            async with container() as request:
+                yield StreamTurn(
+                    uow=await request.get(UnitOfWork),
+                    access=await request.get(ConversationAccessCheck),
+                    delivery=await request.get(MessageDelivery),
+                )
+
+        return StreamTurns(turn)
 
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:

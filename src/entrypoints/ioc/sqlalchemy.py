@@ -9,10 +9,7 @@ from adapters.sqlalchemy import (
     SchemaRevisions,
     SqlaApiKeyRepository,
     SqlaAuditLog,
-    SqlaConversationRepository,
     SqlaDatabaseProbe,
-    SqlaEventCallbackStore,
-    SqlaEventStore,
     SqlaInvitationRepository,
     SqlaOrgRepository,
     SqlaProviderTokenStore,
@@ -28,9 +25,6 @@ from adapters.sqlalchemy import (
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
 from application.ports.cipher import Cipher
-from application.ports.conversation_repository import ConversationRepository
-from application.ports.event_callback_store import EventCallbackStore
-from application.ports.event_store import EventStore
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
@@ -94,11 +88,6 @@ class SqlaProvider(Provider):
     )
     sessions = provide(SqlaSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
     sealed = provide(SqlaSealedRecords, provides=SealedRecords, scope=Scope.REQUEST)
-    conversations = provide(
-        SqlaConversationRepository, provides=ConversationRepository, scope=Scope.REQUEST
-    )
-    events = provide(SqlaEventStore, provides=EventStore, scope=Scope.REQUEST)
-    callbacks = provide(SqlaEventCallbackStore, provides=EventCallbackStore, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
     def units_of_work(

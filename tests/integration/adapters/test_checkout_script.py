@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.openhands.runtime import checkout_script
+from adapters.openhands.checkout import checkout_script
 from domain.conversations.value_objects import (
     ConversationId,
     GitAccess,

@@ -5,11 +5,13 @@ conversation is not found on any route or socket; the concurrency limits; the LL
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from dishka import Provider, Scope, provide
 from litestar.exceptions import WebSocketDisconnect
@@ -20,8 +22,14 @@ from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.http.conversations import SocketPolicy
+from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
-from tests.conftest import clustered_settings
+from tests.conftest import (
+    REDIS_URL,
+    TEST_ENCRYPTION_KEYS,
+    TEST_SIGNING_KEYS,
+    clustered_settings,
+)
 from tests.db import add_user, sqla_ports
 from tests.factories import create_api_key
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
@@ -387,6 +395,69 @@ async def test_the_per_org_limit_rejects_with_the_limit(
         assert refused.status_code == 409
         assert refused.json()["limit"] == 1
         assert "organization" in refused.json()["detail"]
+
+
+@pytest.fixture(params=["embedded", pytest.param("clustered", marks=pytest.mark.postgres)])
+def limited_to_two(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> tuple[Settings, list[Provider], Headers]:
+    """Either binding with a per-member limit of 2 conversations."""
+    limit = {"MAESTRIST_CONVERSATION_LIMIT_PER_USER": "2"}
+    if request.param == "embedded":
+        return embedded(tmp_path, **limit), [], {}
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(add_user(url, "alice"))
+    env = {
+        "MAESTRIST_BINDING": "clustered",
+        "MAESTRIST_DATABASE_URL": url,
+        "MAESTRIST_REDIS_URL": REDIS_URL,
+        "MAESTRIST_ACCESS_LOG": "false",
+        "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
+        "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
+        **limit,
+    }
+    return Settings.from_env(env), [BearerSubjectAuth()], bearer("alice")
+
+
+@asynccontextmanager
+async def serving_at_once(
+    settings: Settings, *providers: Provider
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app served in this event loop, so that requests sent together run together (the
+    test client hands the app one request at a time)."""
+    app = create_app(settings, *providers)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client,
+    ):
+        yield client
+
+
+async def test_parallel_starts_never_exceed_the_limit(
+    limited_to_two: tuple[Settings, list[Provider], Headers], world: ScriptedWorld
+) -> None:
+    """Sixteen starts at once with room for two: the limit is checked and the conversation
+    stored in one transaction, one admission at a time, so exactly two start."""
+    settings, providers, headers = limited_to_two
+    llm = {"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"}
+    async with (
+        asyncio.timeout(120),
+        serving_at_once(settings, *providers, ScriptedRuntimeOverride(world)) as client,
+    ):
+        configured = await client.post("/api/settings", json=llm, headers=headers)
+        assert configured.status_code in (200, 201), configured.text
+        answers = await asyncio.gather(
+            *(client.post("/api/conversations", json={}, headers=headers) for _ in range(16))
+        )
+        codes = sorted(answer.status_code for answer in answers)
+        assert codes == [201] * 2 + [409] * 14, [a.text for a in answers]
+        refused = [a.json() for a in answers if a.status_code == 409]
+        assert {(p["code"], p["limit"]) for p in refused} == {("conversation-limit-reached", 2)}
+        listed = (await client.get("/api/conversations", headers=headers)).json()["items"]
+        started = {a.json()["id"] for a in answers if a.status_code == 201}
+        assert {c["id"] for c in listed} == started
+    assert {str(cid) for cid in world.conversations} == started
 
 
 @pytest.mark.postgres

@@ -5,7 +5,7 @@ import pytest
 
 from adapters.openhands import AgentServerRuntime, ExternalHost
 from adapters.openhands.events import is_snapshot, to_runtime_event
-from adapters.openhands.runtime import start_request
+from adapters.openhands.payloads import start_request
 from application.errors import DependencyUnavailableError
 from domain.conversations import (
     ConfirmationMode,

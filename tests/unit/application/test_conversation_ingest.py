@@ -4,10 +4,11 @@ a restart resumes where the last server stopped; a stale owner stops; a feed joi
 events to the backlog with no gap and no duplicate."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,7 @@ from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS
-from application.conversations.ingest import UNSTORED_KIND, usage_of
-from application.conversations.redaction import redact
+from application.conversations.ingest import UNSTORED_KIND
 from application.ports.event_fan_out import SubscriberTooSlowError
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from domain.conversations.entities import (
@@ -32,8 +32,10 @@ from domain.conversations.value_objects import (
     ConversationId,
     EventType,
     RuntimeEvent,
+    RuntimeStatus,
     StartSpec,
     TextPart,
+    Usage,
 )
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
@@ -288,34 +290,6 @@ def _event(
     )
 
 
-def test_usage_is_summed_over_the_runtime_llms() -> None:
-    agent_server = _event(
-        "ConversationStateUpdateEvent",
-        key="stats",
-        value={
-            "usage_to_metrics": {
-                "agent": {
-                    "accumulated_cost": 0.5,
-                    "accumulated_token_usage": {"prompt_tokens": 100, "completion_tokens": 20},
-                },
-                "condenser": {
-                    "accumulated_cost": 0.25,
-                    "accumulated_token_usage": {"prompt_tokens": 10, "completion_tokens": 2},
-                },
-            }
-        },
-    )
-    assert usage_of(agent_server) == (0.75, 110, 22)
-    snapshot = _event(
-        "ConversationStateUpdateEvent",
-        key="full_state",
-        value={"stats": {"usage_to_metrics": {"agent": {"prompt_tokens": 7, "calls": 1}}}},
-    )
-    assert usage_of(snapshot) == (0.0, 7, 0)
-    assert usage_of(_event("ConversationStateUpdateEvent", key="stats", value="odd")) is None
-    assert usage_of(_event("MessageEvent")) is None
-
-
 async def test_the_feed_joins_backlog_and_live_with_no_gap_and_no_duplicate(rig: Rig) -> None:
     fan_out = InProcessEventFanOut()
     store = FakeUnitsOfWork(rig.store)
@@ -372,35 +346,66 @@ async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
         await asyncio.wait_for(waiting, 1)
 
 
-def test_credentials_the_runtime_echoes_are_never_kept() -> None:
-    payload = {
-        "kind": "ConversationStateUpdateEvent",
-        "key": "full_state",
-        "value": {
-            "agent": {"llm": {"model": "m", "api_key": "sk-live", "usage_id": "agent"}},
-            "secret_registry": {
-                "secret_sources": {
-                    "NPM_TOKEN": {"kind": "StaticSecret", "value": "npm-secret"},
-                    "GITHUB_TOKEN": {
-                        "kind": "LookupSecret",
-                        "url": "https://m.example/api/runtime/git-token",
-                        "headers": {"X-Access-Token": "grant"},
-                    },
-                }
-            },
-            "stats": {"usage_to_metrics": {"agent": {"prompt_tokens": 3}}},
-            "tokens_note": ["kept"],
-        },
-    }
-    kept = redact(payload)
-    text = repr(kept)
-    for secret in ("sk-live", "npm-secret", "grant"):
-        assert secret not in text
-    assert kept["value"]["agent"]["llm"]["model"] == "m"
-    assert kept["value"]["stats"]["usage_to_metrics"]["agent"]["prompt_tokens"] == 3
-    sources = kept["value"]["secret_registry"]["secret_sources"]
-    assert sources["GITHUB_TOKEN"]["url"] == "https://m.example/api/runtime/git-token"
-    assert kept["value"]["tokens_note"] == ["kept"]
-    assert redact({"message": "my api_key is in the text"}) == {
-        "message": "my api_key is in the text"
-    }
+class ListedRuntime(ScriptedRuntime):
+    """A runtime adapter that hands over the neutral events it is given, then ends."""
+
+    def __init__(self, listed: Sequence[RuntimeEvent]) -> None:
+        super().__init__()
+        self.listed = list(listed)
+
+    async def events(
+        self, conversation_id: ConversationId, *, after: str | None = None
+    ) -> AsyncGenerator[RuntimeEvent, None]:
+        for event in self.listed:
+            yield event
+
+
+def _neutral(rig: Rig, event_id: str, **said: Any) -> RuntimeEvent:
+    return RuntimeEvent(
+        event_id=event_id,
+        conversation_id=rig.cid,
+        kind="opaque-kind",
+        source="environment",
+        type=EventType.STATUS,
+        occurred_at=datetime.now(UTC),
+        payload={"said": event_id, "nested": [{"n": 1}]},
+        **said,
+    )
+
+
+async def _ingest_all(rig: Rig, listed: list[RuntimeEvent]) -> None:
+    rig.runtime = ListedRuntime(listed)
+    ingest = rig.ingest()
+    ingest.follow(rig.cid)
+    await rig.until(lambda r: len(r.stored) == len(listed))
+    await ingest.aclose()
+
+
+async def test_the_ingest_follows_status_and_usage_from_neutral_events_alone(rig: Rig) -> None:
+    """No runtime JSON is read: the status, the usage totals and the hard stop come from the
+    event's own fields, and its payload is stored as the adapter handed it over."""
+    listed = [
+        _neutral(rig, "a", status=RuntimeStatus.RUNNING),
+        _neutral(rig, "b", usage=Usage(input_tokens=100, output_tokens=20, cost_usd=0.5)),
+        _neutral(rig, "c", usage=Usage(input_tokens=90, output_tokens=30, cost_usd=0.25)),
+        _neutral(rig, "d", status=RuntimeStatus.PAUSED),
+        _neutral(rig, "e", interrupted=True),
+    ]
+    await _ingest_all(rig, listed)
+    conversation = rig.conversation
+    assert conversation.status is ConversationStatus.STOPPED
+    assert (conversation.prompt_tokens, conversation.completion_tokens) == (100, 30)
+    assert conversation.cost_usd == 0.5
+    assert [e.payload for e in rig.stored] == [e.payload for e in listed]
+    assert [e.kind for e in rig.stored] == ["opaque-kind"] * len(listed)
+
+
+async def test_a_neutral_failure_fails_the_conversation_with_its_reason(rig: Rig) -> None:
+    listed = [
+        _neutral(rig, "a", status=RuntimeStatus.RUNNING),
+        _neutral(rig, "b", status=RuntimeStatus.ERROR, terminal=True),
+        _neutral(rig, "c", failure="QuotaExceeded: no credit left"),
+    ]
+    await _ingest_all(rig, listed)
+    assert rig.conversation.status is ConversationStatus.ERROR
+    assert rig.conversation.status_reason == "QuotaExceeded: no credit left"

@@ -16,6 +16,7 @@ from application.conversations import (
     ConversationDefaults,
     ConversationIngest,
     ConversationLimits,
+    LimitPolicy,
     StartConversation,
     StartConversationRequest,
 )
@@ -30,8 +31,8 @@ from application.ports.org_repository import MemberOrganization
 from application.secrets import SecretOpener
 from application.settings import LlmConfigResolver
 from domain.conversations.entities import ConversationStatus
-from domain.conversations.errors import LlmNotConfiguredError
-from domain.conversations.value_objects import RuntimeStatus, StartSpec
+from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
+from domain.conversations.value_objects import ConversationId, RuntimeStatus, StartSpec
 from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import GitHost, ProviderKind
@@ -47,12 +48,7 @@ from tests.fakes import (
     FakeStore,
     FakeUnitOfWork,
 )
-from tests.fakes.conversations import (
-    FakeConversationRepository,
-    FakeEventCallbackStore,
-)
 from tests.fakes.git_providers import FakeGitProviders
-from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 
@@ -77,31 +73,27 @@ class Rig:
     clock: FakeClock
     ingest: ConversationIngest
 
-    def sut(self, runtime: ScriptedRuntime | None = None) -> StartConversation:
+    def sut(
+        self, runtime: ScriptedRuntime | None = None, limits: ConversationLimits | None = None
+    ) -> StartConversation:
+        uow = FakeUnitOfWork(self.store)
+        runtime = runtime or ScriptedRuntime(self.world)
         return StartConversation(
-            FakeConversationRepository(self.store),
-            FakeEventCallbackStore(self.store),
-            FakeUnitOfWork(self.store),
-            runtime or ScriptedRuntime(self.world),
+            uow,
+            FakeUnitsOfWork(self.store),
+            runtime,
             self.ingest,
-            LlmConfigResolver(FakeUnitOfWork(self.store)),
-            SecretOpener(FakeUnitOfWork(self.store)),
+            LlmConfigResolver(uow),
+            SecretOpener(uow),
             RuntimeGitAccess(
                 RuntimeGitCredentials(
                     self.signer, self.clock, RuntimeCredentialTtl(timedelta(minutes=10))
                 ),
                 DEFAULTS,
-                runtime or ScriptedRuntime(self.world),
+                runtime,
             ),
             FakeGitProviders(),
-            FakeProviderTokenStore(self.store),
-            ConcurrencyGate(
-                FakeConversationRepository(self.store),
-                runtime or ScriptedRuntime(self.world),
-                FakeUnitOfWork(self.store),
-                ConversationLimits(),
-                self.clock,
-            ),
+            ConcurrencyGate(uow, runtime, limits or ConversationLimits(), self.clock),
             DEFAULTS,
             self.clock,
         )
@@ -176,15 +168,17 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
 ) -> None:
     rig.configure("openai/gpt-4o", "sk-real-key")
     rig.connect(GitHost(ProviderKind.GITHUB, "https://ghe.example.com"))
-    made = await rig.sut().execute(
-        StartConversationRequest(
-            actor=rig.actor,
-            org=rig.org,
-            repository="acme/widgets",
-            branch="main",
-            git_provider="GitHub",
+    made = (
+        await rig.sut().execute(
+            StartConversationRequest(
+                actor=rig.actor,
+                org=rig.org,
+                repository="acme/widgets",
+                branch="main",
+                git_provider="GitHub",
+            )
         )
-    )
+    ).conversation
     assert made.status is ConversationStatus.IDLE
     assert rig.store.committed.conversations[made.id_].status is ConversationStatus.IDLE
     spec = rig.world.conversations[made.id_].spec
@@ -275,3 +269,42 @@ async def test_a_repository_of_a_provider_not_connected_is_refused_before_anythi
         )
     assert rig.store.committed.conversations == {}
     assert rig.world.conversations == {}
+
+
+class PauseWatchingRuntime(ScriptedRuntime):
+    """Notes which conversations were committed when it was asked to pause one."""
+
+    def __init__(self, world: ScriptedWorld, store: FakeStore) -> None:
+        super().__init__(world)
+        self.store = store
+        self.committed_at_pause: set[ConversationId] = set()
+
+    async def pause(self, conversation_id: ConversationId) -> None:
+        self.committed_at_pause = set(self.store.committed.conversations)
+        await super().pause(conversation_id)
+
+
+async def test_at_the_limit_a_start_stores_nothing_and_starts_nothing(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    limits = ConversationLimits(per_user=1)
+    request = StartConversationRequest(actor=rig.actor, org=rig.org)
+    first = (await rig.sut(limits=limits).execute(request)).conversation
+    with pytest.raises(ConversationLimitReachedError) as refused:
+        await rig.sut(limits=limits).execute(request)
+    assert (refused.value.limit, refused.value.scope) == (1, "user")
+    assert list(rig.store.committed.conversations) == [first.id_]
+    assert list(rig.world.conversations) == [first.id_]
+
+
+async def test_pause_oldest_pauses_the_idle_one_on_the_runtime_after_the_commit(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    limits = ConversationLimits(per_user=1, policy=LimitPolicy.PAUSE_OLDEST)
+    runtime = PauseWatchingRuntime(rig.world, rig.store)
+    request = StartConversationRequest(actor=rig.actor, org=rig.org)
+    first = (await rig.sut(runtime, limits).execute(request)).conversation
+    second = (await rig.sut(runtime, limits).execute(request)).conversation
+    committed = rig.store.committed.conversations
+    assert committed[first.id_].status is ConversationStatus.PAUSED
+    assert committed[second.id_].status is ConversationStatus.IDLE
+    assert rig.world.conversations[first.id_].status is RuntimeStatus.PAUSED
+    assert runtime.committed_at_pause == {first.id_, second.id_}

@@ -3,18 +3,24 @@ keep getting every event meanwhile."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
 from adapters.memory import InProcessAccessRevocations, InProcessEventFanOut
-from application.conversations import CheckConversationAccessRequest, ConversationFeed
+from application.conversations import (
+    ConversationAccess,
+    ConversationFeed,
+    ConversationStream,
+    OpenConversationStreamRequest,
+)
 from application.errors import DependencyUnavailableError
+from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
-from domain.identity.principals import Credentials
-from domain.identity.scopes import Scope
+from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.shared.ids import new_id
 from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, SocketPolicy
 from entrypoints.http.conversations.socket import _Session
-from tests.factories import T0
+from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeStore
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 
@@ -40,20 +46,31 @@ class StuckSocket:
         self.closed = (code, reason)
 
 
-def session_of(socket: StuckSocket, cid: ConversationId, policy: SocketPolicy) -> _Session:
-    """A socket session whose access was checked (no frame or revocation here checks again)."""
-    request = CheckConversationAccessRequest(
-        credentials=Credentials(),
-        requested_org=None,
-        conversation_id=cid,
-        scope=Scope.CONVERSATIONS_READ,
+async def run(
+    socket: StuckSocket, cid: ConversationId, policy: SocketPolicy, feed: object, after: int
+) -> None:
+    """A socket session on a stream whose access was checked (no frame or revocation here
+    checks again)."""
+    user = create_user()
+    org, membership = create_org(user)
+    access = ConversationAccess(
+        actor=Principal(user=user, method=AuthMethod.SESSION),
+        org=MemberOrganization(organization=org, role=membership.role),
     )
-    return _Session(socket, None, request, policy)  # type: ignore[arg-type]
-
-
-async def run(session: _Session, feed: object, after: int) -> None:
+    request = OpenConversationStreamRequest(
+        credentials=Credentials(), requested_org=None, conversation_id=cid
+    )
     async with InProcessAccessRevocations().subscribe() as revoked:
-        await session.run(feed, after, revoked, asyncio.Event())  # type: ignore[arg-type]
+        stream = ConversationStream(
+            request,
+            access,
+            turns=None,  # type: ignore[arg-type]
+            feed=feed,  # type: ignore[arg-type]
+            ingest=None,  # type: ignore[arg-type]
+            revocations=revoked,
+            closing=AsyncExitStack(),
+        )
+        await _Session(socket, stream, policy).run(after, asyncio.Event())  # type: ignore[arg-type]
 
 
 def event(cid: ConversationId, seq: int) -> StoredEvent:
@@ -75,8 +92,7 @@ async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobo
     feed = ConversationFeed(fan_out, FakeUnitsOfWork(FakeStore()))
     policy = SocketPolicy(heartbeat_s=60, buffer=3, send_timeout_s=0.2)
     stuck = StuckSocket(takes=1)
-    session = session_of(stuck, cid, policy)
-    running = asyncio.create_task(run(session, feed, 0))
+    running = asyncio.create_task(run(stuck, cid, policy, feed, 0))
     async with fan_out.subscribe(cid, buffer=100) as other:
         await asyncio.sleep(0.01)
         for seq in range(1, 21):
@@ -98,8 +114,7 @@ async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
     feed = ConversationFeed(fan_out, FakeUnitsOfWork(FakeStore()))
     stuck = StuckSocket(takes=1)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=0.05)
-    session = session_of(stuck, cid, policy)
-    running = asyncio.create_task(run(session, feed, 0))
+    running = asyncio.create_task(run(stuck, cid, policy, feed, 0))
     await asyncio.sleep(0.01)
     for seq in (1, 2):
         await fan_out.publish(cid, [event(cid, seq)])
@@ -124,8 +139,7 @@ async def test_an_interrupted_feed_closes_the_socket_asking_to_reconnect() -> No
     cid = ConversationId(new_id())
     socket = StuckSocket(takes=10)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=1)
-    session = session_of(socket, cid, policy)
-    await asyncio.wait_for(run(session, BrokenFeed(), 4), 2)
+    await asyncio.wait_for(run(socket, cid, policy, BrokenFeed(), 4), 2)
     assert len(socket.sent) == 1
     assert '"seq":5' in socket.sent[0]
     assert socket.closed is not None

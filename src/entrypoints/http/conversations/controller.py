@@ -10,18 +10,27 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.conversations import (
     DeleteConversation,
+    DeleteConversationRequest,
     GetConversation,
+    GetConversationRequest,
     ListEvents,
+    ListEventsRequest,
     PauseConversation,
+    PauseConversationRequest,
     RenameConversation,
+    RenameConversationRequest,
     RespondToConfirmation,
+    RespondToConfirmationRequest,
     ResumeConversation,
+    ResumeConversationRequest,
     SearchConversations,
     SearchConversationsRequest,
     SendMessage,
+    SendMessageRequest,
     StartConversation,
     StartConversationRequest,
     StopConversation,
+    StopConversationRequest,
 )
 from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import MAX_SEQ, ConversationStatus
@@ -82,7 +91,7 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[StartConversation],
     ) -> Response[ConversationOut]:
-        conversation = await use_case.execute(
+        started = await use_case.execute(
             StartConversationRequest(
                 actor=actor,
                 org=org,
@@ -95,9 +104,9 @@ class ConversationController(Controller):
             )
         )
         return Response(
-            ConversationOut.from_entity(conversation),
+            ConversationOut.from_entity(started.conversation),
             status_code=201,
-            headers={"Location": f"{self.path}/{conversation.id_}"},
+            headers={"Location": f"{self.path}/{started.conversation.id_}"},
         )
 
     @get("/", operation_id="SearchConversations", description=getdoc(SearchConversations), opt=READ)
@@ -143,8 +152,12 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[GetConversation],
     ) -> ConversationOut:
-        found = await use_case.execute(actor, org, ConversationId(conversation_id))
-        return ConversationOut.from_entity(found)
+        found = await use_case.execute(
+            GetConversationRequest(
+                actor=actor, org=org, conversation_id=ConversationId(conversation_id)
+            )
+        )
+        return ConversationOut.from_entity(found.conversation)
 
     @patch(
         "/{conversation_id:uuid}",
@@ -161,8 +174,15 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[RenameConversation],
     ) -> ConversationOut:
-        renamed = await use_case.execute(actor, org, ConversationId(conversation_id), data.title)
-        return ConversationOut.from_entity(renamed)
+        renamed = await use_case.execute(
+            RenameConversationRequest(
+                actor=actor,
+                org=org,
+                conversation_id=ConversationId(conversation_id),
+                title=data.title,
+            )
+        )
+        return ConversationOut.from_entity(renamed.conversation)
 
     @delete(
         "/{conversation_id:uuid}",
@@ -178,7 +198,11 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[DeleteConversation],
     ) -> None:
-        await use_case.execute(actor, org, ConversationId(conversation_id))
+        await use_case.execute(
+            DeleteConversationRequest(
+                actor=actor, org=org, conversation_id=ConversationId(conversation_id)
+            )
+        )
 
     @post(
         "/{conversation_id:uuid}/messages",
@@ -198,7 +222,13 @@ class ConversationController(Controller):
         use_case: FromDishka[SendMessage],
     ) -> None:
         await use_case.execute(
-            actor, org, ConversationId(conversation_id), data.text, tuple(data.images)
+            SendMessageRequest(
+                actor=actor,
+                org=org,
+                conversation_id=ConversationId(conversation_id),
+                text=data.text,
+                images=tuple(data.images),
+            )
         )
 
     @post(
@@ -217,7 +247,11 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[PauseConversation],
     ) -> None:
-        await use_case.execute(actor, org, ConversationId(conversation_id))
+        await use_case.execute(
+            PauseConversationRequest(
+                actor=actor, org=org, conversation_id=ConversationId(conversation_id)
+            )
+        )
 
     @post(
         "/{conversation_id:uuid}/resume",
@@ -235,7 +269,11 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[ResumeConversation],
     ) -> None:
-        await use_case.execute(actor, org, ConversationId(conversation_id))
+        await use_case.execute(
+            ResumeConversationRequest(
+                actor=actor, org=org, conversation_id=ConversationId(conversation_id)
+            )
+        )
 
     @post(
         "/{conversation_id:uuid}/stop",
@@ -253,7 +291,11 @@ class ConversationController(Controller):
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[StopConversation],
     ) -> None:
-        await use_case.execute(actor, org, ConversationId(conversation_id))
+        await use_case.execute(
+            StopConversationRequest(
+                actor=actor, org=org, conversation_id=ConversationId(conversation_id)
+            )
+        )
 
     @post(
         "/{conversation_id:uuid}/confirmation",
@@ -273,7 +315,13 @@ class ConversationController(Controller):
         use_case: FromDishka[RespondToConfirmation],
     ) -> None:
         await use_case.execute(
-            actor, org, ConversationId(conversation_id), accept=data.accept, reason=data.reason
+            RespondToConfirmationRequest(
+                actor=actor,
+                org=org,
+                conversation_id=ConversationId(conversation_id),
+                accept=data.accept,
+                reason=data.reason,
+            )
         )
 
     @get(
@@ -293,7 +341,13 @@ class ConversationController(Controller):
         limit: EventLimit = 100,
     ) -> EventList:
         page = await use_case.execute(
-            actor, org, ConversationId(conversation_id), after=after, limit=limit
+            ListEventsRequest(
+                actor=actor,
+                org=org,
+                conversation_id=ConversationId(conversation_id),
+                after=after,
+                limit=limit,
+            )
         )
         return EventList(
             items=[EventOut.from_entity(e) for e in page.items], next_after=page.next_after

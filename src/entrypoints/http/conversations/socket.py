@@ -1,5 +1,7 @@
 """``/ws/conversations/{id}?after=N``: the conversation's stored events after N, then live ones,
-each once and in order; heartbeats while quiet; messages from the client go to the agent."""
+each once and in order; heartbeats while quiet; messages from the client go to the agent.
+``OpenConversationStream`` decides who may watch and send; this maps frames to its calls and
+its errors to frames and close codes."""
 
 import asyncio
 import contextlib
@@ -10,30 +12,23 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from dishka import AsyncContainer
+from dishka import FromDishka
+from dishka.integrations.litestar import inject_websocket
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
 from application.conversations import (
-    CheckConversationAccess,
-    CheckConversationAccessRequest,
-    ConversationAccess,
-    ConversationFeed,
-    ConversationIngest,
-    SendMessage,
+    ConversationStream,
+    OpenConversationStream,
+    OpenConversationStreamRequest,
+    StreamAccessLostError,
 )
-from application.errors import ApplicationError, DependencyUnavailableError, MissingScopeError
-from application.ports.access_revocations import (
-    AccessRevocations,
-    RevocationSubscription,
-    affects,
-)
+from application.errors import ApplicationError, DependencyUnavailableError
 from application.ports.event_fan_out import SubscriberTooSlowError
 from domain.conversations.entities import MAX_SEQ
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Credentials
-from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, InvalidValueError
 from entrypoints.http.auth import parse_org_header
 from entrypoints.http.conversations.schemas import (
@@ -137,39 +132,37 @@ _decoder = msgspec.json.Decoder(ClientFrame)
 
 
 @websocket("/ws/conversations/{conversation_id:uuid}")
+@inject_websocket
 async def conversation_socket(
-    socket: WebSocket[Any, Any, Any], conversation_id: FromPath[UUID]
+    socket: WebSocket[Any, Any, Any],
+    conversation_id: FromPath[UUID],
+    policy: FromDishka[SocketPolicy],
+    sockets: FromDishka[OpenSockets],
+    open_stream: FromDishka[OpenConversationStream],
 ) -> None:
     # Accepted first, so that a refusal reaches every client as a close frame with its code
     # (a server answers a handshake refused before it is accepted with a bare HTTP 403).
     await socket.accept()
-    container: AsyncContainer = socket.state.dishka_container
-    policy = await container.get(SocketPolicy)
     origin = socket.headers.get("origin")
     allowed = policy.allowed_origins
     if origin is not None and "*" not in allowed and origin.rstrip("/") not in allowed:
         await socket.close(code=4403, reason="This origin may not open a socket.")
         return
     try:
-        request = CheckConversationAccessRequest(
-            credentials=Credentials(
-                authorization=socket.headers.get("authorization"), cookies=socket.cookies
-            ),
-            requested_org=parse_org_header(socket),
-            conversation_id=ConversationId(conversation_id),
-            scope=Scope.CONVERSATIONS_READ,
-        )
-        # Listening before the first check: a revocation cannot slip in between.
-        async with (
-            (await container.get(OpenSockets)).track() as stopping,
-            (await container.get(AccessRevocations)).subscribe() as revoked,
-        ):
-            session = _Session(socket, container, request, policy)
-            await session.check()
-            after = _parse_after(socket.query_params.get("after", "0"))
-            (await container.get(ConversationIngest)).follow(request.conversation_id)
-            feed = await container.get(ConversationFeed)
-            await session.run(feed, after, revoked, stopping)
+        async with sockets.track() as stopping:
+            opened = await open_stream.execute(
+                OpenConversationStreamRequest(
+                    credentials=Credentials(
+                        authorization=socket.headers.get("authorization"),
+                        cookies=socket.cookies,
+                    ),
+                    requested_org=parse_org_header(socket),
+                    conversation_id=ConversationId(conversation_id),
+                )
+            )
+            async with contextlib.aclosing(opened.stream) as stream:
+                after = _parse_after(socket.query_params.get("after", "0"))
+                await _Session(socket, stream, policy).run(after, stopping)
     except (DomainError, ApplicationError) as exc:
         code, reason = _closing(exc)
         with contextlib.suppress(Exception):
@@ -177,41 +170,24 @@ async def conversation_socket(
 
 
 class _Session:
-    """One open socket: its feed, heartbeats and client frames, while its credential still
-    reaches the conversation. That is checked again from scratch before each client frame is
-    acted on, at each heartbeat, and whenever a revocation that may concern it is announced;
-    the socket closes with the code of what failed."""
+    """One open socket: its feed, heartbeats and client frames, while its stream's credential
+    still reaches the conversation. The stream checks that again before each client message,
+    at each heartbeat here, and whenever a revocation that concerns it is announced; the
+    socket closes with the code of what failed."""
 
     def __init__(
-        self,
-        socket: WebSocket[Any, Any, Any],
-        container: AsyncContainer,
-        request: CheckConversationAccessRequest,
-        policy: SocketPolicy,
+        self, socket: WebSocket[Any, Any, Any], stream: ConversationStream, policy: SocketPolicy
     ) -> None:
         self._socket = socket
-        self._container = container
-        self._request = request
-        self._cid = request.conversation_id
+        self._stream = stream
         self._policy = policy
         self._sending = asyncio.Lock()
-        self._access: ConversationAccess | None = None
-
-    async def _check(self, request_container: AsyncContainer) -> ConversationAccess:
-        check = await request_container.get(CheckConversationAccess)
-        self._access = await check.execute(self._request)
-        return self._access
-
-    async def check(self) -> None:
-        """Raises the error that refuses the socket, if any."""
-        async with self._container() as request_container:
-            await self._check(request_container)
 
     async def _recheck(self) -> tuple[int, str] | None:
         try:
-            await self.check()
-        except (DomainError, ApplicationError) as exc:
-            return _closing(exc)
+            await self._stream.recheck()
+        except StreamAccessLostError as lost:
+            return _closing(lost.cause)
         return None
 
     async def _send(self, frame: msgspec.Struct) -> None:
@@ -221,18 +197,12 @@ class _Session:
                 self._policy.send_timeout_s,
             )
 
-    async def run(
-        self,
-        feed: ConversationFeed,
-        after: int,
-        revoked: RevocationSubscription,
-        stopping: asyncio.Event,
-    ) -> None:
+    async def run(self, after: int, stopping: asyncio.Event) -> None:
         tasks = [
-            asyncio.create_task(self._stream(feed, after)),
+            asyncio.create_task(self._stream_events(after)),
             asyncio.create_task(self._heartbeat()),
             asyncio.create_task(self._receive()),
-            asyncio.create_task(self._watch(revoked)),
+            asyncio.create_task(self._watch()),
             asyncio.create_task(self._until_stopping(stopping)),
         ]
         try:
@@ -252,9 +222,9 @@ class _Session:
                 task.cancel()
             await asyncio.wait(tasks)
 
-    async def _stream(self, feed: ConversationFeed, after: int) -> tuple[int, str] | None:
+    async def _stream_events(self, after: int) -> tuple[int, str] | None:
         try:
-            async for event in feed.events(self._cid, after=after, buffer=self._policy.buffer):
+            async for event in self._stream.events(after=after, buffer=self._policy.buffer):
                 await self._send(EventFrame(event=EventOut.from_entity(event)))
         except SubscriberTooSlowError:
             return CLOSE_SLOW_CLIENT, (
@@ -291,13 +261,9 @@ class _Session:
         await stopping.wait()
         return CLOSE_GOING_AWAY, "server shutting down; reconnect with after=<last seq received>"
 
-    async def _watch(self, revoked: RevocationSubscription) -> tuple[int, str] | None:
-        async for revocation in revoked:
-            access = self._access
-            concerned = access is None or affects(
-                revocation, access.actor, access.org.organization.id_
-            )
-            if concerned and (lost := await self._recheck()) is not None:
+    async def _watch(self) -> tuple[int, str] | None:
+        async for _ in self._stream.revocations():
+            if (lost := await self._recheck()) is not None:
                 return lost
         return None
 
@@ -315,21 +281,11 @@ class _Session:
             except msgspec.DecodeError:
                 await self._send(ErrorFrame(code="invalid-frame", detail="Send JSON frames."))
                 continue
-            async with self._container() as request_container:
-                try:
-                    access = await self._check(request_container)
-                except (DomainError, ApplicationError) as exc:
-                    return _closing(exc)
-                try:
-                    if Scope.CONVERSATIONS_WRITE not in access.actor.scopes:
-                        raise MissingScopeError(
-                            "Sending messages needs the scope conversations:write."
-                        )
-                    send = await request_container.get(SendMessage)
-                    await send.execute(
-                        access.actor, access.org, self._cid, frame.text, frame.images
-                    )
-                except (DomainError, ApplicationError) as exc:
-                    await self._send(ErrorFrame(code=exc.code, detail=exc.message))
-                    continue
+            try:
+                await self._stream.send(frame.text, frame.images)
+            except StreamAccessLostError as lost:
+                return _closing(lost.cause)
+            except (DomainError, ApplicationError) as exc:
+                await self._send(ErrorFrame(code=exc.code, detail=exc.message))
+                continue
             await self._send(AcceptedFrame())

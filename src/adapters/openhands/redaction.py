@@ -1,5 +1,5 @@
-"""What of a runtime event we never keep: credentials the runtime may echo back in its state
-(an LLM key, a secret's value, the header carrying our git credential)."""
+"""What of an agent-server event we never hand over: credentials it may echo back in its
+state (an LLM key, a secret source's value, the header carrying our git credential)."""
 
 import re
 from collections.abc import Mapping

@@ -1,0 +1,51 @@
+from dataclasses import dataclass
+
+from application.conversations._shared import owned, tenant_of
+from application.conversations.git_access import RuntimeGitAccess
+from application.conversations.ingest import ConversationIngest
+from application.conversations.limits import ConcurrencyGate
+from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.org_repository import MemberOrganization
+from application.ports.unit_of_work import UnitOfWork
+from domain.conversations.value_objects import ConversationId
+from domain.identity.principals import Principal
+
+__all__ = ("ResumeConversation", "ResumeConversationRequest")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResumeConversationRequest:
+    actor: Principal
+    org: MemberOrganization
+    conversation_id: ConversationId
+
+
+class ResumeConversation:
+    """Run again after a pause or a stop; nothing happens when it is running already."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        runtime: ConversationRuntime,
+        ingest: ConversationIngest,
+        gate: ConcurrencyGate,
+        git: RuntimeGitAccess,
+    ) -> None:
+        self._uow = uow
+        self._runtime = runtime
+        self._ingest = ingest
+        self._gate = gate
+        self._git = git
+
+    async def execute(self, request: ResumeConversationRequest) -> None:
+        tenant = tenant_of(request.actor, request.org)
+        conversation = await owned(self._uow.conversations, tenant, request.conversation_id)
+        admission = None
+        if not conversation.status.holds_runtime:
+            admission = await self._gate.admit(tenant)
+        await self._uow.commit()
+        self._ingest.follow(conversation.id_)
+        if admission is not None:
+            await self._gate.make_room(admission)
+        await self._git.renew(conversation)
+        await self._runtime.resume(conversation.id_)

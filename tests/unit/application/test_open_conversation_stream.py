@@ -1,0 +1,212 @@
+"""OpenConversationStream on fakes and the scripted runtime: the read scope opens a stream, the
+write scope sends on it, every send checks the credential again from scratch, and only the
+revocations that may end its access concern it."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from adapters.memory import (
+    InProcessAccessRevocations,
+    InProcessEventFanOut,
+    InProcessIngestLeases,
+)
+from adapters.scripted import ScriptedRuntime, ScriptedWorld
+from application.conversations import (
+    CallbackProcessors,
+    ConcurrencyGate,
+    ConversationAccessCheck,
+    ConversationDefaults,
+    ConversationFeed,
+    ConversationIngest,
+    ConversationLimits,
+    MessageDelivery,
+    OpenConversationStream,
+    OpenConversationStreamRequest,
+    StreamAccessLostError,
+    StreamTurn,
+    StreamTurns,
+)
+from application.conversations.git_access import RuntimeGitAccess
+from application.errors import MissingScopeError, NotAuthenticatedError
+from application.git.runtime_credentials import RuntimeCredentialTtl, RuntimeGitCredentials
+from application.identity.access_gates import AccessPolicy
+from application.identity.authenticator import Authenticator
+from application.organizations.active_org import ActiveOrgResolver
+from application.ports.access_revocations import (
+    ApiKeyRevoked,
+    MembershipChanged,
+    RevocationsMissed,
+    SessionRevoked,
+)
+from domain.conversations.entities import Conversation, Tenant
+from domain.conversations.errors import ConversationNotFoundError
+from domain.conversations.value_objects import ConversationId
+from domain.identity.api_keys import ApiKeyId
+from domain.identity.principals import AuthMethod, Credentials, Principal
+from domain.identity.scopes import Scope
+from domain.identity.sessions import SessionId
+from domain.organizations.entities import OrgId
+from domain.shared.ids import new_id
+from tests.factories import T0, create_org, create_user
+from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
+from tests.fakes.token_signer import FakeTokenSigner
+from tests.fakes.unit_of_work import FakeUnitsOfWork
+
+READ_ONLY = frozenset({Scope.CONVERSATIONS_READ})
+
+
+class StandIn(Authenticator):
+    """Proves whoever ``actor`` is at the moment; nobody once it is None."""
+
+    def __init__(self, actor: Principal | None) -> None:
+        self.actor = actor
+        self.asked = 0
+
+    async def authenticate(self, credentials: Credentials) -> Principal | None:
+        self.asked += 1
+        return self.actor
+
+
+@dataclass
+class Rig:
+    store: FakeStore
+    world: ScriptedWorld
+    authenticator: StandIn
+    conversation: Conversation
+    ingest: ConversationIngest
+
+    def sut(self) -> OpenConversationStream:
+        runtime = ScriptedRuntime(self.world)
+        clock = FakeClock()
+        credentials = RuntimeGitCredentials(
+            FakeTokenSigner(), clock, RuntimeCredentialTtl(timedelta(minutes=10))
+        )
+        defaults = ConversationDefaults(workspace_root="/w", git_token_url="https://x/t")
+
+        @asynccontextmanager
+        async def turn() -> AsyncIterator[StreamTurn]:
+            uow = FakeUnitOfWork(self.store)
+            yield StreamTurn(
+                uow=uow,
+                access=ConversationAccessCheck(
+                    self.authenticator,
+                    AccessPolicy(),
+                    ActiveOrgResolver(uow),
+                    uow,
+                ),
+                delivery=MessageDelivery(
+                    uow,
+                    runtime,
+                    ConcurrencyGate(uow, runtime, ConversationLimits(), clock),
+                    RuntimeGitAccess(credentials, defaults, runtime),
+                ),
+            )
+            await uow.rollback()
+
+        return OpenConversationStream(
+            StreamTurns(turn),
+            ConversationFeed(InProcessEventFanOut(), FakeUnitsOfWork(self.store)),
+            self.ingest,
+            InProcessAccessRevocations(),
+        )
+
+    def request(self) -> OpenConversationStreamRequest:
+        return OpenConversationStreamRequest(
+            credentials=Credentials(),
+            requested_org=self.conversation.tenant.org_id,
+            conversation_id=self.conversation.id_,
+        )
+
+
+@pytest.fixture
+async def rig() -> AsyncIterator[Rig]:
+    store = FakeStore()
+    user = create_user()
+    org, membership = create_org(user)
+    store.live.users[user.id_] = user
+    store.live.orgs[org.id_] = org
+    store.live.memberships[(org.id_, user.id_)] = membership
+    world = ScriptedWorld()
+    conversation = Conversation(
+        id_=ConversationId(new_id()), tenant=Tenant(org.id_, user.id_), created_at=T0, updated_at=T0
+    )
+    store.live.conversations[conversation.id_] = conversation
+    store.commit()
+    ingest = ConversationIngest(
+        ScriptedRuntime(world),
+        InProcessIngestLeases(),
+        InProcessEventFanOut(),
+        FakeUnitsOfWork(store),
+        FakeClock(),
+        CallbackProcessors(),
+    )
+    actor = Principal(user=user, method=AuthMethod.SESSION, credential_id=uuid4())
+    yield Rig(store, world, StandIn(actor), conversation, ingest)
+    await ingest.aclose()
+    await world.aclose()
+
+
+async def test_the_read_scope_opens_a_stream_that_cannot_send_without_the_write_scope(
+    rig: Rig,
+) -> None:
+    assert rig.authenticator.actor is not None
+    rig.authenticator.actor = replace(rig.authenticator.actor, scopes=READ_ONLY)
+    stream = (await rig.sut().execute(rig.request())).stream
+    try:
+        with pytest.raises(MissingScopeError) as refused:
+            await stream.send("Hello")
+        assert "conversations:write" in refused.value.message
+        assert rig.authenticator.asked == 2
+    finally:
+        await stream.aclose()
+
+
+async def test_a_stream_needs_the_read_scope_and_the_owners_conversation(rig: Rig) -> None:
+    actor = rig.authenticator.actor
+    assert actor is not None
+    rig.authenticator.actor = replace(actor, scopes=frozenset({Scope.CONVERSATIONS_WRITE}))
+    with pytest.raises(MissingScopeError):
+        await rig.sut().execute(rig.request())
+    rig.authenticator.actor = actor
+    other = replace(rig.request(), conversation_id=ConversationId(new_id()))
+    with pytest.raises(ConversationNotFoundError):
+        await rig.sut().execute(other)
+
+
+async def test_a_send_after_the_credential_ended_loses_access(
+    rig: Rig,
+) -> None:
+    stream = (await rig.sut().execute(rig.request())).stream
+    try:
+        await stream.recheck()
+        rig.authenticator.actor = None
+        with pytest.raises(StreamAccessLostError) as lost:
+            await stream.send("Run again")
+        assert isinstance(lost.value.cause, NotAuthenticatedError)
+        with pytest.raises(StreamAccessLostError):
+            await stream.recheck()
+    finally:
+        await stream.aclose()
+
+
+async def test_only_revocations_that_may_end_its_access_concern_a_stream(rig: Rig) -> None:
+    actor = rig.authenticator.actor
+    assert actor is not None
+    assert actor.credential_id is not None
+    org_id = rig.conversation.tenant.org_id
+    stream = (await rig.sut().execute(rig.request())).stream
+    try:
+        assert stream.concerns(SessionRevoked(SessionId(actor.credential_id)))
+        assert stream.concerns(ApiKeyRevoked(ApiKeyId(actor.credential_id)))
+        assert not stream.concerns(SessionRevoked(SessionId(uuid4())))
+        assert stream.concerns(MembershipChanged(actor.user.id_, org_id))
+        assert not stream.concerns(MembershipChanged(actor.user.id_, OrgId(uuid4())))
+        assert not stream.concerns(MembershipChanged(create_user().id_, org_id))
+        assert stream.concerns(RevocationsMissed())
+    finally:
+        await stream.aclose()
