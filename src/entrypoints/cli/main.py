@@ -156,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"k{time.strftime('%Y%m%d')}:{key}")
         return 0
     settings = Settings.from_env()
-    configure_logging(level=settings.log_level, log_format=settings.log_format)
+    configure_logging(level=settings.server.log_level, log_format=settings.server.log_format)
     if args.command == "check-config":
         print("\n".join(describe(settings)))
     elif args.command == "migrate":

@@ -186,8 +186,8 @@ class _Server(MPServer):
 
 
 def _url(settings: Settings) -> str:
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}"
+    host = f"[{settings.server.host}]" if ":" in settings.server.host else settings.server.host
+    return f"http://{host}:{settings.server.port}"
 
 
 def _say(line: str) -> None:
@@ -203,10 +203,10 @@ def _before_listening(settings: Settings) -> None:
         else:
             if pending is not None:
                 _say(pending)
-    elif settings.host not in _LOOPBACK:
+    elif settings.server.host not in _LOOPBACK:
         _say(
             f"warning: the embedded binding signs everyone in as the local user, and "
-            f"MAESTRIST_HOST={settings.host} exposes it beyond this machine"
+            f"MAESTRIST_HOST={settings.server.host} exposes it beyond this machine"
         )
     build = start_agent_server_env_build(settings)
     if build is not None:
@@ -221,7 +221,7 @@ def serve(settings: Settings) -> None:
     data directory or the port."""
     try:
         lock = ServerLock(settings.data_dir) if settings.binding is Binding.EMBEDDED else None
-        _check_port_free(settings.host, settings.port)
+        _check_port_free(settings.server.host, settings.server.port)
     except AlreadyServingError as exc:
         _say(f"error: {exc}")
         raise SystemExit(1) from None
@@ -230,17 +230,17 @@ def serve(settings: Settings) -> None:
     server = _Server(
         "entrypoints.asgi:app_from_env",
         factory=True,
-        address=settings.host,
-        port=settings.port,
+        address=settings.server.host,
+        port=settings.server.port,
         interface=Interfaces.ASGI,
-        workers=settings.workers,
-        backlog=settings.backlog,
-        backpressure=settings.max_connections,
+        workers=settings.server.workers,
+        backlog=settings.server.backlog,
+        backpressure=settings.server.max_connections,
         http1_settings=HTTP1Settings(
-            header_read_timeout=max(1, round(settings.keep_alive_timeout_s * 1000))
+            header_read_timeout=max(1, round(settings.server.keep_alive_timeout_s * 1000))
         ),
         log_enabled=False,
-        workers_kill_timeout=max(1, round(settings.shutdown_timeout_s)),
+        workers_kill_timeout=max(1, round(settings.server.shutdown_timeout_s)),
     )
     server.serve(spawn_target=_asgi_worker)
     if lock is not None:

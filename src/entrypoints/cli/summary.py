@@ -30,17 +30,18 @@ def describe(settings: Settings) -> list[str]:
 
     Passwords in URLs, keys and client secrets are never shown; key ids are.
     """
+    server = settings.server
     lines = [
         "configuration is valid",
         f"binding: {settings.binding.value}",
-        f"listens on: {settings.host}:{settings.port}, {plural(settings.workers, 'worker')}",
-        f"public URL: {settings.effective_public_url}",
+        f"listens on: {server.host}:{server.port}, {plural(server.workers, 'worker')}",
+        f"public URL: {server.effective_public_url}",
     ]
     if settings.binding is Binding.EMBEDDED:
         lines.append(f"data: {settings.data_dir / 'maestrist.db'} (SQLite)")
         for name, value, generated in (
-            ("encryption", settings.encryption_keys, "encryption-keys"),
-            ("signing", settings.signing_keys, "signing-keys"),
+            ("encryption", settings.crypto.encryption_keys, "encryption-keys"),
+            ("signing", settings.crypto.signing_keys, "signing-keys"),
         ):
             shown = (
                 _keys(list(parse_encryption_keys(value)), name)
@@ -50,30 +51,32 @@ def describe(settings: Settings) -> list[str]:
             lines.append(f"{name} keys: {shown}")
         lines.append(
             "credentials: an API key on every request (MAESTRIST_REQUIRE_API_KEY)"
-            if settings.require_api_key
+            if settings.embedded.require_api_key
             else "credentials: none needed, requests act as the local user "
-            f"{settings.local_user_email}"
+            f"{settings.embedded.local_user_email}"
         )
     else:
-        assert settings.database_url is not None
-        assert settings.redis_url is not None
-        lines.append(f"database: {_where(settings.database_url)}")
-        lines.append(f"redis: {_where(settings.redis_url)}")
-        lines.append(f"encryption keys: {_keys(list(settings.encryption_key_map), 'encryption')}")
-        lines.append(f"signing keys: {_keys(list(settings.signing_key_map), 'signing')}")
+        assert settings.database.url is not None
+        assert settings.redis.url is not None
+        lines.append(f"database: {_where(settings.database.url)}")
+        lines.append(f"redis: {_where(settings.redis.url)}")
         lines.append(
-            f"sign-in: {settings.oidc_issuer} as client {settings.oidc_client_id}"
-            + (" with Keycloak administration" if settings.keycloak_enabled else "")
-            if settings.oidc_issuer
+            f"encryption keys: {_keys(list(settings.crypto.encryption_key_map), 'encryption')}"
+        )
+        lines.append(f"signing keys: {_keys(list(settings.crypto.signing_key_map), 'signing')}")
+        lines.append(
+            f"sign-in: {settings.identity.oidc_issuer} as client {settings.identity.oidc_client_id}"
+            + (" with Keycloak administration" if settings.identity.keycloak_enabled else "")
+            if settings.identity.oidc_issuer
             else "sign-in: off (API keys are the only credential)"
         )
-    runtime = settings.runtime
+    runtime = settings.runtime.kind
     lines.append(
         f"runtime: {runtime.value}"
         + (
-            f" (agent-server virtualenv {settings.agent_server_venv})"
+            f" (agent-server virtualenv {settings.runtime.agent_server_venv})"
             if runtime is RuntimeKind.LOCAL
-            else f" (agent-server at {_where(settings.agent_server_url or '')})"
+            else f" (agent-server at {_where(settings.runtime.agent_server_url or '')})"
             if runtime is RuntimeKind.EXTERNAL
             else ""
         )
@@ -81,9 +84,9 @@ def describe(settings: Settings) -> list[str]:
     refreshed = [
         name
         for name, client_id in (
-            ("GitHub", settings.github_client_id),
-            ("GitLab", settings.gitlab_client_id),
-            ("Bitbucket", settings.bitbucket_client_id),
+            ("GitHub", settings.git.github_client_id),
+            ("GitLab", settings.git.gitlab_client_id),
+            ("Bitbucket", settings.git.bitbucket_client_id),
         )
         if client_id is not None
     ]
@@ -91,21 +94,23 @@ def describe(settings: Settings) -> list[str]:
     limits = [
         f"{limit} per {who}"
         for who, limit in (
-            ("user", settings.conversation_limit_per_user),
-            ("organization", settings.conversation_limit_per_org),
+            ("user", settings.conversations.limit_per_user),
+            ("organization", settings.conversations.limit_per_org),
         )
         if limit is not None
     ]
     lines.append(
         "conversation limits: "
         + (
-            f"{', '.join(limits)} ({settings.conversation_limit_policy.value})"
+            f"{', '.join(limits)} ({settings.conversations.limit_policy.value})"
             if limits
             else "none"
         )
     )
     log_format = (
-        settings.log_format.value if settings.log_format else "console on a terminal, else json"
+        settings.server.log_format.value
+        if settings.server.log_format
+        else "console on a terminal, else json"
     )
-    lines.append(f"logs: {settings.log_level}, {log_format}, on stderr")
+    lines.append(f"logs: {settings.server.log_level}, {log_format}, on stderr")
     return lines

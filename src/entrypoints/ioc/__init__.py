@@ -1,4 +1,9 @@
-"""Composition root: the only package that imports ``adapters``."""
+"""Composition root: the only package that imports ``adapters``.
+
+One provider module per adapter family, each reading its own settings section;
+``application.ApplicationProvider`` lists the use cases; ``registry.get_providers`` chooses
+the families the binding needs.
+"""
 
 from entrypoints.ioc.app import create_app
 from entrypoints.ioc.commands import (
@@ -10,7 +15,7 @@ from entrypoints.ioc.commands import (
     rotate_encryption_keys,
     stop_agent_server,
 )
-from entrypoints.ioc.providers import get_providers
+from entrypoints.ioc.registry import get_providers
 
 __all__ = (
     "agent_server_status",

@@ -16,8 +16,9 @@ from application.identity.provision_local_user import (
 )
 from entrypoints.http.app import build_http_app, install_request_id
 from entrypoints.http.request_scope import install_request_scope
-from entrypoints.ioc.conversations import close_sockets, start_conversation_ingest
-from entrypoints.ioc.providers import get_providers
+from entrypoints.ioc.conversations import start_conversation_ingest
+from entrypoints.ioc.http import close_sockets
+from entrypoints.ioc.registry import get_providers
 from entrypoints.settings import Binding, Settings
 
 __all__ = ("create_app", "server_version")
@@ -40,7 +41,8 @@ async def prepare_embedded(container: AsyncContainer, settings: Settings) -> Non
         provision = await request_container.get(ProvisionLocalUser)
         provisioned = await provision.execute(
             ProvisionLocalUserRequest(
-                email=settings.local_user_email, display_name=settings.local_user_name
+                email=settings.embedded.local_user_email,
+                display_name=settings.embedded.local_user_name,
             )
         )
     _log.info("local_user_ready", user_id=str(provisioned.user.id_))
@@ -76,12 +78,12 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
 
     app = build_http_app(
         version=server_version(),
-        sign_in=settings.sign_in_enabled,
-        keycloak=settings.keycloak_enabled,
-        cors_origins=settings.cors_origins,
+        sign_in=settings.identity.sign_in_enabled,
+        keycloak=settings.identity.keycloak_enabled,
+        cors_origins=settings.server.cors_origins,
         credentials_required=settings.binding is not Binding.EMBEDDED,
         lifespan=[lifespan],
     )
     install_request_scope(app, container)
-    install_request_id(app, access_log=settings.access_log)
+    install_request_id(app, access_log=settings.server.access_log)
     return app

@@ -34,7 +34,7 @@ from domain.identity.entities import LOCAL_USER_SUBJECT
 from domain.identity.principals import AuthMethod, Principal
 from domain.identity.scopes import Scope
 from entrypoints.ioc.app import prepare_embedded
-from entrypoints.ioc.providers import get_providers
+from entrypoints.ioc.registry import get_providers
 from entrypoints.ioc.runtime import local_agent_server
 from entrypoints.settings import Binding, Settings, SettingsError
 
@@ -168,7 +168,7 @@ async def _rotate_keys(settings: Settings) -> int:
 
 def rotate_encryption_keys(settings: Settings) -> int:
     """Reseal every stored secret with the first key of ``MAESTRIST_ENCRYPTION_KEYS``."""
-    if settings.encryption_keys is None:
+    if settings.crypto.encryption_keys is None:
         raise SettingsError({"MAESTRIST_ENCRYPTION_KEYS": "set the keys to rotate to"})
     return asyncio.run(_rotate_keys(settings))
 

@@ -2,62 +2,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider, Scope, provide
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from adapters.sqlalchemy import SqlaUnitsOfWork
 from application.conversations import (
     CallbackProcessors,
-    ConcurrencyGate,
     ConversationAccessCheck,
     ConversationDefaults,
     ConversationFeed,
     ConversationIngest,
     ConversationLimits,
-    DeleteConversation,
-    GetConversation,
-    ListEvents,
     MessageDelivery,
-    OpenConversationStream,
-    PauseConversation,
-    RenameConversation,
-    RespondToConfirmation,
-    ResumeConversation,
-    SearchConversations,
-    SendMessage,
-    StartConversation,
-    StopConversation,
     StreamTurn,
     StreamTurns,
 )
-from application.conversations.git_access import RuntimeGitAccess
-from application.ports.cipher import Cipher
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
-from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import RuntimeKind, Settings
 
-__all__ = (
-    "ConversationsProvider",
-    "ProductionServerProvider",
-    "close_sockets",
-    "start_conversation_ingest",
-)
+__all__ = ("ConversationsProvider", "start_conversation_ingest")
 
 
 class ConversationsProvider(Provider):
-    """The conversation use cases and services (their repositories come with the unit of
-    work); the ingest, which outlives requests and stops with the server. The binding's own
-    provider supplies the ``IngestLeases`` and the ``EventFanOut`` (in-process embedded, Redis
-    clustered)."""
-
-    @provide(scope=Scope.APP)
-    def units_of_work(
-        self, sessions: async_sessionmaker[AsyncSession], cipher: Cipher
-    ) -> UnitsOfWork:
-        return SqlaUnitsOfWork(sessions, cipher)
+    """The ingest, which outlives requests and stops with the server, the feed, the limits
+    and defaults of new conversations, and a websocket stream's turns, each a request scope.
+    The binding's own provider supplies the ``IngestLeases`` and the ``EventFanOut``
+    (in-process embedded, Redis clustered)."""
 
     @provide(scope=Scope.APP)
     def processors(self) -> CallbackProcessors:
@@ -82,49 +53,22 @@ class ConversationsProvider(Provider):
     @provide(scope=Scope.APP)
     def limits(self, settings: Settings) -> ConversationLimits:
         return ConversationLimits(
-            per_user=settings.conversation_limit_per_user,
-            per_org=settings.conversation_limit_per_org,
-            policy=settings.conversation_limit_policy,
+            per_user=settings.conversations.limit_per_user,
+            per_org=settings.conversations.limit_per_org,
+            policy=settings.conversations.limit_policy,
         )
 
     @provide(scope=Scope.APP)
     def defaults(self, settings: Settings) -> ConversationDefaults:
         root = (
             "/workspace/conversations"
-            if settings.runtime is RuntimeKind.EXTERNAL
+            if settings.runtime.kind is RuntimeKind.EXTERNAL
             else str(settings.data_dir.absolute() / "workspaces")
         )
         return ConversationDefaults(
             workspace_root=root,
-            git_token_url=f"{settings.effective_public_url}/api/runtime/git-token",
+            git_token_url=f"{settings.server.effective_public_url}/api/runtime/git-token",
         )
-
-    @provide(scope=Scope.APP)
-    def socket_policy(self, settings: Settings) -> SocketPolicy:
-        return SocketPolicy(
-            allowed_origins=frozenset({settings.effective_public_url, *settings.cors_origins})
-        )
-
-    @provide(scope=Scope.APP)
-    def open_sockets(self, settings: Settings) -> OpenSockets:
-        return OpenSockets(close_timeout_s=settings.shutdown_timeout_s / 2)
-
-    gate = provide(ConcurrencyGate, scope=Scope.REQUEST)
-    message_delivery = provide(MessageDelivery, scope=Scope.REQUEST)
-    git_access = provide(RuntimeGitAccess, scope=Scope.APP)
-    start = provide(StartConversation, scope=Scope.REQUEST)
-    search = provide(SearchConversations, scope=Scope.REQUEST)
-    get = provide(GetConversation, scope=Scope.REQUEST)
-    rename = provide(RenameConversation, scope=Scope.REQUEST)
-    delete = provide(DeleteConversation, scope=Scope.REQUEST)
-    send_message = provide(SendMessage, scope=Scope.REQUEST)
-    pause = provide(PauseConversation, scope=Scope.REQUEST)
-    resume = provide(ResumeConversation, scope=Scope.REQUEST)
-    stop = provide(StopConversation, scope=Scope.REQUEST)
-    respond = provide(RespondToConfirmation, scope=Scope.REQUEST)
-    list_events = provide(ListEvents, scope=Scope.REQUEST)
-    access_check = provide(ConversationAccessCheck, scope=Scope.REQUEST)
-    open_stream = provide(OpenConversationStream, scope=Scope.SESSION)
 
     @provide(scope=Scope.SESSION)
     def stream_turns(self, container: AsyncContainer) -> StreamTurns:
@@ -146,17 +90,3 @@ async def start_conversation_ingest(container: AsyncContainer) -> None:
     """Follow again, in the background, every conversation a previous run of the server left
     unfinished."""
     (await container.get(ConversationIngest)).follow_unfinished_soon()
-
-
-class ProductionServerProvider(Provider):
-    """What differs under ``maestrist serve``: it drops open connections as soon as it is
-    told to stop, so the stop signals wait for the sockets to close with 1001 first."""
-
-    @provide(scope=Scope.APP, override=True)
-    def open_sockets(self, settings: Settings) -> OpenSockets:
-        return OpenSockets(hold_stop_signals=True, close_timeout_s=settings.shutdown_timeout_s / 2)
-
-
-async def close_sockets(container: AsyncContainer) -> None:
-    """Close every open socket with 1001 (going away), before the server's connections go."""
-    await (await container.get(OpenSockets)).close_all()

@@ -30,9 +30,9 @@ def local_agent_server(settings: Settings) -> LocalProcessHost:
     """The host of the agent-server this installation runs as a child process."""
     return LocalProcessHost(
         LocalProcessConfig(
-            venv=settings.agent_server_venv.absolute(),
+            venv=settings.runtime.agent_server_venv.absolute(),
             data_dir=settings.data_dir.absolute() / "agent-server",
-            startup_timeout_s=settings.agent_server_startup_timeout_s,
+            startup_timeout_s=settings.runtime.agent_server_startup_timeout_s,
         )
     )
 
@@ -45,11 +45,13 @@ class RuntimeProvider(Provider):
     @provide(scope=Scope.APP)
     async def host(self, settings: Settings) -> AsyncIterator[RuntimeHost]:
         host: RuntimeHost
-        if settings.runtime is RuntimeKind.EXTERNAL:
-            assert settings.agent_server_url is not None
-            assert settings.agent_server_key is not None
-            host = ExternalHost(settings.agent_server_url, settings.agent_server_key)
-        elif settings.runtime is RuntimeKind.LOCAL:
+        if settings.runtime.kind is RuntimeKind.EXTERNAL:
+            assert settings.runtime.agent_server_url is not None
+            assert settings.runtime.agent_server_key is not None
+            host = ExternalHost(
+                settings.runtime.agent_server_url, settings.runtime.agent_server_key
+            )
+        elif settings.runtime.kind is RuntimeKind.LOCAL:
             host = local_agent_server(settings)
         else:
             host = ScriptedHost()
@@ -66,7 +68,7 @@ class RuntimeProvider(Provider):
     async def runtime(
         self, settings: Settings, host: RuntimeHost
     ) -> AsyncIterator[ConversationRuntime]:
-        if settings.runtime is RuntimeKind.SCRIPTED:
+        if settings.runtime.kind is RuntimeKind.SCRIPTED:
             world = ScriptedWorld(default=Finish(message=SCRIPTED_DEMO_ANSWER))
             yield ScriptedRuntime(world)
             await world.aclose()

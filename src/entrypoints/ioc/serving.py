@@ -48,12 +48,12 @@ def start_agent_server_env_build(settings: Settings) -> AgentServerEnvBuild | No
     """Start building the local runtime's virtualenv when it is not complete, and return once
     the build has said so on disk (workers then report the runtime as ``preparing``); None
     when there is nothing to build. The build writes one line to stderr when it ends."""
-    if settings.runtime is not RuntimeKind.LOCAL:
+    if settings.runtime.kind is not RuntimeKind.LOCAL:
         return None
     host = local_agent_server(settings)
     if host.environment().state is EnvironmentState.READY:
         return None
-    venv = settings.agent_server_venv.absolute()
+    venv = settings.runtime.agent_server_venv.absolute()
     command = [
         sys.executable,
         "-m",
@@ -65,8 +65,8 @@ def start_agent_server_env_build(settings: Settings) -> AgentServerEnvBuild | No
         "--log",
         str(host.environment_log_path),
     ]
-    if settings.agent_server_python:
-        command += ["--python", settings.agent_server_python]
+    if settings.runtime.agent_server_python:
+        command += ["--python", settings.runtime.agent_server_python]
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE
     )

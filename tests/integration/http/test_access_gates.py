@@ -48,8 +48,11 @@ async def test_unverified_email_is_403_except_on_the_gate_routes(postgres_url: s
 @pytest.mark.postgres
 async def test_terms_must_be_accepted_in_their_current_version(postgres_url: str) -> None:
     await _add(postgres_url, "ada", verified=True)
-    settings = clustered_settings(postgres_url).with_changes(
-        terms_version="2026-11", terms_url="https://example.com/terms"
+    clustered = clustered_settings(postgres_url)
+    settings = clustered.with_changes(
+        identity=clustered.identity.with_changes(
+            terms_version="2026-11", terms_url="https://example.com/terms"
+        )
     )
     async with serve(settings, BearerSubjectAuth()) as client:
         refused = await client.get("/api/orgs", headers=bearer("ada"))
@@ -76,7 +79,7 @@ async def test_terms_must_be_accepted_in_their_current_version(postgres_url: str
         personal = orgs.json()["items"][0]["id"]
         audit = await client.get(f"/api/orgs/{personal}/audit", headers=bearer("ada"))
         assert "user.terms_accepted" in {e["action"] for e in audit.json()["items"]}
-    newer = settings.with_changes(terms_version="2027-01")
+    newer = settings.with_changes(identity=settings.identity.with_changes(terms_version="2027-01"))
     async with serve(newer, BearerSubjectAuth()) as client:
         again = await client.get("/api/orgs", headers=bearer("ada"))
     assert again.status_code == 403
@@ -84,14 +87,17 @@ async def test_terms_must_be_accepted_in_their_current_version(postgres_url: str
 
 
 async def test_the_local_user_passes_the_gates(embedded_settings: Settings) -> None:
-    async with serve(embedded_settings.with_changes(terms_version="1")) as client:
+    terms = embedded_settings.identity.with_changes(terms_version="1")
+    async with serve(embedded_settings.with_changes(identity=terms)) as client:
         assert (await client.get("/api/orgs")).status_code == 200
 
 
 async def test_require_api_key_refuses_requests_without_one(
     embedded_settings: Settings, tmp_path: Path
 ) -> None:
-    settings = embedded_settings.with_changes(require_api_key=True)
+    settings = embedded_settings.with_changes(
+        embedded=embedded_settings.embedded.with_changes(require_api_key=True)
+    )
     env = {
         "MAESTRIST_DATA_DIR": str(settings.data_dir),
         "MAESTRIST_LOG_LEVEL": "WARNING",

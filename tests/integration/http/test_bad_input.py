@@ -75,12 +75,15 @@ def binding(request: pytest.FixtureRequest, embedded_settings: Settings) -> tupl
         return clustered_settings(url), True
     provider: OidcProvider = request.getfixturevalue("oidc")
     key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-    return clustered_settings(url).with_changes(
-        public_url=SIGN_IN_APP,
-        oidc_issuer=provider.issuer,
-        oidc_client_id=provider.client_id,
-        oidc_client_secret=provider.client_secret,
-        encryption_keys=f"k1:{key}",
+    settings = clustered_settings(url)
+    return settings.with_changes(
+        server=settings.server.with_changes(public_url=SIGN_IN_APP),
+        identity=settings.identity.with_changes(
+            oidc_issuer=provider.issuer,
+            oidc_client_id=provider.client_id,
+            oidc_client_secret=provider.client_secret,
+        ),
+        crypto=settings.crypto.with_changes(encryption_keys=f"k1:{key}"),
     ), False
 
 
@@ -88,9 +91,9 @@ def binding(request: pytest.FixtureRequest, embedded_settings: Settings) -> tupl
 async def target(binding: tuple[Settings, bool]) -> AsyncIterator[tuple[Client, dict[str, str]]]:
     settings_, needs_bearer = binding
     providers = [BearerSubjectAuth()] if needs_bearer else []
-    base_url = SIGN_IN_APP if settings_.sign_in_enabled else "http://testserver.local"
+    base_url = SIGN_IN_APP if settings_.identity.sign_in_enabled else "http://testserver.local"
     async with serve(settings_, *providers, base_url=base_url) as client:
-        if settings_.sign_in_enabled:
+        if settings_.identity.sign_in_enabled:
             started = await client.get("/api/auth/login")
             callback = urlsplit(await drive_login(started.headers["location"], "fuzzer"))
             signed_in = await client.get(f"{callback.path}?{callback.query}")

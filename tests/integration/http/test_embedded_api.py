@@ -20,7 +20,9 @@ async def test_local_user_is_signed_in_without_credentials(embedded_client: Clie
 
 async def test_local_user_settings_apply_on_first_start(embedded_settings: Settings) -> None:
     settings = embedded_settings.with_changes(
-        local_user_email="dev@example.com", local_user_name="Dev"
+        embedded=embedded_settings.embedded.with_changes(
+            local_user_email="dev@example.com", local_user_name="Dev"
+        )
     )
     async with serve(settings) as client:
         body = (await client.get("/api/user/me")).json()
@@ -123,7 +125,9 @@ async def test_openapi_documents_every_route(embedded_client: Client) -> None:
 
 
 async def test_cors_allows_configured_origins_only(embedded_settings: Settings) -> None:
-    settings = embedded_settings.with_changes(cors_origins=("https://app.example.com",))
+    settings = embedded_settings.with_changes(
+        server=embedded_settings.server.with_changes(cors_origins=("https://app.example.com",))
+    )
     async with serve(settings) as client:
         allowed = await client.options(
             "/api/orgs",

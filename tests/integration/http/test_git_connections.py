@@ -42,9 +42,11 @@ def github() -> Iterator[FakeGitHub]:
 
 def with_github(settings: Settings, github: FakeGitHub) -> Settings:
     return settings.with_changes(
-        github_url=github.base_url,
-        github_client_id=github.client_id,
-        github_client_secret=github.client_secret,
+        git=settings.git.with_changes(
+            github_url=github.base_url,
+            github_client_id=github.client_id,
+            github_client_secret=github.client_secret,
+        )
     )
 
 

@@ -40,9 +40,11 @@ def pointed_at(settings: Settings, hosts: Hosts, *, list_gitlab: bool = True) ->
     """GitHub and Bitbucket clouds are the fakes; GitLab is connected as a self-hosted one,
     which operators list for a clustered server."""
     return settings.with_changes(
-        github_url=hosts.github.base_url,
-        bitbucket_url=hosts.bitbucket.base_url,
-        git_self_hosted_urls=(hosts.gitlab.base_url,) if list_gitlab else None,
+        git=settings.git.with_changes(
+            github_url=hosts.github.base_url,
+            bitbucket_url=hosts.bitbucket.base_url,
+            self_hosted_urls=(hosts.gitlab.base_url,) if list_gitlab else None,
+        )
     )
 
 
@@ -275,7 +277,9 @@ async def test_a_shared_server_connects_only_the_self_hosted_servers_operators_l
         assert "MAESTRIST_GIT_SELF_HOSTED_URLS" in refused.json()["errors"][0]["message"]
     assert not [call for call in hosts.gitlab.calls if call.path.startswith("/api/v4")]
 
-    listed = unlisted.with_changes(git_self_hosted_urls=(hosts.gitlab.base_url,))
+    listed = unlisted.with_changes(
+        git=unlisted.git.with_changes(self_hosted_urls=(hosts.gitlab.base_url,))
+    )
     async with serve(listed, BearerSubjectAuth()) as client:
         accepted = await client.put(
             "/api/user/git-providers/gitlab", json=body, headers=bearer("alice")

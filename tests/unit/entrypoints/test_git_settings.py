@@ -22,14 +22,14 @@ KEYCLOAK = {
 
 def test_defaults_are_the_public_clouds_without_oauth_apps() -> None:
     settings = Settings.from_env({})
-    assert (settings.github_url, settings.gitlab_url, settings.bitbucket_url) == (
+    assert (settings.git.github_url, settings.git.gitlab_url, settings.git.bitbucket_url) == (
         "https://github.com",
         "https://gitlab.com",
         "https://bitbucket.org",
     )
-    assert settings.github_client_id is None
-    assert settings.git_token_refresh_margin_s == 300
-    assert settings.brokered_git_hosts is None
+    assert settings.git.github_client_id is None
+    assert settings.git.token_refresh_margin_s == 300
+    assert settings.git.brokered_hosts is None
 
 
 def test_reads_cloud_overrides_oauth_apps_and_brokered_hosts() -> None:
@@ -44,14 +44,14 @@ def test_reads_cloud_overrides_oauth_apps_and_brokered_hosts() -> None:
             "MAESTRIST_BROKERED_GIT_HOSTS": "github=github, corp=github:https://ghe.example.com/",
         }
     )
-    assert settings.github_url == "http://127.0.0.1:8123"
-    assert settings.gitlab_url == "https://gitlab.example.com/gitlab"
-    assert (settings.github_client_id, settings.github_client_secret) == (
+    assert settings.git.github_url == "http://127.0.0.1:8123"
+    assert settings.git.gitlab_url == "https://gitlab.example.com/gitlab"
+    assert (settings.git.github_client_id, settings.git.github_client_secret) == (
         "Iv1.abc",
         "gh-app-secret",
     )
-    assert settings.git_token_refresh_margin_s == 600
-    assert settings.brokered_git_hosts == (
+    assert settings.git.token_refresh_margin_s == 600
+    assert settings.git.brokered_hosts == (
         ("github", GitHost(ProviderKind.GITHUB)),
         ("corp", GitHost(ProviderKind.GITHUB, "https://ghe.example.com")),
     )

@@ -7,9 +7,9 @@ from entrypoints.settings import RuntimeKind, Settings, SettingsError
 
 def test_the_local_agent_server_is_the_default_runtime() -> None:
     settings = Settings.from_env({})
-    assert settings.runtime is RuntimeKind.LOCAL
-    assert settings.agent_server_venv == Path(".venv-agent-server")
-    assert settings.agent_server_python is None
+    assert settings.runtime.kind is RuntimeKind.LOCAL
+    assert settings.runtime.agent_server_venv == Path(".venv-agent-server")
+    assert settings.runtime.agent_server_python is None
 
 
 def test_an_external_runtime_needs_its_url_and_key() -> None:
@@ -26,7 +26,7 @@ def test_an_external_runtime_needs_its_url_and_key() -> None:
             "MAESTRIST_AGENT_SERVER_KEY": "k-123",
         }
     )
-    assert settings.runtime is RuntimeKind.EXTERNAL
+    assert settings.runtime.kind is RuntimeKind.EXTERNAL
     assert "k-123" not in repr(settings)
 
 

@@ -24,7 +24,11 @@ def test_nothing_configured_means_embedded_in_the_xdg_data_dir() -> None:
     assert settings.binding is Binding.EMBEDDED
     assert settings.data_dir == Path("/srv/data/maestrist")
     assert settings.effective_database_url == "sqlite+aiosqlite:////srv/data/maestrist/maestrist.db"
-    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
+    assert (settings.server.host, settings.server.port, settings.server.workers) == (
+        "127.0.0.1",
+        8000,
+        1,
+    )
 
 
 def test_clustered_reads_every_variable() -> None:
@@ -44,11 +48,13 @@ def test_clustered_reads_every_variable() -> None:
     )
     assert settings.binding is Binding.CLUSTERED
     assert settings.effective_database_url == PG
-    assert settings.workers == 4
-    assert settings.cors_origins == ("https://a.example.com", "http://localhost:5173")
-    assert settings.access_log is False
-    assert settings.log_format is LogFormat.CONSOLE
-    assert settings.log_level == "DEBUG"
+    assert settings.database.url == PG
+    assert settings.redis.url == "redis://cache:6379/2"
+    assert settings.server.workers == 4
+    assert settings.server.cors_origins == ("https://a.example.com", "http://localhost:5173")
+    assert settings.server.access_log is False
+    assert settings.server.log_format is LogFormat.CONSOLE
+    assert settings.server.log_level == "DEBUG"
     assert settings.dependency_timeout_s == 0.5
 
 
@@ -109,8 +115,43 @@ def test_bad_values_are_refused_naming_each_variable(env: dict[str, str], named:
     assert all(name in str(caught.value) for name in named)
 
 
+def test_bad_variables_of_every_family_are_named_in_one_error() -> None:
+    env = {
+        "MAESTRIST_PORT": "0",
+        "MAESTRIST_DB_POOL_SIZE": "lots",
+        "MAESTRIST_OIDC_SCOPES": "openid",
+        "MAESTRIST_TERMS_URL": "terms",
+        "MAESTRIST_GITHUB_URL": "http://github.example.com",
+        "MAESTRIST_RUNTIME": "cloud",
+        "MAESTRIST_CONVERSATION_LIMIT_PER_ORG": "0",
+        "MAESTRIST_LOCAL_USER_EMAIL": "nobody",
+        "MAESTRIST_ENCRYPTION_KEYS": "k1:short",
+        "MAESTRIST_GITLAB_CLIENT_ID": "id-without-secret",
+    }
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert set(caught.value.problems) == {
+        "MAESTRIST_PORT",
+        "MAESTRIST_DB_POOL_SIZE",
+        "MAESTRIST_TERMS_URL",
+        "MAESTRIST_GITHUB_URL",
+        "MAESTRIST_RUNTIME",
+        "MAESTRIST_CONVERSATION_LIMIT_PER_ORG",
+        "MAESTRIST_LOCAL_USER_EMAIL",
+        "MAESTRIST_ENCRYPTION_KEYS",
+        "MAESTRIST_GITLAB_CLIENT_SECRET",
+    }
+
+
+def test_a_changed_section_leaves_the_settings_it_came_from_alone() -> None:
+    settings = Settings.from_env({})
+    changed = settings.with_changes(server=settings.server.with_changes(port=9000))
+    assert (changed.server.port, settings.server.port) == (9000, 8000)
+    assert changed.git is settings.git
+
+
 def test_blank_values_fall_back_to_defaults() -> None:
-    assert Settings.from_env({"MAESTRIST_PORT": "  "}).port == 8000
+    assert Settings.from_env({"MAESTRIST_PORT": "  "}).server.port == 8000
 
 
 def test_repr_never_shows_connection_secrets() -> None:
@@ -148,5 +189,5 @@ def test_self_hosted_git_urls_are_normalised_and_star_means_any() -> None:
     parsed = Settings.from_env(
         {"MAESTRIST_GIT_SELF_HOSTED_URLS": "https://ghe.example.com/, https://gl.example.com"}
     )
-    assert parsed.git_self_hosted_urls == ("https://ghe.example.com", "https://gl.example.com")
-    assert Settings.from_env({"MAESTRIST_GIT_SELF_HOSTED_URLS": "*"}).git_self_hosted_urls == ("*",)
+    assert parsed.git.self_hosted_urls == ("https://ghe.example.com", "https://gl.example.com")
+    assert Settings.from_env({"MAESTRIST_GIT_SELF_HOSTED_URLS": "*"}).git.self_hosted_urls == ("*",)

@@ -1,0 +1,126 @@
+"""Who is calling: the credentials each binding accepts, sign-in through an OpenID Connect
+issuer, Keycloak's extras, and the terms people must accept."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+from dishka import Provider, Scope, alias, provide
+
+from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
+from adapters.oidc import OidcIdentityProvider, OidcSettings
+from application.identity.access_gates import AccessPolicy
+from application.identity.api_key_authenticator import ApiKeyAuthenticator
+from application.identity.authenticator import Authenticator
+from application.identity.brokered_tokens import (
+    BrokeredTokenCapture,
+    IgnoreBrokeredTokens,
+    KeepBrokeredTokens,
+)
+from application.identity.session_authenticator import SessionAuthenticator
+from application.identity.sign_in_policy import SignInPolicy
+from application.identity.signed_in_authenticator import SignedInAuthenticator
+from application.ports.identity_admin import IdentityAdmin
+from application.ports.identity_provider import IdentityProvider
+from entrypoints.settings import Settings, is_loopback_http
+
+__all__ = (
+    "AccessProvider",
+    "ClusteredAuthProvider",
+    "KeycloakProvider",
+    "OidcProvider",
+    "PlainOidcProvider",
+)
+
+
+class AccessProvider(Provider):
+    """What a person must do before using the API, in every binding."""
+
+    @provide(scope=Scope.APP)
+    def access_policy(self, settings: Settings) -> AccessPolicy:
+        return AccessPolicy(
+            terms_version=settings.identity.terms_version,
+            terms_url=settings.identity.terms_url,
+            verification_resend=settings.identity.keycloak_enabled,
+        )
+
+
+class ClusteredAuthProvider(Provider):
+    """Clustered binding without sign-in configured: API keys are the only credential."""
+
+    authenticator = alias(source=ApiKeyAuthenticator, provides=Authenticator)
+
+
+class OidcProvider(Provider):
+    """Sign-in through an OpenID Connect issuer (Keycloak): sessions or API keys."""
+
+    @provide(scope=Scope.APP)
+    async def transport(self) -> AsyncIterator[httpx.AsyncBaseTransport]:
+        transport = httpx.AsyncHTTPTransport(retries=1)
+        yield transport
+        await transport.aclose()
+
+    @provide(scope=Scope.APP)
+    def identity_provider(
+        self, settings: Settings, transport: httpx.AsyncBaseTransport
+    ) -> IdentityProvider:
+        identity = settings.identity
+        assert identity.oidc_issuer is not None
+        assert identity.oidc_client_id is not None
+        assert identity.oidc_client_secret is not None
+        return OidcIdentityProvider(
+            OidcSettings(
+                issuer=identity.oidc_issuer,
+                client_id=identity.oidc_client_id,
+                client_secret=identity.oidc_client_secret,
+                scopes=identity.oidc_scopes,
+                timeout_s=max(settings.dependency_timeout_s, 5.0),
+            ),
+            transport,
+        )
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> SignInPolicy:
+        public = settings.server.effective_public_url
+        return SignInPolicy(
+            redirect_uri=f"{public}/api/auth/callback",
+            post_logout_redirect_uri=f"{public}/",
+            session_max_age=timedelta(seconds=settings.identity.session_max_age_s),
+            refresh_margin=timedelta(seconds=settings.identity.token_refresh_margin_s),
+            secure_cookies=not is_loopback_http(public),
+            starts_per_client=settings.identity.sign_in_starts_per_client,
+        )
+
+    session_authenticator = provide(SessionAuthenticator, scope=Scope.REQUEST)
+    authenticator = provide(SignedInAuthenticator, provides=Authenticator, scope=Scope.REQUEST)
+
+
+class KeycloakProvider(Provider):
+    """Keycloak's extras: account administration and brokered upstream tokens."""
+
+    @provide(scope=Scope.APP)
+    def admin(self, settings: Settings, transport: httpx.AsyncBaseTransport) -> IdentityAdmin:
+        identity = settings.identity
+        assert identity.keycloak_url is not None
+        assert identity.keycloak_realm is not None
+        assert identity.oidc_client_id is not None
+        assert identity.oidc_client_secret is not None
+        return KeycloakIdentityAdmin(
+            KeycloakSettings(
+                base_url=identity.keycloak_url,
+                realm=identity.keycloak_realm,
+                client_id=identity.oidc_client_id,
+                client_secret=identity.oidc_client_secret,
+                verify_redirect_uri=f"{settings.server.effective_public_url}/",
+                timeout_s=max(settings.dependency_timeout_s, 5.0),
+            ),
+            transport,
+        )
+
+    brokered = provide(KeepBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.REQUEST)
+
+
+class PlainOidcProvider(Provider):
+    """A standard OpenID Connect issuer: nothing brokered to keep."""
+
+    brokered = provide(IgnoreBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.APP)

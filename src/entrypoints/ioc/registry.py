@@ -1,0 +1,48 @@
+"""Which providers the binding in ``Settings`` composes."""
+
+from dishka import Provider
+
+from entrypoints.ioc.application import ApplicationProvider
+from entrypoints.ioc.conversations import ConversationsProvider
+from entrypoints.ioc.crypto import CryptoProvider
+from entrypoints.ioc.embedded import EmbeddedProvider
+from entrypoints.ioc.git_providers import GitProvidersProvider
+from entrypoints.ioc.http import HttpProvider, RequestContextProvider
+from entrypoints.ioc.identity import (
+    AccessProvider,
+    ClusteredAuthProvider,
+    KeycloakProvider,
+    OidcProvider,
+    PlainOidcProvider,
+)
+from entrypoints.ioc.readiness import ReadinessProvider
+from entrypoints.ioc.redis import RedisProvider
+from entrypoints.ioc.runtime import RuntimeProvider
+from entrypoints.ioc.sqlalchemy import SqlaProvider
+from entrypoints.ioc.system import SystemProvider
+from entrypoints.settings import Binding, Settings
+
+__all__ = ("get_providers",)
+
+
+def get_providers(settings: Settings) -> list[Provider]:
+    """The providers of the binding ``settings`` selects."""
+    common: list[Provider] = [
+        SystemProvider(),
+        SqlaProvider(),
+        CryptoProvider(),
+        GitProvidersProvider(),
+        RuntimeProvider(),
+        ConversationsProvider(),
+        AccessProvider(),
+        HttpProvider(),
+        RequestContextProvider(),
+        ReadinessProvider(),
+        ApplicationProvider(),
+    ]
+    if settings.binding is Binding.EMBEDDED:
+        return [*common, EmbeddedProvider()]
+    if not settings.identity.sign_in_enabled:
+        return [*common, RedisProvider(), ClusteredAuthProvider()]
+    extras = KeycloakProvider() if settings.identity.keycloak_enabled else PlainOidcProvider()
+    return [*common, RedisProvider(), OidcProvider(), extras]
