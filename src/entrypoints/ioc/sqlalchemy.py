@@ -7,33 +7,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy import (
     SchemaRevisions,
-    SqlaApiKeyRepository,
-    SqlaAuditLog,
     SqlaDatabaseProbe,
-    SqlaInvitationRepository,
-    SqlaOrgRepository,
-    SqlaProviderTokenStore,
     SqlaSealedRecords,
-    SqlaSecretStore,
-    SqlaSessionRepository,
-    SqlaSettingsStore,
     SqlaUnitOfWork,
     SqlaUnitsOfWork,
-    SqlaUserRepository,
     create_database_engine,
 )
-from application.ports.api_key_repository import ApiKeyRepository
-from application.ports.audit_log import AuditLog
 from application.ports.cipher import Cipher
-from application.ports.invitation_repository import InvitationRepository
-from application.ports.org_repository import OrgRepository
-from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.sealed_records import SealedRecords
-from application.ports.secret_store import SecretStore
-from application.ports.session_repository import SessionRepository
-from application.ports.settings_store import SettingsStore
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
-from application.ports.user_repository import UserRepository
 from entrypoints.ioc.readiness import DatabaseProbes
 from entrypoints.settings import Settings
 
@@ -41,8 +23,9 @@ __all__ = ("SqlaProvider",)
 
 
 class SqlaProvider(Provider):
-    """SQLAlchemy: SQLite (embedded) or PostgreSQL (clustered); one session per request, and
-    the units of work the ingest opens outside requests."""
+    """SQLAlchemy: SQLite (embedded) or PostgreSQL (clustered); one session and one unit of
+    work (every repository over that session) per request, and the units of work the ingest
+    opens outside requests. Repositories are reached through the unit of work only."""
 
     @provide(scope=Scope.APP)
     async def engine(self, settings: Settings) -> AsyncIterator[AsyncEngine]:
@@ -69,24 +52,10 @@ class SqlaProvider(Provider):
             if session.in_transaction() or session.sync_session.identity_map:
                 await session.close()  # a session that never ran a query holds nothing
 
-    users = provide(SqlaUserRepository, provides=UserRepository, scope=Scope.REQUEST)
-    orgs = provide(SqlaOrgRepository, provides=OrgRepository, scope=Scope.REQUEST)
-    invitations = provide(
-        SqlaInvitationRepository, provides=InvitationRepository, scope=Scope.REQUEST
-    )
-    audit = provide(SqlaAuditLog, provides=AuditLog, scope=Scope.REQUEST)
-
     @provide(scope=Scope.REQUEST)
     def uow(self, session: AsyncSession, cipher: Cipher) -> UnitOfWork:
         return SqlaUnitOfWork(session, cipher)
 
-    api_keys = provide(SqlaApiKeyRepository, provides=ApiKeyRepository, scope=Scope.REQUEST)
-    settings_store = provide(SqlaSettingsStore, provides=SettingsStore, scope=Scope.REQUEST)
-    secret_store = provide(SqlaSecretStore, provides=SecretStore, scope=Scope.REQUEST)
-    provider_tokens = provide(
-        SqlaProviderTokenStore, provides=ProviderTokenStore, scope=Scope.REQUEST
-    )
-    sessions = provide(SqlaSessionRepository, provides=SessionRepository, scope=Scope.REQUEST)
     sealed = provide(SqlaSealedRecords, provides=SealedRecords, scope=Scope.REQUEST)
 
     @provide(scope=Scope.APP)
