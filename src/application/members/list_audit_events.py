@@ -27,8 +27,8 @@ class ListAuditEventsResult:
 
 
 class ListAuditEvents:
-    """The newest audit events of an organization, newest first, a page at a time (follow
-    ``nextCursor``); for its owner and admins only."""
+    """The newest audit events of an organization, newest first, a page at a time (each page
+    names the cursor of the next); for its owner and admins only."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
