@@ -170,10 +170,18 @@ class _Server(MPServer):
         now = time.monotonic()
         if self._stop_requested_at is None:
             self._stop_requested_at = now
+            for worker in self.wrks:  # signalled with us (the whole group), it exits on its own
+                worker.interrupt_by_parent = True
             self.interrupt_signal = True
             self.main_loop_interrupt.set()
         elif now - self._stop_requested_at >= SAME_SIGNAL_S:
             self._stop_now()
+
+    def shutdown(self, exit_code: int = 0) -> None:
+        if self._stop_requested_at is not None:
+            # A worker that saw the signal first and exited before us was stopping, not failing.
+            self.interrupt_children.clear()
+        super().shutdown(exit_code)  # type: ignore[no-untyped-call]
 
     def _stop_now(self) -> None:
         os.write(2, b"maestrist: signalled again while stopping; stopping at once\n")
