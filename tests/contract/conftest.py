@@ -6,9 +6,9 @@ import pytest
 
 from domain.conversations.entities import Tenant
 from domain.identity.entities import UserId
-from domain.organizations.entities import OrgId
+from domain.organizations.entities import Membership, OrgId, Role
 from tests.backends import Backend, OpenPorts, open_backend
-from tests.factories import create_org, create_user
+from tests.factories import T0, create_org, create_user
 
 
 @pytest.fixture(
@@ -50,6 +50,22 @@ async def tenants(backend: Backend) -> list[Tenant]:
             found.append(Tenant(org[0].id_, user.id_))
         await ports.uow.commit()
     return found
+
+
+@pytest.fixture
+async def teammates(backend: Backend) -> list[Tenant]:
+    """Two stored users in one organization, its owner and a member: same org, other user."""
+    owner, member = create_user(), create_user()
+    org, founder = create_org(owner)
+    async with backend.open() as ports:
+        await ports.users.add(owner)
+        await ports.users.add(member)
+        await ports.orgs.add(org, founder)
+        await ports.orgs.add_member(
+            Membership(org_id=org.id_, user_id=member.id_, role=Role.MEMBER, joined_at=T0)
+        )
+        await ports.uow.commit()
+    return [Tenant(org.id_, owner.id_), Tenant(org.id_, member.id_)]
 
 
 @pytest.fixture

@@ -166,6 +166,27 @@ async def test_search_filters_and_pages_newest_first(
         assert refused.value.field == "cursor"
 
 
+async def test_teammates_in_one_organization_see_and_touch_only_their_own(
+    backend: Backend, teammates: list[Tenant]
+) -> None:
+    owner, member = teammates
+    owners, members = conversation(owner), conversation(member)
+    await add(backend, owners, members)
+    async with backend.conversations.begin() as tx:
+        for tenant, own, other in ((owner, owners, members), (member, members, owners)):
+            page = await tx.conversations.search(tenant, ConversationFilter())
+            assert [c.id_ for c in page.items] == [own.id_]
+            assert await tx.conversations.get(tenant, other.id_) is None
+            assert not await tx.conversations.rename(tenant, other.id_, ConversationTitle("x"))
+            assert not await tx.conversations.delete(tenant, other.id_)
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        for tenant, own in ((owner, owners), (member, members)):
+            kept = await tx.conversations.get(tenant, own.id_)
+            assert kept is not None
+            assert kept.title == own.title
+
+
 async def test_holding_runtime_and_unfinished(backend: Backend, tenants: list[Tenant]) -> None:
     mine, theirs = tenants
     idle = conversation(mine, status=ConversationStatus.IDLE, updated_at=T0 + timedelta(1))

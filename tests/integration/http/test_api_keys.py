@@ -41,6 +41,40 @@ async def test_embedded_key_acts_with_its_scopes_only(embedded_client: Client) -
     assert org.status_code == 403
 
 
+async def test_a_key_lacking_a_routes_scope_is_refused_and_changes_nothing(
+    embedded_client: Client,
+) -> None:
+    reader = await _create_key(embedded_client, {}, scopes=["conversations:read"])
+    with_key = {"Authorization": f"Bearer {reader['token']}"}
+    llm = {"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"}
+    secret = {"name": "NPM_TOKEN", "value": "npm-secret"}
+
+    answers = [
+        await embedded_client.get("/api/settings", headers=with_key),
+        await embedded_client.post("/api/settings", json=llm, headers=with_key),
+        await embedded_client.get("/api/secrets", headers=with_key),
+        await embedded_client.post("/api/secrets", json=secret, headers=with_key),
+        await embedded_client.post("/api/conversations", json={}, headers=with_key),
+    ]
+
+    for refused in answers:
+        assert refused.status_code == 403, (refused.request.url, refused.text)
+        assert refused.json()["code"] == "missing-scope"
+    listed = await embedded_client.get("/api/conversations", headers=with_key)
+    assert (listed.status_code, listed.json()["items"]) == (200, [])
+    assert (await embedded_client.get("/api/settings")).json()["llmModel"] is None
+    assert (await embedded_client.get("/api/secrets")).json()["items"] == []
+
+
+async def test_a_settings_reader_cannot_write_settings(embedded_client: Client) -> None:
+    reader = await _create_key(embedded_client, {}, scopes=["settings:read"])
+    with_key = {"Authorization": f"Bearer {reader['token']}"}
+    llm = {"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"}
+    refused = await embedded_client.post("/api/settings", json=llm, headers=with_key)
+    assert refused.status_code == 403, refused.text
+    assert (await embedded_client.get("/api/settings", headers=with_key)).json()["llmModel"] is None
+
+
 @pytest.mark.parametrize("scopes", [[], sorted(ALL_SCOPES)], ids=["no-scopes", "all-scopes"])
 async def test_an_api_key_cannot_list_make_or_revoke_keys(
     embedded_client: Client, scopes: list[str]

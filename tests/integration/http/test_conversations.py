@@ -743,3 +743,52 @@ async def test_revoking_a_key_closes_its_open_socket_at_once(
             closed = await until_closed(ws)
         assert closed.code == 4401
         assert closed.detail
+
+
+async def key_with(client: Client, *scopes: str) -> Headers:
+    made = await client.post("/api/keys", json={"name": "-".join(scopes), "scopes": list(scopes)})
+    assert made.status_code == 201, made.text
+    return bearer(made.json()["token"])
+
+
+async def test_deleting_needs_the_write_scope(client: Client, world: ScriptedWorld) -> None:
+    cid = (await start(client))["id"]
+    reader = await key_with(client, "conversations:read")
+    refused = await client.delete(f"/api/conversations/{cid}", headers=reader)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "missing-scope"
+    assert (await client.get(f"/api/conversations/{cid}", headers=reader)).status_code == 200
+    assert not world.conversations[ConversationId(UUID(cid))].deleted
+
+    writer = await key_with(client, "conversations:read", "conversations:write")
+    deleted = await client.delete(f"/api/conversations/{cid}", headers=writer)
+    assert deleted.status_code == 204, deleted.text
+    assert (await client.get(f"/api/conversations/{cid}")).status_code == 404
+
+
+async def test_a_read_only_key_watches_over_the_socket_but_cannot_send(
+    client: Client, world: ScriptedWorld
+) -> None:
+    cid = (await start(client, message="Hello"))["id"]
+    await status_is(client, cid, "finished")
+    log = world.conversations[ConversationId(UUID(cid))].log
+    runs, logged = world.calls, len(log)
+    reader = await key_with(client, "conversations:read")
+    with await client.websocket_connect(f"/ws/conversations/{cid}", headers=reader) as ws:
+        assert (await frame(ws))["type"] == "event"
+        ws.send_text(json.dumps({"type": "message", "text": "Run again"}))
+        answer = await frame(ws)
+        while answer["type"] == "event":
+            answer = await frame(ws)
+        assert answer["type"] == "error", answer
+        assert answer["code"] == "missing-scope"
+    assert (world.calls, len(log)) == (runs, logged)
+
+    writer = await key_with(client, "conversations:read", "conversations:write")
+    with await client.websocket_connect(f"/ws/conversations/{cid}", headers=writer) as ws:
+        ws.send_text(json.dumps({"type": "message", "text": "Run again"}))
+        answer = await frame(ws)
+        while answer["type"] == "event":
+            answer = await frame(ws)
+        assert answer["type"] == "accepted", answer
+    assert len(log) > logged

@@ -45,7 +45,7 @@ from application.ports.access_revocations import (
 )
 from domain.conversations.entities import Conversation, Tenant
 from domain.conversations.errors import ConversationNotFoundError
-from domain.conversations.value_objects import ConversationId
+from domain.conversations.value_objects import ConversationId, StartSpec
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.identity.scopes import Scope
@@ -162,6 +162,32 @@ async def test_the_read_scope_opens_a_stream_that_cannot_send_without_the_write_
             await stream.send("Hello")
         assert "conversations:write" in refused.value.message
         assert rig.authenticator.asked == 2
+    finally:
+        await stream.aclose()
+
+
+async def test_a_read_only_stream_never_reaches_the_runtime_and_a_writer_does(
+    rig: Rig,
+) -> None:
+    """The runtime holds the conversation, so only the scope check stands between the
+    read-only send and the agent; the same send with the write scope gets through."""
+    runtime = ScriptedRuntime(rig.world)
+    await runtime.start(
+        StartSpec(conversation_id=rig.conversation.id_, model="m", workspace_dir="/w")
+    )
+    log = rig.world.conversations[rig.conversation.id_].log
+    actor = rig.authenticator.actor
+    assert actor is not None
+    rig.authenticator.actor = replace(actor, scopes=READ_ONLY)
+    stream = (await rig.sut().execute(rig.request())).stream
+    try:
+        with pytest.raises(MissingScopeError):
+            await stream.send("Read-only")
+        assert log == []
+        rig.authenticator.actor = replace(actor, scopes=READ_ONLY | {Scope.CONVERSATIONS_WRITE})
+        await stream.send("Writer")
+        said = [e.payload["llm_message"] for e in log if e.kind == "MessageEvent"]
+        assert said == [{"role": "user", "content": [{"type": "text", "text": "Writer"}]}]
     finally:
         await stream.aclose()
 

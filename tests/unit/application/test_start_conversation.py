@@ -3,7 +3,7 @@ settings, the secrets, a short-lived git credential, never a provider token), wh
 before any runtime starts, and a runtime that fails to start."""
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -37,6 +37,7 @@ from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.principals import AuthMethod, Principal
+from domain.organizations.entities import Membership, Role
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.settings.entities import SettingsValues, UserSettings
 from domain.settings.value_objects import LlmApiKey, LlmModel
@@ -74,9 +75,12 @@ class Rig:
     ingest: ConversationIngest
 
     def sut(
-        self, runtime: ScriptedRuntime | None = None, limits: ConversationLimits | None = None
+        self,
+        runtime: ScriptedRuntime | None = None,
+        limits: ConversationLimits | None = None,
+        uow: FakeUnitOfWork | None = None,
     ) -> StartConversation:
-        uow = FakeUnitOfWork(self.store)
+        uow = uow or FakeUnitOfWork(self.store)
         runtime = runtime or ScriptedRuntime(self.world)
         return StartConversation(
             uow,
@@ -308,3 +312,34 @@ async def test_pause_oldest_pauses_the_idle_one_on_the_runtime_after_the_commit(
     assert committed[second.id_].status is ConversationStatus.IDLE
     assert rig.world.conversations[first.id_].status is RuntimeStatus.PAUSED
     assert runtime.committed_at_pause == {first.id_, second.id_}
+
+
+async def test_the_per_org_limit_counts_the_starts_of_every_member(rig: Rig) -> None:
+    """A limit of 2 in the organization and none per member: one start each by two members
+    fills it, and a third start is refused whichever of them asks."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    teammate = create_user()
+    org_id = rig.org.organization.id_
+    rig.store.live.users[teammate.id_] = teammate
+    rig.store.live.memberships[(org_id, teammate.id_)] = Membership(
+        org_id=org_id, user_id=teammate.id_, role=Role.MEMBER, joined_at=T0
+    )
+    rig.store.live.user_settings[teammate.id_] = replace(
+        rig.store.live.user_settings[rig.actor.user.id_], user_id=teammate.id_
+    )
+    rig.store.commit()
+    limits = ConversationLimits(per_org=2)
+    owner = StartConversationRequest(actor=rig.actor, org=rig.org)
+    member = StartConversationRequest(
+        actor=Principal(user=teammate, method=AuthMethod.SESSION),
+        org=MemberOrganization(organization=rig.org.organization, role=Role.MEMBER),
+    )
+    started = [(await rig.sut(limits=limits).execute(r)).conversation.id_ for r in (owner, member)]
+    for request in (owner, member):
+        uow = FakeUnitOfWork(rig.store)
+        with pytest.raises(ConversationLimitReachedError) as refused:
+            await rig.sut(limits=limits, uow=uow).execute(request)
+        await uow.rollback()
+        assert (refused.value.limit, refused.value.scope) == (2, "org")
+    assert sorted(rig.store.committed.conversations) == sorted(started)
+    assert sorted(rig.world.conversations) == sorted(started)
