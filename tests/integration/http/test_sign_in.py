@@ -4,6 +4,7 @@ import asyncio
 import base64
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -13,8 +14,10 @@ from sqlalchemy import text
 
 from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.models import Base
+from application.ports.clock import Clock
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.settings import Settings
+from tests.fakes import FakeClock
 from tests.integration.http.conftest import Client, serve, sign_in_settings
 from tests.support.concurrent_app import NoLocksProvider, serve_concurrently
 from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc_provider
@@ -205,14 +208,29 @@ class CountedRefreshes(Provider):
         return self.seen
 
 
+class MovableClock(Provider):
+    """Overrides the clock with a ``FakeClock`` set to now, for the test to move on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock(datetime.now(UTC))
+
+    @provide(scope=Scope.APP, override=True)
+    def clock_port(self) -> Clock:
+        return self.clock
+
+
+PAST_EXPIRY = timedelta(seconds=ACCESS_TTL_S + 1)
+
+
 async def twenty_at_once_after_expiry(
     settings: Settings, *providers: Provider
 ) -> tuple[list[int], RefreshesSeen]:
     """Twenty requests of one session in flight together once its access token expired."""
-    counted = CountedRefreshes()
-    async with serve_concurrently(settings, counted, *providers, base_url=APP) as app:
+    counted, time = CountedRefreshes(), MovableClock()
+    async with serve_concurrently(settings, counted, time, *providers, base_url=APP) as app:
         await sign_in(app, "dave")
-        await asyncio.sleep(ACCESS_TTL_S)
+        time.clock.advance(PAST_EXPIRY)
         answers = await asyncio.gather(*(app.get("/api/user/me") for _ in range(20)))
     return [a.status_code for a in answers], counted.seen
 
@@ -234,12 +252,16 @@ async def test_without_the_lock_the_same_requests_refresh_more_than_once(
     assert seen.refreshes > 1
 
 
-async def test_a_refreshed_session_refreshes_again_at_its_next_expiry(app: Client) -> None:
-    await sign_in(app, "dave")
-    await asyncio.sleep(ACCESS_TTL_S)
-    assert (await app.get("/api/user/me")).status_code == 200
-    await asyncio.sleep(ACCESS_TTL_S)
-    assert (await app.get("/api/user/me")).status_code == 200
+async def test_a_refreshed_session_refreshes_again_at_its_next_expiry(settings: Settings) -> None:
+    counted, time = CountedRefreshes(), MovableClock()
+    async with serve(settings, counted, time, base_url=APP) as app:
+        await sign_in(app, "dave")
+        assert (await app.get("/api/user/me")).status_code == 200
+        assert counted.seen.refreshes == 0
+        for refreshes in (1, 2):
+            time.clock.advance(PAST_EXPIRY)
+            assert (await app.get("/api/user/me")).status_code == 200
+            assert counted.seen.refreshes == refreshes
 
 
 async def test_logout_ends_the_session_here_and_at_the_provider(app: Client) -> None:
