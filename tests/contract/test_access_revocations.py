@@ -28,7 +28,7 @@ from domain.organizations.entities import OrgId
 from domain.shared.ids import new_id
 from tests.conftest import REDIS_URL
 from tests.fakes import FakeAccessRevocations
-from tests.integration.http.conftest import closed_port
+from tests.support.ports import closed_port
 
 
 class RedisServers:

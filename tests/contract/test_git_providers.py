@@ -25,6 +25,7 @@ from tests.fakes.git_hosts import (
     run_fake_gitlab,
 )
 from tests.fakes.git_providers import FakeGitProviders
+from tests.support.ports import closed_port
 
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 ALICE, BOB = "alice", "bob"
@@ -493,7 +494,4 @@ async def test_a_silent_host_times_out_as_unavailable() -> None:
 
 
 def _closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{closed_port()}"

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from adapters.oidc import OidcIdentityProvider, OidcSettings
+from adapters.system import SystemClock
 from application.errors import SignInRejectedError
 from application.ports.identity_provider import AuthorizationRequest, IdentityProvider
 from domain.identity.sessions import ProviderTokens
@@ -76,6 +77,7 @@ async def issuer(request: pytest.FixtureRequest) -> AsyncIterator[Issuer]:
             issuer=oidc.issuer, client_id=oidc.client_id, client_secret=oidc.client_secret
         ),
         transport,
+        SystemClock(),
     )
 
     async def log_in_at_the_issuer(url: str, person: Person) -> str:

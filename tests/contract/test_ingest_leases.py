@@ -15,7 +15,31 @@ from domain.conversations.value_objects import ConversationId
 from domain.shared.ids import new_id
 from tests.support.redis_servers import RedisServers, redis_servers
 
-SHORT_TTL = timedelta(milliseconds=300)
+RENEWED_TTL = timedelta(seconds=3)
+
+
+async def lease_key(servers: RedisServers, cid: ConversationId, owner: str) -> str:
+    """The Redis key holding ``owner``'s lease on ``cid``."""
+    client = servers.client()
+    async for key in client.scan_iter(match=f"{servers.prefix}*{cid}*"):
+        if (await client.get(key) or b"-").split()[0] == owner.encode():
+            return str(key.decode())
+    raise AssertionError(f"no lease of {owner} on {cid}")
+
+
+async def renewals(servers: RedisServers, key: str, count: int) -> None:
+    """Return once ``key``'s time to live went back up ``count`` times (it was renewed)."""
+    client = servers.client()
+    last = await client.pttl(key)
+    seen = 0
+    async with asyncio.timeout(60):
+        while seen < count:
+            await asyncio.sleep(0.05)
+            now = await client.pttl(key)
+            assert now > 0, "the lease ran out before it was renewed"
+            seen += now > last
+            last = now
+
 
 Seize = Callable[[ConversationId], Awaitable[Lease]]
 
@@ -105,15 +129,17 @@ async def test_a_lease_taken_over_is_lost(sut: IngestLeases, seize: Seize) -> No
 async def test_a_second_server_takes_over_an_expired_lease_with_a_greater_fence(
     servers: RedisServers,
 ) -> None:
-    first = start(servers, lease_ttl=SHORT_TTL, renew=False)  # a server that hangs
-    second = start(servers, lease_ttl=SHORT_TTL)
+    first = start(servers, renew=False)  # a server that hangs
+    second = start(servers)
     cid = ConversationId(new_id())
     mine = await first.acquire(cid)
     assert mine is not None
     assert mine.owner == first.owner != second.owner
     assert await second.acquire(cid) is None
     assert await first.acquire(cid) is None  # not twice on one server either
-    await asyncio.sleep(SHORT_TTL.total_seconds() * 2)
+    key = await lease_key(servers, cid, first.owner)
+    assert 0 < await servers.client().pttl(key) <= 10_000
+    await servers.client().delete(key)  # its time to live ran out, as Redis expires it
     theirs = await second.acquire(cid)
     assert theirs is not None
     assert theirs.owner == second.owner
@@ -127,12 +153,13 @@ async def test_a_second_server_takes_over_an_expired_lease_with_a_greater_fence(
 
 @pytest.mark.redis
 async def test_a_live_owner_keeps_its_lease_past_the_time_to_live(servers: RedisServers) -> None:
-    owner = start(servers, lease_ttl=SHORT_TTL)
-    other = start(servers, lease_ttl=SHORT_TTL)
+    owner = start(servers, lease_ttl=RENEWED_TTL)
+    other = start(servers, lease_ttl=RENEWED_TTL)
     cid = ConversationId(new_id())
     lease = await owner.acquire(cid)
     assert lease is not None
-    await asyncio.sleep(SHORT_TTL.total_seconds() * 4)
+    # renewed every third of its life: four renewals take it past its first time to live
+    await renewals(servers, await lease_key(servers, cid, owner.owner), 4)
     assert await other.acquire(cid) is None
     await owner.ensure_current(lease)
 

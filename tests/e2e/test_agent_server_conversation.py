@@ -19,8 +19,9 @@ from websockets.sync.client import connect
 from websockets.sync.connection import Connection
 
 from adapters.scripted import Fail, Finish, Slow, ToolCall
-from tests.e2e.test_server import RunningServer, free_port, running_server, server_env
+from tests.e2e.test_server import RunningServer, running_server, server_env
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
+from tests.support.ports import closed_port
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
 
 pytestmark = [pytest.mark.server, pytest.mark.agent_server]
@@ -356,7 +357,7 @@ def test_an_llm_that_cannot_answer_fails_the_run_with_its_reason(
         assert failed["statusReason"], failed
         assert len([r for r in stub.requests if r.get("tools")]) == 3
 
-        unreachable = {**llm, "llmBaseUrl": f"http://127.0.0.1:{free_port()}/v1"}
+        unreachable = {**llm, "llmBaseUrl": f"http://127.0.0.1:{closed_port()}/v1"}
         assert http.post("/api/settings", json=unreachable).status_code == 200
         created = http.post("/api/conversations", json={"message": "Hello again"})
         assert created.status_code == 201, created.text

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
-from tests.e2e.test_server import STOP_DEADLINE_S, free_port, running_server, server_env
+from tests.e2e.test_server import STOP_DEADLINE_S, running_server, server_env
+from tests.support.ports import closed_port
 
 pytestmark = pytest.mark.server
 
@@ -145,7 +146,7 @@ def test_stdout_holds_the_result_alone(
 @pytest.mark.parametrize(
     ("database", "told"),
     [
-        (f"127.0.0.1:{free_port()}/maestrist", "The database cannot be reached"),
+        (f"127.0.0.1:{closed_port()}/maestrist", "The database cannot be reached"),
         ("127.0.0.1:5432/maestrist_no_such_database", 'database "maestrist_no_such_database"'),
     ],
     ids=["nothing listens", "no such database"],

@@ -58,9 +58,17 @@ def kill_group(process: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None
     process.wait(timeout=STOP_DEADLINE_S)
 
 
+PORT_ATTEMPTS = 5
+
+
+class PortTakenError(Exception):
+    """The free port was taken by someone else before the server could bind it."""
+
+
 class RunningServer:
     def __init__(self, process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
         self.process = process
+        self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self.http = httpx.Client(base_url=self.base_url, timeout=10, trust_env=False)
@@ -87,6 +95,8 @@ class RunningServer:
         last = "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if f"port {self.port} on 127.0.0.1 is already in use" in self.log():
+                    raise PortTakenError(self.port)
                 pytest.fail(f"server exited with {self.process.returncode}:\n{self.log()}")
             try:
                 response = self.get(path)
@@ -125,25 +135,37 @@ def running_server(
     until: str = "/health/ready",
 ) -> Iterator[RunningServer]:
     """Start ``command`` (``maestrist serve``) in a process group of its own, from the
-    checkout, on a free port, and wait until ``until`` answers 200."""
-    port = free_port()
-    env = server_env({"MAESTRIST_PORT": str(port), "MAESTRIST_LOG_FORMAT": "json", **settings})
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = RunningServer(process, port, log_path)
-    try:
-        server.wait_ready(until)
-        yield server
-    finally:
-        server.close()
+    checkout, on a free port, and wait until ``until`` answers 200. A port let go by
+    ``free_port`` can be taken by another server before this one binds it: then it starts
+    again on another."""
+    for _ in range(PORT_ATTEMPTS):
+        port = free_port()
+        env = server_env({"MAESTRIST_PORT": str(port), "MAESTRIST_LOG_FORMAT": "json", **settings})
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = RunningServer(process, port, log_path)
+        try:
+            server.wait_ready(until)
+        except PortTakenError:
+            server.close()
+            continue
+        except BaseException:
+            server.close()
+            raise
+        try:
+            yield server
+        finally:
+            server.close()
+        return
+    pytest.fail(f"every one of {PORT_ATTEMPTS} free ports was taken before the server bound it")
 
 
 def run_to_exit(settings: dict[str, str]) -> subprocess.CompletedProcess[str]:

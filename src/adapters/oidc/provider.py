@@ -1,7 +1,7 @@
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from application.errors import DependencyUnavailableError, SignInRejectedError
+from application.ports.clock import Clock
 from application.ports.identity_provider import (
     AuthorizationRequest,
     IdentityClaims,
@@ -38,10 +39,14 @@ class OidcSettings:
 class OidcIdentityProvider(IdentityProvider):
     """OpenID Connect with authlib: discovery, code + PKCE, ID-token validation against the
     provider's JWKS (re-read when a new key id appears), refresh, revocation and RP-initiated
-    logout. Keycloak's ``kc_idp_hint`` is passed through."""
+    logout. Keycloak's ``kc_idp_hint`` is passed through. Token lifetimes the provider gives
+    in seconds become instants on ``clock``."""
 
-    def __init__(self, settings: OidcSettings, transport: httpx.AsyncBaseTransport) -> None:
+    def __init__(
+        self, settings: OidcSettings, transport: httpx.AsyncBaseTransport, clock: Clock
+    ) -> None:
         self._settings = settings
+        self._clock = clock
         self._transport = transport
         self._http = httpx.AsyncClient(transport=transport, timeout=settings.timeout_s)
         """Shares the app's transport and is never closed here (see the transport's owner)."""
@@ -141,7 +146,7 @@ class OidcIdentityProvider(IdentityProvider):
                 picture=_text(claims.get("picture")),
                 identity_provider=_text(claims.get("identity_provider")),
             ),
-            tokens=_tokens(token),
+            tokens=_tokens(token, self._clock.now()),
         )
 
     async def refresh(self, refresh_token: str) -> ProviderTokens:
@@ -151,7 +156,7 @@ class OidcIdentityProvider(IdentityProvider):
                 metadata["token_endpoint"], refresh_token=refresh_token
             )
         )
-        return _tokens(token)
+        return _tokens(token, self._clock.now())
 
     async def revoke(self, refresh_token: str) -> None:
         metadata = await self._discovery()
@@ -243,8 +248,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _tokens(token: dict[str, Any]) -> ProviderTokens:
-    now = datetime.now(UTC)
+def _tokens(token: dict[str, Any], now: datetime) -> ProviderTokens:
     expires_in = token.get("expires_in")
     refresh_expires_in = token.get("refresh_expires_in")
     return ProviderTokens(

@@ -1,4 +1,5 @@
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -50,6 +51,7 @@ class _InvitationRows(SQLAlchemyAsyncRepository[InvitationRow]):
 
 class SqlaInvitationRepository(InvitationRepository):
     def __init__(self, session: AsyncSession) -> None:
+        self._session = session
         self._rows = _InvitationRows(session=session, auto_refresh=False, wrap_exceptions=False)
 
     async def add(self, invitation: Invitation) -> None:
@@ -78,12 +80,15 @@ class SqlaInvitationRepository(InvitationRepository):
         return [_to_entity(row) for row in rows]
 
     async def list_open_for_email(self, email: EmailAddress) -> list[Invitation]:
+        query = (
+            select(InvitationRow)
+            .where(*_OPEN, InvitationRow.email_key == email.value.lower())
+            .order_by(InvitationRow.created_at, InvitationRow.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         async with translate_db_errors():
-            rows = await self._rows.get_many(
-                *_OPEN,
-                email_key=email.value.lower(),
-                order_by=[(InvitationRow.created_at, False), (InvitationRow.id, False)],
-            )
+            rows = (await self._session.scalars(query)).all()
         return [_to_entity(row) for row in rows]
 
     async def save(self, invitation: Invitation) -> None:

@@ -31,7 +31,9 @@ class InvitationRepository(Protocol):
 
     @abstractmethod
     async def list_open_for_email(self, email: EmailAddress) -> list[Invitation]:
-        """The open invitations of every organization for ``email``, oldest first."""
+        """The open invitations of every organization for ``email``, oldest first, held until
+        the unit of work ends: sign-ins accepting them at once take turns, and the later ones
+        find them accepted."""
 
     @abstractmethod
     async def save(self, invitation: Invitation) -> None:

@@ -20,6 +20,7 @@ from application.identity.brokered_tokens import (
 from application.identity.session_authenticator import SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.signed_in_authenticator import SignedInAuthenticator
+from application.ports.clock import Clock
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
 from entrypoints.settings import Settings, is_loopback_http
@@ -62,7 +63,7 @@ class OidcProvider(Provider):
 
     @provide(scope=Scope.APP)
     def identity_provider(
-        self, settings: Settings, transport: httpx.AsyncBaseTransport
+        self, settings: Settings, transport: httpx.AsyncBaseTransport, clock: Clock
     ) -> IdentityProvider:
         identity = settings.identity
         assert identity.oidc_issuer is not None
@@ -77,6 +78,7 @@ class OidcProvider(Provider):
                 timeout_s=max(settings.dependency_timeout_s, 5.0),
             ),
             transport,
+            clock,
         )
 
     @provide(scope=Scope.APP)

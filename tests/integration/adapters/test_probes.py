@@ -16,17 +16,10 @@ from adapters.redis import RedisProbe, create_redis_client
 from adapters.sqlalchemy import SqlaDatabaseProbe, create_database_engine
 from application.errors import DependencyUnavailableError
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL
+from tests.support.ports import closed_port
 
 HANG_GUARD_S = 10
 PROBE_TIMEOUT_S = 1.0
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (the kernel just handed it out and it was let go)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @pytest.fixture
@@ -108,7 +101,7 @@ async def test_database_probe_passes_on_a_live_postgres(postgres_url: str) -> No
 
 async def test_database_probe_fails_on_a_closed_postgres_port() -> None:
     with pytest.raises(DependencyUnavailableError):
-        await check_database(unreachable_postgres_url(free_port()))
+        await check_database(unreachable_postgres_url(closed_port()))
 
 
 async def test_database_probe_fails_when_postgres_never_answers(silent_port: int) -> None:
@@ -123,7 +116,7 @@ async def test_redis_probe_passes_on_a_live_redis() -> None:
 
 async def test_redis_probe_fails_on_a_closed_port() -> None:
     with pytest.raises(DependencyUnavailableError):
-        await check_redis(f"redis://127.0.0.1:{free_port()}/0")
+        await check_redis(f"redis://127.0.0.1:{closed_port()}/0")
 
 
 async def test_redis_probe_fails_when_redis_never_answers(silent_port: int) -> None:

@@ -1,4 +1,3 @@
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,13 +22,6 @@ class BearerSubjectAuth(Provider):
     authenticator = provide(
         BearerSubjectAuthenticator, provides=Authenticator, scope=Scope.REQUEST, override=True
     )
-
-
-def closed_port() -> int:
-    """A loopback port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager

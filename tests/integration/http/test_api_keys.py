@@ -1,14 +1,19 @@
 """API keys over HTTP: shown once, stored hashed, scoped to one org, revocable."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from dishka import Provider
 
 from domain.identity.scopes import ALL_SCOPES
+from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+from tests.support.concurrent_app import serve_concurrently
 from tests.support.db_dump import dump_database
 
 
@@ -192,3 +197,34 @@ async def test_keys_are_bound_to_their_org_and_their_owner(postgres_url: str) ->
     secret = created["token"].rsplit("_", 1)[1]
     assert created["token"] not in database
     assert secret not in database
+
+
+async def thirty_at_once_with_one_key(
+    settings: Settings, owner: dict[str, str], *providers: Provider
+) -> None:
+    """Thirty requests of one key in flight together, each maybe recording the key's last use:
+    none fails on another's write, and the use is recorded."""
+    async with serve_concurrently(settings, *providers) as client:
+        created = await client.post("/api/keys", json={"name": "CI"}, headers=owner)
+        assert created.status_code == 201, created.text
+        with_key = {"Authorization": f"Bearer {created.json()['token']}"}
+        answers = await asyncio.gather(
+            *(client.get("/api/user/me", headers=with_key) for _ in range(30))
+        )
+        listed = (await client.get("/api/keys", headers=owner)).json()["items"]
+    assert [a.status_code for a in answers] == [200] * 30, {a.text for a in answers}
+    assert [k["lastUsedAt"] is not None for k in listed] == [True]
+
+
+async def test_many_requests_at_once_with_one_key_pass_on_sqlite(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false"}
+    )
+    await thirty_at_once_with_one_key(settings, {})
+
+
+@pytest.mark.postgres
+async def test_many_requests_at_once_with_one_key_pass_on_postgres(postgres_url: str) -> None:
+    await add_user(postgres_url, "alice")
+    settings = clustered_settings(postgres_url)
+    await thirty_at_once_with_one_key(settings, bearer("alice"), BearerSubjectAuth())

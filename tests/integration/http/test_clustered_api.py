@@ -10,9 +10,9 @@ from tests.integration.http.conftest import (
     BearerSubjectAuth,
     Client,
     bearer,
-    closed_port,
     serve,
 )
+from tests.support.ports import closed_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -5,7 +5,6 @@ conversation is not found on any route or socket; the concurrency limits; the LL
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from application.ports.conversation_runtime import ConversationRuntime
 from domain.conversations.value_objects import ConversationId
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.http.conversations import SocketPolicy
-from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 from tests.conftest import (
     REDIS_URL,
@@ -34,6 +32,7 @@ from tests.db import add_user, sqla_ports
 from tests.factories import create_api_key
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+from tests.support.concurrent_app import serve_concurrently
 
 Headers = dict[str, str]
 Frame = dict[str, Any]
@@ -87,7 +86,7 @@ async def client(tmp_path: Path, world: ScriptedWorld, github: FakeGitHub) -> As
         yield found
 
 
-async def configure_llm(client: Client, headers: Headers | None = None) -> None:
+async def configure_llm(client: httpx.AsyncClient, headers: Headers | None = None) -> None:
     answer = await client.post(
         "/api/settings",
         json={"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"},
@@ -419,21 +418,6 @@ def limited_to_two(
     return Settings.from_env(env), [BearerSubjectAuth()], bearer("alice")
 
 
-@asynccontextmanager
-async def serving_at_once(
-    settings: Settings, *providers: Provider
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app served in this event loop, so that requests sent together run together (the
-    test client hands the app one request at a time)."""
-    app = create_app(settings, *providers)
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client,
-    ):
-        yield client
-
-
 async def test_parallel_starts_never_exceed_the_limit(
     limited_to_two: tuple[Settings, list[Provider], Headers], world: ScriptedWorld
 ) -> None:
@@ -443,7 +427,7 @@ async def test_parallel_starts_never_exceed_the_limit(
     llm = {"llmModel": "openai/gpt-4o", "llmApiKey": "sk-test-not-real"}
     async with (
         asyncio.timeout(120),
-        serving_at_once(settings, *providers, ScriptedRuntimeOverride(world)) as client,
+        serve_concurrently(settings, *providers, ScriptedRuntimeOverride(world)) as client,
     ):
         configured = await client.post("/api/settings", json=llm, headers=headers)
         assert configured.status_code in (200, 201), configured.text
@@ -458,6 +442,54 @@ async def test_parallel_starts_never_exceed_the_limit(
         started = {a.json()["id"] for a in answers if a.status_code == 201}
         assert {c["id"] for c in listed} == started
     assert {str(cid) for cid in world.conversations} == started
+
+
+async def two_members_starting_at_once(
+    postgres_url: str, world: ScriptedWorld
+) -> tuple[list[httpx.Response], set[str]]:
+    """Alice and Bob, members of one team with room for two conversations (and five each),
+    send eight starts each in the team, all together; the answers and the conversations
+    started on the runtime."""
+    await add_user(postgres_url, "alice")
+    await add_user(postgres_url, "bob")
+    settings = clustered_settings(postgres_url).with_changes(dependency_timeout_s=30.0)
+    limits = settings.conversations.with_changes(limit_per_org=2, limit_per_user=5)
+    settings = settings.with_changes(conversations=limits)
+    providers = (BearerSubjectAuth(), ScriptedRuntimeOverride(world))
+    async with asyncio.timeout(120), serve_concurrently(settings, *providers) as client:
+        made = await client.post("/api/orgs", json={"name": "Team"}, headers=bearer("alice"))
+        assert made.status_code == 201, made.text
+        team = made.json()["id"]
+        joined = await client.post(
+            f"/api/orgs/{team}/members",
+            json={"email": "bob@example.com", "role": "member"},
+            headers=bearer("alice"),
+        )
+        assert joined.status_code == 201, joined.text
+        members = [{**bearer(who), "X-Org-Id": team} for who in ("alice", "bob")]
+        for headers in members:
+            await configure_llm(client, headers)
+        answers = await asyncio.gather(
+            *(
+                client.post("/api/conversations", json={}, headers=headers)
+                for _ in range(8)
+                for headers in members
+            )
+        )
+    return answers, {str(cid) for cid in world.conversations}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_parallel_starts_of_two_members_never_exceed_the_org_limit(
+    postgres_url: str, world: ScriptedWorld
+) -> None:
+    answers, on_runtime = await two_members_starting_at_once(postgres_url, world)
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [201] * 2 + [409] * 14, [a.text for a in answers]
+    refused = [a.json() for a in answers if a.status_code == 409]
+    assert {(p["code"], p["limit"]) for p in refused} == {("conversation-limit-reached", 2)}
+    assert on_runtime == {a.json()["id"] for a in answers if a.status_code == 201}
 
 
 @pytest.mark.postgres

@@ -3,12 +3,10 @@ the token lifecycle (one refresh under 100 concurrent requests; reconnect and ou
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from dishka import Provider, Scope, provide
 from sqlalchemy import text
@@ -19,12 +17,12 @@ from application.ports.locks import Locks
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
-from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
 from tests.db import add_user
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
+from tests.support.concurrent_app import serve_concurrently
 from tests.support.provider_tokens import seed_token, stored_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -54,23 +52,6 @@ def with_github(settings: Settings, github: FakeGitHub) -> Settings:
 async def app(postgres_url: str, github: FakeGitHub) -> AsyncIterator[Client]:
     settings = with_github(clustered_settings(postgres_url), github)
     async with serve(settings, BearerSubjectAuth()) as client:
-        yield client
-
-
-@asynccontextmanager
-async def serve_concurrently(
-    settings: Settings, *providers: Provider
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on this test's own event loop, so requests sent together really overlap (the
-    Litestar test client runs them one at a time)."""
-    app = create_app(settings, *providers)
-    async with (
-        app.lifespan(),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # ASGI, typed narrower
-            base_url="http://testserver.local",
-        ) as client,
-    ):
         yield client
 
 

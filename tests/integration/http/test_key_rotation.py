@@ -4,6 +4,7 @@ import asyncio
 import base64
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -12,7 +13,11 @@ from adapters.sqlalchemy import create_database_engine
 from entrypoints.ioc import rotate_encryption_keys
 from entrypoints.settings import Settings
 from tests.integration.http.conftest import Client, serve, sign_in_settings
-from tests.integration.http.test_sign_in import sign_in
+from tests.integration.http.test_sign_in import (
+    CountedRefreshes,
+    MovableClock,
+    sign_in,
+)
 from tests.support.oidc import OidcProvider, run_oidc_provider
 
 pytestmark = [pytest.mark.oidc, pytest.mark.postgres, pytest.mark.redis]
@@ -24,9 +29,15 @@ def _key(key_id: str) -> str:
     return f"{key_id}:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
 
 
+ACCESS_TTL_S = 2
+PAST_EXPIRY = timedelta(seconds=ACCESS_TTL_S + 1)
+
+
 @pytest.fixture(scope="module")
 def oidc() -> Iterator[OidcProvider]:
-    with run_oidc_provider(f"{APP}/api/auth/callback", f"{APP}/", access_ttl_s=2) as provider:
+    with run_oidc_provider(
+        f"{APP}/api/auth/callback", f"{APP}/", access_ttl_s=ACCESS_TTL_S
+    ) as provider:
         yield provider
 
 
@@ -90,11 +101,16 @@ def test_sessions_survive_a_key_rotation(postgres_url: str, oidc: OidcProvider) 
     assert asyncio.run(_key_ids(postgres_url)) == {"k2"}
 
     async def still_signed_in_with_k2_only() -> list[int]:
-        async with serve(_settings(postgres_url, oidc, k2), base_url=APP) as client:
+        counted, time = CountedRefreshes(), MovableClock()
+        k2_only = _settings(postgres_url, oidc, k2)
+        async with serve(k2_only, counted, time, base_url=APP) as client:
             client.cookies.set("maestrist_session", cookie)
             first = (await client.get("/api/user/me")).status_code
-            await asyncio.sleep(2)  # the access token expires; the refresh needs the tokens
+            time.clock.advance(
+                PAST_EXPIRY
+            )  # the access token expires; the refresh needs the tokens
             second = (await client.get("/api/user/me")).status_code
+            assert counted.seen.refreshes == 1
             mine = await client.get("/api/settings")
             org = await client.get(f"/api/orgs/{org_id}/settings")
             secrets_ = await client.get("/api/secrets")

@@ -23,7 +23,7 @@ from tests.conftest import REDIS_URL
 from tests.db import add_user, sqla_ports
 from tests.e2e.test_server import RunningServer, clustered, running_server
 from tests.factories import create_api_key
-from tests.integration.http.conftest import Client, closed_port, serve
+from tests.integration.http.conftest import Client, serve
 from tests.integration.http.test_conversations import (
     ScriptedRuntimeOverride,
     configure_llm,
@@ -31,6 +31,7 @@ from tests.integration.http.test_conversations import (
     start,
     status_is,
 )
+from tests.support.ports import closed_port
 
 Document = dict[str, Any]
 OPERATION_METHODS = ("get", "put", "post", "patch", "delete")

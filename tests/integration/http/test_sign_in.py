@@ -4,17 +4,22 @@ import asyncio
 import base64
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from dishka import Provider, Scope, provide
 from sqlalchemy import text
 
 from adapters.sqlalchemy import create_database_engine
 from adapters.sqlalchemy.models import Base
+from application.ports.clock import Clock
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.settings import Settings
+from tests.fakes import FakeClock
 from tests.integration.http.conftest import Client, serve, sign_in_settings
+from tests.support.concurrent_app import NoLocksProvider, serve_concurrently
 from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc_provider
 
 pytestmark = [pytest.mark.oidc, pytest.mark.postgres, pytest.mark.redis]
@@ -58,7 +63,7 @@ async def app(settings: Settings) -> AsyncIterator[Client]:
 
 
 async def sign_in(
-    client: Client, login: str, *, return_to: str = "/dashboard", hint: str | None = None
+    client: httpx.AsyncClient, login: str, *, return_to: str = "/dashboard", hint: str | None = None
 ) -> httpx.Response:
     params = {"returnTo": return_to, **({"provider": hint} if hint else {})}
     started = await client.get("/api/auth/login", params=params)
@@ -175,18 +180,88 @@ async def test_a_second_sign_in_updates_the_profile_and_keeps_the_user(app: Clie
     assert [s["current"] for s in sessions] == [True, False]
 
 
+class RefreshesSeen(httpx.AsyncBaseTransport):
+    """The transport to the provider, counting the refresh grants it carries."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport(retries=1)
+        self.refreshes = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if b"grant_type=refresh_token" in await request.aread():
+            self.refreshes += 1
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class CountedRefreshes(Provider):
+    """Overrides the transport to the identity provider with ``RefreshesSeen``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = RefreshesSeen()
+
+    @provide(scope=Scope.APP, override=True)
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return self.seen
+
+
+class MovableClock(Provider):
+    """Overrides the clock with a ``FakeClock`` set to now, for the test to move on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock(datetime.now(UTC))
+
+    @provide(scope=Scope.APP, override=True)
+    def clock_port(self) -> Clock:
+        return self.clock
+
+
+PAST_EXPIRY = timedelta(seconds=ACCESS_TTL_S + 1)
+
+
+async def twenty_at_once_after_expiry(
+    settings: Settings, *providers: Provider
+) -> tuple[list[int], RefreshesSeen]:
+    """Twenty requests of one session in flight together once its access token expired."""
+    counted, time = CountedRefreshes(), MovableClock()
+    async with serve_concurrently(settings, counted, time, *providers, base_url=APP) as app:
+        await sign_in(app, "dave")
+        time.clock.advance(PAST_EXPIRY)
+        answers = await asyncio.gather(*(app.get("/api/user/me") for _ in range(20)))
+    return [a.status_code for a in answers], counted.seen
+
+
 async def test_session_survives_access_token_expiry_with_exactly_one_refresh(
-    app: Client,
+    settings: Settings,
 ) -> None:
-    await sign_in(app, "dave")
-    await asyncio.sleep(ACCESS_TTL_S)
-    answers = await asyncio.gather(*(app.get("/api/user/me") for _ in range(20)))
-    # Refresh tokens rotate and a reused one revokes the whole grant at the provider, so a
-    # second refresh of the same session would end it: every request passing, and the
-    # session still passing after, shows the refresh ran once.
-    assert [a.status_code for a in answers] == [200] * 20
-    await asyncio.sleep(ACCESS_TTL_S)
-    assert (await app.get("/api/user/me")).status_code == 200
+    codes, seen = await twenty_at_once_after_expiry(settings)
+    assert codes == [200] * 20
+    assert seen.refreshes == 1
+
+
+async def test_without_the_lock_the_same_requests_refresh_more_than_once(
+    settings: Settings,
+) -> None:
+    """The negative control of the test above: the twenty requests do overlap, so only the
+    session's lock keeps them to one refresh."""
+    _, seen = await twenty_at_once_after_expiry(settings, NoLocksProvider())
+    assert seen.refreshes > 1
+
+
+async def test_a_refreshed_session_refreshes_again_at_its_next_expiry(settings: Settings) -> None:
+    counted, time = CountedRefreshes(), MovableClock()
+    async with serve(settings, counted, time, base_url=APP) as app:
+        await sign_in(app, "dave")
+        assert (await app.get("/api/user/me")).status_code == 200
+        assert counted.seen.refreshes == 0
+        for refreshes in (1, 2):
+            time.clock.advance(PAST_EXPIRY)
+            assert (await app.get("/api/user/me")).status_code == 200
+            assert counted.seen.refreshes == refreshes
 
 
 async def test_logout_ends_the_session_here_and_at_the_provider(app: Client) -> None:

@@ -18,6 +18,7 @@ from application.conversations import CallbackProcessors, ConversationFeed, Conv
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.ingest import UNSTORED_KIND
 from application.ports.event_fan_out import SubscriberTooSlowError
+from application.ports.ingest_leases import Lease
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from domain.conversations.entities import (
     CallbackId,
@@ -159,8 +160,9 @@ async def test_a_restarted_server_loses_no_event_and_duplicates_none(rig: Rig) -
     await rig.until(lambda r: any(e.kind == "ObservationEvent" for e in r.stored))
     await first.aclose()  # the server stops mid-run; the runtime goes on
     before = len(rig.stored)
+    emitted = len(rig.world.conversations[rig.cid].log)
     rig.world.release()
-    await asyncio.sleep(0.05)
+    await rig.until(lambda r: len(r.world.conversations[r.cid].log) > emitted)
     assert len(rig.stored) == before
 
     second = rig.ingest()
@@ -173,9 +175,21 @@ async def test_a_restarted_server_loses_no_event_and_duplicates_none(rig: Rig) -
     await second.aclose()
 
 
+class ReleaseSignallingLeases(InProcessIngestLeases):
+    """In-process leases that say when a follower gave its lease back, which it does last."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = asyncio.Event()
+
+    async def release(self, lease: Lease) -> None:
+        await super().release(lease)
+        self.released.set()
+
+
 async def test_an_owner_whose_lease_was_taken_over_stores_nothing_more(rig: Rig) -> None:
     rig.world.script(Slow(seconds=30, then=Finish()))
-    leases = InProcessIngestLeases()
+    leases = ReleaseSignallingLeases()
     ingest = rig.ingest(leases)
     ingest.follow(rig.cid)
     await rig.say("Work")
@@ -184,7 +198,8 @@ async def test_an_owner_whose_lease_was_taken_over_stores_nothing_more(rig: Rig)
     count = len(rig.stored)
     rig.world.release()
     await rig.until(lambda r: r.world.conversations[r.cid].status.value == "finished")
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(10):
+        await leases.released.wait()  # the follower gave its lease back: it stopped
     assert len(rig.stored) == count
     await ingest.aclose()
 
