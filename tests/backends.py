@@ -105,8 +105,9 @@ async def fake_backend() -> AsyncIterator[Backend]:
 
     @asynccontextmanager
     async def open_ports() -> AsyncIterator[Ports]:
-        yield Ports.of(FakeUnitOfWork(store, cipher), cipher)
-        store.rollback()
+        uow = FakeUnitOfWork(store, cipher)
+        yield Ports.of(uow, cipher)
+        await uow.rollback()
 
     yield Backend(open_ports, FakeUnitsOfWork(store))
 
