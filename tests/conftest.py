@@ -119,6 +119,29 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def icu_postgres_url() -> Iterator[str]:
+    """A migrated database whose text sorts by ICU's English rules, as a real-world server's
+    default collation does, rather than byte-wise as the C collation of the others."""
+    name = f"{TEST_DATABASE_PREFIX}{secrets.token_hex(6)}"
+    try:
+        asyncio.run(
+            _admin(
+                f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+            )
+        )
+    except asyncpg.PostgresError as exc:
+        pytest.skip(f"this PostgreSQL server cannot create an ICU-collated database: {exc}")
+    url = make_url(POSTGRES_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        asyncio.run(_migrate(rendered))
+        yield rendered
+    finally:
+        drop_test_database(rendered)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A migrated SQLite file of this test's own."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"

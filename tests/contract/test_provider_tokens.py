@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.errors import DependencyUnavailableError
 from domain.git.entities import ProviderToken
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
@@ -123,3 +124,47 @@ async def test_tokens_are_sealed_at_rest(
         assert token.access_token not in value
         assert token.refresh_token is not None
         assert token.refresh_token not in value
+
+
+async def test_a_token_copied_to_another_users_row_does_not_open_there(
+    backend: Backend, users: list[UserId], open_ports: OpenPorts
+) -> None:
+    if backend.execute is None:
+        pytest.skip("the fake keeps no ciphertext to copy")
+    ada, bob = users
+    github = GitHost(ProviderKind.GITHUB)
+    adas, bobs = _token(ada, github, scopes="ada"), _token(bob, github, scopes="bob")
+    await _put(open_ports, adas, bobs)
+    async with backend.execute(
+        "UPDATE provider_tokens SET access_token = (SELECT p.access_token FROM provider_tokens p "
+        "WHERE p.scopes = 'ada') WHERE scopes = 'bob'"
+    ):
+        pass
+    async with open_ports() as ports:
+        assert await ports.provider_tokens.get(ada, ProviderKind.GITHUB) == adas
+        with pytest.raises(DependencyUnavailableError):
+            await ports.provider_tokens.get(bob, ProviderKind.GITHUB)
+        with pytest.raises(DependencyUnavailableError):
+            await ports.provider_tokens.list_for(bob)
+
+
+async def test_a_token_copied_to_another_provider_does_not_open_there(
+    backend: Backend, users: list[UserId], open_ports: OpenPorts
+) -> None:
+    if backend.execute is None:
+        pytest.skip("the fake keeps no ciphertext to copy")
+    ada = users[0]
+    github, gitlab = (
+        _token(ada, GitHost(ProviderKind.GITHUB)),
+        _token(ada, GitHost(ProviderKind.GITLAB)),
+    )
+    await _put(open_ports, github, gitlab)
+    async with backend.execute(
+        "UPDATE provider_tokens SET refresh_token = (SELECT p.refresh_token FROM provider_tokens p "
+        "WHERE p.provider = 'github') WHERE provider = 'gitlab'"
+    ):
+        pass
+    async with open_ports() as ports:
+        assert await ports.provider_tokens.get(ada, ProviderKind.GITHUB) == github
+        with pytest.raises(DependencyUnavailableError):
+            await ports.provider_tokens.get(ada, ProviderKind.GITLAB)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.sqlalchemy import create_database_engine
-from adapters.sqlalchemy.session_repository import session_context
+from application.errors import DependencyUnavailableError
 from application.ports.cipher import CipherError
 from domain.identity.entities import UserId
 from domain.identity.sessions import (
@@ -24,7 +24,7 @@ from domain.identity.sessions import (
     session_token_hash,
 )
 from domain.shared.ids import new_id
-from tests.backends import OpenPorts, Ports
+from tests.backends import Backend, OpenPorts, Ports
 from tests.factories import T0, create_user
 from tests.fakes import FakeSessionRepository
 
@@ -194,15 +194,70 @@ async def test_tokens_are_stored_sealed_by_the_cipher_and_bound_to_their_row(
             assert sealed is not None
             assert cipher.key_id_of(sealed) == cipher.current_key_id
             assert (
-                cipher.decrypt(sealed, context=session_context(session.id_, field))
-                == (plain[field])
+                cipher.decrypt(sealed, context=f"session:{session.id_}:{field}") == (plain[field])
             )
     # a sealed value moved to another row does not open there
     moved = rows[first.id_].sealed["access"]
     assert moved is not None
-    assert cipher.decrypt(moved, context=session_context(first.id_, "access")) == ODD
+    assert cipher.decrypt(moved, context=f"session:{first.id_}:access") == ODD
     with pytest.raises(CipherError):
-        cipher.decrypt(moved, context=session_context(second.id_, "access"))
+        cipher.decrypt(moved, context=f"session:{second.id_}:access")
+
+
+SEALED_EARLIER = {
+    "access": (
+        "access-sealed-by-an-earlier-release",
+        "v1.fixture.P-BtM2fKH68KWBNX.rLcBc83Nbh4SJBlX6L8u8jTVqaF6Sm5ilhjdvWYba0-srx6AGjnbGRtQ8lX5BqOa4yBe",
+    ),
+    "refresh": (
+        "refresh-sealed-by-an-earlier-release",
+        "v1.fixture.nTQDEXMbGQ00yTgu.USa_AX2SWWI0i0_GseXtGlvYtATIvPeadswpjd8E4o8Iqryab1TB3iiIEPVVUw_UX40-Xg",
+    ),
+    "id": (
+        "id-sealed-by-an-earlier-release",
+        "v1.fixture.nS6Q9Ed7PpshpLWu.eSwvAXErc0wIx33asgygZTw_oYQw7XV6HMWnS7p09G51zmvlg-EczG2ghkEP0zU",
+    ),
+}
+"""AES-GCM under the fixture key, each bound to ``session:<SEALED_EARLIER_ID>:<field>``."""
+SEALED_EARLIER_ID = SessionId(UUID("0b7e55a1-5e55-4a1d-9d0c-5ea1ed000001"))
+
+
+async def test_rows_sealed_under_the_documented_context_still_open(
+    backend: Backend, open_ports: OpenPorts, alice: UserId
+) -> None:
+    """Changing the context, even consistently, would lock out every row already stored."""
+    if backend.execute is None:
+        pytest.skip("the fake keeps no AES-GCM ciphertext")
+    await _add(open_ports, replace(_session(alice), id_=SEALED_EARLIER_ID))
+    columns = ", ".join(
+        f"{field}_token = '{sealed}'" for field, (_, sealed) in SEALED_EARLIER.items()
+    )
+    async with backend.execute(f"UPDATE sessions SET {columns}"):
+        pass
+    async with open_ports() as ports:
+        found = await ports.sessions.get_for_user(SEALED_EARLIER_ID, alice)
+    assert found is not None
+    assert found.tokens.access_token == SEALED_EARLIER["access"][0]
+    assert found.tokens.refresh_token == SEALED_EARLIER["refresh"][0]
+    assert found.tokens.id_token == SEALED_EARLIER["id"][0]
+
+
+async def test_tokens_copied_to_another_row_do_not_open_there(
+    backend: Backend, open_ports: OpenPorts, alice: UserId, bob: UserId
+) -> None:
+    if backend.execute is None:
+        pytest.skip("the fake keeps no ciphertext to copy")
+    first, second = _session(alice), _session(bob)
+    await _add(open_ports, first, second)
+    async with backend.execute(
+        "UPDATE sessions SET access_token = (SELECT s.access_token FROM sessions s "
+        f"WHERE s.token_hash = '{first.token_hash}') WHERE token_hash = '{second.token_hash}'"
+    ):
+        pass
+    async with open_ports() as ports:
+        assert await ports.sessions.get_for_user(first.id_, alice) == first
+        with pytest.raises(DependencyUnavailableError):
+            await ports.sessions.get_for_user(second.id_, bob)
 
 
 async def test_live_sessions_exclude_revoked_expired_and_others_newest_first(

@@ -294,3 +294,48 @@ async def test_secret_values_and_descriptions_are_sealed_and_bound(
         assert await ports.secrets.get(ada, first.name) == first
         with pytest.raises(DependencyUnavailableError):
             await ports.secrets.get(ada, second.name)
+
+
+async def test_a_users_mcp_config_copied_to_an_org_row_does_not_open_there(
+    backend: Backend, users: list[UserId], orgs: list[OrgId], open_ports: OpenPorts
+) -> None:
+    if backend.execute is None:
+        pytest.skip("the fake keeps no ciphertext to copy")
+    ada = users[0]
+    values = _everything()
+    async with open_ports() as ports:
+        await ports.settings.put_user(UserSettings(user_id=ada, values=values, updated_at=T0))
+        await ports.settings.put_org(OrgSettings(org_id=orgs[0], values=values, updated_at=T0))
+        await ports.uow.commit()
+    async with backend.execute(
+        "UPDATE org_settings SET mcp_config = (SELECT mcp_config FROM user_settings)"
+    ):
+        pass
+    async with open_ports() as ports:
+        assert await ports.settings.get_user(ada) == UserSettings(
+            user_id=ada, values=values, updated_at=T0
+        )
+        with pytest.raises(DependencyUnavailableError):
+            await ports.settings.get_org(orgs[0])
+
+
+async def test_a_secret_copied_to_another_users_secret_does_not_open_there(
+    backend: Backend, users: list[UserId], open_ports: OpenPorts
+) -> None:
+    if backend.execute is None:
+        pytest.skip("the fake keeps no ciphertext to copy")
+    ada, bob = users
+    adas, bobs = _secret(ada, "ADAS"), _secret(bob, "BOBS")
+    async with open_ports() as ports:
+        await ports.secrets.add(adas)
+        await ports.secrets.add(bobs)
+        await ports.uow.commit()
+    async with backend.execute(
+        "UPDATE custom_secrets SET description = (SELECT c.description FROM custom_secrets c "
+        "WHERE c.name = 'ADAS') WHERE name = 'BOBS'"
+    ):
+        pass
+    async with open_ports() as ports:
+        assert await ports.secrets.get(ada, adas.name) == adas
+        with pytest.raises(DependencyUnavailableError):
+            await ports.secrets.get(bob, bobs.name)

@@ -2,12 +2,14 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 from collections.abc import Iterable
 
 from application.ports.cipher import Cipher, CipherError
 
 _VERSION = "v1"
 """The prefix AesGcmCipher writes too: SqlaSealedRecords finds stale rows by ``v1.<key id>.``."""
+_NONCE_BYTES = 12
 
 
 def _b64encode(raw: bytes) -> str:
@@ -24,17 +26,18 @@ def _b64decode(text: str) -> bytes:
     return raw
 
 
-def _check(key_id: str, context: str, plaintext: str) -> bytes:
-    return hashlib.sha256(f"{key_id}\0{context}\0{plaintext}".encode()).digest()[:12]
+def _check(key_id: str, nonce: str, context: str, plaintext: str) -> bytes:
+    return hashlib.sha256(f"{key_id}\0{nonce}\0{context}\0{plaintext}".encode()).digest()[:12]
 
 
 class FakeCipher(Cipher):
-    """Reversible, never plaintext: ``v1.<key id>.<check>.<base64 of context and value>``.
+    """Reversible, never plaintext: ``v1.<key id>.<check>.<base64 of nonce, context, value>``.
 
     Not encryption (anyone can read the body back), but it keeps the port's promises: the
     first key id seals and every configured key id opens, a value opens only under the context
-    it was sealed with, and ``check`` (a hash of key id, context and value, standing in for an
-    AEAD tag) makes any edit of the ciphertext fail with ``CipherError``.
+    it was sealed with, every encryption draws a fresh random nonce (so sealing one value twice
+    gives two ciphertexts), and ``check`` (a hash of key id, nonce, context and value, standing
+    in for an AEAD tag) makes any edit of the ciphertext fail with ``CipherError``.
     """
 
     def __init__(self, key_ids: Iterable[str] = ("fake",)) -> None:
@@ -50,8 +53,10 @@ class FakeCipher(Cipher):
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         key_id = self.current_key_id
-        body = _b64encode(f"{len(context)}:{context}{plaintext}".encode())
-        return f"{_VERSION}.{key_id}.{_b64encode(_check(key_id, context, plaintext))}.{body}"
+        nonce = os.urandom(_NONCE_BYTES).hex()
+        body = _b64encode(f"{nonce}{len(context)}:{context}{plaintext}".encode())
+        check = _b64encode(_check(key_id, nonce, context, plaintext))
+        return f"{_VERSION}.{key_id}.{check}.{body}"
 
     def decrypt(self, ciphertext: str, *, context: str) -> str:
         key_id, check, body = self._split(ciphertext)
@@ -59,13 +64,16 @@ class FakeCipher(Cipher):
             raise CipherError(f"no configured key has the id {key_id}")
         try:
             decoded = _b64decode(body).decode()
+            nonce, decoded = decoded[: 2 * _NONCE_BYTES], decoded[2 * _NONCE_BYTES :]
             length, colon, rest = decoded.partition(":")
             if not colon or not length.isascii() or not length.isdigit() or int(length) > len(rest):
                 raise CipherError("the ciphertext's body is malformed")
             sealed_context, plaintext = rest[: int(length)], rest[int(length) :]
         except UnicodeDecodeError as exc:
             raise CipherError("the ciphertext's body is malformed") from exc
-        if not hmac.compare_digest(_b64decode(check), _check(key_id, sealed_context, plaintext)):
+        if not hmac.compare_digest(
+            _b64decode(check), _check(key_id, nonce, sealed_context, plaintext)
+        ):
             raise CipherError("the ciphertext was tampered with")
         if sealed_context != context:
             raise CipherError("the ciphertext belongs to another context")

@@ -1,9 +1,12 @@
 import asyncio
 import copy
-from dataclasses import dataclass, field
+import pickle
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from domain.audit.entities import AuditEvent
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
+from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId
 from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
@@ -43,7 +46,9 @@ class _Tables:
 
 
 class FakeStore:
-    """The rows every fake repository shares, with commit and rollback like a database."""
+    """The committed rows every fake repository shares, with commit and rollback like a
+    database. Tests may seed and read ``live`` directly; each ``FakeUnitOfWork`` works on a
+    ``FakeTransaction`` of its own over it."""
 
     def __init__(self) -> None:
         self.live = _Tables()
@@ -62,3 +67,105 @@ class FakeStore:
     @property
     def committed(self) -> _Tables:
         return self._committed
+
+    def transaction(self) -> "FakeTransaction":
+        return FakeTransaction(self)
+
+
+_GONE = object()
+
+
+class FakeTransaction(FakeStore):
+    """One transaction's view of a ``FakeStore``, read committed as PostgreSQL's default: each
+    read sees the latest committed rows plus this transaction's own writes, which no other
+    transaction sees before ``commit``. A row written by two transactions: the last commit
+    wins, except that events appended to one conversation by two at once, or a fence lowered
+    below one committed meanwhile, are refused with ``StaleFenceError`` as in SQL."""
+
+    _writes: dict[str, dict[Any, Any]]
+    _audit: list[AuditEvent]
+    _events: dict[ConversationId, tuple[int, list[StoredEvent]]]
+    """Per conversation: the committed log's length when this transaction first appended to
+    it, and what it appended."""
+    _view: _Tables | None
+    _base: _Tables | None
+    _seen: int
+
+    def __init__(self, root: FakeStore) -> None:
+        self._root = root
+        self.admission_locks = root.admission_locks
+        self.rollback()
+
+    @property
+    def commits(self) -> int:  # type: ignore[override]
+        return self._root.commits
+
+    @property
+    def live(self) -> _Tables:  # type: ignore[override]
+        """Rebuilt when another transaction committed since it was last built."""
+        if self._view is None or self._seen != self._root.commits:
+            self._collect()
+            self._seen = self._root.commits
+            self._view = copy.deepcopy(self._root.live)
+            self._apply(self._view, check=False)
+            self._base = copy.deepcopy(self._view)
+        return self._view
+
+    @property
+    def committed(self) -> _Tables:
+        return self._root.committed
+
+    def commit(self) -> None:
+        self._collect()
+        self._apply(self._root.live, check=True)
+        self._root.commit()
+        self.rollback()
+
+    def rollback(self) -> None:
+        self._writes = {}
+        self._audit = []
+        self._events = {}
+        self._view = self._base = None
+        self._seen = -1
+
+    def _collect(self) -> None:
+        """Record what was changed in the view handed out last, against what it started as."""
+        view, base = self._view, self._base
+        if view is None or base is None:
+            return
+        self._audit.extend(view.audit[len(base.audit) :])
+        for key, log in view.events.items():
+            old = base.events.get(key, EventLog())
+            if len(log) > len(old):
+                since, appended = self._events.get(key, (len(old), []))
+                self._events[key] = (since, appended + log[len(old) :])
+        for table in fields(_Tables):
+            if table.name == "audit":
+                continue
+            before, after = getattr(base, table.name), getattr(view, table.name)
+            writes = self._writes.setdefault(table.name, {})
+            for key in before.keys() | after.keys():
+                old, new = before.get(key, _GONE), after.get(key, _GONE)
+                if table.name == "events":
+                    if new is _GONE and old is not _GONE:
+                        writes[key] = _GONE
+                        self._events.pop(key, None)
+                elif new is _GONE or old is _GONE or pickle.dumps(old) != pickle.dumps(new):
+                    writes[key] = new
+
+    def _apply(self, tables: _Tables, *, check: bool) -> None:
+        tables.audit.extend(copy.deepcopy(self._audit))
+        for name, writes in self._writes.items():
+            rows = getattr(tables, name)
+            for key, new in writes.items():
+                if new is _GONE:
+                    rows.pop(key, None)
+                elif name == "fences" and check and rows.get(key, 0) > new:
+                    raise StaleFenceError
+                else:
+                    rows[key] = copy.deepcopy(new)
+        for key, (since, appended) in self._events.items():
+            log = tables.events.setdefault(key, EventLog())
+            if check and len(log) != since:
+                raise StaleFenceError
+            log.extend(appended)

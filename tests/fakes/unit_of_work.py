@@ -23,10 +23,11 @@ __all__ = ("FakeUnitOfWork", "FakeUnitsOfWork")
 
 
 class FakeUnitOfWork(UnitOfWork):
-    """Every fake repository over one ``FakeStore``; commit and rollback are the store's."""
+    """Every fake repository over one transaction of a ``FakeStore``: what it writes is
+    invisible to other units of work until it commits, and its rollback drops only its own."""
 
     def __init__(self, store: FakeStore, cipher: Cipher | None = None) -> None:
-        self._store = store
+        self._store = store = store.transaction()
         self.users = FakeUserRepository(store)
         self.orgs = FakeOrgRepository(store)
         self.invitations = FakeInvitationRepository(store)

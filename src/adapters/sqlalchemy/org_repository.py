@@ -1,4 +1,4 @@
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -10,6 +10,9 @@ from domain.organizations.entities import Membership, Organization, OrgId, Role
 from domain.organizations.value_objects import OrgName, OrgSlug
 
 __all__ = ("SqlaOrgRepository",)
+
+_RANK = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2}
+"""Listings sort in Python, not SQL, so names keep code point order under any collation."""
 
 
 def _to_entity(row: OrganizationRow) -> Organization:
@@ -69,11 +72,11 @@ class SqlaOrgRepository(OrgRepository):
             select(OrganizationRow, MembershipRow.role)
             .join(MembershipRow, MembershipRow.org_id == OrganizationRow.id)
             .where(MembershipRow.user_id == user_id)
-            .order_by(OrganizationRow.name, OrganizationRow.id)
         )
         async with translate_db_errors():
             rows = (await self._session.execute(query)).all()
-        return [_member_view(org, role) for org, role in rows]
+        views = (_member_view(org, role) for org, role in rows)
+        return sorted(views, key=lambda v: (v.organization.name.value, v.organization.id_))
 
     async def get_personal(self, user_id: UserId) -> MemberOrganization | None:
         query = (
@@ -114,20 +117,15 @@ class SqlaOrgRepository(OrgRepository):
             await self._session.execute(statement)
 
     async def list_members(self, org_id: OrgId) -> list[OrgMember]:
-        rank = case(
-            (MembershipRow.role == Role.OWNER.value, 0),
-            (MembershipRow.role == Role.ADMIN.value, 1),
-            else_=2,
-        )
         query = (
             select(UserRow, MembershipRow.role, MembershipRow.joined_at)
             .join(MembershipRow, MembershipRow.user_id == UserRow.id)
             .where(MembershipRow.org_id == org_id)
-            .order_by(rank, UserRow.display_name, UserRow.id)
         )
         async with translate_db_errors():
             rows = (await self._session.execute(query)).all()
-        return [
+        members = (
             OrgMember(user=row_to_user(user), role=Role(role), joined_at=joined)
             for user, role, joined in rows
-        ]
+        )
+        return sorted(members, key=lambda m: (_RANK[m.role], m.user.display_name, m.user.id_))

@@ -24,6 +24,11 @@ def secret_context(secret_id: object, field: str) -> str:
     return f"secret:{secret_id}:{field}"
 
 
+def _by_code_point(secret: CustomSecret) -> str:
+    """Names sort here, not in SQL, so the order is not the database collation's."""
+    return secret.name.value
+
+
 class SqlaSecretStore(SecretStore):
     """Custom secrets, value and description sealed by the cipher, bound to row and column."""
 
@@ -52,14 +57,10 @@ class SqlaSecretStore(SecretStore):
         return None if row is None else self._to_entity(row)
 
     async def list_for(self, user_id: UserId) -> list[CustomSecret]:
-        query = (
-            select(CustomSecretRow)
-            .where(CustomSecretRow.user_id == user_id)
-            .order_by(CustomSecretRow.name)
-        )
+        query = select(CustomSecretRow).where(CustomSecretRow.user_id == user_id)
         async with translate_db_errors():
             rows = (await self._session.scalars(query)).all()
-        return [self._to_entity(row) for row in rows]
+        return sorted((self._to_entity(row) for row in rows), key=_by_code_point)
 
     async def save(self, secret: CustomSecret) -> None:
         async with translate_db_errors():
