@@ -3,7 +3,6 @@ the fake and SQLite sort. The other contract databases use the C collation, whic
 way too; this suite runs on a PostgreSQL database collated by ICU's English rules, which puts
 ``_A`` before ``a`` before ``B`` and ignores case at first."""
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -12,7 +11,7 @@ import pytest
 from domain.organizations.entities import Membership, Role
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.shared.ids import new_id
-from tests.backends import Backend, open_backend
+from tests.backends import Backend
 from tests.factories import T0, create_org, create_user
 
 NAMES = ["b_TOKEN", "_A", "Z", "A_KEY", "a_key", "B", "a"]
@@ -26,17 +25,12 @@ CODE_POINT_ORDER = sorted(NAMES)
         pytest.param("icu_postgres", marks=pytest.mark.postgres),
     ]
 )
-def collated_url(request: pytest.FixtureRequest) -> str | None:
+def backend_url(request: pytest.FixtureRequest) -> str | None:
+    """The contract suites' backends, with an ICU-collated PostgreSQL database for theirs."""
     if request.param == "fake":
         return None
     url: str = request.getfixturevalue(f"{request.param}_url")
     return url
-
-
-@pytest.fixture
-async def backend(collated_url: str | None) -> AsyncIterator[Backend]:
-    async with open_backend(collated_url) as opened:
-        yield opened
 
 
 def test_the_names_sort_differently_under_a_real_world_collation() -> None:
