@@ -2,6 +2,7 @@
 split over both, on an expired GitHub token, refresh it at the loopback GitHub exactly once."""
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from domain.git.providers import GitHost, ProviderKind
 from domain.identity.scopes import Scope
 from tests.conftest import REDIS_URL
 from tests.db import add_user, sqla_ports
-from tests.e2e.test_server import clustered, running_server
+from tests.e2e.test_server import RunningServer, clustered, running_server
 from tests.factories import create_api_key
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.support.provider_tokens import seed_token, stored_token
@@ -72,6 +73,17 @@ async def _hundred_requests(base_urls: list[str], api_token: str) -> list[httpx.
             await client.aclose()
 
 
+def _served(server: RunningServer) -> int:
+    """How many account requests ``server`` logged: a request's access line is written after
+    its answer is sent, so the last ones may still be on their way; wait for them (5 s)."""
+    deadline = time.monotonic() + 5
+    while True:
+        count = sum(1 for record in server.log_records() if record.get("path") == ACCOUNT)
+        if count >= 50 or time.monotonic() > deadline:
+            return count
+        time.sleep(0.05)
+
+
 def test_two_servers_refresh_an_expired_token_exactly_once(
     tmp_path: Path, postgres_url: str, github: FakeGitHub
 ) -> None:
@@ -91,10 +103,7 @@ def test_two_servers_refresh_an_expired_token_exactly_once(
         running_server(tmp_path / "second.log", settings) as second,
     ):
         answers = asyncio.run(_hundred_requests([first.base_url, second.base_url], api_token))
-        served = [
-            sum(record.get("path") == ACCOUNT for record in server.log_records())
-            for server in (first, second)
-        ]
+        served = [_served(server) for server in (first, second)]
         logs = first.log() + second.log()
 
     failed = [a.text for a in answers if a.status_code != 200]
