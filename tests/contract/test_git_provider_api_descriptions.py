@@ -5,8 +5,9 @@ provider's API could be shared by both. Here every port method of the GitHub and
 adapters runs against its fake, each request and answer is recorded, and each is checked
 against the provider's published description (`tests/support/provider_apis.py`):
 
-- the method and path are a documented operation (every request the adapters make, so a new
-  call cannot skip the check);
+- the method and path are a documented operation: every request the adapters make, and every
+  path written in their code must be among those requests, so a new call cannot skip the
+  checks;
 - every query parameter they send is documented, with a documented value;
 - the fake's answer has a documented status and validates against its documented schema;
 - every field the adapters read (the msgspec types they decode answers into, recorded as they
@@ -35,16 +36,19 @@ Like the sign-in tests, this needs Node.js with npm: the descriptions are npm pa
 installed on first use from ``tests/support/provider_api_descriptions/package-lock.json``.
 """
 
+import ast
 import contextlib
 import functools
 import inspect
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 import msgspec
@@ -52,7 +56,9 @@ import pytest
 from graphql import graphql_sync, parse, validate
 from graphql.type import GraphQLObjectType
 
-from adapters.git_providers import CloudUrls, HttpxGitProviders, create_http_client
+from adapters.git_providers import CloudUrls, HttpxGitProviders, create_http_client, paged_rest
+from adapters.git_providers import bitbucket as bitbucket_adapter
+from adapters.git_providers import github as github_adapter
 from adapters.git_providers.github import _REFS_QUERY
 from adapters.git_providers.http import ProviderHttp
 from application.ports.git_provider import GitInstallations, GitProvider
@@ -308,6 +314,52 @@ def test_every_request_the_adapter_makes_is_a_documented_operation(world: World)
         if world.api.operation(e.method, e.path) is None
     ]
     assert not undocumented
+
+
+_ADAPTER_MODULES = {
+    "github": [github_adapter],
+    "github-enterprise": [github_adapter],
+    "bitbucket": [bitbucket_adapter, paged_rest],
+}
+
+
+def _path_literals(module: ModuleType) -> set[str]:
+    """The API paths written in an adapter module: string literals and f-strings that start
+    with ``/``, each interpolation as ``{}``."""
+    tree = ast.parse(inspect.getsource(module))
+    inside_fstrings: set[int] = set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            inside_fstrings.update(id(part) for part in node.values)
+            text = "".join(
+                part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+            )
+            if text.startswith("/"):
+                found.add(text)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and id(node) not in inside_fstrings
+            and isinstance(node.value, str)
+            and node.value.startswith("/")
+        ):
+            found.add(node.value)
+    return found
+
+
+def test_every_path_written_in_the_adapter_is_requested_and_so_checked(world: World) -> None:
+    """A path in the adapter's code that no exercised port method requested would escape the
+    checks here: each must match a request the exercise made."""
+    requested = [unquote(e.path) for e in _rest(world)]
+    literals = set().union(*(_path_literals(m) for m in _ADAPTER_MODULES[world.kind]))
+    assert literals
+    missed = []
+    for literal in sorted(literals):
+        pattern = "[^/]+".join(re.escape(part) for part in literal.split("{}"))
+        if not any(re.fullmatch(pattern, path) for path in requested):
+            missed.append(literal)
+    assert not missed
 
 
 def _paging_parameters(world: World, operation: Operation) -> set[str]:
