@@ -333,7 +333,7 @@ def _path_literals(module: ModuleType) -> set[str]:
         if isinstance(node, ast.JoinedStr):
             inside_fstrings.update(id(part) for part in node.values)
             text = "".join(
-                part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
+                str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values
             )
             if text.startswith("/"):
                 found.add(text)
