@@ -37,12 +37,12 @@ installed on first use from ``tests/support/provider_api_descriptions/package-lo
 """
 
 import ast
-import contextlib
+import asyncio
 import functools
 import inspect
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,6 +77,8 @@ from tests.support.provider_apis import (
     octokit_fixture,
     read_field_problems,
 )
+
+pytestmark = pytest.mark.provider_apis
 
 ALICE = "alice"
 PROVIDERS = ["github", "github-enterprise", "bitbucket"]
@@ -157,7 +159,7 @@ def _port_methods(*ports: type) -> set[str]:
 Call = Callable[[], Awaitable[object]]
 
 
-async def _exercise(calls: dict[str, list[Call]], recording: Recording) -> None:
+async def _run_calls(calls: dict[str, list[Call]], recording: Recording) -> None:
     for name, runs in calls.items():
         for run in runs:
             await run()
@@ -217,8 +219,7 @@ def _provider_calls(provider: GitProvider, repo: str) -> dict[str, list[Call]]:
     }
 
 
-@contextlib.asynccontextmanager
-async def _exercised(provider_kind: str) -> AsyncIterator[World]:
+async def _exercise(provider_kind: str) -> World:
     """Every port method of the provider's adapter, run against its fake and recorded."""
     runs: dict[str, Callable[[], AbstractContextManager[Any]]] = {
         "github": run_fake_github,
@@ -271,25 +272,24 @@ async def _exercised(provider_kind: str) -> AsyncIterator[World]:
             if kind is ProviderKind.BITBUCKET:
                 without_email = providers.open(host, fake.issue_token("nomail"))
                 calls["get_account"].append(without_email.get_account)
-            await _exercise(calls, recording)
+            await _run_calls(calls, recording)
             assert recording.exercised == _port_methods(*ports), "a port method is not exercised"
             for response, type_ in decoded:
                 recording.decoded.append((recording.exchange_of(response), type_))
-            yield World(provider_kind, api, recording)
+            return World(provider_kind, api, recording)
         finally:
             await client.aclose()
 
 
-@pytest.fixture(params=PROVIDERS)
-async def world(request: pytest.FixtureRequest) -> AsyncIterator[World]:
-    async with _exercised(str(request.param)) as exercised:
-        yield exercised
+@pytest.fixture(scope="module", params=PROVIDERS)
+def world(request: pytest.FixtureRequest) -> World:
+    """Recorded once per provider for the module: the checks only read the recording."""
+    return asyncio.run(_exercise(str(request.param)))
 
 
-@pytest.fixture
-async def github_world() -> AsyncIterator[World]:
-    async with _exercised("github") as exercised:
-        yield exercised
+@pytest.fixture(scope="module")
+def github_world() -> World:
+    return asyncio.run(_exercise("github"))
 
 
 def _rest(world: World) -> list[Exchange]:
