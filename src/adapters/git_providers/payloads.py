@@ -15,6 +15,8 @@ __all__ = (
     "BbUser",
     "GhBranch",
     "GhGraphqlRefs",
+    "GhInstallation",
+    "GhInstallationAccount",
     "GhInstallationRepositories",
     "GhInstallations",
     "GhOrganization",
