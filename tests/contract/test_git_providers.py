@@ -234,6 +234,7 @@ async def test_installations_are_github_apps_only(world: World) -> None:
     world.state.add_user(BOB)
     world.state.add_installation(7, "acme", members=[ALICE])
     world.state.add_installation(8, "other", members=[BOB])
+    world.state.add_installation(9, "bigcorp", account_type="Enterprise", members=[ALICE])
     world.state.add_repo("acme/one", members=[ALICE], installation_id=7)
     world.state.add_repo("acme/two", members=[ALICE], installation_id=7)
     world.state.add_repo("acme/three", members=[ALICE])
@@ -244,7 +245,8 @@ async def test_installations_are_github_apps_only(world: World) -> None:
     assert sut is not None
     installations = await sut.list_installations()
     assert [(i.id_, i.account_login, i.account_type) for i in installations] == [
-        ("7", "acme", "Organization")
+        ("7", "acme", "Organization"),
+        ("9", "bigcorp", "Enterprise"),
     ]
     first = await sut.list_installation_repositories("7", page=1, per_page=1)
     assert first.next_page == 2

@@ -15,7 +15,6 @@ with the provider's session (RP-initiated logout revokes them). They rotate on e
 """
 
 import contextlib
-import fcntl
 import json
 import os
 import queue
@@ -31,13 +30,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
+from tests.support.npm_packages import NpmInstallError, ensure_npm_packages
+
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 CLIENT_ID = "maestrist"
 CLIENT_SECRET = "maestrist-secret"  # a fixed secret of a loopback-only test provider
 DEFAULT_PASSWORD = "any-password"  # the dev login page accepts any password
 
 READY_TIMEOUT_S = 30.0
-NPM_CI_TIMEOUT_S = 300.0
 MAX_BROWSER_STEPS = 20
 
 
@@ -61,52 +61,12 @@ class OidcProviderError(RuntimeError):
 # ---- installing and running ------------------------------------------------------------
 
 
-def _pinned_version() -> str:
-    package = json.loads((PROVIDER_DIR / "package.json").read_text(encoding="utf-8"))
-    version = package["dependencies"]["oidc-provider"]
-    assert isinstance(version, str)
-    return version
-
-
-def _installed_version() -> str | None:
-    manifest = PROVIDER_DIR / "node_modules" / "oidc-provider" / "package.json"
-    try:
-        version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError):
-        return None
-    return version if isinstance(version, str) else None
-
-
 def ensure_node_modules() -> None:
-    """Install the provider's npm packages from its lockfile unless the pinned one is there.
-
-    A file lock keeps two pytest-xdist workers (or two test runs) from installing at once.
-    """
-    if _installed_version() == _pinned_version():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise OidcProviderError("npm (Node.js) is needed to install the OIDC test provider")
-    with (PROVIDER_DIR / ".install.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _installed_version() == _pinned_version():
-                return  # another worker installed it while we waited
-            result = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund"],
-                cwd=PROVIDER_DIR,
-                capture_output=True,
-                text=True,
-                timeout=NPM_CI_TIMEOUT_S,
-                check=False,
-            )
-            if result.returncode != 0 or _installed_version() != _pinned_version():
-                raise OidcProviderError(
-                    f"npm ci in {PROVIDER_DIR} failed ({result.returncode}):\n"
-                    f"{result.stdout}\n{result.stderr}"
-                )
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    """Install the provider's npm packages from its lockfile unless the pinned ones are there."""
+    try:
+        ensure_npm_packages(PROVIDER_DIR, purpose="the OIDC test provider")
+    except NpmInstallError as error:
+        raise OidcProviderError(str(error)) from error
 
 
 def _pump(stream: Iterable[str], output: list[str], ready: queue.Queue[str]) -> None:

@@ -14,8 +14,10 @@ from adapters.git_providers.http import (
 from adapters.git_providers.payloads import (
     GhBranch,
     GhGraphqlRefs,
+    GhInstallation,
     GhInstallationRepositories,
     GhInstallations,
+    GhOrganization,
     GhRepository,
     GhSearch,
     GhUser,
@@ -70,6 +72,22 @@ def _repository(raw: GhRepository, installation_id: str | None = None) -> Reposi
     )
 
 
+def _installation(raw: GhInstallation) -> Installation | None:
+    """An installation on a user or an organization (its login and type), or on an enterprise
+    (its slug, type ``Enterprise``); one without an account, which GitHub documents as
+    possible, has no owner to show and is left out."""
+    account = raw.account
+    if account is None:
+        return None
+    if account.login is not None:
+        return Installation(
+            id_=str(raw.id), account_login=account.login, account_type=account.type or "User"
+        )
+    if account.slug is not None:
+        return Installation(id_=str(raw.id), account_login=account.slug, account_type="Enterprise")
+    return None
+
+
 def _installation_id(raw: str) -> str:
     if not raw.isdigit() or len(raw) > 20:
         raise InvalidValueError("An installation id is a number.", field="installation_id")
@@ -86,7 +104,7 @@ class GitHubProvider(GitProvider, GitInstallations):
     (``user:`` and ``org:`` qualifiers, which GitHub takes as alternatives; forks included), as
     GitLab's and Bitbucket's searches keep to the user's memberships; it costs two more
     requests (``/user``, ``/user/orgs``). It is also the user's view of their GitHub App
-    installations, which only GitHub has.
+    installations, which only GitHub has: on users, organizations and enterprises.
     """
 
     def __init__(
@@ -167,7 +185,7 @@ class GitHubProvider(GitProvider, GitInstallations):
     async def _organizations(self) -> list[str]:
         """The user's organizations (the first 100, within what search accepts)."""
         response = await self._http.get("/user/orgs", {"per_page": _MAX_SEARCH_ORGS})
-        return [o.login for o in self._http.decode(response, list[GhUser])]
+        return [o.login for o in self._http.decode(response, list[GhOrganization])]
 
     async def list_branches(self, repository: str, *, page: int, per_page: int) -> Page[Branch]:
         owner, name = repository_segments(repository, max_segments=2)
@@ -238,12 +256,7 @@ class GitHubProvider(GitProvider, GitInstallations):
         while page is not None and page <= _MAX_INSTALLATION_PAGES:
             response = await self._http.get("/user/installations", {"page": page, "per_page": 100})
             body = self._http.decode(response, GhInstallations)
-            found.extend(
-                Installation(
-                    id_=str(i.id), account_login=i.account.login, account_type=i.account.type
-                )
-                for i in body.installations
-            )
+            found.extend(filter(None, map(_installation, body.installations)))
             following = page_param(_next(response))
             page = following if following is not None and following > page else None
         return found

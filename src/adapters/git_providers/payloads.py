@@ -15,8 +15,11 @@ __all__ = (
     "BbUser",
     "GhBranch",
     "GhGraphqlRefs",
+    "GhInstallation",
+    "GhInstallationAccount",
     "GhInstallationRepositories",
     "GhInstallations",
+    "GhOrganization",
     "GhRepository",
     "GhSearch",
     "GhUser",
@@ -55,9 +58,21 @@ class GhSearch(msgspec.Struct, frozen=True, kw_only=True):
     items: list[GhRepository]
 
 
+class GhOrganization(msgspec.Struct, frozen=True, kw_only=True):
+    login: str
+
+
+class GhInstallationAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """A user or an organization (``login``, ``type``), or an enterprise (``slug``, no type)."""
+
+    login: str | None = None
+    slug: str | None = None
+    type: str | None = None
+
+
 class GhInstallation(msgspec.Struct, frozen=True, kw_only=True):
     id: int
-    account: GhUser
+    account: GhInstallationAccount | None = None
 
 
 class GhInstallations(msgspec.Struct, frozen=True, kw_only=True):

@@ -41,16 +41,13 @@ class FakeBitbucket(FakeGitHostState):
 
     def _repo_json(self, repo: FakeRepo) -> dict[str, Any]:
         account = self._accounts.get(repo.owner)
-        return {
+        body: dict[str, Any] = {
             "type": "repository",
             "uuid": f"{{repo-{repo.id_}}}",
             "full_name": repo.full_name,
             "name": repo.name,
             "slug": repo.name,
             "is_private": repo.private,
-            "mainbranch": (
-                {"type": "branch", "name": repo.default_branch} if repo.default_branch else None
-            ),
             "created_on": iso(repo.created_at),
             "updated_on": iso(repo.updated_at),
             "size": 1024,
@@ -64,6 +61,9 @@ class FakeBitbucket(FakeGitHostState):
             "workspace": {"type": "workspace", "slug": repo.owner, "name": repo.owner},
             "links": {"html": {"href": f"{self.base_url}/{repo.full_name}"}},
         }
+        if repo.default_branch:  # Bitbucket's description has no null: none is left out
+            body["mainbranch"] = {"type": "branch", "name": repo.default_branch}
+        return body
 
     def route(self, request: Request) -> Reply:
         outage = self.outage
@@ -101,7 +101,10 @@ class FakeBitbucket(FakeGitHostState):
                         "nickname": account.login,
                         "display_name": account.name or account.login,
                         "links": {
-                            "avatar": {"href": account.avatar_url or ""},
+                            "avatar": {
+                                "href": account.avatar_url
+                                or f"{self.base_url}/account/{account.login}/avatar/"
+                            },
                             "html": {"href": f"{self.base_url}/{account.login}/"},
                         },
                         "created_on": "2025-01-01T00:00:00.000000+00:00",

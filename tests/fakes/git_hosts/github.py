@@ -20,6 +20,45 @@ from tests.fakes.git_hosts.state import FakeGitHostState, FakeInstallation, Fake
 __all__ = ("FakeGitHub",)
 
 _DOCS = "https://docs.github.com/rest"
+_REPO_URLS = {
+    "archive": "{archive_format}{/ref}",
+    "assignees": "assignees{/user}",
+    "blobs": "git/blobs{/sha}",
+    "branches": "branches{/branch}",
+    "collaborators": "collaborators{/collaborator}",
+    "comments": "comments{/number}",
+    "commits": "commits{/sha}",
+    "compare": "compare/{base}...{head}",
+    "contents": "contents/{+path}",
+    "contributors": "contributors",
+    "deployments": "deployments",
+    "downloads": "downloads",
+    "events": "events",
+    "forks": "forks",
+    "git_commits": "git/commits{/sha}",
+    "git_refs": "git/refs{/sha}",
+    "git_tags": "git/tags{/sha}",
+    "hooks": "hooks",
+    "issue_comment": "issues/comments{/number}",
+    "issue_events": "issues/events{/number}",
+    "issues": "issues{/number}",
+    "keys": "keys{/key_id}",
+    "labels": "labels{/name}",
+    "languages": "languages",
+    "merges": "merges",
+    "milestones": "milestones{/number}",
+    "notifications": "notifications{?since,all,participating}",
+    "pulls": "pulls{/number}",
+    "releases": "releases{/id}",
+    "stargazers": "stargazers",
+    "statuses": "statuses/{sha}",
+    "subscribers": "subscribers",
+    "subscription": "subscription",
+    "tags": "tags",
+    "teams": "teams",
+    "trees": "git/trees{/sha}",
+}
+"""The templated links of a ``repository``, relative to its API URL."""
 _SORT_KEYS = {
     "created": lambda r: r.created_at,
     "updated": lambda r: r.updated_at,
@@ -39,23 +78,68 @@ class FakeGitHub(FakeGitHostState):
     access_lifetime_s = 28800
     refresh_lifetime_s = 15811200
 
-    # ---- JSON shapes -----------------------------------------------------------------------
+    # ---- JSON shapes (as GitHub's REST description has them) ------------------------------
 
-    def _account_json(self, login: str) -> dict[str, Any]:
+    @property
+    def _api(self) -> str:
+        return f"{self.base_url}/api/v3"
+
+    def _simple_user_json(self, login: str) -> dict[str, Any]:
+        """A ``simple-user``: an account as it appears inside other answers."""
         account = self._accounts.get(login)
         identity = account.id_ if account else 0
+        api = f"{self._api}/users/{login}"
         return {
             "login": login,
             "id": identity,
             "node_id": f"U_{identity}",
-            "avatar_url": f"https://avatars.example/u/{identity}",
+            "avatar_url": (account.avatar_url if account else None)
+            or f"https://avatars.example/u/{identity}",
+            "gravatar_id": "",
+            "url": api,
+            "html_url": f"{self.base_url}/{login}",
+            "followers_url": f"{api}/followers",
+            "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}",
+            "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions",
+            "organizations_url": f"{api}/orgs",
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events{{/privacy}}",
+            "received_events_url": f"{api}/received_events",
             "type": "Organization" if account is None or account.organization else "User",
             "site_admin": False,
         }
 
+    def _organization_json(self, login: str) -> dict[str, Any]:
+        """An ``organization-simple``, as ``/user/orgs`` lists them."""
+        account = self._accounts.get(login)
+        identity = account.id_ if account else 0
+        api = f"{self._api}/orgs/{login}"
+        return {
+            "login": login,
+            "id": identity,
+            "node_id": f"O_{identity}",
+            "url": api,
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events",
+            "hooks_url": f"{api}/hooks",
+            "issues_url": f"{api}/issues",
+            "members_url": f"{api}/members{{/member}}",
+            "public_members_url": f"{api}/public_members{{/member}}",
+            "avatar_url": (account.avatar_url if account else None)
+            or f"https://avatars.example/u/{identity}",
+            "description": None,
+        }
+
     def _repo_json(self, repo: FakeRepo) -> dict[str, Any]:
-        owner = self._account_json(repo.owner)
+        """A ``repository``; ``default_branch`` names the branch a first push creates when
+        the repository has none yet, as GitHub does."""
+        owner = self._simple_user_json(repo.owner)
         owner["type"] = repo.owner_type
+        api = f"{self._api}/repos/{repo.full_name}"
+        web = f"{self.base_url}/{repo.full_name}"
+        urls = {f"{name}_url": f"{api}/{suffix}" for name, suffix in _REPO_URLS.items()}
         return {
             "id": repo.id_,
             "node_id": f"R_{repo.id_}",
@@ -63,34 +147,91 @@ class FakeGitHub(FakeGitHostState):
             "full_name": repo.full_name,
             "private": repo.private,
             "owner": owner,
-            "html_url": f"{self.base_url}/{repo.full_name}",
+            "html_url": web,
             "description": None,
             "fork": False,
-            "url": f"{self.base_url}/api/v3/repos/{repo.full_name}",
+            "url": api,
+            **urls,
+            "git_url": f"{web}.git".replace("http://", "git://", 1),
+            "ssh_url": f"git@{self.base_url.removeprefix('http://')}:{repo.full_name}.git",
+            "clone_url": f"{web}.git",
+            "svn_url": web,
+            "mirror_url": None,
+            "homepage": None,
+            "language": None,
+            "size": 0,
             "created_at": iso(repo.created_at),
             "updated_at": iso(repo.updated_at),
             "pushed_at": iso(repo.pushed_at),
             "stargazers_count": repo.stars,
             "watchers_count": repo.stars,
-            "default_branch": repo.default_branch,
+            "watchers": repo.stars,
+            "forks_count": 0,
+            "forks": 0,
+            "open_issues_count": 0,
+            "open_issues": 0,
+            "has_issues": True,
+            "has_projects": True,
+            "has_wiki": True,
+            "has_pages": False,
+            "has_downloads": True,
+            "archived": False,
+            "disabled": False,
+            "license": None,
+            "default_branch": repo.default_branch or "main",
             "visibility": "private" if repo.private else "public",
-            "permissions": {"admin": False, "push": True, "pull": True},
+            "permissions": {
+                "admin": False,
+                "maintain": False,
+                "push": True,
+                "triage": True,
+                "pull": True,
+            },
+        }
+
+    def _enterprise_json(self, slug: str) -> dict[str, Any]:
+        """An ``enterprise``, the account of an installation on one: a slug, no login."""
+        account = self._accounts.get(slug)
+        identity = account.id_ if account else 0
+        return {
+            "id": identity,
+            "node_id": f"E_{identity}",
+            "name": (account.name if account else None) or slug,
+            "slug": slug,
+            "description": None,
+            "website_url": None,
+            "html_url": f"{self.base_url}/enterprises/{slug}",
+            "avatar_url": f"https://avatars.example/b/{identity}",
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
         }
 
     def _installation_json(self, installation: FakeInstallation) -> dict[str, Any]:
-        account = self._account_json(installation.account_login)
-        account["type"] = installation.account_type
+        """An ``installation``; one whose ``account_type`` is ``Enterprise`` is on an
+        enterprise."""
+        if installation.account_type == "Enterprise":
+            account = self._enterprise_json(installation.account_login)
+        else:
+            account = self._simple_user_json(installation.account_login)
+            account["type"] = installation.account_type
         return {
             "id": installation.id_,
             "account": account,
             "app_id": 1,
             "app_slug": "maestrist",
+            "target_id": account["id"],
             "target_type": installation.account_type,
             "repository_selection": "selected",
+            "access_tokens_url": f"{self._api}/app/installations/{installation.id_}/access_tokens",
+            "repositories_url": f"{self._api}/installation/repositories",
+            "html_url": f"{self.base_url}/settings/installations/{installation.id_}",
             "permissions": {"contents": "write", "metadata": "read"},
             "events": ["push", "pull_request"],
+            "single_file_name": None,
             "created_at": "2025-01-01T00:00:00Z",
             "updated_at": "2025-01-01T00:00:00Z",
+            "suspended_by": None,
+            "suspended_at": None,
         }
 
     # ---- routing ---------------------------------------------------------------------------
@@ -140,7 +281,7 @@ class FakeGitHub(FakeGitHostState):
             case ["user", "repos"]:
                 return self._user_repos(request, login)
             case ["user", "orgs"]:
-                orgs = [self._account_json(a.login) for a in self.organizations_of(login)]
+                orgs = [self._organization_json(a.login) for a in self.organizations_of(login)]
                 return self._paged(request, orgs)
             case ["user", "installations"]:
                 return self._list_installations(request, login)
@@ -153,11 +294,32 @@ class FakeGitHub(FakeGitHostState):
         return _error(404, "Not Found")
 
     def _user(self, login: str) -> Reply:
+        """The signed-in user as a ``private-user``."""
         account = self._accounts[login]
-        body = self._account_json(login)
-        body.update({"name": account.name, "email": account.email})
-        if account.avatar_url:
-            body["avatar_url"] = account.avatar_url
+        owned = [r for r in self.member_repos(login) if r.owner == login]
+        private = sum(1 for r in owned if r.private)
+        body = self._simple_user_json(login) | {
+            "name": account.name,
+            "email": account.email,
+            "company": None,
+            "blog": "",
+            "location": None,
+            "hireable": None,
+            "bio": None,
+            "public_repos": len(owned) - private,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": "2025-01-01T00:00:00Z",
+            "updated_at": "2025-01-01T00:00:00Z",
+            "private_gists": 0,
+            "total_private_repos": private,
+            "owned_private_repos": private,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "two_factor_authentication": False,
+            "user_view_type": "private",
+        }
         return json_reply(200, body)
 
     def _paged(self, request: Request, items: list[Any], wrap: Any = None) -> Reply:
@@ -247,7 +409,7 @@ class FakeGitHub(FakeGitHostState):
             lambda chunk: {
                 "total_count": len(items),
                 "incomplete_results": False,
-                "items": chunk,
+                "items": [item | {"score": 1.0} for item in chunk],
             },
         )
 
@@ -302,7 +464,6 @@ class FakeGitHub(FakeGitHostState):
             {
                 "name": b.name,
                 "target": {
-                    "__typename": "Commit",
                     "oid": b.sha,
                     "committedDate": iso(b.committed_at),
                 },

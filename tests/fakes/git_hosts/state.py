@@ -288,8 +288,9 @@ class FakeGitHostState:
         account_type: str = "Organization",
         members: Iterable[str] = (),
     ) -> FakeInstallation:
-        """A GitHub App installation on ``account_login`` that ``members`` can reach; its
-        repositories are those added with this ``installation_id``."""
+        """A GitHub App installation on ``account_login`` (of ``account_type`` ``User``,
+        ``Organization`` or ``Enterprise``) that ``members`` can reach; its repositories are
+        those added with this ``installation_id``."""
         with self._lock:
             installation = FakeInstallation(
                 installation_id, account_login, account_type, set(members)

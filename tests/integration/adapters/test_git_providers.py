@@ -206,6 +206,23 @@ async def test_github_answers_map_to_the_ports_errors(
             await sut.get_account()
 
 
+async def test_github_installations_without_an_account_are_left_out() -> None:
+    """GitHub documents an installation's account as nullable; the others still list."""
+    body = (
+        b'{"total_count": 2, "installations": ['
+        b'{"id": 1, "account": null}, '
+        b'{"id": 2, "account": {"login": "acme", "type": "Organization"}}]}'
+    )
+    async with _stub(200, body) as client:
+        sut = HttpxGitProviders(client).installations(GITHUB, "tok")
+        assert sut is not None
+        found = await sut.list_installations()
+
+    assert [(i.id_, i.account_login, i.account_type) for i in found] == [
+        ("2", "acme", "Organization")
+    ]
+
+
 def _oauth(
     status: int, body: bytes, content_type: str = "application/json"
 ) -> Callable[[], HttpxProviderOAuth]:
