@@ -15,6 +15,7 @@ from application.ports.access_revocations import (
     RevocationsMissed,
     RevocationSubscription,
     SessionRevoked,
+    UserChanged,
 )
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import StoredEvent
@@ -115,6 +116,8 @@ class ConversationStream:
                 return actor.credential_id == session_id
             case MembershipChanged(user_id, changed_org):
                 return actor.user.id_ == user_id and changed_org == org_id
+            case UserChanged():
+                return False  # an account's email or profile grants no conversation
             case RevocationsMissed():
                 return True
 
