@@ -1,6 +1,6 @@
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.conversations.access_check import ConversationAccess, ConversationAccessCheck
 from application.conversations.feed import ConversationFeed
@@ -129,9 +129,9 @@ class ConversationStream:
 
     async def recheck(self) -> None:
         """Raises ``StreamAccessLostError`` when the credential no longer reaches the
-        conversation."""
+        conversation, read again rather than reused from moments ago."""
         async with self._turns.begin() as turn:
-            await self._checked(turn)
+            await self._checked(turn, reuse_recent=False)
 
     async def send(self, text: str | None, images: Sequence[str] = ()) -> None:
         """Send the agent a message, as ``SendMessage`` does. Raises
@@ -151,10 +151,13 @@ class ConversationStream:
     async def aclose(self) -> None:
         await self._closing.aclose()
 
-    async def _checked(self, turn: StreamTurn) -> ConversationAccess:
+    async def _checked(self, turn: StreamTurn, *, reuse_recent: bool = True) -> ConversationAccess:
+        credentials = self._request.credentials
+        if not reuse_recent:
+            credentials = replace(credentials, reuse_recent=False)
         try:
             self._access = await turn.access.check(
-                self._request.credentials,
+                credentials,
                 self._request.requested_org,
                 self.conversation_id,
                 Scope.CONVERSATIONS_READ,

@@ -30,7 +30,7 @@ class ApiKeyAuthenticator(Authenticator):
         if token is None:
             return None
         cache_key = f"api-key:{token.lookup}:{secret_hash(token.secret)}"
-        if (cached := self._cache.get(cache_key)) is not None:
+        if credentials.reuse_recent and (cached := self._cache.get(cache_key)) is not None:
             return cached
         ticket = self._cache.ticket()
         async with self._units.begin() as uow:

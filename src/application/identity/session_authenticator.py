@@ -50,7 +50,7 @@ class SessionAuthenticator(Authenticator):
             return None
         token_hash = session_token_hash(token)
         cache_key = f"session:{token_hash}"
-        if (cached := self._cache.get(cache_key)) is not None:
+        if credentials.reuse_recent and (cached := self._cache.get(cache_key)) is not None:
             return cached
         ticket = self._cache.ticket()
         async with self._units.begin() as uow:

@@ -81,8 +81,11 @@ async def test_a_key_is_read_once_and_revoking_it_ends_it_at_once(
     assert first is not None
     assert first.credential_id is not None
     # behind the servers' back (no announcement), the stored key goes: the cache still answers
-    stored = world.store.committed.api_keys.pop(ApiKeyId(first.credential_id))
+    stored = world.store.live.api_keys.pop(ApiKeyId(first.credential_id))
+    world.store.commit()
     assert await keys.authenticate(_bearer(token)) == first
+    # ... unless the caller asks for the credential read again (a socket's re-check)
+    assert await keys.authenticate(replace(_bearer(token), reuse_recent=False)) is None
     world.store.live.api_keys[stored.id_] = stored
     world.store.commit()
 
