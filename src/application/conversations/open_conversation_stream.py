@@ -129,9 +129,9 @@ class ConversationStream:
 
     async def recheck(self) -> None:
         """Raises ``StreamAccessLostError`` when the credential no longer reaches the
-        conversation, read again rather than reused from moments ago."""
+        conversation."""
         async with self._turns.begin() as turn:
-            await self._checked(turn, reuse_recent=False)
+            await self._checked(turn)
 
     async def send(self, text: str | None, images: Sequence[str] = ()) -> None:
         """Send the agent a message, as ``SendMessage`` does. Raises
@@ -151,10 +151,10 @@ class ConversationStream:
     async def aclose(self) -> None:
         await self._closing.aclose()
 
-    async def _checked(self, turn: StreamTurn, *, reuse_recent: bool = True) -> ConversationAccess:
-        credentials = self._request.credentials
-        if not reuse_recent:
-            credentials = replace(credentials, reuse_recent=False)
+    async def _checked(self, turn: StreamTurn) -> ConversationAccess:
+        """The access the credential has now, read again (never what it proved moments ago:
+        a re-check follows a revocation, and a message changes something)."""
+        credentials = replace(self._request.credentials, reuse_recent=False)
         try:
             self._access = await turn.access.check(
                 credentials,

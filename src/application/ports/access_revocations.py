@@ -70,7 +70,8 @@ class AccessRevocations(Protocol):
     whatever is affected.
 
     Announcing is best effort and never raises: a failure is logged, and those who rely on
-    announcements still re-check the credential before acting for it.
+    announcements still read the credential again before changing anything for it (reads may
+    rest on what it proved seconds ago: the principal cache).
     """
 
     @abstractmethod
