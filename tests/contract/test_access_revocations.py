@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.redis import RedisAccessRevocations
+from application.errors import DependencyUnavailableError
 from application.ports.access_revocations import (
     AccessRevocations,
     ApiKeyRevoked,
@@ -20,6 +21,7 @@ from application.ports.access_revocations import (
     RevocationsMissed,
     RevocationSubscription,
     SessionRevoked,
+    UserChanged,
 )
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.entities import UserId
@@ -73,6 +75,7 @@ def some_of_each() -> list[Revocation]:
         ApiKeyRevoked(ApiKeyId(new_id())),
         SessionRevoked(SessionId(new_id())),
         MembershipChanged(UserId(new_id()), OrgId(new_id())),
+        UserChanged(UserId(new_id())),
     ]
 
 
@@ -88,10 +91,11 @@ async def test_a_subscriber_gets_what_is_announced_after_it_subscribed(
     await sut.publish(some_of_each())  # before anyone listens: nobody gets it
     announced = some_of_each()
     async with sut.subscribe() as first, sut.subscribe() as second:
+        assert sut.listening()
         await sut.publish(announced[:1])
         await sut.publish(announced[1:])
-        assert await take(first, 3) == announced
-        assert await take(second, 3) == announced
+        assert await take(first, len(announced)) == announced
+        assert await take(second, len(announced)) == announced
 
 
 async def test_announcing_nothing_is_harmless(sut: AccessRevocations) -> None:
@@ -109,7 +113,7 @@ async def test_a_reader_far_behind_is_told_it_missed_some(sut: AccessRevocations
         assert first == RevocationsMissed()
         later = some_of_each()
         await sut.publish(later)
-        assert await take(subscription, 3) == later
+        assert await take(subscription, len(later)) == later
 
 
 @pytest.mark.redis
@@ -120,8 +124,8 @@ async def test_an_announcement_on_one_server_reaches_the_others(
     announced = some_of_each()
     async with there.subscribe() as far, here.subscribe() as near:
         await here.publish(announced)
-        assert await take(far, 3) == announced
-        assert await take(near, 3) == announced
+        assert await take(far, len(announced)) == announced
+        assert await take(near, len(announced)) == announced
 
 
 @pytest.mark.redis
@@ -130,6 +134,11 @@ async def test_an_unreachable_redis_never_fails_the_announcement(
 ) -> None:
     unreachable = redis_servers.start(url=f"redis://127.0.0.1:{closed_port()}/0")
     await unreachable.publish(some_of_each())
+    assert not unreachable.listening()
+    with pytest.raises(DependencyUnavailableError):
+        async with unreachable.subscribe():
+            pass
+    assert not unreachable.listening()
 
 
 @pytest.mark.redis
@@ -156,6 +165,7 @@ async def test_a_broken_connection_is_reported_as_missed_then_heals(
                 if await _heard_within(heard, probe, 0.5):
                     break
                 assert asyncio.get_running_loop().time() < deadline, "never listening again"
+            assert listener.listening()
             later = some_of_each()
             await announcer.publish(later)
             assert [await asyncio.wait_for(heard.get(), 5) for _ in later] == later

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -237,6 +238,29 @@ def _accepted(socket: Connection) -> dict[str, Any]:
             return frame
 
 
+async def _revoke_unannounced(url: str, key_id: ApiKeyId) -> None:
+    """Revoke a key in the database only, as no use case would: no server hears of it."""
+    engine = create_database_engine(url, pool_size=1, connect_timeout_s=5)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE api_keys SET revoked_at = now() WHERE id = :id"), {"id": key_id}
+            )
+    finally:
+        await engine.dispose()
+
+
+def _refused_within(server: RunningServer, headers: Headers) -> bool:
+    """Whether the server refuses the credential within a few seconds (the announcement is on
+    its way); far less than the credential cache's 60 s."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if server.http.get("/api/user/me", headers=headers).status_code == 401:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.oidc
@@ -252,17 +276,26 @@ def test_a_socket_closes_on_every_server_once_its_access_ends_on_another(
     bob_token = asyncio.run(_add_key(url, bob, team, ALL_SCOPES))
     doomed_session, doomed_cookie = asyncio.run(_add_session(url, ada))
     _, ada_cookie = asyncio.run(_add_session(url, ada))
+    hidden_key, hidden_token = asyncio.run(_add_key_with_id(url, ada, personal, ALL_SCOPES))
     with run_oidc_provider("http://127.0.0.1/api/auth/callback", "http://127.0.0.1/") as provider:
         settings = {
             **_scripted(tmp_path, url),
             "MAESTRIST_OIDC_ISSUER": provider.issuer,
             "MAESTRIST_OIDC_CLIENT_ID": provider.client_id,
             "MAESTRIST_OIDC_CLIENT_SECRET": provider.client_secret,
+            # far longer than any wait below: only an announcement can end a reused credential
+            "MAESTRIST_CREDENTIAL_CACHE": "60",
         }
         with (
             running_server(tmp_path / "first.log", settings) as first,
             running_server(tmp_path / "second.log", settings) as second,
         ):
+            for headers in (_bearer(doomed_token), _cookie(doomed_cookie), _bearer(hidden_token)):
+                assert second.http.get("/api/user/me", headers=headers).status_code == 200
+            # the control: a key revoked behind the servers' back is still reused, so the
+            # refusals below come from the announcements, not from reading the database again
+            asyncio.run(_revoke_unannounced(url, hidden_key))
+            hidden = second.http.get("/api/user/me", headers=_bearer(hidden_token))
             mine = f"/ws/conversations/{_start_conversation(first, _bearer(ada_token))}"
             theirs = _start_conversation(first, _cookie(ada_cookie, team))
             with (
@@ -276,10 +309,12 @@ def test_a_socket_closes_on_every_server_once_its_access_ends_on_another(
                 # managing keys is a person's act: ada revokes it signed in, not with a key
                 revoked = first.http.delete(f"/api/keys/{doomed_key}", headers=_cookie(ada_cookie))
                 key_closed = _closed(by_key)
+                key_refused = _refused_within(second, _bearer(doomed_token))
                 ended = first.http.delete(
                     f"/api/auth/sessions/{doomed_session}", headers=_cookie(ada_cookie)
                 )
                 session_closed = _closed(by_session)
+                session_refused = _refused_within(second, _cookie(doomed_cookie))
                 removed = first.http.delete(
                     f"/api/orgs/{team}/members/{ada.id_}", headers=_bearer(bob_token)
                 )
@@ -288,6 +323,9 @@ def test_a_socket_closes_on_every_server_once_its_access_ends_on_another(
                 answered = _accepted(bystander)
             logs = first.log() + second.log()
 
+    assert hidden.status_code == 200, hidden.text
+    assert key_refused, "the revoked key still worked on the other server"
+    assert session_refused, "the ended session still worked on the other server"
     assert revoked.status_code == 204, revoked.text
     assert ended.status_code == 204, ended.text
     assert removed.status_code == 204, removed.text

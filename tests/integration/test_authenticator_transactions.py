@@ -3,6 +3,7 @@ transaction, with whatever a use case staged in it, is left for the use case to 
 drop. On PostgreSQL, where both transactions can be open at once."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from adapters.sqlalchemy import SqlaUnitsOfWork, create_database_engine
 from application.api_keys import CreateApiKey, CreateApiKeyRequest
 from application.identity import ApiKeyAuthenticator
+from application.identity.principal_cache import PrincipalCache
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitsOfWork
 from domain.identity.principals import AuthMethod, Credentials, Principal
@@ -52,9 +54,9 @@ async def test_a_keys_last_use_is_committed_without_the_requests_staged_work(
 
     async with units.begin() as request:
         await request.users.add(create_user("staged-by-a-use-case"))
-        principal = await ApiKeyAuthenticator(units, clock).authenticate(
-            Credentials(authorization=f"Bearer {created.token}")
-        )
+        principal = await ApiKeyAuthenticator(
+            units, clock, PrincipalCache(clock, timedelta(0))
+        ).authenticate(Credentials(authorization=f"Bearer {created.token}"))
         assert principal is not None
         assert principal.credential_id == created.key.id_
 

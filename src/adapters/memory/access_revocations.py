@@ -54,6 +54,9 @@ class InProcessAccessRevocations(AccessRevocations):
     def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
         return self._subscribe()
 
+    def listening(self) -> bool:
+        return True
+
     @asynccontextmanager
     async def _subscribe(self) -> AsyncIterator[RevocationSubscription]:
         subscriber = RevocationBuffer()

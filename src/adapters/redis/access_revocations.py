@@ -22,6 +22,7 @@ from application.ports.access_revocations import (
     RevocationsMissed,
     RevocationSubscription,
     SessionRevoked,
+    UserChanged,
 )
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.entities import UserId
@@ -46,17 +47,24 @@ class _Membership(msgspec.Struct, frozen=True, tag="membership"):
     org_id: UUID
 
 
+class _User(msgspec.Struct, frozen=True, tag="user"):
+    id: UUID
+
+
 class _Announced(msgspec.Struct, frozen=True):
     """What goes over the revocations channel."""
 
-    revocations: list[_ApiKey | _Session | _Membership]
+    revocations: list[_ApiKey | _Session | _Membership | _User]
 
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_Announced)
 
 
-def _to_wire(revocation: Revocation) -> _ApiKey | _Session | _Membership | None:
+_Wire = _ApiKey | _Session | _Membership | _User
+
+
+def _to_wire(revocation: Revocation) -> _Wire | None:
     match revocation:
         case ApiKeyRevoked(key_id):
             return _ApiKey(id=key_id)
@@ -64,11 +72,13 @@ def _to_wire(revocation: Revocation) -> _ApiKey | _Session | _Membership | None:
             return _Session(id=session_id)
         case MembershipChanged(user_id, org_id):
             return _Membership(user_id=user_id, org_id=org_id)
+        case UserChanged(user_id):
+            return _User(id=user_id)
         case RevocationsMissed():
             return None
 
 
-def _from_wire(announced: _ApiKey | _Session | _Membership) -> Revocation:
+def _from_wire(announced: _Wire) -> Revocation:
     match announced:
         case _ApiKey(id=key_id):
             return ApiKeyRevoked(ApiKeyId(key_id))
@@ -76,6 +86,8 @@ def _from_wire(announced: _ApiKey | _Session | _Membership) -> Revocation:
             return SessionRevoked(SessionId(session_id))
         case _Membership(user_id=user_id, org_id=org_id):
             return MembershipChanged(UserId(user_id), OrgId(org_id))
+        case _User(id=user_id):
+            return UserChanged(UserId(user_id))
 
 
 async def _close(pubsub: PubSub) -> None:
@@ -120,6 +132,9 @@ class RedisAccessRevocations(AccessRevocations):
 
     def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
         return self._subscribe()
+
+    def listening(self) -> bool:
+        return self._live.is_set() and self._reader is not None and not self._reader.done()
 
     @asynccontextmanager
     async def _subscribe(self) -> AsyncIterator[RevocationSubscription]:

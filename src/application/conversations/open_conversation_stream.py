@@ -1,6 +1,6 @@
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from application.conversations.access_check import ConversationAccess, ConversationAccessCheck
 from application.conversations.feed import ConversationFeed
@@ -15,6 +15,7 @@ from application.ports.access_revocations import (
     RevocationsMissed,
     RevocationSubscription,
     SessionRevoked,
+    UserChanged,
 )
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import StoredEvent
@@ -115,6 +116,8 @@ class ConversationStream:
                 return actor.credential_id == session_id
             case MembershipChanged(user_id, changed_org):
                 return actor.user.id_ == user_id and changed_org == org_id
+            case UserChanged():
+                return False  # an account's email or profile grants no conversation
             case RevocationsMissed():
                 return True
 
@@ -149,9 +152,12 @@ class ConversationStream:
         await self._closing.aclose()
 
     async def _checked(self, turn: StreamTurn) -> ConversationAccess:
+        """The access the credential has now, read again (never what it proved moments ago:
+        a re-check follows a revocation, and a message changes something)."""
+        credentials = replace(self._request.credentials, reuse_recent=False)
         try:
             self._access = await turn.access.check(
-                self._request.credentials,
+                credentials,
                 self._request.requested_org,
                 self.conversation_id,
                 Scope.CONVERSATIONS_READ,

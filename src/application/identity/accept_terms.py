@@ -2,6 +2,7 @@ from dataclasses import dataclass, replace
 
 from application.audit_trail import audit_in_every_org
 from application.identity.access_gates import AccessPolicy
+from application.ports.access_revocations import AccessRevocations, UserChanged
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
@@ -30,7 +31,10 @@ class AcceptTerms:
     The acceptance is audited in every organization the caller belongs to.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, policy: AccessPolicy) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, policy: AccessPolicy, revocations: AccessRevocations
+    ) -> None:
+        self._revocations = revocations
         self._uow = uow
         self._clock = clock
         self._policy = policy
@@ -58,4 +62,5 @@ class AcceptTerms:
             details={"version": current},
         )
         await self._uow.commit()
+        await self._revocations.publish([UserChanged(user.id_)])
         return AcceptTermsResult(user=accepted)

@@ -1,6 +1,7 @@
 from dataclasses import dataclass, replace
 
 from application.identity.access_gates import signed_in_person
+from application.ports.access_revocations import AccessRevocations, UserChanged
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.unit_of_work import UnitOfWork
 from domain.identity.entities import User
@@ -27,7 +28,10 @@ class ChangeEmail:
     Until the new address is verified the caller is held at the email gate, like a new user.
     """
 
-    def __init__(self, admin: IdentityAdmin, uow: UnitOfWork) -> None:
+    def __init__(
+        self, admin: IdentityAdmin, uow: UnitOfWork, revocations: AccessRevocations
+    ) -> None:
+        self._revocations = revocations
         self._admin = admin
         self._uow = uow
 
@@ -38,4 +42,5 @@ class ChangeEmail:
         changed = replace(user, email=email, email_verified=False)
         await self._uow.users.save(changed)
         await self._uow.commit()
+        await self._revocations.publish([UserChanged(user.id_)])
         return ChangeEmailResult(user=changed)

@@ -7,6 +7,7 @@ from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
 from application.identity.sign_in_policy import SignInPolicy
 from application.members.pending_invitations import PendingInvitations
+from application.ports.access_revocations import AccessRevocations, UserChanged
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityClaims, IdentityProvider
 from application.ports.login_attempts import LoginAttemptStore
@@ -72,8 +73,10 @@ class CompleteSignIn:
         policy: SignInPolicy,
         brokered: BrokeredTokenCapture,
         invitations: PendingInvitations,
+        revocations: AccessRevocations,
     ) -> None:
         self._invitations = invitations
+        self._revocations = revocations
         self._brokered = brokered
         self._provider = provider
         self._attempts = attempts
@@ -99,7 +102,7 @@ class CompleteSignIn:
             nonce=attempt.nonce,
         )
         now = self._clock.now()
-        user = await self._provision(result.claims, now)
+        user, profile_changed = await self._provision(result.claims, now)
         await self._invitations.accept_for(user, now)
         token = new_session_token()
         identity_provider = result.claims.identity_provider or attempt.idp_hint
@@ -131,6 +134,8 @@ class CompleteSignIn:
             details={"identity_provider": session.identity_provider or ""},
         )
         await self._uow.commit()
+        if profile_changed:
+            await self._revocations.publish([UserChanged(user.id_)])
         return CompleteSignInResult(
             session_token=token,
             expires_at=session.expires_at,
@@ -138,7 +143,9 @@ class CompleteSignIn:
             user=user,
         )
 
-    async def _provision(self, claims: IdentityClaims, now: datetime) -> User:
+    async def _provision(self, claims: IdentityClaims, now: datetime) -> tuple[User, bool]:
+        """The user these claims name, made or brought up to date, and whether a known user's
+        profile changed."""
         if not fits_subject(claims.subject):
             raise SignInRejectedError(
                 f"The identity provider identifies this account with a subject of "
@@ -162,9 +169,10 @@ class CompleteSignIn:
                 display_name=name,
                 avatar_url=picture,
             )
-            if _profile(updated) != _profile(known):
+            changed = _profile(updated) != _profile(known)
+            if changed:
                 await self._uow.users.save(updated)
-            return updated
+            return updated, changed
         user = User(
             id_=UserId(new_id()),
             subject=claims.subject,
@@ -188,7 +196,7 @@ class CompleteSignIn:
                 details={"subject": user.subject},
             )
         )
-        return user
+        return user, False
 
 
 def _profile(user: User) -> tuple[EmailAddress, bool, str, str | None]:

@@ -1,5 +1,6 @@
 from application.errors import SignInRejectedError
 from application.identity.authenticator import Authenticator
+from application.identity.principal_cache import CacheTicket, PrincipalCache
 from application.identity.sign_in_policy import SignInPolicy
 from application.ports.clock import Clock
 from application.ports.identity_provider import IdentityProvider
@@ -23,6 +24,8 @@ class SessionAuthenticator(Authenticator):
 
     It reads and writes in units of work of its own, never the request's: the refreshed tokens,
     or the ended session, are committed there; none is held open across the wait for the lock.
+    What a session proved is reused from the ``PrincipalCache`` for a few seconds, never past
+    the session's end or the time its access token is due for a refresh.
     """
 
     def __init__(
@@ -32,18 +35,24 @@ class SessionAuthenticator(Authenticator):
         locks: Locks,
         clock: Clock,
         policy: SignInPolicy,
+        cache: PrincipalCache,
     ) -> None:
         self._units = units
         self._provider = provider
         self._locks = locks
         self._clock = clock
         self._policy = policy
+        self._cache = cache
 
     async def authenticate(self, credentials: Credentials) -> Principal | None:
         token = credentials.cookies.get(SESSION_COOKIE)
         if not token:
             return None
         token_hash = session_token_hash(token)
+        cache_key = f"session:{token_hash}"
+        if credentials.reuse_recent and (cached := self._cache.get(cache_key)) is not None:
+            return cached
+        ticket = self._cache.ticket()
         async with self._units.begin() as uow:
             session = await uow.sessions.get_by_token_hash(token_hash)
             if session is None or not session.is_live(self._clock.now()):
@@ -51,7 +60,7 @@ class SessionAuthenticator(Authenticator):
             if not credentials.fresh_tokens or not session.needs_refresh(
                 self._clock.now(), self._policy.refresh_margin
             ):
-                return await self._principal(uow, session)
+                return await self._principal(uow, session, cache_key, ticket)
         async with (
             self._locks.hold(
                 f"session-refresh:{token_hash}",
@@ -61,13 +70,20 @@ class SessionAuthenticator(Authenticator):
             self._units.begin() as uow,
         ):
             refreshed = await self._refreshed(uow, token_hash)
-            return None if refreshed is None else await self._principal(uow, refreshed)
+            if refreshed is None:
+                return None
+            return await self._principal(uow, refreshed, cache_key, ticket)
 
-    async def _principal(self, uow: UnitOfWork, session: Session) -> Principal | None:
+    async def _principal(
+        self, uow: UnitOfWork, session: Session, cache_key: str, ticket: CacheTicket | None
+    ) -> Principal | None:
         user = await uow.users.get(session.user_id)
         if user is None:
             return None
-        return Principal(user=user, method=AuthMethod.SESSION, credential_id=session.id_)
+        principal = Principal(user=user, method=AuthMethod.SESSION, credential_id=session.id_)
+        until = session.proof_valid_until(self._policy.refresh_margin)
+        self._cache.put(cache_key, principal, until=until, ticket=ticket)
+        return principal
 
     async def _refreshed(self, uow: UnitOfWork, token_hash: str) -> Session | None:
         """The session read again under its lock, refreshed unless another request did it."""

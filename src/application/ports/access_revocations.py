@@ -17,6 +17,7 @@ __all__ = (
     "RevocationSubscription",
     "RevocationsMissed",
     "SessionRevoked",
+    "UserChanged",
 )
 
 
@@ -39,12 +40,20 @@ class MembershipChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class UserChanged:
+    """The person's account changed (email, its verification, accepted terms, profile): what
+    was proved for them before holds an outdated account."""
+
+    user_id: UserId
+
+
+@dataclass(frozen=True, slots=True)
 class RevocationsMissed:
     """Revocations may have been lost (the connection carrying them broke, or the reader fell
     behind): whatever relies on them checks everything again."""
 
 
-Revocation = ApiKeyRevoked | SessionRevoked | MembershipChanged | RevocationsMissed
+Revocation = ApiKeyRevoked | SessionRevoked | MembershipChanged | UserChanged | RevocationsMissed
 
 
 class RevocationSubscription(Protocol):
@@ -55,12 +64,14 @@ class RevocationSubscription(Protocol):
 
 
 class AccessRevocations(Protocol):
-    """Tells every server that access ended: an API key or a session revoked, a membership
-    ended or changed. Use cases announce after their commit; what holds access open (a
-    websocket, a cache of principals) subscribes and checks again whatever is affected.
+    """Tells every server that access ended or changed: an API key or a session revoked, a
+    membership ended or changed, an account changed. Use cases announce after their commit;
+    what holds access open (a websocket, a cache of principals) subscribes and checks again
+    whatever is affected.
 
     Announcing is best effort and never raises: a failure is logged, and those who rely on
-    announcements still re-check the credential before acting for it.
+    announcements still read the credential again before changing anything for it (reads may
+    rest on what it proved seconds ago: the principal cache).
     """
 
     @abstractmethod
@@ -69,3 +80,9 @@ class AccessRevocations(Protocol):
     @abstractmethod
     def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
         """Revocations from now on: anything announced once this is entered arrives."""
+
+    @abstractmethod
+    def listening(self) -> bool:
+        """Whether announcements are heard now. While they are not (the connection carrying
+        them is broken), whatever relies on them must not trust what it remembers; when they are
+        heard again, subscribers have already been told ``RevocationsMissed``."""

@@ -120,6 +120,12 @@ class ApiKey:
     def needs_touch(self, now: datetime) -> bool:
         return self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION
 
+    def proof_valid_until(self) -> datetime | None:
+        """Until when what this key proves may be reused without reading it again: its expiry,
+        or the time its next use is due to be recorded, whichever comes first."""
+        due = None if self.last_used_at is None else self.last_used_at + LAST_USED_RESOLUTION
+        return min((t for t in (self.expires_at, due) if t is not None), default=None)
+
     def touched(self, now: datetime) -> "ApiKey":
         return replace(self, last_used_at=now)
 

@@ -19,6 +19,9 @@ class Credentials:
     fresh_tokens: bool = True
     """Whether the caller needs the session's provider tokens fresh (refreshed first when
     due); signing out does not, so it works while the provider is down."""
+    reuse_recent: bool = True
+    """Whether what these credentials proved a few seconds ago may stand; ``False`` reads them
+    again (checking access again once a revocation was heard)."""
 
     @property
     def bearer(self) -> str | None:

@@ -68,6 +68,11 @@ class Session:
     def needs_refresh(self, now: datetime, margin: timedelta = REFRESH_MARGIN) -> bool:
         return now >= self.tokens.access_expires_at - margin
 
+    def proof_valid_until(self, margin: timedelta = REFRESH_MARGIN) -> datetime:
+        """Until when what this session proves may be reused without reading it again: its
+        end, or the time its access token is due for a refresh, whichever comes first."""
+        return min(self.expires_at, self.tokens.access_expires_at - margin)
+
     def refreshed(self, tokens: ProviderTokens, now: datetime) -> "Session":
         expires = tokens.refresh_expires_at or self.expires_at
         return replace(

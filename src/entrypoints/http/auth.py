@@ -48,6 +48,12 @@ NO_TOKEN_REFRESH = {STALE_TOKENS_OK: True}
 the provider is down (signing out): a session due for a refresh is not refreshed first."""
 
 
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing, and opening a websocket (which has no method): they may rest on
+what the credential proved seconds ago; anything that changes something reads it again, so a
+revocation whose announcement was lost never lets a credential act."""
+
+
 def requires(scope: Scope) -> dict[str, Scope]:
     """Route ``opt`` naming the scope a credential needs: ``@post(..., opt=requires(s))``."""
     return {SCOPE_OPT: scope}
@@ -64,6 +70,7 @@ async def require_principal(
         authorization=connection.headers.get("authorization"),
         cookies=connection.cookies,
         fresh_tokens=not handler.opt.get(STALE_TOKENS_OK),
+        reuse_recent=connection.scope.get("method", "GET") in _READS,
     )
     principal = await authenticator.authenticate(credentials)
     if principal is None:

@@ -18,6 +18,7 @@ from entrypoints.http.app import build_http_app, install_request_id
 from entrypoints.http.request_scope import install_request_scope
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.http import close_sockets
+from entrypoints.ioc.identity import start_principal_cache
 from entrypoints.ioc.registry import get_providers
 from entrypoints.settings import Binding, Settings
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         try:
             if settings.binding is Binding.EMBEDDED:
                 await prepare_embedded(container, settings)
+            await start_principal_cache(container)
             await start_conversation_ingest(container)
             gc.collect()
             gc.freeze()  # start-up objects live forever: keep them out of every later full GC

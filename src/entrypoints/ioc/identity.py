@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-from dishka import Provider, Scope, alias, provide
+from dishka import AsyncContainer, Provider, Scope, alias, decorate, provide
 
 from adapters.keycloak import KeycloakIdentityAdmin, KeycloakSettings
 from adapters.oidc import OidcIdentityProvider, OidcSettings
@@ -17,9 +17,15 @@ from application.identity.brokered_tokens import (
     IgnoreBrokeredTokens,
     KeepBrokeredTokens,
 )
+from application.identity.principal_cache import (
+    EvictingRevocations,
+    PrincipalCache,
+    PrincipalCacheFollower,
+)
 from application.identity.session_authenticator import SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.signed_in_authenticator import SignedInAuthenticator
+from application.ports.access_revocations import AccessRevocations
 from application.ports.clock import Clock
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
@@ -31,6 +37,8 @@ __all__ = (
     "KeycloakProvider",
     "OidcProvider",
     "PlainOidcProvider",
+    "PrincipalCacheProvider",
+    "start_principal_cache",
 )
 
 
@@ -126,3 +134,31 @@ class PlainOidcProvider(Provider):
     """A standard OpenID Connect issuer: nothing brokered to keep."""
 
     brokered = provide(IgnoreBrokeredTokens, provides=BrokeredTokenCapture, scope=Scope.APP)
+
+
+class PrincipalCacheProvider(Provider):
+    """What a credential proved, reused for a few seconds and dropped on every server when
+    access is revoked or changes. It decorates the binding's ``AccessRevocations``, so it comes
+    after the binding's providers."""
+
+    @provide(scope=Scope.APP)
+    def principal_cache(self, settings: Settings, clock: Clock) -> PrincipalCache:
+        return PrincipalCache(clock, timedelta(seconds=settings.identity.credential_cache_s))
+
+    @decorate
+    def evicting(self, revocations: AccessRevocations, cache: PrincipalCache) -> AccessRevocations:
+        return EvictingRevocations(revocations, cache)
+
+    @provide(scope=Scope.APP)
+    async def follower(
+        self, cache: PrincipalCache, revocations: AccessRevocations
+    ) -> AsyncIterator[PrincipalCacheFollower]:
+        follower = PrincipalCacheFollower(cache, revocations)
+        follower.start()
+        yield follower
+        await follower.aclose()
+
+
+async def start_principal_cache(container: AsyncContainer) -> None:
+    """Start hearing revocations, which the principal cache needs before it is used."""
+    await container.get(PrincipalCacheFollower)

@@ -14,6 +14,7 @@ from entrypoints.ioc.identity import (
     KeycloakProvider,
     OidcProvider,
     PlainOidcProvider,
+    PrincipalCacheProvider,
 )
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
@@ -40,9 +41,13 @@ def get_providers(settings: Settings) -> list[Provider]:
         ReadinessProvider(),
         ApplicationProvider(),
     ]
+    return [*common, *_binding(settings), PrincipalCacheProvider()]
+
+
+def _binding(settings: Settings) -> list[Provider]:
     if settings.binding is Binding.EMBEDDED:
-        return [*common, EmbeddedProvider()]
+        return [EmbeddedProvider()]
     if not settings.identity.sign_in_enabled:
-        return [*common, RedisProvider(), ClusteredAuthProvider()]
+        return [RedisProvider(), ClusteredAuthProvider()]
     extras = KeycloakProvider() if settings.identity.keycloak_enabled else PlainOidcProvider()
-    return [*common, RedisProvider(), OidcProvider(), extras]
+    return [RedisProvider(), OidcProvider(), extras]

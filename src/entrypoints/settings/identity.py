@@ -63,6 +63,15 @@ class IdentitySettings(Section):
         int_in(0, 3600),
         default=30,
     )
+    credential_cache_s: int = setting(
+        "MAESTRIST_CREDENTIAL_CACHE",
+        "Seconds a server may reuse what an API key or session cookie proved without reading "
+        "the database again (0-60; 0: never). A revocation, or a change of membership or "
+        "account, drops it at once on every server (announced through Redis when clustered); "
+        "while Redis is unreachable nothing is reused.",
+        int_in(0, 60),
+        default=10,
+    )
     sign_in_starts_per_client: int = setting(
         "MAESTRIST_SIGN_IN_STARTS_PER_CLIENT",
         "Sign-ins one client address (an IPv6 one by its /64) may start within ten minutes "

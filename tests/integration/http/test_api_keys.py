@@ -4,10 +4,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from dishka import Provider
+from sqlalchemy import text
 
+from adapters.sqlalchemy import create_database_engine
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
@@ -228,3 +231,39 @@ async def test_many_requests_at_once_with_one_key_pass_on_postgres(postgres_url:
     await add_user(postgres_url, "alice")
     settings = clustered_settings(postgres_url)
     await thirty_at_once_with_one_key(settings, bearer("alice"), BearerSubjectAuth())
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_a_key_revoked_unannounced_may_read_for_seconds_but_never_changes_anything(
+    postgres_url: str,
+) -> None:
+    """The key is revoked straight in the database, as if its announcement had been lost: a
+    read may still rest on what the key proved moments ago (the credential cache), a change
+    reads the key again and is refused."""
+    await add_user(postgres_url, "alice")
+    settings = clustered_settings(postgres_url)
+    settings = settings.with_changes(identity=settings.identity.with_changes(credential_cache_s=60))
+    async with serve(settings, BearerSubjectAuth()) as client:
+        created = await _create_key(
+            client, bearer("alice"), scopes=["settings:read", "settings:write"]
+        )
+        with_key = {"Authorization": f"Bearer {created['token']}"}
+        assert (await client.get("/api/settings", headers=with_key)).status_code == 200
+        engine = create_database_engine(postgres_url, pool_size=1, connect_timeout_s=5)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("UPDATE api_keys SET revoked_at = now() WHERE id = :id"),
+                    {"id": UUID(created["key"]["id"])},
+                )
+        finally:
+            await engine.dispose()
+
+        read = await client.get("/api/settings", headers=with_key)
+        change = await client.post(
+            "/api/settings", json={"llmModel": "openai/gpt-4o"}, headers=with_key
+        )
+
+    assert read.status_code == 200  # the cache is in use, so the refusals below are real
+    assert change.status_code == 401, change.text

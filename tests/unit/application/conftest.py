@@ -1,7 +1,9 @@
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
+from application.identity.principal_cache import PrincipalCache
 from domain.identity.principals import AuthMethod, Principal
 from tests.factories import create_user
 from tests.fakes import (
@@ -28,6 +30,8 @@ class World:
     clock: FakeClock
     api_keys: FakeApiKeyRepository
     revocations: FakeAccessRevocations
+    principals: PrincipalCache
+    """Not following revocations, so it never remembers: the tests of it follow their own."""
 
     def principal(self, subject: str) -> Principal:
         user = create_user(subject)
@@ -39,6 +43,7 @@ class World:
 @pytest.fixture
 def world() -> World:
     store = FakeStore()
+    clock = FakeClock()
     return World(
         store=store,
         users=FakeUserRepository(store),
@@ -46,7 +51,8 @@ def world() -> World:
         audit=FakeAuditLog(store),
         uow=FakeUnitOfWork(store),
         units=FakeUnitsOfWork(store),
-        clock=FakeClock(),
+        clock=clock,
         api_keys=FakeApiKeyRepository(store),
         revocations=FakeAccessRevocations(),
+        principals=PrincipalCache(clock, timedelta(seconds=10)),
     )

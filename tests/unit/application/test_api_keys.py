@@ -43,7 +43,7 @@ def _create(world: World) -> CreateApiKey:
 
 
 def _authenticator(world: World) -> ApiKeyAuthenticator:
-    return ApiKeyAuthenticator(world.units, world.clock)
+    return ApiKeyAuthenticator(world.units, world.clock, world.principals)
 
 
 async def test_a_created_key_authenticates_as_its_owner_in_its_org(world: World) -> None:

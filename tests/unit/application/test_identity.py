@@ -21,7 +21,7 @@ def _provision(world: World) -> ProvisionLocalUser:
 
 
 def _local_authenticator(world: World) -> LocalUserAuthenticator:
-    keys = ApiKeyAuthenticator(world.units, world.clock)
+    keys = ApiKeyAuthenticator(world.units, world.clock, world.principals)
     return LocalUserAuthenticator(world.units, keys, LocalAccessPolicy(), LocalUserCache())
 
 

@@ -28,6 +28,7 @@ from application.identity.complete_sign_in import (
     CompleteSignInRequest,
     CompleteSignInResult,
 )
+from application.identity.principal_cache import PrincipalCache
 from application.identity.session_authenticator import SESSION_COOKIE, SessionAuthenticator
 from application.identity.sign_in_policy import SignInPolicy
 from application.identity.start_sign_in import StartSignIn, StartSignInRequest
@@ -120,13 +121,21 @@ class Flow:
             POLICY,
             IgnoreBrokeredTokens(),
             PendingInvitations(uow),
+            self.world.revocations,
         )
 
-    def authenticator(self, locks: Locks, store: FakeStore | None = None) -> SessionAuthenticator:
+    def authenticator(
+        self, locks: Locks, store: FakeStore | None = None, cache: PrincipalCache | None = None
+    ) -> SessionAuthenticator:
         """One request's authenticator; ``store`` stands in for another node's database view."""
         store = store or self.store
         return SessionAuthenticator(
-            FakeUnitsOfWork(store), self.provider, locks, self.world.clock, POLICY
+            FakeUnitsOfWork(store),
+            self.provider,
+            locks,
+            self.world.clock,
+            POLICY,
+            cache or self.world.principals,
         )
 
     async def principal(self, token: str) -> Principal:

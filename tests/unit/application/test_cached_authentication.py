@@ -1,0 +1,178 @@
+"""The authenticators with a principal cache that follows revocations: a credential is read
+once per burst, a revocation or account change made through a use case is seen by the very
+next request, and the cache never outlives the key's expiry, its next recorded use or the
+session's token refresh."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from application.api_keys import (
+    CreateApiKey,
+    CreateApiKeyRequest,
+    RevokeApiKey,
+    RevokeApiKeyRequest,
+)
+from application.identity import ApiKeyAuthenticator
+from application.identity.accept_terms import AcceptTerms, AcceptTermsRequest
+from application.identity.access_gates import AccessPolicy
+from application.identity.principal_cache import (
+    EvictingRevocations,
+    PrincipalCache,
+    PrincipalCacheFollower,
+)
+from application.sessions import SessionEndings, SignOut, SignOutRequest
+from domain.identity.api_keys import ApiKeyId
+from domain.identity.principals import Credentials, Principal
+from domain.identity.scopes import Scope
+from tests.fakes import FakeLocks, FakeUnitOfWork
+from tests.unit.application.conftest import World
+from tests.unit.application.test_api_keys import _org_of
+from tests.unit.application.test_sessions import POLICY, Flow, cookie
+
+LONG = timedelta(hours=1)
+
+
+@pytest.fixture
+async def cache(world: World) -> AsyncIterator[PrincipalCache]:
+    cache = PrincipalCache(world.clock, LONG)
+    follower = PrincipalCacheFollower(cache, world.revocations)
+    follower.start()
+    try:
+        async with asyncio.timeout(10):
+            while cache.ticket() is None:  # the follower subscribes in the background
+                await asyncio.sleep(0)
+        yield cache
+    finally:
+        await follower.aclose()
+
+
+def _announcing(world: World, cache: PrincipalCache) -> EvictingRevocations:
+    return EvictingRevocations(world.revocations, cache)
+
+
+async def _key(world: World, alice: Principal, *, expires_in: timedelta | None = None) -> str:
+    created = await CreateApiKey(world.uow, world.clock).execute(
+        CreateApiKeyRequest(
+            actor=alice,
+            org=_org_of(world, alice),
+            name="CI",
+            scopes=frozenset({Scope.SETTINGS_READ}),
+            expires_at=None if expires_in is None else world.clock.now() + expires_in,
+        )
+    )
+    return str(created.token)
+
+
+def _bearer(token: str) -> Credentials:
+    return Credentials(authorization=f"Bearer {token}")
+
+
+async def test_a_key_is_read_once_and_revoking_it_ends_it_at_once(
+    world: World, cache: PrincipalCache
+) -> None:
+    alice = world.principal("alice")
+    token = await _key(world, alice)
+    keys = ApiKeyAuthenticator(world.units, world.clock, cache)
+    first = await keys.authenticate(_bearer(token))
+    assert first is not None
+    assert first.credential_id is not None
+    # behind the servers' back (no announcement), the stored key goes: the cache still answers
+    stored = world.store.live.api_keys.pop(ApiKeyId(first.credential_id))
+    world.store.commit()
+    assert await keys.authenticate(_bearer(token)) == first
+    # ... unless the caller asks for the credential read again (a socket's re-check)
+    assert await keys.authenticate(replace(_bearer(token), reuse_recent=False)) is None
+    world.store.live.api_keys[stored.id_] = stored
+    world.store.commit()
+
+    revoke = RevokeApiKey(FakeUnitOfWork(world.store), world.clock, _announcing(world, cache))
+    await revoke.execute(RevokeApiKeyRequest(actor=alice, key_id=stored.id_))
+
+    assert await keys.authenticate(_bearer(token)) is None
+
+
+async def test_a_keys_use_is_still_recorded_every_minute(
+    world: World, cache: PrincipalCache
+) -> None:
+    token = await _key(world, world.principal("alice"))
+    keys = ApiKeyAuthenticator(world.units, world.clock, cache)
+    principal = await keys.authenticate(_bearer(token))
+    assert principal is not None
+    assert principal.credential_id is not None
+    start = world.clock.now()
+    world.clock.advance(timedelta(seconds=59))
+    assert await keys.authenticate(_bearer(token)) == principal
+    assert world.store.committed.api_keys[ApiKeyId(principal.credential_id)].last_used_at == start
+    world.clock.advance(timedelta(seconds=1))
+    assert await keys.authenticate(_bearer(token)) == principal
+    last_used = world.store.committed.api_keys[ApiKeyId(principal.credential_id)].last_used_at
+    assert last_used == world.clock.now()
+
+
+async def test_an_expired_key_is_not_reused(world: World, cache: PrincipalCache) -> None:
+    token = await _key(world, world.principal("alice"), expires_in=timedelta(days=1))
+    keys = ApiKeyAuthenticator(world.units, world.clock, cache)
+    principal = await keys.authenticate(_bearer(token))
+    assert principal is not None
+    world.clock.advance(timedelta(days=1) - timedelta(seconds=30))
+    assert await keys.authenticate(_bearer(token)) is not None
+    world.clock.advance(timedelta(seconds=30))
+    assert await keys.authenticate(_bearer(token)) is None
+
+
+async def test_a_session_is_reused_only_until_its_token_is_due_for_refresh(
+    world: World, cache: PrincipalCache
+) -> None:
+    flow = Flow(world)
+    signed_in = await flow.sign_in("sub-ada")
+    session = flow.session(signed_in.session_token)
+    due = session.proof_valid_until(POLICY.refresh_margin)
+    authenticator = flow.authenticator(FakeLocks(), cache=cache)
+    principal = await authenticator.authenticate(cookie(signed_in.session_token))
+    assert principal is not None
+    world.clock.current = due - timedelta(seconds=1)
+    assert await authenticator.authenticate(cookie(signed_in.session_token)) == principal
+    assert flow.provider.refresh_calls == 0
+    world.clock.current = due
+    assert await authenticator.authenticate(cookie(signed_in.session_token)) is not None
+    assert flow.provider.refresh_calls == 1
+
+
+async def test_signing_out_ends_the_session_for_the_very_next_request(
+    world: World, cache: PrincipalCache
+) -> None:
+    flow = Flow(world)
+    signed_in = await flow.sign_in("sub-ada")
+    authenticator = flow.authenticator(FakeLocks(), cache=cache)
+    principal = await authenticator.authenticate(cookie(signed_in.session_token))
+    assert principal is not None
+    endings = SessionEndings(flow.provider, _announcing(world, cache))
+    sign_out = SignOut(FakeUnitOfWork(world.store), world.clock, flow.provider, endings, POLICY)
+    await sign_out.execute(SignOutRequest(actor=principal, everywhere=False))
+
+    assert await authenticator.authenticate(cookie(signed_in.session_token)) is None
+
+
+async def test_accepting_the_terms_is_seen_by_the_very_next_request(
+    world: World, cache: PrincipalCache
+) -> None:
+    flow = Flow(world)
+    signed_in = await flow.sign_in("sub-ada")
+    authenticator = flow.authenticator(FakeLocks(), cache=cache)
+    before = await authenticator.authenticate(cookie(signed_in.session_token))
+    assert before is not None
+    assert before.user.terms_accepted_version is None
+    policy = AccessPolicy(terms_version="2026-01")
+    accept = AcceptTerms(
+        FakeUnitOfWork(world.store), world.clock, policy, _announcing(world, cache)
+    )
+    await accept.execute(AcceptTermsRequest(actor=before, version="2026-01"))
+
+    after = await authenticator.authenticate(cookie(signed_in.session_token))
+    assert after is not None
+    assert after.user.terms_accepted_version == "2026-01"
+    assert replace(after, user=before.user) == before
