@@ -1,10 +1,68 @@
+import asyncio
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.util import await_only
 
-__all__ = ("create_database_engine",)
+__all__ = ("PoolWaitExceededError", "QueueingPool", "create_database_engine")
+
+
+class PoolWaitExceededError(exc.TimeoutError):
+    """Every connection stayed checked out for as long as a checkout may wait: ``wait_s``."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__(f"every pooled connection stayed checked out for {wait_s:g} s")
+        self.wait_s = wait_s
+
+
+class QueueingPool(AsyncAdaptedQueuePool):
+    """The asyncio queue pool, with every checkout queued first for one of its ``pool_size +
+    max_overflow`` places, for at most ``timeout`` seconds.
+
+    A place is given back when its connection is, and also when opening a connection for it
+    failed; so while the database cannot be reached, the queued checkouts go on to fail as fast
+    as connecting does, instead of waiting out ``timeout`` for a connection nobody returns (the
+    queue the pool keeps alone is only woken by a connection coming back)."""
+
+    def __init__(self, creator: Any, pool_size: int = 5, max_overflow: int = 10, **kw: Any):
+        super().__init__(creator, pool_size=pool_size, max_overflow=max_overflow, **kw)
+        self._places = asyncio.Semaphore(pool_size + max(max_overflow, 0))
+        self._queued = 0
+
+    @property
+    def queued(self) -> int:
+        """How many checkouts are waiting for a place now."""
+        return self._queued
+
+    async def _take_place(self) -> None:
+        if not self._places.locked():
+            await self._places.acquire()
+            return
+        self._queued += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._places.acquire()
+        except TimeoutError:
+            raise PoolWaitExceededError(self._timeout) from None
+        finally:
+            self._queued -= 1
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        await_only(self._take_place())
+        try:
+            return super()._do_get()
+        except BaseException:
+            self._places.release()
+            raise
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        try:
+            super()._do_return_conn(record)
+        finally:
+            self._places.release()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
@@ -14,6 +72,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _closed_connections_replaced(
+    _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """A pooled connection the server closed (a restart, an idle timeout, an operator's
+    ``pg_terminate_backend``) is known closed to asyncpg as soon as the loop has read the end of
+    its stream: the pool opens another in its place, without the round trip a pre-ping costs.
+    A connection that died silently fails its first statement instead, and SQLAlchemy then
+    invalidates every connection the pool held before it."""
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise exc.DisconnectionError("the server closed this pooled connection")
 
 
 def _driver_errors_as_dbapi_errors(
@@ -38,9 +109,19 @@ def _driver_errors_as_dbapi_errors(
 
 
 def create_database_engine(
-    url: str, *, pool_size: int, connect_timeout_s: float, application_name: str = "maestrist"
+    url: str,
+    *,
+    pool_size: int,
+    connect_timeout_s: float,
+    pool_timeout_s: float = 30.0,
+    application_name: str = "maestrist",
 ) -> AsyncEngine:
-    """An engine for ``sqlite+aiosqlite`` (foreign keys on, WAL) or ``postgresql+asyncpg``."""
+    """An engine for ``sqlite+aiosqlite`` (foreign keys on, WAL) or ``postgresql+asyncpg``.
+
+    PostgreSQL: ``pool_size`` connections kept and as many again opened under load; a checkout
+    queues for one up to ``pool_timeout_s`` (then ``PoolWaitExceededError``), while opening a
+    connection gives up after ``connect_timeout_s``: a database that cannot be reached fails
+    fast, a busy pool makes requests wait their turn."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": connect_timeout_s})
@@ -48,14 +129,15 @@ def create_database_engine(
         return engine
     engine = create_async_engine(
         url,
+        poolclass=QueueingPool,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_timeout=connect_timeout_s,
+        pool_timeout=pool_timeout_s,
         connect_args={
             "timeout": connect_timeout_s,
             "server_settings": {"application_name": application_name},
         },
     )
     event.listen(engine.sync_engine, "do_connect", _driver_errors_as_dbapi_errors)
+    event.listen(engine.sync_engine, "checkout", _closed_connections_replaced)
     return engine

@@ -6,6 +6,7 @@ from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from adapters.sqlalchemy.engine import PoolWaitExceededError
 from adapters.sqlalchemy.models import Base
 from application.errors import DependencyUnavailableError
 from domain.identity.errors import UserSubjectTakenError
@@ -117,6 +118,11 @@ async def translate_db_errors() -> AsyncIterator[None]:
         if error_type is None:
             raise
         raise error_type from exc
+    except PoolWaitExceededError as exc:
+        raise DependencyUnavailableError(
+            f"Every database connection stayed busy for the {exc.wait_s:g} s a request waits "
+            "for one."
+        ) from exc
     except PoolTimeoutError as exc:
         raise DependencyUnavailableError("Every database connection stayed busy.") from exc
     except DBAPIError as exc:

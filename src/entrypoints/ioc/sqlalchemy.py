@@ -33,6 +33,7 @@ class SqlaProvider(Provider):
             settings.effective_database_url,
             pool_size=settings.database.pool_size,
             connect_timeout_s=settings.dependency_timeout_s,
+            pool_timeout_s=settings.database.pool_timeout_s,
         )
         yield engine
         await engine.dispose()

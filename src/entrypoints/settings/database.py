@@ -4,7 +4,7 @@ directory)."""
 from dataclasses import dataclass
 
 from entrypoints.settings.fields import Binding, Section, setting
-from entrypoints.settings.parsers import int_in, url
+from entrypoints.settings.parsers import int_in, seconds, url
 
 __all__ = ("DatabaseSettings",)
 
@@ -25,6 +25,14 @@ class DatabaseSettings(Section):
         "PostgreSQL connections kept per worker (as many again may overflow).",
         int_in(1, 200),
         default=10,
+    )
+    pool_timeout_s: float = setting(
+        "MAESTRIST_DB_POOL_TIMEOUT",
+        "Seconds a request waits its turn for a PostgreSQL connection while every one is busy, "
+        "before it is answered 503 with `Retry-After`. Opening a connection is bounded by "
+        "`MAESTRIST_DEPENDENCY_TIMEOUT` instead.",
+        seconds,
+        default=30.0,
     )
 
     def problems(self, binding: Binding) -> dict[str, str]:

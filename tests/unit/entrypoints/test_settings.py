@@ -43,6 +43,8 @@ def test_clustered_reads_every_variable() -> None:
             "MAESTRIST_LOG_FORMAT": "console",
             "MAESTRIST_LOG_LEVEL": "debug",
             "MAESTRIST_DEPENDENCY_TIMEOUT": "0.5",
+            "MAESTRIST_DB_POOL_SIZE": "20",
+            "MAESTRIST_DB_POOL_TIMEOUT": "45",
             **KEYS,
         }
     )
@@ -56,6 +58,8 @@ def test_clustered_reads_every_variable() -> None:
     assert settings.server.log_format is LogFormat.CONSOLE
     assert settings.server.log_level == "DEBUG"
     assert settings.dependency_timeout_s == 0.5
+    assert settings.database.pool_size == 20
+    assert settings.database.pool_timeout_s == 45.0
 
 
 @pytest.mark.parametrize(
@@ -100,6 +104,7 @@ def test_clustered_reads_every_variable() -> None:
         ({"MAESTRIST_ACCESS_LOG": "maybe"}, {"MAESTRIST_ACCESS_LOG"}),
         ({"MAESTRIST_CORS_ORIGINS": "example.com"}, {"MAESTRIST_CORS_ORIGINS"}),
         ({"MAESTRIST_DEPENDENCY_TIMEOUT": "-1"}, {"MAESTRIST_DEPENDENCY_TIMEOUT"}),
+        ({"MAESTRIST_DB_POOL_TIMEOUT": "0"}, {"MAESTRIST_DB_POOL_TIMEOUT"}),
         ({"MAESTRIST_LOCAL_USER_EMAIL": "nope"}, {"MAESTRIST_LOCAL_USER_EMAIL"}),
         ({"MAESTRIST_LOCAL_USER_NAME": "x" * 201}, {"MAESTRIST_LOCAL_USER_NAME"}),
         (
