@@ -44,6 +44,7 @@ WARMUP_S = 5
 SETTLE_S = 2.0
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+PROBE_TIMEOUT_S = 180.0
 WRK_TIMEOUT = "10s"
 VERSIONED = ("litestar", "granian", "msgspec", "dishka", "sqlalchemy", "aiosqlite", "uvloop")
 _MS_PER_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -431,6 +432,22 @@ def wrk(
     )
 
 
+def probe(label: str, url: str, headers: Sequence[str]) -> bytes:
+    """The body of a 200 from `url`, once the server has worked off what the load before
+    left queued (until then it may be slow, or answer 503 while its pool is busy)."""
+    deadline = time.monotonic() + PROBE_TIMEOUT_S
+    while True:
+        try:
+            status, body = get(url, timeout_s=30.0, headers=headers)
+        except OSError as error:
+            status, body = 0, str(error).encode()
+        if status == 200:
+            return body
+        if time.monotonic() > deadline:
+            raise BenchError(f"{label}: {url} answered {status or 'nothing'}: {body!r}")
+        time.sleep(0.1)
+
+
 def measure(
     target: Target,
     base: str,
@@ -442,9 +459,7 @@ def measure(
     warmup: int = WARMUP_S,
 ) -> Result:
     url = base + target.path
-    status, body = get(url, headers=target.headers)
-    if status != 200:
-        raise BenchError(f"{target.label}: {url} answered {status} before the load: {body!r}")
+    body = probe(target.label, url, target.headers)
     print(f"{target.label}: warm-up {warmup} s", file=sys.stderr)
 
     def load(seconds: int) -> Run:

@@ -510,24 +510,25 @@ async def _subscribe(
 
 
 async def _burst(base: str, key: str, conversation: str, after: int, messages: int) -> int:
-    """Send `messages` messages back to back, then one more once the run finished; the seq of
-    the final event."""
+    """Send `messages` messages back to back, then a last one; the seq of the final event: the
+    end of the run that is going on when the last message arrives, or of the one it starts."""
+    marker = f"Last one {secrets.token_hex(8)}"
     async with httpx.AsyncClient(
         base_url=base, timeout=30, trust_env=False, headers={"Authorization": f"Bearer {key}"}
     ) as client:
         for number in range(messages):
             await _message(client, conversation, f"Burst {number}")
-        last = await _until_finished(client, conversation, after)
+        await _message(client, conversation, marker)
         deadline = time.monotonic() + DEADLINE_S
+        last, marked = after, False
         while time.monotonic() < deadline:
-            status = _checked(await client.get(f"/api/conversations/{conversation}"), 200)
-            if status.json()["status"] == "finished":
-                break
+            for event in await _events_after(client, conversation, last):
+                last = int(event["seq"])
+                marked = marked or marker in json.dumps(event["payload"])
+                if marked and _finished(event):
+                    return last
             await asyncio.sleep(0.02)
-        events = await _events_after(client, conversation, last)
-        last = int(events[-1]["seq"]) if events else last
-        await _message(client, conversation, "Last one")
-        return await _until_finished(client, conversation, last)
+    raise BenchError(f"conversation {conversation} did not finish within {DEADLINE_S:g} s")
 
 
 async def _start_fanout_conversation(base: str, key: str) -> tuple[str, int]:
