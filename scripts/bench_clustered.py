@@ -19,6 +19,7 @@ import asyncio
 import json
 import multiprocessing
 import multiprocessing.queues
+import queue
 import secrets
 import shlex
 import signal
@@ -27,12 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -67,6 +69,7 @@ from scripts.bench import (
     wrk_command,
 )
 
+Answer = TypeVar("Answer")
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_BASE_URL = "redis://127.0.0.1:6379"
 REDIS_CLAIM_KEY = "maestrist-bench:claim"
@@ -540,6 +543,13 @@ async def _start_fanout_conversation(base: str, key: str) -> tuple[str, int]:
         return conversation, int(events[-1]["seq"])
 
 
+def _answer(answers: "multiprocessing.queues.Queue[Answer]") -> Answer:
+    try:
+        return answers.get(timeout=DEADLINE_S + 30)
+    except queue.Empty:
+        raise BenchError(f"a client process gave no answer within {DEADLINE_S + 30:g} s") from None
+
+
 def fanout(
     outcome: Outcome,
     provisioned: Provisioned,
@@ -572,14 +582,14 @@ def fanout(
         for client in clients:
             client.start()
         try:
-            opened = [answers.get(timeout=DEADLINE_S + 30) for _ in clients]
+            opened = [_answer(answers) for _ in clients]
             connected = sum(int(answer["connected"]) for answer in opened)
             print(f"bench: fan-out: {connected} of {len(urls)} sockets open", file=sys.stderr)
 
             def collect(after: int, until: int) -> list[dict[str, Any]]:
                 for queue in commands:
                     queue.put(("collect", after, until))
-                return [answers.get(timeout=DEADLINE_S + 30) for _ in clients]
+                return [_answer(answers) for _ in clients]
 
             primed = asyncio.run(_burst(owner, provisioned.api_key, conversation, last, 0))
             collect(last, primed)  # every socket is live before the burst
@@ -682,7 +692,7 @@ def redis_pubsub(outcome: Outcome, redis_url: str, args: argparse.Namespace) -> 
             if not ready.wait(timeout=60):
                 raise BenchError("the redis-py subscriber did not subscribe")
             first = asyncio.run(_publish(redis_url, channel, messages, batch))
-            received, last, latencies = answers.get(timeout=DEADLINE_S)
+            received, last, latencies = _answer(answers)
         finally:
             process.join(timeout=30)
             if process.is_alive():
@@ -872,7 +882,7 @@ def footprint_section(outcome: Outcome) -> list[str]:
         span = f"{min(ready):.2f}-{max(ready):.2f}" if ready else "n/a"
         lines.append(
             f"| {server}, {workers} worker{'s' if workers > 1 else ''} "
-            f"| {_median(ready):.2f} s ({span}, {len(ready)} starts) "
+            f"| {_median(ready):.2f} s ({span}, {len(ready)} start{'s' if len(ready) > 1 else ''}) "
             f"| {total_rss(footprint.idle_rss)} | {total_rss(footprint.loaded_rss)} |"
         )
     return lines
@@ -900,7 +910,9 @@ def fanout_section(outcome: Outcome, args: argparse.Namespace) -> list[str]:
             ),
         ]
         if fan.closed:
-            lines += ["", "Closed sockets (first 5): " + "; ".join(fan.closed[:5])]
+            reasons = Counter(fan.closed).most_common()
+            lines += ["", "Sockets closed before the end:", ""]
+            lines += [f"- {count} x {reason}" for reason, count in reasons]
     if outcome.pubsub:
         lines += [
             "",
@@ -1215,7 +1227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.output.write_text(text + "\n")
         print(f"bench: report written to {args.output}", file=sys.stderr)
     failed = [
-        f"{result.target.label} ({cell.workers} workers, {cell.connections} connections): "
+        f"{result.target.label} ({cell.workers} worker(s), {cell.connections} connections): "
         f"{sum(r.non2xx for r in [*result.runs, result.warmup])} non-2xx"
         for cell, result in outcome.http.items()
         if any(r.non2xx for r in [*result.runs, result.warmup])
