@@ -731,8 +731,9 @@ def _p99(result: Result) -> str:
 
 
 def _times(numerator: float, denominator: float) -> str:
-    """A ratio with three significant digits: 0.0182x, 0.57x, 1.45x."""
-    return f"{numerator / denominator:.3g}x" if denominator else "n/a"
+    """A ratio with three significant digits: 0.0182x, 0.57x, 1.45x; n/a when either side is
+    0 (wrk reports latencies of 0 when no request completed within the run)."""
+    return f"{numerator / denominator:.3g}x" if numerator and denominator else "n/a"
 
 
 def _verdict(*, met: bool) -> str:
