@@ -43,6 +43,11 @@ bench *args: install
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{bin}}/python scripts/bench.py {{args}}
 
+# Measure the clustered binding (PostgreSQL, Redis, sign-in) against the bare Litestar floor.
+bench-clustered *args: install
+    command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+    {{bin}}/python -m scripts.bench_clustered {{args}}
+
 # Print the settings reference as Markdown (the README table).
 settings-table: install
     {{bin}}/maestrist settings-table

@@ -44,6 +44,7 @@ WARMUP_S = 5
 SETTLE_S = 2.0
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+PROBE_TIMEOUT_S = 180.0
 WRK_TIMEOUT = "10s"
 VERSIONED = ("litestar", "granian", "msgspec", "dishka", "sqlalchemy", "aiosqlite", "uvloop")
 _MS_PER_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
@@ -72,6 +73,7 @@ class Run:
 class Target:
     label: str
     path: str
+    headers: tuple[str, ...] = ()  # "Name: value", sent with every request
 
 
 @dataclass(slots=True)
@@ -104,8 +106,18 @@ def pinning() -> str | None:
     return None
 
 
-def pinned(cpu: int, command: list[str]) -> list[str]:
-    return command if pinning() else ["taskset", "-c", str(cpu), *command]
+def pinned(cpus: int | str, command: list[str]) -> list[str]:
+    """`command` run on `cpus` (a CPU number or a taskset list such as `0-1`)."""
+    return command if pinning() else ["taskset", "-c", str(cpus), *command]
+
+
+def cpu_set(cpus: int | str) -> set[int]:
+    """The CPUs of a taskset list: `0`, `0-1`, `0,2`."""
+    found: set[int] = set()
+    for part in str(cpus).split(","):
+        first, _, last = part.partition("-")
+        found.update(range(int(first), int(last or first) + 1))
+    return found
 
 
 def free_port(taken: Sequence[int] = ()) -> int:
@@ -155,6 +167,18 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+def group_rss_bytes(pgid: int) -> list[int]:
+    """Resident memory (VmRSS) of each live member of a process group (Linux only)."""
+    sizes = []
+    for pid in group_members(pgid):
+        with suppress(OSError):
+            status = Path(f"/proc/{pid}/status").read_text()
+            found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            if found:
+                sizes.append(int(found[1]) * 1024)
+    return sizes
+
+
 def group_cpu_seconds(pgid: int) -> float | None:
     """User + system CPU time of the live members of a process group (Linux only)."""
     if not Path("/proc/self/stat").exists():
@@ -175,9 +199,10 @@ def _tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(no output)"
 
 
-def get(url: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
+def get(url: str, timeout_s: float = 2.0, headers: Sequence[str] = ()) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=dict(header.split(": ", 1) for header in headers))
     try:
-        with _HTTP.open(url, timeout=timeout_s) as response:
+        with _HTTP.open(request, timeout=timeout_s) as response:
             return int(response.status), response.read()
     except urllib.error.HTTPError as error:
         return int(error.code), error.read()
@@ -186,11 +211,23 @@ def get(url: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
 class Server:
     """A server in a session of its own, so that it and all its workers stop together."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        log: Path,
+        *,
+        cpus: int | str = SERVER_CPU,
+        settle_s: float = SETTLE_S,
+    ) -> None:
         self.name = name
-        self.command = pinned(SERVER_CPU, command)
+        self.cpus = cpus
+        self.command = pinned(cpus, command)
+        self.ready_s: float | None = None  # process start to the first 200 of `ready_url`
         self._env = env
         self._log = log
+        self._settle_s = settle_s
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -199,7 +236,8 @@ class Server:
         return self._process.pid  # start_new_session: the leader's pid is the group id
 
     def start(self, ready_url: str) -> None:
-        with self._log.open("wb") as log:
+        started = time.monotonic()
+        with self._log.open("ab") as log:
             self._process = subprocess.Popen(
                 self.command,
                 cwd=ROOT,
@@ -218,6 +256,7 @@ class Server:
                 )
             try:
                 if get(ready_url, timeout_s=1.0)[0] == 200:
+                    self.ready_s = time.monotonic() - started
                     break
             except OSError:
                 pass
@@ -226,8 +265,8 @@ class Server:
                     f"{self.name}: {ready_url} did not answer 200 within {READY_TIMEOUT_S:g} s:\n"
                     f"{_tail(self._log)}"
                 )
-            time.sleep(0.1)
-        time.sleep(SETTLE_S)
+            time.sleep(0.01)
+        time.sleep(self._settle_s)
         self._check_pinning()
 
     def _check_pinning(self) -> None:
@@ -238,7 +277,7 @@ class Server:
                 cpus = os.sched_getaffinity(pid)
             except OSError:
                 continue
-            if cpus != {SERVER_CPU}:
+            if cpus != cpu_set(self.cpus):
                 raise BenchError(f"{self.name}: process {pid} runs on CPUs {sorted(cpus)}")
 
     def stop(self) -> None:
@@ -289,7 +328,9 @@ def running(server: Server, ready_url: str) -> Iterator[Server]:
 # --- wrk -------------------------------------------------------------------------------------
 
 
-def wrk_command(url: str, *, seconds: int, connections: int) -> list[str]:
+def wrk_command(
+    url: str, *, seconds: int, connections: int, headers: Sequence[str] = ()
+) -> list[str]:
     return pinned(
         WRK_CPU,
         [
@@ -300,6 +341,7 @@ def wrk_command(url: str, *, seconds: int, connections: int) -> list[str]:
             "--timeout",
             WRK_TIMEOUT,
             "--latency",
+            *(part for header in headers for part in ("-H", header)),
             url,
         ],
     )
@@ -354,9 +396,11 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def wrk(url: str, *, seconds: int, connections: int, server: Server) -> Run:
+def wrk(
+    url: str, *, seconds: int, connections: int, server: Server, headers: Sequence[str] = ()
+) -> Run:
     """One wrk run, with the CPU the server and everything else used meanwhile."""
-    command = wrk_command(url, seconds=seconds, connections=connections)
+    command = wrk_command(url, seconds=seconds, connections=connections, headers=headers)
     server_before, machine_before = group_cpu_seconds(server.pgid), machine_seconds()
     wrk_before, started = children_cpu_seconds(), time.monotonic()
     completed = subprocess.run(
@@ -388,24 +432,49 @@ def wrk(url: str, *, seconds: int, connections: int, server: Server) -> Run:
     )
 
 
-def measure(target: Target, base: str, server: Server, args: argparse.Namespace) -> Result:
+def probe(label: str, url: str, headers: Sequence[str]) -> bytes:
+    """The body of a 200 from `url`, once the server has worked off what the load before
+    left queued (until then it may be slow, or answer 503 while its pool is busy)."""
+    deadline = time.monotonic() + PROBE_TIMEOUT_S
+    while True:
+        try:
+            status, body = get(url, timeout_s=30.0, headers=headers)
+        except OSError as error:
+            status, body = 0, str(error).encode()
+        if status == 200:
+            return body
+        if time.monotonic() > deadline:
+            raise BenchError(f"{label}: {url} answered {status or 'nothing'}: {body!r}")
+        time.sleep(0.1)
+
+
+def measure(
+    target: Target,
+    base: str,
+    server: Server,
+    *,
+    runs: int,
+    duration: int,
+    connections: int,
+    warmup: int = WARMUP_S,
+) -> Result:
     url = base + target.path
-    status, body = get(url)
-    if status != 200:
-        raise BenchError(f"{target.label}: {url} answered {status} before the load: {body!r}")
-    print(f"{target.label}: warm-up {WARMUP_S} s", file=sys.stderr)
-    result = Result(
-        target=target,
-        body_bytes=len(body),
-        warmup=wrk(url, seconds=WARMUP_S, connections=args.connections, server=server),
-    )
-    for number in range(1, args.runs + 1):
-        run = wrk(url, seconds=args.duration, connections=args.connections, server=server)
+    body = probe(target.label, url, target.headers)
+    print(f"{target.label}: warm-up {warmup} s", file=sys.stderr)
+
+    def load(seconds: int) -> Run:
+        return wrk(
+            url, seconds=seconds, connections=connections, server=server, headers=target.headers
+        )
+
+    result = Result(target=target, body_bytes=len(body), warmup=load(warmup))
+    for number in range(1, runs + 1):
+        run = load(duration)
         print(
-            f"{target.label}: run {number}/{args.runs}: {run.rps:,.0f} req/s, "
+            f"{target.label}: run {number}/{runs}: {run.rps:,.0f} req/s, "
             f"p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, non-2xx {run.non2xx}, "
-            f"socket errors {run.socket_errors}, server CPU {_percent([run.server_cpu])}, "
-            f"other CPU {_percent([run.other_cpu])}, steal {_percent([run.steal], 1)}",
+            f"socket errors {run.socket_errors}, server CPU {percent([run.server_cpu])}, "
+            f"other CPU {percent([run.other_cpu])}, steal {percent([run.steal], 1)}",
             file=sys.stderr,
         )
         result.runs.append(run)
@@ -439,7 +508,7 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
-def _load() -> str | None:
+def load_average() -> str | None:
     try:
         return ", ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
@@ -459,7 +528,7 @@ def _range(values: list[float], digits: int) -> tuple[str, str]:
     return fmt(statistics.median(values)), f"{fmt(min(values))}-{fmt(max(values))}"
 
 
-def _percent(values: list[float | None], digits: int = 0) -> str:
+def percent(values: list[float | None], digits: int = 0) -> str:
     known = [value for value in values if value is not None]
     return f"{statistics.median(known):.{digits}%}" if known else "n/a"
 
@@ -477,9 +546,9 @@ def table(results: list[Result]) -> list[str]:
         rps = _range([r.rps for r in result.runs], 0)
         p50 = _range([r.p50_ms for r in result.runs], 2)
         p99 = _range([r.p99_ms for r in result.runs], 2)
-        cpu = _percent([r.server_cpu for r in result.runs])
-        other = _percent([r.other_cpu for r in result.runs])
-        steal = _percent([r.steal for r in result.runs], digits=1)
+        cpu = percent([r.server_cpu for r in result.runs])
+        other = percent([r.other_cpu for r in result.runs])
+        steal = percent([r.steal for r in result.runs], digits=1)
         lines.append(
             f"| {result.target.label} | **{rps[0]}** | {rps[1]} | {p50[0]} | {p50[1]} "
             f"| {p99[0]} | {p99[1]} | {sum(r.non2xx for r in result.runs)} "
@@ -489,7 +558,7 @@ def table(results: list[Result]) -> list[str]:
     return lines
 
 
-def _ratio(numerator: float, denominator: float) -> str:
+def ratio(numerator: float, denominator: float) -> str:
     return f"{numerator / denominator:.2f}x" if denominator else "n/a"
 
 
@@ -500,11 +569,35 @@ def ratios(results: dict[Target, Result]) -> list[str]:
         mine = results[ours]
         lines.append(
             f"- {ours.label} against {HELLO.label}: floor/ours req/s "
-            f"**{_ratio(floor.median('rps'), mine.median('rps'))}**, ours/floor p99 "
-            f"**{_ratio(mine.median('p99_ms'), floor.median('p99_ms'))}** "
-            f"(p50 {_ratio(mine.median('p50_ms'), floor.median('p50_ms'))})"
+            f"**{ratio(floor.median('rps'), mine.median('rps'))}**, ours/floor p99 "
+            f"**{ratio(mine.median('p99_ms'), floor.median('p99_ms'))}** "
+            f"(p50 {ratio(mine.median('p50_ms'), floor.median('p50_ms'))})"
         )
     return lines
+
+
+def environment(
+    placement: str,
+    started_load: str | None,
+    protocol: str,
+    packages: Sequence[str] = VERSIONED,
+) -> list[str]:
+    """The table of what the figures were measured on and how."""
+    versions = ", ".join(f"{name} {package_version(name)}" for name in packages)
+    machine = (
+        f"{cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
+    )
+    return [
+        "| item | value |",
+        "|---|---|",
+        f"| machine | {machine} |",
+        f"| placement | {placement} |",
+        f"| load average before the run (1, 5, 15 min) | {started_load or 'n/a'} |",
+        f"| Python | {platform.python_implementation()} {platform.python_version()} |",
+        f"| packages | {versions} |",
+        f"| load generator | wrk {wrk_version()}, loopback, HTTP/1.1 keep-alive |",
+        f"| protocol | {protocol} |",
+    ]
 
 
 def report(
@@ -520,10 +613,6 @@ def report(
         f"wrk on CPU {WRK_CPU} (`taskset -c {WRK_CPU}`)"
         if why_not_pinned is None
         else f"not pinned ({why_not_pinned})"
-    )
-    versions = ", ".join(f"{name} {package_version(name)}" for name in VERSIONED)
-    machine = (
-        f"{cpu_model()}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
     )
     protocol = (
         f"per target one {WARMUP_S} s warm-up (not counted), then {args.runs} x "
@@ -543,15 +632,7 @@ def report(
             "",
             *ratios(results),
             "",
-            "| item | value |",
-            "|---|---|",
-            f"| machine | {machine} |",
-            f"| placement | {placement} |",
-            f"| load average before the run (1, 5, 15 min) | {started_load or 'n/a'} |",
-            f"| Python | {platform.python_implementation()} {platform.python_version()} |",
-            f"| packages | {versions} |",
-            f"| load generator | wrk {wrk_version()}, loopback, HTTP/1.1 keep-alive |",
-            f"| protocol | {protocol} |",
+            *environment(placement, started_load, protocol),
             "",
             "Commands (ports are picked free on each run):",
             "",
@@ -573,7 +654,7 @@ class StopRequestedError(Exception):
         self.signum = signum
 
 
-def _interrupt(signum: int, _frame: FrameType | None) -> None:
+def interrupt(signum: int, _frame: FrameType | None) -> None:
     raise StopRequestedError(signum)
 
 
@@ -646,19 +727,20 @@ def bench(args: argparse.Namespace, workdir: Path) -> tuple[dict[Target, Result]
             wrk_command(base + target.path, seconds=args.duration, connections=args.connections)
         )
     results: dict[Target, Result] = {}
-    when, started_load = time.strftime("%Y-%m-%d"), _load()
+    load = {"runs": args.runs, "duration": args.duration, "connections": args.connections}
+    when, started_load = time.strftime("%Y-%m-%d"), load_average()
     with running(ours, f"{ours_base}/health/ready"):
-        results[ME] = measure(ME, ours_base, ours, args)
-        results[LIVE] = measure(LIVE, ours_base, ours, args)
+        results[ME] = measure(ME, ours_base, ours, **load)
+        results[LIVE] = measure(LIVE, ours_base, ours, **load)
     with running(floor, f"{floor_base}/health"):
-        results[HELLO] = measure(HELLO, floor_base, floor, args)
+        results[HELLO] = measure(HELLO, floor_base, floor, **load)
     return results, report(results, args, commands, when, started_load)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGHUP, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
     try:
         with tempfile.TemporaryDirectory(prefix="maestrist-bench-") as workdir:
             results, text = bench(args, Path(workdir))

@@ -2,6 +2,8 @@
 
 `GET /hello` returns a constant msgspec struct of the same shape as our `GET /api/user/me`
 profile, so the difference to our server is the request path, not the size of the JSON.
+`GET /items` returns 20 constant msgspec structs (about 1.4 KB of JSON), the list route of the
+project's performance notes, for `scripts/bench_clustered.py` to hold our lists against.
 Only a benchmark target: `granian --interface asgi --factory ... scripts.bench_floor:create_app`.
 """
 
@@ -33,9 +35,28 @@ PROFILE = Profile(
 )
 
 
+class Item(msgspec.Struct):
+    id: int
+    name: str
+    price: float
+    tags: list[str]
+    active: bool
+
+
+ITEMS = [
+    Item(id=i, name=f"item-{i}", price=i * 1.5, tags=["a", "b"], active=i % 2 == 0)
+    for i in range(20)
+]
+
+
 @get("/hello")
 async def hello() -> Profile:
     return PROFILE
+
+
+@get("/items")
+async def items() -> list[Item]:
+    return ITEMS
 
 
 @get("/health", media_type="text/plain")
@@ -44,4 +65,4 @@ async def health() -> str:
 
 
 def create_app() -> Litestar:
-    return Litestar(route_handlers=[hello, health], debug=False, logging_config=None)
+    return Litestar(route_handlers=[hello, items, health], debug=False, logging_config=None)
