@@ -106,8 +106,10 @@ async def fake_backend() -> AsyncIterator[Backend]:
     @asynccontextmanager
     async def open_ports() -> AsyncIterator[Ports]:
         uow = FakeUnitOfWork(store, cipher)
-        yield Ports.of(uow, cipher)
-        await uow.rollback()
+        try:
+            yield Ports.of(uow, cipher)
+        finally:
+            await uow.rollback()
 
     yield Backend(open_ports, FakeUnitsOfWork(store))
 
