@@ -43,6 +43,7 @@ from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore
 from tests.fakes.conversations import FakeEventStore
 from tests.fakes.unit_of_work import FakeUnitsOfWork
+from tests.support.polling import until
 
 
 @dataclass
@@ -76,11 +77,7 @@ class Rig:
         return list(self.store.committed.events.get(self.cid, []))
 
     async def until(self, check: Callable[["Rig"], bool]) -> None:
-        for _ in range(400):
-            if check(self):
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("never happened")
+        await until(lambda: check(self), "what the test waits for")
 
     async def say(self, text: str) -> None:
         await self.runtime.send_message(self.cid, [TextPart(text=text)])
@@ -341,7 +338,7 @@ async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
             pass
 
     waiting = asyncio.create_task(read_all())
-    await asyncio.sleep(0.01)
+    await until(lambda: fan_out.subscriber_count(rig.cid) == 1, "the reader's subscription")
     batch = [
         StoredEvent(
             conversation_id=rig.cid,
