@@ -2,12 +2,15 @@
 adapters over a migrated SQLite or PostgreSQL database. A backend opens transactions, each a
 request's worth of ports; a suite needing a port the bundle lacks adds it to ``Ports`` here."""
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from adapters.crypto import AesGcmCipher
@@ -36,6 +39,7 @@ __all__ = (
     "fake_backend",
     "open_backend",
     "sqla_backend",
+    "until_a_transaction_waits",
 )
 
 FIXTURE_KEY_ID = "fixture"
@@ -94,6 +98,11 @@ class Backend:
 
     open: OpenPorts
     conversations: UnitsOfWork
+    waiting: Callable[[], Awaitable[int]]
+    """How many transactions wait now for a lock another one holds. On SQLite, whose writers
+    wait without a trace, how many writes are being executed now: in WAL mode only a writer
+    waits, and a transaction between two statements executes none, so a write still being
+    executed while another transaction holds the write lock waits for it."""
     execute: ExecuteSql | None = None
     """SQL backends only: to see what the database holds, or to tamper with it."""
 
@@ -106,10 +115,15 @@ async def fake_backend() -> AsyncIterator[Backend]:
     @asynccontextmanager
     async def open_ports() -> AsyncIterator[Ports]:
         uow = FakeUnitOfWork(store, cipher)
-        yield Ports.of(uow, cipher)
-        await uow.rollback()
+        try:
+            yield Ports.of(uow, cipher)
+        finally:
+            await uow.rollback()
 
-    yield Backend(open_ports, FakeUnitsOfWork(store))
+    async def waiting() -> int:
+        return store.lock_waiters
+
+    yield Backend(open_ports, FakeUnitsOfWork(store), waiting)
 
 
 def _executor(engine: AsyncEngine) -> ExecuteSql:
@@ -122,10 +136,57 @@ def _executor(engine: AsyncEngine) -> ExecuteSql:
     return execute
 
 
+class _SqliteStatements:
+    """The writes an SQLite engine's connections are executing now: from when the driver's
+    thread begins one (its trace callback) until its answer is back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._running: dict[int, str] = {}
+        event.listen(engine.sync_engine, "connect", self._connected)
+        event.listen(engine.sync_engine, "after_cursor_execute", self._answered)
+        event.listen(engine.sync_engine, "handle_error", self._failed)
+
+    def _connected(self, dbapi_connection: Any, _record: object) -> None:
+        key = id(dbapi_connection)
+
+        def began(sql: str) -> None:
+            if (
+                not sql.lstrip()
+                .upper()
+                .startswith(("SELECT", "BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"))
+            ):
+                self._running[key] = sql
+
+        dbapi_connection.await_(dbapi_connection.driver_connection.set_trace_callback(began))
+
+    def _answered(self, connection: Connection, *_: object) -> None:
+        self._running.pop(id(connection.connection.dbapi_connection), None)
+
+    def _failed(self, context: ExceptionContext) -> None:
+        if context.connection is not None:
+            self._running.pop(id(context.connection.connection.dbapi_connection), None)
+
+    async def count(self) -> int:
+        return len(self._running)
+
+
+def _lock_waits(execute: ExecuteSql) -> Callable[[], Awaitable[int]]:
+    async def waiting() -> int:
+        async with execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ) as rows:
+            return int(str(rows[0][0]))
+
+    return waiting
+
+
 @asynccontextmanager
 async def sqla_backend(url: str) -> AsyncIterator[Backend]:
     """The SQL adapters over the migrated database at ``url``."""
     engine = create_database_engine(url, pool_size=4, connect_timeout_s=5)
+    execute = _executor(engine)
+    waiting = _SqliteStatements(engine).count if url.startswith("sqlite") else _lock_waits(execute)
     sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     @asynccontextmanager
@@ -134,9 +195,19 @@ async def sqla_backend(url: str) -> AsyncIterator[Backend]:
             yield Ports.of(SqlaUnitOfWork(session, TEST_CIPHER), TEST_CIPHER)
 
     try:
-        yield Backend(open_ports, SqlaUnitsOfWork(sessions, TEST_CIPHER), _executor(engine))
+        yield Backend(open_ports, SqlaUnitsOfWork(sessions, TEST_CIPHER), waiting, execute)
     finally:
         await engine.dispose()
+
+
+async def until_a_transaction_waits(backend: Backend) -> None:
+    """Polls, with a generous deadline, until a transaction waits for a lock."""
+    try:
+        async with asyncio.timeout(10):
+            while not await backend.waiting():
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError("no transaction came to wait for the lock") from None
 
 
 def open_backend(url: str | None) -> AbstractAsyncContextManager[Backend]:

@@ -25,7 +25,7 @@ from domain.conversations.value_objects import ConversationId, EventType, Runtim
 from domain.git.providers import ProviderKind
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
-from tests.backends import Backend
+from tests.backends import Backend, until_a_transaction_waits
 from tests.factories import T0
 
 
@@ -224,7 +224,7 @@ async def test_admissions_in_an_organization_take_turns(
         await tx.conversations.lock_admissions(mine.org_id)
         assert await tx.conversations.holding_runtime(mine.org_id) == []
         second = asyncio.create_task(admit_second())
-        await asyncio.sleep(0.3)
+        await until_a_transaction_waits(backend)
         assert not second.done()
         await tx.conversations.lock_admissions(mine.org_id)
         await tx.conversations.add(first)

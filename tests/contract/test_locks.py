@@ -133,9 +133,11 @@ async def test_a_dead_holders_redis_lock_frees_itself_after_its_ttl(
 ) -> None:
     """A holder that died holding the lock: its key, with a token nobody has, set raw."""
     first, second = (redis_nodes.locks(client) for client in redis_nodes.clients)
-    await redis_nodes.clients[0].set(f"{redis_nodes.prefix}orphan", "dead-holder", px=150)
+    key = f"{redis_nodes.prefix}orphan"
+    await redis_nodes.clients[0].set(key, "dead-holder")
     assert not await _is_free(second, "orphan")
-    async with first.hold("orphan", ttl=LONG, wait=timedelta(seconds=3)):
+    await redis_nodes.clients[0].pexpire(key, 150)  # the TTL its holder had left
+    async with first.hold("orphan", ttl=LONG, wait=LONG):
         assert not await _is_free(second, "orphan")
     assert await _is_free(second, "orphan")
 
@@ -150,7 +152,7 @@ async def test_a_stalled_holder_past_its_ttl_cannot_release_the_next_holders_loc
     stalled = a.hold("stall", ttl=timedelta(milliseconds=150), wait=LONG)
     await stalled.__aenter__()
     try:
-        async with b.hold("stall", ttl=LONG, wait=timedelta(seconds=3)):
+        async with b.hold("stall", ttl=LONG, wait=LONG):
             await stalled.__aexit__(None, None, None)
             assert not await _is_free(a, "stall")
             assert await redis_nodes.clients[0].exists(f"{redis_nodes.prefix}stall") == 1
@@ -175,17 +177,27 @@ async def test_a_free_lock_is_taken_without_waiting(nodes: Nodes) -> None:
 
 
 class _SlowReplies(Redis):
-    """A client whose SET answers arrive late: the command lands, its reply is slow."""
+    """A client whose SET answers never arrive: the command lands, its reply is lost, and
+    ``landed`` says when it has landed."""
+
+    landed: asyncio.Event
 
     async def set(self, *args: Any, **kwargs: Any) -> Any:
-        landed = await super().set(*args, **kwargs)
-        await asyncio.sleep(0.5)
-        return landed
+        await super().set(*args, **kwargs)
+        self.landed.set()
+        await asyncio.Event().wait()
+
+
+def _slow_replies() -> _SlowReplies:
+    slow = _SlowReplies.from_url(REDIS_URL)
+    assert isinstance(slow, _SlowReplies)
+    slow.landed = asyncio.Event()
+    return slow
 
 
 @pytest.mark.redis
 async def test_a_hold_that_gave_up_leaves_no_lock_behind(redis_nodes: RedisNodes) -> None:
-    slow = _SlowReplies.from_url(REDIS_URL)
+    slow = _slow_replies()
     try:
         with pytest.raises(DependencyUnavailableError):
             async with RedisLocks(slow, prefix=redis_nodes.prefix).hold(
@@ -201,7 +213,7 @@ async def test_a_hold_that_gave_up_leaves_no_lock_behind(redis_nodes: RedisNodes
 async def test_a_hold_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind(
     redis_nodes: RedisNodes,
 ) -> None:
-    slow = _SlowReplies.from_url(REDIS_URL)
+    slow = _slow_replies()
     key = f"{redis_nodes.prefix}cancelled-late"
     try:
 
@@ -212,10 +224,8 @@ async def test_a_hold_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind
                 pytest.fail("the hold should have been cancelled")
 
         task = asyncio.create_task(hold())
-        for _ in range(100):
-            if await redis_nodes.clients[0].exists(key):
-                break
-            await asyncio.sleep(0.005)
+        async with asyncio.timeout(10):
+            await slow.landed.wait()
         assert await redis_nodes.clients[0].exists(key) == 1, "the SET should have landed"
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -227,12 +237,15 @@ async def test_a_hold_cancelled_while_its_set_is_in_flight_leaves_no_lock_behind
 
 
 async def test_a_busy_lock_with_no_wait_gives_up_at_once(nodes: Nodes) -> None:
+    """The holder keeps the lock until the attempt ends: an attempt that waited for it would
+    never end, and the bound turns that into a failure."""
     async with nodes.first.hold("no-wait", ttl=LONG, wait=LONG):
-        started = asyncio.get_running_loop().time()
         with pytest.raises(DependencyUnavailableError):
-            async with nodes.second.hold("no-wait", ttl=LONG, wait=timedelta(0)):
+            async with (
+                asyncio.timeout(LONG.total_seconds() / 2),
+                nodes.second.hold("no-wait", ttl=LONG, wait=timedelta(0)),
+            ):
                 pytest.fail("two holders at once")
-        assert asyncio.get_running_loop().time() - started < 1.0
 
 
 @pytest.mark.redis

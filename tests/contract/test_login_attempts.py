@@ -2,7 +2,8 @@
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,10 +11,9 @@ from redis.asyncio import Redis
 
 from adapters.memory import InProcessLoginAttemptStore
 from adapters.redis import RedisLoginAttemptStore, create_redis_client
-from adapters.system.clock import SystemClock
 from application.ports.login_attempts import LoginAttemptStore, PendingLogin
 from tests.conftest import REDIS_URL
-from tests.fakes import FakeLoginAttemptStore
+from tests.fakes import FakeClock, FakeLoginAttemptStore
 
 ATTEMPT = PendingLogin(
     code_verifier="v" * 43,
@@ -32,13 +32,35 @@ NO_HINT = PendingLogin(
 MINUTE = timedelta(minutes=1)
 
 
+@dataclass
+class RedisStore:
+    store: RedisLoginAttemptStore
+    client: Redis
+    prefix: str
+
+    async def let_pass(self, span: timedelta) -> None:
+        """Polls, with a generous deadline, until every key that ``span`` would expire is
+        gone: Redis expires them on its own clock."""
+        span_ms = span / timedelta(milliseconds=1)
+        async with asyncio.timeout(10):
+            while True:
+                left = [
+                    remaining
+                    async for key in self.client.scan_iter(match=f"{self.prefix}*")
+                    if 0 <= (remaining := await self.client.pttl(key)) <= span_ms
+                ]
+                if not left:
+                    return
+                await asyncio.sleep(0.01)
+
+
 @pytest.fixture
-async def redis_store() -> AsyncIterator[LoginAttemptStore]:
+async def redis_store() -> AsyncIterator[RedisStore]:
     """A store under a key prefix of this test's own, emptied afterwards."""
     client: Redis = create_redis_client(REDIS_URL, timeout_s=2, max_connections=30)
     prefix = f"maestrist-test:{secrets.token_hex(8)}:login:"
     try:
-        yield RedisLoginAttemptStore(client, prefix=prefix)
+        yield RedisStore(RedisLoginAttemptStore(client, prefix=prefix), client, prefix)
     finally:
         leftovers = [key async for key in client.scan_iter(match=f"{prefix}*")]
         if leftovers:
@@ -46,14 +68,39 @@ async def redis_store() -> AsyncIterator[LoginAttemptStore]:
         await client.aclose()
 
 
+@dataclass
+class Attempts:
+    """A store, and how to let time pass for it: a clock of the test's for the stores that
+    keep deadlines on one, Redis's own clock otherwise."""
+
+    store: LoginAttemptStore
+    let_pass: Callable[[timedelta], Awaitable[None]]
+    clock: FakeClock | None = None
+    """The stores on a test clock: an instant before a deadline can be looked at too."""
+
+
+def _on_clock(make: Callable[[FakeClock], LoginAttemptStore]) -> Attempts:
+    clock = FakeClock()
+
+    async def let_pass(span: timedelta) -> None:
+        clock.advance(span)
+
+    return Attempts(make(clock), let_pass, clock)
+
+
 @pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis), "fake"])
-def attempts(request: pytest.FixtureRequest) -> LoginAttemptStore:
+def sut(request: pytest.FixtureRequest) -> Attempts:
     if request.param == "in-process":
-        return InProcessLoginAttemptStore()
+        return _on_clock(InProcessLoginAttemptStore)
     if request.param == "fake":
-        return FakeLoginAttemptStore(SystemClock())
-    store: LoginAttemptStore = request.getfixturevalue("redis_store")
-    return store
+        return _on_clock(FakeLoginAttemptStore)
+    redis: RedisStore = request.getfixturevalue("redis_store")
+    return Attempts(redis.store, redis.let_pass)
+
+
+@pytest.fixture
+def attempts(sut: Attempts) -> LoginAttemptStore:
+    return sut.store
 
 
 async def test_an_attempt_reads_back_as_it_was_put(attempts: LoginAttemptStore) -> None:
@@ -79,12 +126,17 @@ async def test_an_unknown_state_is_none(attempts: LoginAttemptStore) -> None:
     assert await attempts.take("known") == ATTEMPT
 
 
-async def test_an_expired_attempt_is_none(attempts: LoginAttemptStore) -> None:
-    await attempts.put("short", ATTEMPT, timedelta(milliseconds=50))
-    await attempts.put("long", NO_HINT, MINUTE)
-    await asyncio.sleep(0.25)  # lets the 50 ms pass
-    assert await attempts.take("short") is None
-    assert await attempts.take("long") == NO_HINT
+async def test_an_expired_attempt_is_none(sut: Attempts) -> None:
+    short = timedelta(milliseconds=50)
+    for state in ("short", "short-too"):
+        await sut.store.put(state, ATTEMPT, short)
+    await sut.store.put("long", NO_HINT, MINUTE)
+    if sut.clock is not None:
+        sut.clock.advance(short - timedelta(milliseconds=1))
+        assert await sut.store.take("short-too") == ATTEMPT
+    await sut.let_pass(short)
+    assert await sut.store.take("short") is None
+    assert await sut.store.take("long") == NO_HINT
 
 
 async def test_putting_a_state_again_replaces_it(attempts: LoginAttemptStore) -> None:
@@ -104,23 +156,18 @@ async def test_concurrent_takes_of_one_state_have_exactly_one_winner(
 
 @pytest.mark.redis
 async def test_a_redis_value_this_store_did_not_write_is_no_attempt(
-    redis_store: LoginAttemptStore,
+    redis_store: RedisStore,
 ) -> None:
     """A corrupted or foreign value under an attempt's key reads as no attempt, not a crash."""
-    assert isinstance(redis_store, RedisLoginAttemptStore)
-    client: Redis = create_redis_client(REDIS_URL, timeout_s=2, max_connections=2)
-    try:
-        for junk in (b"not json", b'{"nonce": 1}', b"\xff\xfe"):
-            await client.set(f"{redis_store._prefix}bad-state", junk, ex=60)
-            assert await redis_store.take("bad-state") is None
-    finally:
-        await client.aclose()
+    for junk in (b"not json", b'{"nonce": 1}', b"\xff\xfe"):
+        await redis_store.client.set(f"{redis_store.prefix}bad-state", junk, ex=60)
+        assert await redis_store.store.take("bad-state") is None
 
 
-async def test_a_sub_millisecond_ttl_is_stored_and_soon_gone(attempts: LoginAttemptStore) -> None:
-    await attempts.put("tiny", ATTEMPT, timedelta(microseconds=10))
-    await asyncio.sleep(0.05)
-    assert await attempts.take("tiny") is None
+async def test_a_sub_millisecond_ttl_is_stored_and_soon_gone(sut: Attempts) -> None:
+    await sut.store.put("tiny", ATTEMPT, timedelta(microseconds=10))
+    await sut.let_pass(timedelta(milliseconds=1))
+    assert await sut.store.take("tiny") is None
 
 
 async def test_starts_are_counted_per_client_within_a_window(attempts: LoginAttemptStore) -> None:
@@ -136,8 +183,12 @@ async def test_concurrent_starts_are_each_counted(attempts: LoginAttemptStore) -
     assert sorted(c.count for c in counted) == list(range(1, 21))
 
 
-async def test_a_window_that_ended_counts_from_one_again(attempts: LoginAttemptStore) -> None:
-    await attempts.count_start("c", timedelta(milliseconds=50))
-    await attempts.count_start("c", timedelta(milliseconds=50))
-    await asyncio.sleep(0.25)  # lets the 50 ms pass
-    assert (await attempts.count_start("c", MINUTE)).count == 1
+async def test_a_window_that_ended_counts_from_one_again(sut: Attempts) -> None:
+    window = timedelta(milliseconds=50)
+    await sut.store.count_start("c", window)
+    await sut.store.count_start("c", window)
+    if sut.clock is not None:
+        sut.clock.advance(window - timedelta(milliseconds=1))
+        assert (await sut.store.count_start("c", window)).count == 3
+    await sut.let_pass(window)
+    assert (await sut.store.count_start("c", MINUTE)).count == 1

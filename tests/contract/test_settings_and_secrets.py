@@ -17,7 +17,7 @@ from domain.secrets.errors import SecretNameTakenError
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
 from domain.settings.errors import SettingsChangedConcurrentlyError
 from domain.settings.mcp import McpConfig, McpRemoteServer, McpStdioServer
-from tests.backends import Backend, OpenPorts
+from tests.backends import Backend, OpenPorts, until_a_transaction_waits
 from tests.factories import T0
 
 ODD = "tøkén with 'quotes', %, _, \\ and ünïcødé ✓"
@@ -161,7 +161,7 @@ async def test_settings_secrets_are_sealed_and_bound_to_their_row(
 
 
 async def test_racing_first_saves_are_a_conflict_not_a_crash(
-    backend_url: str | None, users: list[UserId], open_ports: OpenPorts
+    backend_url: str | None, backend: Backend, users: list[UserId], open_ports: OpenPorts
 ) -> None:
     if backend_url is None or not backend_url.startswith("postgresql"):
         pytest.skip("only PostgreSQL lets two writers race on one row here")
@@ -170,7 +170,7 @@ async def test_racing_first_saves_are_a_conflict_not_a_crash(
     async with open_ports() as first, open_ports() as second:
         await first.settings.put_user(settings)
         loser = asyncio.create_task(second.settings.put_user(settings))
-        await asyncio.sleep(0.3)  # the second insert waits on the first one's row
+        await until_a_transaction_waits(backend)  # the second insert, on the first one's row
         await first.uow.commit()
         with pytest.raises(SettingsChangedConcurrentlyError):
             await loser

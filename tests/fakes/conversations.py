@@ -54,7 +54,12 @@ class FakeConversationRepository(ConversationRepository):
         if org_id in self._admitting:
             return
         lock = self._store.admission_locks.setdefault(org_id, asyncio.Lock())
-        await lock.acquire()
+        waits, root = int(lock.locked()), self._store.root
+        root.lock_waiters += waits
+        try:
+            await lock.acquire()
+        finally:
+            root.lock_waiters -= waits
         self._admitting[org_id] = lock
 
     def end_transaction(self) -> None:

@@ -56,6 +56,8 @@ class FakeStore:
         self.commits = 0
         self.admission_locks: dict[OrgId, asyncio.Lock] = {}
         """Held by a transaction admitting conversations in the organization, until it ends."""
+        self.lock_waiters = 0
+        """How many transactions wait now for an admission lock another one holds."""
 
     def commit(self) -> None:
         self._committed = copy.deepcopy(self.live)
@@ -67,6 +69,11 @@ class FakeStore:
     @property
     def committed(self) -> _Tables:
         return self._committed
+
+    @property
+    def root(self) -> "FakeStore":
+        """The store itself; a transaction's is the store it works on."""
+        return self
 
     def transaction(self) -> "FakeTransaction":
         return FakeTransaction(self)
@@ -114,6 +121,10 @@ class FakeTransaction(FakeStore):
     @property
     def committed(self) -> _Tables:
         return self._root.committed
+
+    @property
+    def root(self) -> FakeStore:
+        return self._root
 
     def commit(self) -> None:
         self._collect()

@@ -42,8 +42,11 @@ class FakeUnitOfWork(UnitOfWork):
         self.callbacks = FakeEventCallbackStore(store)
 
     async def commit(self) -> None:
-        self._store.commit()
-        self.conversations.end_transaction()
+        """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""
+        try:
+            self._store.commit()
+        finally:
+            self.conversations.end_transaction()
 
     async def rollback(self) -> None:
         self._store.rollback()

@@ -133,7 +133,18 @@ def run_oidc_provider(
     )
     reader.start()
     try:
-        issuer = _wait_until_ready(process, ready, output)
+        issuer = _wait_until_ready(process, ready)
+        if issuer is None:
+            state = (
+                f"exited with {process.returncode}"
+                if process.poll() is not None
+                else f"not ready after {READY_TIMEOUT_S:.0f} s"
+            )
+            _stop(process)
+            reader.join(timeout=READY_TIMEOUT_S)  # its output to the end, the last lines too
+            raise OidcProviderError(
+                f"the OIDC test provider {state}; its output:\n{''.join(output)}"
+            )
         yield OidcProvider(
             issuer=issuer,
             client_id=CLIENT_ID,
@@ -147,9 +158,8 @@ def run_oidc_provider(
         process.stdout.close()
 
 
-def _wait_until_ready(
-    process: subprocess.Popen[str], ready: queue.Queue[str], output: list[str]
-) -> str:
+def _wait_until_ready(process: subprocess.Popen[str], ready: queue.Queue[str]) -> str | None:
+    """The issuer the server announced, or ``None`` when it exited or stayed silent."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
@@ -157,13 +167,7 @@ def _wait_until_ready(
         except queue.Empty:
             if process.poll() is not None and ready.empty():
                 break
-    state = (
-        f"exited with {process.returncode}"
-        if process.poll() is not None
-        else f"not ready after {READY_TIMEOUT_S:.0f} s"
-    )
-    time.sleep(0.2)  # let the reader catch the last lines
-    raise OidcProviderError(f"the OIDC test provider {state}; its output:\n{''.join(output)}")
+    return None
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

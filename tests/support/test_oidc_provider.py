@@ -1,6 +1,7 @@
 """The loopback OIDC test provider works end to end with an ordinary OIDC client (authlib)."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -14,7 +15,13 @@ from authlib.oidc.discovery import OpenIDProviderMetadata
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc_provider
+from tests.support.oidc import (
+    OidcProvider,
+    OidcProviderError,
+    drive_login,
+    drive_logout,
+    run_oidc_provider,
+)
 
 pytestmark = pytest.mark.oidc
 
@@ -263,19 +270,36 @@ async def test_access_token_ttl_is_configurable_and_enforced() -> None:
         claims = await signed_in.id_token_claims()
         assert claims["exp"] - claims["iat"] == 2
 
-        await asyncio.sleep(2.5)
-        async with httpx.AsyncClient(timeout=10) as client:
-            expired = await client.get(
-                signed_in.metadata["userinfo_endpoint"],
-                headers={"Authorization": f"Bearer {signed_in.tokens['access_token']}"},
-            )
-        assert expired.status_code == 401
+        # polls until the provider refuses the token, then checks it did not do so before the
+        # token's second of expiry (the access token may be stamped a second before the id
+        # token, whose claims are read here)
+        async with httpx.AsyncClient(timeout=10) as client, asyncio.timeout(30):
+            while True:
+                answer = await client.get(
+                    signed_in.metadata["userinfo_endpoint"],
+                    headers={"Authorization": f"Bearer {signed_in.tokens['access_token']}"},
+                )
+                if answer.status_code != 200:
+                    break
+                await asyncio.sleep(0.1)
+        assert answer.status_code == 401
+        assert time.time() >= claims["exp"] - 1
 
         refreshed = await refresh(
             short_lived, signed_in.metadata, signed_in.tokens["refresh_token"]
         )
         assert refreshed.status_code == 200
         assert refreshed.json()["expires_in"] == 2
+
+
+def test_a_provider_that_cannot_start_is_reported_with_its_last_words() -> None:
+    with (
+        pytest.raises(OidcProviderError) as refused,
+        run_oidc_provider(REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, access_ttl_s=0),
+    ):
+        pytest.fail("a provider with no access-token lifetime started")
+    assert "exited with 2" in str(refused.value)
+    assert "OIDC_ACCESS_TOKEN_TTL must be a whole number of seconds" in str(refused.value)
 
 
 async def test_accounts_can_be_added_and_overridden() -> None:

@@ -15,6 +15,10 @@ class InProcessEventFanOut(EventFanOut):
     def __init__(self) -> None:
         self._subscribers: dict[ConversationId, set[BoundedSubscriber]] = {}
 
+    def subscriber_count(self, conversation_id: ConversationId) -> int:
+        """How many subscribe to the conversation now."""
+        return len(self._subscribers.get(conversation_id, ()))
+
     async def publish(self, conversation_id: ConversationId, events: Sequence[StoredEvent]) -> None:
         for subscriber in tuple(self._subscribers.get(conversation_id, ())):
             subscriber.offer(events)

@@ -81,6 +81,13 @@ class ScriptedWorld:
         self.steps.clear()
         self.release()
 
+    async def settled(self) -> None:
+        """Wait until no run is in progress: each has finished, stopped at a pause or waits
+        for the user."""
+        tasks = [c.task for c in self.conversations.values() if c.task and not c.task.done()]
+        if tasks:
+            await asyncio.wait(tasks)
+
     async def aclose(self) -> None:
         """Cancel every run in progress: the world ends with the process."""
         tasks = [c.task for c in self.conversations.values() if c.task and not c.task.done()]

@@ -25,6 +25,9 @@ __all__ = ("UNSTORED_KIND", "ConversationIngest")
 
 _log = logging.getLogger(__name__)
 
+_RECANCEL_S = 1.0
+"""How long ``aclose`` gives a cancelled task to end before it cancels it again."""
+
 UNSTORED_KIND = "UnstoredEvent"
 """What takes the place of a runtime event the store refused, so the events after it follow."""
 
@@ -97,6 +100,7 @@ class ConversationIngest:
         processors: CallbackProcessors,
         *,
         retry_delay_s: float = 1.0,
+        close_timeout_s: float = 10.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
@@ -105,6 +109,7 @@ class ConversationIngest:
         self._clock = clock
         self._processors = processors
         self._retry_delay_s = retry_delay_s
+        self._close_timeout_s = close_timeout_s
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
         self._resuming: asyncio.Task[None] | None = None
 
@@ -148,14 +153,29 @@ class ConversationIngest:
             await asyncio.wait([task])
 
     async def aclose(self) -> None:
-        tasks = [task for task in self._tasks.values() if not task.done()]
+        """Stop following, within ``close_timeout_s``: cancel every task and wait for it.
+        A cancellation can be lost (Python 3.11's ``asyncio.wait_for``, which the Redis client
+        awaits on every send, returns a result that arrives with it), so a task still running
+        after a moment is cancelled again; one still running at the deadline is left, logged,
+        its lease to expire."""
+        pending = {task for task in self._tasks.values() if not task.done()}
         if self._resuming is not None and not self._resuming.done():
-            tasks.append(self._resuming)
+            pending.add(self._resuming)
         self._tasks.clear()
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._close_timeout_s
+        while pending:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                _log.error(
+                    "%d ingest tasks did not stop: %s",
+                    len(pending),
+                    ", ".join(sorted(task.get_name() for task in pending)),
+                )
+                return
+            for task in pending:
+                task.cancel()
+            _, pending = await asyncio.wait(pending, timeout=min(_RECANCEL_S, remaining))
 
     async def _run(self, conversation_id: ConversationId) -> None:
         lease = await self._leases.acquire(conversation_id)

@@ -43,8 +43,17 @@ class ConversationsProvider(Provider):
         store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
+        settings: Settings,
     ) -> AsyncIterator[ConversationIngest]:
-        ingest = ConversationIngest(runtime, leases, fan_out, store, clock, processors)
+        ingest = ConversationIngest(
+            runtime,
+            leases,
+            fan_out,
+            store,
+            clock,
+            processors,
+            close_timeout_s=settings.server.shutdown_timeout_s / 2,
+        )
         yield ingest
         await ingest.aclose()
 

@@ -103,18 +103,28 @@ async def start(client: Client, headers: Headers | None = None, **body: object) 
     return created
 
 
+WAIT_S = 30
+"""How long a poll waits for what must happen: generous, for a loaded machine."""
+
+
 async def until(
     client: Client,
     cid: str,
     check: Callable[[dict[str, Any]], bool],
     headers: Headers | None = None,
 ) -> dict[str, Any]:
-    for _ in range(200):
-        found = (await client.get(f"/api/conversations/{cid}", headers=headers or {})).json()
-        if check(found):
-            return found  # type: ignore[no-any-return]
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"conversation never got there: {found}")
+    found: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                found = (
+                    await client.get(f"/api/conversations/{cid}", headers=headers or {})
+                ).json()
+                if check(found):
+                    return found
+                await asyncio.sleep(0.025)
+    except TimeoutError:
+        raise AssertionError(f"conversation never got there: {found}") from None
 
 
 async def status_is(
@@ -550,11 +560,12 @@ async def test_an_action_waits_for_confirmation_then_runs_or_is_rejected(
     await status_is(client, cid, "waiting_for_confirmation")
     accepted = await client.post(f"/api/conversations/{cid}/confirmation", json={"accept": True})
     assert accepted.status_code == 202
-    for _ in range(400):
-        kinds = [e["kind"] for e in await stored(client, cid)]
-        if kinds.count("ActionEvent") == 2 and kinds[-1] == "ConversationStateUpdateEvent":
-            break
-        await asyncio.sleep(0.025)
+    async with asyncio.timeout(WAIT_S):
+        while True:
+            kinds = [e["kind"] for e in await stored(client, cid)]
+            if kinds.count("ActionEvent") == 2 and kinds[-1] == "ConversationStateUpdateEvent":
+                break
+            await asyncio.sleep(0.025)
     await status_is(client, cid, "waiting_for_confirmation")
     rejected = await client.post(
         f"/api/conversations/{cid}/confirmation", json={"accept": False, "reason": "Too much"}
@@ -584,10 +595,9 @@ async def test_a_restarted_server_loses_no_event_and_duplicates_none(
     # While the server is down the runtime goes on: the action runs and the agent finishes.
     await ScriptedRuntime(world).respond_to_confirmation(ConversationId(UUID(cid)), accept=True)
     conversation = world.conversations[ConversationId(UUID(cid))]
-    for _ in range(200):
-        if conversation.status.value == "finished":
-            break
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(WAIT_S):
+        await world.settled()
+    assert conversation.status.value == "finished"
     log = [event.event_id for event in conversation.log]
     assert len(log) > len(before)
 
@@ -600,12 +610,14 @@ async def test_a_restarted_server_loses_no_event_and_duplicates_none(
 
 
 async def until_stored(client: Client, cid: str, count: int) -> list[Frame]:
-    for _ in range(200):
-        found = await stored(client, cid)
-        if len(found) >= count:
-            return found
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"only {len(found)} of {count} events stored")
+    found: list[Frame] = []
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while len(found := await stored(client, cid)) < count:
+                await asyncio.sleep(0.025)
+    except TimeoutError:
+        raise AssertionError(f"only {len(found)} of {count} events stored") from None
+    return found
 
 
 @pytest.mark.parametrize("policy", ["reject", "pause_oldest"])

@@ -29,7 +29,10 @@ def _key(key_id: str) -> str:
     return f"{key_id}:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
 
 
-ACCESS_TTL_S = 2
+ACCESS_TTL_S = 60
+"""Long enough that the session signed in under the first key is still fresh, in real time,
+when the rotated server first serves it, on a loaded machine too; the rotated server's clock
+then moves past it."""
 PAST_EXPIRY = timedelta(seconds=ACCESS_TTL_S + 1)
 
 

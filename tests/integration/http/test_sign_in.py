@@ -25,7 +25,9 @@ from tests.support.oidc import OidcProvider, drive_login, drive_logout, run_oidc
 pytestmark = [pytest.mark.oidc, pytest.mark.postgres, pytest.mark.redis]
 
 APP = "http://maestrist.localhost"
-ACCESS_TTL_S = 3
+ACCESS_TTL_S = 60
+"""Long enough that no session signed in here goes stale in real time while a test runs, on a
+loaded machine too; tests that need it stale move their clock past it."""
 
 
 @pytest.fixture(scope="module")

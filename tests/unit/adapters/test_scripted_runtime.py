@@ -61,8 +61,10 @@ async def test_a_paused_run_resumes_where_it_stopped(tmp_path: Path) -> None:
     await sut.pause(start.conversation_id)
     world.release()
     await until(sut, start.conversation_id, "ObservationEvent")
-    await asyncio.sleep(0.05)
+    async with asyncio.timeout(5):
+        await world.settled()
     assert await sut.get_status(start.conversation_id) is RuntimeStatus.PAUSED
+    assert world.calls == 1, "the run went on to the next step after its pause"
 
     await sut.resume(start.conversation_id)
 

@@ -43,6 +43,7 @@ from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore
 from tests.fakes.conversations import FakeEventStore
 from tests.fakes.unit_of_work import FakeUnitsOfWork
+from tests.support.polling import GENEROUS_S, until
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Rig:
         self,
         leases: InProcessIngestLeases | None = None,
         store: UnitsOfWork | None = None,
+        *,
+        close_timeout_s: float = 10.0,
     ) -> ConversationIngest:
         return ConversationIngest(
             self.runtime,
@@ -65,6 +68,7 @@ class Rig:
             FakeClock(),
             CallbackProcessors(),
             retry_delay_s=0.01,
+            close_timeout_s=close_timeout_s,
         )
 
     @property
@@ -76,11 +80,7 @@ class Rig:
         return list(self.store.committed.events.get(self.cid, []))
 
     async def until(self, check: Callable[["Rig"], bool]) -> None:
-        for _ in range(400):
-            if check(self):
-                return
-            await asyncio.sleep(0.005)
-        raise AssertionError("never happened")
+        await until(lambda: check(self), "what the test waits for")
 
     async def say(self, text: str) -> None:
         await self.runtime.send_message(self.cid, [TextPart(text=text)])
@@ -341,7 +341,7 @@ async def test_a_feed_reader_that_falls_behind_is_told_so(rig: Rig) -> None:
             pass
 
     waiting = asyncio.create_task(read_all())
-    await asyncio.sleep(0.01)
+    await until(lambda: fan_out.subscriber_count(rig.cid) == 1, "the reader's subscription")
     batch = [
         StoredEvent(
             conversation_id=rig.cid,
@@ -424,3 +424,65 @@ async def test_a_neutral_failure_fails_the_conversation_with_its_reason(rig: Rig
     await _ingest_all(rig, listed)
     assert rig.conversation.status is ConversationStatus.ERROR
     assert rig.conversation.status_reason == "QuotaExceeded: no credit left"
+
+
+class CancellationLosingLeases(InProcessIngestLeases):
+    """Leases whose ``acquire`` waits for an answer that never comes and loses the first
+    ``lose`` cancellations that reach it: with ``answer``, it answers on the first, as Python
+    3.11's ``asyncio.wait_for`` does when the answer arrives with the cancellation; without,
+    it goes on waiting."""
+
+    def __init__(self, *, lose: int, answer: bool) -> None:
+        super().__init__()
+        self.lose = lose
+        self.answer = answer
+        self.lost = 0
+        self.waiting = asyncio.Event()
+
+    async def acquire(self, conversation_id: ConversationId) -> Lease | None:
+        self.waiting.set()
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if self.lost >= self.lose:
+                    raise
+                self.lost += 1
+                if self.answer:
+                    return await super().acquire(conversation_id)
+
+
+async def test_closing_ends_a_task_that_lost_its_cancellation(rig: Rig) -> None:
+    """The task follows on after its lost cancellation, to wait for the runtime's next
+    event; closing cancels it again, and ends."""
+    leases = CancellationLosingLeases(lose=1, answer=True)
+    sut = rig.ingest(leases)
+    sut.follow(rig.cid)
+    async with asyncio.timeout(GENEROUS_S):
+        await leases.waiting.wait()
+    try:
+        async with asyncio.timeout(GENEROUS_S):
+            await sut.aclose()
+    except TimeoutError:
+        raise AssertionError("closing waits for a task that lost its cancellation") from None
+    assert leases.lost == 1
+
+
+async def test_closing_gives_up_on_a_task_that_will_not_end(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    leases = CancellationLosingLeases(lose=1_000_000, answer=False)
+    sut = rig.ingest(leases, close_timeout_s=0.1)
+    sut.follow(rig.cid)
+    async with asyncio.timeout(GENEROUS_S):
+        await leases.waiting.wait()
+    try:
+        async with asyncio.timeout(GENEROUS_S):
+            await sut.aclose()
+    except TimeoutError:
+        raise AssertionError("closing waits for a task that will not end") from None
+    assert f"1 ingest tasks did not stop: ingest-{rig.cid}" in caplog.text
+    leases.lose = 0
+    [stubborn] = [t for t in asyncio.all_tasks() if t.get_name() == f"ingest-{rig.cid}"]
+    stubborn.cancel()
+    await asyncio.wait([stubborn])

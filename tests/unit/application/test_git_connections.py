@@ -45,6 +45,7 @@ from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.conftest import REDIS_URL
 from tests.factories import create_org
 from tests.fakes import FakeLocks, FakeProviderOAuth
+from tests.support.polling import until
 from tests.unit.application.conftest import World
 
 GITHUB = GitHost(ProviderKind.GITHUB)
@@ -293,7 +294,7 @@ async def test_a_waiter_reads_the_token_again_under_the_lock_and_uses_what_anoth
     key = f"provider-token-refresh:{ada.user.id_}:github"
     async with git.locks.hold(key, ttl=timedelta(seconds=5), wait=timedelta(seconds=5)):
         waiting = asyncio.create_task(git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB))
-        await asyncio.sleep(0.01)
+        await until(lambda: git.locks.waiting[key] == 1, "a refresh waiting for the lock")
         other = git.stored(ada.user.id_)
         renewed = other.refreshed(
             access_token="from-another-node",

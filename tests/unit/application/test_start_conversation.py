@@ -2,6 +2,8 @@
 settings, the secrets, a short-lived git credential, never a provider token), when it refuses
 before any runtime starts, and a runtime that fails to start."""
 
+import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,14 +32,15 @@ from application.git.runtime_credentials import (
 from application.ports.org_repository import MemberOrganization
 from application.secrets import SecretOpener
 from application.settings import LlmConfigResolver
-from domain.conversations.entities import ConversationStatus
+from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
 from domain.conversations.value_objects import ConversationId, RuntimeStatus, StartSpec
 from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import GitHost, ProviderKind
+from domain.identity.entities import UserId
 from domain.identity.principals import AuthMethod, Principal
-from domain.organizations.entities import Membership, Role
+from domain.organizations.entities import Membership, OrgId, Role
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.settings.entities import SettingsValues, UserSettings
 from domain.settings.value_objects import LlmApiKey, LlmModel
@@ -49,6 +52,7 @@ from tests.fakes import (
     FakeStore,
     FakeUnitOfWork,
 )
+from tests.fakes.conversations import FakeConversationRepository
 from tests.fakes.git_providers import FakeGitProviders
 from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitsOfWork
@@ -343,3 +347,124 @@ async def test_the_per_org_limit_counts_the_starts_of_every_member(rig: Rig) -> 
         assert (refused.value.limit, refused.value.scope) == (2, "org")
     assert sorted(rig.store.committed.conversations) == sorted(started)
     assert sorted(rig.world.conversations) == sorted(started)
+
+
+class RoundTripConversations(FakeConversationRepository):
+    """The fake conversation rows answering as a database does, after a round trip: other
+    transactions run while a read is on its way back. ``lock_admissions`` does nothing when
+    ``admissions_lock`` is off, the store without the lock a negative control needs."""
+
+    def __init__(self, store: FakeStore, *, admissions_lock: bool) -> None:
+        super().__init__(store)
+        self._admissions_lock = admissions_lock
+
+    async def lock_admissions(self, org_id: OrgId) -> None:
+        await asyncio.sleep(0)
+        if self._admissions_lock:
+            await super().lock_admissions(org_id)
+
+    async def holding_runtime(
+        self, org_id: OrgId, user_id: UserId | None = None
+    ) -> list[Conversation]:
+        await asyncio.sleep(0)
+        found = await super().holding_runtime(org_id, user_id)
+        await asyncio.sleep(0)
+        return found
+
+    async def add(self, conversation: Conversation) -> None:
+        await asyncio.sleep(0)
+        await super().add(conversation)
+
+
+class RoundTripUnitOfWork(FakeUnitOfWork):
+    def __init__(self, store: FakeStore, *, admissions_lock: bool) -> None:
+        super().__init__(store)
+        self.conversations = RoundTripConversations(self._store, admissions_lock=admissions_lock)
+
+    async def commit(self) -> None:
+        await asyncio.sleep(0)
+        await super().commit()
+
+
+def add_member(rig: Rig) -> StartConversationRequest:
+    """A member of the rig's organization with the owner's LLM settings: a request of theirs."""
+    member = create_user()
+    org_id = rig.org.organization.id_
+    rig.store.live.users[member.id_] = member
+    rig.store.live.memberships[(org_id, member.id_)] = Membership(
+        org_id=org_id, user_id=member.id_, role=Role.MEMBER, joined_at=T0
+    )
+    rig.store.live.user_settings[member.id_] = replace(
+        rig.store.live.user_settings[rig.actor.user.id_], user_id=member.id_
+    )
+    rig.store.commit()
+    return StartConversationRequest(
+        actor=Principal(user=member, method=AuthMethod.SESSION),
+        org=MemberOrganization(organization=rig.org.organization, role=Role.MEMBER),
+    )
+
+
+async def race_starts(
+    rig: Rig,
+    limits: ConversationLimits,
+    requests: Sequence[StartConversationRequest],
+    *,
+    admissions_lock: bool,
+) -> list[ConversationLimitReachedError]:
+    """Every request started at once, each in a request scope of its own whose transaction
+    ends with the request, as the container ends it; what was refused. A refused start never
+    commits: without that end its transaction, and the admission lock it took, would stay
+    open, and every start after it would wait for the lock forever."""
+
+    async def start(request: StartConversationRequest) -> ConversationLimitReachedError | None:
+        uow = RoundTripUnitOfWork(rig.store, admissions_lock=admissions_lock)
+        try:
+            await rig.sut(limits=limits, uow=uow).execute(request)
+        except ConversationLimitReachedError as refused:
+            return refused
+        finally:
+            await uow.rollback()
+        return None
+
+    try:
+        async with asyncio.timeout(30):
+            outcomes = await asyncio.gather(*(start(request) for request in requests))
+    except TimeoutError:
+        raise AssertionError(
+            "the concurrent starts did not all end: one waits for an admission lock that a "
+            "finished transaction never released"
+        ) from None
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def admitted_in_race(rig: Rig, *, admissions_lock: bool) -> Counter[UserId]:
+    """Three members of one organization start three conversations each, all at once, under
+    a limit of 2 per member and 5 in the organization: how many each got."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    owner = StartConversationRequest(actor=rig.actor, org=rig.org)
+    members = [owner, add_member(rig), add_member(rig)]
+    limits = ConversationLimits(per_user=2, per_org=5)
+    refused = await race_starts(
+        rig, limits, [m for m in members for _ in range(3)], admissions_lock=admissions_lock
+    )
+    committed = rig.store.committed.conversations
+    assert len(refused) + len(committed) == 9
+    assert sorted(rig.world.conversations) == sorted(committed)
+    return Counter(c.tenant.user_id for c in committed.values())
+
+
+async def test_concurrent_starts_admit_exactly_the_limits(rig: Rig) -> None:
+    admitted = await admitted_in_race(rig, admissions_lock=True)
+    assert sum(admitted.values()) == 5
+    assert max(admitted.values()) == 2
+    assert len(admitted) == 3
+
+
+async def test_without_the_admission_lock_concurrent_starts_exceed_the_limits(
+    rig: Rig,
+) -> None:
+    """The negative control: the same race over a store whose admission lock does nothing
+    admits more than the limits allow, so the test above proves the lock keeps them."""
+    admitted = await admitted_in_race(rig, admissions_lock=False)
+    assert sum(admitted.values()) > 5
+    assert max(admitted.values()) > 2

@@ -23,6 +23,7 @@ from entrypoints.http.conversations.socket import _Session
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeStore
 from tests.fakes.unit_of_work import FakeUnitsOfWork
+from tests.support.polling import GENEROUS_S, until
 
 
 class StuckSocket:
@@ -94,12 +95,12 @@ async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobo
     stuck = StuckSocket(takes=1)
     running = asyncio.create_task(run(stuck, cid, policy, feed, 0))
     async with fan_out.subscribe(cid, buffer=100) as other:
-        await asyncio.sleep(0.01)
+        await until(lambda: fan_out.subscriber_count(cid) == 2, "the socket's subscription")
         for seq in range(1, 21):
-            await asyncio.wait_for(fan_out.publish(cid, [event(cid, seq)]), 0.5)
+            await asyncio.wait_for(fan_out.publish(cid, [event(cid, seq)]), GENEROUS_S)
         reader = aiter(other)
         assert [(await anext(reader)).seq for _ in range(20)] == list(range(1, 21))
-    await asyncio.wait_for(running, 2)
+    await asyncio.wait_for(running, GENEROUS_S)
     assert len(stuck.sent) <= 1
     assert stuck.closed is not None
     code, reason = stuck.closed
@@ -115,11 +116,11 @@ async def test_a_client_that_takes_too_long_to_take_a_frame_is_closed() -> None:
     stuck = StuckSocket(takes=1)
     policy = SocketPolicy(heartbeat_s=60, buffer=100, send_timeout_s=0.05)
     running = asyncio.create_task(run(stuck, cid, policy, feed, 0))
-    await asyncio.sleep(0.01)
-    for seq in (1, 2):
-        await fan_out.publish(cid, [event(cid, seq)])
-        await asyncio.sleep(0.01)
-    await asyncio.wait_for(running, 2)
+    await until(lambda: fan_out.subscriber_count(cid) == 1, "the socket's subscription")
+    await fan_out.publish(cid, [event(cid, 1)])
+    await until(lambda: len(stuck.sent) == 1, "the first frame sent")
+    await fan_out.publish(cid, [event(cid, 2)])
+    await asyncio.wait_for(running, GENEROUS_S)
     assert len(stuck.sent) == 1
     assert stuck.closed is not None
     assert stuck.closed[0] == CLOSE_SLOW_CLIENT
