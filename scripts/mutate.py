@@ -6,11 +6,15 @@ mutates the files ``only_mutate`` names and runs, for each mutant, the tests of
 ``pytest_add_cli_args_test_selection`` that reach the mutated function. This script runs the
 mutants of the groups asked for (all of them, in priority order, by default), then prints each
 group's counts and its surviving mutants; ``--report`` prints them from the last runs without
-running anything. docs/testing.md records the results.
+running anything. ``--check MUTANT TEST...`` runs the given tests once with that mutant
+switched on and once without (what a new test must fail and pass), quicker than a ``mutmut
+run`` of the mutant. docs/testing.md records the results.
 """
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -180,12 +184,31 @@ def report(names: list[str]) -> None:
                 print(f"  {status}: {mutant}")
 
 
+def check(mutant: str, tests: list[str]) -> int:
+    """0 when the tests fail with ``mutant`` switched on and pass without it."""
+    shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    outcomes = {}
+    for switched_on in (mutant, ""):
+        env = {**os.environ, "MUTANT_UNDER_TEST": switched_on, "PYTHONPATH": "src"}
+        run = subprocess.run(command, cwd=MUTANTS, env=env, check=False, capture_output=True)
+        outcomes[bool(switched_on)] = run.returncode
+        last = run.stdout.decode().strip().splitlines()[-1:]
+        print(f"{'with' if switched_on else 'without'} {mutant}: {' '.join(last)}")
+    killed = outcomes[True] != 0 and outcomes[False] == 0
+    print("killed" if killed else "NOT killed")
+    return 0 if killed else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=", ".join(GROUPS))
     parser.add_argument("--report", action="store_true", help="only print the last results")
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once")
+    parser.add_argument("--check", metavar="MUTANT", help="run the GROUP arguments as tests")
     args = parser.parse_args()
+    if args.check:
+        return check(args.check, args.groups)
     names: list[str] = args.groups or list(GROUPS)
     unknown = [name for name in names if name not in GROUPS]
     if unknown:
