@@ -60,3 +60,8 @@ agent-server-env: install
 install:
     @test -x {{bin}}/python || python3 -m venv {{venv}}
     @{{bin}}/python scripts/ensure_installed.py
+
+# Mutation testing of the security- and data-critical modules (slow; never in CI): just mutate
+# auth; no group runs them all. `just mutate --report` prints the last results. docs/testing.md
+mutate *args: install
+    {{bin}}/python scripts/mutate.py {{args}}

@@ -122,3 +122,24 @@ async def test_an_expired_local_user_is_read_once_for_a_burst_of_requests() -> N
     assert reads == 1
     assert await cache.get_or_load(load) is user
     assert reads == 1
+
+
+async def test_the_local_user_is_read_again_once_the_cache_expires() -> None:
+    """The cache remembers the user for its time to live only, and never remembers that
+    there was none: a user provisioned meanwhile is found on the next request."""
+    user = create_user(LOCAL_USER_SUBJECT)
+    answers: list[User | None] = [None, user, user]
+
+    async def load() -> User | None:
+        return answers.pop(0)
+
+    cache = LocalUserCache(ttl_s=0)
+    assert await cache.get_or_load(load) is None
+    assert cache.get() is None
+    assert await cache.get_or_load(load) is user
+    assert cache.get() is None
+    assert await cache.get_or_load(load) is user
+    assert answers == []
+    remembered = LocalUserCache(ttl_s=60)
+    remembered.put(user)
+    assert remembered.get() is user

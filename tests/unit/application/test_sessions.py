@@ -350,6 +350,23 @@ async def test_a_fresh_session_authenticates_without_refresh(flow: Flow) -> None
     assert locks.acquisitions == 0
 
 
+async def test_the_policys_refresh_margin_decides_when_tokens_are_refreshed(
+    flow: Flow, world: World
+) -> None:
+    """A margin wider than the default: a token with a minute left is refreshed, both by the
+    first look and by the second one under the session's lock."""
+    result = await flow.sign_in("sub-ada")
+    world.clock.advance(ACCESS_TTL - timedelta(minutes=1))
+    wide = replace(POLICY, refresh_margin=timedelta(minutes=2))
+    sut = SessionAuthenticator(
+        FakeUnitsOfWork(flow.store), flow.provider, FakeLocks(), world.clock, wide
+    )
+    assert await sut.authenticate(cookie(result.session_token)) is not None
+    assert flow.provider.refresh_calls == 1
+    assert await sut.authenticate(cookie(result.session_token)) is not None
+    assert flow.provider.refresh_calls == 1
+
+
 @pytest.mark.parametrize("make_locks", [InProcessLocks, FakeLocks], ids=["in-process", "fake"])
 async def test_fifty_concurrent_requests_after_expiry_refresh_exactly_once(
     flow: Flow, world: World, make_locks: type[Locks]

@@ -1,0 +1,229 @@
+"""Mutation testing of the modules where a one-line bug is a breach or data loss, on demand
+(``just mutate [GROUP...]``), never in CI.
+
+mutmut (configured in pyproject.toml's ``[tool.mutmut]``) copies ``src/`` into ``mutants/``,
+mutates the files ``only_mutate`` names and runs, for each mutant, the tests of
+``pytest_add_cli_args_test_selection`` that reach the mutated function. This script runs the
+mutants of the groups asked for (all of them, in priority order, by default), then prints each
+group's counts and its surviving mutants; ``--report`` prints them from the last runs without
+running anything. ``--check MUTANT TEST...`` runs the given tests once with that mutant
+switched on and once without (what a new test must fail and pass), quicker than a ``mutmut
+run`` of the mutant. docs/testing.md records the results.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    title: str
+    patterns: tuple[str, ...]
+    """mutmut mutant names (``module.function__mutmut_N``) as shell-style patterns."""
+
+
+def _methods(cls: str, names: str, package: str = "adapters.sqlalchemy") -> tuple[str, ...]:
+    """The patterns of the mutants of some methods of ``module.Class`` in ``package``."""
+    module, _, name = cls.rpartition(".")
+    return tuple(
+        f"{package}.{module}.x\u01c1{name}\u01c1{method}__mutmut_*" for method in names.split()
+    )
+
+
+GROUPS: dict[str, Group] = {
+    "auth": Group(
+        "auth guard and scopes",
+        (
+            "entrypoints.http.auth.*",
+            "application.identity.access_gates.*",
+            "application.identity.api_key_authenticator.*",
+            "application.identity.session_authenticator.*",
+            "application.identity.local_user_authenticator.*",
+            "application.identity.signed_in_authenticator.*",
+            "domain.identity.principals.*",
+            "domain.identity.api_keys.*",
+            "domain.identity.sessions.*",
+        ),
+    ),
+    "cipher": Group(
+        "cipher and sealed records",
+        ("adapters.crypto.aes_gcm.*", "adapters.sqlalchemy.sealed_records.*"),
+    ),
+    "tenant": Group(
+        "tenant scoping in repositories",
+        (
+            *_methods(
+                "conversation_repository.SqlaConversationRepository",
+                "get get_for_owner search rename delete lock_admissions holding_runtime",
+            ),
+            *_methods("secret_store.SqlaSecretStore", "get list_for save delete"),
+            *_methods("provider_token_store.SqlaProviderTokenStore", "put get list_for delete"),
+            *_methods(
+                "api_key_repository.SqlaApiKeyRepository",
+                "get_by_lookup get_for_user list_for_user revoke_all",
+            ),
+            *_methods(
+                "session_repository.SqlaSessionRepository",
+                "get_by_token_hash get_for_user list_live revoke_all",
+            ),
+            *_methods(
+                "org_repository.SqlaOrgRepository",
+                "get_for_member list_for_member get_personal set_role remove_member list_members",
+            ),
+            *_methods("settings_store.SqlaSettingsStore", "get_user put_user get_org put_org"),
+            *_methods("event_store.SqlaEventStore", "list_after last"),
+        ),
+    ),
+    "limits": Group(
+        "limits",
+        (
+            "application.conversations.limits.*",
+            *_methods(
+                "start_conversation.StartConversation", "execute", "application.conversations"
+            ),
+        ),
+    ),
+    "fencing": Group(
+        "coordinator fencing",
+        (
+            "adapters.redis.ingest_leases.*",
+            *_methods(
+                "ingest.ConversationIngest",
+                "_run _give_up _ingest _apply",
+                "application.conversations",
+            ),
+            *_methods("event_store.SqlaEventStore", "_lock_head append"),
+        ),
+    ),
+    "feed": Group(
+        "live feed",
+        (
+            "application.conversations.feed.*",
+            "adapters.redis.event_fan_out.*",
+            "application.conversations.open_conversation_stream.*",
+        ),
+    ),
+}
+
+STATUS_BY_EXIT_CODE = {
+    0: "survived",
+    1: "killed",
+    3: "killed",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    37: "caught by type check",
+    -24: "timeout",
+    24: "timeout",
+    152: "timeout",
+    255: "timeout",
+}
+"""mutmut's verdicts by the exit code it records (anything else is "suspicious")."""
+
+
+def status_of(exit_code: int | None) -> str:
+    if exit_code is None:
+        return "not checked"
+    return STATUS_BY_EXIT_CODE.get(exit_code, "suspicious")
+
+
+def recorded_results() -> dict[str, int | None]:
+    """Every mutant of the last ``mutmut run``s with the exit code its tests gave."""
+    results: dict[str, int | None] = {}
+    for meta in sorted(MUTANTS.rglob("*.meta")):
+        results.update(json.loads(meta.read_text())["exit_code_by_key"])
+    return results
+
+
+def group_of(mutant: str) -> str | None:
+    for name, group in GROUPS.items():
+        if any(fnmatch(mutant, pattern) for pattern in group.patterns):
+            return name
+    return None
+
+
+def report(names: list[str]) -> None:
+    by_group: dict[str, list[tuple[str, str]]] = {name: [] for name in names}
+    for mutant, exit_code in recorded_results().items():
+        group = group_of(mutant)
+        if group in by_group:
+            by_group[group].append((mutant, status_of(exit_code)))
+    print("| group | mutants | killed | timeout | survived | no tests | not checked | score |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in names:
+        counts = Counter(status for _, status in by_group[name])
+        total = len(by_group[name])
+        detected = counts["killed"] + counts["timeout"] + counts["caught by type check"]
+        checked = total - counts["not checked"]
+        score = f"{100 * detected / checked:.1f}%" if checked else "-"
+        print(
+            f"| {GROUPS[name].title} | {total} | {counts['killed']} | {counts['timeout']} "
+            f"| {counts['survived']} | {counts['no tests']} | {counts['not checked']} | {score} |"
+        )
+    for name in names:
+        undetected = [
+            (mutant, status)
+            for mutant, status in sorted(by_group[name])
+            if status not in {"killed", "timeout", "caught by type check"}
+        ]
+        if undetected:
+            print(f"\n{GROUPS[name].title}: {len(undetected)} not killed")
+            for mutant, status in undetected:
+                print(f"  {status}: {mutant}")
+
+
+def check(mutant: str, tests: list[str]) -> int:
+    """0 when the tests fail with ``mutant`` switched on and pass without it."""
+    shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    outcomes = {}
+    for switched_on in (mutant, ""):
+        env = {**os.environ, "MUTANT_UNDER_TEST": switched_on, "PYTHONPATH": "src"}
+        run = subprocess.run(command, cwd=MUTANTS, env=env, check=False, capture_output=True)
+        outcomes[bool(switched_on)] = run.returncode
+        last = run.stdout.decode().strip().splitlines()[-1:]
+        print(f"{'with' if switched_on else 'without'} {mutant}: {' '.join(last)}")
+    killed = outcomes[True] != 0 and outcomes[False] == 0
+    print("killed" if killed else "NOT killed")
+    return 0 if killed else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("groups", nargs="*", metavar="GROUP", help=", ".join(GROUPS))
+    parser.add_argument("--report", action="store_true", help="only print the last results")
+    parser.add_argument("--max-children", type=int, default=2, help="mutants run at once")
+    parser.add_argument("--check", metavar="MUTANT", help="run the GROUP arguments as tests")
+    args = parser.parse_args()
+    if args.check:
+        return check(args.check, args.groups)
+    names: list[str] = args.groups or list(GROUPS)
+    unknown = [name for name in names if name not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group {', '.join(unknown)}; the groups: {', '.join(GROUPS)}")
+    if not args.report:
+        mutmut = Path(sys.executable).with_name("mutmut")
+        for name in names:
+            command = [str(mutmut), "run", "--max-children", str(args.max_children)]
+            print(f"== {GROUPS[name].title}", flush=True)
+            done = subprocess.run([*command, *GROUPS[name].patterns], cwd=ROOT, check=False)
+            if done.returncode != 0:
+                return done.returncode
+    report(names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

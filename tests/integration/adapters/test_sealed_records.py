@@ -1,0 +1,56 @@
+"""SqlaSealedRecords on SQLite: a key id is matched literally when rows sealed under another key
+are looked for, even when it holds a character that is a wildcard to SQL's LIKE."""
+
+import os
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from adapters.crypto import AesGcmCipher
+from adapters.sqlalchemy import SqlaUnitOfWork, create_database_engine
+from adapters.sqlalchemy.sealed_records import SqlaSealedRecords
+from domain.secrets.entities import CustomSecret, SecretDescription, SecretName, SecretValue
+from tests.factories import T0, create_user
+
+OLD, NEW = os.urandom(32), os.urandom(32)
+
+
+@pytest.mark.parametrize(
+    ("current", "old"),
+    [("k_2", "kx2"), ("k%", "kxy"), ("k_2", "k_2old")],
+    ids=["underscore", "percent", "prefix"],
+)
+async def test_rows_of_a_key_its_id_would_match_as_a_pattern_are_resealed(
+    sqlite_url: str, current: str, old: str
+) -> None:
+    engine = create_database_engine(sqlite_url, pool_size=1, connect_timeout_s=5)
+    sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    before = AesGcmCipher({old: OLD})
+    rotated = AesGcmCipher({current: NEW, old: OLD})
+    user = create_user("sub-rita")
+    secret = CustomSecret.create(
+        user_id=user.id_,
+        name=SecretName("DEPLOY"),
+        value=SecretValue("v"),
+        description=SecretDescription("d"),
+        now=T0,
+    )
+    try:
+        async with sessions() as session:
+            uow = SqlaUnitOfWork(session, before)
+            await uow.users.add(user)
+            await uow.secrets.add(secret)
+            await uow.commit()
+        async with sessions() as session:
+            assert await SqlaSealedRecords(session, rotated).reseal_batch(10) == 1
+            await session.commit()
+        async with sessions() as session:
+            assert await SqlaSealedRecords(session, rotated).reseal_batch(10) == 0
+            stored = await SqlaUnitOfWork(session, AesGcmCipher({current: NEW})).secrets.get(
+                user.id_, SecretName("DEPLOY")
+            )
+        assert stored is not None
+        assert stored.description is not None
+        assert (stored.value.value, stored.description.value) == ("v", "d")
+    finally:
+        await engine.dispose()
