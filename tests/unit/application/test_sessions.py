@@ -359,7 +359,7 @@ async def test_the_policys_refresh_margin_decides_when_tokens_are_refreshed(
     world.clock.advance(ACCESS_TTL - timedelta(minutes=1))
     wide = replace(POLICY, refresh_margin=timedelta(minutes=2))
     sut = SessionAuthenticator(
-        FakeUnitsOfWork(flow.store), flow.provider, FakeLocks(), world.clock, wide
+        FakeUnitsOfWork(flow.store), flow.provider, FakeLocks(), world.clock, wide, world.principals
     )
     assert await sut.authenticate(cookie(result.session_token)) is not None
     assert flow.provider.refresh_calls == 1
