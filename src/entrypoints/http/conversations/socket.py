@@ -253,8 +253,9 @@ class _Session:
         return None
 
     async def _send_text(self, text: str) -> None:
-        async with self._sending:
-            await asyncio.wait_for(self._socket.send_text(text), self._policy.send_timeout_s)
+        # A timeout scope, not ``wait_for``: no task of its own for every frame of every socket.
+        async with self._sending, asyncio.timeout(self._policy.send_timeout_s):
+            await self._socket.send_text(text)
 
     async def _send(self, frame: msgspec.Struct) -> None:
         await self._send_text(_encoder.encode(frame).decode())
