@@ -821,7 +821,7 @@ def goals(outcome: Outcome, args: argparse.Namespace) -> list[str]:
             "| websocket fan-out | >= 50,000 deliveries/s, p99 <= 50 ms "
             f"| not measured: {outcome.fanout_missing or 'skipped'} | n/a |"
         )
-    for connections in args.connections:
+    for connections in [] if args.only_fanout else args.connections:
         bad = sum(
             run.non2xx
             for cell, result in outcome.http.items()
@@ -971,10 +971,11 @@ def report(outcome: Outcome, args: argparse.Namespace, when: str, started: str |
             *goals(outcome, args),
             "",
             *http_sections(outcome, args),
-            "#### Start to ready and memory",
-            "",
-            *footprint_section(outcome),
-            "",
+            *(
+                []
+                if args.only_fanout
+                else ["#### Start to ready and memory", "", *footprint_section(outcome), ""]
+            ),
             (
                 f"#### Websocket fan-out ({args.subscribers} subscribers, {args.fanout_servers} "
                 "servers) and Redis pub/sub alone"
