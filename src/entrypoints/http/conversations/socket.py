@@ -239,10 +239,12 @@ class _Session:
         self._sending = asyncio.Lock()
         self._misses = 0
 
-    async def _recheck(self, *, routine: bool) -> tuple[int, str] | None:
+    async def _recheck(
+        self, *, routine: bool, reuse_recent: bool = False
+    ) -> tuple[int, str] | None:
         try:
             async with self._rechecking:
-                await self._stream.recheck()
+                await self._stream.recheck(routine=reuse_recent)
         except StreamAccessLostError as lost:
             if isinstance(lost.cause, DependencyUnavailableError) and routine:
                 self._misses += 1
@@ -315,7 +317,9 @@ class _Session:
             while True:
                 await asyncio.sleep(wait)
                 wait = self._policy.heartbeat_s
-                if (lost := await self._recheck(routine=True)) is not None:
+                # What the credential proved seconds ago may stand here (a revocation heard
+                # drops it): one read per credential and server, not one per socket.
+                if (lost := await self._recheck(routine=True, reuse_recent=True)) is not None:
                     return lost
                 await self._send(HeartbeatFrame(at=datetime.now(UTC)))
         except TimeoutError:
