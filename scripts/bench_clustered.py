@@ -512,10 +512,14 @@ async def _subscribe(
     await asyncio.gather(*readers, return_exceptions=True)
 
 
-async def _burst(base: str, key: str, conversation: str, after: int, messages: int) -> int:
-    """Send `messages` messages back to back, then a last one; the seq of the final event: the
-    end of the run that is going on when the last message arrives, or of the one it starts."""
-    marker = f"Last one {secrets.token_hex(8)}"
+async def _burst(
+    base: str, key: str, conversation: str, after: int, messages: int, final: str | None = None
+) -> int:
+    """Send `messages` messages back to back, then a last one (`final`, or a marked text); the
+    seq of the final event: the end of the run that is going on when the last message
+    arrives, or of the one it starts. A last message `/burst N SIZE` has the scripted runtime
+    answer with N agent messages of SIZE characters in one run."""
+    marker = final or f"Last one {secrets.token_hex(8)}"
     async with httpx.AsyncClient(
         base_url=base, timeout=30, trust_env=False, headers={"Authorization": f"Bearer {key}"}
     ) as client:
@@ -593,8 +597,9 @@ def fanout(
 
             primed = asyncio.run(_burst(owner, provisioned.api_key, conversation, last, 0))
             collect(last, primed)  # every socket is live before the burst
+            burst = f"/burst {args.burst_events} {args.burst_size}" if args.burst_events else None
             final = asyncio.run(
-                _burst(owner, provisioned.api_key, conversation, primed, args.burst_messages)
+                _burst(owner, provisioned.api_key, conversation, primed, args.burst_messages, burst)
             )
             got = collect(primed, final)
         finally:
@@ -816,7 +821,7 @@ def goals(outcome: Outcome, args: argparse.Namespace) -> list[str]:
             "| websocket fan-out | >= 50,000 deliveries/s, p99 <= 50 ms "
             f"| not measured: {outcome.fanout_missing or 'skipped'} | n/a |"
         )
-    for connections in args.connections:
+    for connections in [] if args.only_fanout else args.connections:
         bad = sum(
             run.non2xx
             for cell, result in outcome.http.items()
@@ -966,10 +971,11 @@ def report(outcome: Outcome, args: argparse.Namespace, when: str, started: str |
             *goals(outcome, args),
             "",
             *http_sections(outcome, args),
-            "#### Start to ready and memory",
-            "",
-            *footprint_section(outcome),
-            "",
+            *(
+                []
+                if args.only_fanout
+                else ["#### Start to ready and memory", "", *footprint_section(outcome), ""]
+            ),
             (
                 f"#### Websocket fan-out ({args.subscribers} subscribers, {args.fanout_servers} "
                 "servers) and Redis pub/sub alone"
@@ -1022,15 +1028,40 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--subscribers", type=int, default=500, help="websocket subscribers")
     parser.add_argument("--fanout-servers", type=int, default=3, help="servers they spread on")
     parser.add_argument("--client-processes", type=int, default=2, help="subscriber processes")
-    parser.add_argument("--burst-messages", type=int, default=100, help="messages in the burst")
+    parser.add_argument(
+        "--burst-events",
+        type=int,
+        default=2000,
+        help="events of the burst, from one `/burst N` message to the scripted runtime "
+        "(0: drive the burst with --burst-messages messages instead)",
+    )
+    parser.add_argument(
+        "--burst-size", type=int, default=64, help="characters of each burst event's text"
+    )
+    parser.add_argument(
+        "--burst-messages",
+        type=int,
+        default=0,
+        help="messages sent one by one over HTTP before the last one (the burst's driver "
+        "when --burst-events is 0)",
+    )
     parser.add_argument("--pubsub-messages", type=int, default=100_000, help="Redis baseline")
     parser.add_argument("--no-fanout", action="store_true", help="skip websockets and Redis")
+    parser.add_argument(
+        "--only-fanout", action="store_true", help="only websockets and Redis pub/sub alone"
+    )
     parser.add_argument("--output", type=Path, help="also write the Markdown report here")
     args = parser.parse_args(argv)
     if min(args.runs, args.duration, args.warmup, args.subscribers, args.fanout_servers) < 1:
         parser.error("--runs, --duration, --warmup, --subscribers, --fanout-servers: >= 1")
-    if args.starts < 0 or args.client_processes < 1 or args.burst_messages < 1:
-        parser.error("--starts >= 0, --client-processes >= 1, --burst-messages >= 1")
+    if args.starts < 0 or args.client_processes < 1 or args.burst_messages < 0:
+        parser.error("--starts >= 0, --client-processes >= 1, --burst-messages >= 0")
+    if not 0 <= args.burst_events <= 100_000 or not 1 <= args.burst_size <= 65_536:
+        parser.error("--burst-events 0-100000, --burst-size 1-65536")
+    if not args.burst_events and not args.burst_messages:
+        parser.error("--burst-events 0 needs --burst-messages >= 1")
+    if args.no_fanout and args.only_fanout:
+        parser.error("--no-fanout and --only-fanout exclude each other")
     args.argv = [
         f"--runs={args.runs}",
         f"--duration={args.duration}",
@@ -1042,9 +1073,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         f"--subscribers={args.subscribers}",
         f"--fanout-servers={args.fanout_servers}",
         f"--client-processes={args.client_processes}",
+        f"--burst-events={args.burst_events}",
+        f"--burst-size={args.burst_size}",
         f"--burst-messages={args.burst_messages}",
         f"--pubsub-messages={args.pubsub_messages}",
         *(["--no-fanout"] if args.no_fanout else []),
+        *(["--only-fanout"] if args.only_fanout else []),
     ]
     return args
 
@@ -1113,7 +1147,7 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
         provisioner = ours("provisioning", ours_port, 1, SERVER_CPU)
         with running(provisioner, f"{ours_base}/health/ready"):
             provisioned = asyncio.run(_provision(ours_base))
-        for workers in args.workers:
+        for workers in [] if args.only_fanout else args.workers:
             server = ours(f"ours {workers}w", ours_port, workers, cpus_for(workers))
             cells: list[tuple[Cell, Target]] = []
             for connections in args.connections:
@@ -1133,7 +1167,7 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
                 outcome, server, f"{ours_base}/health/ready", ("ours", workers), cells,
                 ours_base, args,
             )  # fmt: skip
-        for workers in args.workers:
+        for workers in [] if args.only_fanout else args.workers:
             cells = [
                 (Cell("floor", workers, connections, "none", name), Target(f"floor {name}", path))
                 for connections in args.connections
@@ -1143,7 +1177,7 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
                 outcome, floor(workers), f"{floor_base}/health", ("floor", workers), cells,
                 floor_base, args,
             )  # fmt: skip
-        if args.starts:
+        if args.starts and not args.only_fanout:
             print(f"bench: timing {args.starts} more starts of each", file=sys.stderr)
             outcome.footprints[("ours", 1)].ready_s += start_times(
                 lambda: ours("ours 1w", ours_port, 1, SERVER_CPU),

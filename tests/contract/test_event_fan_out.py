@@ -3,6 +3,7 @@ one: live fan-out in order, and a slow subscriber cut off without holding up the
 alone: two adapters on one Redis stand in for two servers."""
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 
@@ -161,3 +162,28 @@ async def test_a_broken_pubsub_connection_ends_its_subscribers(servers: RedisSer
     async with watcher.subscribe(cid, buffer=10) as again:  # a reconnect works
         await owner.publish(cid, [stored(cid, 3)])
         assert (await asyncio.wait_for(anext(aiter(again)), 2)).seq == 3
+
+
+@pytest.mark.redis
+async def test_hundreds_of_subscribers_of_a_conversation_share_one_subscription(
+    servers: RedisServers,
+) -> None:
+    """A server fans out in process: 300 subscribers of one conversation are one channel
+    subscription on one pub/sub connection of that server, and each gets every event."""
+    name = f"watcher-{secrets.token_hex(6)}"
+    owner, watcher = start(servers), start(servers, name=name)
+    cid = ConversationId(new_id())
+    async with contextlib.AsyncExitStack() as stack:
+        subscriptions = await asyncio.gather(
+            *(stack.enter_async_context(watcher.subscribe(cid, buffer=10)) for _ in range(300))
+        )
+        admin = servers.clients[0]
+        channel = f"{servers.prefix}{{{cid}}}:events"
+        assert await admin.pubsub_numsub(channel) == [(channel.encode(), 1)]
+        listed = await admin.client_list(_type="pubsub")
+        assert [found["name"] for found in listed].count(name) == 1
+        await owner.publish(cid, [stored(cid, 1), stored(cid, 2)])
+        for subscription in subscriptions:
+            reader = aiter(subscription)
+            got = [(await asyncio.wait_for(anext(reader), 2)).seq for _ in range(2)]
+            assert got == [1, 2]

@@ -30,14 +30,45 @@ from domain.conversations.value_objects import (
     RuntimeEvent,
     RuntimeStatus,
     StartSpec,
+    TextPart,
 )
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("SCRIPTED_TOOLS", "ScriptedRuntime", "ScriptedWorld")
+__all__ = ("BURST_MAX", "SCRIPTED_TOOLS", "ScriptedRuntime", "ScriptedWorld")
 
 SCRIPTED_TOOLS = frozenset(
     {"terminal", "file_editor", "task_tracker", "glob", "grep", "browser_tool_set"}
 )
+
+
+BURST_MAX = 100_000
+"""Events one ``/burst`` message may ask for."""
+_BURST = re.compile(r"/burst\s+(\d{1,6})(?:\s+(\d{1,5}))?\s*")
+_BURST_YIELD_EVERY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class _Burst:
+    """A run that answers with ``count`` agent messages of ``size`` characters each."""
+
+    count: int
+    size: int
+
+
+def _burst(parts: Sequence[MessagePart]) -> _Burst | None:
+    """``/burst N`` (or ``/burst N SIZE``) as a message's whole text asks the scripted runtime
+    for a run of N agent messages, SIZE characters each (64 unless given): a load generator
+    for the live feed, for demos and benchmarks."""
+    text = "".join(part.text for part in parts if isinstance(part, TextPart)).strip()
+    found = _BURST.fullmatch(text)
+    if found is None:
+        return None
+    count, size = int(found[1]), int(found[2] or 64)
+    if not 1 <= count <= BURST_MAX:
+        raise InvalidValueError(f"A burst is 1 to {BURST_MAX} events.", field="text")
+    if not 1 <= size <= 65_536:
+        raise InvalidValueError("A burst's messages are 1 to 65536 characters.", field="text")
+    return _Burst(count, size)
 
 
 def _camel(name: str) -> str:
@@ -55,6 +86,7 @@ class _Conversation:
     pause_requested: bool = False
     deleted: bool = False
     prompted: bool = False
+    burst: _Burst | None = None
 
 
 class ScriptedWorld:
@@ -176,6 +208,7 @@ class ScriptedRuntime(ConversationRuntime):
         conversation = self._conversation(conversation_id)
         if not parts:
             raise InvalidValueError("A message needs at least one part.", field="parts")
+        burst = _burst(parts)
         if not conversation.prompted:
             conversation.prompted = True
             tools = [{"title": name} for name in ("finish", "think", *conversation.spec.tools)]
@@ -193,6 +226,8 @@ class ScriptedRuntime(ConversationRuntime):
             key="last_user_message_id",
             value=message.event_id,
         )
+        if burst is not None:
+            conversation.burst = burst
         if run and not self._running(conversation):
             self._launch(conversation)
 
@@ -205,6 +240,10 @@ class ScriptedRuntime(ConversationRuntime):
         conversation.task = asyncio.create_task(self._run(conversation))
 
     async def _run(self, conversation: _Conversation) -> None:
+        burst, conversation.burst = conversation.burst, None
+        if burst is not None:
+            await self._play_burst(conversation, burst)
+            return
         while True:
             step = self._world.next_step()
             if isinstance(step, Slow):
@@ -223,6 +262,31 @@ class ScriptedRuntime(ConversationRuntime):
                 return
             if conversation.pause_requested:
                 return
+
+    async def _play_burst(self, conversation: _Conversation, burst: _Burst) -> None:
+        """Answer with ``burst.count`` agent messages back to back (letting the server store
+        and send them every few dozen), then finish; a pause ends it early."""
+        self._emit(
+            conversation,
+            "ConversationStateUpdateEvent",
+            "environment",
+            key="stats",
+            value={"usage_to_metrics": {"agent": _metrics(conversation.spec.model)}},
+        )
+        for number in range(1, burst.count + 1):
+            label = f"burst {number}/{burst.count} "
+            text = (label + "x" * burst.size)[: burst.size]
+            self._emit(
+                conversation,
+                "MessageEvent",
+                "agent",
+                llm_message={"role": "assistant", "content": [{"type": "text", "text": text}]},
+            )
+            if number % _BURST_YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+                if conversation.pause_requested:
+                    return
+        self._status(conversation, RuntimeStatus.FINISHED)
 
     def _play(self, conversation: _Conversation, step: Step) -> bool:
         """Play one answer; False when the run ends or waits."""

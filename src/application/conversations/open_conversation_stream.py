@@ -127,11 +127,14 @@ class ConversationStream:
             if self.concerns(revocation):
                 yield revocation
 
-    async def recheck(self) -> None:
+    async def recheck(self, *, routine: bool = False) -> None:
         """Raises ``StreamAccessLostError`` when the credential no longer reaches the
-        conversation."""
+        conversation. A ``routine`` check (a heartbeat, no revocation heard) may reuse what
+        the credential proved a few seconds ago, as a read request does: that is dropped on
+        every server as soon as a revocation is announced, and never trusted while
+        announcements are not heard, so hundreds of sockets of one credential cost one read."""
         async with self._turns.begin() as turn:
-            await self._checked(turn)
+            await self._checked(turn, reuse_recent=routine)
 
     async def send(self, text: str | None, images: Sequence[str] = ()) -> None:
         """Send the agent a message, as ``SendMessage`` does. Raises
@@ -151,10 +154,11 @@ class ConversationStream:
     async def aclose(self) -> None:
         await self._closing.aclose()
 
-    async def _checked(self, turn: StreamTurn) -> ConversationAccess:
-        """The access the credential has now, read again (never what it proved moments ago:
-        a re-check follows a revocation, and a message changes something)."""
-        credentials = replace(self._request.credentials, reuse_recent=False)
+    async def _checked(self, turn: StreamTurn, *, reuse_recent: bool = False) -> ConversationAccess:
+        """The access the credential has now, read again (unless ``reuse_recent``, never what
+        it proved moments ago: a re-check follows a revocation, and a message changes
+        something)."""
+        credentials = replace(self._request.credentials, reuse_recent=reuse_recent)
         try:
             self._access = await turn.access.check(
                 credentials,

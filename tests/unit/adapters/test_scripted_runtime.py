@@ -89,3 +89,37 @@ async def until_after(runtime: ScriptedRuntime, cid: ConversationId, after: str)
     async with aclosing(runtime.events(cid, after=after)) as stream:
         async for _ in stream:
             return
+
+
+async def test_a_burst_message_answers_with_that_many_agent_messages(tmp_path: Path) -> None:
+    sut = ScriptedRuntime(ScriptedWorld())
+    start = spec(tmp_path)
+    await sut.start(start)
+    await sut.send_message(start.conversation_id, [TextPart(text=" /burst 240 20 ")])
+
+    events = await until(sut, start.conversation_id, "never")
+
+    answers = [e for e in events if e.kind == "MessageEvent" and e.source == "agent"]
+    assert len(answers) == 240
+    texts = [e.payload["llm_message"]["content"][0]["text"] for e in answers]
+    assert texts[0] == "burst 1/240 xxxxxxxx"
+    assert all(len(text) == 20 for text in texts)
+    assert texts[-1].startswith("burst 240/240")
+    assert events[-1].status is RuntimeStatus.FINISHED
+    assert await sut.get_status(start.conversation_id) is RuntimeStatus.FINISHED
+
+
+async def test_a_burst_beyond_its_bounds_is_refused_and_other_text_is_a_message(
+    tmp_path: Path,
+) -> None:
+    sut = ScriptedRuntime(ScriptedWorld())
+    start = spec(tmp_path)
+    await sut.start(start)
+    with pytest.raises(InvalidValueError) as caught:
+        await sut.send_message(start.conversation_id, [TextPart(text="/burst 100001")])
+    assert caught.value.field == "text"
+    await sut.send_message(start.conversation_id, [TextPart(text="please /burst 5")])
+    events = await until(sut, start.conversation_id, "never")
+    answers = [e for e in events if e.kind == "MessageEvent" and e.source == "agent"]
+    assert answers == []  # the ordinary scripted answer (the finish tool), not a burst
+    assert events[-1].status is RuntimeStatus.FINISHED

@@ -1,13 +1,16 @@
 """ConversationFeed over the in-process fan-out and the fake store: live events published out
 of order, or lost from the live channel but stored, still reach the reader in order and once."""
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from uuid import uuid4
 
 import pytest
 
 from adapters.memory import InProcessEventFanOut
 from application.conversations import ConversationFeed
+from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import Conversation, StoredEvent, Tenant
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
 from domain.identity.entities import UserId
@@ -65,3 +68,47 @@ async def test_the_reader_gets_every_stored_event_in_order_once(live: list[int])
     finally:
         await reader.aclose()
     assert seen == [2, 3, 4]
+
+
+class _CountedReads(FakeUnitsOfWork):
+    def __init__(self, store: FakeStore) -> None:
+        super().__init__(store)
+        self.reads = 0
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        self.reads += 1
+        return super().begin()
+
+
+async def test_readers_that_see_the_same_gap_share_one_read_of_the_store() -> None:
+    """Fifty readers of one conversation see event 3 published before 2: the server reads
+    the gap once for all of them, and each still gets 1, 2, 3 in order."""
+    fake = FakeStore()
+    cid = ConversationId(new_id())
+    tenant = Tenant(OrgId(new_id()), UserId(new_id()))
+    fake.live.conversations[cid] = Conversation(
+        id_=cid, tenant=tenant, created_at=T0, updated_at=T0
+    )
+    fake.commit()
+    store = _CountedReads(fake)
+    fan_out = InProcessEventFanOut()
+    feed = ConversationFeed(fan_out, store)
+    [first] = await stored(store, cid, 1)
+    readers = [feed.events(cid, after=0, buffer=16) for _ in range(50)]
+    try:
+        for reader in readers:
+            assert (await anext(reader)).seq == 1
+        later = {event.seq: event for event in await stored(store, cid, 2)}
+        reads_before = store.reads
+        await fan_out.publish(cid, [later[3]])
+        seen = await asyncio.gather(*(_next_two(reader) for reader in readers))
+    finally:
+        for reader in readers:
+            await reader.aclose()  # type: ignore[attr-defined]
+    assert seen == [[2, 3]] * 50
+    assert store.reads - reads_before == 1
+    assert first.seq == 1
+
+
+async def _next_two(reader: AsyncIterator[StoredEvent]) -> list[int]:
+    return [(await anext(reader)).seq, (await anext(reader)).seq]

@@ -2,8 +2,9 @@
 keep getting every event meanwhile."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
+from functools import partial
 
 from adapters.memory import InProcessAccessRevocations, InProcessEventFanOut
 from application.conversations import (
@@ -11,6 +12,7 @@ from application.conversations import (
     ConversationFeed,
     ConversationStream,
     OpenConversationStreamRequest,
+    StreamAccessLostError,
 )
 from application.errors import DependencyUnavailableError
 from application.ports.org_repository import MemberOrganization
@@ -19,7 +21,7 @@ from domain.conversations.value_objects import ConversationId, EventType
 from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.shared.ids import new_id
 from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, SocketPolicy
-from entrypoints.http.conversations.socket import _Session
+from entrypoints.http.conversations.socket import EventFrames, _Session
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeStore
 from tests.fakes.unit_of_work import FakeUnitsOfWork
@@ -48,10 +50,17 @@ class StuckSocket:
 
 
 async def run(
-    socket: StuckSocket, cid: ConversationId, policy: SocketPolicy, feed: object, after: int
+    socket: StuckSocket,
+    cid: ConversationId,
+    policy: SocketPolicy,
+    feed: object,
+    after: int,
+    *,
+    frames: EventFrames | None = None,
+    stream_type: type[ConversationStream] = ConversationStream,
 ) -> None:
     """A socket session on a stream whose access was checked (no frame or revocation here
-    checks again)."""
+    checks again, unless ``stream_type`` does)."""
     user = create_user()
     org, membership = create_org(user)
     access = ConversationAccess(
@@ -62,7 +71,7 @@ async def run(
         credentials=Credentials(), requested_org=None, conversation_id=cid
     )
     async with InProcessAccessRevocations().subscribe() as revoked:
-        stream = ConversationStream(
+        stream = stream_type(
             request,
             access,
             turns=None,  # type: ignore[arg-type]
@@ -71,7 +80,8 @@ async def run(
             revocations=revoked,
             closing=AsyncExitStack(),
         )
-        await _Session(socket, stream, policy).run(after, asyncio.Event())  # type: ignore[arg-type]
+        session = _Session(socket, stream, policy, frames)  # type: ignore[arg-type]
+        await session.run(after, asyncio.Event())
 
 
 def event(cid: ConversationId, seq: int) -> StoredEvent:
@@ -147,3 +157,86 @@ async def test_an_interrupted_feed_closes_the_socket_asking_to_reconnect() -> No
     code, reason = socket.closed
     assert code == CLOSE_TRY_AGAIN
     assert "after=" in reason
+
+
+async def test_a_slow_client_among_many_is_cut_off_alone_and_each_frame_is_encoded_once() -> None:
+    """Twenty sockets on one conversation share the server's frames: each event is encoded
+    once, whichever socket sends it first; the one client that stops reading is closed with
+    4008 while the others get every event and stay open."""
+    cid = ConversationId(new_id())
+    fan_out = InProcessEventFanOut()
+    feed = ConversationFeed(fan_out, FakeUnitsOfWork(FakeStore()))
+    frames = EventFrames()
+    policy = SocketPolicy(heartbeat_s=60, buffer=5, send_timeout_s=0.2)
+    stuck = StuckSocket(takes=1)
+    healthy = [StuckSocket(takes=1000) for _ in range(19)]
+    sessions = [
+        asyncio.create_task(run(socket, cid, policy, feed, 0, frames=frames))
+        for socket in (stuck, *healthy)
+    ]
+    async with fan_out.subscribe(cid, buffer=100) as probe:
+        reader = aiter(probe)
+        await until(lambda: len(fan_out._subscribers.get(cid, ())) == 21)
+        for seq in range(1, 31):
+            await fan_out.publish(cid, [event(cid, seq)])
+            assert (await anext(reader)).seq == seq
+            await until(partial(_all_sent, healthy, seq))
+    await asyncio.wait_for(sessions[0], 2)
+    assert stuck.closed is not None
+    assert stuck.closed[0] == CLOSE_SLOW_CLIENT
+    assert all(socket.closed is None for socket in healthy)
+    assert all(socket.sent == healthy[0].sent for socket in healthy)
+    assert frames.encoded == 30
+    for session in sessions[1:]:
+        session.cancel()
+    await asyncio.wait(sessions)
+
+
+def _all_sent(sockets: list[StuckSocket], count: int) -> bool:
+    return all(len(socket.sent) == count for socket in sockets)
+
+
+_busy_rechecks: list[bool] = []
+"""Whether each re-check was a routine one (which may reuse a credential proved seconds ago)."""
+
+
+class _StoreBusyStream(ConversationStream):
+    """A stream whose re-checks find the database busy: none is answered (from the sixth on,
+    once ``carry_on`` is set)."""
+
+    carry_on: asyncio.Event
+
+    async def recheck(self, *, routine: bool = False) -> None:
+        _busy_rechecks.append(routine)
+        if len(_busy_rechecks) > 5:
+            await type(self).carry_on.wait()
+        raise StreamAccessLostError(DependencyUnavailableError("Every database connection..."))
+
+
+async def test_rechecks_that_find_a_store_busy_keep_the_socket_until_too_many_in_a_row() -> None:
+    cid = ConversationId(new_id())
+    fan_out = InProcessEventFanOut()
+    feed = ConversationFeed(fan_out, FakeUnitsOfWork(FakeStore()))
+    socket = StuckSocket(takes=1000)
+    _busy_rechecks.clear()
+    _StoreBusyStream.carry_on = asyncio.Event()
+    policy = SocketPolicy(heartbeat_s=0.01, buffer=100, send_timeout_s=1, recheck_misses=40)
+    running = asyncio.create_task(run(socket, cid, policy, feed, 0, stream_type=_StoreBusyStream))
+    await until(lambda: len(_busy_rechecks) == 6)  # five failed, the sixth waits
+    await until(lambda: len(fan_out._subscribers.get(cid, ())) == 1)
+    await fan_out.publish(cid, [event(cid, 1)])
+    await until(lambda: any('"seq":1' in frame for frame in socket.sent))
+    open_meanwhile = socket.closed is None
+    _StoreBusyStream.carry_on.set()
+    await asyncio.wait_for(running, 5)
+    assert open_meanwhile
+    assert _busy_rechecks == [True] * 40  # heartbeats: routine
+    assert socket.closed is not None
+    assert socket.closed[0] == CLOSE_TRY_AGAIN
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until ``condition`` holds (a generous deadline: it must)."""
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.001)

@@ -5,6 +5,8 @@ its errors to frames and close codes."""
 
 import asyncio
 import contextlib
+import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,8 +27,9 @@ from application.conversations import (
     StreamAccessLostError,
 )
 from application.errors import ApplicationError, DependencyUnavailableError
+from application.ports.access_revocations import RevocationsMissed
 from application.ports.event_fan_out import SubscriberTooSlowError
-from domain.conversations.entities import MAX_SEQ
+from domain.conversations.entities import MAX_SEQ, StoredEvent
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Credentials
 from domain.shared.errors import DomainError, InvalidValueError
@@ -46,6 +49,7 @@ __all__ = (
     "CLOSE_GOING_AWAY",
     "CLOSE_SLOW_CLIENT",
     "CLOSE_TRY_AGAIN",
+    "EventFrames",
     "OpenSockets",
     "SocketPolicy",
     "conversation_socket",
@@ -68,21 +72,60 @@ class SocketPolicy:
     """Events a client may fall behind before it is disconnected."""
     send_timeout_s: float = 10.0
     """How long one frame may take to go out before the client counts as too slow."""
+    recheck_misses: int = 3
+    """Routine re-checks of the credential (at heartbeats, or after revocation announcements
+    were missed) in a row that may find a store unavailable before the socket closes with 1013:
+    a busy database does not end a healthy socket; it keeps what it last proved meanwhile."""
     allowed_origins: frozenset[str] = frozenset()
     """Browser origins that may open a socket (the server's own and the CORS ones; ``*``:
     any); a handshake naming another ``Origin`` is refused, so no other site can ride a
     signed-in person's cookie. Clients that send no ``Origin`` are not browsers."""
 
 
+class EventFrames:
+    """Event frames as sent, encoded once per event on this server however many sockets
+    send them (hundreds of sockets on one conversation send the same frame); the most recent
+    ``keep`` stay cached. A stored event never changes, so its frame never does either."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self._keep = keep
+        self._frames: OrderedDict[tuple[UUID, int], str] = OrderedDict()
+        self.encoded = 0
+        """Frames encoded so far (the others came from the cache)."""
+
+    def frame(self, event: StoredEvent) -> str:
+        key = (event.conversation_id, event.seq)
+        found = self._frames.get(key)
+        if found is not None:
+            return found
+        self.encoded += 1
+        text = _encoder.encode(EventFrame(event=EventOut.from_entity(event))).decode()
+        self._frames[key] = text
+        if len(self._frames) > self._keep:
+            self._frames.popitem(last=False)
+        return text
+
+
 class OpenSockets:
     """This server's open sockets, so that a server stopping closes each with 1001 and a
     reason before its connections go (a client then knows to reconnect, not that it failed).
+    They share the cache of encoded event frames, and take turns to re-check credentials
+    (``rechecks`` at a time), so hundreds of sockets re-checking at once queue here rather
+    than take every database connection the server's requests need.
 
     With ``hold_stop_signals`` (the production server, which drops open connections the
     moment it is told to stop), SIGTERM and SIGINT wait for that, ``close_timeout_s`` at most.
     """
 
-    def __init__(self, *, hold_stop_signals: bool = False, close_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        hold_stop_signals: bool = False,
+        close_timeout_s: float = 5.0,
+        rechecks: int = 4,
+    ) -> None:
+        self.frames = EventFrames()
+        self.rechecking = asyncio.Semaphore(rechecks)
         self._stopping = asyncio.Event()
         self._open = 0
         self._none_open = asyncio.Event()
@@ -162,7 +205,9 @@ async def conversation_socket(
             )
             async with contextlib.aclosing(opened.stream) as stream:
                 after = _parse_after(socket.query_params.get("after", "0"))
-                await _Session(socket, stream, policy).run(after, stopping)
+                await _Session(socket, stream, policy, sockets.frames, sockets.rechecking).run(
+                    after, stopping
+                )
     except (DomainError, ApplicationError) as exc:
         code, reason = _closing(exc)
         with contextlib.suppress(Exception):
@@ -173,29 +218,49 @@ class _Session:
     """One open socket: its feed, heartbeats and client frames, while its stream's credential
     still reaches the conversation. The stream checks that again before each client message,
     at each heartbeat here, and whenever a revocation that concerns it is announced; the
-    socket closes with the code of what failed."""
+    socket closes with the code of what failed. A routine re-check (a heartbeat, missed
+    announcements) that finds a store unavailable is tried again at the next heartbeat; only
+    ``recheck_misses`` of them in a row, or a revocation of this very credential that cannot
+    be checked, close it with 1013."""
 
     def __init__(
-        self, socket: WebSocket[Any, Any, Any], stream: ConversationStream, policy: SocketPolicy
+        self,
+        socket: WebSocket[Any, Any, Any],
+        stream: ConversationStream,
+        policy: SocketPolicy,
+        frames: EventFrames | None = None,
+        rechecking: asyncio.Semaphore | None = None,
     ) -> None:
         self._socket = socket
         self._stream = stream
         self._policy = policy
+        self._frames = frames or EventFrames()
+        self._rechecking = rechecking or asyncio.Semaphore(1)
         self._sending = asyncio.Lock()
+        self._misses = 0
 
-    async def _recheck(self) -> tuple[int, str] | None:
+    async def _recheck(
+        self, *, routine: bool, reuse_recent: bool = False
+    ) -> tuple[int, str] | None:
         try:
-            await self._stream.recheck()
+            async with self._rechecking:
+                await self._stream.recheck(routine=reuse_recent)
         except StreamAccessLostError as lost:
+            if isinstance(lost.cause, DependencyUnavailableError) and routine:
+                self._misses += 1
+                if self._misses < self._policy.recheck_misses:
+                    return None
             return _closing(lost.cause)
+        self._misses = 0
         return None
 
+    async def _send_text(self, text: str) -> None:
+        # A timeout scope, not ``wait_for``: no task of its own for every frame of every socket.
+        async with self._sending, asyncio.timeout(self._policy.send_timeout_s):
+            await self._socket.send_text(text)
+
     async def _send(self, frame: msgspec.Struct) -> None:
-        async with self._sending:
-            await asyncio.wait_for(
-                self._socket.send_text(_encoder.encode(frame).decode()),
-                self._policy.send_timeout_s,
-            )
+        await self._send_text(_encoder.encode(frame).decode())
 
     async def run(self, after: int, stopping: asyncio.Event) -> None:
         tasks = [
@@ -225,7 +290,7 @@ class _Session:
     async def _stream_events(self, after: int) -> tuple[int, str] | None:
         try:
             async for event in self._stream.events(after=after, buffer=self._policy.buffer):
-                await self._send(EventFrame(event=EventOut.from_entity(event)))
+                await self._send_text(self._frames.frame(event))
         except SubscriberTooSlowError:
             return CLOSE_SLOW_CLIENT, (
                 f"client too slow: more than {self._policy.buffer} events waited; "
@@ -245,10 +310,16 @@ class _Session:
         return None
 
     async def _heartbeat(self) -> tuple[int, str] | None:
+        # The first one comes after a random part of the period, so sockets opened together
+        # (a page of watchers, a reconnecting crowd) do not all re-check at the same moment.
+        wait = self._policy.heartbeat_s * random.uniform(0.5, 1.0)  # noqa: S311  # not secret
         try:
             while True:
-                await asyncio.sleep(self._policy.heartbeat_s)
-                if (lost := await self._recheck()) is not None:
+                await asyncio.sleep(wait)
+                wait = self._policy.heartbeat_s
+                # What the credential proved seconds ago may stand here (a revocation heard
+                # drops it): one read per credential and server, not one per socket.
+                if (lost := await self._recheck(routine=True, reuse_recent=True)) is not None:
                     return lost
                 await self._send(HeartbeatFrame(at=datetime.now(UTC)))
         except TimeoutError:
@@ -262,8 +333,9 @@ class _Session:
         return CLOSE_GOING_AWAY, "server shutting down; reconnect with after=<last seq received>"
 
     async def _watch(self) -> tuple[int, str] | None:
-        async for _ in self._stream.revocations():
-            if (lost := await self._recheck()) is not None:
+        async for revocation in self._stream.revocations():
+            routine = isinstance(revocation, RevocationsMissed)
+            if (lost := await self._recheck(routine=routine)) is not None:
                 return lost
         return None
 
