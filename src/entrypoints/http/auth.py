@@ -22,6 +22,7 @@ __all__ = (
     "PEOPLE_ONLY",
     "SCOPE_OPT",
     "current_principal",
+    "only_reads",
     "parse_org_header",
     "require_principal",
     "requires",
@@ -54,6 +55,11 @@ what the credential proved seconds ago; anything that changes something reads it
 revocation whose announcement was lost never lets a credential act."""
 
 
+def only_reads(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the connection may rest on what was proved seconds ago (see ``_READS``)."""
+    return connection.scope.get("method", "GET") in _READS
+
+
 def requires(scope: Scope) -> dict[str, Scope]:
     """Route ``opt`` naming the scope a credential needs: ``@post(..., opt=requires(s))``."""
     return {SCOPE_OPT: scope}
@@ -70,7 +76,7 @@ async def require_principal(
         authorization=connection.headers.get("authorization"),
         cookies=connection.cookies,
         fresh_tokens=not handler.opt.get(STALE_TOKENS_OK),
-        reuse_recent=connection.scope.get("method", "GET") in _READS,
+        reuse_recent=only_reads(connection),
     )
     principal = await authenticator.authenticate(credentials)
     if principal is None:

@@ -7,7 +7,7 @@ from litestar import Request
 from application.organizations import ActiveOrgResolver
 from application.ports.org_repository import MemberOrganization
 from domain.identity.principals import Principal
-from entrypoints.http.auth import current_principal, parse_org_header
+from entrypoints.http.auth import current_principal, only_reads, parse_org_header
 from entrypoints.http.client_address import TrustedProxies
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
 from entrypoints.settings import Settings
@@ -58,7 +58,9 @@ class RequestContextProvider(Provider):
         actor: Principal,
         active_orgs: ActiveOrgResolver,
     ) -> MemberOrganization:
-        return await active_orgs.resolve(actor, parse_org_header(request))
+        return await active_orgs.resolve(
+            actor, parse_org_header(request), reuse_recent=only_reads(request)
+        )
 
 
 class ProductionServerProvider(Provider):
