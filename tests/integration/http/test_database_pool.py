@@ -144,7 +144,7 @@ async def test_a_reading_route_runs_its_statements_without_a_transaction(
     def seen(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if "user_settings" in statement:
             in_transaction = conn.connection.driver_connection.is_in_transaction()
-            settings_statements.append((statement.split()[0].upper(), in_transaction))
+            settings_statements.append((statement.split(maxsplit=1)[0].upper(), in_transaction))
 
     async with _serve(_pooled(postgres_url, pool_size=2, pool_timeout_s=30)) as (client, eng):
         event.listen(eng.sync_engine, "after_cursor_execute", seen)

@@ -35,8 +35,8 @@ from application.conversations.git_access import RuntimeGitAccess
 from application.errors import MissingScopeError, NotAuthenticatedError
 from application.git.runtime_credentials import RuntimeCredentialTtl, RuntimeGitCredentials
 from application.identity.access_gates import AccessPolicy
-from application.identity.principal_cache import PrincipalCache
 from application.identity.authenticator import Authenticator
+from application.identity.principal_cache import PrincipalCache
 from application.organizations.active_org import ActiveOrgResolver
 from application.ports.access_revocations import (
     ApiKeyRevoked,
