@@ -1,8 +1,9 @@
 import base64
 import binascii
 import uuid
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -46,7 +47,7 @@ def decode_cursor(cursor: str) -> ConversationId:
     return ConversationId(uuid.UUID(bytes=raw[2:]))
 
 
-def _to_entity(row: ConversationRow) -> Conversation:
+def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
     return Conversation(
         id_=ConversationId(row.id),
         tenant=Tenant(OrgId(row.org_id), UserId(row.user_id)),
@@ -123,7 +124,8 @@ class SqlaConversationRepository(ConversationRepository):
         cursor: str | None = None,
         limit: int = 20,
     ) -> ConversationPage:
-        query = select(ConversationRow).where(
+        # plain rows, not ORM instances: a page is only read, never changed through the session
+        query = select(ConversationRow.__table__).where(
             ConversationRow.org_id == tenant.org_id, ConversationRow.user_id == tenant.user_id
         )
         if criteria.statuses:
@@ -140,7 +142,7 @@ class SqlaConversationRepository(ConversationRepository):
             query = query.where(ConversationRow.id < decode_cursor(cursor))
         query = query.order_by(ConversationRow.id.desc()).limit(limit + 1)
         async with translate_db_errors():
-            rows = list((await self._session.scalars(query)).all())
+            rows = list((await self._session.execute(query)).all())
         items = [_to_entity(row) for row in rows[:limit]]
         more = len(rows) > limit
         return ConversationPage(

@@ -17,7 +17,10 @@ from application.ports.access_revocations import (
     UserChanged,
 )
 from application.ports.clock import Clock
+from application.ports.org_repository import MemberOrganization
+from domain.identity.entities import UserId
 from domain.identity.principals import Principal
+from domain.organizations.entities import OrgId
 
 __all__ = ("CacheTicket", "EvictingRevocations", "PrincipalCache", "PrincipalCacheFollower")
 
@@ -38,6 +41,13 @@ class _Entry:
     until: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class _OrgEntry:
+    user_id: UserId
+    org: MemberOrganization
+    until: datetime
+
+
 class PrincipalCache:
     """What a credential proved in the last few seconds, so a burst of requests with one API
     key or session cookie reads the database once.
@@ -52,6 +62,10 @@ class PrincipalCache:
 
     A read that raced a revocation is never remembered: the authenticator takes a ``ticket``
     before it reads, and ``put`` refuses it if any revocation arrived since.
+
+    The organization a request acts in is remembered the same way (``get_org``, ``put_org``):
+    a member's organization with their role, dropped when that membership ends or changes.
+    Organizations themselves never change once founded, and only found memberships are kept.
     """
 
     def __init__(self, clock: Clock, ttl: timedelta, *, capacity: int = 10_000) -> None:
@@ -59,6 +73,7 @@ class PrincipalCache:
         self._ttl = ttl
         self._capacity = capacity
         self._entries: dict[str, _Entry] = {}
+        self._orgs: dict[tuple[UserId, OrgId | None], _OrgEntry] = {}
         self._generation = 0
         self._listening: Callable[[], bool] = _never
 
@@ -94,16 +109,49 @@ class PrincipalCache:
             del self._entries[next(iter(self._entries))]  # the oldest first
         self._entries[key] = _Entry(principal, until)
 
+    def get_org(self, user_id: UserId, requested: OrgId | None) -> MemberOrganization | None:
+        """The organization ``user_id`` acts in when naming ``requested`` (``None``: their
+        personal one), as read in the last few seconds."""
+        if not self._listening():
+            return None
+        entry = self._orgs.get((user_id, requested))
+        if entry is None:
+            return None
+        if self._clock.now() >= entry.until:
+            del self._orgs[(user_id, requested)]
+            return None
+        return entry.org
+
+    def put_org(
+        self,
+        user_id: UserId,
+        requested: OrgId | None,
+        org: MemberOrganization,
+        *,
+        ticket: CacheTicket | None,
+    ) -> None:
+        """Remember that ``user_id`` naming ``requested`` acts in ``org``, for ``ttl``."""
+        if ticket is None or ticket.generation != self._generation or not self._listening():
+            return
+        self._orgs.pop((user_id, requested), None)
+        while len(self._orgs) >= self._capacity:
+            del self._orgs[next(iter(self._orgs))]
+        self._orgs[(user_id, requested)] = _OrgEntry(user_id, org, self._clock.now() + self._ttl)
+
     def forget(self, revocations: Iterable[Revocation]) -> None:
         """Drop what ``revocations`` concern; ``RevocationsMissed`` drops everything."""
         self._generation += 1
         for revocation in revocations:
             if isinstance(revocation, RevocationsMissed):
                 self._entries.clear()
+                self._orgs.clear()
                 continue
             stale = [key for key, e in self._entries.items() if _concerns(revocation, e.principal)]
             for key in stale:
                 del self._entries[key]
+            gone = [key for key, e in self._orgs.items() if _concerns_org(revocation, e)]
+            for org_key in gone:
+                del self._orgs[org_key]
 
     def follow_while(self, listening: Callable[[], bool]) -> None:
         """Trust what is remembered only while ``listening()`` says announcements are heard."""
@@ -168,6 +216,18 @@ def _concerns(revocation: Revocation, principal: Principal) -> bool:
             return principal.user.id_ == user_id
         case RevocationsMissed():
             return True
+
+
+def _concerns_org(revocation: Revocation, entry: _OrgEntry) -> bool:
+    match revocation:
+        case MembershipChanged(user_id, org_id):
+            return entry.user_id == user_id and entry.org.organization.id_ == org_id
+        case UserChanged(user_id):
+            return entry.user_id == user_id
+        case RevocationsMissed():
+            return True
+        case _:
+            return False
 
 
 class EvictingRevocations(AccessRevocations):

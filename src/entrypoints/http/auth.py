@@ -20,9 +20,12 @@ __all__ = (
     "OPEN_BEFORE_GATES",
     "ORG_HEADER",
     "PEOPLE_ONLY",
+    "READS_ONLY",
     "SCOPE_OPT",
     "current_principal",
+    "only_reads",
     "parse_org_header",
+    "reads_only",
     "require_principal",
     "requires",
 )
@@ -33,6 +36,7 @@ UNVERIFIED_OK = "allow_unverified_email"
 WITHOUT_TERMS_OK = "allow_without_terms"
 PEOPLE_ONLY_OPT = "people_only"
 STALE_TOKENS_OK = "allow_stale_provider_tokens"
+READS_ONLY_OPT = "reads_only"
 
 OPEN_BEFORE_GATES = {UNVERIFIED_OK: True, WITHOUT_TERMS_OK: True}
 """Route ``opt`` of the few routes a person needs to get through the gates: who am I, accept
@@ -48,10 +52,26 @@ NO_TOKEN_REFRESH = {STALE_TOKENS_OK: True}
 the provider is down (signing out): a session due for a refresh is not refreshed first."""
 
 
+READS_ONLY = {READS_ONLY_OPT: True}
+"""Route ``opt`` of a route whose use case only reads, so its unit of work needs no
+transaction; never on a route that writes or takes a lock."""
+
+
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that change nothing, and opening a websocket (which has no method): they may rest on
 what the credential proved seconds ago; anything that changes something reads it again, so a
 revocation whose announcement was lost never lets a credential act."""
+
+
+def only_reads(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the connection may rest on what was proved seconds ago (see ``_READS``)."""
+    return connection.scope.get("method", "GET") in _READS
+
+
+def reads_only(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the route serving the connection declares ``READS_ONLY``."""
+    opt = getattr(connection.scope.get("route_handler"), "opt", None) or {}
+    return bool(opt.get(READS_ONLY_OPT))
 
 
 def requires(scope: Scope) -> dict[str, Scope]:
@@ -70,7 +90,7 @@ async def require_principal(
         authorization=connection.headers.get("authorization"),
         cookies=connection.cookies,
         fresh_tokens=not handler.opt.get(STALE_TOKENS_OK),
-        reuse_recent=connection.scope.get("method", "GET") in _READS,
+        reuse_recent=only_reads(connection),
     )
     principal = await authenticator.authenticate(credentials)
     if principal is None:

@@ -1,8 +1,8 @@
 """Outermost ASGI layer: a request id on every response and in every log line of the request."""
 
+import os
 import re
 import time
-import uuid
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
-        request_id = _incoming(scope) or uuid.uuid4().hex
+        request_id = _incoming(scope) or os.urandom(16).hex()  # as random as a uuid4, cheaper
         scope.setdefault("state", {})["request_id"] = request_id
         header = (_HEADER, request_id.encode())
         status = 0

@@ -2,14 +2,16 @@
 from, and the websockets the server holds open."""
 
 from dishka import AsyncContainer, Provider, Scope, provide
+from dishka.entities.marker import HasContext
 from litestar import Request
 
 from application.organizations import ActiveOrgResolver
 from application.ports.org_repository import MemberOrganization
 from domain.identity.principals import Principal
-from entrypoints.http.auth import current_principal, parse_org_header
+from entrypoints.http.auth import current_principal, only_reads, parse_org_header, reads_only
 from entrypoints.http.client_address import TrustedProxies
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
+from entrypoints.ioc.sqlalchemy import RequestStatements
 from entrypoints.settings import Settings
 
 __all__ = (
@@ -51,6 +53,13 @@ class RequestContextProvider(Provider):
     ) -> Principal:
         return current_principal(request)
 
+    @provide(when=HasContext(Request))
+    def statements(
+        self,
+        request: Request,  # type: ignore[type-arg]  # dishka keys it by the bare class
+    ) -> RequestStatements:
+        return RequestStatements(reads_only=reads_only(request))
+
     @provide
     async def active_org(
         self,
@@ -58,7 +67,9 @@ class RequestContextProvider(Provider):
         actor: Principal,
         active_orgs: ActiveOrgResolver,
     ) -> MemberOrganization:
-        return await active_orgs.resolve(actor, parse_org_header(request))
+        return await active_orgs.resolve(
+            actor, parse_org_header(request), reuse_recent=only_reads(request)
+        )
 
 
 class ProductionServerProvider(Provider):

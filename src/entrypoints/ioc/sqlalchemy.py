@@ -1,6 +1,7 @@
 """SQLAlchemy: SQLite (embedded) or PostgreSQL (clustered); one session per request."""
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,7 +20,23 @@ from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from entrypoints.ioc.readiness import DatabaseProbes
 from entrypoints.settings import Settings
 
-__all__ = ("SqlaProvider",)
+__all__ = ("ReadingSessions", "RequestStatements", "SqlaProvider")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestStatements:
+    """Whether the request's use case only reads: its session then runs every statement on its
+    own, without the ``BEGIN`` and ``ROLLBACK`` round trips a transaction costs. Each statement
+    still sees what was committed before it began, as it would at READ COMMITTED."""
+
+    reads_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingSessions:
+    """Sessions over the same pool whose connections run in autocommit."""
+
+    make: async_sessionmaker[AsyncSession]
 
 
 class SqlaProvider(Provider):
@@ -42,11 +59,23 @@ class SqlaProvider(Provider):
     def sessionmaker(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
+    @provide(scope=Scope.APP)
+    def reading_sessions(self, engine: AsyncEngine) -> ReadingSessions:
+        reading = engine.execution_options(isolation_level="AUTOCOMMIT")
+        return ReadingSessions(async_sessionmaker(reading, expire_on_commit=False, autoflush=False))
+
+    @provide(scope=Scope.REQUEST)
+    def statements(self) -> RequestStatements:
+        return RequestStatements(reads_only=False)
+
     @provide(scope=Scope.REQUEST)
     async def session(
-        self, sessionmaker: async_sessionmaker[AsyncSession]
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        reading: ReadingSessions,
+        statements: RequestStatements,
     ) -> AsyncIterator[AsyncSession]:
-        session = sessionmaker()
+        session = reading.make() if statements.reads_only else sessionmaker()
         try:
             yield session
         finally:

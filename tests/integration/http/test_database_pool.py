@@ -7,12 +7,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 import asyncpg
 import httpx
 import pytest
 import structlog
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -130,6 +131,37 @@ async def test_liveness_answers_while_every_connection_is_busy(postgres_url: str
             assert _pool(eng).queued == 0
         assert live.status_code == 200
         assert live.json() == {"status": "ok"}
+
+
+async def test_a_reading_route_runs_its_statements_without_a_transaction(
+    postgres_url: str,
+) -> None:
+    """``GET /api/settings`` reads without ``BEGIN`` and ``ROLLBACK``; writing them still runs
+    in a transaction, and so does anything a route that writes reads."""
+    await add_user(postgres_url, "alice")
+    settings_statements: list[tuple[str, bool]] = []
+
+    def seen(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "user_settings" in statement:
+            in_transaction = conn.connection.driver_connection.is_in_transaction()
+            settings_statements.append((statement.split(maxsplit=1)[0].upper(), in_transaction))
+
+    async with _serve(_pooled(postgres_url, pool_size=2, pool_timeout_s=30)) as (client, eng):
+        event.listen(eng.sync_engine, "after_cursor_execute", seen)
+        read = await client.get("/api/settings", headers=bearer("alice"))
+        assert read.status_code == 200, read.text
+        assert settings_statements == [("SELECT", False)]
+        settings_statements.clear()
+        written = await client.post(
+            "/api/settings", json={"llmModel": "openai/gpt-4o"}, headers=bearer("alice")
+        )
+        assert written.status_code == 200, written.text
+        assert settings_statements, "the update touched no settings row"
+        assert all(in_transaction for _, in_transaction in settings_statements)
+        settings_statements.clear()
+        again = await client.get("/api/settings", headers=bearer("alice"))
+        assert again.json()["llmModel"] == "openai/gpt-4o"
+        assert settings_statements == [("SELECT", False)]
 
 
 async def _terminate_backends(database_url: str) -> None:

@@ -12,6 +12,7 @@ from application.api_keys import (
 )
 from application.errors import CredentialNotAllowedError
 from application.identity import ApiKeyAuthenticator
+from application.identity.principal_cache import PrincipalCache
 from application.organizations import ActiveOrgResolver
 from application.ports.access_revocations import ApiKeyRevoked
 from application.ports.org_repository import MemberOrganization
@@ -182,7 +183,7 @@ async def test_active_org_is_named_bound_or_personal(world: World) -> None:
     await world.orgs.add(personal, owner)
     team = _org_of(world, alice)
     bobs = _org_of(world, bob)
-    sut = ActiveOrgResolver(world.uow)
+    sut = ActiveOrgResolver(world.uow, PrincipalCache(world.clock, timedelta(seconds=10)))
     default = await sut.resolve(alice)
     named = await sut.resolve(alice, team.organization.id_)
     assert default.organization.id_ == personal.id_

@@ -24,10 +24,20 @@ from application.identity.principal_cache import (
     PrincipalCache,
     PrincipalCacheFollower,
 )
+from application.members import (
+    ChangeMemberRole,
+    ChangeMemberRoleRequest,
+    RemoveMember,
+    RemoveMemberRequest,
+)
+from application.organizations import ActiveOrgResolver
 from application.sessions import SessionEndings, SignOut, SignOutRequest
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
+from domain.organizations.entities import Membership, Role
+from domain.organizations.errors import OrgNotFoundError
+from tests.factories import T0
 from tests.fakes import FakeLocks, FakeUnitOfWork
 from tests.unit.application.conftest import World
 from tests.unit.application.test_api_keys import _org_of
@@ -176,3 +186,52 @@ async def test_accepting_the_terms_is_seen_by_the_very_next_request(
     assert after is not None
     assert after.user.terms_accepted_version == "2026-01"
     assert replace(after, user=before.user) == before
+
+
+async def test_the_active_org_is_read_once_and_a_role_change_or_removal_is_seen_at_once(
+    world: World, cache: PrincipalCache
+) -> None:
+    owner, ada = world.principal("olive"), world.principal("ada")
+    org = _org_of(world, owner)
+    org_id = org.organization.id_
+    await world.orgs.add_member(
+        Membership(org_id=org_id, user_id=ada.user.id_, role=Role.MEMBER, joined_at=T0)
+    )
+    await world.uow.commit()
+    sut = ActiveOrgResolver(FakeUnitOfWork(world.store), cache)
+    first = await sut.resolve(ada, org_id, reuse_recent=True)
+    assert first.role is Role.MEMBER
+    # behind the servers' back (no announcement), the role changes: reads reuse what was found
+    world.store.live.memberships[(org_id, ada.user.id_)] = Membership(
+        org_id=org_id, user_id=ada.user.id_, role=Role.ADMIN, joined_at=T0
+    )
+    world.store.commit()
+    assert await sut.resolve(ada, org_id, reuse_recent=True) == first
+    # ... but a request that can change something reads it again
+    assert (await sut.resolve(ada, org_id)).role is Role.ADMIN
+
+    args = (FakeUnitOfWork(world.store), world.clock, _announcing(world, cache))
+    await ChangeMemberRole(*args).execute(
+        ChangeMemberRoleRequest(actor=owner, org_id=org_id, user_id=ada.user.id_, role=Role.MEMBER)
+    )
+    assert (await sut.resolve(ada, org_id, reuse_recent=True)).role is Role.MEMBER
+    await RemoveMember(*args).execute(
+        RemoveMemberRequest(actor=owner, org_id=org_id, user_id=ada.user.id_)
+    )
+    with pytest.raises(OrgNotFoundError):
+        await sut.resolve(ada, org_id, reuse_recent=True)
+
+
+async def test_an_org_the_caller_does_not_belong_to_is_never_remembered(
+    world: World, cache: PrincipalCache
+) -> None:
+    owner, ada = world.principal("olive"), world.principal("ada")
+    org_id = _org_of(world, owner).organization.id_
+    sut = ActiveOrgResolver(FakeUnitOfWork(world.store), cache)
+    with pytest.raises(OrgNotFoundError):
+        await sut.resolve(ada, org_id, reuse_recent=True)
+    await world.orgs.add_member(
+        Membership(org_id=org_id, user_id=ada.user.id_, role=Role.MEMBER, joined_at=T0)
+    )
+    await world.uow.commit()
+    assert (await sut.resolve(ada, org_id, reuse_recent=True)).role is Role.MEMBER

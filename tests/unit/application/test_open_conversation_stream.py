@@ -36,6 +36,7 @@ from application.errors import MissingScopeError, NotAuthenticatedError
 from application.git.runtime_credentials import RuntimeCredentialTtl, RuntimeGitCredentials
 from application.identity.access_gates import AccessPolicy
 from application.identity.authenticator import Authenticator
+from application.identity.principal_cache import PrincipalCache
 from application.organizations.active_org import ActiveOrgResolver
 from application.ports.access_revocations import (
     ApiKeyRevoked,
@@ -96,7 +97,7 @@ class Rig:
                 access=ConversationAccessCheck(
                     self.authenticator,
                     AccessPolicy(),
-                    ActiveOrgResolver(uow),
+                    ActiveOrgResolver(uow, PrincipalCache(clock, timedelta(0))),
                     uow,
                 ),
                 delivery=MessageDelivery(

@@ -22,13 +22,14 @@ from application.ports.access_revocations import (
     SessionRevoked,
     UserChanged,
 )
+from application.ports.org_repository import MemberOrganization
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.entities import User
 from domain.identity.principals import AuthMethod, Principal
 from domain.identity.sessions import SessionId
 from domain.organizations.entities import OrgId
 from domain.shared.ids import new_id
-from tests.factories import create_user
+from tests.factories import create_org, create_user
 from tests.fakes import FakeClock
 
 TTL = timedelta(seconds=10)
@@ -239,3 +240,43 @@ async def test_when_following_stops_nothing_is_reused(
     await follower.aclose()
     assert cache.get("a") is None
     assert cache.ticket() is None
+
+
+def _member_org(user: User) -> MemberOrganization:
+    org, owner = create_org(user)
+    return MemberOrganization(organization=org, role=owner.role)
+
+
+def test_an_active_org_is_kept_for_the_ttl_and_dropped_by_what_concerns_it(
+    cache: PrincipalCache, clock: FakeClock, listening: Listening
+) -> None:
+    ada, bob = create_user("ada"), create_user("bob")
+    adas, bobs = _member_org(ada), _member_org(bob)
+    for user, org in ((ada, adas), (bob, bobs)):
+        cache.put_org(user.id_, org.organization.id_, org, ticket=cache.ticket())
+        cache.put_org(user.id_, None, org, ticket=cache.ticket())
+    clock.advance(TTL - timedelta(milliseconds=1))
+    assert cache.get_org(ada.id_, adas.organization.id_) == adas
+
+    cache.forget([MembershipChanged(ada.id_, adas.organization.id_)])
+    assert cache.get_org(ada.id_, adas.organization.id_) is None
+    assert cache.get_org(ada.id_, None) is None  # the personal one named by default, too
+    assert cache.get_org(bob.id_, None) == bobs
+    cache.forget([UserChanged(bob.id_)])
+    assert cache.get_org(bob.id_, bobs.organization.id_) is None
+
+    cache.put_org(bob.id_, None, bobs, ticket=cache.ticket())
+    listening.up = False
+    assert cache.get_org(bob.id_, None) is None
+    listening.up = True
+    clock.advance(TTL)
+    assert cache.get_org(bob.id_, None) is None
+
+
+def test_an_active_org_read_that_raced_a_revocation_is_not_kept(cache: PrincipalCache) -> None:
+    ada = create_user("ada")
+    adas = _member_org(ada)
+    ticket = cache.ticket()
+    cache.forget([RevocationsMissed()])
+    cache.put_org(ada.id_, None, adas, ticket=ticket)
+    assert cache.get_org(ada.id_, None) is None

@@ -37,7 +37,7 @@ from domain.conversations.entities import MAX_SEQ, ConversationStatus
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
-from entrypoints.http.auth import requires
+from entrypoints.http.auth import READS_ONLY, requires
 from entrypoints.http.conversations.schemas import (
     ConfirmationAnswer,
     ConversationCreate,
@@ -51,7 +51,7 @@ from entrypoints.http.conversations.schemas import (
 
 __all__ = ("ConversationController",)
 
-READ = requires(Scope.CONVERSATIONS_READ)
+READ = {**requires(Scope.CONVERSATIONS_READ), **READS_ONLY}
 WRITE = requires(Scope.CONVERSATIONS_WRITE)
 
 Statuses = Annotated[

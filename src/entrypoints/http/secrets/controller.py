@@ -17,12 +17,12 @@ from application.secrets import (
 )
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
-from entrypoints.http.auth import requires
+from entrypoints.http.auth import READS_ONLY, requires
 from entrypoints.http.secrets.schemas import SecretCreate, SecretList, SecretOut, SecretUpdate
 
 __all__ = ("SecretController",)
 
-READ = requires(Scope.SECRETS_READ)
+READ = {**requires(Scope.SECRETS_READ), **READS_ONLY}
 WRITE = requires(Scope.SECRETS_WRITE)
 
 

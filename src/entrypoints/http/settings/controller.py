@@ -20,12 +20,12 @@ from application.settings import (
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
-from entrypoints.http.auth import requires
+from entrypoints.http.auth import READS_ONLY, requires
 from entrypoints.http.settings.schemas import OrgSettingsOut, SettingsOut, SettingsUpdate
 
 __all__ = ("OrgSettingsController", "SettingsController")
 
-READ = requires(Scope.SETTINGS_READ)
+READ = {**requires(Scope.SETTINGS_READ), **READS_ONLY}
 WRITE = requires(Scope.SETTINGS_WRITE)
 
 
