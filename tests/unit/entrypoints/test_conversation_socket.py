@@ -2,7 +2,7 @@
 keep getting every event meanwhile."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from functools import partial
 
@@ -176,11 +176,11 @@ async def test_a_slow_client_among_many_is_cut_off_alone_and_each_frame_is_encod
     ]
     async with fan_out.subscribe(cid, buffer=100) as probe:
         reader = aiter(probe)
-        await until(lambda: len(fan_out._subscribers.get(cid, ())) == 21)
+        await until(lambda: len(fan_out._subscribers.get(cid, ())) == 21, "21 subscribers")
         for seq in range(1, 31):
             await fan_out.publish(cid, [event(cid, seq)])
             assert (await anext(reader)).seq == seq
-            await until(partial(_all_sent, healthy, seq))
+            await until(partial(_all_sent, healthy, seq), "every event sent to the healthy sockets")
     await asyncio.wait_for(sessions[0], 2)
     assert stuck.closed is not None
     assert stuck.closed[0] == CLOSE_SLOW_CLIENT
@@ -222,10 +222,10 @@ async def test_rechecks_that_find_a_store_busy_keep_the_socket_until_too_many_in
     _StoreBusyStream.carry_on = asyncio.Event()
     policy = SocketPolicy(heartbeat_s=0.01, buffer=100, send_timeout_s=1, recheck_misses=40)
     running = asyncio.create_task(run(socket, cid, policy, feed, 0, stream_type=_StoreBusyStream))
-    await until(lambda: len(_busy_rechecks) == 6)  # five failed, the sixth waits
-    await until(lambda: len(fan_out._subscribers.get(cid, ())) == 1)
+    await until(lambda: len(_busy_rechecks) == 6, "six re-checks")  # five failed, the sixth waits
+    await until(lambda: len(fan_out._subscribers.get(cid, ())) == 1, "the socket subscribed")
     await fan_out.publish(cid, [event(cid, 1)])
-    await until(lambda: any('"seq":1' in frame for frame in socket.sent))
+    await until(lambda: any('"seq":1' in frame for frame in socket.sent), "the first event sent")
     open_meanwhile = socket.closed is None
     _StoreBusyStream.carry_on.set()
     await asyncio.wait_for(running, 5)
@@ -233,10 +233,3 @@ async def test_rechecks_that_find_a_store_busy_keep_the_socket_until_too_many_in
     assert _busy_rechecks == [True] * 40  # heartbeats: routine
     assert socket.closed is not None
     assert socket.closed[0] == CLOSE_TRY_AGAIN
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the loop run until ``condition`` holds (a generous deadline: it must)."""
-    async with asyncio.timeout(5):
-        while not condition():
-            await asyncio.sleep(0.001)
