@@ -9,7 +9,9 @@ from dishka.integrations.litestar import LitestarProvider
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy import upgrade_to_head
+from adapters.sqlalchemy import SchemaRevisions, current_revisions, upgrade_to_head
+from adapters.sqlalchemy.errors import translate_db_errors
+from application.errors import DependencyUnavailableError
 from application.identity.provision_local_user import (
     ProvisionLocalUser,
     ProvisionLocalUserRequest,
@@ -49,6 +51,22 @@ async def prepare_embedded(container: AsyncContainer, settings: Settings) -> Non
     _log.info("local_user_ready", user_id=str(provisioned.user.id_))
 
 
+async def warn_when_schema_behind(container: AsyncContainer) -> None:
+    """Clustered start-up: say when the database schema is behind this code (the command to
+    run), or that it could not be asked. Never fails the start: readiness reports it too."""
+    try:
+        async with translate_db_errors(), (await container.get(AsyncEngine)).connect() as db:
+            current = await current_revisions(db)
+    except DependencyUnavailableError as exc:
+        _log.warning(
+            "schema_check_failed", error=f"could not check the database schema: {exc.message}"
+        )
+        return
+    pending = SchemaRevisions().pending(current)
+    if pending is not None:
+        _log.warning("schema_not_migrated", error=pending)
+
+
 def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
     """Build the application for ``settings``; extra providers override the binding's own.
 
@@ -67,6 +85,8 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         try:
             if settings.binding is Binding.EMBEDDED:
                 await prepare_embedded(container, settings)
+            else:
+                await warn_when_schema_behind(container)
             await start_principal_cache(container)
             await start_conversation_ingest(container)
             gc.collect()
