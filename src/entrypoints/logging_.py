@@ -62,5 +62,14 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("sqlalchemy.engine", "aiosqlite", "asyncio", "httpx", "httpcore"):
+    # alembic.runtime.plugins lists its plugins when alembic is first imported, which a
+    # server's workers do after the process they are forked from set up its logging.
+    for noisy in (
+        "sqlalchemy.engine",
+        "aiosqlite",
+        "asyncio",
+        "httpx",
+        "httpcore",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

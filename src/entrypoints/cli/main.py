@@ -14,15 +14,6 @@ from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, InvalidValueError
 from entrypoints.cli.serve import serve
 from entrypoints.cli.summary import describe
-from entrypoints.ioc import (
-    agent_server_status,
-    create_local_api_key,
-    list_local_api_keys,
-    migrate,
-    revoke_local_api_key,
-    rotate_encryption_keys,
-    stop_agent_server,
-)
 from entrypoints.logging_ import configure_logging
 from entrypoints.settings import Settings, SettingsError
 
@@ -115,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _api_key(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.ioc.commands import (  # noqa: PLC0415 - see _run
+        create_local_api_key,
+        list_local_api_keys,
+        revoke_local_api_key,
+    )
+
     if args.action == "create":
         scopes = frozenset(map(Scope, args.scopes)) or frozenset(Scope)
         print(create_local_api_key(settings, args.name, scopes, args.expires_in))
@@ -157,6 +154,18 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     settings = Settings.from_env()
     configure_logging(level=settings.server.log_level, log_format=settings.server.log_format)
+    if args.command == "serve":
+        serve(settings)
+        return 0
+    # The composition root loads the application and the adapters: ``serve`` leaves that to
+    # its workers, so the process that supervises them stays small and starts them sooner.
+    from entrypoints.ioc.commands import (  # noqa: PLC0415
+        agent_server_status,
+        migrate,
+        rotate_encryption_keys,
+        stop_agent_server,
+    )
+
     if args.command == "check-config":
         print("\n".join(describe(settings)))
     elif args.command == "migrate":
@@ -171,8 +180,6 @@ def _run(args: argparse.Namespace) -> int:
             print("stopped")
         else:
             print(agent_server_status(settings))
-    elif args.command == "serve":
-        serve(settings)
     return 0
 
 

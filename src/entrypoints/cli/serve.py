@@ -20,9 +20,7 @@ from granian.http import HTTP1Settings
 from granian.server import MPServer
 from granian.server.mp import WorkerProcess
 
-from application.errors import DependencyUnavailableError
-from entrypoints.ioc.serving import pending_migrations, start_agent_server_env_build
-from entrypoints.settings import Binding, Settings
+from entrypoints.settings import Binding, RuntimeKind, Settings
 
 __all__ = ("SAME_SIGNAL_S", "ServerLock", "serve")
 
@@ -203,19 +201,20 @@ def _say(line: str) -> None:
 
 
 def _before_listening(settings: Settings) -> None:
-    if settings.binding is Binding.CLUSTERED:
-        try:
-            pending = pending_migrations(settings)
-        except DependencyUnavailableError as exc:
-            _say(f"warning: could not check the database schema: {exc.message}")
-        else:
-            if pending is not None:
-                _say(pending)
-    elif settings.server.host not in _LOOPBACK:
+    """What this process does before granian forks the workers. It imports neither the
+    application nor the adapters: the workers load those, and each worker of the clustered
+    binding says when the database schema is behind."""
+    if settings.binding is Binding.EMBEDDED and settings.server.host not in _LOOPBACK:
         _say(
             f"warning: the embedded binding signs everyone in as the local user, and "
             f"MAESTRIST_HOST={settings.server.host} exposes it beyond this machine"
         )
+    if settings.runtime.kind is not RuntimeKind.LOCAL:
+        return
+    # Only the local runtime builds anything: the adapters it needs stay out of this process
+    # for the others.
+    from entrypoints.ioc.serving import start_agent_server_env_build  # noqa: PLC0415
+
     build = start_agent_server_env_build(settings)
     if build is not None:
         _say(

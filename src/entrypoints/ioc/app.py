@@ -1,3 +1,4 @@
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy import upgrade_to_head
+from application.errors import DependencyUnavailableError
 from application.identity.provision_local_user import (
     ProvisionLocalUser,
     ProvisionLocalUserRequest,
@@ -19,6 +21,7 @@ from entrypoints.http.request_scope import install_request_scope
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.http import close_sockets
 from entrypoints.ioc.identity import start_principal_cache
+from entrypoints.ioc.readiness import DatabaseProbes
 from entrypoints.ioc.registry import get_providers
 from entrypoints.settings import Binding, Settings
 
@@ -49,6 +52,20 @@ async def prepare_embedded(container: AsyncContainer, settings: Settings) -> Non
     _log.info("local_user_ready", user_id=str(provisioned.user.id_))
 
 
+async def warn_when_database_not_ready(container: AsyncContainer, timeout_s: float) -> None:
+    """Clustered start-up: say when the database cannot serve this code, above all when its
+    schema is behind (naming the command to run). Never fails the start: readiness reports it
+    too, and a probe that passed here leaves readiness only its ``SELECT 1``."""
+    for probe in await container.get(DatabaseProbes):
+        try:
+            async with asyncio.timeout(timeout_s):
+                await probe.check()
+        except DependencyUnavailableError as exc:
+            _log.warning("database_not_ready", dependency=probe.name, error=exc.message)
+        except TimeoutError:
+            _log.warning("database_not_ready", dependency=probe.name, error="no answer in time")
+
+
 def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
     """Build the application for ``settings``; extra providers override the binding's own.
 
@@ -67,10 +84,15 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         try:
             if settings.binding is Binding.EMBEDDED:
                 await prepare_embedded(container, settings)
+            else:
+                await warn_when_database_not_ready(container, settings.dependency_timeout_s)
             await start_principal_cache(container)
             await start_conversation_ingest(container)
-            gc.collect()
-            gc.freeze()  # start-up objects live forever: keep them out of every later full GC
+            # Start-up objects live forever: keep them out of every later full GC. Only the
+            # young generations are swept first: a full sweep walks every object the imports
+            # made to find a few hundred, and took longer than the rest of the lifespan.
+            gc.collect(1)
+            gc.freeze()
             _log.info("server_started", binding=settings.binding.value)
             yield
         finally:

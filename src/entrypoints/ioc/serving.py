@@ -1,38 +1,15 @@
-"""What ``maestrist serve`` does before it listens that needs adapters: tell whether the
-database schema is behind, and start building the local agent-server's virtualenv."""
+"""What ``maestrist serve`` does before it listens that needs adapters: start building the
+local agent-server's virtualenv."""
 
-import asyncio
 import subprocess
 import sys
 from dataclasses import dataclass
 
 from adapters.openhands.agent_server_env import EnvironmentState
-from adapters.sqlalchemy import SchemaRevisions, create_database_engine, current_revisions
-from adapters.sqlalchemy.errors import translate_db_errors
 from entrypoints.ioc.runtime import local_agent_server
 from entrypoints.settings import RuntimeKind, Settings
 
-__all__ = ("AgentServerEnvBuild", "pending_migrations", "start_agent_server_env_build")
-
-
-async def _pending_migrations(settings: Settings) -> str | None:
-    engine = create_database_engine(
-        settings.effective_database_url,
-        pool_size=1,
-        connect_timeout_s=settings.dependency_timeout_s,
-    )
-    try:
-        async with translate_db_errors(), engine.connect() as connection:
-            current = await current_revisions(connection)
-    finally:
-        await engine.dispose()
-    return SchemaRevisions().pending(current)
-
-
-def pending_migrations(settings: Settings) -> str | None:
-    """Why the database is behind this code (naming the command to run), or None when it is
-    migrated. Raises ``DependencyUnavailableError`` when the database cannot be asked."""
-    return asyncio.run(_pending_migrations(settings))
+__all__ = ("AgentServerEnvBuild", "start_agent_server_env_build")
 
 
 @dataclass(frozen=True, slots=True)
