@@ -1201,6 +1201,11 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
         )
 
 
+def _quoted(value: str) -> str:
+    """``value`` in single quotes for a POSIX shell, even where it would need none."""
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
 def _display(command: Sequence[str]) -> str:
     return shlex.join(Path(part).name if part.startswith("/") else part for part in command)
 
@@ -1219,7 +1224,8 @@ def record_commands(
         "MAESTRIST_PUBLIC_URL": "http://127.0.0.1:<port>",
     }
     env = {**shared, **hidden, "MAESTRIST_PORT": "<port>", "MAESTRIST_WORKERS": "1|2"}
-    shown_env = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    # every value quoted: a bare ``maestrist`` value would read as a command in the report
+    shown_env = " ".join(f"{name}={_quoted(value)}" for name, value in env.items())
     outcome.commands["our server (two workers: taskset -c 0-1)"] = (
         f"{shown_env} {_display(server.command)}"
     )
