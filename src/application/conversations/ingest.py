@@ -146,6 +146,12 @@ class ConversationIngest:
         if self._resuming is None or self._resuming.done():
             self._resuming = asyncio.create_task(keep_trying(), name="ingest-resume")
 
+    async def unfinished_followed(self) -> None:
+        """Returns once ``follow_unfinished_soon`` has found what a previous run left
+        unfinished (at once if it was never asked to)."""
+        if self._resuming is not None:
+            await asyncio.shield(self._resuming)
+
     async def forget(self, conversation_id: ConversationId) -> None:
         task = self._tasks.pop(conversation_id, None)
         if task is not None and not task.done():

@@ -29,7 +29,7 @@ from application.ports.access_revocations import AccessRevocations
 from application.ports.clock import Clock
 from application.ports.identity_admin import IdentityAdmin
 from application.ports.identity_provider import IdentityProvider
-from entrypoints.settings import Settings, is_loopback_http
+from entrypoints.settings import Binding, Settings, is_loopback_http
 
 __all__ = (
     "AccessProvider",
@@ -143,7 +143,11 @@ class PrincipalCacheProvider(Provider):
 
     @provide(scope=Scope.APP)
     def principal_cache(self, settings: Settings, clock: Clock) -> PrincipalCache:
-        return PrincipalCache(clock, timedelta(seconds=settings.identity.credential_cache_s))
+        # Embedded: the CLI revokes keys from a process of its own, which no announcement
+        # leaves, so the server reads every credential.
+        embedded = settings.binding is Binding.EMBEDDED
+        seconds = 0 if embedded else settings.identity.credential_cache_s
+        return PrincipalCache(clock, timedelta(seconds=seconds))
 
     @decorate
     def evicting(self, revocations: AccessRevocations, cache: PrincipalCache) -> AccessRevocations:

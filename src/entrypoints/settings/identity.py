@@ -65,10 +65,11 @@ class IdentitySettings(Section):
     )
     credential_cache_s: int = setting(
         "MAESTRIST_CREDENTIAL_CACHE",
-        "Seconds a server may reuse what an API key or session cookie proved without reading "
-        "the database again (0-60; 0: never). A revocation, or a change of membership or "
-        "account, drops it at once on every server (announced through Redis when clustered); "
-        "while Redis is unreachable nothing is reused.",
+        "Clustered only: seconds a server may reuse, for reads, what an API key or session "
+        "cookie proved without reading the database again (0-60; 0: never; the embedded "
+        "binding never does, since `maestrist api-key revoke` runs in a process of its "
+        "own). A revocation, or a change of membership or account, drops it at once on every "
+        "server (announced through Redis); while Redis is unreachable nothing is reused.",
         int_in(0, 60),
         default=10,
     )

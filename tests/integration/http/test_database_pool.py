@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.engine import QueueingPool
+from application.conversations.ingest import ConversationIngest
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 from tests.conftest import POSTGRES_ADMIN_URL, REDIS_URL, clustered_settings
@@ -38,8 +39,11 @@ def _pooled(database_url: str, *, pool_size: int, pool_timeout_s: float) -> Sett
 
 
 @asynccontextmanager
-async def _serve(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
-    """The app on this test's loop, so requests sent together overlap, with its engine."""
+async def _serve(
+    settings: Settings, *, reachable: bool = True
+) -> AsyncIterator[tuple[httpx.AsyncClient, AsyncEngine]]:
+    """The app on this test's loop, so requests sent together overlap, with its engine; with
+    a ``reachable`` database, once start-up's own read is done."""
     app = create_app(settings, BearerSubjectAuth())
     async with (
         app.lifespan(),
@@ -48,7 +52,12 @@ async def _serve(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, A
             base_url="http://testserver.local",
         ) as client,
     ):
-        engine = await app.state.dishka_container.get(AsyncEngine)
+        container = app.state.dishka_container
+        if reachable:
+            # start-up's own read (the conversations a previous run left) is done before a
+            # test counts what waits for a connection
+            await (await container.get(ConversationIngest)).unfinished_followed()
+        engine = await container.get(AsyncEngine)
         yield client, engine
 
 
@@ -111,7 +120,10 @@ async def test_an_unreachable_database_answers_every_queued_request_503_without_
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/nothing"
     requests = 30
     async with (
-        _serve(_pooled(url, pool_size=1, pool_timeout_s=3600)) as (client, _engine),
+        _serve(_pooled(url, pool_size=1, pool_timeout_s=3600), reachable=False) as (
+            client,
+            _engine,
+        ),
         asyncio.timeout(DEADLINE_S),
     ):
         # captured, not rendered: the default renderer takes long over each 503's traceback
