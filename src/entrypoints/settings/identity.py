@@ -67,7 +67,7 @@ class IdentitySettings(Section):
         "MAESTRIST_CREDENTIAL_CACHE",
         "Clustered only: seconds a server may reuse, for reads, what an API key or session "
         "cookie proved without reading the database again (0-60; 0: never; the embedded "
-        "binding never does, since `maestrist api-key revoke` runs in a process of its "
+        "binding never does, since its CLI revokes keys from a process of its "
         "own). A revocation, or a change of membership or account, drops it at once on every "
         "server (announced through Redis); while Redis is unreachable nothing is reused.",
         int_in(0, 60),
