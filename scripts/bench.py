@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -737,13 +737,15 @@ def bench(args: argparse.Namespace, workdir: Path) -> tuple[dict[Target, Result]
     return results, report(results, args, commands, when, started_load)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def run_stoppably(body: Callable[[Path], None]) -> int | None:
+    """Run ``body`` in a temporary directory, stopping on SIGTERM and SIGHUP as on Ctrl-C;
+    the exit status when it failed or was stopped (every server it started is stopped by
+    then), else ``None``."""
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
     try:
         with tempfile.TemporaryDirectory(prefix="maestrist-bench-") as workdir:
-            results, text = bench(args, Path(workdir))
+            body(Path(workdir))
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
@@ -753,6 +755,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StopRequestedError as stop:
         print(f"bench: {stop}; every server it started is stopped", file=sys.stderr)
         return 128 + stop.signum
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    measured: list[tuple[dict[Target, Result], str]] = []
+    if (status := run_stoppably(lambda workdir: measured.append(bench(args, workdir)))) is not None:
+        return status
+    [(results, text)] = measured
     print(text)
     failed = [
         f"{result.target.label}: {sum(r.non2xx for r in [*result.runs, result.warmup])} "

@@ -22,11 +22,9 @@ import multiprocessing.queues
 import queue
 import secrets
 import shlex
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -54,16 +52,15 @@ from scripts.bench import (
     BenchError,
     Result,
     Server,
-    StopRequestedError,
     Target,
     clean_env,
     environment,
     free_port,
     group_rss_bytes,
-    interrupt,
     load_average,
     measure,
     pinning,
+    run_stoppably,
     running,
     table,
     wrk_command,
@@ -1246,22 +1243,10 @@ def record_commands(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
     outcome = Outcome()
     when, started = time.strftime("%Y-%m-%d"), load_average()
-    try:
-        with tempfile.TemporaryDirectory(prefix="maestrist-bench-") as workdir:
-            bench(args, Path(workdir), outcome)
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; every server it started is stopped", file=sys.stderr)
-        return 128 + signal.SIGINT
-    except StopRequestedError as stop:
-        print(f"bench: {stop}; every server it started is stopped", file=sys.stderr)
-        return 128 + stop.signum
+    if (status := run_stoppably(lambda workdir: bench(args, workdir, outcome))) is not None:
+        return status
     text = report(outcome, args, when, started)
     print(text)
     if args.output is not None:

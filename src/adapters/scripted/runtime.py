@@ -251,21 +251,13 @@ class ScriptedRuntime(ConversationRuntime):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(released.wait(), timeout=step.seconds)
                 step = step.then
-            self._emit(
-                conversation,
-                "ConversationStateUpdateEvent",
-                "environment",
-                key="stats",
-                value={"usage_to_metrics": {"agent": _metrics(conversation.spec.model)}},
-            )
+            self._emit_usage(conversation)
             if not self._play(conversation, step):
                 return
             if conversation.pause_requested:
                 return
 
-    async def _play_burst(self, conversation: _Conversation, burst: _Burst) -> None:
-        """Answer with ``burst.count`` agent messages back to back (letting the server store
-        and send them every few dozen), then finish; a pause ends it early."""
+    def _emit_usage(self, conversation: _Conversation) -> None:
         self._emit(
             conversation,
             "ConversationStateUpdateEvent",
@@ -273,6 +265,11 @@ class ScriptedRuntime(ConversationRuntime):
             key="stats",
             value={"usage_to_metrics": {"agent": _metrics(conversation.spec.model)}},
         )
+
+    async def _play_burst(self, conversation: _Conversation, burst: _Burst) -> None:
+        """Answer with ``burst.count`` agent messages back to back (letting the server store
+        and send them every few dozen), then finish; a pause ends it early."""
+        self._emit_usage(conversation)
         for number in range(1, burst.count + 1):
             label = f"burst {number}/{burst.count} "
             text = (label + "x" * burst.size)[: burst.size]

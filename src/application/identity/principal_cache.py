@@ -1,9 +1,11 @@
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Generic, TypeVar
 
 from application.errors import DependencyUnavailableError
 from application.ports.access_revocations import (
@@ -35,17 +37,35 @@ class CacheTicket:
     generation: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    principal: Principal
-    until: datetime
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 
 
-@dataclass(frozen=True, slots=True)
-class _OrgEntry:
-    user_id: UserId
-    org: MemberOrganization
-    until: datetime
+class _Shelf(Generic[_K, _V]):
+    """Values kept until a time of their own, the oldest dropped past ``capacity``."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: dict[_K, tuple[_V, datetime]] = {}
+
+    def get(self, key: _K, now: datetime) -> _V | None:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        if now >= found[1]:
+            del self._items[key]
+            return None
+        return found[0]
+
+    def put(self, key: _K, value: _V, until: datetime) -> None:
+        self._items.pop(key, None)
+        while len(self._items) >= self._capacity:
+            del self._items[next(iter(self._items))]  # the oldest first
+        self._items[key] = (value, until)
+
+    def drop(self, stale: Callable[[_K, _V], bool]) -> None:
+        for key in [key for key, (value, _) in self._items.items() if stale(key, value)]:
+            del self._items[key]
 
 
 class PrincipalCache:
@@ -71,9 +91,8 @@ class PrincipalCache:
     def __init__(self, clock: Clock, ttl: timedelta, *, capacity: int = 10_000) -> None:
         self._clock = clock
         self._ttl = ttl
-        self._capacity = capacity
-        self._entries: dict[str, _Entry] = {}
-        self._orgs: dict[tuple[UserId, OrgId | None], _OrgEntry] = {}
+        self._principals: _Shelf[str, Principal] = _Shelf(capacity)
+        self._orgs: _Shelf[tuple[UserId, OrgId | None], MemberOrganization] = _Shelf(capacity)
         self._generation = 0
         self._listening: Callable[[], bool] = _never
 
@@ -84,43 +103,21 @@ class PrincipalCache:
         return CacheTicket(self._generation)
 
     def get(self, key: str) -> Principal | None:
-        if not self._listening():
-            return None
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if self._clock.now() >= entry.until:
-            del self._entries[key]
-            return None
-        return entry.principal
+        return self._principals.get(key, self._clock.now()) if self._listening() else None
 
     def put(
         self, key: str, principal: Principal, *, until: datetime, ticket: CacheTicket | None
     ) -> None:
         """Remember ``principal`` for ``key`` until ``until`` at the latest."""
-        if ticket is None or ticket.generation != self._generation or not self._listening():
-            return
-        now = self._clock.now()
-        until = min(until, now + self._ttl)
-        if until <= now:
-            return
-        self._entries.pop(key, None)
-        while len(self._entries) >= self._capacity:
-            del self._entries[next(iter(self._entries))]  # the oldest first
-        self._entries[key] = _Entry(principal, until)
+        if (kept := self._keep_until(until, ticket)) is not None:
+            self._principals.put(key, principal, kept)
 
     def get_org(self, user_id: UserId, requested: OrgId | None) -> MemberOrganization | None:
         """The organization ``user_id`` acts in when naming ``requested`` (``None``: their
         personal one), as read in the last few seconds."""
         if not self._listening():
             return None
-        entry = self._orgs.get((user_id, requested))
-        if entry is None:
-            return None
-        if self._clock.now() >= entry.until:
-            del self._orgs[(user_id, requested)]
-            return None
-        return entry.org
+        return self._orgs.get((user_id, requested), self._clock.now())
 
     def put_org(
         self,
@@ -131,27 +128,23 @@ class PrincipalCache:
         ticket: CacheTicket | None,
     ) -> None:
         """Remember that ``user_id`` naming ``requested`` acts in ``org``, for ``ttl``."""
+        if (until := self._keep_until(datetime.max.replace(tzinfo=UTC), ticket)) is not None:
+            self._orgs.put((user_id, requested), org, until)
+
+    def _keep_until(self, until: datetime, ticket: CacheTicket | None) -> datetime | None:
+        """Until when something read under ``ticket`` may be kept, or ``None``: not at all."""
         if ticket is None or ticket.generation != self._generation or not self._listening():
-            return
-        self._orgs.pop((user_id, requested), None)
-        while len(self._orgs) >= self._capacity:
-            del self._orgs[next(iter(self._orgs))]
-        self._orgs[(user_id, requested)] = _OrgEntry(user_id, org, self._clock.now() + self._ttl)
+            return None
+        now = self._clock.now()
+        until = min(until, now + self._ttl)
+        return until if until > now else None
 
     def forget(self, revocations: Iterable[Revocation]) -> None:
         """Drop what ``revocations`` concern; ``RevocationsMissed`` drops everything."""
         self._generation += 1
         for revocation in revocations:
-            if isinstance(revocation, RevocationsMissed):
-                self._entries.clear()
-                self._orgs.clear()
-                continue
-            stale = [key for key, e in self._entries.items() if _concerns(revocation, e.principal)]
-            for key in stale:
-                del self._entries[key]
-            gone = [key for key, e in self._orgs.items() if _concerns_org(revocation, e)]
-            for org_key in gone:
-                del self._orgs[org_key]
+            self._principals.drop(partial(_concerns_key, revocation))
+            self._orgs.drop(partial(_concerns_org, revocation))
 
     def follow_while(self, listening: Callable[[], bool]) -> None:
         """Trust what is remembered only while ``listening()`` says announcements are heard."""
@@ -218,12 +211,19 @@ def _concerns(revocation: Revocation, principal: Principal) -> bool:
             return True
 
 
-def _concerns_org(revocation: Revocation, entry: _OrgEntry) -> bool:
+def _concerns_key(revocation: Revocation, _key: str, principal: Principal) -> bool:
+    return _concerns(revocation, principal)
+
+
+def _concerns_org(
+    revocation: Revocation, key: tuple[UserId, OrgId | None], org: MemberOrganization
+) -> bool:
+    user = key[0]
     match revocation:
         case MembershipChanged(user_id, org_id):
-            return entry.user_id == user_id and entry.org.organization.id_ == org_id
+            return user == user_id and org.organization.id_ == org_id
         case UserChanged(user_id):
-            return entry.user_id == user_id
+            return user == user_id
         case RevocationsMissed():
             return True
         case _:

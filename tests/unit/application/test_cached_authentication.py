@@ -3,7 +3,6 @@ once per burst, a revocation or account change made through a use case is seen b
 next request, and the cache never outlives the key's expiry, its next recorded use or the
 session's token refresh."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -39,6 +38,7 @@ from domain.organizations.entities import Membership, Role
 from domain.organizations.errors import OrgNotFoundError
 from tests.factories import T0
 from tests.fakes import FakeLocks, FakeUnitOfWork
+from tests.support.polling import until
 from tests.unit.application.conftest import World
 from tests.unit.application.test_api_keys import _org_of
 from tests.unit.application.test_sessions import POLICY, Flow, cookie
@@ -52,9 +52,7 @@ async def cache(world: World) -> AsyncIterator[PrincipalCache]:
     follower = PrincipalCacheFollower(cache, world.revocations)
     follower.start()
     try:
-        async with asyncio.timeout(10):
-            while cache.ticket() is None:  # the follower subscribes in the background
-                await asyncio.sleep(0)
+        await until(lambda: cache.ticket() is not None, "the follower subscribed")
         yield cache
     finally:
         await follower.aclose()

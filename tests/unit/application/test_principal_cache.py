@@ -2,7 +2,6 @@
 revocations are heard, never past its own limit, and dropped at once by whatever revocation
 concerns it, announced on this server (before the announcement leaves) or on another."""
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
@@ -31,6 +30,7 @@ from domain.organizations.entities import OrgId
 from domain.shared.ids import new_id
 from tests.factories import create_org, create_user
 from tests.fakes import FakeClock
+from tests.support.polling import until
 
 TTL = timedelta(seconds=10)
 
@@ -187,9 +187,7 @@ async def followed(
     follower = PrincipalCacheFollower(cache, channel)
     follower.start()
     try:
-        async with asyncio.timeout(10):
-            while cache.ticket() is None:  # the follower subscribes in the background
-                await asyncio.sleep(0)
+        await until(lambda: cache.ticket() is not None, "the follower subscribed")
         yield cache, channel
     finally:
         await follower.aclose()
@@ -202,9 +200,7 @@ async def test_an_announcement_from_another_server_drops_the_entry(
     ada = _session(create_user("ada"))
     _remember(cache, "a", ada, clock)
     await channel.publish([SessionRevoked(_session_id(ada))])
-    async with asyncio.timeout(10):
-        while cache.get("a") is not None:
-            await asyncio.sleep(0)
+    await until(lambda: cache.get("a") is None, "the entry dropped")
 
 
 async def test_an_announcement_made_here_drops_the_entry_before_it_leaves(
@@ -233,9 +229,7 @@ async def test_when_following_stops_nothing_is_reused(
     cache = PrincipalCache(clock, TTL)
     follower = PrincipalCacheFollower(cache, channel)
     follower.start()
-    async with asyncio.timeout(10):
-        while cache.ticket() is None:
-            await asyncio.sleep(0)
+    await until(lambda: cache.ticket() is not None, "the follower subscribed")
     _remember(cache, "a", _session(create_user("ada")), clock)
     await follower.aclose()
     assert cache.get("a") is None
