@@ -48,6 +48,11 @@ bench-clustered *args: install
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{bin}}/python -m scripts.bench_clustered {{args}}
 
+# Sample one clustered worker with py-spy under load: just profile-clustered list settings
+profile-clustered *args: install
+    command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+    {{bin}}/python -m scripts.profile_clustered {{args}}
+
 # Print the settings reference as Markdown (the README table).
 settings-table: install
     {{bin}}/maestrist settings-table

@@ -1080,10 +1080,36 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
-    ours_port = free_port()
-    floor_port = free_port(taken=[ours_port])
-    ours_base, floor_base = f"http://{HOST}:{ours_port}", f"http://{HOST}:{floor_port}"
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """A fresh database, an empty Redis database and the identity provider, with the settings
+    every server of ours in the run shares (port and workers aside)."""
+
+    shared: dict[str, str]
+    redis_url: str
+    workdir: Path
+
+    def server(self, name: str, port: int, workers: int, cpus: int | str) -> Server:
+        env = {**self.shared, "MAESTRIST_PORT": str(port), "MAESTRIST_WORKERS": str(workers)}
+        return Server(
+            name,
+            [str(BIN / "maestrist"), "serve"],
+            clean_env(**env),
+            self.workdir / f"{name.replace(' ', '-')}.log",
+            cpus=cpus,
+        )
+
+    def provision(self, port: int) -> Provisioned:
+        """The benchmark's user, key, settings, secrets and conversations, through the API of a
+        server of ours on ``port``, started for it and stopped after."""
+        base = f"http://{HOST}:{port}"
+        with running(self.server("provisioning", port, 1, SERVER_CPU), f"{base}/health/ready"):
+            return asyncio.run(_provision(base))
+
+
+@contextmanager
+def clustered_stack(workdir: Path, ours_base: str) -> Iterator[Stack]:
+    """The migrated clustered binding's dependencies for servers of ours at ``ours_base``."""
     with ExitStack() as stack:
         database_url = stack.enter_context(fresh_database())
         redis_url = stack.enter_context(empty_redis_database())
@@ -1109,16 +1135,15 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
             "MAESTRIST_LOG_LEVEL": "WARNING",
         }
         maestrist("migrate", env=clean_env(**shared))
+        yield Stack(shared, redis_url, workdir)
 
-        def ours(name: str, port: int, workers: int, cpus: int | str) -> Server:
-            env = {**shared, "MAESTRIST_PORT": str(port), "MAESTRIST_WORKERS": str(workers)}
-            return Server(
-                name,
-                [str(BIN / "maestrist"), "serve"],
-                clean_env(**env),
-                workdir / f"{name.replace(' ', '-')}.log",
-                cpus=cpus,
-            )
+
+def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
+    ours_port = free_port()
+    floor_port = free_port(taken=[ours_port])
+    ours_base, floor_base = f"http://{HOST}:{ours_port}", f"http://{HOST}:{floor_port}"
+    with clustered_stack(workdir, ours_base) as stack:
+        ours = stack.server
 
         def floor(workers: int) -> Server:
             command = [
@@ -1140,10 +1165,8 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
                 cpus=cpus_for(workers),
             )
 
-        record_commands(outcome, shared, ours("ours", ours_port, 1, SERVER_CPU), floor(1))
-        provisioner = ours("provisioning", ours_port, 1, SERVER_CPU)
-        with running(provisioner, f"{ours_base}/health/ready"):
-            provisioned = asyncio.run(_provision(ours_base))
+        record_commands(outcome, stack.shared, ours("ours", ours_port, 1, SERVER_CPU), floor(1))
+        provisioned = stack.provision(ours_port)
         for workers in [] if args.only_fanout else args.workers:
             server = ours(f"ours {workers}w", ours_port, workers, cpus_for(workers))
             cells: list[tuple[Cell, Target]] = []
@@ -1188,7 +1211,7 @@ def bench(args: argparse.Namespace, workdir: Path, outcome: Outcome) -> None:
             outcome.fanout_missing = "skipped (--no-fanout)"
             return
         print("bench: Redis pub/sub alone", file=sys.stderr)
-        redis_pubsub(outcome, redis_url, args)
+        redis_pubsub(outcome, stack.redis_url, args)
         print("bench: websocket fan-out", file=sys.stderr)
         fanout(
             outcome,

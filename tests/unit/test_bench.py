@@ -5,6 +5,7 @@ import math
 import pytest
 from scripts.bench import cpu_set, parse_wrk, wrk_command
 from scripts.bench_clustered import percentile
+from scripts.profile_clustered import STDLIB, fold
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/api/user/me
   1 threads and 64 connections
@@ -61,3 +62,26 @@ def test_percentile_picks_the_value_below_which_that_share_lies() -> None:
     assert percentile(values, 0.5) == 51.0
     assert percentile(values, 0.99) == 100.0
     assert math.isnan(percentile([], 0.99))  # nothing was measured
+
+
+def test_a_profile_counts_waiting_apart_and_busy_time_by_package_and_function() -> None:
+    site = "/venv/lib/python3.11/site-packages"
+    loop = f"BaseEventLoop._run_once ({STDLIB}/asyncio/base_events.py:1922)"
+    handle = f"Handle._run ({STDLIB}/asyncio/events.py:84)"
+    handler = f"{loop};{handle};App.__call__ ({site}/litestar/app.py:1)"
+    raw = "\n".join(
+        [
+            f"{loop};EpollSelector.select ({STDLIB}/selectors.py:468) 60",
+            f"{handler};execute ({site}/sqlalchemy/orm/session.py:2) 30",
+            f"{handler};get_user (/repo/src/adapters/x.py:5) 10",
+            "",
+        ]
+    )
+
+    samples, busy, by_package, inclusive = fold(raw)
+
+    assert (samples, busy) == (100, 40)
+    assert by_package == {"sqlalchemy": 30, "ours: adapters": 10}
+    assert inclusive["App.__call__ (litestar/app.py)"] == 40
+    assert inclusive["get_user (adapters/x.py)"] == 10
+    assert inclusive["BaseEventLoop._run_once (asyncio/base_events.py)"] == 40

@@ -1,4 +1,5 @@
 from datetime import datetime
+from functools import partial
 
 from application.identity.authenticator import Authenticator
 from application.identity.principal_cache import PrincipalCache
@@ -30,8 +31,11 @@ class ApiKeyAuthenticator(Authenticator):
         if token is None:
             return None
         cache_key = f"api-key:{token.lookup}:{secret_hash(token.secret)}"
-        if credentials.reuse_recent and (cached := self._cache.get(cache_key)) is not None:
-            return cached
+        if credentials.reuse_recent:
+            return await self._cache.recall(cache_key, partial(self._read, token, cache_key))
+        return await self._read(token, cache_key)
+
+    async def _read(self, token: ApiKeyToken, cache_key: str) -> Principal | None:
         ticket = self._cache.ticket()
         async with self._units.begin() as uow:
             key = await uow.api_keys.get_by_lookup(token.lookup)

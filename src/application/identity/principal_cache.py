@@ -1,8 +1,8 @@
 import asyncio
 import logging
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Generic, TypeVar
@@ -68,6 +68,14 @@ class _Shelf(Generic[_K, _V]):
             del self._items[key]
 
 
+@dataclass(slots=True)
+class _Read:
+    """The callers reading one credential, one after another."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    callers: int = 0
+
+
 class PrincipalCache:
     """What a credential proved in the last few seconds, so a burst of requests with one API
     key or session cookie reads the database once.
@@ -81,7 +89,9 @@ class PrincipalCache:
     session's expiry or token refresh); ``ttl`` zero turns the cache off.
 
     A read that raced a revocation is never remembered: the authenticator takes a ``ticket``
-    before it reads, and ``put`` refuses it if any revocation arrived since.
+    before it reads, and ``put`` refuses it if any revocation arrived since. Requests that
+    find nothing remembered for a credential read it one at a time (``recall``), so a burst
+    that arrives before the first read is remembered still reads the database once.
 
     The organization a request acts in is remembered the same way (``get_org``, ``put_org``):
     a member's organization with their role, dropped when that membership ends or changes.
@@ -95,6 +105,7 @@ class PrincipalCache:
         self._orgs: _Shelf[tuple[UserId, OrgId | None], MemberOrganization] = _Shelf(capacity)
         self._generation = 0
         self._listening: Callable[[], bool] = _never
+        self._reads: dict[str, _Read] = {}
 
     def ticket(self) -> CacheTicket | None:
         """``None`` when nothing read now may be remembered."""
@@ -104,6 +115,31 @@ class PrincipalCache:
 
     def get(self, key: str) -> Principal | None:
         return self._principals.get(key, self._clock.now()) if self._listening() else None
+
+    async def recall(
+        self, key: str, read: Callable[[], Awaitable[Principal | None]]
+    ) -> Principal | None:
+        """What is remembered for ``key``, else what ``read`` finds (and ``put``s).
+
+        Callers that miss together read one after another, each first looking again at what
+        the one before remembered: one read for a burst instead of one per request. When
+        nothing read now could be remembered, each reads at once.
+        """
+        if (cached := self.get(key)) is not None:
+            return cached
+        if self.ticket() is None:
+            return await read()
+        pending = self._reads.setdefault(key, _Read())
+        pending.callers += 1
+        try:
+            async with pending.lock:
+                if (cached := self.get(key)) is not None:
+                    return cached
+                return await read()
+        finally:
+            pending.callers -= 1
+            if not pending.callers:
+                del self._reads[key]
 
     def put(
         self, key: str, principal: Principal, *, until: datetime, ticket: CacheTicket | None

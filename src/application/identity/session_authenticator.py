@@ -1,3 +1,5 @@
+from functools import partial
+
 from application.errors import SignInRejectedError
 from application.identity.authenticator import Authenticator
 from application.identity.principal_cache import CacheTicket, PrincipalCache
@@ -50,14 +52,20 @@ class SessionAuthenticator(Authenticator):
             return None
         token_hash = session_token_hash(token)
         cache_key = f"session:{token_hash}"
-        if credentials.reuse_recent and (cached := self._cache.get(cache_key)) is not None:
-            return cached
+        read = partial(self._read, token_hash, cache_key, fresh_tokens=credentials.fresh_tokens)
+        if credentials.reuse_recent:
+            return await self._cache.recall(cache_key, read)
+        return await read()
+
+    async def _read(
+        self, token_hash: str, cache_key: str, *, fresh_tokens: bool
+    ) -> Principal | None:
         ticket = self._cache.ticket()
         async with self._units.begin() as uow:
             session = await uow.sessions.get_by_token_hash(token_hash)
             if session is None or not session.is_live(self._clock.now()):
                 return None
-            if not credentials.fresh_tokens or not session.needs_refresh(
+            if not fresh_tokens or not session.needs_refresh(
                 self._clock.now(), self._policy.refresh_margin
             ):
                 return await self._principal(uow, session, cache_key, ticket)

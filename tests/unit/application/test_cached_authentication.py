@@ -3,9 +3,12 @@ once per burst, a revocation or account change made through a use case is seen b
 next request, and the cache never outlives the key's expiry, its next recorded use or the
 session's token refresh."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -23,6 +26,7 @@ from application.identity.principal_cache import (
     PrincipalCache,
     PrincipalCacheFollower,
 )
+from application.identity.session_authenticator import SessionAuthenticator
 from application.members import (
     ChangeMemberRole,
     ChangeMemberRoleRequest,
@@ -30,6 +34,7 @@ from application.members import (
     RemoveMemberRequest,
 )
 from application.organizations import ActiveOrgResolver
+from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from application.sessions import SessionEndings, SignOut, SignOutRequest
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.principals import Credentials, Principal
@@ -233,3 +238,81 @@ async def test_an_org_the_caller_does_not_belong_to_is_never_remembered(
     )
     await world.uow.commit()
     assert (await sut.resolve(ada, org_id, reuse_recent=True)).role is Role.MEMBER
+
+
+class _GatedUnits(UnitsOfWork):
+    """Units of work that count how many began and hold each at its start until ``gate`` is
+    set, so requests that miss the cache together are all in flight at once."""
+
+    def __init__(self, inner: UnitsOfWork) -> None:
+        self._inner = inner
+        self.begun = 0
+        self.gate = asyncio.Event()
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self._begin()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[UnitOfWork]:
+        self.begun += 1
+        await self.gate.wait()
+        async with self._inner.begin() as uow:
+            yield uow
+
+
+async def _burst(
+    units: _GatedUnits, authenticate: Callable[[], Awaitable[Principal | None]], *, expect: int
+) -> list[Principal | None]:
+    """Twenty requests together on a cold cache; the gate opens once ``expect`` reads began."""
+    requests = [asyncio.create_task(authenticate()) for _ in range(20)]
+    await until(lambda: units.begun >= expect, f"{expect} reads began")
+    units.gate.set()
+    return await asyncio.gather(*requests)
+
+
+@pytest.mark.parametrize("reuse_recent", [True, False], ids=["reads-reuse", "control"])
+async def test_a_burst_on_a_cold_cache_reads_the_key_once(
+    world: World, cache: PrincipalCache, reuse_recent: bool
+) -> None:
+    token = await _key(world, world.principal("alice"))
+    units = _GatedUnits(world.units)
+    keys = ApiKeyAuthenticator(units, world.clock, cache)
+    credentials = replace(_bearer(token), reuse_recent=reuse_recent)
+
+    expect = 1 if reuse_recent else 20  # the control: requests that may not reuse each read
+    principals = await _burst(units, partial(keys.authenticate, credentials), expect=expect)
+
+    assert units.begun == expect
+    assert len(set(principals)) == 1
+    assert principals[0] is not None
+
+
+@pytest.mark.parametrize("reuse_recent", [True, False], ids=["reads-reuse", "control"])
+async def test_a_burst_on_a_cold_cache_reads_the_session_once(
+    world: World, cache: PrincipalCache, reuse_recent: bool
+) -> None:
+    flow = Flow(world)
+    signed_in = await flow.sign_in("sub-ada")
+    units = _GatedUnits(world.units)
+    sessions = SessionAuthenticator(units, flow.provider, FakeLocks(), world.clock, POLICY, cache)
+    credentials = replace(cookie(signed_in.session_token), reuse_recent=reuse_recent)
+
+    expect = 1 if reuse_recent else 20
+    principals = await _burst(units, partial(sessions.authenticate, credentials), expect=expect)
+
+    assert units.begun == expect
+    assert len(set(principals)) == 1
+    assert principals[0] is not None
+
+
+async def test_a_burst_reads_each_time_while_nothing_may_be_remembered(world: World) -> None:
+    """Without revocations heard (no follower), waiting for another's read would gain nothing:
+    every request reads at once."""
+    token = await _key(world, world.principal("alice"))
+    units = _GatedUnits(world.units)
+    keys = ApiKeyAuthenticator(units, world.clock, PrincipalCache(world.clock, LONG))
+
+    principals = await _burst(units, partial(keys.authenticate, _bearer(token)), expect=20)
+
+    assert units.begun == 20
+    assert None not in principals
