@@ -3,10 +3,11 @@
 It sets up what `just bench-clustered` does (a fresh PostgreSQL database, an empty Redis
 database, the OpenID Connect stand-in, a migrated clustered binding provisioned through the API),
 serves one worker on CPU 0, and for each route asked for loads it with wrk on CPU 1 while py-spy
-samples the worker (idle samples included, so time spent waiting shows). The report gives, per
-route, the rate, the share of samples the worker was busy, the busy time by package (the
-innermost frame's package: ours by layer, each library, the standard library) and the functions
-of ours and of the libraries with the largest inclusive share. Requires py-spy (a development
+samples the worker's thread that holds the GIL, which is where its Python code spends CPU. The
+report gives, per route, the rate, the worker's CPU, the share of time the GIL was held, that
+time by package (the innermost frame's package: ours by layer, each library, the standard
+library) and the functions of ours and of the libraries with the largest inclusive share
+(granian's own I/O runs in Rust without the GIL and is not sampled). Requires py-spy (a development
 dependency) and, like the benchmark, PostgreSQL, Redis, Node.js with npm and wrk.
 """
 
@@ -37,6 +38,7 @@ from scripts.bench_clustered import LIVE, clustered_stack, credentials, routes
 
 STDLIB = Path(sysconfig.get_path("stdlib")).resolve()
 RAMP_S = 2.0
+RATE = 250
 IDLE = ("select", "poll", "_run_once")
 """Innermost functions (bare names) that mean the worker's event loop was waiting."""
 
@@ -45,6 +47,7 @@ IDLE = ("select", "poll", "_run_once")
 class Profile:
     route: str
     run: Run
+    seconds: int
     samples: int
     busy: int
     by_package: Counter[str]
@@ -136,39 +139,46 @@ def profile(
     time.sleep(RAMP_S)
     command = [
         str(BIN / "py-spy"), "record", "--pid", str(_worker(server)),
-        "--duration", str(seconds), "--rate", "250", "--format", "raw", "--idle",
+        "--duration", str(seconds), "--rate", str(RATE), "--format", "raw", "--gil",
         "--full-filenames", "--nonblocking", "--output", str(out),
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True)
     load.join()
     samples, busy, by_package, inclusive = fold(out.read_text())
-    return Profile(route, results[0], samples, busy, by_package, inclusive)
+    return Profile(route, results[0], seconds, samples, busy, by_package, inclusive)
 
 
 def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "-"
 
 
+def _shown(function: str) -> bool:
+    """A function worth a row: not the process's start-up path nor the event loop's."""
+    path = function[function.rfind("(") + 1 : -1]
+    startup = ("multiprocessing/", "asyncio/", "entrypoints/cli/", "granian/server/", "/")
+    return not path.startswith(startup)
+
+
 def report(profiles: Sequence[Profile], top: int) -> str:
-    lines = ["| route | req/s | p99 ms | samples | busy |", "|---|--:|--:|--:|--:|"]
-    lines += [
-        f"| {p.route} | {p.run.rps:,.0f} | {p.run.p99_ms:,.1f} | {p.samples:,} "
-        f"| {_share(p.busy, p.samples)} |"
-        for p in profiles
+    lines = [
+        "| route | req/s | p99 ms | worker CPU | GIL held |",
+        "|---|--:|--:|--:|--:|",
     ]
     for p in profiles:
-        lines += ["", f"### {p.route}", "", "Busy samples by the innermost frame's package:", ""]
-        lines += ["| package | share of busy samples |", "|---|--:|"]
+        cpu = "-" if p.run.server_cpu is None else f"{100 * p.run.server_cpu:.0f} %"
+        held = _share(p.busy, RATE * p.seconds)
+        lines.append(f"| {p.route} | {p.run.rps:,.0f} | {p.run.p99_ms:,.1f} | {cpu} | {held} |")
+    for p in profiles:
+        lines += ["", f"### {p.route}", "", "Where the GIL was held, by package:", ""]
+        lines += ["| package (innermost frame) | share |", "|---|--:|"]
         lines += [
             f"| {package} | {_share(count, p.busy)} |"
             for package, count in p.by_package.most_common(top)
         ]
-        lines += ["", "Functions by inclusive share of busy samples:", ""]
+        lines += ["", "Functions by inclusive share:", ""]
         lines += ["| function | inclusive |", "|---|--:|"]
-        lines += [
-            f"| `{function}` | {_share(count, p.busy)} |"
-            for function, count in p.inclusive.most_common(top * 2)
-        ]
+        shown = [(f, count) for f, count in p.inclusive.most_common() if _shown(f)]
+        lines += [f"| `{f}` | {_share(count, p.busy)} |" for f, count in shown[: top * 2]]
     return "\n".join(lines)
 
 

@@ -1,3 +1,6 @@
+from typing import Any
+
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -41,8 +44,10 @@ class SqlaSettingsStore(SettingsStore):
         self._cipher = cipher
 
     async def get_user(self, user_id: UserId) -> UserSettings | None:
+        # a plain row, not an ORM instance: a read that changes nothing skips the identity map
+        query = select(UserSettingsRow.__table__).where(UserSettingsRow.user_id == user_id)
         async with translate_db_errors():
-            row = await self._session.get(UserSettingsRow, user_id)
+            row = (await self._session.execute(query)).first()
         if row is None:
             return None
         values = self._values(row, "user", row.user_id)
@@ -60,8 +65,9 @@ class SqlaSettingsStore(SettingsStore):
             await self._session.flush()
 
     async def get_org(self, org_id: OrgId) -> OrgSettings | None:
+        query = select(OrgSettingsRow.__table__).where(OrgSettingsRow.org_id == org_id)
         async with translate_db_errors():
-            row = await self._session.get(OrgSettingsRow, org_id)
+            row = (await self._session.execute(query)).first()
         if row is None:
             return None
         values = self._values(row, "org", row.org_id)
@@ -112,7 +118,7 @@ class SqlaSettingsStore(SettingsStore):
         mcp = None if values.mcp_config is None else mcp_config_to_json(values.mcp_config)
         row.mcp_config = self._seal(mcp, level, owner, "mcp_config")
 
-    def _values(self, row: SettingsColumns, level: str, owner: object) -> SettingsValues:
+    def _values(self, row: Row[Any], level: str, owner: object) -> SettingsValues:
         api_key = self._open(row.llm_api_key, level, owner, "llm_api_key")
         mcp = self._open(row.mcp_config, level, owner, "mcp_config")
         return SettingsValues(
