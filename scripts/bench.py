@@ -179,16 +179,21 @@ def group_rss_bytes(pgid: int) -> list[int]:
     return sizes
 
 
-def group_cpu_seconds(pgid: int) -> float | None:
-    """User + system CPU time of the live members of a process group (Linux only)."""
+def cpu_seconds(pids: Sequence[int]) -> float | None:
+    """User + system CPU time of live processes (Linux only)."""
     if not Path("/proc/self/stat").exists():
         return None
     total = 0
-    for pid in group_members(pgid):
+    for pid in pids:
         stat = _proc_stat(pid)
         if stat is not None:
             total += int(stat[11]) + int(stat[12])  # utime, stime
     return total / _CLOCK_TICKS
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User + system CPU time of the live members of a process group (Linux only)."""
+    return cpu_seconds(group_members(pgid))
 
 
 def _tail(path: Path, lines: int = 30) -> str:

@@ -54,8 +54,10 @@ from scripts.bench import (
     Server,
     Target,
     clean_env,
+    cpu_seconds,
     environment,
     free_port,
+    group_members,
     group_rss_bytes,
     load_average,
     measure,
@@ -111,6 +113,9 @@ class Delivery:
     seconds: float  # from the first event's stamp to the last receipt
     latencies_ms: list[float]
     closed: list[str]
+    burst_wall_s: float | None = None  # from sending the burst to its last receipt
+    server_cpu_s: float | None = None  # CPU of every fan-out server meanwhile
+    client_cpu_s: float | None = None  # CPU of the subscriber processes meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -563,9 +568,10 @@ def fanout(
     for _ in range(args.fanout_servers):
         ports.append(free_port(taken=ports))
     with ExitStack() as stack:
-        for number, port in enumerate(ports):
-            server = make(f"fan-out server {number + 1}", port)
-            stack.enter_context(running(server, f"http://{HOST}:{port}/health/ready"))
+        servers = [
+            stack.enter_context(running(make(f"fan-out server {n + 1}", port), _ready(port)))
+            for n, port in enumerate(ports)
+        ]
         owner = f"http://{HOST}:{ports[0]}"
         conversation, last = asyncio.run(_start_fanout_conversation(owner, provisioned.api_key))
         urls = [
@@ -595,10 +601,14 @@ def fanout(
             primed = asyncio.run(_burst(owner, provisioned.api_key, conversation, last, 0))
             collect(last, primed)  # every socket is live before the burst
             burst = f"/burst {args.burst_events} {args.burst_size}" if args.burst_events else None
+            cpu_before = _fanout_cpu(servers, clients)
+            sent = time.monotonic()
             final = asyncio.run(
                 _burst(owner, provisioned.api_key, conversation, primed, args.burst_messages, burst)
             )
             got = collect(primed, final)
+            burst_wall_s = time.monotonic() - sent
+            cpu_after = _fanout_cpu(servers, clients)
         finally:
             for queue in commands:
                 queue.put(("stop",))
@@ -618,7 +628,26 @@ def fanout(
         seconds=last_receipt - first,
         latencies_ms=[latency for answer in got for latency in answer["latencies"]],
         closed=[reason for answer in got for reason in answer["closed"].values()],
+        burst_wall_s=burst_wall_s,
+        server_cpu_s=_spent(cpu_before[0], cpu_after[0]),
+        client_cpu_s=_spent(cpu_before[1], cpu_after[1]),
     )
+
+
+def _ready(port: int) -> str:
+    return f"http://{HOST}:{port}/health/ready"
+
+
+def _fanout_cpu(
+    servers: Sequence[Server], clients: Sequence[multiprocessing.process.BaseProcess]
+) -> tuple[float | None, float | None]:
+    """CPU seconds so far of the fan-out servers and of the subscriber processes."""
+    server_pids = [pid for server in servers for pid in group_members(server.pgid)]
+    return cpu_seconds(server_pids), cpu_seconds([c.pid for c in clients if c.pid is not None])
+
+
+def _spent(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else after - before
 
 
 # --- Redis pub/sub alone -------------------------------------------------------------------
@@ -912,6 +941,17 @@ def fanout_section(outcome: Outcome, args: argparse.Namespace) -> list[str]:
                 f"| {max(fan.latencies_ms, default=float('nan')):,.1f} | {len(fan.closed)} |"
             ),
         ]
+        if fan.burst_wall_s and fan.server_cpu_s is not None and fan.client_cpu_s is not None:
+            wall = fan.burst_wall_s
+            lines += [
+                "",
+                (
+                    f"CPU from sending the burst to its last receipt ({wall:.1f} s): the fan-out "
+                    f"servers {fan.server_cpu_s:.1f} s ({100 * fan.server_cpu_s / wall:.0f}% of "
+                    f"a CPU), the subscriber processes {fan.client_cpu_s:.1f} s "
+                    f"({100 * fan.client_cpu_s / wall:.0f}%)."
+                ),
+            ]
         if fan.closed:
             reasons = Counter(fan.closed).most_common()
             lines += ["", "Sockets closed before the end:", ""]

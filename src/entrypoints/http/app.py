@@ -1,7 +1,8 @@
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
@@ -48,7 +49,7 @@ def build_http_app(
     """
     api = Router(
         "/",
-        guards=[require_principal],
+        before_request=_authorize_and_screen,
         route_handlers=[
             UserController,
             OrganizationController,
@@ -112,6 +113,18 @@ def build_http_app(
     document_problems(app)
     _allow_every_method(app)
     return app
+
+
+async def _authorize_and_screen(request: Request[Any, Any, Any]) -> None:
+    """Before each API handler: the caller authenticated and held to the route's gates and
+    scope, then the request screened as on every route (so a caller without credentials learns
+    nothing about the body it sent).
+
+    A hook, not a guard: Litestar copies the route handler for every guard it runs, a tenth of
+    the CPU of a request that reads nothing from the database.
+    """
+    await require_principal(request, request.route_handler)
+    await screen_request(request)
 
 
 def _allow_every_method(app: Litestar) -> None:

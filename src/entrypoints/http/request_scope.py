@@ -22,13 +22,22 @@ class RequestScopeMiddleware:
     scope's state holds the container. Left in place, that cycle keeps every request's objects
     alive until the cyclic garbage collector finds them; dropping the state's link when the
     request ends lets reference counting free them at once.
+
+    Requests for ``bare_paths`` (routes that resolve nothing from the container) get no scope:
+    opening and closing one is a fifth of the CPU of the cheapest request.
     """
 
-    def __init__(self, app: ASGIApp, container: AsyncContainer) -> None:
+    def __init__(
+        self, app: ASGIApp, container: AsyncContainer, *, bare_paths: frozenset[str] = frozenset()
+    ) -> None:
         self._app = app
         self._container = container
+        self._bare_paths = bare_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] in self._bare_paths:
+            await self._app(scope, receive, send)
+            return
         # Litestar answers lifespan events itself: its ASGI stack sees only these two kinds.
         context: dict[Any, Any]
         if scope["type"] == ScopeType.WEBSOCKET:
@@ -46,8 +55,10 @@ class RequestScopeMiddleware:
                 state.pop(_STATE_KEY, None)
 
 
-def install_request_scope(app: Litestar, container: AsyncContainer) -> None:
+def install_request_scope(
+    app: Litestar, container: AsyncContainer, *, bare_paths: frozenset[str] = frozenset()
+) -> None:
     """In place of ``dishka.integrations.litestar.setup_dishka``: wrap the ASGI stack as it
     does, so call it after every other wrapper but the request id."""
     app.state.dishka_container = container
-    app.asgi_handler = RequestScopeMiddleware(app.asgi_handler, container)
+    app.asgi_handler = RequestScopeMiddleware(app.asgi_handler, container, bare_paths=bare_paths)

@@ -17,6 +17,7 @@ from application.identity.provision_local_user import (
     ProvisionLocalUserRequest,
 )
 from entrypoints.http.app import build_http_app, install_request_id
+from entrypoints.http.health import LIVENESS_PATH
 from entrypoints.http.request_scope import install_request_scope
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.http import close_sockets
@@ -108,6 +109,6 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         credentials_required=settings.binding is not Binding.EMBEDDED,
         lifespan=[lifespan],
     )
-    install_request_scope(app, container)
+    install_request_scope(app, container, bare_paths=frozenset({LIVENESS_PATH}))
     install_request_id(app, access_log=settings.server.access_log)
     return app

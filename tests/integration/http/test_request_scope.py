@@ -5,9 +5,12 @@ import gc
 from typing import Any, cast
 
 import pytest
+from dishka import AsyncContainer
 from litestar import Litestar
-from litestar.types import HTTPReceiveMessage, HTTPScope, Message
+from litestar.types import HTTPReceiveMessage, HTTPScope, Message, Receive, Scope, Send
 
+from entrypoints.http.health import LIVENESS_PATH
+from entrypoints.http.request_scope import RequestScopeMiddleware
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
 
@@ -60,3 +63,34 @@ async def test_requests_leave_no_cyclic_garbage(embedded_settings: Settings, pat
     # Each request used to leave about 15 objects in a cycle; fewer than one a request leaves
     # room for whatever else the event loop did meanwhile.
     assert unreachable < REQUESTS
+
+
+class _RefusingContainer:
+    """A container that fails the request if a scope is opened from it."""
+
+    def __call__(self, *_args: object, **_kwargs: object) -> object:
+        raise AssertionError("a request scope was opened")
+
+
+async def test_liveness_is_answered_without_opening_a_request_scope() -> None:
+    reached: list[str] = []
+
+    async def app(scope: Scope, _receive: Receive, _send: Send) -> None:
+        reached.append(scope["path"])
+
+    async def receive() -> HTTPReceiveMessage:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    middleware = RequestScopeMiddleware(
+        app,
+        cast("AsyncContainer", _RefusingContainer()),
+        bare_paths=frozenset({LIVENESS_PATH}),
+    )
+    await middleware(cast("Scope", {"type": "http", "path": LIVENESS_PATH}), receive, send)
+    assert reached == [LIVENESS_PATH]
+    with pytest.raises(AssertionError, match="request scope was opened"):
+        await middleware(cast("Scope", {"type": "http", "path": "/api/user/me"}), receive, send)
+    assert reached == [LIVENESS_PATH]

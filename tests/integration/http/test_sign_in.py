@@ -59,6 +59,20 @@ def settings(postgres_url: str, oidc: OidcProvider) -> Settings:
 
 
 @pytest.fixture
+def uncached(postgres_url: str, oidc: OidcProvider) -> Settings:
+    """As ``settings``, without the credential cache: every request reads its session, so
+    nothing but the session's lock keeps simultaneous requests to one refresh."""
+    return sign_in_settings(
+        postgres_url,
+        oidc,
+        APP,
+        _key(),
+        MAESTRIST_TOKEN_REFRESH_MARGIN="1",
+        MAESTRIST_CREDENTIAL_CACHE="0",
+    )
+
+
+@pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[Client]:
     async with serve(settings, base_url=APP) as client:
         yield client
@@ -238,20 +252,31 @@ async def twenty_at_once_after_expiry(
 
 
 async def test_session_survives_access_token_expiry_with_exactly_one_refresh(
-    settings: Settings,
+    uncached: Settings,
 ) -> None:
-    codes, seen = await twenty_at_once_after_expiry(settings)
+    codes, seen = await twenty_at_once_after_expiry(uncached)
     assert codes == [200] * 20
     assert seen.refreshes == 1
 
 
 async def test_without_the_lock_the_same_requests_refresh_more_than_once(
-    settings: Settings,
+    uncached: Settings,
 ) -> None:
     """The negative control of the test above: the twenty requests do overlap, so only the
     session's lock keeps them to one refresh."""
-    _, seen = await twenty_at_once_after_expiry(settings, NoLocksProvider())
+    _, seen = await twenty_at_once_after_expiry(uncached, NoLocksProvider())
     assert seen.refreshes > 1
+
+
+async def test_with_the_credential_cache_one_server_reads_a_burst_once_even_without_the_lock(
+    settings: Settings,
+) -> None:
+    """With the cache on (the clustered default), requests of one session that miss it
+    together read the session one after another: the first refreshes and remembers, the
+    rest find it remembered. The lock is still what keeps two servers to one refresh."""
+    codes, seen = await twenty_at_once_after_expiry(settings, NoLocksProvider())
+    assert codes == [200] * 20
+    assert seen.refreshes == 1
 
 
 async def test_a_refreshed_session_refreshes_again_at_its_next_expiry(settings: Settings) -> None:

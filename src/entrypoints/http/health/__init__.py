@@ -1,3 +1,3 @@
-from entrypoints.http.health.controller import HealthController
+from entrypoints.http.health.controller import LIVENESS_PATH, HealthController
 
-__all__ = ("HealthController",)
+__all__ = ("LIVENESS_PATH", "HealthController")

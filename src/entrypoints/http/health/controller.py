@@ -8,14 +8,17 @@ from litestar.openapi import ResponseSpec
 from application.health.check_readiness import CheckReadiness, CheckReadinessRequest
 from entrypoints.http.health.schemas import Liveness, Readiness
 
-__all__ = ("HealthController",)
+__all__ = ("LIVENESS_PATH", "HealthController")
+
+LIVENESS_PATH = "/health/live"
+"""Served without a request scope: it touches no dependency."""
 
 
 class HealthController(Controller):
     path = "/health"
     tags = ["health"]  # noqa: RUF012
 
-    @get("/live", operation_id="CheckLiveness", cache=False)
+    @get(LIVENESS_PATH.removeprefix("/health"), operation_id="CheckLiveness", cache=False)
     async def live(self) -> Liveness:
         """The process answers. Public; touches no dependency."""
         return Liveness()
