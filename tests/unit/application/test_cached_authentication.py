@@ -4,11 +4,12 @@ next request, and the cache never outlives the key's expiry, its next recorded u
 session's token refresh."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 
@@ -261,13 +262,16 @@ class _GatedUnits(UnitsOfWork):
 
 
 async def _burst(
-    units: _GatedUnits, authenticate: Callable[[], Awaitable[Principal | None]], *, expect: int
+    units: _GatedUnits,
+    authenticate: Callable[[], Coroutine[Any, Any, Principal | None]],
+    *,
+    expect: int,
 ) -> list[Principal | None]:
     """Twenty requests together on a cold cache; the gate opens once ``expect`` reads began."""
     requests = [asyncio.create_task(authenticate()) for _ in range(20)]
     await until(lambda: units.begun >= expect, f"{expect} reads began")
     units.gate.set()
-    return await asyncio.gather(*requests)
+    return list(await asyncio.gather(*requests))
 
 
 @pytest.mark.parametrize("reuse_recent", [True, False], ids=["reads-reuse", "control"])
