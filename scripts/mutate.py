@@ -51,6 +51,7 @@ GROUPS: dict[str, Group] = {
             "application.identity.session_authenticator.*",
             "application.identity.local_user_authenticator.*",
             "application.identity.signed_in_authenticator.*",
+            "application.identity.principal_cache.*",
             "domain.identity.principals.*",
             "domain.identity.api_keys.*",
             "domain.identity.sessions.*",
