@@ -1,5 +1,7 @@
 import asyncio
 
+import pytest
+
 from application.identity import (
     ApiKeyAuthenticator,
     GetCurrentUser,
@@ -8,10 +10,12 @@ from application.identity import (
     ProvisionLocalUser,
     ProvisionLocalUserRequest,
 )
+from application.identity.access_gates import signed_in_person
 from application.identity.local_user_authenticator import LocalAccessPolicy, LocalUserCache
 from domain.audit.entities import AuditAction
 from domain.identity.entities import LOCAL_USER_SUBJECT, User
-from domain.identity.principals import AuthMethod, Credentials
+from domain.identity.principals import AuthMethod, Credentials, Principal
+from domain.shared.errors import PermissionDeniedError
 from tests.factories import create_user
 from tests.unit.application.conftest import World
 
@@ -143,3 +147,14 @@ async def test_the_local_user_is_read_again_once_the_cache_expires() -> None:
     remembered = LocalUserCache(ttl_s=60)
     remembered.put(user)
     assert remembered.get() is user
+
+
+def test_the_local_user_is_told_it_has_no_account_at_a_provider() -> None:
+    """What changing an email or resending a verification answers the embedded binding's
+    local user: refused, with the reason in words (the problem document's detail)."""
+    local = Principal(user=create_user(LOCAL_USER_SUBJECT), method=AuthMethod.LOCAL)
+    with pytest.raises(PermissionDeniedError) as refused:
+        signed_in_person(local)
+    assert str(refused.value) == "The local user has no account at an identity provider."
+    person = create_user("sub-ada")
+    assert signed_in_person(Principal(user=person, method=AuthMethod.SESSION)) is person
