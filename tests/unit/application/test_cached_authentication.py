@@ -154,8 +154,14 @@ async def test_a_session_is_reused_only_until_its_token_is_due_for_refresh(
     assert await authenticator.authenticate(cookie(signed_in.session_token)) == principal
     assert flow.provider.refresh_calls == 0
     world.clock.current = due
-    assert await authenticator.authenticate(cookie(signed_in.session_token)) is not None
+    refreshed = await authenticator.authenticate(cookie(signed_in.session_token))
+    assert refreshed is not None
     assert flow.provider.refresh_calls == 1
+    # what the refresh proved is remembered as well: with the stored session gone behind the
+    # servers' back, the next request is still answered from the cache
+    world.store.live.sessions.pop(session.id_)
+    world.store.commit()
+    assert await authenticator.authenticate(cookie(signed_in.session_token)) == refreshed
 
 
 async def test_signing_out_ends_the_session_for_the_very_next_request(
