@@ -32,6 +32,24 @@ UNSTORED_KIND = "UnstoredEvent"
 """What takes the place of a runtime event the store refused, so the events after it follow."""
 
 
+RUNTIME_LOST = (
+    "The runtime no longer holds this conversation (it was lost when its runtime restarted or "
+    "was replaced); its events up to then are kept. Start a new conversation to go on."
+)
+"""The status reason of a conversation whose runtime answers that it does not know it."""
+
+_AWAITING_RUNTIME = frozenset(
+    {
+        ConversationStatus.RUNNING,
+        ConversationStatus.IDLE,
+        ConversationStatus.PAUSED,
+        ConversationStatus.WAITING_FOR_CONFIRMATION,
+    }
+)
+"""Where a conversation whose runtime lost it is marked so. One still ``starting`` is left
+alone (its start may not have reached the runtime yet), and one that ended stays as it ended."""
+
+
 class _GoneError(Exception):
     """The conversation was deleted from our store."""
 
@@ -198,11 +216,17 @@ class ConversationIngest:
                     delay = min(delay * 2, 30.0)
                 else:
                     return
-        except (_GoneError, RuntimeConversationNotFoundError, LeaseLostError, StaleFenceError):
+        except RuntimeConversationNotFoundError:
+            await self._give_up(lease, RUNTIME_LOST, only=_AWAITING_RUNTIME)
+        except (_GoneError, LeaseLostError, StaleFenceError):
             return
         except Exception as exc:  # noqa: BLE001  # a task's failure is logged, never lost
             _log.exception("ingest of conversation %s failed", conversation_id)
-            await self._give_up(lease, exc)
+            await self._give_up(
+                lease,
+                "The server stopped following this conversation: its events could not be read "
+                f"or stored ({type(exc).__name__}).",
+            )
         finally:
             with contextlib.suppress(Exception):
                 await self._leases.release(lease)
@@ -224,17 +248,16 @@ class ConversationIngest:
             async for event in stream:
                 await self._ingest(lease, event)
 
-    async def _give_up(self, lease: Lease, error: Exception) -> None:
-        """Following failed for good: the conversation says so in its status, not ``running``."""
-        reason = (
-            "The server stopped following this conversation: its events could not be read or "
-            f"stored ({type(error).__name__})."
-        )
+    async def _give_up(
+        self, lease: Lease, reason: str, *, only: frozenset[ConversationStatus] | None = None
+    ) -> None:
+        """Following ended for good: the conversation says why in its status, not ``running``
+        (with ``only``, only from those statuses)."""
         try:
             await self._leases.ensure_current(lease)
             async with self._store.begin() as tx:
                 conversation = await tx.conversations.get_for_owner(lease.conversation_id)
-                if conversation is None:
+                if conversation is None or (only is not None and conversation.status not in only):
                     return
                 previous, now = conversation.status, self._clock.now()
                 if not conversation.fail(reason, now):

@@ -12,12 +12,18 @@ __all__ = (
 
 
 class RuntimeConversationNotFoundError(NotFoundError):
-    """The runtime has no conversation with this id (never started, or deleted)."""
+    """The runtime has no conversation with this id (never started, deleted, or lost when the
+    runtime restarted). Callers reach it only for a conversation we keep, so the API answers
+    it as a conflict: the conversation is there, its runtime is not."""
 
-    code = "runtime-conversation-not-found"
+    code = "conversation-runtime-lost"
 
     def __init__(self, conversation_id: ConversationId) -> None:
-        super().__init__(f"The runtime has no conversation {conversation_id}.")
+        super().__init__(
+            f"The runtime no longer holds conversation {conversation_id}: it was lost when its "
+            "runtime restarted or was replaced. Its events up to then are kept; start a new "
+            "conversation to go on."
+        )
         self.conversation_id = conversation_id
 
 

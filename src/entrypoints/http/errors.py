@@ -25,7 +25,11 @@ from application.errors import (
     TooManySignInsError,
 )
 from application.identity.session_authenticator import SESSION_COOKIE
-from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
+from domain.conversations.errors import (
+    ConversationLimitReachedError,
+    LlmNotConfiguredError,
+    RuntimeConversationNotFoundError,
+)
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
 from domain.settings.errors import InvalidSettingError
 from domain.shared.errors import (
@@ -43,6 +47,7 @@ __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
 
 ERROR_STATUS: Mapping[type[Exception], int] = {
     ProviderReconnectRequiredError: 409,
+    RuntimeConversationNotFoundError: 409,
     InvalidValueError: 422,
     NotFoundError: 404,
     ConflictError: 409,

@@ -836,3 +836,28 @@ async def test_a_read_only_key_watches_over_the_socket_but_cannot_send(
             answer = await frame(ws)
         assert answer["type"] == "accepted", answer
     assert len(log) > logged
+
+
+async def test_a_conversation_whose_runtime_was_lost_says_so(tmp_path: Path) -> None:
+    """The scripted runtime lives in the server's process: after a restart it holds none of the
+    conversations it ran. One left working ends in error saying why (not ``running`` forever),
+    and acting on one the runtime lost answers 409 saying so, never 404."""
+    settings = embedded(tmp_path)
+    before = ScriptedWorld(default=Finish(message="All done"))
+    before.script(Finish(message="Done"), Slow(seconds=300, then=Finish()))
+    async with serve(settings, ScriptedRuntimeOverride(before)) as client:
+        await configure_llm(client)
+        ended = (await start(client, message="Quick one"))["id"]
+        await status_is(client, ended, "finished")
+        working = (await start(client, message="A long one"))["id"]
+        await status_is(client, working, "running")
+    await before.aclose()
+    async with serve(settings, ScriptedRuntimeOverride(ScriptedWorld())) as client:
+        lost = await status_is(client, working, "error")
+        assert "no longer holds this conversation" in lost["statusReason"]
+        answer = await client.post(f"/api/conversations/{ended}/messages", json={"text": "More"})
+        assert answer.status_code == 409, answer.text
+        problem = answer.json()
+        assert problem["code"] == "conversation-runtime-lost"
+        assert "start a new conversation" in problem["detail"]
+        assert (await client.get(f"/api/conversations/{ended}")).status_code == 200

@@ -16,7 +16,7 @@ from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS
-from application.conversations.ingest import UNSTORED_KIND
+from application.conversations.ingest import RUNTIME_LOST, UNSTORED_KIND
 from application.ports.event_fan_out import SubscriberTooSlowError
 from application.ports.ingest_leases import Lease
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
@@ -59,9 +59,10 @@ class Rig:
         store: UnitsOfWork | None = None,
         *,
         close_timeout_s: float = 10.0,
+        runtime: ScriptedRuntime | None = None,
     ) -> ConversationIngest:
         return ConversationIngest(
-            self.runtime,
+            runtime or self.runtime,
             leases or InProcessIngestLeases(),
             InProcessEventFanOut(),
             store or FakeUnitsOfWork(self.store),
@@ -270,6 +271,65 @@ async def test_an_ingest_that_fails_for_good_leaves_the_conversation_in_error(ri
     assert "stopped following" in reason
     assert "RuntimeError" in reason
     assert all(e.kind != "ActionEvent" for e in rig.stored)
+    await ingest.aclose()
+
+
+class _CountedLeases(InProcessIngestLeases):
+    """Counts releases: one is the end of an attempt to follow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = 0
+
+    async def release(self, lease: Lease) -> None:
+        self.released += 1
+        await super().release(lease)
+
+
+def _as_left(rig: Rig, status: ConversationStatus) -> None:
+    """The conversation as a server that died left it, standing in ``status``."""
+    rig.store.live.conversations[rig.cid].status = status
+    rig.store.commit()
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        ConversationStatus.RUNNING,
+        ConversationStatus.IDLE,
+        ConversationStatus.PAUSED,
+        ConversationStatus.WAITING_FOR_CONFIRMATION,
+    ],
+)
+async def test_a_conversation_its_runtime_lost_ends_in_error_saying_so(
+    rig: Rig, status: ConversationStatus
+) -> None:
+    """After a restart the scripted runtime (a new process) knows none of the conversations
+    it ran: one the server left working says why it stopped, never ``running`` forever."""
+    _as_left(rig, status)
+    ingest = rig.ingest(runtime=ScriptedRuntime(ScriptedWorld()))
+    ingest.follow(rig.cid)
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.ERROR)
+    assert rig.conversation.status_reason == RUNTIME_LOST
+    await ingest.aclose()
+
+
+@pytest.mark.parametrize(
+    "status",
+    [ConversationStatus.STARTING, ConversationStatus.STOPPED, ConversationStatus.FINISHED],
+)
+async def test_a_lost_runtime_leaves_a_start_in_flight_or_an_ended_conversation_alone(
+    rig: Rig, status: ConversationStatus
+) -> None:
+    """A start may not have reached the runtime yet, and an ended conversation stays as it
+    ended."""
+    _as_left(rig, status)
+    leases = _CountedLeases()
+    ingest = rig.ingest(leases, runtime=ScriptedRuntime(ScriptedWorld()))
+    ingest.follow(rig.cid)
+    await until(lambda: leases.released == 1, "the attempt to follow ended")
+    assert rig.conversation.status is status
+    assert rig.conversation.status_reason is None
     await ingest.aclose()
 
 
