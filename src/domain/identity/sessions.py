@@ -88,6 +88,3 @@ class Session:
 
     def revoked(self, now: datetime) -> "Session":
         return self if self.revoked_at is not None else replace(self, revoked_at=now)
-
-    def seen(self, now: datetime) -> "Session":
-        return replace(self, last_seen_at=now)

@@ -74,6 +74,17 @@ def test_last_use_is_recorded_at_most_once_a_minute() -> None:
     assert touched.needs_touch(T0 + LAST_USED_RESOLUTION)
 
 
+def test_what_a_key_proves_holds_until_its_expiry_or_its_next_recorded_use() -> None:
+    day = T0 + timedelta(days=1)
+    never_used, _ = create_api_key(create_user(), OrgId(new_id()))
+    assert never_used.proof_valid_until() is None
+    expiring, _ = create_api_key(create_user(), OrgId(new_id()), expires_at=day)
+    assert expiring.proof_valid_until() == day
+    assert never_used.touched(T0).proof_valid_until() == T0 + LAST_USED_RESOLUTION
+    late = day - timedelta(seconds=1)
+    assert expiring.touched(late).proof_valid_until() == day
+
+
 @pytest.mark.parametrize("raw", ["", "   ", "x" * 101, "bell\x07", "nul\x00", "zero\u200bwidth"])
 def test_bad_key_names_are_refused(raw: str) -> None:
     with pytest.raises(InvalidApiKeyNameError):
