@@ -121,6 +121,22 @@ async def test_revoked_expired_and_forged_keys_prove_nobody(world: World) -> Non
         assert await sut.authenticate(Credentials(authorization=header)) is None
 
 
+async def test_a_key_proves_nobody_once_its_owner_left_its_org(world: World) -> None:
+    """However the membership ended, even with the key itself left unrevoked (the removal's
+    revocation is a second line), a key acts only while its owner belongs to its org."""
+    alice = world.principal("alice")
+    org = _org_of(world, alice)
+    created = await _create(world).execute(
+        CreateApiKeyRequest(actor=alice, org=org, name="CI", scopes=frozenset())
+    )
+    sut = _authenticator(world)
+    header = Credentials(authorization=f"Bearer {created.token}", reuse_recent=False)
+    assert await sut.authenticate(header) is not None
+    del world.store.live.memberships[(org.organization.id_, alice.user.id_)]
+    world.store.commit()
+    assert await sut.authenticate(header) is None
+
+
 async def test_keys_cannot_mint_keys_or_admin_scopes_beyond_the_role(world: World) -> None:
     alice = world.principal("alice")
     member_org = _org_of(world, alice, Role.MEMBER)

@@ -328,3 +328,18 @@ async def test_a_burst_reads_each_time_while_nothing_may_be_remembered(world: Wo
 
     assert units.begun == 20
     assert None not in principals
+
+
+async def test_a_fresh_read_is_remembered_for_the_requests_after_it(
+    world: World, cache: PrincipalCache
+) -> None:
+    """A credential read again (a socket's re-check, a write) refreshes what the requests
+    after it reuse."""
+    token = await _key(world, world.principal("alice"))
+    keys = ApiKeyAuthenticator(world.units, world.clock, cache)
+    fresh = await keys.authenticate(replace(_bearer(token), reuse_recent=False))
+    assert fresh is not None
+    assert fresh.credential_id is not None
+    world.store.live.api_keys.pop(ApiKeyId(fresh.credential_id))
+    world.store.commit()
+    assert await keys.authenticate(_bearer(token)) == fresh

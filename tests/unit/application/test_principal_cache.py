@@ -274,3 +274,38 @@ def test_an_active_org_read_that_raced_a_revocation_is_not_kept(cache: Principal
     cache.forget([RevocationsMissed()])
     cache.put_org(ada.id_, None, adas, ticket=ticket)
     assert cache.get_org(ada.id_, None) is None
+
+
+def test_an_active_org_is_dropped_by_a_missed_announcement_and_kept_by_unrelated_ones(
+    cache: PrincipalCache,
+) -> None:
+    """A missed announcement drops every remembered membership; announcements about another
+    credential, another member of the organization or another organization drop none."""
+    ada, bob = create_user("ada"), create_user("bob")
+    adas = _member_org(ada)
+    shared = adas.organization.id_
+    cache.put_org(ada.id_, shared, adas, ticket=cache.ticket())
+    unrelated: list[Revocation] = [
+        ApiKeyRevoked(ApiKeyId(new_id())),
+        SessionRevoked(SessionId(new_id())),
+        MembershipChanged(bob.id_, shared),
+        MembershipChanged(ada.id_, OrgId(new_id())),
+        UserChanged(bob.id_),
+    ]
+    for revocation in unrelated:
+        cache.forget([revocation])
+        assert cache.get_org(ada.id_, shared) == adas, revocation
+    cache.forget([RevocationsMissed()])
+    assert cache.get_org(ada.id_, shared) is None
+
+
+def test_remembering_a_credential_again_makes_it_the_newest(
+    clock: FakeClock, listening: Listening
+) -> None:
+    cache = PrincipalCache(clock, TTL, capacity=3)
+    cache.follow_while(listening)
+    ada = _session(create_user("ada"))
+    for key in ("first", "second", "first", "third", "fourth"):
+        _remember(cache, key, ada, clock)
+    kept = [cache.get(key) is not None for key in ("first", "second", "third", "fourth")]
+    assert kept == [True, False, True, True]

@@ -85,6 +85,20 @@ def test_what_a_key_proves_holds_until_its_expiry_or_its_next_recorded_use() -> 
     assert expiring.touched(late).proof_valid_until() == day
 
 
+def test_a_token_with_a_secret_of_another_length_does_not_parse() -> None:
+    token = str(issue_token())
+    assert ApiKeyToken.parse(token) is not None
+    assert ApiKeyToken.parse(token[:-1]) is None
+    assert ApiKeyToken.parse(token + "A") is None
+
+
+def test_a_key_name_of_the_longest_length_is_taken_and_a_bad_one_is_told_why() -> None:
+    assert ApiKeyName("x" * ApiKeyName.MAX_LENGTH).value == "x" * 100
+    with pytest.raises(InvalidApiKeyNameError) as refused:
+        ApiKeyName("")
+    assert str(refused.value) == "A key name has 1 to 100 printable characters."
+
+
 @pytest.mark.parametrize("raw", ["", "   ", "x" * 101, "bell\x07", "nul\x00", "zero\u200bwidth"])
 def test_bad_key_names_are_refused(raw: str) -> None:
     with pytest.raises(InvalidApiKeyNameError):
