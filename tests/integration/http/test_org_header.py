@@ -94,4 +94,6 @@ async def test_a_header_that_is_not_an_id_is_named(
     answer = await clustered_client.get(path, headers={**bearer("alice"), "X-Org-Id": "acme"})
 
     assert answer.status_code == 422, answer.text
-    assert answer.json()["errors"][0]["field"] == "X-Org-Id"
+    problem = answer.json()
+    assert problem["errors"][0]["field"] == "X-Org-Id"
+    assert problem["detail"] == "X-Org-Id must be the id of an organization you belong to."

@@ -297,6 +297,7 @@ async def test_a_burst_on_a_cold_cache_reads_the_key_once(
     assert units.begun == expect
     assert len(set(principals)) == 1
     assert principals[0] is not None
+    assert not cache._reads  # nothing is left behind once the burst is served
 
 
 @pytest.mark.parametrize("reuse_recent", [True, False], ids=["reads-reuse", "control"])
