@@ -42,9 +42,12 @@ class RedisServers:
         self.clients: list[Redis] = []
         self.adapters: list[RedisAccessRevocations] = []
 
-    def start(self, *, name: str | None = None, url: str = REDIS_URL) -> RedisAccessRevocations:
+    def start(
+        self, *, name: str | None = None, url: str = REDIS_URL, own_channel: bool = True
+    ) -> RedisAccessRevocations:
+        """``own_channel=False``: the channel a deployment on ``url``'s database uses."""
         client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, client_name=name)
-        adapter = RedisAccessRevocations(client, channel=self.channel)
+        adapter = RedisAccessRevocations(client, channel=self.channel if own_channel else None)
         self.clients.append(client)
         self.adapters.append(adapter)
         return adapter
@@ -126,6 +129,26 @@ async def test_an_announcement_on_one_server_reaches_the_others(
         await here.publish(announced)
         assert await take(far, len(announced)) == announced
         assert await take(near, len(announced)) == announced
+
+
+@pytest.mark.redis
+async def test_deployments_on_other_databases_of_one_redis_do_not_hear_each_other(
+    redis_servers: RedisServers,
+) -> None:
+    """Pub/sub ignores database numbers; the default channel names the database. What one
+    deployment announces is not heard by one on another database: Redis delivers in the order
+    it was told, so the marker announced after it arrives alone."""
+    base = REDIS_URL.rsplit("/", 1)[0]
+    here = redis_servers.start(url=f"{base}/13", own_channel=False)
+    peer = redis_servers.start(url=f"{base}/13", own_channel=False)
+    other = redis_servers.start(url=f"{base}/14", own_channel=False)
+    revoked, marker = ApiKeyRevoked(ApiKeyId(new_id())), ApiKeyRevoked(ApiKeyId(new_id()))
+    async with other.subscribe() as elsewhere, peer.subscribe() as alongside:
+        await here.publish([revoked])
+        await other.publish([marker])
+        assert await take(alongside, 1) == [revoked]
+        heard = await take(elsewhere, 1)
+    assert heard == [marker]
 
 
 @pytest.mark.redis

@@ -29,7 +29,7 @@ from domain.identity.entities import UserId
 from domain.identity.sessions import SessionId
 from domain.organizations.entities import OrgId
 
-__all__ = ("RedisAccessRevocations",)
+__all__ = ("RedisAccessRevocations", "default_channel")
 
 _log = logging.getLogger(__name__)
 
@@ -95,6 +95,14 @@ async def _close(pubsub: PubSub) -> None:
         await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
 
+def default_channel(client: Redis) -> str:
+    """The channel of the deployment whose keys live in the client's database. Pub/sub ignores
+    database numbers, so deployments (or test runs) sharing one Redis would otherwise hear
+    each other's revocations and drop their caches for nothing."""
+    database = client.connection_pool.connection_kwargs.get("db", 0)
+    return f"maestrist:db{database}:access:revoked"
+
+
 class RedisAccessRevocations(AccessRevocations):
     """Revocations over one Redis channel every server listens to.
 
@@ -109,12 +117,12 @@ class RedisAccessRevocations(AccessRevocations):
         self,
         client: Redis,
         *,
-        channel: str = "maestrist:access:revoked",
+        channel: str | None = None,
         confirm_timeout: timedelta = timedelta(seconds=5),
         retry_every: timedelta = timedelta(seconds=1),
     ) -> None:
         self._client = client
-        self._channel = channel.encode()
+        self._channel = (channel or default_channel(client)).encode()
         self._confirm_timeout_s = confirm_timeout.total_seconds()
         self._retry_s = retry_every.total_seconds()
         self._subscribers: set[RevocationBuffer] = set()
