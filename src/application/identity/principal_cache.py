@@ -212,10 +212,13 @@ class PrincipalCacheFollower:
             self._task = asyncio.create_task(self._follow(), name="principal-cache")
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait([self._task])
-            self._task = None
+        """Stop following. A cancellation can be lost (Python 3.11's ``asyncio.wait_for``,
+        which the Redis client awaits, returns a result that arrives with it), and a lost one
+        would leave this waiting for ever: cancel again until the task has ended."""
+        task, self._task = self._task, None
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=0.1)
 
     async def _follow(self) -> None:
         while True:
