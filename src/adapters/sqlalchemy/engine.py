@@ -6,6 +6,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_only
+from sqlalchemy.util.concurrency import in_greenlet
 
 __all__ = ("PoolWaitExceededError", "QueueingPool", "create_database_engine")
 
@@ -74,6 +75,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def _terminate_sqlite_connection(dbapi_connection: Any) -> None:
+    """Invalidate an aiosqlite connection (after a cancelled or failed statement): stop its
+    thread behind whatever it still has queued, and wait for that unless cancelled.
+
+    SQLAlchemy's own terminate awaits a shielded graceful close and, when the task is cancelled
+    again meanwhile, stops the connection's thread at once; the graceful close then queues
+    behind the stop, its ``finally`` awaits an answer the ended thread never gives, and the
+    orphaned task survives every cancellation: a loop that shuts down waits for it for ever. A
+    local file has no peer to say goodbye to, so the queued stop is all a graceful close does;
+    a cancellation while it runs leaves the thread to finish alone."""
+    stopped = dbapi_connection.driver_connection.stop()
+    if stopped is not None and in_greenlet():
+        await_only(asyncio.shield(stopped))
+
+
 def _closed_connections_replaced(
     _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
 ) -> None:
@@ -126,6 +142,7 @@ def create_database_engine(
     if backend == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": connect_timeout_s})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine.dialect.do_terminate = _terminate_sqlite_connection  # type: ignore[method-assign]
         return engine
     engine = create_async_engine(
         url,
