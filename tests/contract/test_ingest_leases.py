@@ -45,7 +45,11 @@ Seize = Callable[[ConversationId], Awaitable[Lease]]
 
 
 def start(
-    servers: RedisServers, *, lease_ttl: timedelta = timedelta(seconds=10), renew: bool = True
+    servers: RedisServers,
+    *,
+    lease_ttl: timedelta = timedelta(seconds=10),
+    renew: bool = True,
+    node: str | None = None,
 ) -> RedisIngestLeases:
     return servers.started(
         RedisIngestLeases(
@@ -53,6 +57,7 @@ def start(
             lease_ttl=lease_ttl,
             renew_every=None if renew else timedelta(hours=1),
             prefix=servers.prefix,
+            node=node,
         )
     )
 
@@ -99,13 +104,13 @@ async def test_one_owner_at_a_time_with_growing_fences(sut: IngestLeases) -> Non
     assert first is not None
     assert await sut.acquire(cid) is None
     await sut.ensure_current(first)
-    await sut.release(first)
+    await sut.release(first, finished=True)
     second = await sut.acquire(cid)
     assert second is not None
     assert second.fence > first.fence
     with pytest.raises(LeaseLostError):
         await sut.ensure_current(first)
-    await sut.release(first)  # a lost lease releases nothing
+    await sut.release(first, finished=True)  # a lost lease releases nothing
     assert await sut.acquire(cid) is None
     other = await sut.acquire(ConversationId(new_id()))
     assert other is not None
@@ -120,6 +125,40 @@ async def test_a_lease_taken_over_is_lost(sut: IngestLeases, seize: Seize) -> No
     with pytest.raises(LeaseLostError):
         await sut.ensure_current(mine)
     await sut.ensure_current(theirs)
+    await sut.release(mine, finished=False)  # nor does it make an orphan of theirs
+    assert cid not in await sut.orphans(100)
+
+
+async def test_a_lease_released_unfinished_is_an_orphan_until_taken_again(
+    sut: IngestLeases,
+) -> None:
+    left, done, held = (ConversationId(new_id()) for _ in range(3))
+    leases = {cid: await sut.acquire(cid) for cid in (left, done, held)}
+    assert all(leases.values())
+    assert not set(await sut.orphans(100)) & {left, done, held}
+    left_lease, done_lease = leases[left], leases[done]
+    assert left_lease is not None
+    assert done_lease is not None
+    await sut.release(left_lease, finished=False)
+    await sut.release(done_lease, finished=True)
+    assert set(await sut.orphans(100)) & {left, done, held} == {left}
+    taken = await sut.acquire(left)
+    assert taken is not None
+    assert taken.fence > left_lease.fence
+    assert left not in await sut.orphans(100)
+
+
+async def test_orphans_come_at_most_limit_at_a_time(sut: IngestLeases) -> None:
+    orphaned = [ConversationId(new_id()) for _ in range(3)]
+    for cid in orphaned:
+        lease = await sut.acquire(cid)
+        assert lease is not None
+        await sut.release(lease, finished=False)
+    some = await sut.orphans(2)
+    assert len(some) == 2
+    assert set(some) <= set(orphaned)
+    assert set(orphaned) <= set(await sut.orphans(100))
+    assert await sut.orphans(0) == []
 
 
 # Redis alone: two adapters on one Redis are two servers.
@@ -146,7 +185,7 @@ async def test_a_second_server_takes_over_an_expired_lease_with_a_greater_fence(
     assert theirs.fence > mine.fence
     with pytest.raises(LeaseLostError):
         await first.ensure_current(mine)  # the stale owner notices before it appends
-    await first.release(mine)  # and releases nothing of the new owner's
+    await first.release(mine, finished=True)  # and releases nothing of the new owner's
     assert await first.acquire(cid) is None
     await second.ensure_current(theirs)
 
@@ -161,7 +200,51 @@ async def test_a_live_owner_keeps_its_lease_past_the_time_to_live(servers: Redis
     # renewed every third of its life: four renewals take it past its first time to live
     await renewals(servers, await lease_key(servers, cid, owner.owner), 4)
     assert await other.acquire(cid) is None
+    assert cid not in await other.orphans(100)
     await owner.ensure_current(lease)
+
+
+@pytest.mark.redis
+async def test_an_owner_that_dies_leaves_an_orphan_as_soon_as_its_lease_expires(
+    servers: RedisServers,
+) -> None:
+    dying = start(servers, lease_ttl=timedelta(milliseconds=300), renew=False)
+    other = start(servers)
+    cid = ConversationId(new_id())
+    lease = await dying.acquire(cid)
+    assert lease is not None
+    assert cid not in await other.orphans(100)
+    async with asyncio.timeout(30):
+        while cid not in await other.orphans(100):
+            await asyncio.sleep(0.05)
+    taken = await other.acquire(cid)
+    assert taken is not None
+    assert taken.fence > lease.fence
+    assert cid not in await other.orphans(100)
+
+
+@pytest.mark.redis
+async def test_a_restarted_node_takes_its_conversations_back_at_once(
+    servers: RedisServers,
+) -> None:
+    """A server restarted where it ran before (same host and port, same worker) holds what
+    its dead run held as soon as it asks, with a greater fence; another node still waits."""
+    dead = start(servers, renew=False, node="host-a:8000/1")
+    cid = ConversationId(new_id())
+    before = await dead.acquire(cid)
+    assert before is not None
+    neighbour = start(servers, node="host-a:8000/10")  # a name that starts the same
+    elsewhere = start(servers, node="host-b:8000/1")
+    assert await neighbour.acquire(cid) is None
+    assert await elsewhere.acquire(cid) is None
+    restarted = start(servers, node="host-a:8000/1")
+    assert restarted.owner != dead.owner
+    after = await restarted.acquire(cid)
+    assert after is not None
+    assert after.fence > before.fence
+    assert await restarted.acquire(cid) is None  # a run does not take from itself
+    with pytest.raises(LeaseLostError):
+        await dead.ensure_current(before)
 
 
 @pytest.mark.redis
@@ -171,6 +254,7 @@ async def test_a_server_shutting_down_hands_its_leases_back(servers: RedisServer
     lease = await leaving.acquire(cid)
     assert lease is not None
     await leaving.aclose()
+    assert cid in await staying.orphans(100)  # at once, not after its time to live
     taken = await staying.acquire(cid)
     assert taken is not None
     assert taken.fence > lease.fence
@@ -182,7 +266,7 @@ async def test_fences_keep_growing_when_the_counter_is_lost(servers: RedisServer
     cid = ConversationId(new_id())
     before = await server.acquire(cid)
     assert before is not None
-    await server.release(before)
+    await server.release(before, finished=True)
     await servers.clients[0].delete(f"{servers.prefix}{{{cid}}}:fence")
     after = await server.acquire(cid)
     assert after is not None

@@ -1,5 +1,6 @@
 import itertools
 import uuid
+from collections.abc import Sequence
 
 from application.ports.ingest_leases import IngestLeases, Lease, LeaseLostError
 from domain.conversations.value_objects import ConversationId
@@ -8,18 +9,21 @@ __all__ = ("InProcessIngestLeases",)
 
 
 class InProcessIngestLeases(IngestLeases):
-    """One process owns every conversation's ingest: leases are a dict, fences a counter."""
+    """One process owns every conversation's ingest: leases are a dict, fences a counter, and
+    orphans those released unfinished, in the order they were."""
 
     def __init__(self) -> None:
         self._owner = uuid.uuid4().hex
         self._fences = itertools.count(1)
         self._leases: dict[ConversationId, Lease] = {}
+        self._orphans: dict[ConversationId, None] = {}
 
     async def acquire(self, conversation_id: ConversationId) -> Lease | None:
         if conversation_id in self._leases:
             return None
         lease = Lease(conversation_id=conversation_id, fence=next(self._fences), owner=self._owner)
         self._leases[conversation_id] = lease
+        self._orphans.pop(conversation_id, None)
         return lease
 
     def seize(self, conversation_id: ConversationId, owner: str) -> Lease:
@@ -33,6 +37,11 @@ class InProcessIngestLeases(IngestLeases):
         if self._leases.get(lease.conversation_id) != lease:
             raise LeaseLostError
 
-    async def release(self, lease: Lease) -> None:
+    async def release(self, lease: Lease, *, finished: bool) -> None:
         if self._leases.get(lease.conversation_id) == lease:
             del self._leases[lease.conversation_id]
+            if not finished:
+                self._orphans[lease.conversation_id] = None
+
+    async def orphans(self, limit: int) -> Sequence[ConversationId]:
+        return list(itertools.islice(self._orphans, max(limit, 0)))

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +28,17 @@ _log = logging.getLogger(__name__)
 
 _RECANCEL_S = 1.0
 """How long ``aclose`` gives a cancelled task to end before it cancels it again."""
+
+_MAX_RETRY_DELAY_S = 30.0
+"""The longest wait between two tries of what an outage refused."""
+
+_SWEEP_BATCH = 100
+"""Orphans one sweep takes up at most; the next sweep takes the rest."""
+
+_ENDED = frozenset(
+    {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED}
+)
+"""Where a conversation needs no reader until someone acts on it again."""
 
 UNSTORED_KIND = "UnstoredEvent"
 """What takes the place of a runtime event the store refused, so the events after it follow."""
@@ -119,6 +131,8 @@ class ConversationIngest:
         *,
         retry_delay_s: float = 1.0,
         close_timeout_s: float = 10.0,
+        sweep_every_s: float = 0.5,
+        reconcile_every_s: float = 30.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
@@ -128,24 +142,72 @@ class ConversationIngest:
         self._processors = processors
         self._retry_delay_s = retry_delay_s
         self._close_timeout_s = close_timeout_s
+        self._sweep_every_s = sweep_every_s
+        self._reconcile_every_s = reconcile_every_s
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
         self._resuming: asyncio.Task[None] | None = None
+        self._sweeping: asyncio.Task[None] | None = None
 
-    def follow(self, conversation_id: ConversationId) -> None:
-        """Start following, unless this server already does."""
+    def follow(self, conversation_id: ConversationId, *, adopt: bool = False) -> None:
+        """Start following, unless this server already does. ``adopt``: a conversation nobody
+        asked about (found unfinished or orphaned), followed only while it has not ended."""
         task = self._tasks.get(conversation_id)
         if task is None or task.done():
             self._tasks[conversation_id] = asyncio.create_task(
-                self._run(conversation_id), name=f"ingest-{conversation_id}"
+                self._run(conversation_id, adopt=adopt), name=f"ingest-{conversation_id}"
             )
 
+    def following(self, conversation_id: ConversationId) -> bool:
+        """Whether this server has a task for the conversation (it may be waiting for its
+        lease)."""
+        task = self._tasks.get(conversation_id)
+        return task is not None and not task.done()
+
     async def follow_unfinished(self) -> int:
-        """Follow every conversation whose runtime may still send events (at start-up)."""
+        """Follow every conversation whose runtime may still send events (at start-up, and
+        now and then after: what no lease remembers, after Redis lost its data, is found
+        here)."""
         async with self._store.begin() as tx:
             found = await tx.conversations.unfinished()
         for conversation_id in found:
-            self.follow(conversation_id)
+            self.follow(conversation_id, adopt=True)
         return len(found)
+
+    async def sweep(self) -> int:
+        """Follow every orphan the leases know of (a conversation whose owner stopped or died
+        before it ended); answers how many this server now tries to take over."""
+        taken = 0
+        for conversation_id in await self._leases.orphans(_SWEEP_BATCH):
+            if not self.following(conversation_id):
+                self.follow(conversation_id, adopt=True)
+                taken += 1
+        return taken
+
+    def keep_sweeping(self) -> None:
+        """Sweep for orphans every ``sweep_every_s`` and read the unfinished conversations
+        every ``reconcile_every_s``, in the background until ``aclose``."""
+
+        async def sweeping() -> None:
+            loop = asyncio.get_running_loop()
+            reconcile_at = loop.time() + self._reconcile_every_s
+            unavailable = False
+            while True:
+                # A little jitter, so servers started together do not sweep in step.
+                await asyncio.sleep(self._sweep_every_s * random.uniform(0.8, 1.2))  # noqa: S311
+                try:
+                    await self.sweep()
+                    if loop.time() >= reconcile_at:
+                        reconcile_at = loop.time() + self._reconcile_every_s
+                        await self.follow_unfinished()
+                except DependencyUnavailableError as exc:
+                    if not unavailable:
+                        _log.warning("orphaned conversations not swept: %s", exc)
+                    unavailable = True
+                else:
+                    unavailable = False
+
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.create_task(sweeping(), name="ingest-sweep")
 
     def follow_unfinished_soon(self) -> None:
         """``follow_unfinished`` in the background, again and again while the store is
@@ -183,8 +245,9 @@ class ConversationIngest:
         after a moment is cancelled again; one still running at the deadline is left, logged,
         its lease to expire."""
         pending = {task for task in self._tasks.values() if not task.done()}
-        if self._resuming is not None and not self._resuming.done():
-            pending.add(self._resuming)
+        for background in (self._resuming, self._sweeping):
+            if background is not None and not background.done():
+                pending.add(background)
         self._tasks.clear()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._close_timeout_s
@@ -201,35 +264,79 @@ class ConversationIngest:
                 task.cancel()
             _, pending = await asyncio.wait(pending, timeout=min(_RECANCEL_S, remaining))
 
-    async def _run(self, conversation_id: ConversationId) -> None:
-        lease = await self._leases.acquire(conversation_id)
+    async def _run(self, conversation_id: ConversationId, *, adopt: bool) -> None:
+        lease = await self._acquire(conversation_id)
         if lease is None:
             return
+        finished = True
+        try:
+            if adopt and not await self._still_open(lease):
+                return
+            await self._follow(lease)
+        except asyncio.CancelledError:
+            finished = False  # stopped before the conversation ended: an orphan for the others
+            raise
+        except (LeaseLostError, StaleFenceError):
+            finished = False  # another's now; releasing it is a no-op
+        finally:
+            with contextlib.suppress(Exception):
+                await self._leases.release(lease, finished=finished)
+
+    async def _acquire(self, conversation_id: ConversationId) -> Lease | None:
+        """The conversation's lease, waiting out an unavailable lease store (a conversation
+        started while Redis is down is followed once it is back); None if another owns it."""
+        delay = self._retry_delay_s
+        while True:
+            try:
+                return await self._leases.acquire(conversation_id)
+            except DependencyUnavailableError as exc:
+                _log.warning("conversation %s not followed yet: %s", conversation_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_DELAY_S)
+
+    async def _still_open(self, lease: Lease) -> bool:
+        """Whether an adopted conversation may still send events: it exists and has not ended
+        (a later message follows it again)."""
+        delay = self._retry_delay_s
+        while True:
+            try:
+                async with self._store.begin() as tx:
+                    conversation = await tx.conversations.get_for_owner(lease.conversation_id)
+            except DependencyUnavailableError as exc:
+                _log.warning("conversation %s not read yet: %s", lease.conversation_id, exc)
+                await self._leases.ensure_current(lease)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_DELAY_S)
+            else:
+                return conversation is not None and conversation.status not in _ENDED
+
+    async def _follow(self, lease: Lease) -> None:
         delay = self._retry_delay_s
         try:
             while True:
                 try:
                     await self._consume(lease)
                 except DependencyUnavailableError as exc:
-                    _log.warning("conversation %s events unavailable: %s", conversation_id, exc)
+                    _log.warning(
+                        "conversation %s events unavailable: %s", lease.conversation_id, exc
+                    )
                     await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
+                    delay = min(delay * 2, _MAX_RETRY_DELAY_S)
                 else:
                     return
         except RuntimeConversationNotFoundError:
             await self._give_up(lease, RUNTIME_LOST, only=_AWAITING_RUNTIME)
-        except (_GoneError, LeaseLostError, StaleFenceError):
+        except _GoneError:
             return
+        except (LeaseLostError, StaleFenceError):
+            raise
         except Exception as exc:  # noqa: BLE001  # a task's failure is logged, never lost
-            _log.exception("ingest of conversation %s failed", conversation_id)
+            _log.exception("ingest of conversation %s failed", lease.conversation_id)
             await self._give_up(
                 lease,
                 "The server stopped following this conversation: its events could not be read "
                 f"or stored ({type(exc).__name__}).",
             )
-        finally:
-            with contextlib.suppress(Exception):
-                await self._leases.release(lease)
 
     async def _consume(self, lease: Lease) -> None:
         async with self._store.begin() as tx:

@@ -1,4 +1,5 @@
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,15 +31,30 @@ class IngestLeases(Protocol):
     lease, or None while another owner holds one. A clustered adapter keeps leases with a time
     to live that ``ensure_current`` renews, and takes over those whose owner died, handing out
     a greater fence; the event store's fence check then stops a stale owner's appends.
+
+    A lease ends either finished (the conversation needs no reader now) or orphaned (its owner
+    stopped, died or was cut off before the conversation ended); ``orphans`` lists the
+    orphaned ones, as soon as they are, so a live server takes them over without waiting for
+    anyone to ask.
     """
 
     @abstractmethod
-    async def acquire(self, conversation_id: ConversationId) -> Lease | None: ...
+    async def acquire(self, conversation_id: ConversationId) -> Lease | None:
+        """A lease, with a fence greater than every earlier one; None while another owner
+        holds one. An adapter that names its owners after their place (a host and port) hands
+        a lease still held under this owner's name by an earlier run of it to this one."""
 
     @abstractmethod
     async def ensure_current(self, lease: Lease) -> None:
         """Renew the lease; raises ``LeaseLostError`` when it is no longer this owner's."""
 
     @abstractmethod
-    async def release(self, lease: Lease) -> None:
-        """Give the stream up (a no-op for a lease already lost)."""
+    async def release(self, lease: Lease, *, finished: bool) -> None:
+        """Give the stream up (a no-op for a lease already lost): ``finished`` when nothing is
+        left to read for now, otherwise the conversation is an orphan at once."""
+
+    @abstractmethod
+    async def orphans(self, limit: int) -> Sequence[ConversationId]:
+        """At most ``limit`` conversations whose lease ended unfinished (released so, or
+        expired with its owner), longest orphaned first. One may have been taken over since:
+        ``acquire`` says."""

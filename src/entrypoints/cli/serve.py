@@ -151,7 +151,16 @@ def _asgi_worker_with_signals_once(*args: Any, **kwargs: Any) -> Any:
     return _granian_asgi_worker(*args, **kwargs)
 
 
-_asgi_worker: Any = WorkerProcess.wrap_target(_asgi_worker_with_signals_once)  # type: ignore[no-untyped-call]
+_granian_worker: Any = WorkerProcess.wrap_target(_asgi_worker_with_signals_once)  # type: ignore[no-untyped-call]
+
+WORKER_NUMBER = "MAESTRIST_WORKER_NUMBER"
+
+
+def _asgi_worker(worker_id: int, *args: Any, **kwargs: Any) -> Any:
+    """A worker process, told its number (1, 2, ...) in ``MAESTRIST_WORKER_NUMBER`` before it
+    loads the application: a worker restarted in its place gets the same one."""
+    os.environ[WORKER_NUMBER] = str(worker_id)
+    return _granian_worker(worker_id, *args, **kwargs)
 
 
 class _Server(MPServer):

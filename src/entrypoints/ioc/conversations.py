@@ -53,6 +53,7 @@ class ConversationsProvider(Provider):
             clock,
             processors,
             close_timeout_s=settings.server.shutdown_timeout_s / 2,
+            sweep_every_s=settings.redis.conversation_lease_ttl_s / 6,
         )
         yield ingest
         await ingest.aclose()
@@ -97,5 +98,7 @@ class ConversationsProvider(Provider):
 
 async def start_conversation_ingest(container: AsyncContainer) -> None:
     """Follow again, in the background, every conversation a previous run of the server left
-    unfinished."""
-    (await container.get(ConversationIngest)).follow_unfinished_soon()
+    unfinished, and from then on every one whose server stopped or died."""
+    ingest = await container.get(ConversationIngest)
+    ingest.follow_unfinished_soon()
+    ingest.keep_sweeping()

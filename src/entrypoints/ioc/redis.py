@@ -1,5 +1,6 @@
 """Redis: coordination, cache and pub/sub of the clustered binding."""
 
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -51,8 +52,11 @@ class RedisProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def leases(self, client: Redis, settings: Settings) -> AsyncIterator[IngestLeases]:
+        node = settings.redis.node_id or f"{socket.gethostname()}:{settings.server.port}"
         leases = RedisIngestLeases(
-            client, lease_ttl=timedelta(seconds=settings.redis.conversation_lease_ttl_s)
+            client,
+            lease_ttl=timedelta(seconds=settings.redis.conversation_lease_ttl_s),
+            node=f"{node}/{settings.server.worker_number}",
         )
         yield leases
         await leases.aclose()

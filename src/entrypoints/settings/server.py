@@ -79,6 +79,13 @@ class ServerSettings(Section):
         int_in(1, 64),
         default=1,
     )
+    worker_number: int = setting(
+        "MAESTRIST_WORKER_NUMBER",
+        "Set by `maestrist serve` in each worker it starts (1 to `MAESTRIST_WORKERS`), never by "
+        "hand: it names the worker in its claims on conversations.",
+        int_in(1, 64),
+        default=1,
+    )
     max_connections: int = setting(
         "MAESTRIST_MAX_CONNECTIONS",
         "Connections one worker serves at once (1-100000), idle keep-alive ones and "

@@ -17,6 +17,7 @@ from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.ingest import RUNTIME_LOST, UNSTORED_KIND
+from application.errors import DependencyUnavailableError
 from application.ports.event_fan_out import SubscriberTooSlowError
 from application.ports.ingest_leases import Lease
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
@@ -183,8 +184,8 @@ class ReleaseSignallingLeases(InProcessIngestLeases):
         super().__init__()
         self.released = asyncio.Event()
 
-    async def release(self, lease: Lease) -> None:
-        await super().release(lease)
+    async def release(self, lease: Lease, *, finished: bool) -> None:
+        await super().release(lease, finished=finished)
         self.released.set()
 
 
@@ -281,9 +282,9 @@ class _CountedLeases(InProcessIngestLeases):
         super().__init__()
         self.released = 0
 
-    async def release(self, lease: Lease) -> None:
+    async def release(self, lease: Lease, *, finished: bool) -> None:
         self.released += 1
-        await super().release(lease)
+        await super().release(lease, finished=finished)
 
 
 def _as_left(rig: Rig, status: ConversationStatus) -> None:
@@ -546,3 +547,141 @@ async def test_closing_gives_up_on_a_task_that_will_not_end(
     [stubborn] = [t for t in asyncio.all_tasks() if t.get_name() == f"ingest-{rig.cid}"]
     stubborn.cancel()
     await asyncio.wait([stubborn])
+
+
+# --- orphans: taken over without anyone asking ---------------------------------------------
+
+
+async def test_a_conversation_its_server_left_mid_run_is_taken_over_by_a_sweep(rig: Rig) -> None:
+    """One server stops mid-run (its lease released unfinished); another, which nobody asked
+    about the conversation, finds it in its sweep and stores the rest, each event once."""
+    rig.world.script(ToolCall(tool="terminal"), Slow(seconds=30, then=ToolCall(tool="terminal")))
+    leases = InProcessIngestLeases()
+    first = rig.ingest(leases)
+    first.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: any(e.kind == "ObservationEvent" for e in r.stored))
+    await first.aclose()
+    assert await leases.orphans(10) == [rig.cid]
+
+    second = rig.ingest(leases)
+    assert await second.sweep() == 1
+    assert await second.sweep() == 0  # followed already: not twice
+    rig.world.release()
+    await rig.until(finished)
+    log = rig.world.conversations[rig.cid].log
+    await rig.until(lambda r: len(r.stored) == len(log))
+    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    assert [e.seq for e in rig.stored] == list(range(1, len(log) + 1))
+    assert await leases.orphans(10) == []
+    await second.aclose()
+
+
+async def test_sweeping_in_the_background_takes_orphans_over(rig: Rig) -> None:
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    leases = InProcessIngestLeases()
+    first = rig.ingest(leases)
+    first.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    await first.aclose()
+
+    second = ConversationIngest(
+        rig.runtime,
+        leases,
+        InProcessEventFanOut(),
+        FakeUnitsOfWork(rig.store),
+        FakeClock(),
+        CallbackProcessors(),
+        retry_delay_s=0.01,
+        sweep_every_s=0.01,
+    )
+    second.keep_sweeping()
+    await until(lambda: second.following(rig.cid), "the sweep took the conversation over")
+    rig.world.release()
+    await rig.until(finished)
+    await second.aclose()
+
+
+@pytest.mark.parametrize(
+    "status", [ConversationStatus.FINISHED, ConversationStatus.STOPPED, ConversationStatus.ERROR]
+)
+async def test_an_orphan_that_has_ended_is_let_go_without_reading_its_runtime(
+    rig: Rig, status: ConversationStatus
+) -> None:
+    """An ended conversation needs no reader until someone acts on it (a message follows it
+    again): the sweep finishes its lease instead of reading its runtime."""
+    _as_left(rig, status)
+    leases = _CountedLeases()
+    orphaned = await leases.acquire(rig.cid)
+    assert orphaned is not None
+    await leases.release(orphaned, finished=False)
+    lost_runtime = ScriptedRuntime(ScriptedWorld())  # reading it would fail the conversation
+    ingest = rig.ingest(leases, runtime=lost_runtime)
+    assert await ingest.sweep() == 1
+    await until(lambda: leases.released == 2, "the adopted lease was let go")
+    assert await leases.orphans(10) == []
+    assert rig.conversation.status is status
+    assert rig.conversation.status_reason is None
+    await ingest.aclose()
+
+
+async def test_an_orphan_deleted_since_is_let_go(rig: Rig) -> None:
+    leases = _CountedLeases()
+    orphaned = await leases.acquire(rig.cid)
+    assert orphaned is not None
+    await leases.release(orphaned, finished=False)
+    del rig.store.live.conversations[rig.cid]
+    rig.store.commit()
+    ingest = rig.ingest(leases)
+    assert await ingest.sweep() == 1
+    await until(lambda: leases.released == 2, "the adopted lease was let go")
+    assert await leases.orphans(10) == []
+    await ingest.aclose()
+
+
+class _UnavailableLeases(InProcessIngestLeases):
+    """Leases whose store cannot be reached until ``back`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.back = False
+        self.refused = 0
+
+    async def acquire(self, conversation_id: ConversationId) -> Lease | None:
+        if not self.back:
+            self.refused += 1
+            raise DependencyUnavailableError("Redis cannot be reached.")
+        return await super().acquire(conversation_id)
+
+
+async def test_a_conversation_started_while_leases_are_unavailable_is_followed_once_back(
+    rig: Rig,
+) -> None:
+    """A start during a Redis outage answers, and its events are stored once Redis is back:
+    never started, then nothing."""
+    rig.world.script(ToolCall(tool="terminal"), Finish())
+    leases = _UnavailableLeases()
+    ingest = rig.ingest(leases)
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await until(lambda: leases.refused >= 2, "the lease was asked for again")
+    assert rig.stored == []
+    leases.back = True
+    await rig.until(finished)
+    log = rig.world.conversations[rig.cid].log
+    await rig.until(lambda r: len(r.stored) == len(log))
+    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    await ingest.aclose()
+
+
+async def test_a_server_stopping_hands_its_conversations_over_as_orphans(rig: Rig) -> None:
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    leases = InProcessIngestLeases()
+    ingest = rig.ingest(leases)
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    assert await leases.orphans(10) == []
+    await ingest.aclose()
+    assert await leases.orphans(10) == [rig.cid]
