@@ -133,14 +133,17 @@ def running_server(
     *,
     command: list[str] = COMMAND,
     until: str = "/health/ready",
+    port: int | None = None,
 ) -> Iterator[RunningServer]:
     """Start ``command`` (``maestrist serve``) in a process group of its own, from the
-    checkout, on a free port, and wait until ``until`` answers 200. A port let go by
-    ``free_port`` can be taken by another server before this one binds it: then it starts
-    again on another."""
+    checkout, on a free port (or ``port``: a server restarted where it was), and wait until
+    ``until`` answers 200. A port let go by ``free_port`` can be taken by another server
+    before this one binds it: then it starts again on another."""
     for _ in range(PORT_ATTEMPTS):
-        port = free_port()
-        env = server_env({"MAESTRIST_PORT": str(port), "MAESTRIST_LOG_FORMAT": "json", **settings})
+        chosen = port or free_port()
+        env = server_env(
+            {"MAESTRIST_PORT": str(chosen), "MAESTRIST_LOG_FORMAT": "json", **settings}
+        )
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 command,
@@ -151,11 +154,13 @@ def running_server(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        server = RunningServer(process, port, log_path)
+        server = RunningServer(process, chosen, log_path)
         try:
             server.wait_ready(until)
         except PortTakenError:
             server.close()
+            if port is not None:
+                pytest.fail(f"port {port} is taken")
             continue
         except BaseException:
             server.close()

@@ -1,0 +1,312 @@
+"""The failure harness: several production servers (``maestrist serve``) on one PostgreSQL and
+Redis, driving the real OpenHands agent-server (an external runtime every server reaches) with
+a stub LLM, through the public API and real sockets. The owner of a running conversation is
+killed with SIGKILL, restarted where it ran, or cut off from Redis; each time every event the
+agent-server holds must end up stored once, in order, and sockets already open on the other
+servers must go on streaming without reconnecting.
+
+Nothing here waits for a lease's time to live to be asked about: without the sweep, a
+conversation whose owner died is never taken over while nobody opens a socket on it. Times
+are recorded, not asserted (``scripts/failover.py`` measures them: docs/reliability.md)."""
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import redis
+from websockets.sync.client import ClientConnection
+
+from adapters.openhands.agent_server_env import is_ready
+from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
+from adapters.scripted import Finish, Slow, ToolCall
+from domain.conversations.value_objects import HostInfo
+from tests.conftest import REDIS_URL
+from tests.e2e.test_agent_server_conversation import VENV
+from tests.e2e.test_clustered_conversation import _api_token, _watch
+from tests.e2e.test_server import RunningServer, TcpProxy, clustered, running_server, via_proxy
+from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
+
+pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis, pytest.mark.agent_server]
+
+WAIT_S = 90.0
+"""How long a conversation may take to reach where a test waits for it; far beyond what a
+takeover takes (about the lease's 3 s), and far below forever, which is what it took before."""
+
+
+@pytest.fixture(scope="module")
+def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostInfo]:
+    """One agent-server for the module, run apart from every one of our servers, as an
+    operator's external runtime is."""
+    if not is_ready(VENV):
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    host = LocalProcessHost(
+        LocalProcessConfig(venv=VENV, data_dir=tmp_path_factory.mktemp("agent-server"))
+    )
+    with ThreadPoolExecutor(1) as thread:
+        info = thread.submit(asyncio.run, host.ensure_running()).result()
+        try:
+            yield info
+        finally:
+            thread.submit(asyncio.run, host.stop()).result()
+
+
+@pytest.fixture
+def stub() -> Iterator[StubLLM]:
+    with run_stub_llm() as llm:
+        yield llm
+
+
+class Cluster:
+    """Servers on one database and one Redis, each started and killed at will."""
+
+    def __init__(
+        self, tmp_path: Path, settings: dict[str, str], stack: contextlib.ExitStack
+    ) -> None:
+        self._tmp_path = tmp_path
+        self._settings = settings
+        self._stack = stack
+        self._started = 0
+
+    def start(
+        self, *, port: int | None = None, settings: dict[str, str] | None = None
+    ) -> RunningServer:
+        self._started += 1
+        server = self._stack.enter_context(
+            running_server(
+                self._tmp_path / f"server-{self._started}.log",
+                {**self._settings, **(settings or {})},
+                port=port,
+            )
+        )
+        server.http.timeout = 30
+        return server
+
+
+@pytest.fixture
+def cluster(
+    tmp_path: Path, postgres_url: str, agent_server: HostInfo
+) -> Iterator[tuple[Cluster, dict[str, str]]]:
+    token = asyncio.run(_api_token(postgres_url))
+    settings = {
+        **clustered(tmp_path, postgres_url, REDIS_URL),
+        "MAESTRIST_DEPENDENCY_TIMEOUT": "2",
+        "MAESTRIST_RUNTIME": "external",
+        "MAESTRIST_AGENT_SERVER_URL": agent_server.base_url,
+        "MAESTRIST_AGENT_SERVER_KEY": agent_server.session_key,
+    }
+    with contextlib.ExitStack() as stack:
+        yield Cluster(tmp_path, settings, stack), {"Authorization": f"Bearer {token}"}
+
+
+def _slow_run(stub: StubLLM) -> None:
+    """A run that stops, mid-way, on an LLM answer the test releases."""
+    stub.script(
+        ToolCall(tool="terminal", arguments={"command": "echo before"}),
+        Slow(seconds=WAIT_S, then=ToolCall(tool="terminal", arguments={"command": "echo after"})),
+        Finish(message="done"),
+    )
+
+
+def _start(server: RunningServer, auth: dict[str, str], stub: StubLLM) -> str:
+    llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
+    configured = server.http.post("/api/settings", json=llm, headers=auth)
+    assert configured.status_code == 200, configured.text
+    created = server.http.post("/api/conversations", json={"message": "Work, slowly"}, headers=auth)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _said(event: dict[str, Any], text: str) -> bool:
+    return event["kind"] == "ObservationEvent" and text in json.dumps(event["payload"])
+
+
+def _stored(server: RunningServer, cid: str, auth: dict[str, str]) -> list[dict[str, Any]]:
+    answer = server.http.get(
+        f"/api/conversations/{cid}/events", params={"limit": 1000}, headers=auth
+    )
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["items"])
+
+
+def _wait_stored(
+    server: RunningServer, cid: str, auth: dict[str, str], text: str
+) -> list[dict[str, Any]]:
+    """The stored events once one of them is the observation saying ``text``."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        stored = _stored(server, cid, auth)
+        if any(_said(event, text) for event in stored):
+            return stored
+        time.sleep(0.1)
+    raise AssertionError(f"no observation of {text!r} stored within {WAIT_S} s")
+
+
+def _wait_finished(server: RunningServer, cid: str, auth: dict[str, str]) -> None:
+    deadline = time.monotonic() + WAIT_S
+    status = ""
+    while time.monotonic() < deadline:
+        status = server.http.get(f"/api/conversations/{cid}", headers=auth).json()["status"]
+        if status == "finished":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"still {status} after {WAIT_S} s")
+
+
+def _runtime_ids(agent_server: HostInfo, cid: str) -> list[str]:
+    """The ids of every event the agent-server holds for the conversation, oldest first."""
+    ids: list[str] = []
+    page: str | None = None
+    with httpx.Client(
+        base_url=agent_server.base_url,
+        headers={"X-Session-API-Key": agent_server.session_key},
+        trust_env=False,
+        timeout=30,
+    ) as client:
+        while True:
+            params = {
+                "limit": "100",
+                "sort_order": "TIMESTAMP",
+                **({"page_id": page} if page else {}),
+            }
+            answer = client.get(f"/api/conversations/{cid}/events/search", params=params)
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            ids += [item["id"] for item in body["items"]]
+            page = body.get("next_page_id")
+            if not page:
+                return ids
+
+
+def _assert_complete(stored: list[dict[str, Any]], runtime_ids: list[str]) -> None:
+    """Every event of the agent-server stored once, in its order, numbered without a gap."""
+    assert [event["seq"] for event in stored] == list(range(1, len(stored) + 1))
+    assert [event["id"] for event in stored] == runtime_ids
+
+
+def _read_until_finished(socket: ClientConnection) -> list[dict[str, Any]]:
+    """Event frames until the run finishes; a socket that closes fails the test (it had to
+    reconnect)."""
+    events: list[dict[str, Any]] = []
+    while True:
+        frame = json.loads(socket.recv(timeout=WAIT_S))
+        if frame["type"] != "event":
+            continue
+        events.append(frame["event"])
+        payload = frame["event"]["payload"]
+        if payload.get("key") == "execution_status" and payload.get("value") == "finished":
+            return events
+
+
+def _read_until(socket: ClientConnection, text: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    while not any(_said(event, text) for event in events):
+        frame = json.loads(socket.recv(timeout=WAIT_S))
+        if frame["type"] == "event":
+            events.append(frame["event"])
+    return events
+
+
+def _wait_lease_gone(cid: str) -> None:
+    """Returns once the conversation's lease ran out in Redis (seen past the proxy)."""
+    with redis.Redis.from_url(REDIS_URL) as client:
+        deadline = time.monotonic() + WAIT_S
+        while client.exists(f"maestrist:conversation:{{{cid}}}:lease"):
+            assert time.monotonic() < deadline, "the lease never ran out"
+            time.sleep(0.1)
+
+
+def test_a_killed_owner_is_taken_over_while_sockets_on_other_servers_stream_on(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    servers, auth = cluster
+    owner, second, third = servers.start(), servers.start(), servers.start()
+    token = auth["Authorization"].removeprefix("Bearer ")
+    _slow_run(stub)
+    cid = _start(owner, auth, stub)
+    with _watch(second, cid, token) as here, _watch(third, cid, token) as there:
+        seen_here = _read_until(here, "before")
+        seen_there = _read_until(there, "before")
+        owner.close()  # SIGKILL, mid-run
+        stub.release()  # the agent goes on without its owner
+        seen_here += _read_until_finished(here)
+        seen_there += _read_until_finished(there)
+    stored = _stored(second, cid, auth)
+    _assert_complete(stored, _runtime_ids(agent_server, cid))
+    assert [event["id"] for event in seen_here] == [event["id"] for event in stored]
+    assert [event["id"] for event in seen_there] == [event["id"] for event in stored]
+    assert any(_said(event, "after") for event in stored)
+
+
+def test_a_killed_owner_is_taken_over_with_nobody_watching(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    servers, auth = cluster
+    owner, other = servers.start(), servers.start()
+    _slow_run(stub)
+    cid = _start(owner, auth, stub)
+    _wait_stored(other, cid, auth, "before")
+    owner.close()
+    stub.release()
+    _wait_finished(other, cid, auth)
+    _assert_complete(_stored(other, cid, auth), _runtime_ids(agent_server, cid))
+
+
+def test_an_owner_restarted_where_it_ran_takes_its_conversation_back(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """Alone in the cluster, so only its own return can take the conversation over."""
+    servers, auth = cluster
+    owner = servers.start()
+    _slow_run(stub)
+    cid = _start(owner, auth, stub)
+    _wait_stored(owner, cid, auth, "before")
+    owner.close()
+    stub.release()
+    restarted = servers.start(port=owner.port)
+    _wait_finished(restarted, cid, auth)
+    _assert_complete(_stored(restarted, cid, auth), _runtime_ids(agent_server, cid))
+
+
+def test_nothing_is_lost_when_redis_is_away_with_nobody_watching(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """Redis goes away (every connection to it dropped and refused) for longer than a lease
+    lives, while the agent works and nobody watches; once it is back, every event is stored.
+    A conversation started meanwhile either answers 201 and is then followed in full, or is
+    refused with a problem saying why."""
+    servers, auth = cluster
+    redis_host = urlsplit(REDIS_URL)
+    proxy = TcpProxy(redis_host.hostname or "127.0.0.1", redis_host.port or 6379)
+    proxy.start()
+    try:
+        via = {"MAESTRIST_REDIS_URL": via_proxy(REDIS_URL, proxy)}
+        owner, other = servers.start(settings=via), servers.start(settings=via)
+        _slow_run(stub)
+        cid = _start(owner, auth, stub)
+        _wait_stored(owner, cid, auth, "before")
+        proxy.stop()
+        stub.release()
+        _wait_lease_gone(cid)  # away longer than the lease lives
+        during = other.http.post(
+            "/api/conversations", json={"message": "Start during the outage"}, headers=auth
+        )
+        proxy.start()
+        _wait_finished(other, cid, auth)
+        _assert_complete(_stored(other, cid, auth), _runtime_ids(agent_server, cid))
+        if during.status_code == 201:
+            started = str(during.json()["id"])
+            _wait_finished(other, started, auth)
+            _assert_complete(_stored(other, started, auth), _runtime_ids(agent_server, started))
+        else:
+            assert during.status_code == 503, during.text
+            assert during.headers["content-type"].startswith("application/problem+json")
+    finally:
+        proxy.close()
