@@ -70,3 +70,7 @@ install:
 # auth; no group runs them all. `just mutate --report` prints the last results. docs/testing.md
 mutate *args: install
     {{bin}}/python scripts/mutate.py {{args}}
+
+# Kill, restart and cut off conversation owners on the real agent-server, and time the takeover.
+failover *args: install agent-server-env
+    {{bin}}/python -m scripts.failover {{args}}

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import redis
-from websockets.sync.client import ClientConnection
+from websockets.sync.connection import Connection
 
 from adapters.openhands.agent_server_env import is_ready
 from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
@@ -191,7 +191,7 @@ def _assert_complete(stored: list[dict[str, Any]], runtime_ids: list[str]) -> No
     assert [event["id"] for event in stored] == runtime_ids
 
 
-def _read_until_finished(socket: ClientConnection) -> list[dict[str, Any]]:
+def _read_until_finished(socket: Connection) -> list[dict[str, Any]]:
     """Event frames until the run finishes; a socket that closes fails the test (it had to
     reconnect)."""
     events: list[dict[str, Any]] = []
@@ -205,7 +205,7 @@ def _read_until_finished(socket: ClientConnection) -> list[dict[str, Any]]:
             return events
 
 
-def _read_until(socket: ClientConnection, text: str) -> list[dict[str, Any]]:
+def _read_until(socket: Connection, text: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     while not any(_said(event, text) for event in events):
         frame = json.loads(socket.recv(timeout=WAIT_S))
@@ -214,9 +214,9 @@ def _read_until(socket: ClientConnection, text: str) -> list[dict[str, Any]]:
     return events
 
 
-def _wait_lease_gone(cid: str) -> None:
+def _wait_lease_gone(cid: str, redis_url: str = REDIS_URL) -> None:
     """Returns once the conversation's lease ran out in Redis (seen past the proxy)."""
-    with redis.Redis.from_url(REDIS_URL) as client:
+    with redis.Redis.from_url(redis_url) as client:
         deadline = time.monotonic() + WAIT_S
         while client.exists(f"maestrist:conversation:{{{cid}}}:lease"):
             assert time.monotonic() < deadline, "the lease never ran out"

@@ -24,6 +24,7 @@ from application.ports.access_revocations import (
     SessionRevoked,
     UserChanged,
 )
+from application.tasks import cancel_and_wait
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.entities import UserId
 from domain.identity.sessions import SessionId
@@ -203,7 +204,6 @@ class RedisAccessRevocations(AccessRevocations):
     async def aclose(self) -> None:
         """Close the pub/sub connection."""
         if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.wait([self._reader])
+            await cancel_and_wait(self._reader)
             self._reader = None
         self._live.clear()

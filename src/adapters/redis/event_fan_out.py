@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from adapters.memory.bounded_subscriber import BoundedSubscriber
 from application.errors import DependencyUnavailableError
 from application.ports.event_fan_out import EventFanOut, Subscription
+from application.tasks import cancel_and_wait
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
 from domain.shared.errors import InvalidValueError
@@ -261,8 +262,7 @@ class RedisEventFanOut(EventFanOut):
     async def aclose(self) -> None:
         """Close the pub/sub connection, ending every subscriber still reading."""
         if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.wait([self._reader])
+            await cancel_and_wait(self._reader)
         pubsub, self._pubsub = self._pubsub, None
         self._unconfirmed.clear()
         channels, self._channels = self._channels, {}

@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 
 from application.errors import DependencyUnavailableError
 from application.ports.ingest_leases import IngestLeases, Lease, LeaseLostError
+from application.tasks import cancel_and_wait
 from domain.conversations.value_objects import ConversationId
 
 __all__ = ("RedisIngestLeases",)
@@ -209,7 +210,6 @@ class RedisIngestLeases(IngestLeases):
     async def aclose(self) -> None:
         """Stop renewing and give up every lease held, as orphans for the servers that go on."""
         if self._renewer is not None:
-            self._renewer.cancel()
-            await asyncio.wait([self._renewer])
+            await cancel_and_wait(self._renewer)
         for lease in tuple(self._held.values()):
             await self.release(lease, finished=False)

@@ -20,6 +20,7 @@ from adapters.openhands.payloads import content
 from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 from application.errors import RuntimeAuthRefusedError
 from application.ports.conversation_runtime import ConversationRuntime
+from application.tasks import cancel_and_wait
 from domain.conversations.entities import StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError
 from domain.conversations.value_objects import (
@@ -122,11 +123,7 @@ class ScriptedWorld:
 
     async def aclose(self) -> None:
         """Cancel every run in progress: the world ends with the process."""
-        tasks = [c.task for c in self.conversations.values() if c.task and not c.task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await cancel_and_wait(*(c.task for c in self.conversations.values() if c.task))
 
     def next_step(self) -> Step:
         self.calls += 1
@@ -374,9 +371,8 @@ class ScriptedRuntime(ConversationRuntime):
 
     async def _cancel(self, conversation: _Conversation) -> None:
         task, conversation.task = conversation.task, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
+        if task is not None:
+            await cancel_and_wait(task)
 
     async def get_status(self, conversation_id: ConversationId) -> RuntimeStatus:
         return self._conversation(conversation_id).status

@@ -17,6 +17,7 @@ from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases, Lease, LeaseLostError
 from application.ports.unit_of_work import UnitsOfWork
+from application.tasks import cancel_and_wait
 from domain.conversations.entities import ConversationStatus, StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError, StaleFenceError
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
@@ -234,9 +235,8 @@ class ConversationIngest:
 
     async def forget(self, conversation_id: ConversationId) -> None:
         task = self._tasks.pop(conversation_id, None)
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
+        if task is not None:
+            await cancel_and_wait(task, recancel_every_s=_RECANCEL_S)
 
     async def aclose(self) -> None:
         """Stop following, within ``close_timeout_s``: cancel every task and wait for it.
@@ -249,20 +249,15 @@ class ConversationIngest:
             if background is not None and not background.done():
                 pending.add(background)
         self._tasks.clear()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._close_timeout_s
-        while pending:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                _log.error(
-                    "%d ingest tasks did not stop: %s",
-                    len(pending),
-                    ", ".join(sorted(task.get_name() for task in pending)),
-                )
-                return
-            for task in pending:
-                task.cancel()
-            _, pending = await asyncio.wait(pending, timeout=min(_RECANCEL_S, remaining))
+        left = await cancel_and_wait(
+            *pending, recancel_every_s=_RECANCEL_S, timeout_s=self._close_timeout_s
+        )
+        if left:
+            _log.error(
+                "%d ingest tasks did not stop: %s",
+                len(left),
+                ", ".join(sorted(task.get_name() for task in left)),
+            )
 
     async def _run(self, conversation_id: ConversationId, *, adopt: bool) -> None:
         lease = await self._acquire(conversation_id)

@@ -20,6 +20,7 @@ from application.ports.access_revocations import (
 )
 from application.ports.clock import Clock
 from application.ports.org_repository import MemberOrganization
+from application.tasks import cancel_and_wait
 from domain.identity.entities import UserId
 from domain.identity.principals import Principal
 from domain.organizations.entities import OrgId
@@ -212,13 +213,10 @@ class PrincipalCacheFollower:
             self._task = asyncio.create_task(self._follow(), name="principal-cache")
 
     async def aclose(self) -> None:
-        """Stop following. A cancellation can be lost (Python 3.11's ``asyncio.wait_for``,
-        which the Redis client awaits, returns a result that arrives with it), and a lost one
-        would leave this waiting for ever: cancel again until the task has ended."""
+        """Stop following (``cancel_and_wait``: a lost cancellation is repeated)."""
         task, self._task = self._task, None
-        while task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task], timeout=0.1)
+        if task is not None:
+            await cancel_and_wait(task)
 
     async def _follow(self) -> None:
         while True:

@@ -29,6 +29,7 @@ from application.conversations import (
 from application.errors import ApplicationError, DependencyUnavailableError
 from application.ports.access_revocations import RevocationsMissed
 from application.ports.event_fan_out import SubscriberTooSlowError
+from application.tasks import cancel_and_wait
 from domain.conversations.entities import MAX_SEQ, StoredEvent
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Credentials
@@ -283,9 +284,7 @@ class _Session:
                 with contextlib.suppress(Exception):
                     await self._socket.close(code=reason[0], reason=reason[1])
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.wait(tasks)
+            await cancel_and_wait(*tasks)
 
     async def _stream_events(self, after: int) -> tuple[int, str] | None:
         try:

@@ -1,0 +1,353 @@
+"""`just failover`: how long a conversation whose server died waits for another one, and
+whether anything is lost on the way (docs/reliability.md records the figures).
+
+In one run it creates a fresh PostgreSQL database (dropped at the end), claims an empty Redis
+database on loopback, migrates, starts the OpenHands agent-server from its virtualenv as an
+external runtime every server reaches, and a stub LLM whose answer mid-run waits until released.
+Then, ``--runs`` times each:
+
+- **killed, watched**: three servers; the owner is killed with SIGKILL mid-run while sockets
+  on the two others are open; the time from the kill to each socket's next event;
+- **killed, unwatched**: two servers, no socket; the time from the kill to the next event
+  stored (the API of the survivor, read every 20 ms);
+- **restarted**: one server, killed and started again on its port at once; the time from the
+  kill to the next event stored;
+- **Redis away**: two servers reaching Redis through a proxy that drops and refuses every
+  connection for ``--outage`` seconds while the agent works and nobody watches; the time from
+  Redis's return to the last event stored;
+- **baseline**: the same run with no failure: the time from the LLM's answer to the next
+  event on a socket, which every figure above includes.
+
+Each run compares what was stored with what the agent-server holds: events lost, duplicated
+or out of order are counted (and must be 0). It prints a Markdown report.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from urllib.parse import urlsplit
+
+from tests.e2e.test_clustered_conversation import _api_token, _watch
+from tests.e2e.test_failover import (
+    _read_until,
+    _runtime_ids,
+    _said,
+    _slow_run,
+    _start,
+    _stored,
+    _wait_finished,
+    _wait_lease_gone,
+)
+from tests.e2e.test_server import RunningServer, TcpProxy, clustered, running_server, via_proxy
+from tests.support.stub_llm import StubLLM, run_stub_llm
+from websockets.sync.connection import Connection
+
+from adapters.openhands.agent_server_env import is_ready
+from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
+from domain.conversations.value_objects import HostInfo
+from scripts.bench import BenchError, clean_env, cpu_model, load_average
+from scripts.bench_clustered import empty_redis_database, fresh_database, maestrist
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv-agent-server"
+POLL_S = 0.02
+
+
+@dataclass
+class Scenario:
+    title: str
+    measured: str
+    seconds: list[float] = field(default_factory=list)
+    runs: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    reordered: int = 0
+
+
+@dataclass
+class Run:
+    agent_server: HostInfo
+    stub: StubLLM
+    settings: dict[str, str]
+    auth: dict[str, str]
+    redis_url: str
+    logs: Path
+    stack: ExitStack
+    started: int = 0
+
+    def server(
+        self, *, port: int | None = None, extra: dict[str, str] | None = None
+    ) -> RunningServer:
+        self.started += 1
+        server = self.stack.enter_context(
+            running_server(
+                self.logs / f"server-{self.started}.log",
+                {**self.settings, **(extra or {})},
+                port=port,
+            )
+        )
+        server.http.timeout = 30
+        return server
+
+    @property
+    def token(self) -> str:
+        return self.auth["Authorization"].removeprefix("Bearer ")
+
+
+def _tally(scenario: Scenario, stored: list[dict[str, object]], runtime_ids: list[str]) -> None:
+    ids = [str(event["id"]) for event in stored]
+    scenario.runs += 1
+    scenario.lost += len(set(runtime_ids) - set(ids))
+    scenario.duplicated += len(ids) - len(set(ids))
+    kept = [event_id for event_id in runtime_ids if event_id in set(ids)]
+    unique = list(dict.fromkeys(ids))
+    scenario.reordered += sum(1 for a, b in zip(unique, kept, strict=False) if a != b)
+
+
+def _next_event(socket: Connection) -> None:
+    while json.loads(socket.recv(timeout=120))["type"] != "event":
+        pass
+
+
+def _count_stored(server: RunningServer, cid: str, auth: dict[str, str]) -> int:
+    return len(_stored(server, cid, auth))
+
+
+def _until_more(server: RunningServer, cid: str, auth: dict[str, str], count: int) -> float:
+    """The monotonic time at which more than ``count`` events are stored."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if _count_stored(server, cid, auth) > count:
+            return time.monotonic()
+        time.sleep(POLL_S)
+    raise BenchError(f"no new event of {cid} stored within 120 s")
+
+
+def _wait_before(server: RunningServer, cid: str, auth: dict[str, str]) -> int:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        stored = _stored(server, cid, auth)
+        if any(_said(event, "before") for event in stored):
+            return len(stored)
+        time.sleep(POLL_S)
+    raise BenchError(f"{cid} never reached its first step")
+
+
+def baseline(run: Run, scenario: Scenario) -> None:
+    with ExitStack() as servers:
+        run.stack, outer = servers, run.stack
+        try:
+            owner = run.server()
+            _slow_run(run.stub)
+            cid = _start(owner, run.auth, run.stub)
+            with _watch(owner, cid, run.token) as socket:
+                _read_until(socket, "before")
+                released = time.monotonic()
+                run.stub.release()
+                _next_event(socket)
+                scenario.seconds.append(time.monotonic() - released)
+            _wait_finished(owner, cid, run.auth)
+            _tally(scenario, _stored(owner, cid, run.auth), _runtime_ids(run.agent_server, cid))
+        finally:
+            run.stack = outer
+
+
+def killed_watched(run: Run, scenario: Scenario) -> None:
+    with ExitStack() as servers:
+        run.stack, outer = servers, run.stack
+        try:
+            owner, second, third = run.server(), run.server(), run.server()
+            _slow_run(run.stub)
+            cid = _start(owner, run.auth, run.stub)
+            with _watch(second, cid, run.token) as here, _watch(third, cid, run.token) as there:
+                _read_until(here, "before")
+                _read_until(there, "before")
+                killed = time.monotonic()
+                owner.close()
+                run.stub.release()
+                for socket in (here, there):
+                    _next_event(socket)
+                    scenario.seconds.append(time.monotonic() - killed)
+            _wait_finished(second, cid, run.auth)
+            _tally(scenario, _stored(second, cid, run.auth), _runtime_ids(run.agent_server, cid))
+        finally:
+            run.stack = outer
+
+
+def killed_unwatched(run: Run, scenario: Scenario) -> None:
+    with ExitStack() as servers:
+        run.stack, outer = servers, run.stack
+        try:
+            owner, other = run.server(), run.server()
+            _slow_run(run.stub)
+            cid = _start(owner, run.auth, run.stub)
+            count = _wait_before(other, cid, run.auth)
+            killed = time.monotonic()
+            owner.close()
+            run.stub.release()
+            scenario.seconds.append(_until_more(other, cid, run.auth, count) - killed)
+            _wait_finished(other, cid, run.auth)
+            _tally(scenario, _stored(other, cid, run.auth), _runtime_ids(run.agent_server, cid))
+        finally:
+            run.stack = outer
+
+
+def restarted(run: Run, scenario: Scenario) -> None:
+    with ExitStack() as servers:
+        run.stack, outer = servers, run.stack
+        try:
+            owner = run.server()
+            _slow_run(run.stub)
+            cid = _start(owner, run.auth, run.stub)
+            count = _wait_before(owner, cid, run.auth)
+            killed = time.monotonic()
+            owner.close()
+            run.stub.release()
+            again = run.server(port=owner.port)
+            scenario.seconds.append(_until_more(again, cid, run.auth, count) - killed)
+            _wait_finished(again, cid, run.auth)
+            _tally(scenario, _stored(again, cid, run.auth), _runtime_ids(run.agent_server, cid))
+        finally:
+            run.stack = outer
+
+
+def redis_away(run: Run, scenario: Scenario, outage_s: float) -> None:
+    target = urlsplit(run.redis_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    proxy.start()
+    with ExitStack() as servers:
+        run.stack, outer = servers, run.stack
+        try:
+            via = {"MAESTRIST_REDIS_URL": via_proxy(run.redis_url, proxy)}
+            owner, other = run.server(extra=via), run.server(extra=via)
+            _slow_run(run.stub)
+            cid = _start(owner, run.auth, run.stub)
+            _wait_before(other, cid, run.auth)
+            proxy.stop()
+            stopped = time.monotonic()
+            run.stub.release()
+            _wait_lease_gone(cid, run.redis_url)
+            time.sleep(max(0.0, outage_s - (time.monotonic() - stopped)))
+            proxy.start()
+            back = time.monotonic()
+            _wait_finished(other, cid, run.auth)
+            expected = _runtime_ids(run.agent_server, cid)
+            deadline = time.monotonic() + 120
+            while _count_stored(other, cid, run.auth) < len(expected):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(POLL_S)
+            scenario.seconds.append(time.monotonic() - back)
+            _tally(scenario, _stored(other, cid, run.auth), expected)
+        finally:
+            run.stack = outer
+            proxy.close()
+
+
+@contextmanager
+def agent_server(data_dir: Path) -> Iterator[HostInfo]:
+    if not is_ready(VENV):
+        raise BenchError(f"{VENV} is missing; run `just agent-server-env`")
+    host = LocalProcessHost(LocalProcessConfig(venv=VENV, data_dir=data_dir))
+    with ThreadPoolExecutor(1) as thread:
+        info = thread.submit(asyncio.run, host.ensure_running()).result()
+        try:
+            yield info
+        finally:
+            thread.submit(asyncio.run, host.stop()).result()
+
+
+def _row(scenario: Scenario) -> str:
+    times = sorted(scenario.seconds)
+    if times:
+        median, worst = statistics.median(times), times[-1]
+        figures = f"{median:.2f} s | {worst:.2f} s"
+    else:
+        figures = "- | -"
+    return (
+        f"| {scenario.title} | {scenario.measured} | {scenario.runs} | {figures} | "
+        f"{scenario.lost} | {scenario.duplicated} | {scenario.reordered} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each scenario")
+    parser.add_argument("--outage", type=float, default=10.0, help="seconds Redis is away")
+    args = parser.parse_args()
+    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    started_load = load_average()
+    scenarios = {
+        "baseline": Scenario("no failure (baseline)", "LLM answer to next event on a socket"),
+        "watched": Scenario("owner killed, watched elsewhere", "kill to next event on each socket"),
+        "unwatched": Scenario("owner killed, nobody watching", "kill to next event stored"),
+        "restarted": Scenario("owner killed, restarted at once", "kill to next event stored"),
+        "redis": Scenario(f"Redis away {args.outage:g} s", "Redis back to last event stored"),
+    }
+    steps: list[tuple[str, Callable[[Run, Scenario], None]]] = [
+        ("baseline", baseline),
+        ("watched", killed_watched),
+        ("unwatched", killed_unwatched),
+        ("restarted", restarted),
+        ("redis", lambda run, scenario: redis_away(run, scenario, args.outage)),
+    ]
+    with ExitStack() as stack, TemporaryDirectory(prefix="maestrist-failover-") as scratch:
+        database = stack.enter_context(fresh_database())
+        redis_url = stack.enter_context(empty_redis_database())
+        settings = {
+            **clustered(Path(scratch), database, redis_url),
+            "MAESTRIST_DEPENDENCY_TIMEOUT": "2",
+        }
+        maestrist("migrate", env=clean_env(**settings))
+        info = stack.enter_context(agent_server(Path(scratch) / "agent-server"))
+        stub = stack.enter_context(run_stub_llm())
+        settings |= {
+            "MAESTRIST_RUNTIME": "external",
+            "MAESTRIST_AGENT_SERVER_URL": info.base_url,
+            "MAESTRIST_AGENT_SERVER_KEY": info.session_key,
+        }
+        token = asyncio.run(_api_token(database))
+        run = Run(
+            agent_server=info,
+            stub=stub,
+            settings=settings,
+            auth={"Authorization": f"Bearer {token}"},
+            redis_url=redis_url,
+            logs=Path(scratch),
+            stack=stack,
+        )
+        for number in range(args.runs):
+            for name, step in steps:
+                print(f"failover: run {number + 1}, {scenarios[name].title}", file=sys.stderr)
+                step(run, scenarios[name])
+    lines = [
+        f"### {when}: `just failover --runs={args.runs} --outage={args.outage:g}`",
+        "",
+        (
+            f"{cpu_model()}, {os.cpu_count()} logical CPUs; load average before the run: "
+            f"{started_load or 'n/a'}; lease time to live "
+            f"{settings.get('MAESTRIST_CONVERSATION_LEASE_TTL', '3 (the default)')} s."
+        ),
+        "",
+        "| scenario | measured | runs | median | worst | lost | duplicated | out of order |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(_row(scenario) for scenario in scenarios.values()),
+    ]
+    print("\n".join(lines))
+    failed = any(s.lost or s.duplicated or s.reordered for s in scenarios.values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
