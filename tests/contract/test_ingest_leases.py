@@ -120,10 +120,12 @@ async def test_a_lease_taken_over_is_lost(sut: IngestLeases, seize: Seize) -> No
     cid = ConversationId(new_id())
     mine = await sut.acquire(cid)
     assert mine is not None
+    assert sut.still_held(mine)
     theirs = await seize(cid)
     assert theirs.fence > mine.fence
     with pytest.raises(LeaseLostError):
         await sut.ensure_current(mine)
+    assert not sut.still_held(mine)
     await sut.ensure_current(theirs)
     await sut.release(mine, finished=False)  # nor does it make an orphan of theirs
     assert cid not in await sut.orphans(100)
@@ -202,6 +204,20 @@ async def test_a_live_owner_keeps_its_lease_past_the_time_to_live(servers: Redis
     assert await other.acquire(cid) is None
     assert cid not in await other.orphans(100)
     await owner.ensure_current(lease)
+
+
+@pytest.mark.redis
+async def test_a_renewal_that_finds_the_lease_lost_says_so_without_asking_again(
+    servers: RedisServers,
+) -> None:
+    owner = start(servers, lease_ttl=RENEWED_TTL)
+    cid = ConversationId(new_id())
+    lease = await owner.acquire(cid)
+    assert lease is not None
+    await servers.clients[0].delete(await lease_key(servers, cid, owner.owner))  # taken over
+    async with asyncio.timeout(30):
+        while owner.still_held(lease):
+            await asyncio.sleep(0.05)
 
 
 @pytest.mark.redis

@@ -12,6 +12,7 @@ are recorded, not asserted (``scripts/failover.py`` measures them: docs/reliabil
 import asyncio
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import redis
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.connection import Connection
 
 from adapters.openhands.agent_server_env import is_ready
@@ -71,7 +73,7 @@ class Cluster:
         self, tmp_path: Path, settings: dict[str, str], stack: contextlib.ExitStack
     ) -> None:
         self._tmp_path = tmp_path
-        self._settings = settings
+        self.settings = settings
         self._stack = stack
         self._started = 0
 
@@ -82,7 +84,7 @@ class Cluster:
         server = self._stack.enter_context(
             running_server(
                 self._tmp_path / f"server-{self._started}.log",
-                {**self._settings, **(settings or {})},
+                {**self.settings, **(settings or {})},
                 port=port,
             )
         )
@@ -185,10 +187,25 @@ def _runtime_ids(agent_server: HostInfo, cid: str) -> list[str]:
                 return ids
 
 
-def _assert_complete(stored: list[dict[str, Any]], runtime_ids: list[str]) -> None:
-    """Every event of the agent-server stored once, in its order, numbered without a gap."""
+def _assert_complete(
+    server: RunningServer, cid: str, auth: dict[str, str], agent_server: HostInfo
+) -> list[dict[str, Any]]:
+    """Every event of the agent-server stored once, in its order, numbered without a gap (the
+    agent-server may add an event just after the run finished: it is waited for); answers
+    the stored events."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        stored, runtime_ids = _stored(server, cid, auth), _runtime_ids(agent_server, cid)
+        if len(stored) >= len(runtime_ids) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert [event["seq"] for event in stored] == list(range(1, len(stored) + 1))
     assert [event["id"] for event in stored] == runtime_ids
+    return stored
+
+
+def _ids(events: list[dict[str, Any]]) -> list[str]:
+    return [str(event["id"]) for event in events]
 
 
 def _read_until_finished(socket: Connection) -> list[dict[str, Any]]:
@@ -238,11 +255,11 @@ def test_a_killed_owner_is_taken_over_while_sockets_on_other_servers_stream_on(
         stub.release()  # the agent goes on without its owner
         seen_here += _read_until_finished(here)
         seen_there += _read_until_finished(there)
-    stored = _stored(second, cid, auth)
-    _assert_complete(stored, _runtime_ids(agent_server, cid))
-    assert [event["id"] for event in seen_here] == [event["id"] for event in stored]
-    assert [event["id"] for event in seen_there] == [event["id"] for event in stored]
-    assert any(_said(event, "after") for event in stored)
+    stored = _assert_complete(second, cid, auth, agent_server)
+    # each socket saw every event once, in order, up to the end of the run
+    assert _ids(seen_here) == _ids(stored)[: len(seen_here)]
+    assert _ids(seen_there) == _ids(stored)[: len(seen_there)]
+    assert any(_said(event, "after") for event in seen_here)
 
 
 def test_a_killed_owner_is_taken_over_with_nobody_watching(
@@ -256,7 +273,7 @@ def test_a_killed_owner_is_taken_over_with_nobody_watching(
     owner.close()
     stub.release()
     _wait_finished(other, cid, auth)
-    _assert_complete(_stored(other, cid, auth), _runtime_ids(agent_server, cid))
+    _assert_complete(other, cid, auth, agent_server)
 
 
 def test_an_owner_restarted_where_it_ran_takes_its_conversation_back(
@@ -272,7 +289,7 @@ def test_an_owner_restarted_where_it_ran_takes_its_conversation_back(
     stub.release()
     restarted = servers.start(port=owner.port)
     _wait_finished(restarted, cid, auth)
-    _assert_complete(_stored(restarted, cid, auth), _runtime_ids(agent_server, cid))
+    _assert_complete(restarted, cid, auth, agent_server)
 
 
 def test_nothing_is_lost_when_redis_is_away_with_nobody_watching(
@@ -300,13 +317,222 @@ def test_nothing_is_lost_when_redis_is_away_with_nobody_watching(
         )
         proxy.start()
         _wait_finished(other, cid, auth)
-        _assert_complete(_stored(other, cid, auth), _runtime_ids(agent_server, cid))
+        _assert_complete(other, cid, auth, agent_server)
         if during.status_code == 201:
             started = str(during.json()["id"])
             _wait_finished(other, started, auth)
-            _assert_complete(_stored(other, started, auth), _runtime_ids(agent_server, started))
+            _assert_complete(other, started, auth, agent_server)
         else:
             assert during.status_code == 503, during.text
             assert during.headers["content-type"].startswith("application/problem+json")
     finally:
         proxy.close()
+
+
+@contextlib.contextmanager
+def _proxied(url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """A proxy in front of the server ``url`` names, and ``url`` through it."""
+    target = urlsplit(url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 0)
+    proxy.start()
+    try:
+        yield proxy, via_proxy(url, proxy)
+    finally:
+        proxy.close()
+
+
+def test_nothing_is_lost_when_postgresql_is_away_with_nobody_watching(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """PostgreSQL goes away for every server while the agent works; the owner keeps its lease
+    and stores what the agent-server holds once the database is back."""
+    servers, auth = cluster
+    database = servers.settings["MAESTRIST_DATABASE_URL"]
+    with _proxied(database) as (proxy, via):
+        owner = servers.start(settings={"MAESTRIST_DATABASE_URL": via})
+        other = servers.start(settings={"MAESTRIST_DATABASE_URL": via})
+        _slow_run(stub)
+        cid = _start(owner, auth, stub)
+        _wait_stored(other, cid, auth, "before")
+        proxy.stop()
+        stub.release()
+        _wait_runtime_finished(agent_server, cid)  # the agent ends its run meanwhile
+        proxy.start()
+        _wait_finished(other, cid, auth)
+        _assert_complete(other, cid, auth, agent_server)
+
+
+def test_an_owner_cut_off_from_redis_is_replaced_and_writes_nothing_after(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """A partition: the owner keeps running and keeps reading the agent-server, but cannot
+    reach Redis, so it cannot renew its lease; another server takes the conversation over with
+    a greater fence. When the partition heals, the old owner finds its lease lost and stops:
+    every event is stored once, in order, whoever read it."""
+    servers, auth = cluster
+    with _proxied(REDIS_URL) as (proxy, via):
+        owner = servers.start(settings={"MAESTRIST_REDIS_URL": via})
+        other = servers.start()
+        _slow_run(stub)
+        cid = _start(owner, auth, stub)
+        _wait_stored(other, cid, auth, "before")
+        proxy.stop()  # the owner alone is cut off
+        stub.release()
+        _wait_finished(other, cid, auth)  # taken over while the owner still runs
+        assert owner.process.poll() is None
+        proxy.start()  # the partition heals
+        _wait_logged(owner, "lease was lost")
+        _assert_complete(other, cid, auth, agent_server)
+
+
+def _wait_runtime_finished(agent_server: HostInfo, cid: str) -> None:
+    with httpx.Client(
+        base_url=agent_server.base_url,
+        headers={"X-Session-API-Key": agent_server.session_key},
+        trust_env=False,
+        timeout=30,
+    ) as client:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            info = client.get(f"/api/conversations/{cid}").json()
+            if info.get("execution_status") == "finished":
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"the agent-server did not finish {cid} within {WAIT_S} s")
+
+
+def _wait_logged(server: RunningServer, text: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while text not in server.log():
+        assert time.monotonic() < deadline, f"{text!r} never logged:\n{server.log()}"
+        time.sleep(0.2)
+
+
+class _Watcher(threading.Thread):
+    """A client watching a conversation, as the web app does: when its server closes the
+    socket with 1001 (going away), it reconnects to the next server that is up, asking for the
+    events after the last one it saw."""
+
+    def __init__(self, up: "_Balancer", cid: str, token: str) -> None:
+        super().__init__(daemon=True)
+        self._up, self._cid, self._token = up, cid, token
+        self.events: list[dict[str, Any]] = []
+        self.reconnects = 0
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while True:
+                server = self._up.pick()
+                after = self.events[-1]["seq"] if self.events else 0
+                try:
+                    with _watch(server, self._cid, self._token, after=after) as socket:
+                        while True:
+                            frame = json.loads(socket.recv(timeout=WAIT_S))
+                            if frame["type"] != "event":
+                                continue
+                            self.events.append(frame["event"])
+                            payload = frame["event"]["payload"]
+                            if (
+                                payload.get("key") == "execution_status"
+                                and payload.get("value") == "finished"
+                            ):
+                                return
+                except ConnectionClosed as closed:
+                    if closed.rcvd is None or closed.rcvd.code != 1001:
+                        raise
+                    self.reconnects += 1
+        except BaseException as exc:  # reported by the test
+            self.failure = exc
+
+
+class _Balancer(threading.Thread):
+    """A load balancer's view: the servers in rotation, and requests sent to them all the
+    while (every answer must be 2xx)."""
+
+    def __init__(self, servers: list[RunningServer], path: str, auth: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self._servers = list(servers)
+        self._lock = threading.Lock()
+        self._path, self._auth = path, auth
+        self._halt = threading.Event()
+        self._turn = 0
+        self.answered = 0
+        self.failed: list[str] = []
+
+    def pick(self) -> RunningServer:
+        with self._lock:
+            self._turn += 1
+            return self._servers[self._turn % len(self._servers)]
+
+    def take_out(self, server: RunningServer) -> None:
+        with self._lock:
+            self._servers.remove(server)
+
+    def put_in(self, server: RunningServer) -> None:
+        with self._lock:
+            self._servers.append(server)
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            server = self.pick()
+            try:
+                try:
+                    answer = self._get(server)
+                except httpx.ConnectError:
+                    # Sent to a server taken out of rotation just then, it found no listener:
+                    # nothing was sent, so a balancer tries the next one.
+                    server = self.pick()
+                    answer = self._get(server)
+            except httpx.HTTPError as exc:
+                self.failed.append(f"{server.base_url}: {exc!r}")
+            else:
+                self.answered += 1
+                if answer.status_code != 200:
+                    self.failed.append(f"{server.base_url}: {answer.status_code} {answer.text}")
+
+    def _get(self, server: RunningServer) -> httpx.Response:
+        return httpx.get(
+            server.base_url + self._path, headers=self._auth, timeout=30, trust_env=False
+        )
+
+    def close(self) -> None:
+        self._halt.set()
+        self.join(timeout=60)
+
+
+def test_a_rolling_restart_fails_no_request_and_loses_no_event(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """Every server restarted in turn (out of rotation, SIGTERM, a new one started, back in)
+    while the agent works and requests keep coming: every request answers 2xx, every socket is
+    told to reconnect (1001) and resumes after the last event it saw, missing none."""
+    servers, auth = cluster
+    token = auth["Authorization"].removeprefix("Bearer ")
+    first, second = servers.start(), servers.start()
+    _slow_run(stub)
+    cid = _start(first, auth, stub)
+    balancer = _Balancer([first, second], f"/api/conversations/{cid}", auth)
+    watchers = [_Watcher(balancer, cid, token) for _ in range(4)]
+    balancer.start()
+    for watcher in watchers:
+        watcher.start()
+    _wait_stored(second, cid, auth, "before")
+    for old in (first, second):
+        balancer.take_out(old)
+        assert old.stop() == 0  # SIGTERM: in-flight requests finish, sockets told to go
+        balancer.put_in(servers.start())
+        if old is first:
+            stub.release()  # the agent goes on while its first owner is gone
+    for watcher in watchers:
+        watcher.join(timeout=WAIT_S)
+    balancer.close()
+    survivor = balancer.pick()
+    stored = _assert_complete(survivor, cid, auth, agent_server)
+    assert balancer.failed == []
+    assert balancer.answered > 0
+    for watcher in watchers:
+        assert watcher.failure is None, repr(watcher.failure)
+        assert _ids(watcher.events) == _ids(stored)[: len(watcher.events)]
+        assert watcher.events[-1]["payload"].get("value") == "finished"
+    assert sum(watcher.reconnects for watcher in watchers) >= len(watchers)

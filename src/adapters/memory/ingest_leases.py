@@ -37,6 +37,9 @@ class InProcessIngestLeases(IngestLeases):
         if self._leases.get(lease.conversation_id) != lease:
             raise LeaseLostError
 
+    def still_held(self, lease: Lease) -> bool:
+        return self._leases.get(lease.conversation_id) == lease
+
     async def release(self, lease: Lease, *, finished: bool) -> None:
         if self._leases.get(lease.conversation_id) == lease:
             del self._leases[lease.conversation_id]

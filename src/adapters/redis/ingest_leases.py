@@ -154,6 +154,9 @@ class RedisIngestLeases(IngestLeases):
         if not renewed:
             raise LeaseLostError
 
+    def still_held(self, lease: Lease) -> bool:
+        return self._held.get(lease.conversation_id) == lease
+
     async def release(self, lease: Lease, *, finished: bool) -> None:
         if self._held.get(lease.conversation_id) == lease:
             del self._held[lease.conversation_id]

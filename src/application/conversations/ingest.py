@@ -30,8 +30,9 @@ _log = logging.getLogger(__name__)
 _RECANCEL_S = 1.0
 """How long ``aclose`` gives a cancelled task to end before it cancels it again."""
 
-_MAX_RETRY_DELAY_S = 30.0
-"""The longest wait between two tries of what an outage refused."""
+_MAX_RETRY_DELAY_S = 5.0
+"""The longest wait between two tries of what an outage refused: the events the runtime held
+meanwhile are stored at most this long after the outage ends."""
 
 _SWEEP_BATCH = 100
 """Orphans one sweep takes up at most; the next sweep takes the rest."""
@@ -134,6 +135,7 @@ class ConversationIngest:
         close_timeout_s: float = 10.0,
         sweep_every_s: float = 0.5,
         reconcile_every_s: float = 30.0,
+        lease_check_s: float = 1.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
@@ -145,6 +147,7 @@ class ConversationIngest:
         self._close_timeout_s = close_timeout_s
         self._sweep_every_s = sweep_every_s
         self._reconcile_every_s = reconcile_every_s
+        self._lease_check_s = lease_check_s
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
         self._resuming: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[None] | None = None
@@ -273,6 +276,10 @@ class ConversationIngest:
             raise
         except (LeaseLostError, StaleFenceError):
             finished = False  # another's now; releasing it is a no-op
+            _log.warning(
+                "conversation %s is followed by another server now: this one's lease was lost",
+                conversation_id,
+            )
         finally:
             with contextlib.suppress(Exception):
                 await self._leases.release(lease, finished=finished)
@@ -345,6 +352,21 @@ class ConversationIngest:
             await self._read(lease, None)  # the runtime lost the event we stopped at: dedupe
 
     async def _read(self, lease: Lease, after: str | None) -> None:
+        """Store the runtime's events after ``after`` until the stream ends; raises
+        ``LeaseLostError`` as soon as the lease is known lost, even while the runtime sends
+        nothing (a conversation another server finished while this one was cut off)."""
+        reading = asyncio.create_task(self._read_stream(lease, after))
+        try:
+            while True:
+                done, _ = await asyncio.wait([reading], timeout=self._lease_check_s)
+                if done:
+                    return reading.result()
+                if not self._leases.still_held(lease):
+                    raise LeaseLostError
+        finally:
+            await cancel_and_wait(reading)
+
+    async def _read_stream(self, lease: Lease, after: str | None) -> None:
         stream = self._runtime.events(lease.conversation_id, after=after)
         async with contextlib.aclosing(stream):
             async for event in stream:

@@ -49,6 +49,11 @@ class IngestLeases(Protocol):
         """Renew the lease; raises ``LeaseLostError`` when it is no longer this owner's."""
 
     @abstractmethod
+    def still_held(self, lease: Lease) -> bool:
+        """Whether the lease was this owner's when last renewed (no I/O): False once a renewal
+        found it lost; ``ensure_current`` is the check that asks."""
+
+    @abstractmethod
     async def release(self, lease: Lease, *, finished: bool) -> None:
         """Give the stream up (a no-op for a lease already lost): ``finished`` when nothing is
         left to read for now, otherwise the conversation is an orphan at once."""

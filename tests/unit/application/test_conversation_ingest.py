@@ -685,3 +685,28 @@ async def test_a_server_stopping_hands_its_conversations_over_as_orphans(rig: Ri
     assert await leases.orphans(10) == []
     await ingest.aclose()
     assert await leases.orphans(10) == [rig.cid]
+
+
+async def test_an_owner_whose_lease_is_lost_while_nothing_happens_stops_following(
+    rig: Rig,
+) -> None:
+    """Its runtime sends nothing more (another server finished the run while this one was cut
+    off), yet the lost lease ends its reading: no stream is held open for ever."""
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    leases = InProcessIngestLeases()
+    ingest = ConversationIngest(
+        rig.runtime,
+        leases,
+        InProcessEventFanOut(),
+        FakeUnitsOfWork(rig.store),
+        FakeClock(),
+        CallbackProcessors(),
+        retry_delay_s=0.01,
+        lease_check_s=0.01,
+    )
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    leases.seize(rig.cid, owner="another-server")
+    await until(lambda: not ingest.following(rig.cid), "the lost lease ended the reading")
+    await ingest.aclose()
