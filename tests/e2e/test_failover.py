@@ -15,7 +15,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,12 +25,9 @@ import redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.connection import Connection
 
-from adapters.openhands.agent_server_env import is_ready
-from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
 from adapters.scripted import Finish, Slow, ToolCall
 from domain.conversations.value_objects import HostInfo
 from tests.conftest import REDIS_URL
-from tests.e2e.test_agent_server_conversation import VENV
 from tests.e2e.test_clustered_conversation import _api_token, _watch
 from tests.e2e.test_server import RunningServer, TcpProxy, clustered, running_server, via_proxy
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
@@ -41,23 +37,6 @@ pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis, pytes
 WAIT_S = 90.0
 """How long a conversation may take to reach where a test waits for it; far beyond what a
 takeover takes (about the lease's 3 s), and far below forever, which is what it took before."""
-
-
-@pytest.fixture(scope="module")
-def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostInfo]:
-    """One agent-server for the module, run apart from every one of our servers, as an
-    operator's external runtime is."""
-    if not is_ready(VENV):
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
-    host = LocalProcessHost(
-        LocalProcessConfig(venv=VENV, data_dir=tmp_path_factory.mktemp("agent-server"))
-    )
-    with ThreadPoolExecutor(1) as thread:
-        info = thread.submit(asyncio.run, host.ensure_running()).result()
-        try:
-            yield info
-        finally:
-            thread.submit(asyncio.run, host.stop()).result()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from domain.conversations.value_objects import (
     StartSpec,
     TextPart,
 )
+from domain.settings.mcp import McpConfig, McpRemoteServer
 
 __all__ = (
     "LLM_ATTEMPTS",
@@ -92,9 +93,29 @@ class ToolSpec(msgspec.Struct, frozen=True, kw_only=True):
     name: str
 
 
-class AgentSpec(msgspec.Struct, frozen=True, kw_only=True, tag="Agent", tag_field="kind"):
+class AgentContextSpec(msgspec.Struct, frozen=True, kw_only=True):
+    system_message_suffix: str
+
+
+class McpServerSpec(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One server of the agent's ``mcp_config``: a process (``command``) or a URL."""
+
+    command: str | None = None
+    args: list[str] | None = None
+    env: dict[str, str] | None = None
+    url: str | None = None
+    transport: str | None = None
+    headers: dict[str, str] | None = None
+    timeout: float | None = None
+
+
+class AgentSpec(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag="Agent", tag_field="kind"
+):
     llm: LlmConfig
     tools: list[ToolSpec]
+    mcp_config: dict[str, McpServerSpec] | None = None
+    agent_context: AgentContextSpec | None = None
 
 
 class WorkspaceSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,6 +176,34 @@ def git_secret(git: GitAccess) -> dict[str, StaticSecret | LookupSecret]:
     return {f"{git.provider.upper()}_TOKEN": LookupSecret(url=git.token_url, headers=headers)}
 
 
+def mcp_servers(config: McpConfig) -> dict[str, McpServerSpec]:
+    """Our MCP settings as the agent's ``mcp_config``: stdio servers by their names, remote
+    ones as ``sse-N`` and ``http-N`` (in their order), an API key as a bearer header."""
+
+    def remote(server: McpRemoteServer, transport: str) -> McpServerSpec:
+        headers = None if server.api_key is None else {"Authorization": f"Bearer {server.api_key}"}
+        timeout = None if server.timeout is None else float(server.timeout)
+        return McpServerSpec(url=server.url, transport=transport, headers=headers, timeout=timeout)
+
+    servers = {
+        server.name: McpServerSpec(
+            command=server.command, args=list(server.args), env=dict(server.env) or None
+        )
+        for server in config.stdio_servers
+    }
+    servers |= {f"sse-{n}": remote(s, "sse") for n, s in enumerate(config.sse_servers, 1)}
+    servers |= {f"http-{n}": remote(s, "http") for n, s in enumerate(config.shttp_servers, 1)}
+    return servers
+
+
+def language_instruction(language: str) -> str:
+    """What tells the agent which language to write to the user in."""
+    return (
+        f"The user's preferred language is {language} (a BCP 47 language tag): write your "
+        "messages to the user in it. Code, commands and file contents stay as the task needs."
+    )
+
+
 def start_request(spec: StartSpec) -> dict[str, Any]:
     """``StartConversationRequest`` for ``spec``, with the runtime-only ``extras`` beside it;
     titles are ours."""
@@ -174,7 +223,16 @@ def start_request(spec: StartSpec) -> dict[str, Any]:
     if spec.git is not None:
         secrets.update(git_secret(spec.git))
     request = StartConversationRequest(
-        agent=AgentSpec(llm=llm, tools=[ToolSpec(name=name) for name in spec.tools]),
+        agent=AgentSpec(
+            llm=llm,
+            tools=[ToolSpec(name=name) for name in spec.tools],
+            mcp_config=None if spec.mcp is None else mcp_servers(spec.mcp) or None,
+            agent_context=(
+                None
+                if spec.language is None
+                else AgentContextSpec(system_message_suffix=language_instruction(spec.language))
+            ),
+        ),
         workspace=WorkspaceSpec(working_dir=spec.workspace_dir),
         conversation_id=str(spec.conversation_id),
         autotitle=False,

@@ -176,6 +176,8 @@ class StartConversation:
             secrets=secrets,
             git=None if provider is None else self._git.issue(tenant.user_id, provider),
             checkout=checkout,
+            language=llm.language,
+            mcp=llm.mcp,
         )
         try:
             await self._gate.make_room(admission)

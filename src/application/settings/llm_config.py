@@ -5,6 +5,7 @@ from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
 from domain.settings.entities import SettingsValues, effective_settings
+from domain.settings.mcp import McpConfig
 
 __all__ = ("LlmConfig", "LlmConfigResolver")
 
@@ -24,6 +25,10 @@ class LlmConfig:
     git_author_name: str | None = None
     git_author_email: str | None = None
     """Who the agent's commits are by."""
+    language: str | None = None
+    """The language the agent writes to the user in (a BCP 47 tag)."""
+    mcp: McpConfig | None = None
+    """The MCP servers the agent may use, their secrets opened."""
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'...'"
@@ -64,4 +69,6 @@ class LlmConfigResolver:
             git_author_email=(
                 None if values.git_author_email is None else values.git_author_email.value
             ),
+            language=None if values.language is None else values.language.value,
+            mcp=values.mcp_config,
         )

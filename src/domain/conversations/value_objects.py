@@ -11,6 +11,7 @@ from typing import Any, NewType
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from domain.settings.mcp import McpConfig
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
@@ -229,6 +230,10 @@ class StartSpec:
     checkout: RepositoryCheckout | None = None
     """Cloned into ``workspace_dir`` (with ``git``'s credential) before the conversation is
     created; a workspace that already holds a clone is kept as it is."""
+    language: str | None = None
+    """The language (a BCP 47 tag) the agent is asked to write to the user in."""
+    mcp: McpConfig | None = field(default=None, repr=False)
+    """The MCP servers the agent may use as tools; their keys and environments are secrets."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():

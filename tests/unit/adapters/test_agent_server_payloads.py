@@ -15,6 +15,7 @@ from domain.conversations import (
     RuntimeStatus,
     StartSpec,
 )
+from domain.settings.mcp import McpConfig, McpRemoteServer, McpStdioServer
 
 CID = ConversationId(uuid4())
 
@@ -48,6 +49,43 @@ def test_the_start_request_owns_titles_and_maps_confirmation() -> None:
     assert body["workspace"] == {"working_dir": "/w"}
     assert body["tags"] == {"tenant": "t1"}
     assert "secrets" not in body
+    assert set(body["agent"]) == {"kind", "llm", "tools"}  # no MCP, no language: left out
+
+
+def test_the_agent_gets_the_mcp_servers_and_the_language_configured() -> None:
+    config = McpConfig(
+        stdio_servers=(
+            McpStdioServer(
+                name="fetch", command="uvx", args=("mcp-server-fetch",), env=(("TOKEN", "t0k"),)
+            ),
+        ),
+        sse_servers=(McpRemoteServer(url="https://sse.example/mcp", api_key="k1"),),
+        shttp_servers=(
+            McpRemoteServer(url="https://a.example/mcp", timeout=30),
+            McpRemoteServer(url="https://b.example/mcp", api_key="k2"),
+        ),
+    )
+    spec = StartSpec(
+        conversation_id=CID, model="openai/stub", workspace_dir="/w", language="pt-BR", mcp=config
+    )
+    agent = start_request(spec)["agent"]
+    assert agent["mcp_config"] == {
+        "fetch": {"command": "uvx", "args": ["mcp-server-fetch"], "env": {"TOKEN": "t0k"}},
+        "sse-1": {
+            "url": "https://sse.example/mcp",
+            "transport": "sse",
+            "headers": {"Authorization": "Bearer k1"},
+        },
+        "http-1": {"url": "https://a.example/mcp", "transport": "http", "timeout": 30.0},
+        "http-2": {
+            "url": "https://b.example/mcp",
+            "transport": "http",
+            "headers": {"Authorization": "Bearer k2"},
+        },
+    }
+    assert "pt-BR" in agent["agent_context"]["system_message_suffix"]
+    assert "k1" not in repr(spec)
+    assert "t0k" not in repr(spec)
 
 
 def test_llm_retries_are_bounded_so_an_unreachable_llm_fails_the_run_in_seconds() -> None:
