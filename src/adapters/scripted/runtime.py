@@ -88,14 +88,23 @@ class _Conversation:
     deleted: bool = False
     prompted: bool = False
     burst: _Burst | None = None
+    spent: float = 0.0
 
 
 class ScriptedWorld:
     """What outlives one runtime object: conversations, the queue of scripted LLM answers and
     the session key the runtime accepts. Two runtimes on one world are a restart."""
 
-    def __init__(self, *, session_key: str = "scripted", default: Step | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        session_key: str = "scripted",
+        default: Step | None = None,
+        cost_per_step: float = 0.0,
+    ) -> None:
         self.session_key = session_key
+        self.cost_per_step = cost_per_step
+        """What each scripted LLM answer costs, in USD (the stub's cost nothing)."""
         self.default: Step = default or Finish()
         self.steps: deque[Step] = deque()
         self.conversations: dict[ConversationId, _Conversation] = {}
@@ -255,12 +264,15 @@ class ScriptedRuntime(ConversationRuntime):
                 return
 
     def _emit_usage(self, conversation: _Conversation) -> None:
+        """Report the usage so far, one more LLM answer included."""
+        conversation.spent += self._world.cost_per_step
+        metrics = _metrics(conversation.spec.model, conversation.spent)
         self._emit(
             conversation,
             "ConversationStateUpdateEvent",
             "environment",
             key="stats",
-            value={"usage_to_metrics": {"agent": _metrics(conversation.spec.model)}},
+            value={"usage_to_metrics": {"agent": metrics}},
         )
 
     async def _play_burst(self, conversation: _Conversation, burst: _Burst) -> None:
@@ -433,8 +445,8 @@ class ScriptedRuntime(ConversationRuntime):
                 raise RuntimeConversationNotFoundError(conversation_id)
 
 
-def _metrics(model: str) -> dict[str, Any]:
-    """The agent's metrics snapshot: the stub answers cost nothing and count no tokens."""
+def _metrics(model: str, spent: float) -> dict[str, Any]:
+    """The agent's metrics snapshot: what the answers cost so far; they count no tokens."""
     tokens = dict.fromkeys(
         (
             "prompt_tokens",
@@ -449,7 +461,7 @@ def _metrics(model: str) -> dict[str, Any]:
     )
     return {
         "model_name": model,
-        "accumulated_cost": 0.0,
+        "accumulated_cost": spent,
         "max_budget_per_task": None,
         "accumulated_token_usage": {"model": model, **tokens, "response_id": ""},
     }

@@ -266,6 +266,7 @@ class ConversationRow(Base):
     git_provider: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32))
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    max_budget_usd: Mapped[float | None] = mapped_column(Double)
     cost_usd: Mapped[float] = mapped_column(Double)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)

@@ -452,6 +452,12 @@ class ConversationIngest:
                 completion_tokens=usage.output_tokens,
                 now=now,
             )
+            pause = (
+                touched
+                and conversation.budget_spent()
+                and conversation.status is ConversationStatus.RUNNING
+            )
+            changed = conversation.note_budget_pause(now) or changed
             if conversation.status is not previous:
                 change = StateChange(
                     conversation=conversation,
@@ -465,4 +471,16 @@ class ConversationIngest:
             if changed or touched:
                 await tx.conversations.save(conversation)
             await tx.commit()
+        if pause:
+            await self._pause_spent(lease.conversation_id)
         return stored
+
+    async def _pause_spent(self, conversation_id: ConversationId) -> None:
+        """Pause a run whose conversation spent its budget; its paused status, when the runtime
+        reports it, says why."""
+        try:
+            await self._runtime.pause(conversation_id)
+        except Exception:  # noqa: BLE001  # the next usage report tries again
+            _log.exception(
+                "conversation %s spent its budget but could not be paused", conversation_id
+            )

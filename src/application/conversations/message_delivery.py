@@ -54,6 +54,7 @@ class MessageDelivery:
             raise InvalidValueError("A message needs text or an image.", field="text")
         tenant = tenant_of(actor, org)
         conversation = await owned(self._uow.conversations, tenant, conversation_id)
+        conversation.check_budget()
         admission = None
         if not conversation.status.holds_runtime:
             admission = await self._gate.admit(conversation.tenant)

@@ -40,6 +40,7 @@ class ResumeConversation:
     async def execute(self, request: ResumeConversationRequest) -> None:
         tenant = tenant_of(request.actor, request.org)
         conversation = await owned(self._uow.conversations, tenant, request.conversation_id)
+        conversation.check_budget()
         admission = None
         if not conversation.status.holds_runtime:
             admission = await self._gate.admit(tenant)

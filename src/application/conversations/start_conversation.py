@@ -145,6 +145,7 @@ class StartConversation:
             repository=repository,
             branch=request.branch,
             git_provider=provider,
+            max_budget_usd=llm.max_budget_per_task,
             created_at=now,
             updated_at=now,
         )

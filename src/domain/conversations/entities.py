@@ -9,7 +9,11 @@ from types import MappingProxyType
 from typing import Any, ClassVar, NewType
 from uuid import UUID
 
-from domain.conversations.errors import InvalidStatusTransitionError
+from domain.conversations.errors import (
+    ConversationBudgetSpentError,
+    InvalidStatusTransitionError,
+    budget_spent_reason,
+)
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeStatus
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
@@ -176,7 +180,11 @@ class Conversation:
     git_provider: ProviderKind | None = None
     status: ConversationStatus = ConversationStatus.STARTING
     status_reason: str | None = None
-    """Why it stands in ``error``, when we know: the runtime's complaint or ours."""
+    """Why it stands in ``error``, when we know (the runtime's complaint or ours), or why it
+    was paused when we paused it."""
+    max_budget_usd: float | None = None
+    """What it may spend on the LLM (its owner's budget per task when it started); once its
+    cost reaches it, the run is paused and it takes no more work."""
     cost_usd: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -247,6 +255,30 @@ class Conversation:
                 return False
             return self.fail(_RUNTIME_FAILED if reported is RuntimeStatus.ERROR else _STUCK, now)
         return self.transition(status, now)
+
+    def budget_spent(self) -> bool:
+        """Whether its cost reached its budget."""
+        return self.max_budget_usd is not None and self.cost_usd >= self.max_budget_usd
+
+    def check_budget(self) -> None:
+        """Raises ``ConversationBudgetSpentError`` once its budget is spent: no more work."""
+        if self.max_budget_usd is not None and self.budget_spent():
+            raise ConversationBudgetSpentError(budget=self.max_budget_usd, spent=self.cost_usd)
+
+    def note_budget_pause(self, now: datetime) -> bool:
+        """Say why a conversation whose budget is spent stands paused; True when it did."""
+        if (
+            self.status is not ConversationStatus.PAUSED
+            or self.max_budget_usd is None
+            or not self.budget_spent()
+        ):
+            return False
+        reason = budget_spent_reason(self.max_budget_usd, self.cost_usd)
+        if self.status_reason == reason:
+            return False
+        self.status_reason = reason
+        self.updated_at = now
+        return True
 
     def record_usage(
         self, *, cost_usd: float, prompt_tokens: int, completion_tokens: int, now: datetime

@@ -2,12 +2,14 @@ from domain.conversations.value_objects import ConversationId
 from domain.shared.errors import ConflictError, DomainError, NotFoundError
 
 __all__ = (
+    "ConversationBudgetSpentError",
     "ConversationLimitReachedError",
     "ConversationNotFoundError",
     "InvalidStatusTransitionError",
     "LlmNotConfiguredError",
     "RuntimeConversationNotFoundError",
     "StaleFenceError",
+    "budget_spent_reason",
 )
 
 
@@ -83,3 +85,26 @@ class StaleFenceError(ConflictError):
 
     code = "stale-fence"
     default_message = "Another server owns this conversation's event stream now."
+
+
+def _spent(budget: float, spent: float) -> str:
+    return (
+        f"LLM budget of ${budget:.2f} is spent (${spent:.2f}). Start a new conversation to go "
+        "on, with a larger budget per task if need be."
+    )
+
+
+def budget_spent_reason(budget: float, spent: float) -> str:
+    """Why a conversation whose budget is spent was paused."""
+    return f"Paused: its {_spent(budget, spent)}"
+
+
+class ConversationBudgetSpentError(ConflictError):
+    """The conversation spent its LLM budget: it takes no more messages and does not resume."""
+
+    code = "conversation-budget-spent"
+
+    def __init__(self, *, budget: float, spent: float) -> None:
+        super().__init__(f"This conversation's {_spent(budget, spent)}")
+        self.budget = budget
+        self.spent = spent

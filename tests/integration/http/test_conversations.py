@@ -861,3 +861,25 @@ async def test_a_conversation_whose_runtime_was_lost_says_so(tmp_path: Path) -> 
         assert problem["code"] == "conversation-runtime-lost"
         assert "start a new conversation" in problem["detail"]
         assert (await client.get(f"/api/conversations/{ended}")).status_code == 200
+
+
+async def test_a_conversation_that_spent_its_budget_is_paused_and_takes_no_more_work(
+    client: Client, world: ScriptedWorld
+) -> None:
+    """Each scripted LLM answer costs $0.40 against a budget per task of $1.00: the run is
+    paused once the cost reaches it, says why, and refuses messages and resuming with 409."""
+    world.cost_per_step = 0.4
+    budget = await client.post("/api/settings", json={"maxBudgetPerTask": 1.0})
+    assert budget.status_code == 200, budget.text
+    world.script(
+        *(Slow(seconds=0.2, then=ToolCall(tool="terminal", output="ok")) for _ in range(10))
+    )
+    cid = (await start(client, message="Spend"))["id"]
+    paused = await status_is(client, cid, "paused")
+    assert paused["maxBudgetUsd"] == 1.0
+    assert paused["costUsd"] >= 1.0
+    assert "$1.00" in paused["statusReason"]
+    for path, body in (("messages", {"text": "Go on"}), ("resume", None)):
+        refused = await client.post(f"/api/conversations/{cid}/{path}", json=body)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "conversation-budget-spent"

@@ -30,6 +30,7 @@ from domain.conversations.entities import (
     StoredEvent,
     Tenant,
 )
+from domain.conversations.errors import ConversationBudgetSpentError
 from domain.conversations.value_objects import (
     ConversationId,
     EventType,
@@ -709,4 +710,42 @@ async def test_an_owner_whose_lease_is_lost_while_nothing_happens_stops_followin
     await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
     leases.seize(rig.cid, owner="another-server")
     await until(lambda: not ingest.following(rig.cid), "the lost lease ended the reading")
+    await ingest.aclose()
+
+
+async def test_a_run_that_spends_its_budget_is_paused_saying_why(rig: Rig) -> None:
+    """Each scripted answer costs $0.40 against a $1.00 budget: the usage report that crosses
+    it pauses the run, the paused conversation says why, and it takes no more work."""
+    rig.world.cost_per_step = 0.4
+    rig.store.live.conversations[rig.cid].max_budget_usd = 1.0
+    rig.store.commit()
+    # Each answer takes a moment, as an LLM's does: the pause lands before the next one.
+    rig.world.script(
+        *(Slow(seconds=0.2, then=ToolCall(tool="terminal", output="ok")) for _ in range(10))
+    )
+    ingest = rig.ingest()
+    ingest.follow(rig.cid)
+    await rig.say("Spend")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.PAUSED)
+    conversation = rig.conversation
+    assert conversation.cost_usd >= 1.0
+    assert conversation.cost_usd < 1.0 + 2 * 0.4  # paused at the report that crossed it
+    assert conversation.status_reason is not None
+    assert "$1.00" in conversation.status_reason
+    with pytest.raises(ConversationBudgetSpentError):
+        conversation.check_budget()
+    await ingest.aclose()
+
+
+async def test_a_run_within_its_budget_is_not_paused(rig: Rig) -> None:
+    rig.world.cost_per_step = 0.1
+    rig.store.live.conversations[rig.cid].max_budget_usd = 5.0
+    rig.store.commit()
+    rig.world.script(ToolCall(tool="terminal", output="ok"), Finish())
+    ingest = rig.ingest()
+    ingest.follow(rig.cid)
+    await rig.say("Spend a little")
+    await rig.until(finished)
+    assert rig.conversation.status_reason is None
+    rig.conversation.check_budget()
     await ingest.aclose()

@@ -39,6 +39,7 @@ conversations = st.builds(
     ConversationOut,
     status=st.sampled_from(ConversationStatus),
     cost_usd=st.floats(0, 1e6),
+    max_budget_usd=st.none() | st.floats(0, 1e6),
     active_seconds=st.floats(0, 1e6),
     created_at=aware,
     updated_at=aware,

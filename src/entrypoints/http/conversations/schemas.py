@@ -80,7 +80,18 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
     git_provider: str | None
     status: ConversationStatus
     status_reason: Annotated[
-        str | None, msgspec.Meta(description="Why the conversation stands in `error`.")
+        str | None,
+        msgspec.Meta(
+            description="Why the conversation stands in `error`, or `paused` when its budget "
+            "was spent."
+        ),
+    ]
+    max_budget_usd: Annotated[
+        float | None,
+        msgspec.Meta(
+            description="What it may spend on the LLM (the budget per task when it started); "
+            "once spent, the run is paused and it takes no more messages."
+        ),
     ]
     cost_usd: float
     prompt_tokens: int
@@ -101,6 +112,7 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
             ),
             status=conversation.status,
             status_reason=conversation.status_reason,
+            max_budget_usd=conversation.max_budget_usd,
             cost_usd=conversation.cost_usd,
             prompt_tokens=conversation.prompt_tokens,
             completion_tokens=conversation.completion_tokens,
