@@ -364,6 +364,27 @@ def test_an_owner_cut_off_from_redis_is_replaced_and_writes_nothing_after(
         _assert_complete(other, cid, auth, agent_server)
 
 
+def test_an_owner_cut_off_from_postgresql_hands_its_conversation_over(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """A partition from the database alone: the owner still renews its lease but can store
+    nothing, so after a few seconds it gives the conversation up, and a server that reaches
+    the database finishes storing it while the owner is still cut off."""
+    servers, auth = cluster
+    with _proxied(servers.settings["MAESTRIST_DATABASE_URL"]) as (proxy, via):
+        owner = servers.start(settings={"MAESTRIST_DATABASE_URL": via})
+        other = servers.start()
+        _slow_run(stub)
+        cid = _start(owner, auth, stub)
+        _wait_stored(other, cid, auth, "before")
+        proxy.stop()  # the owner alone loses the database
+        stub.release()
+        _wait_finished(other, cid, auth)
+        _assert_complete(other, cid, auth, agent_server)
+        assert owner.process.poll() is None
+        _wait_logged(owner, "handed over")
+
+
 def _wait_runtime_finished(agent_server: HostInfo, cid: str) -> None:
     with httpx.Client(
         base_url=agent_server.base_url,

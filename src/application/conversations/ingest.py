@@ -68,9 +68,14 @@ class _GoneError(Exception):
     """The conversation was deleted from our store."""
 
 
+class _HandOverError(Exception):
+    """This server could not store the conversation's events for too long: another one may."""
+
+
 _PASS_THROUGH = (
     DependencyUnavailableError,
     _GoneError,
+    _HandOverError,
     LeaseLostError,
     StaleFenceError,
     RuntimeConversationNotFoundError,
@@ -136,6 +141,7 @@ class ConversationIngest:
         sweep_every_s: float = 0.5,
         reconcile_every_s: float = 30.0,
         lease_check_s: float = 1.0,
+        patience_s: float = 5.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
@@ -148,6 +154,8 @@ class ConversationIngest:
         self._sweep_every_s = sweep_every_s
         self._reconcile_every_s = reconcile_every_s
         self._lease_check_s = lease_check_s
+        self._patience_s = patience_s
+        self._stored_at: dict[ConversationId, float] = {}
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
         self._resuming: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[None] | None = None
@@ -280,7 +288,11 @@ class ConversationIngest:
                 "conversation %s is followed by another server now: this one's lease was lost",
                 conversation_id,
             )
+        except _HandOverError as exc:
+            finished = False  # an orphan: a server that reaches what this one cannot takes it
+            _log.warning("conversation %s handed over: %s", conversation_id, exc)
         finally:
+            self._stored_at.pop(conversation_id, None)
             with contextlib.suppress(Exception):
                 await self._leases.release(lease, finished=finished)
 
@@ -299,26 +311,36 @@ class ConversationIngest:
     async def _still_open(self, lease: Lease) -> bool:
         """Whether an adopted conversation may still send events: it exists and has not ended
         (a later message follows it again)."""
-        delay = self._retry_delay_s
-        while True:
-            try:
-                async with self._store.begin() as tx:
-                    conversation = await tx.conversations.get_for_owner(lease.conversation_id)
-            except DependencyUnavailableError as exc:
-                _log.warning("conversation %s not read yet: %s", lease.conversation_id, exc)
-                await self._leases.ensure_current(lease)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _MAX_RETRY_DELAY_S)
-            else:
-                return conversation is not None and conversation.status not in _ENDED
+        try:
+            async with self._store.begin() as tx:
+                conversation = await tx.conversations.get_for_owner(lease.conversation_id)
+        except DependencyUnavailableError as exc:
+            # Not holding a lease this server cannot use: one that reaches the store takes it.
+            raise _HandOverError(f"its store cannot be read ({exc})") from exc
+        return conversation is not None and conversation.status not in _ENDED
 
     async def _follow(self, lease: Lease) -> None:
+        """Store the conversation's events, waiting out outages; one that stores nothing for
+        ``patience_s`` hands the conversation over (``_HandOverError``), since another server
+        may reach what this one cannot."""
         delay = self._retry_delay_s
+        loop = asyncio.get_running_loop()
+        failing_since: float | None = None
         try:
             while True:
                 try:
                     await self._consume(lease)
                 except DependencyUnavailableError as exc:
+                    now = loop.time()
+                    stored_at = self._stored_at.get(lease.conversation_id)
+                    if failing_since is None or (
+                        stored_at is not None and stored_at > failing_since
+                    ):
+                        failing_since = now
+                    elif now - failing_since >= self._patience_s:
+                        raise _HandOverError(
+                            f"nothing stored for {now - failing_since:.0f} s ({exc})"
+                        ) from exc
                     _log.warning(
                         "conversation %s events unavailable: %s", lease.conversation_id, exc
                     )
@@ -330,7 +352,7 @@ class ConversationIngest:
             await self._give_up(lease, RUNTIME_LOST, only=_AWAITING_RUNTIME)
         except _GoneError:
             return
-        except (LeaseLostError, StaleFenceError):
+        except (LeaseLostError, StaleFenceError, _HandOverError):
             raise
         except Exception as exc:  # noqa: BLE001  # a task's failure is logged, never lost
             _log.exception("ingest of conversation %s failed", lease.conversation_id)
@@ -418,6 +440,7 @@ class ConversationIngest:
             )
             stored = await self._apply(lease, _stand_in(event, exc), original=event)
         if stored:
+            self._stored_at[lease.conversation_id] = asyncio.get_running_loop().time()
             await self._fan_out.publish(lease.conversation_id, stored)
 
     async def _apply(

@@ -749,3 +749,48 @@ async def test_a_run_within_its_budget_is_not_paused(rig: Rig) -> None:
     assert rig.conversation.status_reason is None
     rig.conversation.check_budget()
     await ingest.aclose()
+
+
+class _UnreachableStore(FakeUnitsOfWork):
+    """A store this server cannot reach (a partition): every transaction fails to begin."""
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        @asynccontextmanager
+        async def refused() -> AsyncIterator[UnitOfWork]:
+            raise DependencyUnavailableError("The database cannot be reached.")
+            yield  # pragma: no cover
+
+        return refused()
+
+
+async def test_an_owner_that_cannot_store_hands_the_conversation_over(rig: Rig) -> None:
+    """Cut off from the database but not from the leases, an owner would hold its lease for
+    ever while storing nothing; after ``patience_s`` it gives the conversation up as an
+    orphan, and a server that reaches the database takes it over and stores every event."""
+    rig.world.script(ToolCall(tool="terminal"), Slow(seconds=30, then=Finish()))
+    leases = InProcessIngestLeases()
+    cut_off = ConversationIngest(
+        rig.runtime,
+        leases,
+        InProcessEventFanOut(),
+        _UnreachableStore(rig.store),
+        FakeClock(),
+        CallbackProcessors(),
+        retry_delay_s=0.01,
+        patience_s=0.1,
+    )
+    cut_off.follow(rig.cid)
+    await rig.say("Work")
+    await until(lambda: not cut_off.following(rig.cid), "the cut-off owner handed it over")
+    assert await leases.orphans(10) == [rig.cid]
+    assert rig.stored == []
+
+    healthy = rig.ingest(leases)
+    assert await healthy.sweep() == 1
+    rig.world.release()
+    await rig.until(finished)
+    log = rig.world.conversations[rig.cid].log
+    await rig.until(lambda r: len(r.stored) == len(log))
+    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    await cut_off.aclose()
+    await healthy.aclose()
