@@ -30,16 +30,15 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from urllib.parse import urlsplit
 
 from tests.e2e.test_clustered_conversation import _api_token, _watch
 from tests.e2e.test_failover import (
+    _proxied,
     _read_until,
     _runtime_ids,
     _said,
@@ -49,12 +48,11 @@ from tests.e2e.test_failover import (
     _wait_finished,
     _wait_lease_gone,
 )
-from tests.e2e.test_server import RunningServer, TcpProxy, clustered, running_server, via_proxy
+from tests.e2e.test_server import RunningServer, clustered, running_server
+from tests.support.agent_server import running_agent_server
 from tests.support.stub_llm import StubLLM, run_stub_llm
 from websockets.sync.connection import Connection
 
-from adapters.openhands.agent_server_env import is_ready
-from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
 from domain.conversations.value_objects import HostInfo
 from scripts.bench import BenchError, clean_env, cpu_model, load_average
 from scripts.bench_clustered import empty_redis_database, fresh_database, maestrist
@@ -99,6 +97,16 @@ class Run:
         )
         server.http.timeout = 30
         return server
+
+    @contextmanager
+    def scenario(self) -> Iterator[None]:
+        """The servers started within it are stopped at its end."""
+        with ExitStack() as servers:
+            outer, self.stack = self.stack, servers
+            try:
+                yield
+            finally:
+                self.stack = outer
 
     @property
     def token(self) -> str:
@@ -153,121 +161,84 @@ def _wait_before(server: RunningServer, cid: str, auth: dict[str, str]) -> int:
 
 
 def baseline(run: Run, scenario: Scenario) -> None:
-    with ExitStack() as servers:
-        run.stack, outer = servers, run.stack
-        try:
-            owner = run.server()
-            _slow_run(run.stub)
-            cid = _start(owner, run.auth, run.stub)
-            with _watch(owner, cid, run.token) as socket:
-                _read_until(socket, "before")
-                released = time.monotonic()
-                run.stub.release()
-                _next_event(socket)
-                scenario.seconds.append(time.monotonic() - released)
-            _wait_finished(owner, cid, run.auth)
-            _tally(scenario, run, owner, cid)
-        finally:
-            run.stack = outer
+    with run.scenario():
+        owner = run.server()
+        _slow_run(run.stub)
+        cid = _start(owner, run.auth, run.stub)
+        with _watch(owner, cid, run.token) as socket:
+            _read_until(socket, "before")
+            released = time.monotonic()
+            run.stub.release()
+            _next_event(socket)
+            scenario.seconds.append(time.monotonic() - released)
+        _wait_finished(owner, cid, run.auth)
+        _tally(scenario, run, owner, cid)
 
 
 def killed_watched(run: Run, scenario: Scenario) -> None:
-    with ExitStack() as servers:
-        run.stack, outer = servers, run.stack
-        try:
-            owner, second, third = run.server(), run.server(), run.server()
-            _slow_run(run.stub)
-            cid = _start(owner, run.auth, run.stub)
-            with _watch(second, cid, run.token) as here, _watch(third, cid, run.token) as there:
-                _read_until(here, "before")
-                _read_until(there, "before")
-                killed = time.monotonic()
-                owner.close()
-                run.stub.release()
-                for socket in (here, there):
-                    _next_event(socket)
-                    scenario.seconds.append(time.monotonic() - killed)
-            _wait_finished(second, cid, run.auth)
-            _tally(scenario, run, second, cid)
-        finally:
-            run.stack = outer
+    with run.scenario():
+        owner, second, third = run.server(), run.server(), run.server()
+        _slow_run(run.stub)
+        cid = _start(owner, run.auth, run.stub)
+        with _watch(second, cid, run.token) as here, _watch(third, cid, run.token) as there:
+            _read_until(here, "before")
+            _read_until(there, "before")
+            killed = time.monotonic()
+            owner.close()
+            run.stub.release()
+            for socket in (here, there):
+                _next_event(socket)
+                scenario.seconds.append(time.monotonic() - killed)
+        _wait_finished(second, cid, run.auth)
+        _tally(scenario, run, second, cid)
 
 
 def killed_unwatched(run: Run, scenario: Scenario) -> None:
-    with ExitStack() as servers:
-        run.stack, outer = servers, run.stack
-        try:
-            owner, other = run.server(), run.server()
-            _slow_run(run.stub)
-            cid = _start(owner, run.auth, run.stub)
-            count = _wait_before(other, cid, run.auth)
-            killed = time.monotonic()
-            owner.close()
-            run.stub.release()
-            scenario.seconds.append(_until_more(other, cid, run.auth, count) - killed)
-            _wait_finished(other, cid, run.auth)
-            _tally(scenario, run, other, cid)
-        finally:
-            run.stack = outer
+    with run.scenario():
+        owner, other = run.server(), run.server()
+        _slow_run(run.stub)
+        cid = _start(owner, run.auth, run.stub)
+        count = _wait_before(other, cid, run.auth)
+        killed = time.monotonic()
+        owner.close()
+        run.stub.release()
+        scenario.seconds.append(_until_more(other, cid, run.auth, count) - killed)
+        _wait_finished(other, cid, run.auth)
+        _tally(scenario, run, other, cid)
 
 
 def restarted(run: Run, scenario: Scenario) -> None:
-    with ExitStack() as servers:
-        run.stack, outer = servers, run.stack
-        try:
-            owner = run.server()
-            _slow_run(run.stub)
-            cid = _start(owner, run.auth, run.stub)
-            count = _wait_before(owner, cid, run.auth)
-            killed = time.monotonic()
-            owner.close()
-            run.stub.release()
-            again = run.server(port=owner.port)
-            scenario.seconds.append(_until_more(again, cid, run.auth, count) - killed)
-            _wait_finished(again, cid, run.auth)
-            _tally(scenario, run, again, cid)
-        finally:
-            run.stack = outer
+    with run.scenario():
+        owner = run.server()
+        _slow_run(run.stub)
+        cid = _start(owner, run.auth, run.stub)
+        count = _wait_before(owner, cid, run.auth)
+        killed = time.monotonic()
+        owner.close()
+        run.stub.release()
+        again = run.server(port=owner.port)
+        scenario.seconds.append(_until_more(again, cid, run.auth, count) - killed)
+        _wait_finished(again, cid, run.auth)
+        _tally(scenario, run, again, cid)
 
 
 def redis_away(run: Run, scenario: Scenario, outage_s: float) -> None:
-    target = urlsplit(run.redis_url)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 6379)
-    proxy.start()
-    with ExitStack() as servers:
-        run.stack, outer = servers, run.stack
-        try:
-            via = {"MAESTRIST_REDIS_URL": via_proxy(run.redis_url, proxy)}
-            owner, other = run.server(extra=via), run.server(extra=via)
-            _slow_run(run.stub)
-            cid = _start(owner, run.auth, run.stub)
-            _wait_before(other, cid, run.auth)
-            proxy.stop()
-            stopped = time.monotonic()
-            run.stub.release()
-            _wait_lease_gone(cid, run.redis_url)
-            time.sleep(max(0.0, outage_s - (time.monotonic() - stopped)))
-            proxy.start()
-            back = time.monotonic()
-            _wait_finished(other, cid, run.auth)
-            scenario.seconds.append(time.monotonic() - back)
-            _tally(scenario, run, other, cid)
-        finally:
-            run.stack = outer
-            proxy.close()
-
-
-@contextmanager
-def agent_server(data_dir: Path) -> Iterator[HostInfo]:
-    if not is_ready(VENV):
-        raise BenchError(f"{VENV} is missing; run `just agent-server-env`")
-    host = LocalProcessHost(LocalProcessConfig(venv=VENV, data_dir=data_dir))
-    with ThreadPoolExecutor(1) as thread:
-        info = thread.submit(asyncio.run, host.ensure_running()).result()
-        try:
-            yield info
-        finally:
-            thread.submit(asyncio.run, host.stop()).result()
+    with _proxied(run.redis_url) as (proxy, via_url), run.scenario():
+        via = {"MAESTRIST_REDIS_URL": via_url}
+        owner, other = run.server(extra=via), run.server(extra=via)
+        _slow_run(run.stub)
+        cid = _start(owner, run.auth, run.stub)
+        _wait_before(other, cid, run.auth)
+        proxy.stop()
+        stopped = time.monotonic()
+        run.stub.release()
+        _wait_lease_gone(cid, run.redis_url)
+        time.sleep(max(0.0, outage_s - (time.monotonic() - stopped)))
+        proxy.start()
+        back = time.monotonic()
+        _wait_finished(other, cid, run.auth)
+        scenario.seconds.append(time.monotonic() - back)
+        _tally(scenario, run, other, cid)
 
 
 def _row(scenario: Scenario) -> str:
@@ -312,7 +283,7 @@ def main() -> int:
             "MAESTRIST_DEPENDENCY_TIMEOUT": "2",
         }
         maestrist("migrate", env=clean_env(**settings))
-        info = stack.enter_context(agent_server(Path(scratch) / "agent-server"))
+        info = stack.enter_context(running_agent_server(VENV, Path(scratch) / "agent-server"))
         stub = stack.enter_context(run_stub_llm())
         settings |= {
             "MAESTRIST_RUNTIME": "external",

@@ -105,6 +105,17 @@ def _start(server: RunningServer, auth: dict[str, str], stub: StubLLM) -> str:
     return str(created.json()["id"])
 
 
+def _mid_run(
+    stub: StubLLM, auth: dict[str, str], owner: RunningServer, reader: RunningServer
+) -> str:
+    """A conversation started on ``owner``, once ``reader`` shows its first step stored: the
+    agent waits for the LLM's next answer until ``stub.release()``."""
+    _slow_run(stub)
+    cid = _start(owner, auth, stub)
+    _wait_stored(reader, cid, auth, "before")
+    return cid
+
+
 def _said(event: dict[str, Any], text: str) -> bool:
     return event["kind"] == "ObservationEvent" and text in json.dumps(event["payload"])
 
@@ -169,9 +180,10 @@ def _runtime_ids(agent_server: HostInfo, cid: str) -> list[str]:
 def _assert_complete(
     server: RunningServer, cid: str, auth: dict[str, str], agent_server: HostInfo
 ) -> list[dict[str, Any]]:
-    """Every event of the agent-server stored once, in its order, numbered without a gap (the
-    agent-server may add an event just after the run finished: it is waited for); answers
-    the stored events."""
+    """Once the run finished, every event of the agent-server stored once, in its order,
+    numbered without a gap (the agent-server may add an event just after the run finished: it
+    is waited for); answers the stored events."""
+    _wait_finished(server, cid, auth)
     deadline = time.monotonic() + WAIT_S
     while True:
         stored, runtime_ids = _stored(server, cid, auth), _runtime_ids(agent_server, cid)
@@ -246,12 +258,9 @@ def test_a_killed_owner_is_taken_over_with_nobody_watching(
 ) -> None:
     servers, auth = cluster
     owner, other = servers.start(), servers.start()
-    _slow_run(stub)
-    cid = _start(owner, auth, stub)
-    _wait_stored(other, cid, auth, "before")
+    cid = _mid_run(stub, auth, owner, other)
     owner.close()
     stub.release()
-    _wait_finished(other, cid, auth)
     _assert_complete(other, cid, auth, agent_server)
 
 
@@ -261,13 +270,10 @@ def test_an_owner_restarted_where_it_ran_takes_its_conversation_back(
     """Alone in the cluster, so only its own return can take the conversation over."""
     servers, auth = cluster
     owner = servers.start()
-    _slow_run(stub)
-    cid = _start(owner, auth, stub)
-    _wait_stored(owner, cid, auth, "before")
+    cid = _mid_run(stub, auth, owner, owner)
     owner.close()
     stub.release()
     restarted = servers.start(port=owner.port)
-    _wait_finished(restarted, cid, auth)
     _assert_complete(restarted, cid, auth, agent_server)
 
 
@@ -285,9 +291,7 @@ def test_nothing_is_lost_when_redis_is_away_with_nobody_watching(
     try:
         via = {"MAESTRIST_REDIS_URL": via_proxy(REDIS_URL, proxy)}
         owner, other = servers.start(settings=via), servers.start(settings=via)
-        _slow_run(stub)
-        cid = _start(owner, auth, stub)
-        _wait_stored(owner, cid, auth, "before")
+        cid = _mid_run(stub, auth, owner, owner)
         proxy.stop()
         stub.release()
         _wait_lease_gone(cid)  # away longer than the lease lives
@@ -295,11 +299,9 @@ def test_nothing_is_lost_when_redis_is_away_with_nobody_watching(
             "/api/conversations", json={"message": "Start during the outage"}, headers=auth
         )
         proxy.start()
-        _wait_finished(other, cid, auth)
         _assert_complete(other, cid, auth, agent_server)
         if during.status_code == 201:
             started = str(during.json()["id"])
-            _wait_finished(other, started, auth)
             _assert_complete(other, started, auth, agent_server)
         else:
             assert during.status_code == 503, during.text
@@ -330,14 +332,11 @@ def test_nothing_is_lost_when_postgresql_is_away_with_nobody_watching(
     with _proxied(database) as (proxy, via):
         owner = servers.start(settings={"MAESTRIST_DATABASE_URL": via})
         other = servers.start(settings={"MAESTRIST_DATABASE_URL": via})
-        _slow_run(stub)
-        cid = _start(owner, auth, stub)
-        _wait_stored(other, cid, auth, "before")
+        cid = _mid_run(stub, auth, owner, other)
         proxy.stop()
         stub.release()
         _wait_runtime_finished(agent_server, cid)  # the agent ends its run meanwhile
         proxy.start()
-        _wait_finished(other, cid, auth)
         _assert_complete(other, cid, auth, agent_server)
 
 
@@ -352,9 +351,7 @@ def test_an_owner_cut_off_from_redis_is_replaced_and_writes_nothing_after(
     with _proxied(REDIS_URL) as (proxy, via):
         owner = servers.start(settings={"MAESTRIST_REDIS_URL": via})
         other = servers.start()
-        _slow_run(stub)
-        cid = _start(owner, auth, stub)
-        _wait_stored(other, cid, auth, "before")
+        cid = _mid_run(stub, auth, owner, other)
         proxy.stop()  # the owner alone is cut off
         stub.release()
         _wait_finished(other, cid, auth)  # taken over while the owner still runs
@@ -374,12 +371,9 @@ def test_an_owner_cut_off_from_postgresql_hands_its_conversation_over(
     with _proxied(servers.settings["MAESTRIST_DATABASE_URL"]) as (proxy, via):
         owner = servers.start(settings={"MAESTRIST_DATABASE_URL": via})
         other = servers.start()
-        _slow_run(stub)
-        cid = _start(owner, auth, stub)
-        _wait_stored(other, cid, auth, "before")
+        cid = _mid_run(stub, auth, owner, other)
         proxy.stop()  # the owner alone loses the database
         stub.release()
-        _wait_finished(other, cid, auth)
         _assert_complete(other, cid, auth, agent_server)
         assert owner.process.poll() is None
         _wait_logged(owner, "handed over")

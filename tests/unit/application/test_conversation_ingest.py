@@ -62,7 +62,9 @@ class Rig:
         *,
         close_timeout_s: float = 10.0,
         runtime: ScriptedRuntime | None = None,
+        **options: float,
     ) -> ConversationIngest:
+        """An ingest on this rig; ``options`` are the ingest's other timings."""
         return ConversationIngest(
             runtime or self.runtime,
             leases or InProcessIngestLeases(),
@@ -72,6 +74,7 @@ class Rig:
             CallbackProcessors(),
             retry_delay_s=0.01,
             close_timeout_s=close_timeout_s,
+            **options,
         )
 
     @property
@@ -553,6 +556,24 @@ async def test_closing_gives_up_on_a_task_that_will_not_end(
 # --- orphans: taken over without anyone asking ---------------------------------------------
 
 
+async def _all_stored_once(rig: Rig) -> None:
+    """Every event the runtime holds is stored, once, in its order, numbered densely."""
+    log = rig.world.conversations[rig.cid].log
+    await rig.until(lambda r: len(r.stored) == len(log))
+    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    assert [e.seq for e in rig.stored] == list(range(1, len(log) + 1))
+
+
+async def _left_running(rig: Rig, leases: InProcessIngestLeases) -> None:
+    """A server followed the conversation into a slow run, then stopped."""
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    first = rig.ingest(leases)
+    first.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    await first.aclose()
+
+
 async def test_a_conversation_its_server_left_mid_run_is_taken_over_by_a_sweep(rig: Rig) -> None:
     """One server stops mid-run (its lease released unfinished); another, which nobody asked
     about the conversation, finds it in its sweep and stores the rest, each event once."""
@@ -570,33 +591,15 @@ async def test_a_conversation_its_server_left_mid_run_is_taken_over_by_a_sweep(r
     assert await second.sweep() == 0  # followed already: not twice
     rig.world.release()
     await rig.until(finished)
-    log = rig.world.conversations[rig.cid].log
-    await rig.until(lambda r: len(r.stored) == len(log))
-    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
-    assert [e.seq for e in rig.stored] == list(range(1, len(log) + 1))
+    await _all_stored_once(rig)
     assert await leases.orphans(10) == []
     await second.aclose()
 
 
 async def test_sweeping_in_the_background_takes_orphans_over(rig: Rig) -> None:
-    rig.world.script(Slow(seconds=30, then=Finish()))
     leases = InProcessIngestLeases()
-    first = rig.ingest(leases)
-    first.follow(rig.cid)
-    await rig.say("Work")
-    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
-    await first.aclose()
-
-    second = ConversationIngest(
-        rig.runtime,
-        leases,
-        InProcessEventFanOut(),
-        FakeUnitsOfWork(rig.store),
-        FakeClock(),
-        CallbackProcessors(),
-        retry_delay_s=0.01,
-        sweep_every_s=0.01,
-    )
+    await _left_running(rig, leases)
+    second = rig.ingest(leases, sweep_every_s=0.01)
     second.keep_sweeping()
     await until(lambda: second.following(rig.cid), "the sweep took the conversation over")
     rig.world.release()
@@ -670,21 +673,13 @@ async def test_a_conversation_started_while_leases_are_unavailable_is_followed_o
     assert rig.stored == []
     leases.back = True
     await rig.until(finished)
-    log = rig.world.conversations[rig.cid].log
-    await rig.until(lambda r: len(r.stored) == len(log))
-    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    await _all_stored_once(rig)
     await ingest.aclose()
 
 
 async def test_a_server_stopping_hands_its_conversations_over_as_orphans(rig: Rig) -> None:
-    rig.world.script(Slow(seconds=30, then=Finish()))
     leases = InProcessIngestLeases()
-    ingest = rig.ingest(leases)
-    ingest.follow(rig.cid)
-    await rig.say("Work")
-    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
-    assert await leases.orphans(10) == []
-    await ingest.aclose()
+    await _left_running(rig, leases)
     assert await leases.orphans(10) == [rig.cid]
 
 
@@ -695,16 +690,7 @@ async def test_an_owner_whose_lease_is_lost_while_nothing_happens_stops_followin
     off), yet the lost lease ends its reading: no stream is held open for ever."""
     rig.world.script(Slow(seconds=30, then=Finish()))
     leases = InProcessIngestLeases()
-    ingest = ConversationIngest(
-        rig.runtime,
-        leases,
-        InProcessEventFanOut(),
-        FakeUnitsOfWork(rig.store),
-        FakeClock(),
-        CallbackProcessors(),
-        retry_delay_s=0.01,
-        lease_check_s=0.01,
-    )
+    ingest = rig.ingest(leases, lease_check_s=0.01)
     ingest.follow(rig.cid)
     await rig.say("Work")
     await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
@@ -755,12 +741,15 @@ class _UnreachableStore(FakeUnitsOfWork):
     """A store this server cannot reach (a partition): every transaction fails to begin."""
 
     def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        @asynccontextmanager
-        async def refused() -> AsyncIterator[UnitOfWork]:
-            raise DependencyUnavailableError("The database cannot be reached.")
-            yield  # pragma: no cover
+        return _Refused()
 
-        return refused()
+
+class _Refused(AbstractAsyncContextManager[UnitOfWork]):
+    async def __aenter__(self) -> UnitOfWork:
+        raise DependencyUnavailableError("The database cannot be reached.")
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
 
 
 async def test_an_owner_that_cannot_store_hands_the_conversation_over(rig: Rig) -> None:
@@ -769,16 +758,7 @@ async def test_an_owner_that_cannot_store_hands_the_conversation_over(rig: Rig) 
     orphan, and a server that reaches the database takes it over and stores every event."""
     rig.world.script(ToolCall(tool="terminal"), Slow(seconds=30, then=Finish()))
     leases = InProcessIngestLeases()
-    cut_off = ConversationIngest(
-        rig.runtime,
-        leases,
-        InProcessEventFanOut(),
-        _UnreachableStore(rig.store),
-        FakeClock(),
-        CallbackProcessors(),
-        retry_delay_s=0.01,
-        patience_s=0.1,
-    )
+    cut_off = rig.ingest(leases, store=_UnreachableStore(rig.store), patience_s=0.1)
     cut_off.follow(rig.cid)
     await rig.say("Work")
     await until(lambda: not cut_off.following(rig.cid), "the cut-off owner handed it over")
@@ -789,8 +769,6 @@ async def test_an_owner_that_cannot_store_hands_the_conversation_over(rig: Rig) 
     assert await healthy.sweep() == 1
     rig.world.release()
     await rig.until(finished)
-    log = rig.world.conversations[rig.cid].log
-    await rig.until(lambda r: len(r.stored) == len(log))
-    assert [e.event_id for e in rig.stored] == [e.event_id for e in log]
+    await _all_stored_once(rig)
     await cut_off.aclose()
     await healthy.aclose()
