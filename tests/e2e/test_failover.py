@@ -379,6 +379,25 @@ def test_an_owner_cut_off_from_postgresql_hands_its_conversation_over(
         _wait_logged(owner, "handed over")
 
 
+def test_a_conversation_redis_forgot_is_found_again_in_the_database(
+    cluster: tuple[Cluster, dict[str, str]], stub: StubLLM, agent_server: HostInfo
+) -> None:
+    """Redis loses what it knew of a running conversation (a restart without persistence, a
+    failover to an empty replica): its lease, its fence counter, its deadline. The owner finds
+    its lease gone and stops; the servers' periodic reading of the unfinished conversations
+    finds it again, and one of them stores the rest."""
+    servers, auth = cluster
+    owner, other = servers.start(), servers.start()
+    cid = _mid_run(stub, auth, owner, other)
+    with redis.Redis.from_url(REDIS_URL) as client:
+        prefix = f"maestrist:conversation:{{{cid}}}"
+        client.delete(f"{prefix}:lease", f"{prefix}:fence")
+        client.zrem("maestrist:conversation:leases-due", cid)
+    stub.release()
+    _wait_logged(owner, "lease was lost")
+    _assert_complete(other, cid, auth, agent_server)
+
+
 def _wait_runtime_finished(agent_server: HostInfo, cid: str) -> None:
     with httpx.Client(
         base_url=agent_server.base_url,
