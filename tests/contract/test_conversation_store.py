@@ -166,6 +166,34 @@ async def test_search_filters_and_pages_newest_first(
         assert refused.value.field == "cursor"
 
 
+async def test_children_read_back_under_their_parent_and_outlive_it(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
+    parent, other = conversation(mine), conversation(mine)
+    children = [conversation(mine, parent_id=parent.id_) for _ in range(2)]
+    await add(backend, parent, other, *children)
+    await add(backend, conversation(theirs))
+    async with backend.conversations.begin() as tx:
+        listed = await tx.conversations.search(mine, ConversationFilter(parent_id=parent.id_))
+        assert [c.id_ for c in listed.items] == sorted((c.id_ for c in children), reverse=True)
+        assert (
+            await tx.conversations.search(mine, ConversationFilter(parent_id=other.id_))
+        ).items == []
+        assert (
+            await tx.conversations.search(theirs, ConversationFilter(parent_id=parent.id_))
+        ).items == []
+        child = await tx.conversations.get(mine, children[0].id_)
+        assert child is not None
+        assert child.parent_id == parent.id_
+        assert await tx.conversations.delete(mine, parent.id_)
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        orphan = await tx.conversations.get(mine, children[0].id_)
+    assert orphan is not None  # a child outlives its parent, as the runtime keeps it
+    assert orphan.parent_id is None
+
+
 async def test_teammates_in_one_organization_see_and_touch_only_their_own(
     backend: Backend, teammates: list[Tenant]
 ) -> None:

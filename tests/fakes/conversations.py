@@ -104,6 +104,7 @@ class FakeConversationRepository(ConversationRepository):
                     or (c.repository is not None and c.repository.value == criteria.repository)
                 )
                 and (not needle or (c.title is not None and needle in c.title.value.lower()))
+                and (criteria.parent_id is None or c.parent_id == criteria.parent_id)
                 and (start is None or c.id_ < start)
             ),
             key=lambda c: c.id_,
@@ -134,6 +135,9 @@ class FakeConversationRepository(ConversationRepository):
         if found is None or found.tenant != tenant:
             return False
         del self._rows[conversation_id]
+        for child in self._rows.values():
+            if child.parent_id == conversation_id:
+                child.parent_id = None
         self._store.live.events.pop(conversation_id, None)
         self._store.live.fences.pop(conversation_id, None)
         for key, callback in list(self._store.live.callbacks.items()):

@@ -131,6 +131,7 @@ class StartConversationRequest(msgspec.Struct, frozen=True, kw_only=True, omit_d
     max_iterations: int
     tags: dict[str, str]
     secrets: dict[str, StaticSecret | LookupSecret] | None = None
+    parent_conversation_id: str | None = None
 
 
 class SecretsUpdate(msgspec.Struct, frozen=True, kw_only=True):
@@ -240,6 +241,7 @@ def start_request(spec: StartSpec) -> dict[str, Any]:
         max_iterations=spec.max_iterations,
         tags=dict(spec.tags),
         secrets=secrets or None,
+        parent_conversation_id=None if spec.parent_id is None else str(spec.parent_id),
     )
     body: dict[str, Any] = {**spec.extras, **msgspec.to_builtins(request)}
     return body

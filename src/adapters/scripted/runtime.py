@@ -201,6 +201,12 @@ class ScriptedRuntime(ConversationRuntime):
         existing = self._world.conversations.get(spec.conversation_id)
         if existing is not None and not existing.deleted:
             return existing.status
+        if spec.parent_id is not None:
+            parent = self._conversation(spec.parent_id)
+            if parent.spec.workspace_dir != spec.workspace_dir:
+                raise InvalidValueError(
+                    "A child conversation runs on its parent's workspace.", field="workspace_dir"
+                )
         self._world.conversations[spec.conversation_id] = _Conversation(spec=spec)
         return RuntimeStatus.IDLE
 

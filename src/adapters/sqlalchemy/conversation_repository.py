@@ -55,6 +55,7 @@ def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
         repository=None if row.repository is None else RepositoryName(row.repository),
         branch=row.branch,
         git_provider=None if row.git_provider is None else ProviderKind(row.git_provider),
+        parent_id=None if row.parent_id is None else ConversationId(row.parent_id),
         status=ConversationStatus(row.status),
         status_reason=row.status_reason,
         max_budget_usd=row.max_budget_usd,
@@ -88,6 +89,7 @@ class SqlaConversationRepository(ConversationRepository):
                         if conversation.git_provider is None
                         else conversation.git_provider.value
                     ),
+                    parent_id=conversation.parent_id,
                     status=conversation.status.value,
                     status_reason=conversation.status_reason,
                     max_budget_usd=conversation.max_budget_usd,
@@ -134,6 +136,8 @@ class SqlaConversationRepository(ConversationRepository):
             query = query.where(ConversationRow.status.in_(sorted(criteria.statuses)))
         if criteria.repository is not None:
             query = query.where(ConversationRow.repository == criteria.repository)
+        if criteria.parent_id is not None:
+            query = query.where(ConversationRow.parent_id == criteria.parent_id)
         if criteria.title_contains:
             query = query.where(
                 func.lower(ConversationRow.title).contains(

@@ -264,6 +264,9 @@ class ConversationRow(Base):
     repository: Mapped[str | None] = mapped_column(String(255))
     branch: Mapped[str | None] = mapped_column(String(255))
     git_provider: Mapped[str | None] = mapped_column(String(32))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(32))
     status_reason: Mapped[str | None] = mapped_column(String(500))
     max_budget_usd: Mapped[float | None] = mapped_column(Double)

@@ -159,6 +159,7 @@ class ConversationIngest:
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
         self._resuming: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[None] | None = None
+        self._jitter = random.Random()  # noqa: S311  # spreads sweeps; its own, not the module's
 
     def follow(self, conversation_id: ConversationId, *, adopt: bool = False) -> None:
         """Start following, unless this server already does. ``adopt``: a conversation nobody
@@ -205,7 +206,7 @@ class ConversationIngest:
             unavailable = False
             while True:
                 # A little jitter, so servers started together do not sweep in step.
-                await asyncio.sleep(self._sweep_every_s * random.uniform(0.8, 1.2))  # noqa: S311
+                await asyncio.sleep(self._sweep_every_s * self._jitter.uniform(0.8, 1.2))
                 try:
                     await self.sweep()
                     if loop.time() >= reconcile_at:

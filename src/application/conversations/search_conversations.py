@@ -5,6 +5,7 @@ from application.ports.conversation_repository import ConversationFilter
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import Conversation, ConversationStatus
+from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Principal
 from domain.shared.errors import InvalidValueError
 
@@ -18,6 +19,7 @@ class SearchConversationsRequest:
     statuses: frozenset[ConversationStatus] = frozenset()
     repository: str | None = None
     title: str | None = None
+    parent_id: ConversationId | None = None
     cursor: str | None = None
     limit: int = 20
 
@@ -31,7 +33,8 @@ class SearchConversationsResult:
 
 class SearchConversations:
     """The caller's conversations in the active organization, newest first, filtered by
-    status, repository and text in the title; pages of 1 to 100 follow an opaque cursor."""
+    status, repository, text in the title and parent (a conversation's children); pages of 1
+    to 100 follow an opaque cursor."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -45,6 +48,7 @@ class SearchConversations:
                 statuses=request.statuses,
                 repository=request.repository or None,
                 title_contains=request.title or None,
+                parent_id=request.parent_id,
             ),
             cursor=request.cursor or None,
             limit=request.limit,

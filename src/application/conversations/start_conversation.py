@@ -1,11 +1,13 @@
+import logging
 from dataclasses import dataclass
 
-from application.conversations._shared import message_parts, tenant_of
+from application.conversations._shared import message_parts, owned, tenant_of
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
 from application.conversations.policy import ConversationDefaults
+from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.git_provider import GitProviders
@@ -29,12 +31,15 @@ from domain.conversations.value_objects import (
     RepositoryCheckout,
     RuntimeStatus,
     StartSpec,
+    TextPart,
 )
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import ProviderKind
 from domain.identity.principals import Principal
-from domain.shared.errors import InvalidValueError
+from domain.shared.errors import DomainError, InvalidValueError
 from domain.shared.ids import new_id
+
+_log = logging.getLogger(__name__)
 
 __all__ = (
     "StartConversation",
@@ -54,6 +59,8 @@ class StartConversationRequest:
     message: str | None = None
     images: tuple[str, ...] = ()
     title: str | None = None
+    parent_id: ConversationId | None = None
+    """Start it as a child of this conversation of the caller's, on its workspace."""
 
 
 def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
@@ -115,15 +122,19 @@ class StartConversation:
 
     async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         tenant = tenant_of(request.actor, request.org)
+        parent = await self._parent(tenant, request)
         repository = None if request.repository is None else RepositoryName(request.repository)
         provider = (
             None
             if request.git_provider is None
             else ProviderKind.parse(request.git_provider, field="git_provider")
         )
+        branch = request.branch
+        if parent is not None:
+            repository, branch, provider = parent.repository, parent.branch, parent.git_provider
         if repository is not None and provider is None:
             raise InvalidValueError("Name the repository's git provider.", field="git_provider")
-        if request.branch is not None and not 0 < len(request.branch) <= 255:
+        if branch is not None and not 0 < len(branch) <= 255:
             raise InvalidValueError("A branch name is 1 to 255 characters.", field="branch")
         parts = message_parts(request.message, request.images)
         title = None if request.title is None else ConversationTitle(request.title)
@@ -132,7 +143,11 @@ class StartConversation:
         if missing:
             raise LlmNotConfiguredError(missing)
         assert llm.model is not None
-        checkout = await self._checkout(tenant, repository, request.branch, provider, llm)
+        checkout = (
+            None  # the parent's workspace holds its clone already
+            if parent is not None
+            else await self._checkout(tenant, repository, branch, provider, llm)
+        )
         secrets = await self._secrets.open_for(tenant.user_id)
         await self._runtime.check_available()
 
@@ -143,8 +158,9 @@ class StartConversation:
             tenant=tenant,
             title=title,
             repository=repository,
-            branch=request.branch,
+            branch=branch,
             git_provider=provider,
+            parent_id=None if parent is None else parent.id_,
             max_budget_usd=llm.max_budget_per_task,
             created_at=now,
             updated_at=now,
@@ -166,7 +182,9 @@ class StartConversation:
             model=llm.model,
             api_key=llm.api_key,
             base_url=llm.base_url,
-            workspace_dir=f"{self._defaults.workspace_root.rstrip('/')}/{conversation.id_}",
+            workspace_dir=(
+                f"{self._defaults.workspace_root.rstrip('/')}/{(parent or conversation).id_}"
+            ),
             tools=self._defaults.tools,
             confirmation=(
                 ConfirmationMode.ALWAYS if llm.confirmation_mode else self._defaults.confirmation
@@ -179,6 +197,7 @@ class StartConversation:
             checkout=checkout,
             language=llm.language,
             mcp=llm.mcp,
+            parent_id=None if parent is None else parent.id_,
         )
         try:
             await self._gate.make_room(admission)
@@ -188,9 +207,21 @@ class StartConversation:
             raise
         await self._record(conversation, status)
         self._ingest.follow(conversation.id_)
+        if parent is not None:
+            await self._note_child(parent, conversation)
         if parts:
             await self._runtime.send_message(conversation.id_, parts)
         return StartConversationResult(conversation=conversation)
+
+    async def _note_child(self, parent: Conversation, child: Conversation) -> None:
+        """Say in the parent's events that a child started on its workspace (a message that
+        does not set its agent working); a parent whose runtime cannot take it now is left
+        without the note."""
+        note = TextPart(text=f"[Started child conversation {child.id_} on this workspace.]")
+        try:
+            await self._runtime.send_message(parent.id_, [note], run=False)
+        except (DomainError, DependencyUnavailableError) as exc:
+            _log.warning("child %s not noted in conversation %s: %s", child.id_, parent.id_, exc)
 
     async def _record(self, conversation: Conversation, status: RuntimeStatus | None) -> None:
         """The second unit of work: the status the runtime started in, or ``error``."""
@@ -201,6 +232,34 @@ class StartConversation:
         async with self._units.begin() as tx:
             await tx.conversations.save(conversation)
             await tx.commit()
+
+    async def _parent(
+        self, tenant: Tenant, request: StartConversationRequest
+    ) -> Conversation | None:
+        """The conversation a child starts under: the caller's (another's is not found), a
+        top-level one, and the child takes its repository and branch."""
+        if request.parent_id is None:
+            return None
+        given = [
+            name
+            for name, value in (
+                ("repository", request.repository),
+                ("branch", request.branch),
+                ("git_provider", request.git_provider),
+            )
+            if value is not None
+        ]
+        if given:
+            raise InvalidValueError(
+                "A child conversation works on its parent's repository and branch.",
+                field=given[0],
+            )
+        parent = await owned(self._uow.conversations, tenant, request.parent_id)
+        if parent.parent_id is not None:
+            raise InvalidValueError(
+                "A child conversation cannot have children of its own.", field="parent_id"
+            )
+        return parent
 
     async def _checkout(
         self,

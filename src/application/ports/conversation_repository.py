@@ -17,12 +17,14 @@ __all__ = ("ConversationFilter", "ConversationPage", "ConversationRepository")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationFilter:
-    """Every given criterion must hold: one of ``statuses``, exactly ``repository``, and
-    ``title_contains`` anywhere in the title, ignoring case."""
+    """Every given criterion must hold: one of ``statuses``, exactly ``repository``,
+    ``title_contains`` anywhere in the title, ignoring case, and ``parent_id``."""
 
     statuses: frozenset[ConversationStatus] = frozenset()
     repository: str | None = None
     title_contains: str | None = None
+    parent_id: ConversationId | None = None
+    """Only the children of this conversation."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,7 +73,8 @@ class ConversationRepository(Protocol):
 
     @abstractmethod
     async def delete(self, tenant: Tenant, conversation_id: ConversationId) -> bool:
-        """Remove it with its events and callbacks; False when the tenant has none such."""
+        """Remove it with its events and callbacks (its children stay, with no parent); False
+        when the tenant has none such."""
 
     @abstractmethod
     async def lock_admissions(self, org_id: OrgId) -> None:

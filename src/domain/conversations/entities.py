@@ -178,6 +178,8 @@ class Conversation:
     repository: RepositoryName | None = None
     branch: str | None = None
     git_provider: ProviderKind | None = None
+    parent_id: ConversationId | None = None
+    """The conversation this one was started under, on the same workspace; None at the top."""
     status: ConversationStatus = ConversationStatus.STARTING
     status_reason: str | None = None
     """Why it stands in ``error``, when we know (the runtime's complaint or ours), or why it

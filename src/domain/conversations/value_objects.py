@@ -232,6 +232,9 @@ class StartSpec:
     created; a workspace that already holds a clone is kept as it is."""
     language: str | None = None
     """The language (a BCP 47 tag) the agent is asked to write to the user in."""
+    parent_id: ConversationId | None = None
+    """A conversation on the same workspace this one is a child of (the runtime lists it
+    under it)."""
     mcp: McpConfig | None = field(default=None, repr=False)
     """The MCP servers the agent may use as tools; their keys and environments are secrets."""
 

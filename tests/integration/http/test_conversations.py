@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -125,6 +125,26 @@ async def until(
                 await asyncio.sleep(0.025)
     except TimeoutError:
         raise AssertionError(f"conversation never got there: {found}") from None
+
+
+async def until_event(
+    client: Client, cid: str, check: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The first stored event of ``cid`` that passes ``check``, once there is one."""
+    try:
+        async with asyncio.timeout(WAIT_S):
+            while True:
+                answer = await client.get(
+                    f"/api/conversations/{cid}/events", params={"limit": 1000}
+                )
+                found: list[dict[str, Any]] = [
+                    event for event in answer.json()["items"] if check(event)
+                ]
+                if found:
+                    return found[0]
+                await asyncio.sleep(0.025)
+    except TimeoutError:
+        raise AssertionError(f"no such event in {cid}") from None
 
 
 async def status_is(
@@ -536,6 +556,13 @@ async def test_another_tenants_conversation_is_not_found_anywhere(
             assert answer.status_code == 404, (method, url, answer.text)
             assert answer.json()["code"] == "conversation-not-found"
         assert (await client.get("/api/conversations", headers=bob)).json()["items"] == []
+        child = await client.post(
+            "/api/conversations", json={"parentId": cid, "message": "Hi"}, headers=bob
+        )
+        assert child.status_code == 404, child.text
+        assert child.json()["code"] == "conversation-not-found"
+        listed = await client.get("/api/conversations", params={"parentId": cid}, headers=bob)
+        assert listed.json()["items"] == []
 
         refused = await refusal(client, f"/ws/conversations/{cid}", headers=bob)
         assert refused.code == 4404
@@ -883,3 +910,45 @@ async def test_a_conversation_that_spent_its_budget_is_paused_and_takes_no_more_
         refused = await client.post(f"/api/conversations/{cid}/{path}", json=body)
         assert refused.status_code == 409, refused.text
         assert refused.json()["code"] == "conversation-budget-spent"
+
+
+async def test_a_child_conversation_runs_on_its_parents_workspace_and_is_listed_under_it(
+    client: Client, world: ScriptedWorld
+) -> None:
+    parent = await start(
+        client, message="Parent", repository="acme/widgets", gitProvider="github", branch="main"
+    )
+    await status_is(client, parent["id"], "finished")
+    child = await start(client, parentId=parent["id"], message="Child")
+    assert child["parentId"] == parent["id"]
+    assert (child["repository"], child["branch"], child["gitProvider"]) == (
+        "acme/widgets",
+        "main",
+        "github",
+    )
+    await status_is(client, child["id"], "finished")
+    spec = world.conversations[ConversationId(UUID(child["id"]))].spec
+    assert spec.parent_id == UUID(parent["id"])
+    parent_spec = world.conversations[ConversationId(UUID(parent["id"]))].spec
+    assert spec.workspace_dir == parent_spec.workspace_dir
+    assert spec.checkout is None  # the parent's workspace holds the clone
+    listed = await client.get("/api/conversations", params={"parentId": parent["id"]})
+    assert [c["id"] for c in listed.json()["items"]] == [child["id"]]
+    note = f"Started child conversation {child['id']}"
+    await until_event(client, parent["id"], lambda e: note in json.dumps(e["payload"]))
+    assert (await client.get(f"/api/conversations/{parent['id']}")).json()["status"] == "finished"
+    assert (await client.get(f"/api/conversations/{parent['id']}")).json()["parentId"] is None
+
+    for body, field in (
+        (
+            {"parentId": parent["id"], "repository": "acme/other", "gitProvider": "github"},
+            "repository",
+        ),
+        ({"parentId": parent["id"], "branch": "dev"}, "branch"),
+        ({"parentId": child["id"]}, "parentId"),
+    ):
+        refused = await client.post("/api/conversations", json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == field
+    missing = await client.post("/api/conversations", json={"parentId": str(uuid4())})
+    assert missing.status_code == 404

@@ -64,6 +64,9 @@ RepositoryFilter = Annotated[
 TitleFilter = Annotated[
     str | None, QueryParameter(name="title", description="Text in the title.", max_length=200)
 ]
+ParentFilter = Annotated[
+    UUID | None, QueryParameter(name="parentId", description="Only this conversation's children.")
+]
 Cursor = Annotated[
     str | None,
     QueryParameter(name="cursor", description="nextCursor of the previous page.", max_length=100),
@@ -101,6 +104,7 @@ class ConversationController(Controller):
                 message=data.message,
                 images=tuple(data.images),
                 title=data.title,
+                parent_id=None if data.parent_id is None else ConversationId(data.parent_id),
             )
         )
         return Response(
@@ -119,6 +123,7 @@ class ConversationController(Controller):
         statuses: Statuses = None,
         repository: RepositoryFilter = None,
         title: TitleFilter = None,
+        parent: ParentFilter = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> ConversationList:
@@ -129,6 +134,7 @@ class ConversationController(Controller):
                 statuses=frozenset(statuses or ()),
                 repository=repository,
                 title=title,
+                parent_id=None if parent is None else ConversationId(parent),
                 cursor=cursor,
                 limit=limit,
             )

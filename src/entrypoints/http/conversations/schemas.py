@@ -50,6 +50,13 @@ class ConversationCreate(
         Annotated[str, msgspec.Meta(max_length=200, description="None: from the first message.")]
         | None
     ) = None
+    parent_id: Annotated[
+        UUID | None,
+        msgspec.Meta(
+            description="Start it as a child of this conversation of yours (a top-level one), "
+            "on its workspace, repository and branch; then name no repository or branch."
+        ),
+    ] = None
 
 
 class ConversationUpdate(
@@ -78,6 +85,9 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
     repository: str | None
     branch: str | None
     git_provider: str | None
+    parent_id: Annotated[
+        UUID | None, msgspec.Meta(description="The conversation it was started under.")
+    ]
     status: ConversationStatus
     status_reason: Annotated[
         str | None,
@@ -110,6 +120,7 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
             git_provider=(
                 None if conversation.git_provider is None else conversation.git_provider.value
             ),
+            parent_id=conversation.parent_id,
             status=conversation.status,
             status_reason=conversation.status_reason,
             max_budget_usd=conversation.max_budget_usd,

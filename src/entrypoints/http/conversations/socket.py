@@ -46,6 +46,8 @@ from entrypoints.http.conversations.schemas import (
 from entrypoints.http.errors import status_for
 from entrypoints.http.stop_signals import hold_stop_signals
 
+_JITTER = random.Random()  # noqa: S311  # spreads heartbeats, not secret; its own state
+
 __all__ = (
     "CLOSE_GOING_AWAY",
     "CLOSE_SLOW_CLIENT",
@@ -311,7 +313,7 @@ class _Session:
     async def _heartbeat(self) -> tuple[int, str] | None:
         # The first one comes after a random part of the period, so sockets opened together
         # (a page of watchers, a reconnecting crowd) do not all re-check at the same moment.
-        wait = self._policy.heartbeat_s * random.uniform(0.5, 1.0)  # noqa: S311  # not secret
+        wait = self._policy.heartbeat_s * _JITTER.uniform(0.5, 1.0)
         try:
             while True:
                 await asyncio.sleep(wait)
