@@ -1,7 +1,7 @@
 from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlaAuditLog
 from adapters.sqlalchemy.conversation_repository import SqlaConversationRepository
-from adapters.sqlalchemy.engine import create_database_engine
+from adapters.sqlalchemy.engine import create_database_engine, dispose_engine
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
@@ -36,5 +36,6 @@ __all__ = (
     "SqlaUserRepository",
     "create_database_engine",
     "current_revisions",
+    "dispose_engine",
     "upgrade_to_head",
 )

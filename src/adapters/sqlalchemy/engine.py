@@ -1,4 +1,5 @@
 import asyncio
+import weakref
 from typing import Any
 
 from sqlalchemy import event, exc
@@ -6,9 +7,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.util import await_only
-from sqlalchemy.util.concurrency import in_greenlet
 
-__all__ = ("PoolWaitExceededError", "QueueingPool", "create_database_engine")
+__all__ = ("PoolWaitExceededError", "QueueingPool", "create_database_engine", "dispose_engine")
 
 
 class PoolWaitExceededError(exc.TimeoutError):
@@ -75,19 +75,43 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
-def _terminate_sqlite_connection(dbapi_connection: Any) -> None:
-    """Invalidate an aiosqlite connection (after a cancelled or failed statement): stop its
-    thread behind whatever it still has queued, and wait for that unless cancelled.
+class _SqliteStops:
+    """The threads of invalidated SQLite connections that are still stopping.
 
-    SQLAlchemy's own terminate awaits a shielded graceful close and, when the task is cancelled
-    again meanwhile, stops the connection's thread at once; the graceful close then queues
-    behind the stop, its ``finally`` awaits an answer the ended thread never gives, and the
-    orphaned task survives every cancellation: a loop that shuts down waits for it for ever. A
-    local file has no peer to say goodbye to, so the queued stop is all a graceful close does;
-    a cancellation while it runs leaves the thread to finish alone."""
-    stopped = dbapi_connection.driver_connection.stop()
-    if stopped is not None and in_greenlet():
-        await_only(asyncio.shield(stopped))
+    SQLAlchemy invalidates a connection whose statement was cancelled or failed; its own
+    terminate for aiosqlite awaits a shielded graceful close and, when the task is cancelled
+    again meanwhile, stops the connection's thread at once, so the graceful close queues behind
+    the stop and its ``finally`` awaits an answer the ended thread never gives: an orphaned
+    task no cancellation ends, and a loop that shuts down waits for it for ever. A local file
+    has no peer to say goodbye to, so stopping the thread behind whatever it still has queued
+    is all a graceful close does, and is done here without waiting; ``dispose_engine`` waits
+    for those threads before the engine goes (a thread left to answer later would answer a loop
+    that may have closed)."""
+
+    def __init__(self) -> None:
+        self.pending: set[asyncio.Future[Any]] = set()
+
+    def terminate(self, dbapi_connection: Any) -> None:
+        stopped = dbapi_connection.driver_connection.stop()
+        if stopped is not None:
+            self.pending.add(stopped)
+            stopped.add_done_callback(self.pending.discard)
+
+    async def wait(self, timeout_s: float) -> None:
+        if self.pending:
+            await asyncio.wait(set(self.pending), timeout=timeout_s)
+
+
+_SQLITE_STOPS: "weakref.WeakKeyDictionary[AsyncEngine, _SqliteStops]" = weakref.WeakKeyDictionary()
+
+
+async def dispose_engine(engine: AsyncEngine, *, timeout_s: float = 10.0) -> None:
+    """Close every pooled connection, after the threads of invalidated SQLite connections
+    have stopped (for up to ``timeout_s``: SQLite's busy timeout bounds each)."""
+    stops = _SQLITE_STOPS.get(engine)
+    if stops is not None:
+        await stops.wait(timeout_s)
+    await engine.dispose()
 
 
 def _closed_connections_replaced(
@@ -142,7 +166,8 @@ def create_database_engine(
     if backend == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": connect_timeout_s})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        engine.dialect.do_terminate = _terminate_sqlite_connection  # type: ignore[method-assign]
+        stops = _SQLITE_STOPS[engine] = _SqliteStops()
+        engine.dialect.do_terminate = stops.terminate  # type: ignore[method-assign]
         return engine
     engine = create_async_engine(
         url,

@@ -10,7 +10,7 @@ from dishka import AsyncContainer, make_async_container
 from dishka.integrations.litestar import LitestarProvider
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sqlalchemy import create_database_engine, upgrade_to_head
+from adapters.sqlalchemy import create_database_engine, dispose_engine, upgrade_to_head
 from adapters.sqlalchemy.errors import translate_db_errors
 from application.api_keys import (
     CreateApiKey,
@@ -71,7 +71,7 @@ async def _migrate(settings: Settings) -> None:
             f"The database refused the connection: {refusal}."
         ) from exc
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
 
 
 def migrate(settings: Settings) -> None:

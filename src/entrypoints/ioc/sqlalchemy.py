@@ -13,6 +13,7 @@ from adapters.sqlalchemy import (
     SqlaUnitOfWork,
     SqlaUnitsOfWork,
     create_database_engine,
+    dispose_engine,
 )
 from application.ports.cipher import Cipher
 from application.ports.sealed_records import SealedRecords
@@ -53,7 +54,7 @@ class SqlaProvider(Provider):
             pool_timeout_s=settings.database.pool_timeout_s,
         )
         yield engine
-        await engine.dispose()
+        await dispose_engine(engine)
 
     @provide(scope=Scope.APP)
     def sessionmaker(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

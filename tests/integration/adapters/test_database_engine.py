@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sqlalchemy import create_database_engine
+from adapters.sqlalchemy import create_database_engine, dispose_engine
 from tests.conftest import POSTGRES_ADMIN_URL
 
 
@@ -74,7 +74,7 @@ async def test_statements_cancelled_twice_on_sqlite_leave_no_task_that_outlives_
         async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() >= 0
     finally:
-        await engine.dispose()
+        await dispose_engine(engine)
     # Every connection's thread ends, none left to answer a loop that has closed. One may first
     # wait out SQLite's busy timeout (5 s) for the lock a cancelled transaction held.
     deadline = asyncio.get_running_loop().time() + 20
