@@ -10,6 +10,11 @@ Then, ``--runs`` times each:
   on the two others are open; the time from the kill to each socket's next event;
 - **killed, unwatched**: two servers, no socket; the time from the kill to the next event
   stored (the API of the survivor, read every 20 ms);
+- **stopped**: as unwatched, but the owner is stopped with SIGTERM, which hands its
+  conversations over at once;
+- **cut off from PostgreSQL**: as unwatched, but the owner alone loses the database (a proxy
+  drops and refuses its connections) and keeps running; it gives the conversation up after
+  5 s of storing nothing;
 - **restarted**: one server, killed and started again on its port at once; the time from the
   kill to the next event stored;
 - **Redis away**: two servers reaching Redis through a proxy that drops and refuses every
@@ -193,16 +198,35 @@ def killed_watched(run: Run, scenario: Scenario) -> None:
         _tally(scenario, run, second, cid)
 
 
-def killed_unwatched(run: Run, scenario: Scenario) -> None:
+def unwatched(run: Run, scenario: Scenario, fail: Callable[[RunningServer], object]) -> None:
+    """``fail`` the owner mid-run, nobody watching; time until the other server stores the
+    next event."""
     with run.scenario():
         owner, other = run.server(), run.server()
         _slow_run(run.stub)
         cid = _start(owner, run.auth, run.stub)
         count = _wait_before(other, cid, run.auth)
-        killed = time.monotonic()
-        owner.close()
+        failed = time.monotonic()
+        fail(owner)
         run.stub.release()
-        scenario.seconds.append(_until_more(other, cid, run.auth, count) - killed)
+        scenario.seconds.append(_until_more(other, cid, run.auth, count) - failed)
+        _wait_finished(other, cid, run.auth)
+        _tally(scenario, run, other, cid)
+
+
+def cut_off_from_postgresql(run: Run, scenario: Scenario) -> None:
+    """The owner alone loses the database; time until the other server stores the next
+    event (the owner gives up after 5 s of storing nothing)."""
+    with _proxied(run.settings["MAESTRIST_DATABASE_URL"]) as (proxy, via), run.scenario():
+        owner = run.server(extra={"MAESTRIST_DATABASE_URL": via})
+        other = run.server()
+        _slow_run(run.stub)
+        cid = _start(owner, run.auth, run.stub)
+        count = _wait_before(other, cid, run.auth)
+        cut = time.monotonic()
+        proxy.stop()
+        run.stub.release()
+        scenario.seconds.append(_until_more(other, cid, run.auth, count) - cut)
         _wait_finished(other, cid, run.auth)
         _tally(scenario, run, other, cid)
 
@@ -265,13 +289,19 @@ def main() -> int:
         "baseline": Scenario("no failure (baseline)", "LLM answer to next event on a socket"),
         "watched": Scenario("owner killed, watched elsewhere", "kill to next event on each socket"),
         "unwatched": Scenario("owner killed, nobody watching", "kill to next event stored"),
+        "stopped": Scenario(
+            "owner stopped (SIGTERM), nobody watching", "signal to next event stored"
+        ),
+        "database": Scenario("owner cut off from PostgreSQL", "cut to next event stored"),
         "restarted": Scenario("owner killed, restarted at once", "kill to next event stored"),
         "redis": Scenario(f"Redis away {args.outage:g} s", "Redis back to last event stored"),
     }
     steps: list[tuple[str, Callable[[Run, Scenario], None]]] = [
         ("baseline", baseline),
         ("watched", killed_watched),
-        ("unwatched", killed_unwatched),
+        ("unwatched", lambda run, scenario: unwatched(run, scenario, RunningServer.close)),
+        ("stopped", lambda run, scenario: unwatched(run, scenario, RunningServer.stop)),
+        ("database", cut_off_from_postgresql),
         ("restarted", restarted),
         ("redis", lambda run, scenario: redis_away(run, scenario, args.outage)),
     ]
