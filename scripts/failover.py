@@ -14,7 +14,7 @@ Then, ``--runs`` times each:
   conversations over at once;
 - **cut off from PostgreSQL**: as unwatched, but the owner alone loses the database (a proxy
   drops and refuses its connections) and keeps running; it gives the conversation up after
-  5 s of storing nothing;
+  2 s of storing nothing;
 - **restarted**: one server, killed and started again on its port at once; the time from the
   kill to the next event stored;
 - **Redis away**: two servers reaching Redis through a proxy that drops and refuses every
@@ -216,7 +216,7 @@ def unwatched(run: Run, scenario: Scenario, fail: Callable[[RunningServer], obje
 
 def cut_off_from_postgresql(run: Run, scenario: Scenario) -> None:
     """The owner alone loses the database; time until the other server stores the next
-    event (the owner gives up after 5 s of storing nothing)."""
+    event (the owner gives up after 2 s of storing nothing)."""
     with _proxied(run.settings["MAESTRIST_DATABASE_URL"]) as (proxy, via), run.scenario():
         owner = run.server(extra={"MAESTRIST_DATABASE_URL": via})
         other = run.server()

@@ -357,7 +357,7 @@ def test_an_owner_cut_off_from_redis_is_replaced_and_writes_nothing_after(
         _wait_finished(other, cid, auth)  # taken over while the owner still runs
         assert owner.process.poll() is None
         proxy.start()  # the partition heals
-        # It stopped either way: on finding its lease lost, or after 5 s of storing nothing.
+        # It stopped either way: on finding its lease lost, or after 2 s of storing nothing.
         _wait_logged(owner, "lease was lost", "handed over")
         _assert_complete(other, cid, auth, agent_server)
 

@@ -141,7 +141,7 @@ class ConversationIngest:
         sweep_every_s: float = 0.5,
         reconcile_every_s: float = 30.0,
         lease_check_s: float = 1.0,
-        patience_s: float = 5.0,
+        patience_s: float = 2.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
