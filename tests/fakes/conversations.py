@@ -16,7 +16,6 @@ from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from domain.conversations.entities import (
     Conversation,
-    ConversationStatus,
     ConversationTitle,
     EventCallback,
     StoredEvent,
@@ -41,8 +40,6 @@ FakeIngestLeases = InProcessIngestLeases
 
 FakeEventFanOut = InProcessEventFanOut
 """The in-process adapter has no I/O: it is its own fake."""
-
-_DONE = {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED}
 
 
 class FakeConversationRepository(ConversationRepository):
@@ -160,7 +157,7 @@ class FakeConversationRepository(ConversationRepository):
         )
 
     async def unfinished(self) -> list[ConversationId]:
-        return sorted(c.id_ for c in self._rows.values() if c.status not in _DONE)
+        return sorted(c.id_ for c in self._rows.values() if not c.status.ended)
 
 
 class FakeEventStore(EventStore):

@@ -14,6 +14,7 @@ from application.ports.conversation_repository import (
     ConversationRepository,
 )
 from domain.conversations.entities import (
+    ENDED,
     Conversation,
     ConversationStatus,
     ConversationTitle,
@@ -29,7 +30,6 @@ from domain.shared.errors import InvalidValueError
 __all__ = ("SqlaConversationRepository", "decode_cursor", "encode_cursor")
 
 _HOLDING = sorted(status.value for status in ConversationStatus if status.holds_runtime)
-_DONE = (ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED)
 
 
 def encode_cursor(conversation_id: ConversationId) -> str:
@@ -232,7 +232,7 @@ class SqlaConversationRepository(ConversationRepository):
     async def unfinished(self) -> list[ConversationId]:
         query = (
             select(ConversationRow.id)
-            .where(ConversationRow.status.not_in([status.value for status in _DONE]))
+            .where(ConversationRow.status.not_in(sorted(status.value for status in ENDED)))
             .order_by(ConversationRow.id)
         )
         async with translate_db_errors():

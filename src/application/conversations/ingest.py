@@ -37,10 +37,6 @@ meanwhile are stored at most this long after the outage ends."""
 _SWEEP_BATCH = 100
 """Orphans one sweep takes up at most; the next sweep takes the rest."""
 
-_ENDED = frozenset(
-    {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED}
-)
-"""Where a conversation needs no reader until someone acts on it again."""
 
 UNSTORED_KIND = "UnstoredEvent"
 """What takes the place of a runtime event the store refused, so the events after it follow."""
@@ -318,7 +314,7 @@ class ConversationIngest:
         except DependencyUnavailableError as exc:
             # Not holding a lease this server cannot use: one that reaches the store takes it.
             raise _HandOverError(f"its store cannot be read ({exc})") from exc
-        return conversation is not None and conversation.status not in _ENDED
+        return conversation is not None and not conversation.status.ended
 
     async def _follow(self, lease: Lease) -> None:
         """Store the conversation's events, waiting out outages; one that stores nothing for

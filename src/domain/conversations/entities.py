@@ -21,6 +21,7 @@ from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
+    "ENDED",
     "MAX_SEQ",
     "CallbackId",
     "CallbackStatus",
@@ -59,11 +60,21 @@ class ConversationStatus(StrEnum):
         """Counts against the concurrency limits: starting, working, or ready to work."""
         return self in _HOLDING
 
+    @property
+    def ended(self) -> bool:
+        """Finished, failed or stopped: its runtime sends nothing until someone acts on it."""
+        return self in ENDED
+
     @classmethod
     def from_runtime(cls, status: RuntimeStatus) -> "ConversationStatus | None":
         """The status a runtime report means for us; None when it says nothing (host states)."""
         return _FROM_RUNTIME.get(status)
 
+
+ENDED = frozenset(
+    {ConversationStatus.FINISHED, ConversationStatus.ERROR, ConversationStatus.STOPPED}
+)
+"""The statuses ``ConversationStatus.ended`` names."""
 
 _HOLDING = frozenset(
     {
