@@ -198,11 +198,16 @@ def killed_watched(run: Run, scenario: Scenario) -> None:
         _tally(scenario, run, second, cid)
 
 
-def unwatched(run: Run, scenario: Scenario, fail: Callable[[RunningServer], object]) -> None:
+def unwatched(
+    run: Run,
+    scenario: Scenario,
+    fail: Callable[[RunningServer], object],
+    owner_settings: dict[str, str] | None = None,
+) -> None:
     """``fail`` the owner mid-run, nobody watching; time until the other server stores the
     next event."""
     with run.scenario():
-        owner, other = run.server(), run.server()
+        owner, other = run.server(extra=owner_settings), run.server()
         _slow_run(run.stub)
         cid = _start(owner, run.auth, run.stub)
         count = _wait_before(other, cid, run.auth)
@@ -215,20 +220,10 @@ def unwatched(run: Run, scenario: Scenario, fail: Callable[[RunningServer], obje
 
 
 def cut_off_from_postgresql(run: Run, scenario: Scenario) -> None:
-    """The owner alone loses the database; time until the other server stores the next
-    event (the owner gives up after 2 s of storing nothing)."""
-    with _proxied(run.settings["MAESTRIST_DATABASE_URL"]) as (proxy, via), run.scenario():
-        owner = run.server(extra={"MAESTRIST_DATABASE_URL": via})
-        other = run.server()
-        _slow_run(run.stub)
-        cid = _start(owner, run.auth, run.stub)
-        count = _wait_before(other, cid, run.auth)
-        cut = time.monotonic()
-        proxy.stop()
-        run.stub.release()
-        scenario.seconds.append(_until_more(other, cid, run.auth, count) - cut)
-        _wait_finished(other, cid, run.auth)
-        _tally(scenario, run, other, cid)
+    """The owner alone loses the database (the owner gives up after 2 s of storing
+    nothing)."""
+    with _proxied(run.settings["MAESTRIST_DATABASE_URL"]) as (proxy, via):
+        unwatched(run, scenario, lambda _owner: proxy.stop(), {"MAESTRIST_DATABASE_URL": via})
 
 
 def restarted(run: Run, scenario: Scenario) -> None:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from domain.conversations.value_objects import HostInfo
 from tests.conftest import REDIS_URL
 from tests.e2e.test_clustered_conversation import _api_token
 from tests.e2e.test_server import RunningServer, clustered, running_server
+from tests.support.agent_server import conversation_at
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis, pytest.mark.agent_server]
@@ -58,16 +58,6 @@ def _start(served: Served, **body: object) -> str:
     return str(created.json()["id"])
 
 
-def _at_agent_server(agent_server: HostInfo, cid: str) -> dict[str, Any]:
-    with httpx.Client(
-        base_url=agent_server.base_url,
-        headers={"X-Session-API-Key": agent_server.session_key},
-        trust_env=False,
-    ) as client:
-        found: dict[str, Any] = client.get(f"/api/conversations/{cid}").json()
-    return found
-
-
 def test_the_language_and_mcp_servers_configured_reach_the_agent(
     served: Served, agent_server: HostInfo
 ) -> None:
@@ -80,7 +70,7 @@ def test_the_language_and_mcp_servers_configured_reach_the_agent(
             "shttp_servers": [],
         },
     )
-    agent = _at_agent_server(agent_server, _start(served, title="Hello"))["agent"]
+    agent = conversation_at(agent_server, _start(served, title="Hello"))["agent"]
     assert agent["mcp_config"]["notes"]["command"] == "notes-mcp"
     assert agent["mcp_config"]["notes"]["args"] == ["--read-only"]
     assert agent["mcp_config"]["sse-1"]["url"] == "http://127.0.0.1:9/sse"
@@ -94,8 +84,8 @@ def test_a_child_conversation_is_the_agent_servers_child_of_its_parent(
     _configure(served)
     parent = _start(served, title="Parent")
     child = _start(served, parentId=parent, title="Child")
-    at_parent = _at_agent_server(agent_server, parent)
-    at_child = _at_agent_server(agent_server, child)
+    at_parent = conversation_at(agent_server, parent)
+    at_child = conversation_at(agent_server, child)
     assert at_child["parent_conversation_id"] == parent
     assert child in at_parent["sub_conversation_ids"]
     assert at_child["workspace"]["working_dir"] == at_parent["workspace"]["working_dir"]

@@ -30,6 +30,7 @@ from domain.conversations.value_objects import HostInfo
 from tests.conftest import REDIS_URL
 from tests.e2e.test_clustered_conversation import _api_token, _watch
 from tests.e2e.test_server import RunningServer, TcpProxy, clustered, running_server, via_proxy
+from tests.support.agent_server import agent_server_client, conversation_at
 from tests.support.stub_llm import API_KEY, MODEL, StubLLM, run_stub_llm
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis, pytest.mark.agent_server]
@@ -156,12 +157,7 @@ def _runtime_ids(agent_server: HostInfo, cid: str) -> list[str]:
     """The ids of every event the agent-server holds for the conversation, oldest first."""
     ids: list[str] = []
     page: str | None = None
-    with httpx.Client(
-        base_url=agent_server.base_url,
-        headers={"X-Session-API-Key": agent_server.session_key},
-        trust_env=False,
-        timeout=30,
-    ) as client:
+    with agent_server_client(agent_server) as client:
         while True:
             params = {
                 "limit": "100",
@@ -400,18 +396,11 @@ def test_a_conversation_redis_forgot_is_found_again_in_the_database(
 
 
 def _wait_runtime_finished(agent_server: HostInfo, cid: str) -> None:
-    with httpx.Client(
-        base_url=agent_server.base_url,
-        headers={"X-Session-API-Key": agent_server.session_key},
-        trust_env=False,
-        timeout=30,
-    ) as client:
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            info = client.get(f"/api/conversations/{cid}").json()
-            if info.get("execution_status") == "finished":
-                return
-            time.sleep(0.2)
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if conversation_at(agent_server, cid).get("execution_status") == "finished":
+            return
+        time.sleep(0.2)
     raise AssertionError(f"the agent-server did not finish {cid} within {WAIT_S} s")
 
 
