@@ -7,11 +7,11 @@ bin := venv / "bin"
 
 # Start the server on the embedded defaults (SQLite, single local user); it builds the
 # agent-server's virtualenv in the background on first use.
-serve: install
+serve: install sandbox-tools
     {{bin}}/maestrist serve
 
 # Run every test tier (needs the loopback PostgreSQL and Redis, and the agent-server venv).
-test *args: install agent-server-env
+test *args: install agent-server-env sandbox-tools
     {{bin}}/pytest -n 2 {{args}}
 
 # Only the tests that need no PostgreSQL, Redis or child server.
@@ -61,6 +61,20 @@ settings-table: install
 agent-server-env: install
     {{bin}}/python scripts/agent_server_env.py --quiet
 
+# Install bubblewrap, which confines each organization's agents, when it is missing and this
+# user may (root, or password-less sudo); otherwise say how, and go on.
+sandbox-tools:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v bwrap >/dev/null && exit 0
+    if [ "$(id -u)" = 0 ]; then as=(); elif sudo -n true 2>/dev/null; then as=(sudo); else as=(none); fi
+    if [ "${as[*]}" != none ] && command -v apt-get >/dev/null; then
+        "${as[@]}" apt-get install -y -q bubblewrap >/dev/null 2>&1 \
+            || { "${as[@]}" apt-get update -q >/dev/null 2>&1 \
+                && "${as[@]}" apt-get install -y -q bubblewrap >/dev/null 2>&1; } || true
+    fi
+    command -v bwrap >/dev/null || echo "bubblewrap (bwrap) is missing: install it (Debian package bubblewrap) for agents' sandboxes, or set MAESTRIST_SANDBOX=off" >&2
+
 # Create the virtualenv and install the project with its development tools.
 install:
     @test -x {{bin}}/python || python3 -m venv {{venv}}
@@ -72,5 +86,5 @@ mutate *args: install
     {{bin}}/python scripts/mutate.py {{args}}
 
 # Kill, restart and cut off conversation owners on the real agent-server, and time the takeover.
-failover *args: install agent-server-env
+failover *args: install agent-server-env sandbox-tools
     {{bin}}/python -m scripts.failover {{args}}

@@ -18,6 +18,7 @@ import pytest
 from websockets.sync.client import connect
 from websockets.sync.connection import Connection
 
+from adapters.openhands.confinement import signal_tree
 from adapters.scripted import Fail, Finish, Slow, ToolCall
 from tests.e2e.test_server import RunningServer, running_server, server_env
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
@@ -34,19 +35,19 @@ SECRET = "s3cr3t-deploy-value-0042"
 
 @contextlib.contextmanager
 def agent_server_stopped_after(data_dir: Path) -> Iterator[None]:
-    """The agent-server outlives the server that started it (the next one adopts it): stop it
-    when the test is over."""
+    """The agent-servers (shared, and each sandbox's) outlive the server that started them
+    (the next one adopts them): stop them when the test is over."""
     try:
         yield
     finally:
-        state = data_dir / "agent-server" / "host.json"
-        if state.exists():
+        for state in (data_dir / "agent-server").rglob("host.json"):
             with contextlib.suppress(ProcessLookupError, ValueError, KeyError):
                 pid = int(json.loads(state.read_text())["pid"])
-                os.kill(pid, signal.SIGTERM)
+                signal_tree(pid, signal.SIGTERM)
                 for _ in range(100):
                     os.kill(pid, 0)
                     time.sleep(0.1)
+                signal_tree(pid, signal.SIGKILL)
 
 
 def agent_server_command(settings: dict[str, str], action: str) -> str:
@@ -161,6 +162,10 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         assert "feature" in observed
         assert "local@example.com" in observed
         assert [event["seq"] for event in live] == list(range(1, len(live) + 1))
+        # The clone is in the organization's sandbox, seen by its agent where workspaces go.
+        (clone,) = (data / "agent-server" / "sandboxes").glob(f"org-*/workspaces/{cid}")
+        assert (clone / "BRANCH").read_text().strip() == "feature"
+        assert not (data / "workspaces" / cid).exists()
         assert token not in json.dumps(live)
         assert API_KEY not in json.dumps(live)
         # The agent had the secret (its value was masked in what it printed), and neither it
@@ -203,10 +208,15 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         assert deleted.status_code == 204, deleted.text
         assert http.get(f"/api/conversations/{cid}").status_code == 404
         assert server.stop() == 0
-        # The agent-server outlives the server (the next start adopts it) until stopped.
-        assert agent_server_command(settings, "status") == "up"
+        # The organization's sandbox outlives the server (the next start adopts it) until
+        # stopped, and the shared agent-server never started.
+        status = agent_server_command(settings, "status").splitlines()
+        assert status[0] == "up"
+        assert status[1] == "  shared: down"
+        assert [line.split(": ")[1] for line in status[2:]] == ["up"]
+        assert status[2].startswith("  org-")
         assert agent_server_command(settings, "stop") == "stopped"
-        assert agent_server_command(settings, "status") == "down"
+        assert agent_server_command(settings, "status").splitlines()[0] == "down"
     assert token not in (tmp_path / "server.log").read_text()
 
 
@@ -291,21 +301,23 @@ def test_confirmation_and_stop_on_the_real_agent(tmp_path: Path, stub: StubLLM) 
             "confirmationMode": True,
         }
         assert http.post("/api/settings", json=llm).status_code == 200
-        marker = tmp_path / "ran"
-        stub.script(ToolCall(tool="terminal", arguments={"command": f"touch {marker}-rejected"}))
+        # The agent's terminal starts in the conversation's workspace, which is in the
+        # organization's sandbox.
+        stub.script(ToolCall(tool="terminal", arguments={"command": "touch ran-rejected"}))
         created = http.post("/api/conversations", json={"message": "Touch a file"})
         assert created.status_code == 201, created.text
         cid = created.json()["id"]
+        (workspace,) = (data / "agent-server" / "sandboxes").glob(f"org-*/workspaces/{cid}")
         assert wait_status(server, cid, "waiting_for_confirmation") == "waiting_for_confirmation"
         rejected = http.post(
             f"/api/conversations/{cid}/confirmation", json={"accept": False, "reason": "no"}
         )
         assert rejected.status_code in (200, 202, 204), rejected.text
         assert wait_status(server, cid, "idle", "finished") in ("idle", "finished")
-        assert not Path(f"{marker}-rejected").exists()
+        assert not (workspace / "ran-rejected").exists()
 
         stub.script(
-            ToolCall(tool="terminal", arguments={"command": f"touch {marker}-accepted"}),
+            ToolCall(tool="terminal", arguments={"command": "touch ran-accepted"}),
             Finish(),
         )
         sent = http.post(f"/api/conversations/{cid}/messages", json={"text": "Now do it"})
@@ -314,7 +326,7 @@ def test_confirmation_and_stop_on_the_real_agent(tmp_path: Path, stub: StubLLM) 
         accepted = http.post(f"/api/conversations/{cid}/confirmation", json={"accept": True})
         assert accepted.status_code in (200, 202, 204), accepted.text
         assert wait_status(server, cid, "finished") == "finished"
-        assert Path(f"{marker}-accepted").exists()
+        assert (workspace / "ran-accepted").exists()
 
         stub.script(Slow(seconds=60, then=Finish(message="too late")))
         sent = http.post(f"/api/conversations/{cid}/messages", json={"text": "Take your time"})

@@ -1,4 +1,5 @@
 from adapters.openhands.agent_server_env import AGENT_SERVER_VERSION
+from adapters.openhands.confinement import SandboxLimits
 from adapters.openhands.external_host import ExternalHost
 from adapters.openhands.local_host import (
     LocalProcessConfig,
@@ -6,6 +7,7 @@ from adapters.openhands.local_host import (
     LocalProcessHost,
 )
 from adapters.openhands.runtime import AgentServerRuntime
+from adapters.openhands.sandboxes import SandboxPool, SandboxPoolConfig, SandboxProbe
 
 __all__ = (
     "AGENT_SERVER_VERSION",
@@ -14,4 +16,8 @@ __all__ = (
     "LocalProcessConfig",
     "LocalProcessEnvironmentProbe",
     "LocalProcessHost",
+    "SandboxLimits",
+    "SandboxPool",
+    "SandboxPoolConfig",
+    "SandboxProbe",
 )

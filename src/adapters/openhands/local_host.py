@@ -30,6 +30,7 @@ from adapters.openhands.agent_server_env import (
     venv_python,
 )
 from adapters.openhands.agent_server_env import process_alive as _alive
+from adapters.openhands.confinement import Bubblewrap, signal_tree
 from adapters.openhands.external_host import probe_ready
 from application.errors import (
     DependencyFailedError,
@@ -68,6 +69,21 @@ class LocalProcessConfig:
     startup_timeout_s: float = 90.0
     stop_timeout_s: float = 15.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    confinement: Bubblewrap | None = None
+    """A sandbox: the agent-server runs inside these walls, seeing only ``state_dir`` and
+    ``workspaces`` of the disk it may write."""
+    environment_status: Path | None = None
+    """Where a build of the virtualenv says how it goes, when not in ``data_dir`` (sandboxes
+    share the one build)."""
+    workspaces: tuple[Path, Path] | None = None
+    """Confined: this sandbox's workspaces directory and where the agent sees it (the path the
+    server gives conversations as their workspace root)."""
+
+    @property
+    def state_dir(self) -> Path:
+        """What the agent-server writes: its conversations, its bash events, its home. In a
+        sandbox, a directory of its own, away from the key and state files beside it."""
+        return self.data_dir / "state" if self.confinement is not None else self.data_dir
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,6 +101,23 @@ class _State:
             session_key=self.session_key,
             version=self.version,
         )
+
+
+def interpreter_dirs(venv: Path) -> list[Path]:
+    """What running ``venv``'s Python reads: the virtualenv and the installation it was made
+    from (``home`` in its ``pyvenv.cfg``), when that lies outside the system directories."""
+    dirs = [venv.absolute()]
+    try:
+        config = (venv / "pyvenv.cfg").read_text()
+    except OSError:
+        return dirs
+    for line in config.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "home":
+            prefix = Path(value.strip()).parent
+            if not prefix.is_relative_to("/usr"):
+                dirs.append(prefix)
+    return dirs
 
 
 def _is_agent_server(pid: int) -> bool:
@@ -125,7 +158,7 @@ class LocalProcessHost(RuntimeHost):
     @property
     def environment_status_path(self) -> Path:
         """Where a build of the virtualenv says it is working, or why it failed."""
-        return self._dir / _ENVIRONMENT_STATUS_FILE
+        return self._config.environment_status or self._dir / _ENVIRONMENT_STATUS_FILE
 
     @property
     def environment_log_path(self) -> Path:
@@ -185,6 +218,16 @@ class LocalProcessHost(RuntimeHost):
             yield
         finally:
             os.close(descriptor)  # closing releases the lock
+
+    def recorded(self) -> HostInfo | None:
+        """Where the agent-server recorded for this host answers, if one is."""
+        state = self._state or self._read_state()
+        return None if state is None else state.info
+
+    def is_alive(self) -> bool:
+        """Whether the agent-server recorded for this host still runs (no HTTP asked)."""
+        state = self._state or self._read_state()
+        return state is not None and _alive(state.pid) and _is_agent_server(state.pid)
 
     async def health(self) -> HostHealth:
         state = self._state or self._read_state()
@@ -246,6 +289,8 @@ class LocalProcessHost(RuntimeHost):
     def _environment(self, session_key: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED_ENV)}
         env.update(self._config.extra_env)
+        state = self._config.state_dir
+        workspaces = self._config.workspaces
         env.update(
             {
                 "OH_SESSION_API_KEYS_0": session_key,
@@ -253,20 +298,19 @@ class LocalProcessHost(RuntimeHost):
                 "OH_ENABLE_VSCODE": "0",
                 "OH_ENABLE_VNC": "0",
                 "OH_PRELOAD_TOOLS": "0",
-                "OH_CONVERSATIONS_PATH": str(self._dir / "conversations"),
-                "OH_WORKSPACE_PATH": str(self._dir / "workspace"),
-                "OH_BASH_EVENTS_DIR": str(self._dir / "bash_events"),
+                "OH_CONVERSATIONS_PATH": str(state / "conversations"),
+                "OH_WORKSPACE_PATH": str(
+                    state / "workspace" if workspaces is None else workspaces[1]
+                ),
+                "OH_BASH_EVENTS_DIR": str(state / "bash_events"),
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
             }
         )
         return env
 
-    async def _spawn(self) -> _State:
+    def _command(self, port: int) -> list[str]:
+        """The agent-server's command line, inside its sandbox when it has one."""
         venv = self._config.venv
-        self.check_environment()
-        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        port = _free_port()
-        session_key = secrets.token_urlsafe(32)
         command = [
             str(venv_python(venv)),
             "-m",
@@ -276,6 +320,25 @@ class LocalProcessHost(RuntimeHost):
             "--port",
             str(port),
         ]
+        confinement = self._config.confinement
+        if confinement is None:
+            return command
+        workspaces = self._config.workspaces
+        if workspaces is None:
+            raise ValueError("a confined agent-server needs its workspaces directory")
+        state = self._config.state_dir
+        for directory in (state / "home", workspaces[0]):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return confinement.wrap(
+            command, state=state, workspaces=workspaces, readable=interpreter_dirs(venv)
+        )
+
+    async def _spawn(self) -> _State:
+        self.check_environment()
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        port = _free_port()
+        session_key = secrets.token_urlsafe(32)
+        command = self._command(port)
         env = self._environment(session_key)
         pid = await asyncio.to_thread(self._launch, command, env)
         state = _State(
@@ -331,16 +394,18 @@ class LocalProcessHost(RuntimeHost):
         )
 
     async def _terminate(self, pid: int) -> None:
+        """SIGTERM to the agent-server and what it started (in a sandbox, to every process
+        inside), SIGKILL to what is left after the grace period."""
         if not (_alive(pid) and _is_agent_server(pid)):
             return
-        os.kill(pid, signal.SIGTERM)
+        signal_tree(pid, signal.SIGTERM)
         deadline = time.monotonic() + self._config.stop_timeout_s
         while time.monotonic() < deadline:
             if not _alive(pid):
-                return
+                break
             await asyncio.sleep(0.1)
         if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+            signal_tree(pid, signal.SIGKILL)
 
 
 class LocalProcessEnvironmentProbe(DependencyProbe):

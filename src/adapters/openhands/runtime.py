@@ -17,6 +17,7 @@ from adapters.openhands.payloads import (
     start_request,
     user_message,
 )
+from adapters.openhands.sandboxes import SandboxPool
 from adapters.openhands.stream import EventStream
 from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from domain.conversations.entities import StoredEvent
@@ -34,40 +35,91 @@ from domain.shared.errors import InvalidValueError
 __all__ = ("AgentServerRuntime",)
 
 
-class AgentServerRuntime(ConversationRuntime):
-    """Conversations on the agent-server that ``host`` runs; one HTTP client per host address."""
+class _Connection:
+    """One agent-server: its HTTP client, its event reader and the tools it registered."""
 
-    def __init__(self, host: RuntimeHost, *, timeout_s: float = 30.0) -> None:
-        self._client = AgentServerClient(host, timeout_s=timeout_s)
-        self._stream = EventStream(self._client)
+    def __init__(self, host: RuntimeHost, timeout_s: float) -> None:
+        self.client = AgentServerClient(host, timeout_s=timeout_s)
+        self.stream = EventStream(self.client)
         self._tools: tuple[HostInfo, frozenset[str]] | None = None
 
-    async def _registered_tools(self) -> frozenset[str]:
-        info = await self._client.open()
+    async def registered_tools(self) -> frozenset[str]:
+        info = await self.client.open()
         if self._tools is None or self._tools[0] != info:
-            names = await self._client.read(list[str], "GET", "/api/tools/")
+            names = await self.client.read(list[str], "GET", "/api/tools/")
             self._tools = (info, frozenset(names))
         return self._tools[1]
 
-    async def check_available(self) -> None:
-        await self._client.open()  # starts or adopts the agent-server, which starting needs
+    async def aclose(self) -> None:
+        self._tools = None
+        await self.client.aclose()
+
+
+class AgentServerRuntime(ConversationRuntime):
+    """Conversations on the agent-server that ``host`` runs or, with ``sandboxes``, on the
+    sandbox each conversation was placed in (``host`` keeps the ones started outside any)."""
+
+    def __init__(
+        self,
+        host: RuntimeHost,
+        *,
+        sandboxes: SandboxPool | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self._timeout_s = timeout_s
+        self._default = _Connection(host, timeout_s)
+        self._sandboxes = sandboxes
+        self._in_sandbox: dict[str, _Connection] = {}
+
+    def _sandbox(self, name: str) -> _Connection:
+        assert self._sandboxes is not None
+        connection = self._in_sandbox.get(name)
+        if connection is None:
+            host = self._sandboxes.host(name)
+            connection = self._in_sandbox[name] = _Connection(host, self._timeout_s)
+        return connection
+
+    def _of(self, conversation_id: ConversationId) -> _Connection:
+        """Where ``conversation_id`` runs."""
+        name = None if self._sandboxes is None else self._sandboxes.placed(conversation_id)
+        return self._default if name is None else self._sandbox(name)
+
+    def _place(self, spec: StartSpec) -> _Connection:
+        """Where ``spec`` starts: its parent's place for a child, else its sandbox."""
+        if self._sandboxes is None:
+            return self._default
+        name = spec.sandbox
+        if spec.parent_id is not None:
+            name = self._sandboxes.placed(spec.parent_id)
+        if name is None:
+            return self._default
+        self._sandboxes.place(spec.conversation_id, name)
+        return self._sandbox(name)
+
+    async def check_available(self, sandbox: str | None = None) -> None:
+        # starts or adopts the agent-server, which starting needs
+        if self._sandboxes is not None and sandbox is not None:
+            await self._sandbox(sandbox).client.open()
+        else:
+            await self._default.client.open()
 
     async def start(self, spec: StartSpec) -> RuntimeStatus:
-        unknown = sorted(set(spec.tools) - await self._registered_tools())
+        connection = self._place(spec)
+        unknown = sorted(set(spec.tools) - await connection.registered_tools())
         if unknown:
             raise InvalidValueError(
                 f"The agent runtime has no tool named {', '.join(unknown)}.", field="tools"
             )
         if spec.checkout is not None:
-            await self._check_out(spec)
-        info = await self._client.read(
+            await self._check_out(connection, spec)
+        info = await connection.client.read(
             ConversationInfo, "POST", "/api/conversations", body=start_request(spec)
         )
         return parse_status(info.execution_status)
 
-    async def _check_out(self, spec: StartSpec) -> None:
+    async def _check_out(self, connection: _Connection, spec: StartSpec) -> None:
         command = BashCommand(command=checkout_script(spec), cwd="/", timeout=CHECKOUT_TIMEOUT_S)
-        output = await self._client.read(
+        output = await connection.client.read(
             BashOutput,
             "POST",
             "/api/bash/execute_bash_command",
@@ -83,7 +135,7 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def _post(self, conversation_id: ConversationId, tail: str, body: object = None) -> None:
         path = conversation_path(conversation_id, tail)
-        await self._client.call("POST", path, conversation_id, body=body)
+        await self._of(conversation_id).client.call("POST", path, conversation_id, body=body)
 
     async def send_message(
         self, conversation_id: ConversationId, parts: Sequence[MessagePart], *, run: bool = True
@@ -97,7 +149,7 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def resume(self, conversation_id: ConversationId) -> None:
         path = conversation_path(conversation_id, "/run")
-        await self._client.call("POST", path, conversation_id, allow=(409,))
+        await self._of(conversation_id).client.call("POST", path, conversation_id, allow=(409,))
 
     async def renew_git_access(self, conversation_id: ConversationId, git: GitAccess) -> None:
         await self._post(conversation_id, "/secrets", SecretsUpdate(secrets=git_secret(git)))
@@ -107,7 +159,8 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def get_status(self, conversation_id: ConversationId) -> RuntimeStatus:
         path = conversation_path(conversation_id)
-        info = await self._client.read(ConversationInfo, "GET", path, conversation_id)
+        client = self._of(conversation_id).client
+        info = await client.read(ConversationInfo, "GET", path, conversation_id)
         return parse_status(info.execution_status)
 
     def message_text(self, event: StoredEvent) -> str | None:
@@ -120,13 +173,17 @@ class AgentServerRuntime(ConversationRuntime):
         await self._post(conversation_id, "/events/respond_to_confirmation", answer)
 
     async def delete(self, conversation_id: ConversationId) -> None:
-        await self._client.call("DELETE", conversation_path(conversation_id), conversation_id)
+        client = self._of(conversation_id).client
+        await client.call("DELETE", conversation_path(conversation_id), conversation_id)
+        if self._sandboxes is not None:
+            self._sandboxes.forget(conversation_id)
 
     async def aclose(self) -> None:
-        self._tools = None
-        await self._client.aclose()
+        for connection in (self._default, *self._in_sandbox.values()):
+            await connection.aclose()
+        self._in_sandbox.clear()
 
     def events(
         self, conversation_id: ConversationId, *, after: str | None = None
     ) -> AsyncGenerator[RuntimeEvent, None]:
-        return self._stream.events(conversation_id, after=after)
+        return self._of(conversation_id).stream.events(conversation_id, after=after)

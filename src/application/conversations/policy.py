@@ -1,9 +1,10 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.conversations.entities import Tenant
 from domain.conversations.value_objects import ConfirmationMode
 
-__all__ = ("ConversationDefaults", "ConversationLimits", "LimitPolicy")
+__all__ = ("ConversationDefaults", "ConversationLimits", "LimitPolicy", "SandboxScope")
 
 
 class LimitPolicy(StrEnum):
@@ -14,6 +15,15 @@ class LimitPolicy(StrEnum):
     PAUSE_OLDEST = "pause_oldest"
     """Pause the least recently active idle conversation to make room; refuse when none is
     idle."""
+
+
+class SandboxScope(StrEnum):
+    """Whose agents share a sandbox."""
+
+    ORG = "org"
+    """Every member's of one organization."""
+    USER = "user"
+    """One person's, in one organization."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,3 +46,14 @@ class ConversationDefaults:
     tools: tuple[str, ...] = ("terminal", "file_editor", "task_tracker")
     confirmation: ConfirmationMode = ConfirmationMode.NEVER
     llm_retries: int | None = None
+    sandbox: SandboxScope | None = None
+    """Whose agents share a sandbox; None: no sandboxes (the runtime keeps tenants apart, or
+    the operator chose one shared process)."""
+
+    def sandbox_of(self, tenant: Tenant) -> str | None:
+        """The sandbox ``tenant``'s conversations start in."""
+        if self.sandbox is SandboxScope.ORG:
+            return f"org-{tenant.org_id}"
+        if self.sandbox is SandboxScope.USER:
+            return f"user-{tenant.org_id}-{tenant.user_id}"
+        return None

@@ -149,7 +149,8 @@ class StartConversation:
             else await self._checkout(tenant, repository, branch, provider, llm)
         )
         secrets = await self._secrets.open_for(tenant.user_id)
-        await self._runtime.check_available()
+        sandbox = self._defaults.sandbox_of(tenant)
+        await self._runtime.check_available(sandbox)
 
         admission = await self._gate.admit(tenant)
         now = self._clock.now()
@@ -198,6 +199,7 @@ class StartConversation:
             language=llm.language,
             mcp=llm.mcp,
             parent_id=None if parent is None else parent.id_,
+            sandbox=sandbox,
         )
         try:
             await self._gate.make_room(admission)

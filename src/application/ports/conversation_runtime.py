@@ -25,12 +25,13 @@ class ConversationRuntime(Protocol):
     credentials and ``DependencyUnavailableError`` when it does not answer.
     """
 
-    async def check_available(self) -> None:
-        """Return when a conversation can start now; raise ``DependencyUnavailableError`` (its
+    async def check_available(self, sandbox: str | None = None) -> None:
+        """Return when a conversation can start now in ``sandbox`` (``StartSpec.sandbox``),
+        which runtimes with sandboxes start here; raise ``DependencyUnavailableError`` (its
         ``DependencyPreparingError`` while the runtime is being set up) saying why not. Called
         before anything is recorded, so that a refused start leaves nothing behind. Runtimes
         that are always there keep this default."""
-        return
+        del sandbox
 
     @abstractmethod
     async def start(self, spec: StartSpec) -> RuntimeStatus:

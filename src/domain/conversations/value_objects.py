@@ -237,6 +237,10 @@ class StartSpec:
     under it)."""
     mcp: McpConfig | None = field(default=None, repr=False)
     """The MCP servers the agent may use as tools; their keys and environments are secrets."""
+    sandbox: str | None = None
+    """The sandbox the agent runs in, shared with no other tenant (``org-<id>`` or
+    ``user-<id>``); None runs it where runtimes without sandboxes do. A child runs in its
+    parent's."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():

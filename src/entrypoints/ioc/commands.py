@@ -27,15 +27,17 @@ from application.identity.rotate_encryption_keys import (
 )
 from application.organizations import ActiveOrgResolver
 from application.ports.clock import Clock
+from application.ports.conversation_runtime import RuntimeHost
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
+from domain.conversations.value_objects import HostHealth
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import LOCAL_USER_SUBJECT
 from domain.identity.principals import AuthMethod, Principal
 from domain.identity.scopes import Scope
 from entrypoints.ioc.app import prepare_embedded
 from entrypoints.ioc.registry import get_providers
-from entrypoints.ioc.runtime import local_agent_server
+from entrypoints.ioc.runtime import local_agent_server, sandbox_pool
 from entrypoints.settings import Binding, Settings, SettingsError
 
 __all__ = (
@@ -173,12 +175,34 @@ def rotate_encryption_keys(settings: Settings) -> int:
     return asyncio.run(_rotate_keys(settings))
 
 
+def _local_hosts(settings: Settings) -> dict[str, RuntimeHost]:
+    """The shared local agent-server and every sandbox's, by name."""
+    hosts: dict[str, RuntimeHost] = {"shared": local_agent_server(settings)}
+    pool = sandbox_pool(settings)
+    if pool is not None:
+        hosts.update({name: pool.host(name).inner for name in pool.names()})
+    return hosts
+
+
 def agent_server_status(settings: Settings) -> str:
-    """``up``, ``starting`` or ``down``: the local agent-server this installation started."""
-    return asyncio.run(local_agent_server(settings).health()).value
+    """``up`` when an agent-server of this installation runs, else ``down``; then each one's
+    ``up``, ``starting`` or ``down``, the shared one and each sandbox's."""
+
+    async def health() -> list[tuple[str, HostHealth]]:
+        return [(name, await host.health()) for name, host in _local_hosts(settings).items()]
+
+    each = asyncio.run(health())
+    overall = "up" if any(state is not HostHealth.DOWN for _, state in each) else "down"
+    return "\n".join([overall, *(f"  {name}: {state.value}" for name, state in each)])
 
 
 def stop_agent_server(settings: Settings) -> None:
-    """Stop the local agent-server, which outlives the server so that a restart adopts it;
-    its conversations are kept and resume when the server next starts one."""
-    asyncio.run(local_agent_server(settings).stop())
+    """Stop the local agent-servers (the shared one and every sandbox's), which outlive the
+    server so that a restart adopts them; their conversations are kept and resume when next
+    used."""
+
+    async def stop() -> None:
+        for host in _local_hosts(settings).values():
+            await host.stop()
+
+    asyncio.run(stop())

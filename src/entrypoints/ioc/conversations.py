@@ -19,6 +19,7 @@ from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from entrypoints.ioc.runtime import Sandboxes, workspace_root
 from entrypoints.settings import RuntimeKind, Settings
 
 __all__ = ("ConversationsProvider", "start_conversation_ingest")
@@ -70,13 +71,13 @@ class ConversationsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def defaults(self, settings: Settings) -> ConversationDefaults:
-        root = (
-            "/workspace/conversations"
-            if settings.runtime.kind is RuntimeKind.EXTERNAL
-            else str(settings.data_dir.absolute() / "workspaces")
-        )
         return ConversationDefaults(
-            workspace_root=root,
+            workspace_root=workspace_root(settings),
+            sandbox=(
+                settings.runtime.sandbox.scope
+                if settings.runtime.kind is RuntimeKind.LOCAL
+                else None
+            ),
             git_token_url=f"{settings.server.effective_public_url}/api/runtime/git-token",
         )
 
@@ -102,3 +103,6 @@ async def start_conversation_ingest(container: AsyncContainer) -> None:
     ingest = await container.get(ConversationIngest)
     ingest.follow_unfinished_soon()
     ingest.keep_sweeping()
+    sandboxes = await container.get(Sandboxes)
+    if sandboxes.pool is not None:
+        sandboxes.pool.keep_reaping()

@@ -1,4 +1,6 @@
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import NewType
 
 from dishka import Provider, Scope, provide
@@ -9,13 +11,25 @@ from adapters.openhands import (
     LocalProcessConfig,
     LocalProcessEnvironmentProbe,
     LocalProcessHost,
+    SandboxLimits,
+    SandboxPool,
+    SandboxPoolConfig,
+    SandboxProbe,
 )
 from adapters.scripted import Finish, ScriptedHost, ScriptedRuntime, ScriptedWorld
 from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
 from entrypoints.settings import RuntimeKind, Settings
 
-__all__ = ("SCRIPTED_DEMO_ANSWER", "RuntimeProbes", "RuntimeProvider", "local_agent_server")
+__all__ = (
+    "SCRIPTED_DEMO_ANSWER",
+    "RuntimeProbes",
+    "RuntimeProvider",
+    "Sandboxes",
+    "local_agent_server",
+    "sandbox_pool",
+    "workspace_root",
+)
 
 RuntimeProbes = NewType("RuntimeProbes", Sequence[DependencyProbe])
 """What readiness checks of the runtime: the local one's virtualenv, nothing for the others."""
@@ -35,6 +49,43 @@ def local_agent_server(settings: Settings) -> LocalProcessHost:
             startup_timeout_s=settings.runtime.agent_server_startup_timeout_s,
         )
     )
+
+
+def workspace_root(settings: Settings) -> str:
+    """Where conversations' workspaces go on the runtime's machine."""
+    if settings.runtime.kind is RuntimeKind.EXTERNAL:
+        return "/workspace/conversations"
+    return str(settings.data_dir.absolute() / "workspaces")
+
+
+def sandbox_pool(settings: Settings) -> SandboxPool | None:
+    """The local runtime's sandboxes, unless ``MAESTRIST_SANDBOX`` is off."""
+    if settings.runtime.kind is not RuntimeKind.LOCAL or settings.runtime.sandbox.scope is None:
+        return None
+    runtime = settings.runtime
+    return SandboxPool(
+        SandboxPoolConfig(
+            venv=runtime.agent_server_venv.absolute(),
+            root=settings.data_dir.absolute() / "agent-server" / "sandboxes",
+            workspace_root=Path(workspace_root(settings)),
+            limits=SandboxLimits(
+                memory_bytes=runtime.sandbox_memory_mb * 1024 * 1024,
+                processes=runtime.sandbox_processes,
+                cpu_seconds=runtime.sandbox_cpu_s,
+            ),
+            environment_status=local_agent_server(settings).environment_status_path,
+            idle_s=runtime.sandbox_idle_s,
+            max_running=runtime.sandbox_max,
+            startup_timeout_s=runtime.agent_server_startup_timeout_s,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sandboxes:
+    """The local runtime's sandboxes, or None when agents run without them."""
+
+    pool: SandboxPool | None
 
 
 class RuntimeProvider(Provider):
@@ -59,20 +110,29 @@ class RuntimeProvider(Provider):
         await host.aclose()
 
     @provide(scope=Scope.APP)
-    def probes(self, host: RuntimeHost) -> RuntimeProbes:
+    async def sandboxes(self, settings: Settings) -> AsyncIterator[Sandboxes]:
+        pool = sandbox_pool(settings)
+        yield Sandboxes(pool)
+        if pool is not None:
+            await pool.aclose()
+
+    @provide(scope=Scope.APP)
+    def probes(self, host: RuntimeHost, sandboxes: Sandboxes) -> RuntimeProbes:
+        if sandboxes.pool is not None:
+            return RuntimeProbes((SandboxProbe(sandboxes.pool),))
         if isinstance(host, LocalProcessHost):
             return RuntimeProbes((LocalProcessEnvironmentProbe(host),))
         return RuntimeProbes(())
 
     @provide(scope=Scope.APP)
     async def runtime(
-        self, settings: Settings, host: RuntimeHost
+        self, settings: Settings, host: RuntimeHost, sandboxes: Sandboxes
     ) -> AsyncIterator[ConversationRuntime]:
         if settings.runtime.kind is RuntimeKind.SCRIPTED:
             world = ScriptedWorld(default=Finish(message=SCRIPTED_DEMO_ANSWER))
             yield ScriptedRuntime(world)
             await world.aclose()
             return
-        runtime = AgentServerRuntime(host)
+        runtime = AgentServerRuntime(host, sandboxes=sandboxes.pool)
         yield runtime
         await runtime.aclose()

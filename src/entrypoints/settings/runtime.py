@@ -5,10 +5,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from application.conversations.policy import SandboxScope
 from entrypoints.settings.fields import Binding, Section, setting
-from entrypoints.settings.parsers import choice, path, seconds, text, url
+from entrypoints.settings.parsers import choice, int_in, path, seconds, text, url
 
-__all__ = ("RuntimeKind", "RuntimeSettings")
+__all__ = ("RuntimeKind", "RuntimeSettings", "SandboxSetting")
+
+
+class SandboxSetting(StrEnum):
+    OFF = "off"
+    ORG = "org"
+    USER = "user"
+
+    @property
+    def scope(self) -> SandboxScope | None:
+        return None if self is SandboxSetting.OFF else SandboxScope(self.value)
 
 
 class RuntimeKind(StrEnum):
@@ -61,6 +72,50 @@ class RuntimeSettings(Section):
         "Local runtime: seconds the agent-server gets to become ready.",
         seconds,
         default=90.0,
+    )
+
+    sandbox: SandboxSetting = setting(
+        "MAESTRIST_SANDBOX",
+        "Local runtime: whose agents share a sandboxed agent-server process: `org` (one per "
+        "organization), `user` (one per person in each organization) or `off` (every agent in "
+        "one shared process, which can read every tenant's workspace). Sandboxes need "
+        "bubblewrap (`bwrap`).",
+        choice(SandboxSetting),
+        default=SandboxSetting.ORG,
+    )
+    sandbox_idle_s: float = setting(
+        "MAESTRIST_SANDBOX_IDLE",
+        "Local runtime: seconds a sandbox is kept after its last use while none of its "
+        "conversations runs; then it stops, and starts again (resuming them) when next used.",
+        seconds,
+        default=900.0,
+    )
+    sandbox_max: int = setting(
+        "MAESTRIST_SANDBOX_MAX",
+        "Local runtime: sandboxes running at once on one node; starting one more stops the "
+        "longest idle, and is refused while every one has a conversation running.",
+        int_in(1, 10_000),
+        default=8,
+    )
+    sandbox_memory_mb: int = setting(
+        "MAESTRIST_SANDBOX_MEMORY_MB",
+        "Local runtime: address space of each process in a sandbox, in MiB.",
+        int_in(256, 1_048_576),
+        default=8192,
+    )
+    sandbox_processes: int = setting(
+        "MAESTRIST_SANDBOX_PROCESSES",
+        "Local runtime: processes and threads at once in one sandbox (the kernel does not hold "
+        "a server run as root to it).",
+        int_in(64, 1_000_000),
+        default=1024,
+    )
+    sandbox_cpu_s: int = setting(
+        "MAESTRIST_SANDBOX_CPU",
+        "Local runtime: CPU seconds each process in a sandbox may use before it is killed (the "
+        "sandbox's agent-server too: it starts again on next use, with its conversations).",
+        int_in(10, 100_000_000),
+        default=14_400,
     )
 
     def problems(self, binding: Binding) -> dict[str, str]:
