@@ -215,6 +215,26 @@ async def test_teammates_in_one_organization_see_and_touch_only_their_own(
             assert kept.title == own.title
 
 
+async def test_a_person_in_two_organizations_touches_each_ones_conversations_from_it_only(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
+    sut = conversation(mine)
+    await add(backend, sut)
+    me_elsewhere = Tenant(theirs.org_id, mine.user_id)
+    async with backend.conversations.begin() as tx:
+        assert await tx.conversations.get(me_elsewhere, sut.id_) is None
+        page = await tx.conversations.search(me_elsewhere, ConversationFilter())
+        assert page.items == []
+        assert not await tx.conversations.rename(me_elsewhere, sut.id_, ConversationTitle("x"))
+        assert not await tx.conversations.delete(me_elsewhere, sut.id_)
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        kept = await tx.conversations.get(mine, sut.id_)
+    assert kept is not None
+    assert kept.title == sut.title
+
+
 async def test_holding_runtime_and_unfinished(backend: Backend, tenants: list[Tenant]) -> None:
     mine, theirs = tenants
     idle = conversation(mine, status=ConversationStatus.IDLE, updated_at=T0 + timedelta(1))

@@ -104,6 +104,24 @@ async def test_put_replaces_and_clears(users: list[UserId], open_ports: OpenPort
         )
 
 
+async def test_org_defaults_put_again_replace_the_first(
+    orgs: list[OrgId], open_ports: OpenPorts
+) -> None:
+    acme = orgs[0]
+    first = OrgSettings(org_id=acme, values=_everything(), updated_at=T0)
+    again = OrgSettings(
+        org_id=acme,
+        values=SettingsValues().changed({SettingField.LANGUAGE: "de"}),
+        updated_at=T0 + timedelta(minutes=1),
+    )
+    for settings in (first, again):
+        async with open_ports() as ports:
+            await ports.settings.put_org(settings)
+            await ports.uow.commit()
+    async with open_ports() as ports:
+        assert await ports.settings.get_org(acme) == again
+
+
 async def test_uncommitted_settings_are_dropped(
     users: list[UserId], orgs: list[OrgId], open_ports: OpenPorts
 ) -> None:
@@ -252,6 +270,40 @@ async def test_delete_forgets_only_the_owners_secret(
     async with open_ports() as ports:
         assert await ports.secrets.list_for(ada) == []
         assert await ports.secrets.delete(ada, SecretName("TOKEN")) is False
+
+
+async def test_deleting_one_secret_keeps_the_owners_others(
+    users: list[UserId], open_ports: OpenPorts
+) -> None:
+    ada = users[0]
+    async with open_ports() as ports:
+        for name in ("ALPHA", "BETA", "GAMMA"):
+            await ports.secrets.add(_secret(ada, name))
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        assert await ports.secrets.delete(ada, SecretName("BETA")) is True
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        assert [s.name.value for s in await ports.secrets.list_for(ada)] == ["ALPHA", "GAMMA"]
+
+
+async def test_a_secret_saved_under_another_users_id_is_refused_and_theirs_kept(
+    users: list[UserId], open_ports: OpenPorts
+) -> None:
+    ada, bob = users
+    bobs = _secret(bob, "TOKEN")
+    async with open_ports() as ports:
+        await ports.secrets.add(bobs)
+        await ports.uow.commit()
+    # Ada's secret carrying the id of Bob's row: saving it must not overwrite Bob's.
+    forged = replace(bobs, user_id=ada, value=SecretValue("ada's value"))
+    async with open_ports() as ports:
+        with pytest.raises(LookupError):
+            await ports.secrets.save(forged)
+        await ports.uow.rollback()
+    async with open_ports() as ports:
+        assert await ports.secrets.get(bob, bobs.name) == bobs
+        assert await ports.secrets.list_for(ada) == []
 
 
 async def test_uncommitted_secrets_are_dropped(users: list[UserId], open_ports: OpenPorts) -> None:
