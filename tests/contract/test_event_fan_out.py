@@ -12,6 +12,7 @@ import pytest
 from adapters.memory import InProcessEventFanOut
 from adapters.redis import RedisEventFanOut
 from application.errors import DependencyUnavailableError
+from application.tasks import cancel_and_wait
 from application.ports.event_fan_out import EventFanOut, SubscriberTooSlowError
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
@@ -140,6 +141,34 @@ async def test_subscribers_leaving_unsubscribe_and_others_stay(servers: RedisSer
 
 
 @pytest.mark.redis
+async def test_subscribers_abandoning_before_redis_confirms_leave_the_channel_working(
+    servers: RedisServers,
+) -> None:
+    """A subscriber gone before its SUBSCRIBE is answered, and another arriving at once: the
+    answers to both come in order, only the last one makes the channel live, and the one who
+    stays gets every event."""
+    owner, watcher = start(servers), start(servers)
+    cid = ConversationId(new_id())
+
+    async def abandoned() -> None:
+        async with watcher.subscribe(cid, buffer=10):
+            await asyncio.Event().wait()
+
+    async with watcher.subscribe(cid, buffer=10):  # the pub/sub connection is open
+        pass
+    for seq in range(1, 31):
+        leaving = asyncio.create_task(abandoned())
+        for _ in range(seq % 4):  # its SUBSCRIBE sent, or not yet
+            await asyncio.sleep(0)
+        # (Python 3.11's wait_for, inside redis-py, can drop one cancellation: cancel until
+        # it ends, as the server does)
+        await cancel_and_wait(leaving)
+        async with watcher.subscribe(cid, buffer=10) as staying:
+            await owner.publish(cid, [stored(cid, seq)])
+            assert (await asyncio.wait_for(anext(aiter(staying)), 2)).seq == seq
+
+
+@pytest.mark.redis
 async def test_a_broken_pubsub_connection_ends_its_subscribers(servers: RedisServers) -> None:
     name = f"watcher-{secrets.token_hex(6)}"
     owner, watcher = start(servers), start(servers, name=name)
@@ -160,6 +189,31 @@ async def test_a_broken_pubsub_connection_ends_its_subscribers(servers: RedisSer
         with pytest.raises(DependencyUnavailableError):
             await asyncio.wait_for(drain(), 5)
     async with watcher.subscribe(cid, buffer=10) as again:  # a reconnect works
+        await owner.publish(cid, [stored(cid, 3)])
+        assert (await asyncio.wait_for(anext(aiter(again)), 2)).seq == 3
+
+
+@pytest.mark.redis
+async def test_a_pubsub_connection_reestablished_behind_our_back_ends_its_subscribers(
+    servers: RedisServers,
+) -> None:
+    """A pub/sub connection dropped under the reader (redis-py would reconnect and subscribe
+    again by itself): what was published in between never arrived, so the subscribers are told
+    rather than left with a silent gap, and the next subscriber takes the channel up anew."""
+    owner, watcher = start(servers), start(servers)
+    cid = ConversationId(new_id())
+    async with watcher.subscribe(cid, buffer=10) as live:
+        await owner.publish(cid, [stored(cid, 1)])
+        reader = aiter(live)
+        assert (await asyncio.wait_for(anext(reader), 2)).seq == 1
+        pubsub = watcher._pubsub  # the connection a network fault would drop
+        assert pubsub is not None
+        assert pubsub.connection is not None
+        await pubsub.connection.disconnect()
+        await owner.publish(cid, [stored(cid, 2)])  # lost: nobody is connected
+        with pytest.raises(DependencyUnavailableError):
+            await asyncio.wait_for(anext(reader), 5)
+    async with watcher.subscribe(cid, buffer=10) as again:
         await owner.publish(cid, [stored(cid, 3)])
         assert (await asyncio.wait_for(anext(aiter(again)), 2)).seq == 3
 

@@ -123,7 +123,10 @@ def test_a_server_stopped_by_sigterm_exits_0_without_an_error_line(tmp_path: Pat
         (("settings-table",), re.compile(r"\| Variable \| Default \| Meaning \|\n(\| .+ \|\n)+")),
         (("migrate",), re.compile(r"")),
         (("check-config",), re.compile(r"configuration is valid\n([A-Za-z -]+: .+\n)+")),
-        (("agent-server", "status"), re.compile(r"(up|starting|down)\n")),
+        (
+            ("agent-server", "status"),
+            re.compile(r"(up|down)\n(  [a-z0-9-]+: (up|starting|down)\n)+"),
+        ),
         (("api-key", "create"), re.compile(r"mst_[A-Za-z0-9_-]+\n")),
         (("api-key", "list"), re.compile(r"")),
     ],

@@ -1,0 +1,79 @@
+"""How the Redis fan-out reads Redis's answers on its pub/sub connection, message by message:
+which SUBSCRIBE answer makes a channel live, and what a subscription answered a second time
+(redis-py subscribed again after reconnecting on its own) does to the subscribers. The
+contract suite drives the same code over a real Redis, where the order of these answers
+cannot be forced."""
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.memory.bounded_subscriber import BoundedSubscriber
+from adapters.redis.event_fan_out import RedisEventFanOut, _Channel
+from application.errors import DependencyUnavailableError
+from domain.conversations.value_objects import ConversationId
+from domain.shared.ids import new_id
+
+NAME = b"c:{x}:events"
+
+
+def subscribed(name: bytes = NAME) -> dict[str, object]:
+    return {"type": "subscribe", "pattern": None, "channel": name, "data": 1}
+
+
+@pytest.fixture
+def sut() -> RedisEventFanOut:
+    return RedisEventFanOut(Redis(), prefix="c:")  # never connects: answers are fed by hand
+
+
+def listen(sut: RedisEventFanOut, *, pending: int) -> tuple[_Channel, BoundedSubscriber]:
+    """A channel with one subscriber and ``pending`` SUBSCRIBEs not yet answered."""
+    channel = _Channel(ConversationId(new_id()))
+    subscriber = BoundedSubscriber(10)
+    channel.subscribers.add(subscriber)
+    sut._channels[NAME] = channel
+    if pending:
+        sut._unconfirmed[NAME] = pending
+    return channel, subscriber
+
+
+async def test_only_the_answer_to_the_latest_subscribe_makes_the_channel_live(
+    sut: RedisEventFanOut,
+) -> None:
+    channel, _ = listen(sut, pending=3)
+
+    sut._dispatch(subscribed())
+    assert (channel.confirmed.is_set(), sut._unconfirmed) == (False, {NAME: 2})
+    sut._dispatch(subscribed())
+    assert (channel.confirmed.is_set(), sut._unconfirmed) == (False, {NAME: 1})
+    sut._dispatch(subscribed())
+    assert (channel.confirmed.is_set(), sut._unconfirmed) == (True, {})
+    assert channel.error is None
+
+
+async def test_an_answer_for_a_channel_nobody_listens_to_any_more_changes_nothing(
+    sut: RedisEventFanOut,
+) -> None:
+    sut._unconfirmed[NAME] = 1
+    sut._dispatch(subscribed())
+    assert sut._unconfirmed == {}
+    sut._dispatch(subscribed(b"c:{other}:events"))  # never asked, nobody there
+    assert sut._channels == {}
+
+
+async def test_a_subscription_answered_again_ends_its_subscribers_who_missed_events(
+    sut: RedisEventFanOut,
+) -> None:
+    channel, subscriber = listen(sut, pending=0)
+    channel.confirmed.set()
+    other, bystander = _Channel(ConversationId(new_id())), BoundedSubscriber(10)
+    other.subscribers.add(bystander)
+    sut._channels[b"c:{y}:events"] = other
+
+    sut._dispatch(subscribed())  # redis-py reconnected and subscribed again by itself
+
+    assert channel.subscribers == set()
+    with pytest.raises(DependencyUnavailableError, match="interrupted"):
+        await asyncio.wait_for(anext(aiter(subscriber)), 1)
+    assert other.subscribers == {bystander}
