@@ -13,8 +13,8 @@ import pytest
 from adapters.memory import InProcessEventFanOut
 from adapters.redis import RedisEventFanOut
 from application.errors import DependencyUnavailableError
-from application.tasks import cancel_and_wait
 from application.ports.event_fan_out import EventFanOut, SubscriberTooSlowError
+from application.tasks import cancel_and_wait
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
 from domain.shared.ids import new_id
