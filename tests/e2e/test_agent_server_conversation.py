@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("MAESTRIST_AGENT_SERVER_VENV") or ROOT / ".venv-agent-server")
 WAIT_S = 90
 SECRET = "s3cr3t-deploy-value-0042"
+SETUP = 'echo "set up on $(cat BRANCH)" > .set-up\n'
+BROKEN_SETUP = 'echo "the tool it needs is missing" >&2\nexit 3\n'
 
 
 @contextlib.contextmanager
@@ -93,7 +95,16 @@ def wait_status(server: RunningServer, cid: str, *wanted: str) -> str:
 def github() -> Iterator[FakeGitHub]:
     with run_fake_github() as fake:
         fake.add_user("local")
-        fake.add_repo("local/app", branches=["main", "feature"])
+        fake.add_repo(
+            "local/app",
+            branches=["main", "feature"],
+            files={".openhands/setup.sh": SETUP},
+        )
+        fake.add_repo(
+            "local/broken",
+            branches=["main", "feature"],
+            files={".openhands/setup.sh": BROKEN_SETUP},
+        )
         yield fake
 
 
@@ -162,9 +173,12 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         assert "feature" in observed
         assert "local@example.com" in observed
         assert [event["seq"] for event in live] == list(range(1, len(live) + 1))
-        # The clone is in the organization's sandbox, seen by its agent where workspaces go.
+        # The clone is in the organization's sandbox, seen by its agent where workspaces go,
+        # and the repository's setup script ran in it before the agent started.
         (clone,) = (data / "agent-server" / "sandboxes").glob(f"org-*/workspaces/{cid}")
         assert (clone / "BRANCH").read_text().strip() == "feature"
+        assert (clone / ".set-up").read_text() == "set up on feature\n"
+        assert http.get(f"/api/conversations/{cid}").json()["startPhase"] == "ready"
         assert not (data / "workspaces" / cid).exists()
         assert token not in json.dumps(live)
         assert API_KEY not in json.dumps(live)
@@ -207,6 +221,22 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         deleted = http.delete(f"/api/conversations/{cid}")
         assert deleted.status_code == 204, deleted.text
         assert http.get(f"/api/conversations/{cid}").status_code == 404
+
+        # A repository whose setup script fails: the start says why, and so does the
+        # conversation, in the phase it failed in.
+        broken = http.post(
+            "/api/conversations",
+            json={"repository": "local/broken", "branch": "feature", "gitProvider": "github"},
+        )
+        assert broken.status_code == 422, broken.text
+        assert "setup script" in broken.json()["detail"]
+        [failed] = [
+            c
+            for c in http.get("/api/conversations").json()["items"]
+            if c["repository"] == "local/broken"
+        ]
+        assert (failed["status"], failed["startPhase"]) == ("error", "setting_up")
+        assert failed["statusReason"].endswith("exit code 3: the tool it needs is missing")
         assert server.stop() == 0
         # The organization's sandbox outlives the server (the next start adopts it) until
         # stopped, and the shared agent-server never started.

@@ -4,9 +4,35 @@ import shlex
 
 from domain.conversations.value_objects import StartSpec
 
-__all__ = ("CHECKOUT_TIMEOUT_S", "checkout_script")
+__all__ = (
+    "CHECKOUT_TIMEOUT_S",
+    "SETUP_SCRIPT",
+    "SETUP_TIMEOUT_S",
+    "checkout_script",
+    "setup_check",
+    "setup_command",
+)
 
 CHECKOUT_TIMEOUT_S = 300
+SETUP_TIMEOUT_S = 600
+SETUP_SCRIPT = ".openhands/setup.sh"
+"""What a repository runs to prepare its workspace (dependencies, tools) before the agent
+starts, as OpenHands does."""
+
+
+def setup_check(spec: StartSpec) -> str:
+    """Prints ``yes`` when the workspace's clone has a setup script."""
+    return f"test -f {shlex.quote(spec.workspace_dir + '/' + SETUP_SCRIPT)} && echo yes || true"
+
+
+def setup_command(spec: StartSpec) -> str:
+    """Runs the setup script in the workspace, its output kept short."""
+    return (
+        f"cd {shlex.quote(spec.workspace_dir)} || exit 1\n"
+        f"said=$(bash {SETUP_SCRIPT} 2>&1); code=$?\n"
+        'printf "%s\\n" "$said" | tail -c 4000\n'
+        "exit $code\n"
+    )
 
 
 def checkout_script(spec: StartSpec) -> str:

@@ -52,6 +52,10 @@ class AgentServerClient:
         self._info: HostInfo | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def host(self) -> RuntimeHost:
+        return self._host
+
     async def open(self) -> HostInfo:
         """Where the agent-server answers now; a new address or key gets a new HTTP client."""
         _, info = await self._connected()

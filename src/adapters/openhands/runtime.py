@@ -4,7 +4,14 @@ dependencies."""
 
 from collections.abc import AsyncGenerator, Sequence
 
-from adapters.openhands.checkout import CHECKOUT_TIMEOUT_S, checkout_script
+from adapters.openhands.checkout import (
+    CHECKOUT_TIMEOUT_S,
+    SETUP_SCRIPT,
+    SETUP_TIMEOUT_S,
+    checkout_script,
+    setup_check,
+    setup_command,
+)
 from adapters.openhands.client import AgentServerClient, conversation_path
 from adapters.openhands.events import message_text, parse_status
 from adapters.openhands.payloads import (
@@ -17,9 +24,13 @@ from adapters.openhands.payloads import (
     start_request,
     user_message,
 )
-from adapters.openhands.sandboxes import SandboxPool
+from adapters.openhands.sandboxes import SandboxHost, SandboxPool
 from adapters.openhands.stream import EventStream
-from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
+from application.ports.conversation_runtime import (
+    ConversationRuntime,
+    RuntimeHost,
+    StartProgress,
+)
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import (
     ConversationId,
@@ -28,6 +39,7 @@ from domain.conversations.value_objects import (
     MessagePart,
     RuntimeEvent,
     RuntimeStatus,
+    StartPhase,
     StartSpec,
 )
 from domain.shared.errors import InvalidValueError
@@ -49,6 +61,12 @@ class _Connection:
             names = await self.client.read(list[str], "GET", "/api/tools/")
             self._tools = (info, frozenset(names))
         return self._tools[1]
+
+    def is_running(self) -> bool:
+        """Whether its agent-server runs now, as far as this node can tell without asking
+        (one this node does not run counts as running)."""
+        host = self.client.host
+        return host.is_running() if isinstance(host, SandboxHost) else True
 
     async def aclose(self) -> None:
         self._tools = None
@@ -97,37 +115,64 @@ class AgentServerRuntime(ConversationRuntime):
         return self._sandbox(name)
 
     async def check_available(self, sandbox: str | None = None) -> None:
-        # starts or adopts the agent-server, which starting needs
         if self._sandboxes is not None and sandbox is not None:
-            await self._sandbox(sandbox).client.open()
+            # what would stop its sandbox from starting, and room for it; ``start`` starts it
+            self._sandboxes.check()
+            if not self._sandboxes.host(sandbox).is_running():
+                await self._sandboxes.make_room(sandbox)
         else:
-            await self._default.client.open()
+            await self._default.client.open()  # starts or adopts the agent-server
 
-    async def start(self, spec: StartSpec) -> RuntimeStatus:
+    async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
+        async def enter(phase: StartPhase) -> None:
+            if progress is not None:
+                await progress(phase)
+
         connection = self._place(spec)
+        if not connection.is_running():
+            await enter(StartPhase.STARTING_SANDBOX)
         unknown = sorted(set(spec.tools) - await connection.registered_tools())
         if unknown:
             raise InvalidValueError(
                 f"The agent runtime has no tool named {', '.join(unknown)}.", field="tools"
             )
         if spec.checkout is not None:
+            await enter(StartPhase.CLONING)
             await self._check_out(connection, spec)
+            if await self._bash(connection, setup_check(spec), 30) == (0, "yes"):
+                await enter(StartPhase.SETTING_UP)
+                await self._set_up(connection, spec)
         info = await connection.client.read(
             ConversationInfo, "POST", "/api/conversations", body=start_request(spec)
         )
+        await enter(StartPhase.READY)
         return parse_status(info.execution_status)
 
-    async def _check_out(self, connection: _Connection, spec: StartSpec) -> None:
-        command = BashCommand(command=checkout_script(spec), cwd="/", timeout=CHECKOUT_TIMEOUT_S)
+    async def _bash(self, connection: _Connection, command: str, timeout_s: int) -> tuple[int, str]:
+        """Run ``command`` on the agent-server's machine: its exit code and what it printed."""
         output = await connection.client.read(
             BashOutput,
             "POST",
             "/api/bash/execute_bash_command",
-            body=command,
-            timeout_s=CHECKOUT_TIMEOUT_S + 30,
+            body=BashCommand(command=command, cwd="/", timeout=timeout_s),
+            timeout_s=timeout_s + 30,
         )
-        if output.exit_code != 0:
-            said = str(output.stderr or output.stdout or "").strip()
+        said = str(output.stdout or "") + str(output.stderr or "")
+        return (output.exit_code if output.exit_code is not None else -1), said.strip()
+
+    async def _set_up(self, connection: _Connection, spec: StartSpec) -> None:
+        code, said = await self._bash(connection, setup_command(spec), SETUP_TIMEOUT_S)
+        if code != 0:
+            last = said.splitlines()[-1][:300] if said else "no output"
+            raise InvalidValueError(
+                f"The repository's setup script ({SETUP_SCRIPT}) failed with exit code "
+                f"{code}: {last}",
+                field="repository",
+            )
+
+    async def _check_out(self, connection: _Connection, spec: StartSpec) -> None:
+        code, said = await self._bash(connection, checkout_script(spec), CHECKOUT_TIMEOUT_S)
+        if code != 0:
             last = said.splitlines()[-1][:300] if said else "no output"
             raise InvalidValueError(
                 f"The repository could not be cloned: {last}", field="repository"

@@ -31,7 +31,7 @@ from application.tasks import cancel_and_wait
 from domain.conversations.value_objects import ConversationId, HostHealth, HostInfo
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("SandboxPool", "SandboxPoolConfig", "SandboxProbe")
+__all__ = ("SandboxHost", "SandboxPool", "SandboxPoolConfig", "SandboxProbe")
 
 _log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class SandboxPoolConfig:
 class SandboxPool:
     def __init__(self, config: SandboxPoolConfig) -> None:
         self._config = config
-        self._hosts: dict[str, _SandboxHost] = {}
+        self._hosts: dict[str, SandboxHost] = {}
         self._room = asyncio.Lock()
         self._confinement: Bubblewrap | None = None
         self._reaper: asyncio.Task[None] | None = None
@@ -75,7 +75,7 @@ class SandboxPool:
     def config(self) -> SandboxPoolConfig:
         return self._config
 
-    def host(self, name: str) -> "_SandboxHost":
+    def host(self, name: str) -> "SandboxHost":
         """The sandbox called ``name`` (started by its first use)."""
         if not _NAME.fullmatch(name):
             raise InvalidValueError(f"{name!r} is not a sandbox name.", field="sandbox")
@@ -95,7 +95,7 @@ class SandboxPool:
                     workspaces=(directory / "workspaces", config.workspace_root),
                 )
             )
-            host = self._hosts[name] = _SandboxHost(self, name, inner)
+            host = self._hosts[name] = SandboxHost(self, name, inner)
         return host
 
     def check(self) -> None:
@@ -159,7 +159,7 @@ class SandboxPool:
             path.touch()
 
     async def _running(self) -> list[str]:
-        return [name for name in self.names() if await self.host(name).is_running()]
+        return [name for name in self.names() if self.host(name).is_running()]
 
     async def make_room(self, name: str) -> None:
         """Before sandbox ``name`` starts: stop the longest-idle sandbox when this node runs
@@ -229,7 +229,7 @@ class SandboxPool:
         self._hosts.clear()
 
 
-class _SandboxHost(RuntimeHost):
+class SandboxHost(RuntimeHost):
     """A sandbox's agent-server: started on demand after room is made for it, its use noted."""
 
     def __init__(self, pool: SandboxPool, name: str, inner: LocalProcessHost) -> None:
@@ -241,7 +241,7 @@ class _SandboxHost(RuntimeHost):
     def inner(self) -> LocalProcessHost:
         return self._inner
 
-    async def is_running(self) -> bool:
+    def is_running(self) -> bool:
         return self._inner.is_alive()
 
     async def ensure_running(self) -> HostInfo:

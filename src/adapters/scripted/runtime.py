@@ -19,7 +19,7 @@ from adapters.openhands.events import message_text, to_runtime_event
 from adapters.openhands.payloads import content
 from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 from application.errors import RuntimeAuthRefusedError
-from application.ports.conversation_runtime import ConversationRuntime
+from application.ports.conversation_runtime import ConversationRuntime, StartProgress
 from application.tasks import cancel_and_wait
 from domain.conversations.entities import StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError
@@ -30,6 +30,7 @@ from domain.conversations.value_objects import (
     MessagePart,
     RuntimeEvent,
     RuntimeStatus,
+    StartPhase,
     StartSpec,
     TextPart,
 )
@@ -190,7 +191,7 @@ class ScriptedRuntime(ConversationRuntime):
             value=status.value,
         )
 
-    async def start(self, spec: StartSpec) -> RuntimeStatus:
+    async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
         if self._key != self._world.session_key:
             raise RuntimeAuthRefusedError
         unknown = sorted(set(spec.tools) - SCRIPTED_TOOLS)
@@ -208,6 +209,8 @@ class ScriptedRuntime(ConversationRuntime):
                     "A child conversation runs on its parent's workspace.", field="workspace_dir"
                 )
         self._world.conversations[spec.conversation_id] = _Conversation(spec=spec)
+        if progress is not None:
+            await progress(StartPhase.READY)
         return RuntimeStatus.IDLE
 
     async def renew_git_access(self, conversation_id: ConversationId, git: GitAccess) -> None:

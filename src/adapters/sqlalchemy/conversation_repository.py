@@ -21,7 +21,7 @@ from domain.conversations.entities import (
     RepositoryName,
     Tenant,
 )
-from domain.conversations.value_objects import ConversationId
+from domain.conversations.value_objects import ConversationId, StartPhase
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
@@ -58,6 +58,7 @@ def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
         parent_id=None if row.parent_id is None else ConversationId(row.parent_id),
         status=ConversationStatus(row.status),
         status_reason=row.status_reason,
+        start_phase=None if row.start_phase is None else StartPhase(row.start_phase),
         max_budget_usd=row.max_budget_usd,
         cost_usd=row.cost_usd,
         prompt_tokens=row.prompt_tokens,
@@ -66,6 +67,10 @@ def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def _phase(conversation: Conversation) -> str | None:
+    return None if conversation.start_phase is None else conversation.start_phase.value
 
 
 class SqlaConversationRepository(ConversationRepository):
@@ -92,6 +97,7 @@ class SqlaConversationRepository(ConversationRepository):
                     parent_id=conversation.parent_id,
                     status=conversation.status.value,
                     status_reason=conversation.status_reason,
+                    start_phase=_phase(conversation),
                     max_budget_usd=conversation.max_budget_usd,
                     cost_usd=conversation.cost_usd,
                     prompt_tokens=conversation.prompt_tokens,
@@ -162,6 +168,7 @@ class SqlaConversationRepository(ConversationRepository):
             .values(
                 status=conversation.status.value,
                 status_reason=conversation.status_reason,
+                start_phase=_phase(conversation),
                 cost_usd=conversation.cost_usd,
                 prompt_tokens=conversation.prompt_tokens,
                 completion_tokens=conversation.completion_tokens,

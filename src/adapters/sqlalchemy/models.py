@@ -269,6 +269,7 @@ class ConversationRow(Base):
     )
     status: Mapped[str] = mapped_column(String(32))
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    start_phase: Mapped[str | None] = mapped_column(String(32))
     max_budget_usd: Mapped[float | None] = mapped_column(Double)
     cost_usd: Mapped[float] = mapped_column(Double)
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)

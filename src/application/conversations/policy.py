@@ -46,6 +46,9 @@ class ConversationDefaults:
     tools: tuple[str, ...] = ("terminal", "file_editor", "task_tracker")
     confirmation: ConfirmationMode = ConfirmationMode.NEVER
     llm_retries: int | None = None
+    start_timeout_s: float = 900.0
+    """How long a start may take, sandbox, clone and setup script included, before the
+    conversation is marked failed with the phase it was stuck in."""
     sandbox: SandboxScope | None = None
     """Whose agents share a sandbox; None: no sandboxes (the runtime keeps tenants apart, or
     the operator chose one shared process)."""

@@ -1,3 +1,4 @@
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -7,7 +8,7 @@ from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
 from application.conversations.policy import ConversationDefaults
-from application.errors import DependencyUnavailableError
+from application.errors import ApplicationError, DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.git_provider import GitProviders
@@ -18,7 +19,6 @@ from application.settings.llm_config import LlmConfig, LlmConfigResolver
 from domain.conversations.entities import (
     CallbackId,
     Conversation,
-    ConversationStatus,
     ConversationTitle,
     EventCallback,
     RepositoryName,
@@ -30,6 +30,7 @@ from domain.conversations.value_objects import (
     ConversationId,
     RepositoryCheckout,
     RuntimeStatus,
+    StartPhase,
     StartSpec,
     TextPart,
 )
@@ -77,6 +78,13 @@ def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StartConversationResult:
     conversation: Conversation
+
+
+def _reason(error: Exception) -> str:
+    """What a failed start says, in its own words when they are ours to show."""
+    if isinstance(error, DomainError | ApplicationError):
+        return error.message
+    return "The conversation could not start."
 
 
 class StartConversation:
@@ -157,6 +165,7 @@ class StartConversation:
         conversation = Conversation(
             id_=ConversationId(new_id()),
             tenant=tenant,
+            start_phase=StartPhase.WAITING_FOR_SANDBOX,
             title=title,
             repository=repository,
             branch=branch,
@@ -201,11 +210,28 @@ class StartConversation:
             parent_id=None if parent is None else parent.id_,
             sandbox=sandbox,
         )
+
+        async def entered(phase: StartPhase) -> None:
+            if conversation.enter_phase(phase, self._clock.now()):
+                await self._save(conversation)
+
         try:
             await self._gate.make_room(admission)
-            status = await self._runtime.start(spec)
-        except Exception:
-            await self._record(conversation, None)
+            async with asyncio.timeout(self._defaults.start_timeout_s):
+                status = await self._runtime.start(spec, entered)
+        except TimeoutError:
+            phase = conversation.start_phase or StartPhase.WAITING_FOR_SANDBOX
+            await self._record(
+                conversation,
+                None,
+                reason=f"The start did not finish within {self._defaults.start_timeout_s:g} s "
+                f"(stuck {phase.value.replace('_', ' ')}).",
+            )
+            raise DependencyUnavailableError(
+                "The conversation could not start in time; it is marked failed."
+            ) from None
+        except Exception as exc:
+            await self._record(conversation, None, reason=_reason(exc))
             raise
         await self._record(conversation, status)
         self._ingest.follow(conversation.id_)
@@ -225,12 +251,17 @@ class StartConversation:
         except (DomainError, DependencyUnavailableError) as exc:
             _log.warning("child %s not noted in conversation %s: %s", child.id_, parent.id_, exc)
 
-    async def _record(self, conversation: Conversation, status: RuntimeStatus | None) -> None:
-        """The second unit of work: the status the runtime started in, or ``error``."""
+    async def _record(
+        self, conversation: Conversation, status: RuntimeStatus | None, *, reason: str = ""
+    ) -> None:
+        """The second unit of work: the status the runtime started in, or ``error`` and why."""
         if status is None:
-            conversation.transition(ConversationStatus.ERROR, self._clock.now())
+            conversation.fail(reason or "The conversation could not start.", self._clock.now())
         else:
             conversation.follow_runtime(status, self._clock.now())
+        await self._save(conversation)
+
+    async def _save(self, conversation: Conversation) -> None:
         async with self._units.begin() as tx:
             await tx.conversations.save(conversation)
             await tx.commit()

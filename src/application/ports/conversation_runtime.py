@@ -1,5 +1,5 @@
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Protocol
 
 from domain.conversations.entities import StoredEvent
@@ -11,10 +11,14 @@ from domain.conversations.value_objects import (
     MessagePart,
     RuntimeEvent,
     RuntimeStatus,
+    StartPhase,
     StartSpec,
 )
 
-__all__ = ("ConversationRuntime", "RuntimeHost")
+__all__ = ("ConversationRuntime", "RuntimeHost", "StartProgress")
+
+StartProgress = Callable[[StartPhase], Awaitable[None]]
+"""Told each phase a start enters, as it enters it."""
 
 
 class ConversationRuntime(Protocol):
@@ -34,8 +38,9 @@ class ConversationRuntime(Protocol):
         del sandbox
 
     @abstractmethod
-    async def start(self, spec: StartSpec) -> RuntimeStatus:
-        """Create the conversation without running it; a second call with the same id changes
+    async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
+        """Create the conversation without running it, telling ``progress`` each phase it
+        enters (``StartPhase``, ending with ``ready``); a second call with the same id changes
         nothing and answers its current status."""
 
     @abstractmethod

@@ -14,7 +14,12 @@ from domain.conversations.errors import (
     InvalidStatusTransitionError,
     budget_spent_reason,
 )
-from domain.conversations.value_objects import ConversationId, EventType, RuntimeStatus
+from domain.conversations.value_objects import (
+    ConversationId,
+    EventType,
+    RuntimeStatus,
+    StartPhase,
+)
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
@@ -195,6 +200,9 @@ class Conversation:
     status_reason: str | None = None
     """Why it stands in ``error``, when we know (the runtime's complaint or ours), or why it
     was paused when we paused it."""
+    start_phase: StartPhase | None = None
+    """How far its start got (``ready`` once the runtime holds it); None for one started
+    before phases were recorded."""
     max_budget_usd: float | None = None
     """What it may spend on the LLM (its owner's budget per task when it started); once its
     cost reaches it, the run is paused and it takes no more work."""
@@ -225,6 +233,14 @@ class Conversation:
             raise InvalidStatusTransitionError(self.status.value, status.value)
         self.status = status
         self.status_reason = None
+        self.updated_at = now
+        return True
+
+    def enter_phase(self, phase: StartPhase, now: datetime) -> bool:
+        """Record that its start reached ``phase``; False when it was there already."""
+        if phase is self.start_phase:
+            return False
+        self.start_phase = phase
         self.updated_at = now
         return True
 

@@ -35,6 +35,18 @@ ConversationId = NewType("ConversationId", UUID)
 """We mint it; the runtime uses the same id, so one id serves everywhere."""
 
 
+class StartPhase(StrEnum):
+    """Where a conversation's start stands, as it happens; ``ready`` once the runtime holds
+    it. A start that fails ends the conversation in ``error`` with the reason, the phase it
+    failed in kept."""
+
+    WAITING_FOR_SANDBOX = "waiting_for_sandbox"
+    STARTING_SANDBOX = "starting_sandbox"
+    CLONING = "cloning"
+    SETTING_UP = "setting_up"
+    READY = "ready"
+
+
 class RuntimeStatus(StrEnum):
     """Where a conversation stands on its runtime. ``starting`` and ``unavailable`` come from the
     host; the others are what the runtime reports. A hard stop leaves a conversation ``paused``."""

@@ -79,6 +79,7 @@ class ConversationsProvider(Provider):
                 else None
             ),
             git_token_url=f"{settings.server.effective_public_url}/api/runtime/git-token",
+            start_timeout_s=settings.conversations.start_timeout_s,
         )
 
     @provide(scope=Scope.SESSION)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.conversations.policy import LimitPolicy
 from entrypoints.settings.fields import Section, setting
-from entrypoints.settings.parsers import choice, int_in
+from entrypoints.settings.parsers import choice, int_in, seconds
 
 __all__ = ("ConversationSettings",)
 
@@ -33,4 +33,11 @@ class ConversationSettings(Section):
         "`pause_oldest` (pause the least recently active idle one; 409 when none is idle).",
         choice(LimitPolicy),
         default=LimitPolicy.REJECT,
+    )
+    start_timeout_s: float = setting(
+        "MAESTRIST_CONVERSATION_START_TIMEOUT",
+        "Seconds a conversation's start may take (its sandbox starting, the clone, the "
+        "repository's setup script) before it ends in `error` naming the phase it was stuck in.",
+        seconds,
+        default=900.0,
     )

@@ -72,7 +72,10 @@ class _BareRepositories:
             default = repo.default_branch or "main"
             _git("init", "--quiet", "--initial-branch", default, cwd=work)
             (work / "README.md").write_text(f"# {repo.full_name}\n")
-            _git("add", "README.md", cwd=work)
+            for name, text in repo.files.items():
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
+                (work / name).write_text(text)
+            _git("add", "--all", cwd=work)
             _git("commit", "--quiet", "-m", f"Start {repo.full_name}", cwd=work)
             for branch in repo.branches:
                 if branch.name == default:

@@ -83,6 +83,8 @@ class FakeRepo:
     members: set[str]
     installation_id: int | None
     branches: list[FakeBranch] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Files of its first commit (by path) besides its README, for clones."""
 
     @property
     def owner(self) -> str:
@@ -241,10 +243,11 @@ class FakeGitHostState:
         updated_at: datetime | None = None,
         stars: int = 0,
         installation_id: int | None = None,
+        files: dict[str, str] | None = None,
     ) -> FakeRepo:
         """A repository ``owner/name`` that ``members`` (and the owner, if a user) can see; a
         public one anyone can read but only members list. ``branches`` defaults to the default
-        branch alone."""
+        branch alone; ``files`` are in its first commit, for clones."""
         owner = full_name.rsplit("/", 1)[0]
         with self._lock:
             account = self._accounts.get(owner.split("/", 1)[0])
@@ -266,6 +269,7 @@ class FakeGitHostState:
                 stars=stars,
                 members=seen,
                 installation_id=installation_id,
+                files=dict(files or {}),
             )
             names = list(branches) if branches is not None else [default_branch or "main"]
             repo.branches = [

@@ -29,12 +29,18 @@ from application.git.runtime_credentials import (
     RuntimeGitCredentials,
     read_runtime_grant,
 )
+from application.ports.conversation_runtime import StartProgress
 from application.ports.org_repository import MemberOrganization
 from application.secrets import SecretOpener
 from application.settings import LlmConfigResolver
 from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
-from domain.conversations.value_objects import ConversationId, RuntimeStatus, StartSpec
+from domain.conversations.value_objects import (
+    ConversationId,
+    RuntimeStatus,
+    StartPhase,
+    StartSpec,
+)
 from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import GitHost, ProviderKind
@@ -64,7 +70,7 @@ DEFAULTS = ConversationDefaults(
 
 
 class FailingRuntime(ScriptedRuntime):
-    async def start(self, spec: StartSpec) -> RuntimeStatus:
+    async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
         raise DependencyUnavailableError("The agent runtime did not answer.")
 
 
@@ -83,6 +89,7 @@ class Rig:
         runtime: ScriptedRuntime | None = None,
         limits: ConversationLimits | None = None,
         uow: FakeUnitOfWork | None = None,
+        defaults: ConversationDefaults = DEFAULTS,
     ) -> StartConversation:
         uow = uow or FakeUnitOfWork(self.store)
         runtime = runtime or ScriptedRuntime(self.world)
@@ -102,7 +109,7 @@ class Rig:
             ),
             FakeGitProviders(),
             ConcurrencyGate(uow, runtime, limits or ConversationLimits(), self.clock),
-            DEFAULTS,
+            defaults,
             self.clock,
         )
 
@@ -263,6 +270,64 @@ async def test_a_runtime_that_fails_to_start_leaves_the_conversation_in_error(ri
         )
     [kept] = rig.store.committed.conversations.values()
     assert kept.status is ConversationStatus.ERROR
+    assert kept.status_reason == "The agent runtime did not answer."
+    assert kept.start_phase is StartPhase.WAITING_FOR_SANDBOX
+
+
+class PhasedRuntime(ScriptedRuntime):
+    """Starts through every phase, noting the phase committed when it enters each; it can
+    hang in one of them for ever."""
+
+    def __init__(
+        self, world: ScriptedWorld, store: FakeStore, hang_in: StartPhase | None = None
+    ) -> None:
+        super().__init__(world)
+        self.store = store
+        self.hang_in = hang_in
+        self.committed: list[StartPhase | None] = []
+
+    async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
+        assert progress is not None
+        for phase in (StartPhase.STARTING_SANDBOX, StartPhase.CLONING, StartPhase.SETTING_UP):
+            await progress(phase)
+            self.committed.append(
+                self.store.committed.conversations[spec.conversation_id].start_phase
+            )
+            if phase is self.hang_in:
+                await asyncio.Event().wait()
+        return await super().start(spec, progress)
+
+
+async def test_each_phase_of_a_start_is_committed_as_it_is_entered(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    runtime = PhasedRuntime(rig.world, rig.store)
+
+    made = (
+        await rig.sut(runtime).execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    ).conversation
+
+    assert runtime.committed == [
+        StartPhase.STARTING_SANDBOX,
+        StartPhase.CLONING,
+        StartPhase.SETTING_UP,
+    ]
+    kept = rig.store.committed.conversations[made.id_]
+    assert (kept.status, kept.start_phase) == (ConversationStatus.IDLE, StartPhase.READY)
+
+
+async def test_a_start_that_hangs_ends_in_error_naming_where_it_was_stuck(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    runtime = PhasedRuntime(rig.world, rig.store, hang_in=StartPhase.CLONING)
+    defaults = replace(DEFAULTS, start_timeout_s=0.05)
+
+    with pytest.raises(DependencyUnavailableError, match="could not start in time"):
+        await rig.sut(runtime, defaults=defaults).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, message="Hi")
+        )
+
+    [kept] = rig.store.committed.conversations.values()
+    assert (kept.status, kept.start_phase) == (ConversationStatus.ERROR, StartPhase.CLONING)
+    assert kept.status_reason == "The start did not finish within 0.05 s (stuck cloning)."
 
 
 async def test_a_repository_of_a_provider_not_connected_is_refused_before_anything_starts(

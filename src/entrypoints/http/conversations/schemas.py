@@ -5,7 +5,7 @@ from uuid import UUID
 import msgspec
 
 from domain.conversations.entities import Conversation, ConversationStatus, StoredEvent
-from domain.conversations.value_objects import EventType
+from domain.conversations.value_objects import EventType, StartPhase
 from domain.git.providers import ProviderKind
 
 __all__ = (
@@ -96,6 +96,14 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
             "was spent."
         ),
     ]
+    start_phase: Annotated[
+        StartPhase | None,
+        msgspec.Meta(
+            description="How far its start got: `waiting_for_sandbox`, `starting_sandbox`, "
+            "`cloning`, `setting_up` (the repository's `.openhands/setup.sh`), `ready`. A start "
+            "that fails ends in `error` with the reason, in the phase it failed in."
+        ),
+    ]
     max_budget_usd: Annotated[
         float | None,
         msgspec.Meta(
@@ -123,6 +131,7 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
             parent_id=conversation.parent_id,
             status=conversation.status,
             status_reason=conversation.status_reason,
+            start_phase=conversation.start_phase,
             max_budget_usd=conversation.max_budget_usd,
             cost_usd=conversation.cost_usd,
             prompt_tokens=conversation.prompt_tokens,
