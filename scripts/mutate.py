@@ -24,6 +24,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
+VERDICTS = ROOT / "docs" / "mutation-verdicts.json"
+"""The mutants found killed by earlier runs, with the hash of each function they were made
+from: a run on a fresh checkout starts from them, so a run too long for one sitting goes on
+from where the last one stopped. A function changed since is mutated and tested afresh, and
+so is every survivor and timeout (new tests may kill it; a timeout may have been a busy
+machine); ``--fresh`` ignores them all."""
+KEPT_CODES = frozenset({1, 3, 37})
+"""Verdicts kept across runs: killed by a test, or by the type checker."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +193,49 @@ def report(names: list[str]) -> None:
                 print(f"  {status}: {mutant}")
 
 
+def save_verdicts() -> int:
+    """Write the killed mutants of the runs so far, per source file, to ``VERDICTS``."""
+    files: dict[str, dict[str, dict[str, object]]] = {}
+    for meta in sorted(MUTANTS.rglob("*.meta")):
+        data = json.loads(meta.read_text())
+        killed = {
+            mutant: code for mutant, code in data["exit_code_by_key"].items() if code in KEPT_CODES
+        }
+        if killed:
+            files[str(meta.relative_to(MUTANTS))] = {
+                "hash_by_function_name": data["hash_by_function_name"],
+                "exit_code_by_key": dict(sorted(killed.items())),
+            }
+    VERDICTS.write_text(json.dumps(files, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    return sum(len(entry["exit_code_by_key"]) for entry in files.values())
+
+
+def restore_verdicts() -> int:
+    """Seed a fresh ``mutants/`` with ``VERDICTS``; mutmut keeps each one whose function's
+    hash is unchanged when it mutates the file again. Files mutated already are left alone."""
+    if not VERDICTS.exists():
+        return 0
+    restored = 0
+    for name, entry in json.loads(VERDICTS.read_text()).items():
+        meta = MUTANTS / name
+        if meta.exists():
+            continue
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(
+            json.dumps(
+                {
+                    "exit_code_by_key": entry["exit_code_by_key"],
+                    "hash_by_function_name": entry["hash_by_function_name"],
+                    "type_check_error_by_key": {},
+                    "durations_by_key": {},
+                    "estimated_durations_by_key": {},
+                }
+            )
+        )
+        restored += len(entry["exit_code_by_key"])
+    return restored
+
+
 def check(mutant: str, tests: list[str]) -> int:
     """0 when the tests fail with ``mutant`` switched on and pass without it."""
     shutil.copytree(ROOT / "tests", MUTANTS / "tests", dirs_exist_ok=True)
@@ -207,6 +258,12 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only print the last results")
     parser.add_argument("--max-children", type=int, default=2, help="mutants run at once")
     parser.add_argument("--check", metavar="MUTANT", help="run the GROUP arguments as tests")
+    parser.add_argument(
+        "--fresh", action="store_true", help=f"ignore the verdicts kept in {VERDICTS.name}"
+    )
+    parser.add_argument(
+        "--save", action="store_true", help=f"only write the killed mutants to {VERDICTS.name}"
+    )
     args = parser.parse_args()
     if args.check:
         return check(args.check, args.groups)
@@ -214,7 +271,12 @@ def main() -> int:
     unknown = [name for name in names if name not in GROUPS]
     if unknown:
         parser.error(f"unknown group {', '.join(unknown)}; the groups: {', '.join(GROUPS)}")
+    if args.save:
+        print(f"{save_verdicts()} killed mutants kept in {VERDICTS.relative_to(ROOT)}")
+        return 0
     if not args.report:
+        if not args.fresh:
+            print(f"{restore_verdicts()} mutants killed by earlier runs (unless changed since)")
         # One mutmut run for every group asked for: each run first runs the clean tests of
         # all the mutants it will test, minutes of work that per-group runs would repeat.
         mutmut = Path(sys.executable).with_name("mutmut")
@@ -222,6 +284,7 @@ def main() -> int:
         print(f"== {', '.join(GROUPS[name].title for name in names)}", flush=True)
         patterns = [pattern for name in names for pattern in GROUPS[name].patterns]
         done = subprocess.run([*command, *patterns], cwd=ROOT, check=False)
+        save_verdicts()
         if done.returncode != 0:
             return done.returncode
     report(names)
