@@ -320,6 +320,22 @@ AWKWARD_TEXT = [
 ]
 
 
+async def test_an_event_id_one_conversation_holds_does_not_keep_another_from_storing_it(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    """Runtime event ids are unique within a conversation, not across them."""
+    mine, theirs = tenants
+    one, other = conversation(mine), conversation(theirs)
+    await add(backend, one, other)
+    async with backend.conversations.begin() as tx:
+        assert len(await tx.events.append(one.id_, [event(one.id_, "same")], fence=1)) == 1
+        stored = await tx.events.append(other.id_, [event(other.id_, "same")], fence=1)
+        await tx.commit()
+    assert [(e.conversation_id, e.seq, e.event_id) for e in stored] == [(other.id_, 1, "same")]
+    async with backend.conversations.begin() as tx:
+        assert [e.event_id for e in await tx.events.list_after(one.id_)] == ["same"]
+
+
 async def test_an_event_comes_back_exactly_whatever_its_text_holds(
     backend: Backend, tenants: list[Tenant]
 ) -> None:

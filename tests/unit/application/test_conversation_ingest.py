@@ -15,7 +15,7 @@ import pytest
 from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
-from application.conversations.callbacks import DEFAULT_CALLBACKS
+from application.conversations.callbacks import DEFAULT_CALLBACKS, RecordActiveSeconds, StateChange
 from application.conversations.ingest import RUNTIME_LOST, UNSTORED_KIND
 from application.errors import DependencyUnavailableError
 from application.ports.event_fan_out import SubscriberTooSlowError
@@ -62,6 +62,7 @@ class Rig:
         *,
         close_timeout_s: float = 10.0,
         runtime: ScriptedRuntime | None = None,
+        processors: CallbackProcessors | None = None,
         **options: float,
     ) -> ConversationIngest:
         """An ingest on this rig; ``options`` are the ingest's other timings."""
@@ -71,7 +72,7 @@ class Rig:
             InProcessEventFanOut(),
             store or FakeUnitsOfWork(self.store),
             FakeClock(),
-            CallbackProcessors(),
+            processors or CallbackProcessors(),
             retry_delay_s=0.01,
             close_timeout_s=close_timeout_s,
             **options,
@@ -317,6 +318,51 @@ async def test_a_conversation_its_runtime_lost_ends_in_error_saying_so(
     await rig.until(lambda r: r.conversation.status is ConversationStatus.ERROR)
     assert rig.conversation.status_reason == RUNTIME_LOST
     await ingest.aclose()
+
+
+class Witness:
+    """A callback processor that notes every state change it is shown."""
+
+    name = RecordActiveSeconds.name
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[ConversationStatus, ConversationStatus, int, bool]] = []
+
+    async def on_state_change(self, callback: EventCallback, change: StateChange) -> None:
+        del callback
+        assert isinstance(change.at, datetime)
+        assert callable(change.message_text)
+        self.seen.append(
+            (change.previous, change.conversation.status, len(change.events), change.tx is not None)
+        )
+
+
+async def test_callbacks_see_each_status_change_once_with_what_it_was_before(rig: Rig) -> None:
+    witness = Witness()
+    rig.world.script(ToolCall(tool="terminal", output="ok"), Finish())
+    ingest = rig.ingest(processors=CallbackProcessors([witness]))
+    ingest.follow(rig.cid)
+    await rig.say("Go")
+    await rig.until(finished)
+    await ingest.aclose()
+    changes = [(before, after) for before, after, _, _ in witness.seen]
+    assert changes == [
+        (ConversationStatus.STARTING, ConversationStatus.RUNNING),
+        (ConversationStatus.RUNNING, ConversationStatus.FINISHED),
+    ]
+    assert all(count == 1 and in_tx for _, _, count, in_tx in witness.seen)
+
+
+async def test_callbacks_see_a_conversation_given_up_as_it_fails(rig: Rig) -> None:
+    _as_left(rig, ConversationStatus.RUNNING)
+    witness = Witness()
+    ingest = rig.ingest(
+        runtime=ScriptedRuntime(ScriptedWorld()), processors=CallbackProcessors([witness])
+    )
+    ingest.follow(rig.cid)
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.ERROR)
+    await ingest.aclose()
+    assert witness.seen == [(ConversationStatus.RUNNING, ConversationStatus.ERROR, 0, True)]
 
 
 @pytest.mark.parametrize(
