@@ -48,6 +48,10 @@ bench-clustered *args: install
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
     {{bin}}/python -m scripts.bench_clustered {{args}}
 
+# A conversation's start to the agent's first event, with its sandbox warm and cold.
+bench-start *args: install agent-server-env sandbox-tools
+    {{bin}}/python -m scripts.bench_start {{args}}
+
 # Sample one clustered worker with py-spy under load: just profile-clustered list settings
 profile-clustered *args: install
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
