@@ -23,10 +23,11 @@ from domain.conversations.entities import (
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
 from domain.git.providers import ProviderKind
+from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 from tests.backends import Backend, until_a_transaction_waits
-from tests.factories import T0
+from tests.factories import T0, create_org, create_user
 
 
 def conversation(tenant: Tenant, **changes: object) -> Conversation:
@@ -278,6 +279,35 @@ async def test_admissions_in_an_organization_take_turns(
         await tx.conversations.add(first)
         await tx.commit()
     assert await asyncio.wait_for(second, 5) == [first.id_]
+
+
+async def test_admissions_lock_one_organization_only_and_leave_its_rows_free(
+    backend: Backend, backend_url: str | None, tenants: list[Tenant]
+) -> None:
+    """Admissions of other organizations go on meanwhile, and so do writes that merely refer
+    to the locked one (a conversation added in it by a transaction not admitting). SQLite has
+    one writer for the whole database, so there every write waits."""
+    if backend_url is not None and backend_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises every write")
+    mine, theirs = tenants
+    async with backend.open() as ports:  # a third organization, so that "every other" is not one
+        user = create_user()
+        third = create_org(user)
+        await ports.users.add(user)
+        await ports.orgs.add(*third)
+        await ports.uow.commit()
+
+    async def admit(org_id: OrgId) -> None:
+        async with backend.conversations.begin() as tx:
+            await tx.conversations.lock_admissions(org_id)
+            await tx.commit()
+
+    async with backend.conversations.begin() as tx:
+        await tx.conversations.lock_admissions(mine.org_id)
+        await asyncio.wait_for(admit(theirs.org_id), 10)
+        await asyncio.wait_for(admit(third[0].id_), 10)
+        await asyncio.wait_for(add(backend, conversation(mine)), 10)
+        await tx.commit()
 
 
 async def test_events_are_numbered_densely_and_kept_once(
