@@ -152,6 +152,15 @@ async def test_search_filters_and_pages_newest_first(
                 break
             cursor = page.next_cursor
         assert seen == newest_first
+        # A page that ends the list says so; one that does not points just past its last.
+        whole = await tx.conversations.search(mine, ConversationFilter(), limit=5)
+        assert ([c.id_ for c in whole.items], whole.next_cursor) == (newest_first, None)
+        first = await tx.conversations.search(mine, ConversationFilter(), limit=3)
+        assert [c.id_ for c in first.items] == newest_first[:3]
+        rest = await tx.conversations.search(
+            mine, ConversationFilter(), cursor=first.next_cursor, limit=3
+        )
+        assert ([c.id_ for c in rest.items], rest.next_cursor) == (newest_first[3:], None)
         finished = await tx.conversations.search(
             mine, ConversationFilter(statuses=frozenset({ConversationStatus.FINISHED}))
         )
