@@ -48,7 +48,8 @@ from domain.identity.entities import UserId
 from domain.identity.principals import AuthMethod, Principal
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
-from domain.settings.entities import SettingsValues, UserSettings
+from domain.settings.entities import SettingField, SettingsValues, UserSettings
+from domain.settings.mcp import McpConfig, McpRemoteServer
 from domain.settings.value_objects import LlmApiKey, LlmModel
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
@@ -260,6 +261,61 @@ async def test_bad_input_is_refused_before_anything_starts(
         )
     assert refused.value.field == field
     assert rig.world.conversations == {}
+
+
+@pytest.mark.parametrize(
+    ("request_changes", "field", "said"),
+    [
+        ({"repository": "acme/widgets"}, "git_provider", "Name the repository's git provider."),
+        ({"branch": "b" * 256}, "branch", "A branch name is 1 to 255 characters."),
+    ],
+)
+async def test_a_refusal_names_the_field_and_says_what_is_wanted(
+    rig: Rig, request_changes: dict[str, object], field: str, said: str
+) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    with pytest.raises(InvalidValueError) as refused:
+        await rig.sut().execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, **request_changes)  # type: ignore[arg-type]
+        )
+    assert (refused.value.field, refused.value.message) == (field, said)
+
+
+@pytest.mark.parametrize("length", [1, 255])
+async def test_branch_names_of_the_shortest_and_longest_length_are_taken(
+    rig: Rig, length: int
+) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    made = await rig.sut().execute(
+        StartConversationRequest(actor=rig.actor, org=rig.org, branch="b" * length)
+    )
+    assert made.conversation.branch == "b" * length
+
+
+async def test_the_runtime_gets_every_llm_setting_and_the_servers_defaults(rig: Rig) -> None:
+    mcp = McpConfig(sse_servers=(McpRemoteServer(url="https://mcp.example.com/sse"),))
+    values = SettingsValues().changed(
+        {
+            SettingField.LLM_MODEL: "openai/gpt-4o",
+            SettingField.LLM_API_KEY: "sk-x",
+            SettingField.LLM_BASE_URL: "https://llm.example.com/v1",
+            SettingField.LANGUAGE: "pt-BR",
+            SettingField.MCP_CONFIG: mcp,
+        }
+    )
+    rig.store.live.user_settings[rig.actor.user.id_] = UserSettings(
+        user_id=rig.actor.user.id_, values=values, updated_at=T0
+    )
+    rig.store.commit()
+    defaults = replace(DEFAULTS, tools=("terminal",), llm_retries=2)
+
+    made = await rig.sut(defaults=defaults).execute(
+        StartConversationRequest(actor=rig.actor, org=rig.org)
+    )
+
+    spec = rig.world.conversations[made.conversation.id_].spec
+    assert (spec.base_url, spec.language, spec.mcp) == ("https://llm.example.com/v1", "pt-BR", mcp)
+    assert (spec.tools, spec.llm_retries, spec.max_iterations) == (("terminal",), 2, 500)
 
 
 async def test_a_runtime_that_fails_to_start_leaves_the_conversation_in_error(rig: Rig) -> None:
