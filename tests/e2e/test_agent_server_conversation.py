@@ -250,6 +250,46 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
     assert token not in (tmp_path / "server.log").read_text()
 
 
+def test_an_idle_sandbox_stops_and_starts_again_for_the_next_conversation(
+    tmp_path: Path, stub: StubLLM
+) -> None:
+    """With an idle time set, once its conversation has finished and nothing is used for
+    that long, the organization's sandbox stops (nothing keeps it, not the stream the server
+    read events from); the organization's next conversation starts it again and runs."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+        "MAESTRIST_SANDBOX_IDLE": "2",
+    }
+    with (
+        agent_server_stopped_after(data),
+        running_server(tmp_path / "server.log", settings) as server,
+    ):
+        http = server.http
+        http.timeout = WAIT_S
+        llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
+        assert http.post("/api/settings", json=llm).status_code == 200
+        stub.script(Finish(message="first"))
+        created = http.post("/api/conversations", json={"message": "One"})
+        assert created.status_code == 201, created.text
+        assert wait_status(server, created.json()["id"], "finished") == "finished"
+
+        deadline = time.monotonic() + WAIT_S
+        while agent_server_command(settings, "status").splitlines()[0] != "down":
+            assert time.monotonic() < deadline, "the idle sandbox was never stopped"
+            time.sleep(0.5)
+
+        stub.script(Finish(message="second"))
+        again = http.post("/api/conversations", json={"message": "Two"})
+        assert again.status_code == 201, again.text
+        assert again.json()["startPhase"] == "ready"
+        assert wait_status(server, again.json()["id"], "finished") == "finished"
+
+
 def test_restarting_our_server_mid_run_loses_no_event_and_duplicates_none(
     tmp_path: Path, stub: StubLLM
 ) -> None:

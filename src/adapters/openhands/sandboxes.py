@@ -5,8 +5,10 @@ bubblewrap, its own session key and secret key, its own state, and its tenant's 
 which the agent sees where the server puts workspaces. Where each conversation runs is written
 to ``root/placements/<conversation id>`` before it starts, so every worker of this node finds
 it. A sandbox starts on the first call that needs it, and is stopped when it has been idle
-(no call for ``idle_s``, no conversation running) or when room is needed for another and it is
-the longest idle; its conversations are kept on disk and resume when it starts again.
+(no call for ``idle_s``, every conversation in it ended) or when room is needed for another and
+it is the longest idle; its conversations are kept on disk. (The agent-server does not
+recreate an ended conversation's terminal when it starts again, so such a conversation takes no
+new message after its sandbox stopped: both are off unless configured.)
 """
 
 import asyncio
@@ -16,7 +18,7 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,8 @@ _NAME = re.compile(r"(?:org|user)-[a-z0-9-]{1,76}")
 _PLACEMENTS = "placements"
 _LOCK = "pool.lock"
 _LAST_USED = "last-used"
+_NOT_ENDED = ("running", "idle", "paused", "waiting_for_confirmation")
+"""The agent-server's statuses of a conversation that has not ended."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +56,10 @@ class SandboxPoolConfig:
     limits: SandboxLimits
     environment_status: Path
     """Where the build of the agent-server's virtualenv says how it goes."""
-    idle_s: float = 900.0
-    max_running: int = 8
+    idle_s: float | None = None
+    """None: a sandbox is never stopped for idleness."""
+    max_running: int | None = None
+    """None: no cap on the sandboxes running at once."""
     startup_timeout_s: float = 90.0
 
 
@@ -164,26 +170,32 @@ class SandboxPool:
     async def make_room(self, name: str) -> None:
         """Before sandbox ``name`` starts: stop the longest-idle sandbox when this node runs
         ``max_running`` already; refuse when every one is at work."""
+        cap = self._config.max_running
+        if cap is None:
+            return
         async with self._room, self._node_lock():
             running = [other for other in await self._running() if other != name]
-            if len(running) < self._config.max_running:
+            if len(running) < cap:
                 return
             for other in sorted(running, key=self.last_used):
                 if not await self.host(other).busy():
                     await self.host(other).stop()
                     return
             raise DependencyUnavailableError(
-                f"Every sandbox of this server is at work ({self._config.max_running} at "
+                f"Every sandbox of this server is at work ({cap} at "
                 f"most); try again when one of them is done."
             )
 
     async def reap(self, now: float | None = None) -> list[str]:
         """Stop the sandboxes unused for ``idle_s`` with no conversation running; their names."""
+        idle_s = self._config.idle_s
+        if idle_s is None:
+            return []
         now = time.time() if now is None else now
         stopped: list[str] = []
         async with self._room, self._node_lock():
             for name in await self._running():
-                if now - self.last_used(name) < self._config.idle_s:
+                if now - self.last_used(name) < idle_s:
                     continue
                 if await self.host(name).busy():
                     continue
@@ -204,11 +216,12 @@ class SandboxPool:
 
     def keep_reaping(self) -> None:
         """Stop idle sandboxes in the background, checking every quarter of the idle time (at
-        most every minute), until ``aclose``."""
-        if self._reaper is None:
+        most every minute), until ``aclose``; nothing to do without an idle time."""
+        if self._reaper is None and self._config.idle_s is not None:
             self._reaper = asyncio.create_task(self._reap_forever(), name="sandbox-reaper")
 
     async def _reap_forever(self) -> None:
+        assert self._config.idle_s is not None
         interval = max(0.5, min(60.0, self._config.idle_s / 4))
         while True:
             await asyncio.sleep(interval)
@@ -252,22 +265,25 @@ class SandboxHost(RuntimeHost):
         return await self._inner.ensure_running()
 
     async def busy(self) -> bool:
-        """Whether a conversation runs in it now (or it cannot say: then it is kept)."""
+        """Whether a conversation in it has not ended (working, paused, waiting for its user
+        or for a confirmation), or it cannot say: then it is kept. An ended one is let go by
+        the ingest once quiet, so nothing holds the sandbox for it."""
         info = self._inner.recorded()
         if info is None:
             return False
         try:
             async with httpx.AsyncClient(timeout=5.0) as client:
-                response = await client.get(
-                    f"{info.base_url}/api/conversations/count",
-                    params={"status": "running"},
-                    headers={"X-Session-API-Key": info.session_key},
-                )
-        except httpx.HTTPError:
+                for status in _NOT_ENDED:
+                    response = await client.get(
+                        f"{info.base_url}/api/conversations/count",
+                        params={"status": status},
+                        headers={"X-Session-API-Key": info.session_key},
+                    )
+                    if response.status_code != 200 or int(response.text) > 0:
+                        return True
+        except (httpx.HTTPError, ValueError):
             return True
-        with suppress(ValueError):
-            return response.status_code != 200 or int(response.text) > 0
-        return True
+        return False
 
     async def health(self) -> HostHealth:
         return await self._inner.health()

@@ -121,7 +121,11 @@ def well_formed(value: Any) -> Any:
 class ConversationIngest:
     """Follows conversations: for each, one task that owns its runtime event stream (through
     its ingest lease) and resumes after the last event stored, so a restart loses none
-    and the event store's dedupe keeps a re-sent one once."""
+    and the event store's dedupe keeps a re-sent one once.
+
+    A conversation that has ended (finished, failed, stopped) is let go once its runtime has
+    sent nothing for ``quiet_s``: it holds no stream, so an idle sandbox can stop; whatever
+    sets it working again (a message, a resume) follows it again from its last stored event."""
 
     def __init__(
         self,
@@ -138,6 +142,7 @@ class ConversationIngest:
         reconcile_every_s: float = 30.0,
         lease_check_s: float = 1.0,
         patience_s: float = 2.0,
+        quiet_s: float = 5.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
@@ -151,7 +156,10 @@ class ConversationIngest:
         self._reconcile_every_s = reconcile_every_s
         self._lease_check_s = lease_check_s
         self._patience_s = patience_s
+        self._quiet_s = quiet_s
         self._stored_at: dict[ConversationId, float] = {}
+        self._ended: set[ConversationId] = set()
+        """Followed conversations whose last stored event left them ended."""
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
         self._resuming: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[None] | None = None
@@ -290,6 +298,7 @@ class ConversationIngest:
             _log.warning("conversation %s handed over: %s", conversation_id, exc)
         finally:
             self._stored_at.pop(conversation_id, None)
+            self._ended.discard(conversation_id)
             with contextlib.suppress(Exception):
                 await self._leases.release(lease, finished=finished)
 
@@ -386,9 +395,25 @@ class ConversationIngest:
             await cancel_and_wait(reading)
 
     async def _read_stream(self, lease: Lease, after: str | None) -> None:
-        stream = self._runtime.events(lease.conversation_id, after=after)
+        """Store what the stream sends; return when it ends, or once the conversation has
+        ended and the runtime has sent nothing more for ``quiet_s``."""
+        cid = lease.conversation_id
+        stream = self._runtime.events(cid, after=after)
         async with contextlib.aclosing(stream):
-            async for event in stream:
+            events = aiter(stream)
+            while True:
+                try:
+                    if cid in self._ended:
+                        async with asyncio.timeout(self._quiet_s):
+                            event = await anext(events)
+                    else:
+                        event = await anext(events)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    if cid in self._ended:
+                        return  # let go: nothing more comes until someone acts on it
+                    raise
                 await self._ingest(lease, event)
 
     async def _give_up(
@@ -491,6 +516,10 @@ class ConversationIngest:
             if changed or touched:
                 await tx.conversations.save(conversation)
             await tx.commit()
+        if conversation.status.ended:
+            self._ended.add(lease.conversation_id)
+        else:
+            self._ended.discard(lease.conversation_id)
         if pause:
             await self._pause_spent(lease.conversation_id)
         return stored

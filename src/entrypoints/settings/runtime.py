@@ -83,19 +83,22 @@ class RuntimeSettings(Section):
         choice(SandboxSetting),
         default=SandboxSetting.ORG,
     )
-    sandbox_idle_s: float = setting(
+    sandbox_idle_s: float | None = setting(
         "MAESTRIST_SANDBOX_IDLE",
-        "Local runtime: seconds a sandbox is kept after its last use while none of its "
-        "conversations runs; then it stops, and starts again (resuming them) when next used.",
+        "Local runtime: seconds a sandbox is kept after its last use once every conversation "
+        "in it has ended; then it stops, and its organization's next conversation starts it "
+        "again. Unset: kept. Its ended conversations cannot take a new message after it "
+        "stopped (the agent-server does not recreate their terminal on restart).",
         seconds,
-        default=900.0,
+        default=None,
     )
-    sandbox_max: int = setting(
+    sandbox_max: int | None = setting(
         "MAESTRIST_SANDBOX_MAX",
         "Local runtime: sandboxes running at once on one node; starting one more stops the "
-        "longest idle, and is refused while every one has a conversation running.",
+        "longest idle whose conversations have all ended, and is refused (503) while none "
+        "has. Unset: no cap.",
         int_in(1, 10_000),
-        default=8,
+        default=None,
     )
     sandbox_memory_mb: int = setting(
         "MAESTRIST_SANDBOX_MEMORY_MB",

@@ -33,6 +33,7 @@ def pool_at(tmp_path: Path, **overrides: object) -> SandboxPool:
         "workspace_root": tmp_path / "data" / "workspaces",
         "environment_status": tmp_path / "data" / "agent-server" / "environment.json",
         "limits": SandboxLimits(memory_bytes=4096 * MiB, processes=400, cpu_seconds=600),
+        "idle_s": 900.0,
         **overrides,
     }
     return SandboxPool(SandboxPoolConfig(**config))  # type: ignore[arg-type]
@@ -164,9 +165,10 @@ async def test_idle_sandboxes_stop_and_start_again_when_used(pool: SandboxPool) 
     recently = time.time()
 
     assert await pool.reap(now=recently) == []  # used just now
-    stopped = await pool.reap(now=recently + pool.config.idle_s + 1)
+    stopped = await pool.reap(now=recently + 901)
 
     assert sorted(stopped) == ["org-a", "org-b"]
+    assert pool.config.idle_s is not None
     assert await pool.host("org-a").health() is HostHealth.DOWN
     code, said = await run(pool, "org-a", "echo again")  # started again on use
     assert (code, said.strip()) == (0, "again")

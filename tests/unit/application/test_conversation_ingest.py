@@ -146,6 +146,28 @@ async def test_every_event_is_stored_once_and_the_conversation_follows(rig: Rig)
     await ingest.aclose()
 
 
+async def test_an_ended_conversation_is_let_go_once_quiet_and_followed_again_on_use(
+    rig: Rig,
+) -> None:
+    """It holds no stream of its runtime while nothing happens (so its sandbox may stop), and
+    what sets it working again follows it from its last stored event."""
+    rig.world.script(Finish())
+    ingest = rig.ingest(quiet_s=0.05)
+    ingest.follow(rig.cid)
+    await rig.say("Go")
+    await rig.until(finished)
+    await until(lambda: not ingest.following(rig.cid), "the ended conversation was let go")
+    stored = len(rig.stored)
+
+    rig.world.script(Finish(message="again"))
+    await rig.say("Once more")
+    ingest.follow(rig.cid)  # as sending a message does
+    await rig.until(lambda r: len(r.stored) == len(r.world.conversations[r.cid].log))
+    assert len(rig.stored) > stored
+    assert [e.seq for e in rig.stored] == list(range(1, len(rig.stored) + 1))
+    await ingest.aclose()
+
+
 async def test_a_hard_stop_leaves_the_conversation_stopped(rig: Rig) -> None:
     rig.world.script(Slow(seconds=30, then=Finish()))
     ingest = rig.ingest()
