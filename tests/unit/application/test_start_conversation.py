@@ -439,6 +439,24 @@ async def test_pause_oldest_pauses_the_idle_one_on_the_runtime_after_the_commit(
     assert runtime.committed_at_pause == {first.id_, second.id_}
 
 
+async def test_pause_oldest_starts_the_new_one_when_the_runtime_lost_the_oldest(
+    rig: Rig,
+) -> None:
+    """The oldest conversation is paused in our records; that its runtime no longer knows it
+    (a restart) does not stop the new one from starting."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    limits = ConversationLimits(per_user=1, policy=LimitPolicy.PAUSE_OLDEST)
+    request = StartConversationRequest(actor=rig.actor, org=rig.org)
+    first = (await rig.sut(limits=limits).execute(request)).conversation
+    del rig.world.conversations[first.id_]  # the runtime lost it
+
+    second = (await rig.sut(limits=limits).execute(request)).conversation
+
+    committed = rig.store.committed.conversations
+    assert committed[first.id_].status is ConversationStatus.PAUSED
+    assert committed[second.id_].status is ConversationStatus.IDLE
+
+
 async def test_the_per_org_limit_counts_the_starts_of_every_member(rig: Rig) -> None:
     """A limit of 2 in the organization and none per member: one start each by two members
     fills it, and a third start is refused whichever of them asks."""
