@@ -186,9 +186,17 @@ async def test_a_read_only_stream_never_reaches_the_runtime_and_a_writer_does(
             await stream.send("Read-only")
         assert log == []
         rig.authenticator.actor = replace(actor, scopes=READ_ONLY | {Scope.CONVERSATIONS_WRITE})
-        await stream.send("Writer")
+        await stream.send("Writer", ["https://example.com/screenshot.png"])
         said = [e.payload["llm_message"] for e in log if e.kind == "MessageEvent"]
-        assert said == [{"role": "user", "content": [{"type": "text", "text": "Writer"}]}]
+        assert said == [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Writer"},
+                    {"type": "image", "image_urls": ["https://example.com/screenshot.png"]},
+                ],
+            }
+        ]
     finally:
         await stream.aclose()
 
