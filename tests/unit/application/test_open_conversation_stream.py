@@ -201,6 +201,26 @@ async def test_a_read_only_stream_never_reaches_the_runtime_and_a_writer_does(
         await stream.aclose()
 
 
+async def test_opening_a_stream_and_sending_on_it_follow_the_conversation(rig: Rig) -> None:
+    """A watcher sees events even of a conversation no server followed (one let go once it
+    ended), and a message sent on the socket is followed as one sent over HTTP is."""
+    runtime = ScriptedRuntime(rig.world)
+    await runtime.start(
+        StartSpec(conversation_id=rig.conversation.id_, model="m", workspace_dir="/w")
+    )
+    cid = rig.conversation.id_
+    assert not rig.ingest.following(cid)
+    stream = (await rig.sut().execute(rig.request())).stream
+    try:
+        assert rig.ingest.following(cid)
+        await rig.ingest.aclose()  # nobody follows it now
+        assert not rig.ingest.following(cid)
+        await stream.send("Again")
+        assert rig.ingest.following(cid)
+    finally:
+        await stream.aclose()
+
+
 async def test_a_stream_needs_the_read_scope_and_the_owners_conversation(rig: Rig) -> None:
     actor = rig.authenticator.actor
     assert actor is not None
