@@ -250,12 +250,13 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
     assert token not in (tmp_path / "server.log").read_text()
 
 
-def test_an_idle_sandbox_stops_and_starts_again_for_the_next_conversation(
+def test_an_idle_sandbox_stops_and_its_conversation_resumes_when_used(
     tmp_path: Path, stub: StubLLM
 ) -> None:
-    """With an idle time set, once its conversation has finished and nothing is used for
-    that long, the organization's sandbox stops (nothing keeps it, not the stream the server
-    read events from); the organization's next conversation starts it again and runs."""
+    """Once its conversation has finished and nothing is used for the idle time, the
+    organization's sandbox stops (nothing keeps it, not the stream the server read events
+    from); a message to the conversation starts it again and the conversation goes on, and
+    so does the organization's next one."""
     if not (VENV / "bin" / "python").exists():
         pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
     data = tmp_path / "data"
@@ -263,8 +264,21 @@ def test_an_idle_sandbox_stops_and_starts_again_for_the_next_conversation(
         "MAESTRIST_DATA_DIR": str(data),
         "MAESTRIST_RUNTIME": "local",
         "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-        "MAESTRIST_SANDBOX_IDLE": "2",
+        # longer than the 5 s the ingest waits before it lets go of an ended conversation
+        "MAESTRIST_SANDBOX_IDLE": "8",
     }
+
+    def stopped() -> None:
+        deadline = time.monotonic() + WAIT_S
+        while agent_server_command(settings, "status").splitlines()[0] != "down":
+            assert time.monotonic() < deadline, "the idle sandbox was never stopped"
+            time.sleep(0.5)
+
+    def events(cid: str) -> list[dict[str, Any]]:
+        listed = http.get(f"/api/conversations/{cid}/events", params={"limit": 1000})
+        items: list[dict[str, Any]] = listed.json()["items"]
+        return items
+
     with (
         agent_server_stopped_after(data),
         running_server(tmp_path / "server.log", settings) as server,
@@ -276,15 +290,23 @@ def test_an_idle_sandbox_stops_and_starts_again_for_the_next_conversation(
         stub.script(Finish(message="first"))
         created = http.post("/api/conversations", json={"message": "One"})
         assert created.status_code == 201, created.text
-        assert wait_status(server, created.json()["id"], "finished") == "finished"
-
-        deadline = time.monotonic() + WAIT_S
-        while agent_server_command(settings, "status").splitlines()[0] != "down":
-            assert time.monotonic() < deadline, "the idle sandbox was never stopped"
-            time.sleep(0.5)
+        cid = created.json()["id"]
+        assert wait_status(server, cid, "finished") == "finished"
+        stopped()
+        before = len(events(cid))
 
         stub.script(Finish(message="second"))
-        again = http.post("/api/conversations", json={"message": "Two"})
+        sent = http.post(f"/api/conversations/{cid}/messages", json={"text": "Two"})
+        assert sent.status_code in (200, 202, 204), sent.text
+        deadline = time.monotonic() + WAIT_S
+        while "second" not in json.dumps(events(cid)[before:]):
+            assert time.monotonic() < deadline, "the resumed conversation never answered"
+            time.sleep(0.3)
+        assert [e["seq"] for e in events(cid)] == list(range(1, len(events(cid)) + 1))
+        stopped()
+
+        stub.script(Finish(message="third"))
+        again = http.post("/api/conversations", json={"message": "Three"})
         assert again.status_code == 201, again.text
         assert again.json()["startPhase"] == "ready"
         assert wait_status(server, again.json()["id"], "finished") == "finished"

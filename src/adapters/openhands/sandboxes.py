@@ -6,9 +6,9 @@ which the agent sees where the server puts workspaces. Where each conversation r
 to ``root/placements/<conversation id>`` before it starts, so every worker of this node finds
 it. A sandbox starts on the first call that needs it, and is stopped when it has been idle
 (no call for ``idle_s``, every conversation in it ended) or when room is needed for another and
-it is the longest idle; its conversations are kept on disk. (The agent-server does not
-recreate an ended conversation's terminal when it starts again, so such a conversation takes no
-new message after its sandbox stopped: both are off unless configured.)
+it is the longest idle; its conversations are kept on disk and resume when it starts again.
+The ingest lets go of an ended conversation after a few quiet seconds, far less than any idle
+time worth setting, so no event stream holds an idle sandbox.
 """
 
 import asyncio
@@ -262,7 +262,10 @@ class SandboxHost(RuntimeHost):
         self._pool.touch(self.name)
         if not self._inner.is_alive():
             await self._pool.make_room(self.name)
-        return await self._inner.ensure_running()
+        info = await self._inner.ensure_running()
+        # Used from now: a start that took longer than the idle time is not idle on arrival.
+        self._pool.touch(self.name)
+        return info
 
     async def busy(self) -> bool:
         """Whether a conversation in it has not ended (working, paused, waiting for its user

@@ -86,11 +86,10 @@ class RuntimeSettings(Section):
     sandbox_idle_s: float | None = setting(
         "MAESTRIST_SANDBOX_IDLE",
         "Local runtime: seconds a sandbox is kept after its last use once every conversation "
-        "in it has ended; then it stops, and its organization's next conversation starts it "
-        "again. Unset: kept. Its ended conversations cannot take a new message after it "
-        "stopped (the agent-server does not recreate their terminal on restart).",
+        "in it has ended; then it stops, and starts again (its conversations resuming) when "
+        "next used. Unset: kept.",
         seconds,
-        default=None,
+        default=900.0,
     )
     sandbox_max: int | None = setting(
         "MAESTRIST_SANDBOX_MAX",
