@@ -64,6 +64,31 @@ def agent_server_command(settings: dict[str, str], action: str) -> str:
     return done.stdout.strip()
 
 
+@contextlib.contextmanager
+def local_server(
+    tmp_path: Path, stub: StubLLM, **extra: str
+) -> Iterator[tuple[RunningServer, dict[str, str]]]:
+    """`maestrist serve` with the local runtime (a sandbox per organization) and the stub LLM
+    as the local user's, with its settings; every agent-server it started is stopped after."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+        **extra,
+    }
+    with (
+        agent_server_stopped_after(data),
+        running_server(tmp_path / "server.log", settings) as server,
+    ):
+        server.http.timeout = WAIT_S
+        llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
+        assert server.http.post("/api/settings", json=llm).status_code == 200
+        yield server, settings
+
+
 def frames_until(socket: Connection, status: str) -> list[dict[str, Any]]:
     """Event frames until the conversation reports ``status``."""
     events: list[dict[str, Any]] = []
@@ -257,36 +282,21 @@ def test_an_idle_sandbox_stops_and_its_conversation_resumes_when_used(
     organization's sandbox stops (nothing keeps it, not the stream the server read events
     from); a message to the conversation starts it again and the conversation goes on, and
     so does the organization's next one."""
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
-    data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-        # longer than the 5 s the ingest waits before it lets go of an ended conversation
-        "MAESTRIST_SANDBOX_IDLE": "8",
-    }
-
-    def stopped() -> None:
-        deadline = time.monotonic() + WAIT_S
-        while agent_server_command(settings, "status").splitlines()[0] != "down":
-            assert time.monotonic() < deadline, "the idle sandbox was never stopped"
-            time.sleep(0.5)
-
-    def events(cid: str) -> list[dict[str, Any]]:
-        listed = http.get(f"/api/conversations/{cid}/events", params={"limit": 1000})
-        items: list[dict[str, Any]] = listed.json()["items"]
-        return items
-
-    with (
-        agent_server_stopped_after(data),
-        running_server(tmp_path / "server.log", settings) as server,
-    ):
+    # longer than the 5 s the ingest waits before it lets go of an ended conversation
+    with local_server(tmp_path, stub, MAESTRIST_SANDBOX_IDLE="8") as (server, settings):
         http = server.http
-        http.timeout = WAIT_S
-        llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
-        assert http.post("/api/settings", json=llm).status_code == 200
+
+        def stopped() -> None:
+            deadline = time.monotonic() + WAIT_S
+            while agent_server_command(settings, "status").splitlines()[0] != "down":
+                assert time.monotonic() < deadline, "the idle sandbox was never stopped"
+                time.sleep(0.5)
+
+        def events(cid: str) -> list[dict[str, Any]]:
+            listed = http.get(f"/api/conversations/{cid}/events", params={"limit": 1000})
+            items: list[dict[str, Any]] = listed.json()["items"]
+            return items
+
         stub.script(Finish(message="first"))
         created = http.post("/api/conversations", json={"message": "One"})
         assert created.status_code == 201, created.text
@@ -436,22 +446,8 @@ def test_an_llm_that_cannot_answer_fails_the_run_with_its_reason(
     """An LLM that keeps failing (503) is tried three times, not five over two minutes, and the
     conversation shows ``error`` with the agent-server's reason; one nothing listens for (the
     README's placeholder with no network) fails the same way, saying it cannot connect."""
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
-    data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-    }
-    with (
-        agent_server_stopped_after(data),
-        running_server(tmp_path / "server.log", settings) as server,
-    ):
+    with local_server(tmp_path, stub) as (server, _):
         http = server.http
-        http.timeout = WAIT_S
-        llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
-        assert http.post("/api/settings", json=llm).status_code == 200
         stub.script(*[Fail(code="unavailable", detail="overloaded", status=503)] * 10)
         created = http.post("/api/conversations", json={"message": "Hello"})
         assert created.status_code == 201, created.text
@@ -461,7 +457,11 @@ def test_an_llm_that_cannot_answer_fails_the_run_with_its_reason(
         assert failed["statusReason"], failed
         assert len([r for r in stub.requests if r.get("tools")]) == 3
 
-        unreachable = {**llm, "llmBaseUrl": f"http://127.0.0.1:{closed_port()}/v1"}
+        unreachable = {
+            "llmModel": MODEL,
+            "llmApiKey": API_KEY,
+            "llmBaseUrl": f"http://127.0.0.1:{closed_port()}/v1",
+        }
         assert http.post("/api/settings", json=unreachable).status_code == 200
         created = http.post("/api/conversations", json={"message": "Hello again"})
         assert created.status_code == 201, created.text
