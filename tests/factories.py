@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from domain.audit.entities import AuditAction, AuditEvent
+from domain.conversations.entities import StoredEvent
+from domain.conversations.value_objects import ConversationId, EventType
 from domain.identity.api_keys import (
     ApiKey,
     ApiKeyId,
@@ -79,3 +81,17 @@ def create_api_key(
         expires_at=expires_at,
     )
     return key, token
+
+
+def create_stored_event(conversation_id: ConversationId, seq: int) -> StoredEvent:
+    """An agent's message, stored as event ``seq`` (its id ``e<seq>``, its payload naming it)."""
+    return StoredEvent(
+        conversation_id=conversation_id,
+        seq=seq,
+        event_id=f"e{seq}",
+        kind="MessageEvent",
+        source="agent",
+        type=EventType.MESSAGE,
+        occurred_at=T0,
+        payload={"n": seq},
+    )

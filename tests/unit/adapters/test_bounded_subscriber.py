@@ -9,24 +9,15 @@ from adapters.memory import BoundedSubscriber
 from application.errors import DependencyUnavailableError
 from application.ports.event_fan_out import SubscriberTooSlowError
 from domain.conversations.entities import StoredEvent
-from domain.conversations.value_objects import ConversationId, EventType
+from domain.conversations.value_objects import ConversationId
 from domain.shared.ids import new_id
-from tests.factories import T0
+from tests.factories import create_stored_event
 
 CID = ConversationId(new_id())
 
 
 def stored(seq: int) -> StoredEvent:
-    return StoredEvent(
-        conversation_id=CID,
-        seq=seq,
-        event_id=f"e{seq}",
-        kind="MessageEvent",
-        source="agent",
-        type=EventType.MESSAGE,
-        occurred_at=T0,
-        payload={},
-    )
+    return create_stored_event(CID, seq)
 
 
 async def test_a_batch_past_the_buffer_ends_the_subscription_before_what_was_queued() -> None:

@@ -11,9 +11,9 @@ from adapters.memory import InProcessEventFanOut
 from application.conversations import ConversationFeed
 from application.conversations.feed import _PAGE
 from domain.conversations.entities import StoredEvent
-from domain.conversations.value_objects import ConversationId, EventType
+from domain.conversations.value_objects import ConversationId
 from domain.shared.ids import new_id
-from tests.factories import T0
+from tests.factories import create_stored_event
 from tests.fakes import FakeStore
 from tests.fakes.store import EventLog
 from tests.fakes.unit_of_work import FakeUnitsOfWork
@@ -22,16 +22,7 @@ CID = ConversationId(new_id())
 
 
 def stored(seq: int) -> StoredEvent:
-    return StoredEvent(
-        conversation_id=CID,
-        seq=seq,
-        event_id=f"e{seq}",
-        kind="MessageEvent",
-        source="agent",
-        type=EventType.MESSAGE,
-        occurred_at=T0,
-        payload={"n": seq},
-    )
+    return create_stored_event(CID, seq)
 
 
 class Rig:

@@ -17,12 +17,12 @@ from application.conversations import (
 from application.errors import DependencyUnavailableError
 from application.ports.org_repository import MemberOrganization
 from domain.conversations.entities import StoredEvent
-from domain.conversations.value_objects import ConversationId, EventType
+from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import AuthMethod, Credentials, Principal
 from domain.shared.ids import new_id
 from entrypoints.http.conversations import CLOSE_SLOW_CLIENT, CLOSE_TRY_AGAIN, SocketPolicy
 from entrypoints.http.conversations.socket import EventFrames, _Session
-from tests.factories import T0, create_org, create_user
+from tests.factories import create_org, create_stored_event, create_user
 from tests.fakes import FakeStore
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 from tests.support.polling import GENEROUS_S, until
@@ -85,16 +85,7 @@ async def run(
 
 
 def event(cid: ConversationId, seq: int) -> StoredEvent:
-    return StoredEvent(
-        conversation_id=cid,
-        seq=seq,
-        event_id=f"e{seq}",
-        kind="MessageEvent",
-        source="agent",
-        type=EventType.MESSAGE,
-        occurred_at=T0,
-        payload={"n": seq},
-    )
+    return create_stored_event(cid, seq)
 
 
 async def test_a_client_further_behind_than_its_buffer_is_closed_and_blocks_nobody() -> None:
