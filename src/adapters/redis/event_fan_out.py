@@ -185,8 +185,9 @@ class RedisEventFanOut(EventFanOut):
                     raise
                 self._reader = asyncio.create_task(self._read(pubsub), name="conversation-events")
             except BaseException as exc:
-                if self._unconfirmed.get(name, 0) > 0:
-                    self._unconfirmed[name] -= 1
+                pending = self._unconfirmed.pop(name, 0) - 1
+                if pending > 0:  # others' SUBSCRIBEs of this channel still wait for answers
+                    self._unconfirmed[name] = pending
                 if isinstance(exc, RedisError | OSError):
                     raise DependencyUnavailableError("Redis cannot be reached.") from exc
                 raise

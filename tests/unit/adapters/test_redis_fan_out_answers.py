@@ -14,6 +14,7 @@ from adapters.redis.event_fan_out import RedisEventFanOut, _Channel
 from application.errors import DependencyUnavailableError
 from domain.conversations.value_objects import ConversationId
 from domain.shared.ids import new_id
+from tests.support.ports import closed_port
 
 NAME = b"c:{x}:events"
 
@@ -77,3 +78,17 @@ async def test_a_subscription_answered_again_ends_its_subscribers_who_missed_eve
     with pytest.raises(DependencyUnavailableError, match="interrupted"):
         await asyncio.wait_for(anext(aiter(subscriber)), 1)
     assert other.subscribers == {bystander}
+
+
+async def test_a_subscribe_redis_refuses_leaves_nothing_pending_and_says_why() -> None:
+    client = Redis(port=closed_port(), socket_connect_timeout=1)
+    sut = RedisEventFanOut(client, prefix="c:")
+    cid = ConversationId(new_id())
+    try:
+        for _ in range(2):  # a second attempt starts from a clean slate as well
+            with pytest.raises(DependencyUnavailableError, match="Redis cannot be reached"):
+                async with sut.subscribe(cid, buffer=10):
+                    pass
+            assert (sut._unconfirmed, sut._channels, sut._pubsub) == ({}, {}, None)
+    finally:
+        await client.aclose()
