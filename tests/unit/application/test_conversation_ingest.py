@@ -288,6 +288,18 @@ async def test_an_event_the_store_refuses_is_replaced_and_the_ones_after_it_foll
     await ingest.aclose()
 
 
+async def test_a_refused_status_event_still_moves_the_conversation(rig: Rig) -> None:
+    """The stand-in keeps what the refused event said: its status still counts."""
+    rig.world.script(Finish())
+    ingest = rig.ingest(store=RefusingStore(rig.store, "ConversationStateUpdateEvent"))
+    ingest.follow(rig.cid)
+    await rig.say("Go")
+    await rig.until(finished)
+    assert any(e.kind == UNSTORED_KIND for e in rig.stored)
+    assert not any(e.kind == "ConversationStateUpdateEvent" for e in rig.stored)
+    await ingest.aclose()
+
+
 async def test_an_ingest_that_fails_for_good_leaves_the_conversation_in_error(rig: Rig) -> None:
     rig.world.script(ToolCall(tool="terminal"), Finish())
     ingest = rig.ingest(store=RefusingStore(rig.store, "ActionEvent", UNSTORED_KIND))
