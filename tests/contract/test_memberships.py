@@ -38,6 +38,31 @@ async def test_members_are_listed_owner_first_and_roles_change(open_ports: OpenP
     assert zeds_view.role is Role.ADMIN
 
 
+async def test_a_role_changes_in_one_organization_only(open_ports: OpenPorts) -> None:
+    """A person in two organizations made admin of one stays a member of the other."""
+    ada, bob, zed = create_user("ada"), create_user("bob"), create_user("zed")
+    (acme, ada_owns), (other, bob_owns) = create_org(ada), create_org(bob)
+    async with open_ports() as ports:
+        for user in (ada, bob, zed):
+            await ports.users.add(user)
+        await ports.orgs.add(acme, ada_owns)
+        await ports.orgs.add(other, bob_owns)
+        for org in (acme, other):
+            await ports.orgs.add_member(
+                Membership(org_id=org.id_, user_id=zed.id_, role=Role.MEMBER, joined_at=T0)
+            )
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        await ports.orgs.set_role(acme.id_, zed.id_, Role.ADMIN)
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        in_acme = await ports.orgs.get_for_member(acme.id_, zed.id_)
+        in_other = await ports.orgs.get_for_member(other.id_, zed.id_)
+    assert in_acme is not None
+    assert in_other is not None
+    assert (in_acme.role, in_other.role) == (Role.ADMIN, Role.MEMBER)
+
+
 async def test_adding_a_member_twice_is_refused(open_ports: OpenPorts) -> None:
     owner = create_user("owner")
     org, founder = create_org(owner)
