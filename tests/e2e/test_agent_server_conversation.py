@@ -50,6 +50,15 @@ def agent_server_stopped_after(data_dir: Path) -> Iterator[None]:
                     os.kill(pid, 0)
                     time.sleep(0.1)
                 signal_tree(pid, signal.SIGKILL)
+        # One started while the server stopped may have missed its record: any process still
+        # working in this data directory goes too.
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                if (
+                    entry.name.isdigit()
+                    and str(data_dir).encode() in (entry / "cmdline").read_bytes()
+                ):
+                    signal_tree(int(entry.name), signal.SIGKILL)
 
 
 def agent_server_command(settings: dict[str, str], action: str) -> str:
