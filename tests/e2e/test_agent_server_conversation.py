@@ -151,30 +151,13 @@ def stub() -> Iterator[StubLLM]:
 def test_a_user_watches_the_real_agent_work_on_their_repository(
     tmp_path: Path, github: FakeGitHub, stub: StubLLM
 ) -> None:
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
     data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-        "MAESTRIST_GITHUB_URL": github.base_url,
-    }
-    with (
-        agent_server_stopped_after(data),
-        running_server(tmp_path / "server.log", settings) as server,
+    with local_server(tmp_path, stub, MAESTRIST_GITHUB_URL=github.base_url) as (
+        server,
+        settings,
     ):
         http = server.http
-        http.timeout = WAIT_S
-        configured = http.post(
-            "/api/settings",
-            json={
-                "llmModel": MODEL,
-                "llmApiKey": API_KEY,
-                "llmBaseUrl": stub.base_url,
-                "gitAuthorEmail": "local@example.com",
-            },
-        )
+        configured = http.post("/api/settings", json={"gitAuthorEmail": "local@example.com"})
         assert configured.status_code == 200, configured.text
         token = github.issue_token("local")
         connected = http.put("/api/user/git-providers/github", json={"token": token})
@@ -391,27 +374,10 @@ def test_restarting_our_server_mid_run_loses_no_event_and_duplicates_none(
 def test_confirmation_and_stop_on_the_real_agent(tmp_path: Path, stub: StubLLM) -> None:
     """With confirmation mode on, the real agent waits before acting: rejecting leaves it
     idle without running the command, accepting runs it; a stop cancels a step in progress."""
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
     data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-    }
-    with (
-        agent_server_stopped_after(data),
-        running_server(tmp_path / "server.log", settings) as server,
-    ):
+    with local_server(tmp_path, stub) as (server, _):
         http = server.http
-        http.timeout = WAIT_S
-        llm = {
-            "llmModel": MODEL,
-            "llmApiKey": API_KEY,
-            "llmBaseUrl": stub.base_url,
-            "confirmationMode": True,
-        }
-        assert http.post("/api/settings", json=llm).status_code == 200
+        assert http.post("/api/settings", json={"confirmationMode": True}).status_code == 200
         # The agent's terminal starts in the conversation's workspace, which is in the
         # organization's sandbox.
         stub.script(ToolCall(tool="terminal", arguments={"command": "touch ran-rejected"}))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from application.ports.conversation_runtime import RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
 from domain.conversations.value_objects import HostHealth, HostInfo
 
-__all__ = ("LocalProcessConfig", "LocalProcessEnvironmentProbe", "LocalProcessHost")
+__all__ = ("LocalProcessConfig", "LocalProcessEnvironmentProbe", "LocalProcessHost", "node_lock")
 
 _STATE_FILE = "host.json"
 _SECRET_FILE = "secret-key"  # noqa: S105 - a file name
@@ -101,6 +101,19 @@ class _State:
             session_key=self.session_key,
             version=self.version,
         )
+
+
+@asynccontextmanager
+async def node_lock(path: Path) -> AsyncIterator[None]:
+    """Held by one process of this machine at a time (a lock on the file ``path``); the
+    directory is made private when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def interpreter_dirs(venv: Path) -> list[Path]:
@@ -208,16 +221,9 @@ class LocalProcessHost(RuntimeHost):
                 self._state = await self._spawn()
                 return self._state.info
 
-    @asynccontextmanager
-    async def _machine_lock(self) -> AsyncIterator[None]:
+    def _machine_lock(self) -> AbstractAsyncContextManager[None]:
         """Excludes other processes (server workers) working on this host's directory."""
-        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(self._dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(descriptor)  # closing releases the lock
+        return node_lock(self._dir / _LOCK_FILE)
 
     def recorded(self) -> HostInfo | None:
         """Where the agent-server recorded for this host answers, if one is."""

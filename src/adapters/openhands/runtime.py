@@ -47,6 +47,11 @@ from domain.shared.errors import InvalidValueError
 __all__ = ("AgentServerRuntime",)
 
 
+def _last_line(said: str) -> str:
+    """What a failed command said last, short enough to show."""
+    return said.splitlines()[-1][:300] if said else "no output"
+
+
 class _Connection:
     """One agent-server: its HTTP client, its event reader and the tools it registered."""
 
@@ -163,19 +168,17 @@ class AgentServerRuntime(ConversationRuntime):
     async def _set_up(self, connection: _Connection, spec: StartSpec) -> None:
         code, said = await self._bash(connection, setup_command(spec), SETUP_TIMEOUT_S)
         if code != 0:
-            last = said.splitlines()[-1][:300] if said else "no output"
             raise InvalidValueError(
                 f"The repository's setup script ({SETUP_SCRIPT}) failed with exit code "
-                f"{code}: {last}",
+                f"{code}: {_last_line(said)}",
                 field="repository",
             )
 
     async def _check_out(self, connection: _Connection, spec: StartSpec) -> None:
         code, said = await self._bash(connection, checkout_script(spec), CHECKOUT_TIMEOUT_S)
         if code != 0:
-            last = said.splitlines()[-1][:300] if said else "no output"
             raise InvalidValueError(
-                f"The repository could not be cloned: {last}", field="repository"
+                f"The repository could not be cloned: {_last_line(said)}", field="repository"
             )
 
     async def _post(self, conversation_id: ConversationId, tail: str, body: object = None) -> None:

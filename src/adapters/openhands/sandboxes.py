@@ -12,20 +12,17 @@ time worth setting, so no event stream holds an idle sandbox.
 """
 
 import asyncio
-import fcntl
 import logging
 import os
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from adapters.openhands.confinement import Bubblewrap, SandboxLimits, bubblewrap
-from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost
+from adapters.openhands.local_host import LocalProcessConfig, LocalProcessHost, node_lock
 from application.errors import DependencyUnavailableError
 from application.ports.conversation_runtime import RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
@@ -70,6 +67,8 @@ class SandboxPool:
         self._room = asyncio.Lock()
         self._confinement: Bubblewrap | None = None
         self._reaper: asyncio.Task[None] | None = None
+        self._placed: dict[ConversationId, str] = {}
+        """Placements read or made here: one never changes, so each is read from disk once."""
 
     def confinement(self) -> Bubblewrap:
         """Bubblewrap with the limits; raises, saying what to install, when it is missing."""
@@ -129,15 +128,23 @@ class SandboxPool:
         partial = path.with_suffix(".partial")
         partial.write_text(name)
         partial.replace(path)
+        self._placed[conversation_id] = name
 
     def placed(self, conversation_id: ConversationId) -> str | None:
-        """The sandbox ``conversation_id`` runs in; None for one started outside every one."""
-        try:
-            return self._placement(conversation_id).read_text().strip() or None
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        """The sandbox ``conversation_id`` runs in; None for one started outside every one (or
+        not placed yet: that is read again next time)."""
+        name = self._placed.get(conversation_id)
+        if name is None:
+            try:
+                name = self._placement(conversation_id).read_text().strip() or None
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            if name is not None:
+                self._placed[conversation_id] = name
+        return name
 
     def forget(self, conversation_id: ConversationId) -> None:
+        self._placed.pop(conversation_id, None)
         self._placement(conversation_id).unlink(missing_ok=True)
 
     # Room and idleness
@@ -164,17 +171,17 @@ class SandboxPool:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.touch()
 
-    async def _running(self) -> list[str]:
+    def _running(self) -> list[str]:
         return [name for name in self.names() if self.host(name).is_running()]
 
     async def make_room(self, name: str) -> None:
         """Before sandbox ``name`` starts: stop the longest-idle sandbox when this node runs
-        ``max_running`` already; refuse when every one is at work."""
+        ``max_running`` already; refuse when every one has a conversation not ended."""
         cap = self._config.max_running
         if cap is None:
             return
-        async with self._room, self._node_lock():
-            running = [other for other in await self._running() if other != name]
+        async with self._room, node_lock(self._config.root / _LOCK):
+            running = [other for other in self._running() if other != name]
             if len(running) < cap:
                 return
             for other in sorted(running, key=self.last_used):
@@ -187,14 +194,15 @@ class SandboxPool:
             )
 
     async def reap(self, now: float | None = None) -> list[str]:
-        """Stop the sandboxes unused for ``idle_s`` with no conversation running; their names."""
+        """Stop the sandboxes unused for ``idle_s`` whose conversations have all ended; their
+        names."""
         idle_s = self._config.idle_s
         if idle_s is None:
             return []
         now = time.time() if now is None else now
         stopped: list[str] = []
-        async with self._room, self._node_lock():
-            for name in await self._running():
+        async with self._room, node_lock(self._config.root / _LOCK):
+            for name in self._running():
                 if now - self.last_used(name) < idle_s:
                     continue
                 if await self.host(name).busy():
@@ -202,17 +210,6 @@ class SandboxPool:
                 await self.host(name).stop()
                 stopped.append(name)
         return stopped
-
-    @asynccontextmanager
-    async def _node_lock(self) -> AsyncIterator[None]:
-        """Excludes the other workers of this node from deciding about room at once."""
-        self._config.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(self._config.root / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(descriptor)
 
     def keep_reaping(self) -> None:
         """Stop idle sandboxes in the background, checking every quarter of the idle time (at
@@ -260,8 +257,9 @@ class SandboxHost(RuntimeHost):
     async def ensure_running(self) -> HostInfo:
         self._pool.confinement()
         self._pool.touch(self.name)
-        if not self._inner.is_alive():
-            await self._pool.make_room(self.name)
+        if self._inner.is_alive():
+            return await self._inner.ensure_running()
+        await self._pool.make_room(self.name)
         info = await self._inner.ensure_running()
         # Used from now: a start that took longer than the idle time is not idle on arrival.
         self._pool.touch(self.name)

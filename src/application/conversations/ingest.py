@@ -402,16 +402,14 @@ class ConversationIngest:
         async with contextlib.aclosing(stream):
             events = aiter(stream)
             while True:
+                ended = cid in self._ended
                 try:
-                    if cid in self._ended:
-                        async with asyncio.timeout(self._quiet_s):
-                            event = await anext(events)
-                    else:
+                    async with asyncio.timeout(self._quiet_s if ended else None):
                         event = await anext(events)
                 except StopAsyncIteration:
                     return
                 except TimeoutError:
-                    if cid in self._ended:
+                    if ended:
                         return  # let go: nothing more comes until someone acts on it
                     raise
                 await self._ingest(lease, event)
