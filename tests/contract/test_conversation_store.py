@@ -21,7 +21,14 @@ from domain.conversations.entities import (
     Tenant,
 )
 from domain.conversations.errors import StaleFenceError
-from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
+from domain.conversations.value_objects import (
+    SERVER_SOURCE,
+    ConversationId,
+    EventType,
+    RuntimeEvent,
+    StartPhase,
+    start_phase_note,
+)
 from domain.git.providers import ProviderKind
 from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
@@ -460,6 +467,44 @@ async def test_an_append_with_a_stale_fence_is_refused(
             await tx.events.append(sut.id_, [event(sut.id_, "old-owner")], fence=6)
     async with backend.conversations.begin() as tx:
         assert [e.event_id for e in await tx.events.list_after(sut.id_)] == ["new-owner"]
+
+
+async def test_the_servers_notes_take_their_place_in_line_whatever_the_fence(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    """A start's phases are noted before and while a runtime stream's owner appends: a note
+    carries no fence, is refused by none and leaves the owners' fence as it was; where the
+    runtime's stream goes on from (``last``) passes notes over."""
+    mine, _ = tenants
+    sut = conversation(mine)
+    await add(backend, sut)
+    note = start_phase_note(sut.id_, StartPhase.CLONING, T0)
+    async with backend.conversations.begin() as tx:
+        assert [e.seq for e in await tx.events.append(sut.id_, [note], fence=None)] == [1]
+        assert await tx.events.last(sut.id_) is None
+        await tx.events.append(sut.id_, [event(sut.id_, "runtime")], fence=7)
+        ready = start_phase_note(sut.id_, StartPhase.READY, T0)
+        stored = await tx.events.append(sut.id_, [ready, note], fence=None)
+        await tx.commit()
+    assert [(e.seq, e.event_id, e.source) for e in stored] == [
+        (3, "start-phase-ready", SERVER_SOURCE)
+    ]
+    async with backend.conversations.begin() as tx:
+        last = await tx.events.last(sut.id_)
+        assert last is not None
+        assert (last.seq, last.event_id) == (2, "runtime")
+        with pytest.raises(StaleFenceError):  # the note did not lower the owners' fence
+            await tx.events.append(sut.id_, [event(sut.id_, "stale")], fence=6)
+    async with backend.conversations.begin() as tx:
+        await tx.events.append(sut.id_, [event(sut.id_, "owner")], fence=7)
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        assert [e.event_id for e in await tx.events.list_after(sut.id_)] == [
+            "start-phase-cloning",
+            "runtime",
+            "start-phase-ready",
+            "owner",
+        ]
 
 
 async def test_concurrent_appends_number_densely_and_drop_duplicates(

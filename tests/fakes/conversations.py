@@ -22,7 +22,7 @@ from domain.conversations.entities import (
     Tenant,
 )
 from domain.conversations.errors import StaleFenceError
-from domain.conversations.value_objects import ConversationId, RuntimeEvent
+from domain.conversations.value_objects import SERVER_SOURCE, ConversationId, RuntimeEvent
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from tests.fakes.store import EventLog, FakeStore
@@ -165,15 +165,15 @@ class FakeEventStore(EventStore):
         self._store = store
 
     async def append(
-        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int
+        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int | None
     ) -> list[StoredEvent]:
         tables = self._store.live
         if conversation_id not in tables.conversations:
             raise LookupError(f"no conversation {conversation_id}")
         seen = tables.fences.get(conversation_id, 0)
-        if fence < seen:
+        if fence is not None and fence < seen:
             raise StaleFenceError
-        tables.fences[conversation_id] = fence
+        tables.fences[conversation_id] = seen if fence is None else fence
         log = tables.events.setdefault(conversation_id, EventLog())
         known = {event.event_id for event in log}
         stored: list[StoredEvent] = []
@@ -203,8 +203,8 @@ class FakeEventStore(EventStore):
         return [event for event in log if event.seq > after][:limit]
 
     async def last(self, conversation_id: ConversationId) -> StoredEvent | None:
-        log = self._store.live.events.get(conversation_id)
-        return log[-1] if log else None
+        log = self._store.live.events.get(conversation_id, EventLog())
+        return next((e for e in reversed(log) if e.source != SERVER_SOURCE), None)
 
 
 class FakeEventCallbackStore(EventCallbackStore):

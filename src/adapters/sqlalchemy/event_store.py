@@ -10,7 +10,12 @@ from adapters.sqlalchemy.models import ConversationEventHeadRow, ConversationEve
 from application.ports.event_store import EventStore
 from domain.conversations.entities import StoredEvent
 from domain.conversations.errors import StaleFenceError
-from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
+from domain.conversations.value_objects import (
+    SERVER_SOURCE,
+    ConversationId,
+    EventType,
+    RuntimeEvent,
+)
 
 __all__ = ("SqlaEventStore",)
 
@@ -57,11 +62,13 @@ class SqlaEventStore(EventStore):
         return int(last_seq), int(fence)
 
     async def append(
-        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int
+        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int | None
     ) -> list[StoredEvent]:
         async with translate_db_errors():
             last_seq, seen = await self._lock_head(conversation_id)
-            if fence < seen:
+            if fence is None:
+                fence = seen  # this server's own note: no owner's token to check or keep
+            elif fence < seen:
                 raise StaleFenceError
             ids = [event.event_id for event in events]
             existing = (
@@ -136,7 +143,10 @@ class SqlaEventStore(EventStore):
     async def last(self, conversation_id: ConversationId) -> StoredEvent | None:
         query = (
             select(ConversationEventRow)
-            .where(ConversationEventRow.conversation_id == conversation_id)
+            .where(
+                ConversationEventRow.conversation_id == conversation_id,
+                ConversationEventRow.source != SERVER_SOURCE,
+            )
             .order_by(ConversationEventRow.seq.desc())
             .limit(1)
         )

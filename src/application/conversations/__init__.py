@@ -56,6 +56,7 @@ from application.conversations.start_conversation import (
     StartConversationRequest,
     StartConversationResult,
 )
+from application.conversations.start_reports import StartReports, StartsInProgress
 from application.conversations.stop_conversation import StopConversation, StopConversationRequest
 
 __all__ = (
@@ -100,6 +101,8 @@ __all__ = (
     "StartConversation",
     "StartConversationRequest",
     "StartConversationResult",
+    "StartReports",
+    "StartsInProgress",
     "StopConversation",
     "StopConversationRequest",
     "StreamAccessLostError",

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from application.conversations.callbacks import CallbackProcessors, StateChange
+from application.conversations.start_reports import START_CUT_OFF, StartReports
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
@@ -20,7 +21,12 @@ from application.ports.unit_of_work import UnitsOfWork
 from application.tasks import cancel_and_wait
 from domain.conversations.entities import ConversationStatus, StoredEvent
 from domain.conversations.errors import RuntimeConversationNotFoundError, StaleFenceError
-from domain.conversations.value_objects import ConversationId, EventType, RuntimeEvent
+from domain.conversations.value_objects import (
+    ConversationId,
+    EventType,
+    RuntimeEvent,
+    StartPhase,
+)
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("UNSTORED_KIND", "ConversationIngest")
@@ -143,6 +149,7 @@ class ConversationIngest:
         lease_check_s: float = 1.0,
         patience_s: float = 2.0,
         quiet_s: float = 5.0,
+        start_bound_s: float = 960.0,
     ) -> None:
         self._runtime = runtime
         self._leases = leases
@@ -157,6 +164,8 @@ class ConversationIngest:
         self._lease_check_s = lease_check_s
         self._patience_s = patience_s
         self._quiet_s = quiet_s
+        self._start_bound_s = start_bound_s
+        self._reports = StartReports(store, fan_out, clock)
         self._stored_at: dict[ConversationId, float] = {}
         self._ended: set[ConversationId] = set()
         """Followed conversations whose last stored event left them ended."""
@@ -281,7 +290,7 @@ class ConversationIngest:
             return
         finished = True
         try:
-            if adopt and not await self._still_open(lease):
+            if not await self._readable(lease, adopt=adopt):
                 return
             await self._follow(lease)
         except asyncio.CancelledError:
@@ -314,16 +323,31 @@ class ConversationIngest:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _MAX_RETRY_DELAY_S)
 
-    async def _still_open(self, lease: Lease) -> bool:
-        """Whether an adopted conversation may still send events: it exists and has not ended
-        (a later message follows it again)."""
+    async def _readable(self, lease: Lease, *, adopt: bool) -> bool:
+        """Whether the conversation's runtime events are there to read: it exists, its start
+        has reached the runtime, and, ``adopt``ed, it has not ended (a later message follows
+        it again). A start short of the runtime past ``start_bound_s`` since its last phase
+        was cut off with its server, and fails here."""
         try:
             async with self._store.begin() as tx:
                 conversation = await tx.conversations.get_for_owner(lease.conversation_id)
         except DependencyUnavailableError as exc:
+            if not adopt:
+                return True  # asked for: read the runtime, waiting out the store when storing
             # Not holding a lease this server cannot use: one that reaches the store takes it.
             raise _HandOverError(f"its store cannot be read ({exc})") from exc
-        return conversation is not None and not conversation.status.ended
+        if conversation is None:
+            return False
+        if conversation.status is ConversationStatus.STARTING and conversation.start_phase not in (
+            None,
+            StartPhase.READY,
+        ):
+            since = (self._clock.now() - conversation.updated_at).total_seconds()
+            if since > self._start_bound_s:
+                await self._leases.ensure_current(lease)
+                await self._reports.failed(conversation, START_CUT_OFF)
+            return False  # the start follows it once the runtime holds it
+        return not (adopt and conversation.status.ended)
 
     async def _follow(self, lease: Lease) -> None:
         """Store the conversation's events, waiting out outages; one that stores nothing for

@@ -1,4 +1,5 @@
 import asyncio
+import copy
 import logging
 from dataclasses import dataclass
 
@@ -6,8 +7,13 @@ from application.conversations._shared import message_parts, owned, tenant_of
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
-from application.conversations.limits import ConcurrencyGate
+from application.conversations.limits import Admission, ConcurrencyGate
 from application.conversations.policy import ConversationDefaults
+from application.conversations.start_reports import (
+    START_INTERRUPTED,
+    StartReports,
+    StartsInProgress,
+)
 from application.errors import ApplicationError, DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
@@ -28,8 +34,8 @@ from domain.conversations.errors import LlmNotConfiguredError
 from domain.conversations.value_objects import (
     ConfirmationMode,
     ConversationId,
+    MessagePart,
     RepositoryCheckout,
-    RuntimeStatus,
     StartPhase,
     StartSpec,
     TextPart,
@@ -62,6 +68,9 @@ class StartConversationRequest:
     title: str | None = None
     parent_id: ConversationId | None = None
     """Start it as a child of this conversation of the caller's, on its workspace."""
+    wait: bool = True
+    """Answer once the runtime holds it (or the start failed); False answers as soon as it
+    is recorded, the start going on in the background, its phases reported as they come."""
 
 
 def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
@@ -100,6 +109,11 @@ class StartConversation:
     Two units of work, by necessity: the first checks the limits and stores the conversation
     as starting (so it counts against them) in one commit, admissions in the organization
     taking turns; the runtime starts after it, and the second records how that went.
+
+    Each phase of the start is recorded as it begins, on the conversation and as an event in
+    its log, so watchers see it go by; a failure the same way, with its reason. Without
+    ``wait`` the caller has the conversation once the first unit of work is committed, and
+    the start goes on as one of the ``StartsInProgress``.
     """
 
     def __init__(
@@ -115,6 +129,8 @@ class StartConversation:
         gate: ConcurrencyGate,
         defaults: ConversationDefaults,
         clock: Clock,
+        reports: StartReports,
+        in_progress: StartsInProgress,
     ) -> None:
         self._uow = uow
         self._units = units
@@ -127,6 +143,8 @@ class StartConversation:
         self._gate = gate
         self._defaults = defaults
         self._clock = clock
+        self._reports = reports
+        self._in_progress = in_progress
 
     async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         tenant = tenant_of(request.actor, request.org)
@@ -185,7 +203,11 @@ class StartConversation:
                     updated_at=now,
                 )
             )
+        noted = await self._uow.events.append(
+            conversation.id_, [self._reports.first(conversation)], fence=None
+        )
         await self._uow.commit()
+        await self._reports.announce(conversation.id_, noted)
 
         spec = StartSpec(
             conversation_id=conversation.id_,
@@ -210,10 +232,28 @@ class StartConversation:
             parent_id=None if parent is None else parent.id_,
             sandbox=sandbox,
         )
+        if not request.wait:
+            answered = copy.copy(conversation)  # the start goes on changing its own
+            self._in_progress.launch(
+                conversation.id_, self._go_on(conversation, spec, admission, parent, parts)
+            )
+            return StartConversationResult(conversation=answered)
+        await self._go_on(conversation, spec, admission, parent, parts)
+        return StartConversationResult(conversation=conversation)
+
+    async def _go_on(
+        self,
+        conversation: Conversation,
+        spec: StartSpec,
+        admission: Admission,
+        parent: Conversation | None,
+        parts: list[MessagePart],
+    ) -> None:
+        """Everything after the first commit: room made, the runtime started through its
+        phases, the outcome recorded, the conversation followed, its first message sent."""
 
         async def entered(phase: StartPhase) -> None:
-            if conversation.enter_phase(phase, self._clock.now()):
-                await self._save(conversation)
+            await self._reports.entered(conversation, phase)
 
         try:
             await self._gate.make_room(admission)
@@ -221,25 +261,27 @@ class StartConversation:
                 status = await self._runtime.start(spec, entered)
         except TimeoutError:
             phase = conversation.start_phase or StartPhase.WAITING_FOR_SANDBOX
-            await self._record(
+            await self._reports.failed(
                 conversation,
-                None,
-                reason=f"The start did not finish within {self._defaults.start_timeout_s:g} s "
+                f"The start did not finish within {self._defaults.start_timeout_s:g} s "
                 f"(stuck {phase.value.replace('_', ' ')}).",
             )
             raise DependencyUnavailableError(
                 "The conversation could not start in time; it is marked failed."
             ) from None
-        except Exception as exc:
-            await self._record(conversation, None, reason=_reason(exc))
+        except asyncio.CancelledError:
+            await self._reports.failed(conversation, START_INTERRUPTED)
             raise
-        await self._record(conversation, status)
+        except Exception as exc:
+            await self._reports.failed(conversation, _reason(exc))
+            raise
+        conversation.follow_runtime(status, self._clock.now())
+        await self._save(conversation)
         self._ingest.follow(conversation.id_)
         if parent is not None:
             await self._note_child(parent, conversation)
         if parts:
             await self._runtime.send_message(conversation.id_, parts)
-        return StartConversationResult(conversation=conversation)
 
     async def _note_child(self, parent: Conversation, child: Conversation) -> None:
         """Say in the parent's events that a child started on its workspace (a message that
@@ -250,16 +292,6 @@ class StartConversation:
             await self._runtime.send_message(parent.id_, [note], run=False)
         except (DomainError, DependencyUnavailableError) as exc:
             _log.warning("child %s not noted in conversation %s: %s", child.id_, parent.id_, exc)
-
-    async def _record(
-        self, conversation: Conversation, status: RuntimeStatus | None, *, reason: str = ""
-    ) -> None:
-        """The second unit of work: the status the runtime started in, or ``error`` and why."""
-        if status is None:
-            conversation.fail(reason or "The conversation could not start.", self._clock.now())
-        else:
-            conversation.follow_runtime(status, self._clock.now())
-        await self._save(conversation)
 
     async def _save(self, conversation: Conversation) -> None:
         async with self._units.begin() as tx:

@@ -15,6 +15,7 @@ from domain.settings.mcp import McpConfig
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
+    "SERVER_SOURCE",
     "ConfirmationMode",
     "ConversationId",
     "EventType",
@@ -29,6 +30,8 @@ __all__ = (
     "StartSpec",
     "TextPart",
     "Usage",
+    "start_failed_note",
+    "start_phase_note",
 )
 
 ConversationId = NewType("ConversationId", UUID)
@@ -139,6 +142,49 @@ class RuntimeEvent:
             raise InvalidValueError("Event times are aware (UTC).", field="occurred_at")
         if not isinstance(self.payload, MappingProxyType):
             object.__setattr__(self, "payload", MappingProxyType(dict(self.payload)))
+
+
+SERVER_SOURCE = "server"
+"""The source of the events this server notes in a conversation's log itself, beside the
+runtime's: a start's phases and its failure, which happen before any runtime holds it."""
+
+START_PHASE_KIND = "StartPhaseChanged"
+START_FAILED_KIND = "StartFailed"
+
+
+def start_phase_note(
+    conversation_id: ConversationId, phase: StartPhase, at: datetime
+) -> RuntimeEvent:
+    """The event that tells a conversation's watchers its start reached ``phase``."""
+    return RuntimeEvent(
+        event_id=f"start-phase-{phase.value}",
+        conversation_id=conversation_id,
+        kind=START_PHASE_KIND,
+        source=SERVER_SOURCE,
+        type=EventType.STATUS,
+        occurred_at=at,
+        payload={"kind": START_PHASE_KIND, "phase": phase.value},
+    )
+
+
+def start_failed_note(
+    conversation_id: ConversationId, phase: StartPhase | None, reason: str, at: datetime
+) -> RuntimeEvent:
+    """The event that tells a conversation's watchers its start failed, in which phase and
+    why."""
+    return RuntimeEvent(
+        event_id="start-failed",
+        conversation_id=conversation_id,
+        kind=START_FAILED_KIND,
+        source=SERVER_SOURCE,
+        type=EventType.ERROR,
+        occurred_at=at,
+        payload={
+            "kind": START_FAILED_KIND,
+            "phase": None if phase is None else phase.value,
+            "reason": reason,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

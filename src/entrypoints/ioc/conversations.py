@@ -11,6 +11,8 @@ from application.conversations import (
     ConversationIngest,
     ConversationLimits,
     MessageDelivery,
+    StartReports,
+    StartsInProgress,
     StreamTurn,
     StreamTurns,
 )
@@ -55,11 +57,22 @@ class ConversationsProvider(Provider):
             processors,
             close_timeout_s=settings.server.shutdown_timeout_s / 2,
             sweep_every_s=settings.redis.conversation_lease_ttl_s / 6,
+            # a start bounds itself; past that and a minute, its server is gone
+            start_bound_s=settings.conversations.start_timeout_s + 60,
         )
         yield ingest
         await ingest.aclose()
 
     feed = provide(ConversationFeed, scope=Scope.APP)
+    start_reports = provide(StartReports, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    async def starts_in_progress(self, settings: Settings) -> AsyncIterator[StartsInProgress]:
+        """Closed before the runtime and the ingest it was made after, so a start cut short
+        by the server stopping still records that."""
+        starts = StartsInProgress(close_timeout_s=settings.server.shutdown_timeout_s / 4)
+        yield starts
+        await starts.aclose()
 
     @provide(scope=Scope.APP)
     def limits(self, settings: Settings) -> ConversationLimits:

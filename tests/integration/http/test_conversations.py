@@ -200,6 +200,12 @@ async def events_until(ws: WebSocketTestSession, status: str) -> list[Frame]:
             return seen
 
 
+def from_runtime(events: list[Frame]) -> list[Frame]:
+    """The runtime's events among a conversation's, without the server's notes of its
+    start."""
+    return [event for event in events if event["source"] != "server"]
+
+
 async def stored(client: Client, cid: str, headers: Headers | None = None) -> list[Frame]:
     items: list[Frame] = []
     after = 0
@@ -234,7 +240,17 @@ async def test_a_conversation_runs_live_over_the_socket_to_finished(
     with await client.websocket_connect(f"/ws/conversations/{cid}?after=0") as ws:
         live = await events_until(ws, "finished")
         kinds = [e["kind"] for e in live]
-        assert kinds[:2] == ["SystemPromptEvent", "MessageEvent"]
+        # the start's phases as it went through them, noted before the runtime's first events
+        assert [(e["kind"], e["source"], e["type"], e["payload"]) for e in live[:2]] == [
+            (
+                "StartPhaseChanged",
+                "server",
+                "status",
+                {"kind": "StartPhaseChanged", "phase": phase},
+            )
+            for phase in ("waiting_for_sandbox", "ready")
+        ]
+        assert kinds[2:4] == ["SystemPromptEvent", "MessageEvent"]
         assert "ActionEvent" in kinds
         assert "ObservationEvent" in kinds
         assert [e["seq"] for e in live] == list(range(1, len(live) + 1))
@@ -630,9 +646,9 @@ async def test_a_restarted_server_loses_no_event_and_duplicates_none(
 
     async with serve(settings, ScriptedRuntimeOverride(world)) as client:
         await status_is(client, cid, "finished")
-        after = await until_stored(client, cid, len(log))
-    assert [e["id"] for e in after] == log
-    assert [e["seq"] for e in after] == list(range(1, len(log) + 1))
+        after = await until_stored(client, cid, len(log) + 2)  # and the start's two phases
+    assert [e["id"] for e in from_runtime(after)] == log
+    assert [e["seq"] for e in after] == list(range(1, len(log) + 3))
     assert after[: len(before)] == before
 
 
@@ -743,7 +759,7 @@ async def test_a_tool_output_with_nul_is_stored_and_read_back_exactly(
     ]
     assert live_outputs[:3] == [BINARY_OUTPUT, "half a pair: \ufffd", "next"]
     log = world.conversations[ConversationId(UUID(cid))].log
-    assert [e["id"] for e in everything] == [e.event_id for e in log]
+    assert [e["id"] for e in from_runtime(everything)] == [e.event_id for e in log]
 
 
 async def test_a_failed_run_shows_error_with_the_runtimes_reason(

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS, RecordActiveSeconds, StateChange
 from application.conversations.ingest import RUNTIME_LOST, UNSTORED_KIND
+from application.conversations.start_reports import START_CUT_OFF
 from application.errors import DependencyUnavailableError
 from application.ports.event_fan_out import SubscriberTooSlowError
 from application.ports.ingest_leases import Lease
@@ -36,6 +37,7 @@ from domain.conversations.value_objects import (
     EventType,
     RuntimeEvent,
     RuntimeStatus,
+    StartPhase,
     StartSpec,
     TextPart,
     Usage,
@@ -242,7 +244,7 @@ class RefusingEventStore(FakeEventStore):
         self.refused = refused
 
     async def append(
-        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int
+        self, conversation_id: ConversationId, events: Sequence[RuntimeEvent], *, fence: int | None
     ) -> list[StoredEvent]:
         if any(event.kind in self.refused for event in events):
             raise RuntimeError("the database refused this value")
@@ -415,6 +417,56 @@ async def test_a_lost_runtime_leaves_a_start_in_flight_or_an_ended_conversation_
     await until(lambda: leases.released == 1, "the attempt to follow ended")
     assert rig.conversation.status is status
     assert rig.conversation.status_reason is None
+    await ingest.aclose()
+
+
+class _CountedRuntime(ScriptedRuntime):
+    """Counts the streams of events asked of it."""
+
+    asked = 0
+
+    def events(
+        self, conversation_id: ConversationId, *, after: str | None = None
+    ) -> AsyncGenerator[RuntimeEvent, None]:
+        self.asked += 1
+        return super().events(conversation_id, after=after)
+
+
+@pytest.mark.parametrize("adopt", [False, True])
+async def test_a_start_short_of_the_runtime_is_not_read_and_fails_once_past_its_bound(
+    rig: Rig, adopt: bool
+) -> None:
+    """A conversation whose start has not reached the runtime is not asked of it (that could
+    start a sandbox for nothing; the start follows it when it gets there). Once its last phase
+    is older than the start's own bound, its server died with it: it fails, saying so in its
+    status and its events."""
+    started = rig.store.live.conversations[rig.cid]
+    started.start_phase = StartPhase.CLONING
+    started.updated_at = T0 - timedelta(seconds=50)
+    rig.store.commit()
+    leases = _CountedLeases()
+    runtime = _CountedRuntime(rig.world)
+    ingest = rig.ingest(leases, runtime=runtime, start_bound_s=60)
+
+    ingest.follow(rig.cid, adopt=adopt)
+    await until(lambda: leases.released == 1, "the attempt to follow ended")
+    assert (rig.conversation.status, runtime.asked) == (ConversationStatus.STARTING, 0)
+
+    rig.store.live.conversations[rig.cid].updated_at = T0 - timedelta(seconds=61)
+    rig.store.commit()
+    ingest.follow(rig.cid, adopt=adopt)
+    await until(lambda: leases.released == 2, "the second attempt ended")
+    assert (rig.conversation.status, rig.conversation.status_reason) == (
+        ConversationStatus.ERROR,
+        START_CUT_OFF,
+    )
+    assert runtime.asked == 0
+    [note] = rig.stored
+    assert (note.kind, note.payload["phase"], note.payload["reason"]) == (
+        "StartFailed",
+        "cloning",
+        START_CUT_OFF,
+    )
     await ingest.aclose()
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
-from adapters.scripted import ScriptedRuntime, ScriptedWorld
+from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld
 from application.conversations import (
     CallbackProcessors,
     ConcurrencyGate,
@@ -21,8 +21,11 @@ from application.conversations import (
     LimitPolicy,
     StartConversation,
     StartConversationRequest,
+    StartReports,
+    StartsInProgress,
 )
 from application.conversations.git_access import RuntimeGitAccess
+from application.conversations.start_reports import START_INTERRUPTED
 from application.errors import DependencyUnavailableError
 from application.git.runtime_credentials import (
     RuntimeCredentialTtl,
@@ -36,7 +39,9 @@ from application.settings import LlmConfigResolver
 from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
 from domain.conversations.value_objects import (
+    SERVER_SOURCE,
     ConversationId,
+    EventType,
     RuntimeStatus,
     StartPhase,
     StartSpec,
@@ -63,6 +68,7 @@ from tests.fakes.conversations import FakeConversationRepository
 from tests.fakes.git_providers import FakeGitProviders
 from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitsOfWork
+from tests.support.polling import until
 
 DEFAULTS = ConversationDefaults(
     workspace_root="/data/workspaces/",
@@ -84,6 +90,8 @@ class Rig:
     signer: FakeTokenSigner
     clock: FakeClock
     ingest: ConversationIngest
+    fan_out: InProcessEventFanOut
+    in_progress: StartsInProgress
 
     def sut(
         self,
@@ -112,6 +120,8 @@ class Rig:
             ConcurrencyGate(uow, runtime, limits or ConversationLimits(), self.clock),
             defaults,
             self.clock,
+            StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock),
+            self.in_progress,
         )
 
     def connect(self, host: GitHost) -> None:
@@ -158,10 +168,12 @@ async def rig() -> AsyncIterator[Rig]:
     store.commit()
     world = ScriptedWorld()
     clock = FakeClock()
+    fan_out = InProcessEventFanOut()
+    in_progress = StartsInProgress()
     ingest = ConversationIngest(
         ScriptedRuntime(world),
         InProcessIngestLeases(),
-        InProcessEventFanOut(),
+        fan_out,
         FakeUnitsOfWork(store),
         clock,
         CallbackProcessors(),
@@ -174,7 +186,10 @@ async def rig() -> AsyncIterator[Rig]:
         FakeTokenSigner(),
         clock,
         ingest,
+        fan_out,
+        in_progress,
     )
+    await in_progress.aclose()
     await ingest.aclose()
     await world.aclose()
 
@@ -332,7 +347,7 @@ async def test_a_runtime_that_fails_to_start_leaves_the_conversation_in_error(ri
 
 class PhasedRuntime(ScriptedRuntime):
     """Starts through every phase, noting the phase committed when it enters each; it can
-    hang in one of them for ever."""
+    hang in one of them until told to go on."""
 
     def __init__(
         self, world: ScriptedWorld, store: FakeStore, hang_in: StartPhase | None = None
@@ -341,6 +356,9 @@ class PhasedRuntime(ScriptedRuntime):
         self.store = store
         self.hang_in = hang_in
         self.committed: list[StartPhase | None] = []
+        self.hanging = asyncio.Event()
+        self.go_on = asyncio.Event()
+        """Set, the start hanging goes on."""
 
     async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
         assert progress is not None
@@ -350,7 +368,8 @@ class PhasedRuntime(ScriptedRuntime):
                 self.store.committed.conversations[spec.conversation_id].start_phase
             )
             if phase is self.hang_in:
-                await asyncio.Event().wait()
+                self.hanging.set()
+                await self.go_on.wait()
         return await super().start(spec, progress)
 
 
@@ -369,6 +388,16 @@ async def test_each_phase_of_a_start_is_committed_as_it_is_entered(rig: Rig) -> 
     ]
     kept = rig.store.committed.conversations[made.id_]
     assert (kept.status, kept.start_phase) == (ConversationStatus.IDLE, StartPhase.READY)
+    assert noted(rig, made.id_) == [("StartPhaseChanged", phase.value) for phase in StartPhase]
+
+
+def noted(rig: Rig, conversation_id: ConversationId) -> list[tuple[str, str | None]]:
+    """The start's notes among the conversation's stored events: each kind and phase."""
+    return [
+        (event.kind, event.payload["phase"])
+        for event in rig.store.committed.events.get(conversation_id, [])
+        if event.source == SERVER_SOURCE
+    ]
 
 
 async def test_a_start_that_hangs_ends_in_error_naming_where_it_was_stuck(rig: Rig) -> None:
@@ -384,6 +413,94 @@ async def test_a_start_that_hangs_ends_in_error_naming_where_it_was_stuck(rig: R
     [kept] = rig.store.committed.conversations.values()
     assert (kept.status, kept.start_phase) == (ConversationStatus.ERROR, StartPhase.CLONING)
     assert kept.status_reason == "The start did not finish within 0.05 s (stuck cloning)."
+    *_, failure = rig.store.committed.events[kept.id_]
+    assert (failure.kind, failure.type, dict(failure.payload)) == (
+        "StartFailed",
+        EventType.ERROR,
+        {"kind": "StartFailed", "phase": "cloning", "reason": kept.status_reason},
+    )
+
+
+async def test_a_start_answered_at_once_goes_on_and_its_watchers_see_each_phase(
+    rig: Rig,
+) -> None:
+    """``wait=False`` (``Prefer: respond-async``) answers with the conversation recorded and
+    starting; the phases, the start's outcome and the first message follow, and a watcher
+    subscribed after the answer is told each phase as it comes."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    runtime = PhasedRuntime(rig.world, rig.store, hang_in=StartPhase.CLONING)
+    rig.world.script(Finish(message="Done"))
+
+    made = (
+        await rig.sut(runtime).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, message="Hi", wait=False)
+        )
+    ).conversation
+
+    assert (made.status, made.start_phase) == (
+        ConversationStatus.STARTING,
+        StartPhase.WAITING_FOR_SANDBOX,
+    )
+    assert len(rig.in_progress) == 1
+    async with rig.fan_out.subscribe(made.id_, buffer=100) as live:
+        heard = aiter(live)
+        await until(runtime.hanging.is_set, "the start hangs in cloning")
+        assert noted(rig, made.id_)[-1] == ("StartPhaseChanged", "cloning")
+        runtime.go_on.set()
+        phases: list[str] = []
+        while not phases or phases[-1] != "ready":
+            phases.append((await anext(heard)).payload["phase"])
+    # live, in order; those after the hang were certainly published after the subscription
+    every = [phase.value for phase in StartPhase]
+    assert phases == every[every.index(phases[0]) :]
+    assert phases[-2:] == ["setting_up", "ready"]
+    await until(lambda: not rig.in_progress, "the start is over")
+
+    def kept() -> Conversation:
+        return rig.store.committed.conversations[made.id_]
+
+    # the first message went to the agent, which finished, and the ingest followed that
+    await until(lambda: kept().status is ConversationStatus.FINISHED, "the agent finished")
+    assert kept().start_phase is StartPhase.READY
+
+
+async def test_a_start_answered_at_once_that_fails_says_why_in_its_events(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+
+    made = (
+        await rig.sut(FailingRuntime(rig.world)).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, wait=False)
+        )
+    ).conversation
+
+    await until(lambda: not rig.in_progress, "the start is over")
+    kept = rig.store.committed.conversations[made.id_]
+    assert (kept.status, kept.status_reason) == (
+        ConversationStatus.ERROR,
+        "The agent runtime did not answer.",
+    )
+    assert noted(rig, made.id_) == [
+        ("StartPhaseChanged", "waiting_for_sandbox"),
+        ("StartFailed", "waiting_for_sandbox"),
+    ]
+
+
+async def test_a_start_going_on_when_the_server_stops_fails_saying_so(rig: Rig) -> None:
+    rig.configure("openai/gpt-4o", "sk-x")
+    runtime = PhasedRuntime(rig.world, rig.store, hang_in=StartPhase.SETTING_UP)
+    made = (
+        await rig.sut(runtime).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, wait=False)
+        )
+    ).conversation
+    await until(runtime.hanging.is_set, "the start hangs setting up")
+
+    await rig.in_progress.aclose()
+
+    kept = rig.store.committed.conversations[made.id_]
+    assert (kept.status, kept.start_phase) == (ConversationStatus.ERROR, StartPhase.SETTING_UP)
+    assert kept.status_reason == START_INTERRUPTED
+    assert noted(rig, made.id_)[-1] == ("StartFailed", "setting_up")
 
 
 async def test_a_repository_of_a_provider_not_connected_is_refused_before_anything_starts(

@@ -6,7 +6,7 @@ from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.enums import MediaType
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from application.conversations import (
     DeleteConversation,
@@ -72,6 +72,19 @@ Cursor = Annotated[
     QueryParameter(name="cursor", description="nextCursor of the previous page.", max_length=100),
 ]
 Limit = Annotated[int, QueryParameter(name="limit", description="Items a page.", ge=1, le=100)]
+Prefer = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Prefer",
+        required=False,
+        max_length=1000,
+        description=(
+            "respond-async (RFC 7240): answer 202 as soon as the conversation is recorded; "
+            "its start goes on, each phase shown as startPhase and as an event on its socket."
+        ),
+    ),
+]
+
 After = Annotated[
     int,
     QueryParameter(name="after", description="Events numbered above this.", ge=0, le=MAX_SEQ),
@@ -79,6 +92,17 @@ After = Annotated[
 EventLimit = Annotated[
     int, QueryParameter(name="limit", description="Events a page.", ge=1, le=1000)
 ]
+
+
+def prefers_async(prefer: str | None) -> bool:
+    """Whether a ``Prefer`` header (RFC 7240: comma-separated preferences, each a token
+    with optional ``=value`` and ``;`` parameters) asks for ``respond-async``."""
+    if not prefer:
+        return False
+    return any(
+        item.split(";", 1)[0].split("=", 1)[0].strip().lower() == "respond-async"
+        for item in prefer.split(",")
+    )
 
 
 class ConversationController(Controller):
@@ -93,7 +117,9 @@ class ConversationController(Controller):
         actor: FromDishka[Principal],
         org: FromDishka[MemberOrganization],
         use_case: FromDishka[StartConversation],
+        prefer: Prefer = None,
     ) -> Response[ConversationOut]:
+        wait = not prefers_async(prefer)
         started = await use_case.execute(
             StartConversationRequest(
                 actor=actor,
@@ -105,12 +131,16 @@ class ConversationController(Controller):
                 images=tuple(data.images),
                 title=data.title,
                 parent_id=None if data.parent_id is None else ConversationId(data.parent_id),
+                wait=wait,
             )
         )
+        headers = {"Location": f"{self.path}/{started.conversation.id_}"}
+        if not wait:
+            headers["Preference-Applied"] = "respond-async"
         return Response(
             ConversationOut.from_entity(started.conversation),
-            status_code=201,
-            headers={"Location": f"{self.path}/{started.conversation.id_}"},
+            status_code=201 if wait else 202,
+            headers=headers,
         )
 
     @get("/", operation_id="SearchConversations", description=getdoc(SearchConversations), opt=READ)
