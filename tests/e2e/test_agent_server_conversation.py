@@ -170,6 +170,7 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
             ToolCall(tool="terminal", arguments={"command": command}),
             Finish(message="The branch is feature."),
         )
+        # Answered at once; the socket opened then shows the start's phases as they happen.
         created = http.post(
             "/api/conversations",
             json={
@@ -178,12 +179,26 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
                 "gitProvider": "github",
                 "message": "Which branch is checked out?",
             },
+            headers={"Prefer": "respond-async"},
         )
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
+        assert created.headers["Preference-Applied"] == "respond-async"
+        assert (created.json()["status"], created.json()["startPhase"]) == (
+            "starting",
+            "waiting_for_sandbox",
+        )
         cid = created.json()["id"]
         ws = server.base_url.replace("http://", "ws://") + f"/ws/conversations/{cid}?after=0"
         with connect(ws, open_timeout=10, proxy=None) as socket:
             live = frames_until(socket, "finished")
+        phases = [e["payload"]["phase"] for e in live if e["kind"] == "StartPhaseChanged"]
+        assert phases == [
+            "waiting_for_sandbox",
+            "starting_sandbox",
+            "cloning",
+            "setting_up",
+            "ready",
+        ]
         kinds = [event["kind"] for event in live]
         assert "ActionEvent" in kinds
         observed = json.dumps([e["payload"] for e in live if e["kind"] == "ObservationEvent"])
@@ -254,6 +269,17 @@ def test_a_user_watches_the_real_agent_work_on_their_repository(
         ]
         assert (failed["status"], failed["startPhase"]) == ("error", "setting_up")
         assert failed["statusReason"].endswith("exit code 3: the tool it needs is missing")
+        # Its socket tells the same: the phases it went through, then the failure and why.
+        ws = server.base_url.replace("http://", "ws://") + f"/ws/conversations/{failed['id']}"
+        with connect(ws, open_timeout=10, proxy=None) as socket:
+            told = [json.loads(socket.recv(timeout=WAIT_S))["event"] for _ in range(4)]
+        assert [(e["kind"], e["payload"]["phase"]) for e in told] == [
+            ("StartPhaseChanged", "waiting_for_sandbox"),
+            ("StartPhaseChanged", "cloning"),
+            ("StartPhaseChanged", "setting_up"),
+            ("StartFailed", "setting_up"),
+        ]
+        assert told[-1]["payload"]["reason"] == failed["statusReason"]
         assert server.stop() == 0
         # The organization's sandbox outlives the server (the next start adopts it) until
         # stopped, and the shared agent-server never started.

@@ -967,3 +967,48 @@ async def test_a_child_conversation_runs_on_its_parents_workspace_and_is_listed_
         assert refused.json()["errors"][0]["field"] == field
     missing = await client.post("/api/conversations", json={"parentId": str(uuid4())})
     assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "prefer", ["respond-async", "wait=5, RESPOND-ASYNC", 'handling=lenient, respond-async;x="y"']
+)
+async def test_a_start_answered_at_once_reports_its_phases_on_its_socket(
+    any_binding: tuple[Client, Headers], world: ScriptedWorld, prefer: str
+) -> None:
+    """``Prefer: respond-async`` (RFC 7240) answers 202 once the conversation is recorded;
+    its socket then shows the start's phases and the agent's events, each once, in order, on
+    both bindings."""
+    client, headers = any_binding
+    world.script(ToolCall(tool="terminal", arguments={"command": "ls"}, output="README.md"))
+    answer = await client.post(
+        "/api/conversations", json={"message": "List it"}, headers={**headers, "Prefer": prefer}
+    )
+    assert answer.status_code == 202, answer.text
+    created = answer.json()
+    assert answer.headers["preference-applied"] == "respond-async"
+    assert answer.headers["location"] == f"/api/conversations/{created['id']}"
+    assert (created["status"], created["startPhase"]) == ("starting", "waiting_for_sandbox")
+    cid = created["id"]
+    with await client.websocket_connect(f"/ws/conversations/{cid}", headers=headers) as ws:
+        live = await events_until(ws, "finished")
+    assert [(e["kind"], e["payload"]["phase"]) for e in live[:2]] == [
+        ("StartPhaseChanged", "waiting_for_sandbox"),
+        ("StartPhaseChanged", "ready"),
+    ]
+    assert "ObservationEvent" in [e["kind"] for e in live]
+    assert [e["seq"] for e in live] == list(range(1, len(live) + 1))
+    done = await status_is(client, cid, "finished", headers)
+    assert done["startPhase"] == "ready"
+    assert [e["id"] for e in await stored(client, cid, headers)] == [e["id"] for e in live]
+
+
+@pytest.mark.parametrize("prefer", ["", "respond-asynchronously", "return=minimal", "wait=1"])
+async def test_a_start_without_respond_async_answers_once_the_runtime_holds_it(
+    client: Client, prefer: str
+) -> None:
+    answer = await client.post(
+        "/api/conversations", json={}, headers={"Prefer": prefer} if prefer else {}
+    )
+    assert answer.status_code == 201, answer.text
+    assert "preference-applied" not in answer.headers
+    assert (answer.json()["status"], answer.json()["startPhase"]) == ("idle", "ready")
