@@ -57,8 +57,10 @@ class ConversationsProvider(Provider):
             processors,
             close_timeout_s=settings.server.shutdown_timeout_s / 2,
             sweep_every_s=settings.redis.conversation_lease_ttl_s / 6,
-            # a start bounds itself; past that and a minute, its server is gone
-            start_bound_s=settings.conversations.start_timeout_s + 60,
+            # a start bounds itself; past that and as long again (a minute at most), the
+            # server running it is gone
+            start_bound_s=settings.conversations.start_timeout_s
+            + min(60.0, settings.conversations.start_timeout_s),
         )
         yield ingest
         await ingest.aclose()
