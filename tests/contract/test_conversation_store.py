@@ -9,7 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from application.errors import DependencyUnavailableError
 from application.ports.conversation_repository import ConversationFilter
+from application.ports.runtime_directory import RuntimeAddress
 from domain.conversations.entities import (
     CallbackId,
     CallbackStatus,
@@ -586,3 +588,79 @@ async def test_callbacks_keep_their_state_and_stop_when_done(
     assert [(c.processor, c.state) for c in active] == [
         ("active_seconds", {"running_since": "2026-01-01T12:00:00+00:00", "n": 2})
     ]
+
+
+def _address(node: str, name: str, port: int, key: str) -> RuntimeAddress:
+    return RuntimeAddress(
+        node=node, name=name, url=f"http://10.0.0.{port % 200}:{port}", session_key=key
+    )
+
+
+async def test_the_runtime_directory_says_where_each_conversations_agent_server_answers(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    """Each node announces its agent-servers; a conversation is placed on one; any server
+    locates it, and follows the agent-server when it moves (a restart on a new port, a new
+    key). Two nodes' agent-servers of one name are two."""
+    mine, theirs = tenants
+    one, two, unplaced = conversation(mine), conversation(theirs), conversation(mine)
+    await add(backend, one, two, unplaced)
+    first = _address("node-a", "org-x", 41001, "key-one")
+    elsewhere = _address("node-b", "org-x", 41002, "key-two")
+    async with backend.conversations.begin() as tx:
+        await tx.runtime_hosts.announce(first, T0)
+        await tx.runtime_hosts.announce(elsewhere, T0)
+        await tx.runtime_hosts.place(one.id_, "node-a", "org-x")
+        await tx.runtime_hosts.place(two.id_, "node-b", "org-x")
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        assert await tx.runtime_hosts.locate(one.id_) == first
+        assert await tx.runtime_hosts.locate(two.id_) == elsewhere
+        assert await tx.runtime_hosts.locate(unplaced.id_) is None
+    moved = _address("node-a", "org-x", 41003, "key-three")
+    async with backend.conversations.begin() as tx:
+        await tx.runtime_hosts.announce(moved, T0 + timedelta(minutes=1))
+        await tx.runtime_hosts.place(unplaced.id_, "node-c", "shared")  # never announced
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        assert await tx.runtime_hosts.locate(one.id_) == moved
+        assert await tx.runtime_hosts.locate(two.id_) == elsewhere
+        assert await tx.runtime_hosts.locate(unplaced.id_) is None
+    assert "key-three" not in repr(moved)
+    # a deleted conversation's placement goes with it
+    async with backend.conversations.begin() as tx:
+        assert await tx.conversations.delete(mine, one.id_)
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        assert await tx.runtime_hosts.locate(one.id_) is None
+
+
+async def test_an_agent_servers_session_key_is_sealed_and_bound_to_it(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    if backend.execute is None:
+        pytest.skip("the fake keeps no ciphertext")
+    mine, _ = tenants
+    one, two = conversation(mine), conversation(mine)
+    await add(backend, one, two)
+    async with backend.conversations.begin() as tx:
+        await tx.runtime_hosts.announce(_address("node-a", "org-x", 41001, "sk-first"), T0)
+        await tx.runtime_hosts.announce(_address("node-a", "org-y", 41002, "sk-second"), T0)
+        await tx.runtime_hosts.place(one.id_, "node-a", "org-x")
+        await tx.runtime_hosts.place(two.id_, "node-a", "org-y")
+        await tx.commit()
+    async with backend.execute("SELECT session_key FROM runtime_hosts") as rows:
+        stored = [str(row[0]) for row in rows]
+    assert len(stored) == 2
+    assert all(v.startswith("v1.test.") and "sk-" not in v for v in stored)
+    async with backend.execute(
+        "UPDATE runtime_hosts SET session_key = "
+        "(SELECT session_key FROM runtime_hosts WHERE name = 'org-x') WHERE name = 'org-y'"
+    ):
+        pass
+    async with backend.conversations.begin() as tx:
+        found = await tx.runtime_hosts.locate(one.id_)
+        assert found is not None
+        assert found.session_key == "sk-first"
+        with pytest.raises(DependencyUnavailableError):
+            await tx.runtime_hosts.locate(two.id_)

@@ -33,6 +33,7 @@ WAIT_S = 90
 SECRET = "s3cr3t-deploy-value-0042"
 SETUP = 'echo "set up on $(cat BRANCH)" > .set-up\n'
 BROKEN_SETUP = 'echo "the tool it needs is missing" >&2\nexit 3\n'
+SLOW_SETUP = "sleep 300\n"
 
 
 @contextlib.contextmanager
@@ -139,6 +140,7 @@ def github() -> Iterator[FakeGitHub]:
             branches=["main", "feature"],
             files={".openhands/setup.sh": BROKEN_SETUP},
         )
+        fake.add_repo("local/slow", branches=["main"], files={".openhands/setup.sh": SLOW_SETUP})
         yield fake
 
 
@@ -395,6 +397,58 @@ def test_restarting_our_server_mid_run_loses_no_event_and_duplicates_none(
     said = json.dumps([e["payload"] for e in stored if e["kind"] == "ObservationEvent"])
     assert "before" in said
     assert "after" in said
+
+
+def test_a_start_whose_server_is_killed_ends_in_error_not_starting_for_ever(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """Our server is killed (SIGKILL) while a start runs the repository's setup script; the
+    next server finds the conversation still starting past the start's bound and fails it,
+    saying why, in its status and its events."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+        "MAESTRIST_GITHUB_URL": github.base_url,
+    }
+    llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": "http://127.0.0.1:9/v1"}
+    with agent_server_stopped_after(data):
+        with running_server(tmp_path / "first.log", settings) as first:
+            first.http.timeout = WAIT_S
+            assert first.http.post("/api/settings", json=llm).status_code == 200
+            token = github.issue_token("local")
+            put = first.http.put("/api/user/git-providers/github", json={"token": token})
+            assert put.status_code == 200, put.text
+            created = first.http.post(
+                "/api/conversations",
+                json={"repository": "local/slow", "gitProvider": "github"},
+                headers={"Prefer": "respond-async"},
+            )
+            assert created.status_code == 202, created.text
+            cid = created.json()["id"]
+            deadline = time.monotonic() + WAIT_S
+            while first.http.get(f"/api/conversations/{cid}").json()["startPhase"] != (
+                "setting_up"
+            ):
+                assert time.monotonic() < deadline, "the setup script never started"
+                time.sleep(0.2)
+            first.close()  # SIGKILL, mid-start: nothing is left to fail it
+
+        short = {**settings, "MAESTRIST_CONVERSATION_START_TIMEOUT": "2"}
+        with running_server(tmp_path / "second.log", short) as second:
+            second.http.timeout = WAIT_S
+            assert wait_status(second, cid, "error") == "error"
+            found = second.http.get(f"/api/conversations/{cid}").json()
+            stored = second.http.get(f"/api/conversations/{cid}/events").json()["items"]
+    assert found["startPhase"] == "setting_up"
+    assert found["statusReason"].startswith("The start was cut off")
+    assert [(e["kind"], e["payload"]["phase"]) for e in stored][-2:] == [
+        ("StartPhaseChanged", "setting_up"),
+        ("StartFailed", "setting_up"),
+    ]
 
 
 def test_confirmation_and_stop_on_the_real_agent(tmp_path: Path, stub: StubLLM) -> None:

@@ -137,6 +137,7 @@ class FakeConversationRepository(ConversationRepository):
                 child.parent_id = None
         self._store.live.events.pop(conversation_id, None)
         self._store.live.fences.pop(conversation_id, None)
+        self._store.live.placements.pop(conversation_id, None)
         for key, callback in list(self._store.live.callbacks.items()):
             if callback.conversation_id == conversation_id:
                 del self._store.live.callbacks[key]

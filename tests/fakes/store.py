@@ -4,6 +4,7 @@ import pickle
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from application.ports.runtime_directory import RuntimeAddress
 from domain.audit.entities import AuditEvent
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
@@ -43,6 +44,8 @@ class _Tables:
     events: dict[ConversationId, EventLog] = field(default_factory=dict)
     fences: dict[ConversationId, int] = field(default_factory=dict)
     callbacks: dict[CallbackId, EventCallback] = field(default_factory=dict)
+    runtime_hosts: dict[tuple[str, str], RuntimeAddress] = field(default_factory=dict)
+    placements: dict[ConversationId, tuple[str, str]] = field(default_factory=dict)
 
 
 class FakeStore:

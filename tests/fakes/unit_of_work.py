@@ -13,6 +13,7 @@ from tests.fakes.conversations import (
 from tests.fakes.invitation_repository import FakeInvitationRepository
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.runtime_directory import FakeRuntimeDirectory
 from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.settings_store import FakeSettingsStore
@@ -40,6 +41,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.conversations = FakeConversationRepository(store)
         self.events = FakeEventStore(store)
         self.callbacks = FakeEventCallbackStore(store)
+        self.runtime_hosts = FakeRuntimeDirectory(store)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

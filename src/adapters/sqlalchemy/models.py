@@ -28,6 +28,7 @@ __all__ = (
     "ConversationCallbackRow",
     "ConversationEventHeadRow",
     "ConversationEventRow",
+    "ConversationPlacementRow",
     "ConversationRow",
     "CustomSecretRow",
     "InvitationRow",
@@ -35,6 +36,7 @@ __all__ = (
     "OrgSettingsRow",
     "OrganizationRow",
     "ProviderTokenRow",
+    "RuntimeHostRow",
     "SessionRow",
     "SettingsColumns",
     "UserRow",
@@ -325,3 +327,28 @@ class ConversationCallbackRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     state: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class RuntimeHostRow(Base):
+    """Where an agent-server a node runs answers its peers; ``session_key`` is sealed by the
+    cipher, bound to the node and the agent-server's name."""
+
+    __tablename__ = "runtime_hosts"
+
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    session_key: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class ConversationPlacementRow(Base):
+    """Which agent-server (of which node) a conversation runs on."""
+
+    __tablename__ = "conversation_placements"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    node: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))

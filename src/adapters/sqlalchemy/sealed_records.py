@@ -11,10 +11,12 @@ from adapters.sqlalchemy.models import (
     CustomSecretRow,
     OrgSettingsRow,
     ProviderTokenRow,
+    RuntimeHostRow,
     SessionRow,
     UserSettingsRow,
 )
 from adapters.sqlalchemy.provider_token_store import provider_token_context
+from adapters.sqlalchemy.runtime_directory import runtime_host_context
 from adapters.sqlalchemy.secret_store import secret_context
 from adapters.sqlalchemy.session_repository import session_context
 from adapters.sqlalchemy.settings_store import settings_context
@@ -68,6 +70,10 @@ _TABLES = (
             ("value", lambda r: secret_context(r.id, "value")),
             ("description", lambda r: secret_context(r.id, "description")),
         ),
+    ),
+    _SealedTable(
+        RuntimeHostRow,
+        (("session_key", lambda r: runtime_host_context(r.node, r.name)),),
     ),
 )
 """Every sealed column there is; a new one belongs here, or rotation leaves it behind."""

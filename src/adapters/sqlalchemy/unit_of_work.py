@@ -12,6 +12,7 @@ from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
+from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
@@ -39,6 +40,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.conversations = SqlaConversationRepository(session)
         self.events = SqlaEventStore(session)
         self.callbacks = SqlaEventCallbackStore(session)
+        self.runtime_hosts = SqlaRuntimeDirectory(session, cipher)
 
     async def commit(self) -> None:
         async with translate_db_errors():

@@ -10,6 +10,7 @@ from application.ports.event_store import EventStore
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
+from application.ports.runtime_directory import RuntimeDirectory
 from application.ports.secret_store import SecretStore
 from application.ports.session_repository import SessionRepository
 from application.ports.settings_store import SettingsStore
@@ -39,6 +40,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     events: EventStore
     callbacks: EventCallbackStore
+    runtime_hosts: RuntimeDirectory
 
     @abstractmethod
     async def commit(self) -> None: ...
