@@ -5,8 +5,9 @@ from adapters.openhands.local_host import (
     LocalProcessConfig,
     LocalProcessEnvironmentProbe,
     LocalProcessHost,
+    node_name,
 )
-from adapters.openhands.runtime import AgentServerRuntime
+from adapters.openhands.runtime import AgentServerRuntime, RuntimeReach
 from adapters.openhands.sandboxes import SandboxPool, SandboxPoolConfig, SandboxProbe
 
 __all__ = (
@@ -16,8 +17,10 @@ __all__ = (
     "LocalProcessConfig",
     "LocalProcessEnvironmentProbe",
     "LocalProcessHost",
+    "RuntimeReach",
     "SandboxLimits",
     "SandboxPool",
     "SandboxPoolConfig",
     "SandboxProbe",
+    "node_name",
 )

@@ -2,6 +2,7 @@
 address, our errors for its refusals, typed answers."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import httpx
@@ -45,9 +46,16 @@ def conversation_path(conversation_id: ConversationId, tail: str = "") -> str:
 class AgentServerClient:
     """Calls the agent-server that ``host`` runs, starting or adopting it first."""
 
-    def __init__(self, host: RuntimeHost, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        host: RuntimeHost,
+        *,
+        timeout_s: float = 30.0,
+        on_new_address: Callable[[HostInfo], Awaitable[None]] | None = None,
+    ) -> None:
         self._host = host
         self._timeout_s = timeout_s
+        self._on_new_address = on_new_address
         self._client: httpx.AsyncClient | None = None
         self._info: HostInfo | None = None
         self._lock = asyncio.Lock()
@@ -62,9 +70,12 @@ class AgentServerClient:
         return info
 
     async def _connected(self) -> tuple[httpx.AsyncClient, HostInfo]:
+        """The HTTP client for where the agent-server answers now; ``on_new_address`` hears
+        of each new address or key (the host started it again) before the call goes on."""
         info = await self._host.ensure_running()
         async with self._lock:
-            if self._client is None or info != self._info:
+            moved = self._client is None or info != self._info
+            if moved:
                 if self._client is not None:
                     await self._client.aclose()
                 self._client = httpx.AsyncClient(
@@ -73,7 +84,11 @@ class AgentServerClient:
                     timeout=httpx.Timeout(self._timeout_s, connect=5.0),
                 )
                 self._info = info
-            return self._client, info
+            client = self._client
+            assert client is not None
+        if moved and self._on_new_address is not None:
+            await self._on_new_address(info)
+        return client, info
 
     async def call(
         self,

@@ -78,12 +78,23 @@ class LocalProcessConfig:
     workspaces: tuple[Path, Path] | None = None
     """Confined: this sandbox's workspaces directory and where the agent sees it (the path the
     server gives conversations as their workspace root)."""
+    listen: str = "127.0.0.1"
+    """The address the agent-server listens on (``0.0.0.0``: every interface), for servers of
+    other nodes to reach it; this node reaches it on loopback unless that is not among them."""
+
+    @property
+    def connect_host(self) -> str:
+        """Where this node reaches the agent-server."""
+        return "127.0.0.1" if self.listen in _EVERY_OR_LOOPBACK else self.listen
 
     @property
     def state_dir(self) -> Path:
         """What the agent-server writes: its conversations, its bash events, its home. In a
         sandbox, a directory of its own, away from the key and state files beside it."""
         return self.data_dir / "state" if self.confinement is not None else self.data_dir
+
+
+_EVERY_OR_LOOPBACK = frozenset({"0.0.0.0", "::", "127.0.0.1", "localhost"})  # noqa: S104
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,11 +104,14 @@ class _State:
     session_key: str
     version: str
     started_at: float
+    host: str = "127.0.0.1"
+    """Where this node reaches it (recorded before this was a setting: loopback)."""
 
     @property
     def info(self) -> HostInfo:
+        host = f"[{self.host}]" if ":" in self.host else self.host
         return HostInfo(
-            base_url=f"http://127.0.0.1:{self.port}",
+            base_url=f"http://{host}:{self.port}",
             session_key=self.session_key,
             version=self.version,
         )
@@ -144,11 +158,33 @@ def _is_agent_server(pid: int) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+def _free_port(address: str) -> int:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((address, 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def node_name(directory: Path) -> str:
+    """This node's name in the runtime directory: made once per data directory and kept in
+    its file ``node``, so every worker and every restart of this node's server says the
+    same (made with a link, which only one of workers racing to make it wins)."""
+    path = directory / "node"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    made = directory / f".node-{secrets.token_hex(8)}"
+    _write_private(made, f"node-{secrets.token_hex(8)}")
+    try:
+        os.link(made, path)
+    except FileExistsError:
+        pass  # another worker made it first: its name holds
+    finally:
+        made.unlink()
+    return path.read_text().strip()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -322,7 +358,7 @@ class LocalProcessHost(RuntimeHost):
             "-m",
             "openhands.agent_server",
             "--host",
-            "127.0.0.1",
+            self._config.listen,
             "--port",
             str(port),
         ]
@@ -342,7 +378,7 @@ class LocalProcessHost(RuntimeHost):
     async def _spawn(self) -> _State:
         self.check_environment()
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        port = _free_port()
+        port = _free_port(self._config.listen)
         session_key = secrets.token_urlsafe(32)
         command = self._command(port)
         env = self._environment(session_key)
@@ -353,6 +389,7 @@ class LocalProcessHost(RuntimeHost):
             session_key=session_key,
             version=AGENT_SERVER_VERSION,
             started_at=time.time(),
+            host=self._config.connect_host,
         )
         _write_private(self._state_path, json.dumps(asdict(state)))
         try:

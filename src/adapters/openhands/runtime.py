@@ -2,7 +2,13 @@
 the JSON itself and imports nothing of OpenHands, so the server keeps its own Python and
 dependencies."""
 
-from collections.abc import AsyncGenerator, Sequence
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from adapters.openhands.checkout import (
     CHECKOUT_TIMEOUT_S,
@@ -14,6 +20,8 @@ from adapters.openhands.checkout import (
 )
 from adapters.openhands.client import AgentServerClient, conversation_path
 from adapters.openhands.events import message_text, parse_status
+from adapters.openhands.external_host import ExternalHost
+from adapters.openhands.local_host import node_name
 from adapters.openhands.payloads import (
     BashCommand,
     BashOutput,
@@ -26,11 +34,14 @@ from adapters.openhands.payloads import (
 )
 from adapters.openhands.sandboxes import SandboxHost, SandboxPool
 from adapters.openhands.stream import EventStream
+from application.errors import DependencyUnavailableError
 from application.ports.conversation_runtime import (
     ConversationRuntime,
     RuntimeHost,
     StartProgress,
 )
+from application.ports.runtime_directory import RuntimeAddress
+from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import (
     ConversationId,
@@ -44,7 +55,9 @@ from domain.conversations.value_objects import (
 )
 from domain.shared.errors import InvalidValueError
 
-__all__ = ("AgentServerRuntime",)
+__all__ = ("SHARED", "AgentServerRuntime", "RuntimeReach")
+
+_log = logging.getLogger(__name__)
 
 
 def _last_line(said: str) -> str:
@@ -52,11 +65,60 @@ def _last_line(said: str) -> str:
     return said.splitlines()[-1][:300] if said else "no output"
 
 
-class _Connection:
-    """One agent-server: its HTTP client, its event reader and the tools it registered."""
+SHARED = "shared"
+"""The name of the agent-server a node runs outside every sandbox."""
 
-    def __init__(self, host: RuntimeHost, timeout_s: float) -> None:
-        self.client = AgentServerClient(host, timeout_s=timeout_s)
+Announce = Callable[[str, HostInfo], Awaitable[None]]
+"""Records where a node's agent-server called so answers now."""
+
+
+class RuntimeReach:
+    """How the servers of other nodes find this node's agent-servers, and this one theirs:
+    through the runtime directory (``units``), where this node announces each agent-server
+    it runs at ``advertise`` and places each conversation it starts. The node's name is kept
+    in ``node_dir``, made when first needed."""
+
+    def __init__(
+        self, units: UnitsOfWork, *, node_dir: Path, advertise: str, recheck_s: float = 5.0
+    ) -> None:
+        self.units = units
+        self.advertise = advertise
+        """The host other nodes reach this node's agent-servers at."""
+        self.recheck_s = recheck_s
+        """How long where another node's conversation runs is reused before it is read
+        again."""
+        self._node_dir = node_dir
+        self._node: str | None = None
+
+    @property
+    def node(self) -> str:
+        """This node's name in the directory (the same across workers and restarts)."""
+        if self._node is None:
+            self._node = node_name(self._node_dir)
+        return self._node
+
+
+class _Connection:
+    """One agent-server: its HTTP client, its event reader and the tools it registered;
+    ``node`` and ``name`` say which (``node`` empty for this node's), ``address`` where
+    another node's answers."""
+
+    def __init__(
+        self,
+        host: RuntimeHost,
+        timeout_s: float,
+        *,
+        node: str = "",
+        name: str = SHARED,
+        announce: Announce | None = None,
+        address: RuntimeAddress | None = None,
+    ) -> None:
+        self.node, self.name, self.address = node, name, address
+        self._announce = announce
+        self._announced: HostInfo | None = None
+        self.client = AgentServerClient(
+            host, timeout_s=timeout_s, on_new_address=None if announce is None else self._moved
+        )
         self.stream = EventStream(self.client)
         self._tools: tuple[HostInfo, frozenset[str]] | None = None
 
@@ -66,6 +128,22 @@ class _Connection:
             names = await self.client.read(list[str], "GET", "/api/tools/")
             self._tools = (info, frozenset(names))
         return self._tools[1]
+
+    async def announced(self) -> None:
+        """Make sure the directory has where this agent-server answers now (raises when it
+        cannot be written)."""
+        info = await self.client.open()
+        if self._announce is not None and info != self._announced:
+            await self._announce(self.name, info)
+            self._announced = info
+
+    async def _moved(self, info: HostInfo) -> None:
+        """It (re)started, on a new port or with a new key: tell the directory, or leave it
+        to the next start to try again."""
+        try:
+            await self.announced()
+        except DependencyUnavailableError as exc:
+            _log.warning("agent-server %s not announced: %s", self.name, exc)
 
     def is_running(self) -> bool:
         """Whether its agent-server runs now, as far as this node can tell without asking
@@ -80,7 +158,10 @@ class _Connection:
 
 class AgentServerRuntime(ConversationRuntime):
     """Conversations on the agent-server that ``host`` runs or, with ``sandboxes``, on the
-    sandbox each conversation was placed in (``host`` keeps the ones started outside any)."""
+    sandbox each conversation was placed in (``host`` keeps the ones started outside any).
+    With ``reach``, this node's agent-servers are announced in the runtime directory and each
+    conversation placed there when it starts, so a server of another node reaches it; and a
+    conversation this node did not start is reached where the directory says it runs."""
 
     def __init__(
         self,
@@ -88,36 +169,109 @@ class AgentServerRuntime(ConversationRuntime):
         *,
         sandboxes: SandboxPool | None = None,
         timeout_s: float = 30.0,
+        reach: RuntimeReach | None = None,
     ) -> None:
         self._timeout_s = timeout_s
-        self._default = _Connection(host, timeout_s)
+        self._reach = reach
         self._sandboxes = sandboxes
+        self._default = self._local(host, SHARED)
         self._in_sandbox: dict[str, _Connection] = {}
+        self._remote: dict[tuple[str, str], _Connection] = {}
+        self._located: dict[ConversationId, tuple[RuntimeAddress | None, float]] = {}
+
+    def _local(self, host: RuntimeHost, name: str) -> _Connection:
+        """A connection to one of this node's agent-servers (its ``node`` left empty: this
+        one), announced in the directory when one is kept."""
+        announce = None if self._reach is None else self._announce
+        return _Connection(host, self._timeout_s, name=name, announce=announce)
 
     def _sandbox(self, name: str) -> _Connection:
         assert self._sandboxes is not None
         connection = self._in_sandbox.get(name)
         if connection is None:
             host = self._sandboxes.host(name)
-            connection = self._in_sandbox[name] = _Connection(host, self._timeout_s)
+            connection = self._in_sandbox[name] = self._local(host, name)
         return connection
 
-    def _of(self, conversation_id: ConversationId) -> _Connection:
-        """Where ``conversation_id`` runs."""
+    async def _of(self, conversation_id: ConversationId) -> _Connection:
+        """Where ``conversation_id`` runs: a sandbox of this node, another node's
+        agent-server, or the shared one."""
         name = None if self._sandboxes is None else self._sandboxes.placed(conversation_id)
-        return self._default if name is None else self._sandbox(name)
+        if name is not None:
+            return self._sandbox(name)
+        if self._reach is not None:
+            found = await self._located_at(conversation_id)
+            if found is not None:
+                return found
+        return self._default
 
-    def _place(self, spec: StartSpec) -> _Connection:
-        """Where ``spec`` starts: its parent's place for a child, else its sandbox."""
-        if self._sandboxes is None:
-            return self._default
-        name = spec.sandbox
+    async def _located_at(self, conversation_id: ConversationId) -> _Connection | None:
+        """The agent-server the directory names for ``conversation_id`` (read again after
+        ``recheck_s``, since an agent-server moves when it starts again)."""
+        reach = self._reach
+        assert reach is not None
+        now = time.monotonic()
+        known = self._located.get(conversation_id)
+        if known is None or now - known[1] > reach.recheck_s:
+            async with reach.units.begin() as tx:
+                known = (await tx.runtime_hosts.locate(conversation_id), now)
+            self._located[conversation_id] = known
+        address = known[0]
+        if address is None:
+            return None
+        if address.node == reach.node:
+            local = address.name != SHARED and self._sandboxes is not None
+            return self._sandbox(address.name) if local else self._default
+        key = (address.node, address.name)
+        connection = self._remote.get(key)
+        if connection is None or connection.address != address:
+            if connection is not None:
+                await connection.aclose()
+            connection = self._remote[key] = _Connection(
+                ExternalHost(address.url, address.session_key),
+                self._timeout_s,
+                node=address.node,
+                name=address.name,
+                address=address,
+            )
+        return connection
+
+    async def _announce(self, name: str, info: HostInfo) -> None:
+        reach = self._reach
+        assert reach is not None
+        port = urlsplit(info.base_url).port
+        host = f"[{reach.advertise}]" if ":" in reach.advertise else reach.advertise
+        address = RuntimeAddress(
+            node=reach.node, name=name, url=f"http://{host}:{port}", session_key=info.session_key
+        )
+        async with reach.units.begin() as tx:
+            await tx.runtime_hosts.announce(address, datetime.now(UTC))
+            await tx.commit()
+
+    async def _place(self, spec: StartSpec) -> _Connection:
+        """Where ``spec`` starts: its parent's agent-server for a child (on another node if
+        the parent runs there), else its sandbox."""
         if spec.parent_id is not None:
-            name = self._sandboxes.placed(spec.parent_id)
-        if name is None:
+            connection = await self._of(spec.parent_id)
+            if connection.address is None and connection.name != SHARED and self._sandboxes:
+                self._sandboxes.place(spec.conversation_id, connection.name)
+            return connection
+        if self._sandboxes is None or spec.sandbox is None:
             return self._default
-        self._sandboxes.place(spec.conversation_id, name)
-        return self._sandbox(name)
+        self._sandboxes.place(spec.conversation_id, spec.sandbox)
+        return self._sandbox(spec.sandbox)
+
+    async def _placed_in_directory(self, spec: StartSpec, connection: _Connection) -> None:
+        """Record, before the conversation starts, where it runs, for every server."""
+        reach = self._reach
+        if reach is None:
+            return
+        await connection.announced()
+        async with reach.units.begin() as tx:
+            await tx.runtime_hosts.place(
+                spec.conversation_id, connection.node or reach.node, connection.name
+            )
+            await tx.commit()
 
     async def check_available(self, sandbox: str | None = None) -> None:
         if self._sandboxes is not None and sandbox is not None:
@@ -133,7 +287,7 @@ class AgentServerRuntime(ConversationRuntime):
             if progress is not None:
                 await progress(phase)
 
-        connection = self._place(spec)
+        connection = await self._place(spec)
         if not connection.is_running():
             await enter(StartPhase.STARTING_SANDBOX)
         unknown = sorted(set(spec.tools) - await connection.registered_tools())
@@ -141,6 +295,7 @@ class AgentServerRuntime(ConversationRuntime):
             raise InvalidValueError(
                 f"The agent runtime has no tool named {', '.join(unknown)}.", field="tools"
             )
+        await self._placed_in_directory(spec, connection)
         if spec.checkout is not None:
             await enter(StartPhase.CLONING)
             await self._check_out(connection, spec)
@@ -183,7 +338,8 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def _post(self, conversation_id: ConversationId, tail: str, body: object = None) -> None:
         path = conversation_path(conversation_id, tail)
-        await self._of(conversation_id).client.call("POST", path, conversation_id, body=body)
+        connection = await self._of(conversation_id)
+        await connection.client.call("POST", path, conversation_id, body=body)
 
     async def send_message(
         self, conversation_id: ConversationId, parts: Sequence[MessagePart], *, run: bool = True
@@ -197,7 +353,8 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def resume(self, conversation_id: ConversationId) -> None:
         path = conversation_path(conversation_id, "/run")
-        await self._of(conversation_id).client.call("POST", path, conversation_id, allow=(409,))
+        connection = await self._of(conversation_id)
+        await connection.client.call("POST", path, conversation_id, allow=(409,))
 
     async def renew_git_access(self, conversation_id: ConversationId, git: GitAccess) -> None:
         await self._post(conversation_id, "/secrets", SecretsUpdate(secrets=git_secret(git)))
@@ -207,7 +364,7 @@ class AgentServerRuntime(ConversationRuntime):
 
     async def get_status(self, conversation_id: ConversationId) -> RuntimeStatus:
         path = conversation_path(conversation_id)
-        client = self._of(conversation_id).client
+        client = (await self._of(conversation_id)).client
         info = await client.read(ConversationInfo, "GET", path, conversation_id)
         return parse_status(info.execution_status)
 
@@ -221,17 +378,24 @@ class AgentServerRuntime(ConversationRuntime):
         await self._post(conversation_id, "/events/respond_to_confirmation", answer)
 
     async def delete(self, conversation_id: ConversationId) -> None:
-        client = self._of(conversation_id).client
+        client = (await self._of(conversation_id)).client
         await client.call("DELETE", conversation_path(conversation_id), conversation_id)
         if self._sandboxes is not None:
             self._sandboxes.forget(conversation_id)
+        self._located.pop(conversation_id, None)
 
     async def aclose(self) -> None:
-        for connection in (self._default, *self._in_sandbox.values()):
+        for connection in (self._default, *self._in_sandbox.values(), *self._remote.values()):
             await connection.aclose()
         self._in_sandbox.clear()
+        self._remote.clear()
 
-    def events(
+    async def events(
         self, conversation_id: ConversationId, *, after: str | None = None
     ) -> AsyncGenerator[RuntimeEvent, None]:
-        return self._of(conversation_id).stream.events(conversation_id, after=after)
+        connection = await self._of(conversation_id)
+        async with contextlib.aclosing(
+            connection.stream.events(conversation_id, after=after)
+        ) as events:
+            async for event in events:
+                yield event

@@ -58,6 +58,8 @@ class SandboxPoolConfig:
     max_running: int | None = None
     """None: no cap on the sandboxes running at once."""
     startup_timeout_s: float = 90.0
+    listen: str = "127.0.0.1"
+    """The address the sandboxes' agent-servers listen on."""
 
 
 class SandboxPool:
@@ -98,6 +100,7 @@ class SandboxPool:
                     # one checks that it is there (``ensure_running``)
                     confinement=Bubblewrap(executable="bwrap", limits=config.limits),
                     workspaces=(directory / "workspaces", config.workspace_root),
+                    listen=config.listen,
                 )
             )
             host = self._hosts[name] = SandboxHost(self, name, inner)

@@ -1,3 +1,4 @@
+import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from adapters.openhands import (
     LocalProcessConfig,
     LocalProcessEnvironmentProbe,
     LocalProcessHost,
+    RuntimeReach,
     SandboxLimits,
     SandboxPool,
     SandboxPoolConfig,
@@ -19,6 +21,7 @@ from adapters.openhands import (
 from adapters.scripted import Finish, ScriptedHost, ScriptedRuntime, ScriptedWorld
 from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
+from application.ports.unit_of_work import UnitsOfWork
 from entrypoints.settings import RuntimeKind, Settings
 
 __all__ = (
@@ -47,8 +50,19 @@ def local_agent_server(settings: Settings) -> LocalProcessHost:
             venv=settings.runtime.agent_server_venv.absolute(),
             data_dir=settings.data_dir.absolute() / "agent-server",
             startup_timeout_s=settings.runtime.agent_server_startup_timeout_s,
+            listen=settings.runtime.agent_server_listen,
         )
     )
+
+
+def advertised_host(settings: Settings) -> str:
+    """Where other nodes reach this node's agent-servers."""
+    runtime = settings.runtime
+    if runtime.agent_server_advertise is not None:
+        return runtime.agent_server_advertise
+    if runtime.agent_server_listen in ("0.0.0.0", "::"):  # noqa: S104
+        return socket.gethostname()
+    return runtime.agent_server_listen
 
 
 def workspace_root(settings: Settings) -> str:
@@ -77,6 +91,7 @@ def sandbox_pool(settings: Settings) -> SandboxPool | None:
             idle_s=runtime.sandbox_idle_s,
             max_running=runtime.sandbox_max,
             startup_timeout_s=runtime.agent_server_startup_timeout_s,
+            listen=runtime.agent_server_listen,
         )
     )
 
@@ -126,13 +141,20 @@ class RuntimeProvider(Provider):
 
     @provide(scope=Scope.APP)
     async def runtime(
-        self, settings: Settings, host: RuntimeHost, sandboxes: Sandboxes
+        self, settings: Settings, host: RuntimeHost, sandboxes: Sandboxes, units: UnitsOfWork
     ) -> AsyncIterator[ConversationRuntime]:
         if settings.runtime.kind is RuntimeKind.SCRIPTED:
             world = ScriptedWorld(default=Finish(message=SCRIPTED_DEMO_ANSWER))
             yield ScriptedRuntime(world)
             await world.aclose()
             return
-        runtime = AgentServerRuntime(host, sandboxes=sandboxes.pool)
+        reach = None
+        if settings.runtime.kind is RuntimeKind.LOCAL:
+            reach = RuntimeReach(
+                units,
+                node_dir=settings.data_dir.absolute() / "agent-server",
+                advertise=advertised_host(settings),
+            )
+        runtime = AgentServerRuntime(host, sandboxes=sandboxes.pool, reach=reach)
         yield runtime
         await runtime.aclose()

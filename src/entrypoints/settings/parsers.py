@@ -79,6 +79,13 @@ def text(raw: str) -> str:
     return raw
 
 
+def host_name(raw: str) -> str:
+    """A host name or an IP address (no scheme, port or path)."""
+    if not raw or len(raw) > 253 or any(ch.isspace() or ch in "/@?#" for ch in raw):
+        raise ValueError(f"expected a host name or IP address, got {raw[:60]!r}")
+    return raw
+
+
 def printable(limit: int) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         if len(raw) > limit or not raw.isprintable():

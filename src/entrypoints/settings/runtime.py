@@ -7,7 +7,7 @@ from pathlib import Path
 
 from application.conversations.policy import SandboxScope
 from entrypoints.settings.fields import Binding, Section, setting
-from entrypoints.settings.parsers import choice, int_in, path, seconds, text, url
+from entrypoints.settings.parsers import choice, host_name, int_in, path, seconds, text, url
 
 __all__ = ("RuntimeKind", "RuntimeSettings", "SandboxSetting")
 
@@ -72,6 +72,24 @@ class RuntimeSettings(Section):
         "Local runtime: seconds the agent-server gets to become ready.",
         seconds,
         default=90.0,
+    )
+    agent_server_listen: str = setting(
+        "MAESTRIST_AGENT_SERVER_LISTEN",
+        "Local runtime: the address this node's agent-servers listen on. `127.0.0.1` keeps "
+        "them to this machine; give one that servers on other machines reach (`0.0.0.0`: "
+        "every interface) so they can follow and drive this node's conversations, its own "
+        "server gone or not. Each refuses every call without its session key, which only "
+        "the database holds, sealed.",
+        host_name,
+        default="127.0.0.1",
+    )
+    agent_server_advertise: str | None = setting(
+        "MAESTRIST_AGENT_SERVER_ADVERTISE",
+        "Local runtime: the host name or address other servers reach this node's "
+        "agent-servers at, recorded with each conversation. Unset: the listen address, or "
+        "this machine's host name when that is every interface.",
+        host_name,
+        default=None,
     )
 
     sandbox: SandboxSetting = setting(

@@ -8,7 +8,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from entrypoints.settings.fields import Binding, Section, setting
-from entrypoints.settings.parsers import boolean, choice, int_in, seconds
+from entrypoints.settings.parsers import boolean, choice, host_name, int_in, seconds
 
 __all__ = ("LogFormat", "ServerSettings")
 
@@ -19,12 +19,6 @@ _ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 class LogFormat(StrEnum):
     JSON = "json"
     CONSOLE = "console"
-
-
-def _host(raw: str) -> str:
-    if any(ch.isspace() for ch in raw) or "/" in raw:
-        raise ValueError(f"expected a host name or IP address, got {raw!r}")
-    return raw
 
 
 def _log_level(raw: str) -> str:
@@ -65,7 +59,7 @@ class ServerSettings(Section):
     """The HTTP server and its logs."""
 
     host: str = setting(
-        "MAESTRIST_HOST", "Interface the server listens on.", _host, default="127.0.0.1"
+        "MAESTRIST_HOST", "Interface the server listens on.", host_name, default="127.0.0.1"
     )
     port: int = setting(
         "MAESTRIST_PORT",

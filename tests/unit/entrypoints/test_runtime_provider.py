@@ -1,17 +1,24 @@
 from pathlib import Path
 
-from dishka import Provider, Scope, from_context, make_async_container
+from dishka import Provider, Scope, from_context, make_async_container, provide
 
 from adapters.openhands import AgentServerRuntime, ExternalHost, LocalProcessHost
 from adapters.scripted import ScriptedHost, ScriptedRuntime
 from application.ports.conversation_runtime import ConversationRuntime, RuntimeHost
+from application.ports.unit_of_work import UnitsOfWork
 from domain.conversations import HostHealth
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.settings import Settings
+from tests.fakes import FakeStore
+from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 
 class SettingsContext(Provider):
     settings = from_context(provides=Settings, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def units(self) -> UnitsOfWork:
+        return FakeUnitsOfWork(FakeStore())
 
 
 async def resolve(settings: Settings) -> tuple[ConversationRuntime, RuntimeHost]:
