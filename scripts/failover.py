@@ -43,6 +43,7 @@ from tempfile import TemporaryDirectory
 
 from tests.e2e.test_clustered_conversation import _api_token, _watch
 from tests.e2e.test_failover import (
+    _from_runtime,
     _proxied,
     _read_until,
     _runtime_ids,
@@ -124,6 +125,7 @@ def _tally(scenario: Scenario, run: "Run", server: RunningServer, cid: str) -> N
     deadline = time.monotonic() + 30
     while True:
         stored, runtime_ids = _stored(server, cid, run.auth), _runtime_ids(run.agent_server, cid)
+        stored = _from_runtime(stored)
         if len(stored) >= len(runtime_ids) or time.monotonic() > deadline:
             break
         time.sleep(POLL_S)

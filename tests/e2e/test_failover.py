@@ -183,12 +183,17 @@ def _assert_complete(
     deadline = time.monotonic() + WAIT_S
     while True:
         stored, runtime_ids = _stored(server, cid, auth), _runtime_ids(agent_server, cid)
-        if len(stored) >= len(runtime_ids) or time.monotonic() > deadline:
+        if len(_from_runtime(stored)) >= len(runtime_ids) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
     assert [event["seq"] for event in stored] == list(range(1, len(stored) + 1))
-    assert [event["id"] for event in stored] == runtime_ids
+    assert _ids(_from_runtime(stored)) == runtime_ids
     return stored
+
+
+def _from_runtime(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runtime's events, without the notes of the start the server adds to the log."""
+    return [event for event in events if event["source"] != "server"]
 
 
 def _ids(events: list[dict[str, Any]]) -> list[str]:
