@@ -28,6 +28,8 @@ from websockets.sync.connection import Connection
 from adapters.scripted import Finish, Slow, ToolCall
 from domain.conversations.value_objects import HostInfo
 from tests.conftest import REDIS_URL
+from tests.contract.test_conversation_runtime import AGENT_SERVER_VENV
+from tests.e2e.test_agent_server_conversation import agent_server_stopped_after
 from tests.e2e.test_clustered_conversation import _api_token, _watch
 from tests.e2e.test_server import RunningServer, TcpProxy, clustered, running_server, via_proxy
 from tests.support.agent_server import agent_server_client, conversation_at
@@ -545,3 +547,61 @@ def test_a_rolling_restart_fails_no_request_and_loses_no_event(
         assert _ids(watcher.events) == _ids(stored)[: len(watcher.events)]
         assert watcher.events[-1]["payload"].get("value") == "finished"
     assert sum(watcher.reconnects for watcher in watchers) >= len(watchers)
+
+
+def _sandbox_of(data_dir: Path) -> HostInfo:
+    """Where the one sandbox a node started answers, from its record."""
+    (state,) = (data_dir / "agent-server" / "sandboxes").glob("org-*/host.json")
+    recorded = json.loads(state.read_text())
+    return HostInfo(
+        base_url=f"http://127.0.0.1:{recorded['port']}", session_key=recorded["session_key"]
+    )
+
+
+def test_a_killed_nodes_sandboxed_conversation_is_taken_over_from_another_node(
+    tmp_path: Path, postgres_url: str, stub: StubLLM
+) -> None:
+    """Two nodes (each its own data directory, so its own sandboxes), the local runtime. The
+    server of the node whose sandbox runs the conversation is killed; the other node, which
+    has no sandbox of it and no file saying where it runs, reaches it where the runtime
+    directory says: its socket streams on to the end, every event the agent-server holds is
+    stored once, in order, and a message sent through it reaches the agent."""
+    token = asyncio.run(_api_token(postgres_url))
+    auth = {"Authorization": f"Bearer {token}"}
+    settings = {
+        **clustered(tmp_path, postgres_url, REDIS_URL),
+        "MAESTRIST_DEPENDENCY_TIMEOUT": "2",
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(AGENT_SERVER_VENV),
+    }
+    first, second = tmp_path / "node-a", tmp_path / "node-b"
+    with (
+        agent_server_stopped_after(first),
+        agent_server_stopped_after(second),
+        contextlib.ExitStack() as stack,
+    ):
+        servers = Cluster(tmp_path, settings, stack)
+        owner = servers.start(settings={"MAESTRIST_DATA_DIR": str(first)})
+        other = servers.start(settings={"MAESTRIST_DATA_DIR": str(second)})
+        owner.http.timeout = WAIT_S  # its sandbox starts cold
+        _slow_run(stub)
+        cid = _start(owner, auth, stub)
+        with _watch(other, cid, token) as socket:
+            seen = _read_until(socket, "before")
+            owner.close()  # SIGKILL, mid-run: its sandbox goes on without it
+            stub.release()
+            seen += _read_until_finished(socket)
+        stored = _assert_complete(other, cid, auth, _sandbox_of(first))
+        assert _ids(seen) == _ids(stored)[: len(seen)]
+        assert any(_said(event, "after") for event in seen)
+
+        stub.script(Finish(message="answered on the other node"))
+        sent = other.http.post(
+            f"/api/conversations/{cid}/messages", json={"text": "And now?"}, headers=auth
+        )
+        assert sent.status_code in (200, 202, 204), sent.text
+        deadline = time.monotonic() + WAIT_S
+        while "answered on the other node" not in json.dumps(_stored(other, cid, auth)):
+            assert time.monotonic() < deadline, "the message never reached the agent"
+            time.sleep(0.2)
+        assert not list((second / "agent-server").rglob("host.json"))  # it ran none
