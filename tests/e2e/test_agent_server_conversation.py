@@ -74,21 +74,26 @@ def agent_server_command(settings: dict[str, str], action: str) -> str:
     return done.stdout.strip()
 
 
+def local_settings(data: Path, **extra: str) -> dict[str, str]:
+    """A server's settings for the local runtime with its data in ``data``."""
+    if not (VENV / "bin" / "python").exists():
+        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
+    return {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "local",
+        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+        **extra,
+    }
+
+
 @contextlib.contextmanager
 def local_server(
     tmp_path: Path, stub: StubLLM, **extra: str
 ) -> Iterator[tuple[RunningServer, dict[str, str]]]:
     """`maestrist serve` with the local runtime (a sandbox per organization) and the stub LLM
     as the local user's, with its settings; every agent-server it started is stopped after."""
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
     data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-        **extra,
-    }
+    settings = local_settings(data, **extra)
     with (
         agent_server_stopped_after(data),
         running_server(tmp_path / "server.log", settings) as server,
@@ -348,14 +353,8 @@ def test_restarting_our_server_mid_run_loses_no_event_and_duplicates_none(
     """Our server is killed while the agent works; the agent-server goes on, and the next
     server adopts it, follows the conversation from the last stored event and stores the
     rest: every event of the agent-server once, numbered without a gap."""
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
     data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-    }
+    settings = local_settings(data)
     llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": stub.base_url}
     with agent_server_stopped_after(data):
         with running_server(tmp_path / "first.log", settings) as first:
@@ -405,15 +404,8 @@ def test_a_start_whose_server_is_killed_ends_in_error_not_starting_for_ever(
     """Our server is killed (SIGKILL) while a start runs the repository's setup script; the
     next server finds the conversation still starting past the start's bound and fails it,
     saying why, in its status and its events."""
-    if not (VENV / "bin" / "python").exists():
-        pytest.fail(f"The agent-server virtualenv {VENV} is missing; run `just agent-server-env`.")
     data = tmp_path / "data"
-    settings = {
-        "MAESTRIST_DATA_DIR": str(data),
-        "MAESTRIST_RUNTIME": "local",
-        "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
-        "MAESTRIST_GITHUB_URL": github.base_url,
-    }
+    settings = local_settings(data, MAESTRIST_GITHUB_URL=github.base_url)
     llm = {"llmModel": MODEL, "llmApiKey": API_KEY, "llmBaseUrl": "http://127.0.0.1:9/v1"}
     with agent_server_stopped_after(data):
         with running_server(tmp_path / "first.log", settings) as first:
