@@ -10,16 +10,28 @@ simply not there. The network namespace is shared, so the agent-server listens o
 an unconfined one does and reaches the LLM and our git-token route.
 """
 
+import contextlib
 import os
 import shutil
 import signal
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from application.errors import DependencyUnavailableError
 
-__all__ = ("Bubblewrap", "SandboxLimits", "bubblewrap", "process_tree", "signal_tree")
+__all__ = (
+    "Bubblewrap",
+    "SandboxLimits",
+    "bubblewrap",
+    "in_pids_cgroup",
+    "pids_cgroup",
+    "pids_group",
+    "process_tree",
+    "remove_pids_cgroup",
+    "signal_tree",
+)
 
 _SYSTEM_READ_ONLY = ("/usr", "/etc")
 _SYSTEM_LINKS = (("usr/bin", "/bin"), ("usr/sbin", "/sbin"), ("usr/lib", "/lib"))
@@ -34,8 +46,9 @@ class SandboxLimits:
     """Address space of each process (``RLIMIT_AS``)."""
     processes: int | None = None
     """Processes and threads of the sandbox's user (``RLIMIT_NPROC``, counted per sandbox
-    since each has its own user namespace). The kernel does not hold root to it: a server run
-    as root sets it, unenforced."""
+    since each has its own user namespace). The kernel does not hold root to it, so a server
+    run as root also puts each sandbox in a pids cgroup of its own with this limit, where the
+    machine has a pids hierarchy it may write (``pids_cgroup``)."""
     cpu_seconds: int | None = None
     """CPU time of each process (``RLIMIT_CPU``): a runaway command is killed; the
     agent-server itself, if it ever reaches it, restarts on next use with its conversations."""
@@ -126,6 +139,71 @@ def bubblewrap(limits: SandboxLimits) -> Bubblewrap:
             "shared process."
         )
     return Bubblewrap(executable=executable, limits=limits)
+
+
+_CGROUPS = Path("/sys/fs/cgroup")
+_SANDBOX_CGROUPS = "maestrist-sandboxes"
+
+
+def pids_group(key: str) -> Path | None:
+    """Where the pids cgroup named ``key`` goes: below this process's own cgroup in the
+    cgroup v1 pids hierarchy; None without one."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, own = line.split(":", 2)
+        if "pids" in controllers.split(","):
+            return _CGROUPS / "pids" / own.lstrip("/") / _SANDBOX_CGROUPS / key
+    return None
+
+
+def pids_cgroup(key: str, limit: int) -> Path | None:
+    """The ``cgroup.procs`` of a pids cgroup named ``key`` holding everything that joins it
+    to ``limit`` tasks (processes and threads together), made or updated; None where this
+    process may make none (not root, or no cgroup v1 pids hierarchy: cgroup v2 machines keep
+    ``RLIMIT_NPROC`` alone, which holds for servers not run as root)."""
+    group = pids_group(key)
+    if group is None:
+        return None
+    try:
+        group.mkdir(parents=True, exist_ok=True)
+        (group / "pids.max").write_text(str(limit))
+    except OSError:
+        return None
+    return group / "cgroup.procs"
+
+
+def remove_pids_cgroup(key: str, *, wait_s: float = 2.0) -> None:
+    """Kill whatever is still in the pids cgroup ``key`` (a stopped sandbox leaves nothing
+    running behind) and remove it once its members are gone, ``wait_s`` at most."""
+    group = pids_group(key)
+    if group is None or not group.exists():
+        return
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            members = (group / "cgroup.procs").read_text().split()
+        except OSError:
+            return
+        for member in members:
+            with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+                os.kill(int(member), signal.SIGKILL)
+        try:
+            group.rmdir()
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.05)
+        else:
+            return
+
+
+def in_pids_cgroup(procs: Path, command: Sequence[str]) -> list[str]:
+    """``command`` run from inside the cgroup whose ``cgroup.procs`` is ``procs``: the shell
+    that starts it joins first, so every process it starts is counted."""
+    return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(procs), *command]
 
 
 def process_tree(pid: int) -> list[int]:

@@ -7,7 +7,9 @@ after it when it died. Stopping it is SIGTERM, then SIGKILL after a grace period
 
 import asyncio
 import fcntl
+import hashlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -30,7 +32,13 @@ from adapters.openhands.agent_server_env import (
     venv_python,
 )
 from adapters.openhands.agent_server_env import process_alive as _alive
-from adapters.openhands.confinement import Bubblewrap, signal_tree
+from adapters.openhands.confinement import (
+    Bubblewrap,
+    in_pids_cgroup,
+    pids_cgroup,
+    remove_pids_cgroup,
+    signal_tree,
+)
 from adapters.openhands.external_host import probe_ready
 from application.errors import (
     DependencyFailedError,
@@ -41,7 +49,15 @@ from application.ports.conversation_runtime import RuntimeHost
 from application.ports.dependency_probe import DependencyProbe
 from domain.conversations.value_objects import HostHealth, HostInfo
 
-__all__ = ("LocalProcessConfig", "LocalProcessEnvironmentProbe", "LocalProcessHost", "node_lock")
+__all__ = (
+    "LocalProcessConfig",
+    "LocalProcessEnvironmentProbe",
+    "LocalProcessHost",
+    "node_lock",
+    "node_name",
+)
+
+_log = logging.getLogger(__name__)
 
 _STATE_FILE = "host.json"
 _SECRET_FILE = "secret-key"  # noqa: S105 - a file name
@@ -284,6 +300,8 @@ class LocalProcessHost(RuntimeHost):
             if state is not None:
                 await self._terminate(state.pid)
             self._state_path.unlink(missing_ok=True)
+            if self._config.confinement is not None:
+                await asyncio.to_thread(remove_pids_cgroup, self.cgroup_key)
 
     async def aclose(self) -> None:
         self._state = None
@@ -371,9 +389,26 @@ class LocalProcessHost(RuntimeHost):
         state = self._config.state_dir
         for directory in (state / "home", workspaces[0]):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return confinement.wrap(
+        wrapped = confinement.wrap(
             command, state=state, workspaces=workspaces, readable=interpreter_dirs(venv)
         )
+        limit = confinement.limits.processes
+        if limit is not None and os.geteuid() == 0:  # root is exempt from RLIMIT_NPROC
+            procs = pids_cgroup(self.cgroup_key, limit)
+            if procs is not None:
+                return in_pids_cgroup(procs, wrapped)
+            _log.warning(
+                "sandbox %s: no pids cgroup to hold it to %d processes (run the server as "
+                "another user than root to have the limit enforced)",
+                self._dir.name,
+                limit,
+            )
+        return wrapped
+
+    @property
+    def cgroup_key(self) -> str:
+        """This host's pids cgroup: one per data directory, whatever the sandbox's name."""
+        return hashlib.sha256(str(self._dir.absolute()).encode()).hexdigest()[:24]
 
     async def _spawn(self) -> _State:
         self.check_environment()

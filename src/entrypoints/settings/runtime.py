@@ -125,8 +125,9 @@ class RuntimeSettings(Section):
     )
     sandbox_processes: int = setting(
         "MAESTRIST_SANDBOX_PROCESSES",
-        "Local runtime: processes and threads at once in one sandbox (the kernel does not hold "
-        "a server run as root to it).",
+        "Local runtime: processes and threads at once in one sandbox (a server run as root "
+        "holds each sandbox to it with a pids cgroup, where the machine has a cgroup v1 pids "
+        "hierarchy; elsewhere only servers not run as root are held to it).",
         int_in(64, 1_000_000),
         default=1024,
     )

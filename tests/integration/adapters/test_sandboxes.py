@@ -15,6 +15,7 @@ import pytest
 
 from adapters.openhands import SandboxLimits, SandboxPool, SandboxPoolConfig
 from adapters.openhands.agent_server_env import is_ready
+from adapters.openhands.confinement import pids_group
 from application.errors import DependencyUnavailableError
 from domain.conversations import HostHealth
 from tests.contract.test_conversation_runtime import AGENT_SERVER_VENV
@@ -141,12 +142,18 @@ async def test_a_sandbox_holds_its_processes_to_their_limits(tmp_path: Path) -> 
         assert code != 0
         assert "MemoryError" in said
         # The kernel counts processes per sandbox (each has its own user namespace), but it
-        # exempts root's: a server run as root gets the limit set and not enforced.
+        # exempts root's: a server run as root also puts the sandbox in a pids cgroup.
         code, said = await run(sut, "org-a", "grep 'Max processes' /proc/self/limits")
         assert said.split()[2:4] == ["200", "200"]
-        if os.geteuid() != 0:
-            code, said = await run(sut, "org-a", "for i in $(seq 300); do sleep 5 & done; wait")
-            assert "Resource temporarily unavailable" in said
+        code, said = await run(sut, "org-a", "for i in $(seq 300); do sleep 5 & done; wait")
+        assert "Resource temporarily unavailable" in said or "Cannot fork" in said
+        if os.geteuid() == 0:  # and that cgroup goes when the sandbox stops
+            host = sut.host("org-a").inner
+            group = pids_group(host.cgroup_key)
+            assert group is not None
+            assert (group / "pids.max").read_text().strip() == "200"
+            await host.stop()
+            assert not group.exists()
         # CPU time is the kernel's to count: the limit is on every process inside.
         code, said = await run(sut, "org-a", "grep 'Max cpu time' /proc/self/limits")
         assert said.split()[3:5] == ["3600", "3600"]
