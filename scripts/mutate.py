@@ -67,7 +67,11 @@ GROUPS: dict[str, Group] = {
     ),
     "cipher": Group(
         "cipher and sealed records",
-        ("adapters.crypto.aes_gcm.*", "adapters.sqlalchemy.sealed_records.*"),
+        (
+            "adapters.crypto.aes_gcm.*",
+            "adapters.sqlalchemy.sealed_records.*",
+            "adapters.sqlalchemy.runtime_directory.*",
+        ),
     ),
     "tenant": Group(
         "tenant scoping in repositories",
@@ -99,7 +103,9 @@ GROUPS: dict[str, Group] = {
         (
             "application.conversations.limits.*",
             *_methods(
-                "start_conversation.StartConversation", "execute", "application.conversations"
+                "start_conversation.StartConversation",
+                "execute _go_on",
+                "application.conversations",
             ),
         ),
     ),
@@ -109,7 +115,7 @@ GROUPS: dict[str, Group] = {
             "adapters.redis.ingest_leases.*",
             *_methods(
                 "ingest.ConversationIngest",
-                "_run _give_up _ingest _apply",
+                "_run _readable _give_up _ingest _apply",
                 "application.conversations",
             ),
             *_methods("event_store.SqlaEventStore", "_lock_head append"),
