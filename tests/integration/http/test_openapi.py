@@ -162,10 +162,20 @@ async def test_every_request_body_refuses_unknown_fields(document: Document) -> 
 
 
 async def test_accepted_actions_document_no_body(document: Document) -> None:
-    accepted = [op for _p, _m, op in operations(document) if "202" in op["responses"]]
+    """Actions answer 202 with no body; a start answered at once answers with the
+    conversation it recorded."""
+    accepted = {
+        op["operationId"]: op["responses"]["202"]
+        for _p, _m, op in operations(document)
+        if "202" in op["responses"]
+    }
+    started = accepted.pop("StartConversation")
+    assert started["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ConversationOut"
+    }
     assert len(accepted) >= 5
-    for op in accepted:
-        assert "content" not in op["responses"]["202"], op["operationId"]
+    for operation, answer in accepted.items():
+        assert "content" not in answer, operation
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from dishka import FromDishka
 from dishka.integrations.litestar import inject
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.enums import MediaType
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from application.conversations import (
@@ -109,7 +110,19 @@ class ConversationController(Controller):
     path = "/api/conversations"
     tags = ["conversations"]  # noqa: RUF012
 
-    @post("/", operation_id="StartConversation", description=getdoc(StartConversation), opt=WRITE)
+    @post(
+        "/",
+        operation_id="StartConversation",
+        description=getdoc(StartConversation),
+        opt=WRITE,
+        responses={
+            202: ResponseSpec(
+                ConversationOut,
+                description="Recorded and starting (Prefer: respond-async): the start goes on; "
+                "its phases show as startPhase and as events on the conversation's socket.",
+            )
+        },
+    )
     @inject
     async def start(
         self,
