@@ -364,6 +364,12 @@ class LocalProcessHost(RuntimeHost):
                 ),
                 "OH_BASH_EVENTS_DIR": str(state / "bash_events"),
                 "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                # One agent-server per state directory (this host's node lock sees to it), so
+                # its own conversation leases guard against nothing, and they do harm: one
+                # started again in a fresh sandbox has the same pid in its new PID namespace
+                # as the one before, takes a lease left by a hard stop for a live owner's and
+                # refuses the conversation as unknown until the lease runs out (45 s).
+                "OH_LEASE_TTL_SECONDS": "0",
             }
         )
         return env

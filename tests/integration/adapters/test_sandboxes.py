@@ -6,19 +6,35 @@ The agent acts through its terminal, which is the agent-server's bash route: the
 an agent's tool call runs, without an LLM in between."""
 
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from uuid import uuid4
 
 import httpx
 import pytest
 
-from adapters.openhands import SandboxLimits, SandboxPool, SandboxPoolConfig
+from adapters.openhands import (
+    AgentServerRuntime,
+    ExternalHost,
+    SandboxLimits,
+    SandboxPool,
+    SandboxPoolConfig,
+)
 from adapters.openhands.agent_server_env import is_ready
-from adapters.openhands.confinement import pids_group
+from adapters.openhands.confinement import pids_group, signal_tree
+from adapters.scripted import Finish
 from application.errors import DependencyUnavailableError
-from domain.conversations import HostHealth
-from tests.contract.test_conversation_runtime import AGENT_SERVER_VENV
+from domain.conversations import ConversationId, HostHealth, RuntimeStatus, StartSpec
+from tests.contract.test_conversation_runtime import (
+    AGENT_SERVER_VENV,
+    collect,
+    has_status,
+    text,
+)
+from tests.support.polling import until
+from tests.support.stub_llm import API_KEY, MODEL, run_stub_llm
 
 pytestmark = pytest.mark.agent_server
 
@@ -214,3 +230,41 @@ async def test_without_bubblewrap_starting_a_sandbox_says_what_to_install(
     with pytest.raises(DependencyUnavailableError, match="bubblewrap"):
         await fresh.host("org-a").ensure_running()
     assert fresh.names() == []
+
+
+async def test_a_conversation_outlives_its_sandbox_killed_hard(tmp_path: Path) -> None:
+    """A sandbox whose agent-server is killed (SIGKILL: no chance to let go of anything)
+    starts again on the next message, and its conversation is there and goes on, at once."""
+    pool = pool_at(tmp_path)
+    runtime = AgentServerRuntime(ExternalHost("http://127.0.0.1:9", "unused"), sandboxes=pool)
+    cid = ConversationId(uuid4())
+    try:
+        with run_stub_llm() as stub:
+            spec = StartSpec(
+                conversation_id=cid,
+                model=MODEL,
+                api_key=API_KEY,
+                base_url=stub.base_url,
+                workspace_dir=str(pool.config.workspace_root / str(cid)),
+                llm_retries=0,
+                sandbox="org-a",
+            )
+            assert await runtime.start(spec) is RuntimeStatus.IDLE
+            stub.script(Finish(message="before"))
+            await runtime.send_message(cid, text("First"))
+            await collect(runtime, cid, has_status(RuntimeStatus.FINISHED))
+
+            host = pool.host("org-a").inner
+            assert host.pid is not None
+            signal_tree(host.pid, signal.SIGKILL)
+            await until(lambda: not host.is_alive(), "the sandbox's agent-server died")
+
+            stub.script(Finish(message="after the kill"))
+            await runtime.send_message(cid, text("Again"))  # starts the sandbox again
+            said = await collect(runtime, cid, lambda e: "after the kill" in str(e.payload))
+            assert said
+    finally:
+        await runtime.aclose()
+        for name in pool.names():
+            await pool.host(name).stop()
+        await pool.aclose()
