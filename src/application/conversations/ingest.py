@@ -170,6 +170,8 @@ class ConversationIngest:
         self._ended: set[ConversationId] = set()
         """Followed conversations whose last stored event left them ended."""
         self._tasks: dict[ConversationId, asyncio.Task[None]] = {}
+        self._asked: dict[ConversationId, int] = {}
+        """How often each conversation was asked to be followed while its task ran."""
         self._resuming: asyncio.Task[None] | None = None
         self._sweeping: asyncio.Task[None] | None = None
         self._jitter = random.Random()  # noqa: S311  # spreads sweeps; its own, not the module's
@@ -177,11 +179,28 @@ class ConversationIngest:
     def follow(self, conversation_id: ConversationId, *, adopt: bool = False) -> None:
         """Start following, unless this server already does. ``adopt``: a conversation nobody
         asked about (found unfinished or orphaned), followed only while it has not ended."""
+        self._asked[conversation_id] = self._asked.get(conversation_id, 0) + 1
         task = self._tasks.get(conversation_id)
         if task is None or task.done():
             self._tasks[conversation_id] = asyncio.create_task(
-                self._run(conversation_id, adopt=adopt), name=f"ingest-{conversation_id}"
+                self._run_while_asked(conversation_id, adopt=adopt),
+                name=f"ingest-{conversation_id}",
             )
+
+    async def _run_while_asked(self, conversation_id: ConversationId, *, adopt: bool) -> None:
+        """``_run``, again when it found the conversation's start short of the runtime and a
+        follow was asked for meanwhile: the start, done, asked while this task still ran, so
+        that follow started nothing of its own."""
+        try:
+            while True:
+                asked = self._asked.get(conversation_id, 0)
+                if await self._run(conversation_id, adopt=adopt):
+                    return
+                if self._asked.get(conversation_id, 0) == asked:
+                    return  # nothing between this check and the task's end: no follow is lost
+                adopt = False
+        finally:
+            self._asked.pop(conversation_id, None)
 
     def following(self, conversation_id: ConversationId) -> bool:
         """Whether this server has a task for the conversation (it may be waiting for its
@@ -284,14 +303,16 @@ class ConversationIngest:
                 ", ".join(sorted(task.get_name() for task in left)),
             )
 
-    async def _run(self, conversation_id: ConversationId, *, adopt: bool) -> None:
+    async def _run(self, conversation_id: ConversationId, *, adopt: bool) -> bool:
+        """Follow the conversation as long as there is anything to read; False when its start
+        has not reached the runtime yet (nothing to read before the start follows it)."""
         lease = await self._acquire(conversation_id)
         if lease is None:
-            return
+            return True  # another server follows it
         finished = True
         try:
             if not await self._readable(lease, adopt=adopt):
-                return
+                return False
             await self._follow(lease)
         except asyncio.CancelledError:
             finished = False  # stopped before the conversation ended: an orphan for the others
@@ -310,6 +331,7 @@ class ConversationIngest:
             self._ended.discard(conversation_id)
             with contextlib.suppress(Exception):
                 await self._leases.release(lease, finished=finished)
+        return True
 
     async def _acquire(self, conversation_id: ConversationId) -> Lease | None:
         """The conversation's lease, waiting out an unavailable lease store (a conversation

@@ -470,6 +470,48 @@ async def test_a_start_short_of_the_runtime_is_not_read_and_fails_once_past_its_
     await ingest.aclose()
 
 
+class _HeldRelease(_CountedLeases):
+    """The first release waits until the test lets it go on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.releasing = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def release(self, lease: Lease, *, finished: bool) -> None:
+        if not self.releasing.is_set():
+            self.releasing.set()
+            await self.go_on.wait()
+        await super().release(lease, finished=finished)
+
+
+async def test_the_starts_follow_is_not_lost_to_a_socket_follow_that_found_it_starting(
+    rig: Rig,
+) -> None:
+    """A socket opened on a starting conversation follows it and finds nothing to read yet;
+    the start, done a moment later while that attempt is still letting go of its lease, asks
+    again. The ingest follows the conversation then, rather than nobody ever."""
+    rig.store.live.conversations[rig.cid].start_phase = StartPhase.CLONING
+    rig.store.commit()
+    leases = _HeldRelease()
+    ingest = rig.ingest(leases)
+    ingest.follow(rig.cid)  # the socket's
+    await asyncio.wait_for(leases.releasing.wait(), GENEROUS_S)
+
+    started = rig.store.live.conversations[rig.cid]
+    started.enter_phase(StartPhase.READY, T0)
+    started.follow_runtime(RuntimeStatus.IDLE, T0)
+    rig.store.commit()
+    ingest.follow(rig.cid)  # the start's, done
+    leases.go_on.set()
+
+    rig.world.script(Finish())
+    await rig.say("Go")
+    await rig.until(finished)
+    await rig.until(lambda r: len(r.stored) == len(r.world.conversations[r.cid].log))
+    await ingest.aclose()
+
+
 async def test_a_failed_run_says_why_in_the_conversation_status(rig: Rig) -> None:
     rig.world.script(Fail(code="LLMAuthenticationError", detail="The key was refused."))
     ingest = rig.ingest()
