@@ -115,7 +115,7 @@ GROUPS: dict[str, Group] = {
             "adapters.redis.ingest_leases.*",
             *_methods(
                 "ingest.ConversationIngest",
-                "_run _readable _give_up _ingest _apply",
+                "_run_while_asked _run _readable _give_up _ingest _apply",
                 "application.conversations",
             ),
             *_methods("event_store.SqlaEventStore", "_lock_head append"),
