@@ -199,19 +199,37 @@ def report(names: list[str]) -> None:
                 print(f"  {status}: {mutant}")
 
 
+def _function_of(mutant: str) -> str:
+    """The function a mutant was made from, as ``hash_by_function_name`` names it."""
+    return mutant.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
+
+
 def save_verdicts() -> int:
-    """Write the killed mutants of the runs so far, per source file, to ``VERDICTS``."""
+    """Add the killed mutants of the runs so far, per source file, to ``VERDICTS``. Kills kept
+    from earlier runs stay while their function is unchanged, so a run that stopped early, or
+    failed before testing anything, loses none of them."""
+    previous = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
     files: dict[str, dict[str, dict[str, object]]] = {}
     for meta in sorted(MUTANTS.rglob("*.meta")):
+        name = str(meta.relative_to(MUTANTS))
         data = json.loads(meta.read_text())
+        hashes = data["hash_by_function_name"]
         killed = {
             mutant: code for mutant, code in data["exit_code_by_key"].items() if code in KEPT_CODES
         }
+        earlier = previous.pop(name, None)
+        if earlier is not None:
+            for mutant, code in earlier["exit_code_by_key"].items():
+                function = _function_of(mutant)
+                unchanged = earlier["hash_by_function_name"].get(function) == hashes.get(function)
+                if unchanged and mutant not in killed and function in hashes:
+                    killed[mutant] = code
         if killed:
-            files[str(meta.relative_to(MUTANTS))] = {
-                "hash_by_function_name": data["hash_by_function_name"],
+            files[name] = {
+                "hash_by_function_name": hashes,
                 "exit_code_by_key": dict(sorted(killed.items())),
             }
+    files.update(previous)  # files this run did not mutate keep what they had
     VERDICTS.write_text(json.dumps(files, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     return sum(len(entry["exit_code_by_key"]) for entry in files.values())
 
