@@ -19,6 +19,7 @@ from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId, EventType
 from domain.shared.ids import new_id
 from tests.factories import T0
+from tests.factories import create_stored_event as stored
 from tests.support.redis_servers import RedisServers, redis_servers
 
 
@@ -37,19 +38,6 @@ def sut(request: pytest.FixtureRequest) -> EventFanOut:
     if request.param == "in-process":
         return InProcessEventFanOut()
     return start(request.getfixturevalue("servers"))
-
-
-def stored(conversation_id: ConversationId, seq: int) -> StoredEvent:
-    return StoredEvent(
-        conversation_id=conversation_id,
-        seq=seq,
-        event_id=f"e{seq}",
-        kind="MessageEvent",
-        source="agent",
-        type=EventType.MESSAGE,
-        occurred_at=T0,
-        payload={},
-    )
 
 
 async def test_subscribers_get_what_is_published_in_order(sut: EventFanOut) -> None:
