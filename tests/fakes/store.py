@@ -2,6 +2,7 @@ import asyncio
 import copy
 import pickle
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from application.ports.runtime_directory import RuntimeAddress
@@ -14,6 +15,7 @@ from domain.git.providers import ProviderKind
 from domain.identity.api_keys import ApiKey, ApiKeyId
 from domain.identity.entities import User, UserId
 from domain.identity.sessions import Session, SessionId
+from domain.jobs.entities import Job, JobId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
 from domain.secrets.entities import CustomSecret, SecretId
@@ -46,6 +48,8 @@ class _Tables:
     callbacks: dict[CallbackId, EventCallback] = field(default_factory=dict)
     runtime_hosts: dict[tuple[str, str], RuntimeAddress] = field(default_factory=dict)
     placements: dict[ConversationId, tuple[str, str]] = field(default_factory=dict)
+    jobs: dict[JobId, Job] = field(default_factory=dict)
+    job_schedules: dict[str, datetime] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -61,6 +65,9 @@ class FakeStore:
         """Held by a transaction admitting conversations in the organization, until it ends."""
         self.lock_waiters = 0
         """How many transactions wait now for an admission lock another one holds."""
+        self.row_locks: dict[object, asyncio.Event] = {}
+        """Rows (jobs, job keys, schedules) a transaction changed, as SQL row locks: held until
+        it ends, when the event is set."""
 
     def commit(self) -> None:
         self._committed = copy.deepcopy(self.live)
@@ -104,6 +111,7 @@ class FakeTransaction(FakeStore):
     def __init__(self, root: FakeStore) -> None:
         self._root = root
         self.admission_locks = root.admission_locks
+        self.row_locks = root.row_locks
         self.rollback()
 
     @property

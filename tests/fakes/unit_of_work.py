@@ -11,6 +11,7 @@ from tests.fakes.conversations import (
     FakeEventStore,
 )
 from tests.fakes.invitation_repository import FakeInvitationRepository
+from tests.fakes.job_queue import FakeJobQueue
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.runtime_directory import FakeRuntimeDirectory
@@ -42,6 +43,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.events = FakeEventStore(store)
         self.callbacks = FakeEventCallbackStore(store)
         self.runtime_hosts = FakeRuntimeDirectory(store)
+        self.jobs = FakeJobQueue(store)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""
@@ -49,10 +51,12 @@ class FakeUnitOfWork(UnitOfWork):
             self._store.commit()
         finally:
             self.conversations.end_transaction()
+            self.jobs.end_transaction()
 
     async def rollback(self) -> None:
         self._store.rollback()
         self.conversations.end_transaction()
+        self.jobs.end_transaction()
 
 
 class FakeUnitsOfWork(UnitsOfWork):

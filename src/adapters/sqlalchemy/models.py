@@ -32,6 +32,8 @@ __all__ = (
     "ConversationRow",
     "CustomSecretRow",
     "InvitationRow",
+    "JobRow",
+    "JobScheduleRow",
     "MembershipRow",
     "OrgSettingsRow",
     "OrganizationRow",
@@ -352,3 +354,43 @@ class ConversationPlacementRow(Base):
     )
     node: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(100))
+
+
+class JobRow(Base):
+    """A background job (``domain.jobs``): queued, running under a claim until
+    ``locked_until``, done, or dead with its last error. ``dedupe_key`` makes it once-only
+    while the row is kept."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_jobs_status_run_at", "status", "run_at"),
+        Index("ix_jobs_status_locked_until", "status", "locked_until"),
+        Index("ix_jobs_status_finished_at", "status", "finished_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int]
+    max_attempts: Mapped[int]
+    timeout_ms: Mapped[int] = mapped_column(BigInteger)
+    backoff_ms: Mapped[int] = mapped_column(BigInteger)
+    max_backoff_ms: Mapped[int] = mapped_column(BigInteger)
+    run_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class JobScheduleRow(Base):
+    """The next tick of each scheduled job, shared by every server: the one that moves it on
+    enqueues that tick's job."""
+
+    __tablename__ = "job_schedules"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_at: Mapped[datetime]

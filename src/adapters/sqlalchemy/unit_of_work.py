@@ -10,6 +10,7 @@ from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
+from adapters.sqlalchemy.job_queue import SqlaJobQueue
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
@@ -41,6 +42,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.events = SqlaEventStore(session)
         self.callbacks = SqlaEventCallbackStore(session)
         self.runtime_hosts = SqlaRuntimeDirectory(session, cipher)
+        self.jobs = SqlaJobQueue(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

@@ -8,6 +8,7 @@ from application.ports.conversation_repository import ConversationRepository
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from application.ports.invitation_repository import InvitationRepository
+from application.ports.job_queue import JobQueue
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.runtime_directory import RuntimeDirectory
@@ -41,6 +42,7 @@ class UnitOfWork(Protocol):
     events: EventStore
     callbacks: EventCallbackStore
     runtime_hosts: RuntimeDirectory
+    jobs: JobQueue
 
     @abstractmethod
     async def commit(self) -> None: ...
