@@ -29,7 +29,7 @@ JobId = NewType("JobId", UUID)
 _KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 MAX_KIND_LENGTH = 100
 MAX_KEY_LENGTH = 200
-CLAIM_GRACE = timedelta(seconds=30)
+CLAIM_GRACE = timedelta(seconds=10)
 """How long past its timeout a claimed job stays its worker's: a worker that died leaves the
 job to be claimed again this long after its attempt would have timed out."""
 LOST_ERROR = "its worker stopped before the attempt ended"

@@ -11,6 +11,7 @@ from application.api_keys.create_api_key import MAX_LIFETIME
 from application.errors import DependencyUnavailableError
 from domain.identity.api_keys import ApiKeyId
 from domain.identity.scopes import Scope
+from domain.jobs.entities import JobId, JobStatus
 from domain.shared.errors import DomainError, InvalidValueError
 from entrypoints.cli.serve import serve
 from entrypoints.cli.summary import describe
@@ -78,6 +79,35 @@ def _add_api_key_commands(commands: "argparse._SubParsersAction[argparse.Argumen
     revoke.add_argument("key_id", type=_key_id, metavar="ID")
 
 
+def _job_id(raw: str) -> JobId:
+    try:
+        return JobId(UUID(raw))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a job id (a UUID), got {raw!r}") from None
+
+
+def _add_jobs_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    commands.add_parser(
+        "worker",
+        help="run job workers and the job scheduler until SIGTERM or SIGINT (no HTTP)",
+    )
+    jobs = commands.add_parser(
+        "jobs", help="the background job queue: list, show, retry or drop jobs; its depth"
+    )
+    actions = jobs.add_subparsers(dest="action", required=True)
+    listed = actions.add_parser("list", help="one JSON object per job, newest first")
+    listed.add_argument("--status", choices=[s.value for s in JobStatus], default=None)
+    listed.add_argument("--kind", default=None, help="only jobs of this kind")
+    listed.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    for action, words in (
+        ("show", "one job as JSON, with its payload"),
+        ("retry", "queue a dead job again, due now, with all its attempts"),
+        ("drop", "delete a dead job for good"),
+    ):
+        actions.add_parser(action, help=words).add_argument("job_id", type=_job_id, metavar="ID")
+    actions.add_parser("depth", help="jobs due, scheduled, running and dead, as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every ``maestrist`` command and its options."""
     parser = argparse.ArgumentParser(
@@ -102,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     agent_server.add_argument("action", choices=["status", "stop"])
     _add_api_key_commands(commands)
+    _add_jobs_commands(commands)
     return parser
 
 
@@ -144,6 +175,15 @@ def _api_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from entrypoints.cli.jobs import jobs_command  # noqa: PLC0415 - see _run
+    from entrypoints.ioc.commands import run_jobs_command  # noqa: PLC0415
+
+    for line in run_jobs_command(settings, jobs_command(args)):
+        print(line)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "settings-table":
         _settings_table()
@@ -163,6 +203,7 @@ def _run(args: argparse.Namespace) -> int:
         agent_server_status,
         migrate,
         rotate_encryption_keys,
+        run_worker,
         stop_agent_server,
     )
 
@@ -174,6 +215,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"resealed {rotate_encryption_keys(settings)} records")
     elif args.command == "api-key":
         return _api_key(settings, args)
+    elif args.command == "jobs":
+        return _jobs(settings, args)
+    elif args.command == "worker":
+        run_worker(settings)
     elif args.command == "agent-server":
         if args.action == "stop":
             stop_agent_server(settings)

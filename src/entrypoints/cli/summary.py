@@ -107,6 +107,13 @@ def describe(settings: Settings) -> list[str]:
             else "none"
         )
     )
+    jobs = settings.jobs
+    lines.append(
+        f"jobs: {jobs.concurrency} at once per "
+        + ("server worker" if jobs.in_serve else "`maestrist worker` process (not in serve)")
+        + f", finished ones kept {jobs.keep_done_days} days, "
+        f"pruned at `{jobs.prune_schedule.expression}` UTC"
+    )
     log_format = (
         settings.server.log_format.value
         if settings.server.log_format

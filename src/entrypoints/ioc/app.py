@@ -22,6 +22,7 @@ from entrypoints.http.request_scope import install_request_scope
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.http import close_sockets
 from entrypoints.ioc.identity import start_principal_cache
+from entrypoints.ioc.jobs import start_jobs, stop_jobs
 from entrypoints.ioc.readiness import DatabaseProbes
 from entrypoints.ioc.registry import get_providers
 from entrypoints.settings import Binding, Settings
@@ -89,6 +90,8 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
                 await warn_when_database_not_ready(container, settings.dependency_timeout_s)
             await start_principal_cache(container)
             await start_conversation_ingest(container)
+            if settings.jobs.in_serve:
+                await start_jobs(container)
             # Start-up objects live forever: keep them out of every later full GC. Only the
             # young generations are swept first: a full sweep walks every object the imports
             # made to find a few hundred, and took longer than the rest of the lifespan.
@@ -97,6 +100,8 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
             _log.info("server_started", binding=settings.binding.value)
             yield
         finally:
+            if settings.jobs.in_serve:
+                await stop_jobs(container)
             await close_sockets(container)
             await container.close()
             _log.info("server_stopped")

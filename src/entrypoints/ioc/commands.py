@@ -1,10 +1,13 @@
 """Operator commands that need adapters, so they live in the composition root."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+import structlog
 from asyncpg.exceptions import InvalidAuthorizationSpecificationError, InvalidCatalogNameError
 from dishka import AsyncContainer, make_async_container
 from dishka.integrations.litestar import LitestarProvider
@@ -36,19 +39,27 @@ from domain.identity.entities import LOCAL_USER_SUBJECT
 from domain.identity.principals import AuthMethod, Principal
 from domain.identity.scopes import Scope
 from entrypoints.ioc.app import prepare_embedded
+from entrypoints.ioc.jobs import start_jobs, stop_jobs
 from entrypoints.ioc.registry import get_providers
 from entrypoints.ioc.runtime import local_agent_server, sandbox_pool
 from entrypoints.settings import Binding, Settings, SettingsError
 
+_log = structlog.get_logger("maestrist.worker")
+
 __all__ = (
+    "JobsCommand",
     "agent_server_status",
     "create_local_api_key",
     "list_local_api_keys",
     "migrate",
     "revoke_local_api_key",
     "rotate_encryption_keys",
+    "run_jobs_command",
+    "run_worker",
     "stop_agent_server",
 )
+
+_T = TypeVar("_T")
 
 _REFUSALS = (InvalidCatalogNameError, InvalidAuthorizationSpecificationError)
 """Why PostgreSQL turns a connection away: no such database, or the user may not connect."""
@@ -206,3 +217,52 @@ def stop_agent_server(settings: Settings) -> None:
             await host.stop()
 
     asyncio.run(stop())
+
+
+@asynccontextmanager
+async def _container(settings: Settings) -> AsyncIterator[AsyncContainer]:
+    """The binding's container for a command; embedded, its database migrated first."""
+    container = make_async_container(
+        *get_providers(settings), LitestarProvider(), context={Settings: settings}
+    )
+    try:
+        if settings.binding is Binding.EMBEDDED:
+            await prepare_embedded(container, settings)
+        yield container
+    finally:
+        await container.close()
+
+
+JobsCommand = Callable[[AsyncContainer], Awaitable[_T]]
+"""What a ``maestrist jobs`` command does with a request scope of the binding's container."""
+
+
+def run_jobs_command(settings: Settings, command: "JobsCommand[Any]") -> Any:
+    """Run one operator command on the queue, in a request scope of its own."""
+
+    async def run() -> Any:
+        async with _container(settings) as container, container() as scope:
+            return await command(scope)
+
+    return asyncio.run(run())
+
+
+async def _work(settings: Settings) -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    async with _container(settings) as container:
+        await start_jobs(container)
+        _log.info("worker_started", concurrency=settings.jobs.concurrency)
+        try:
+            await stopping.wait()
+        finally:
+            await stop_jobs(container)
+            _log.info("worker_stopped")
+
+
+def run_worker(settings: Settings) -> None:
+    """Run job workers and the scheduler until SIGTERM or SIGINT; a job being run when it
+    stops goes back to the queue, due at once."""
+    asyncio.run(_work(settings))

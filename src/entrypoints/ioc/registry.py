@@ -16,6 +16,7 @@ from entrypoints.ioc.identity import (
     PlainOidcProvider,
     PrincipalCacheProvider,
 )
+from entrypoints.ioc.jobs import JobsProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
@@ -40,6 +41,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         RequestContextProvider(),
         ReadinessProvider(),
         ApplicationProvider(),
+        JobsProvider(),
     ]
     return [*common, *_binding(settings), PrincipalCacheProvider()]
 

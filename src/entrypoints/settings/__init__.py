@@ -13,6 +13,7 @@ from entrypoints.settings.embedded import EmbeddedSettings
 from entrypoints.settings.fields import Binding, Section, SettingsError
 from entrypoints.settings.git import GitSettings
 from entrypoints.settings.identity import IdentitySettings
+from entrypoints.settings.jobs import JobSettings
 from entrypoints.settings.parsers import is_loopback_http
 from entrypoints.settings.redis import RedisSettings
 from entrypoints.settings.root import Settings, default_data_dir
@@ -27,6 +28,7 @@ __all__ = (
     "EmbeddedSettings",
     "GitSettings",
     "IdentitySettings",
+    "JobSettings",
     "LogFormat",
     "RedisSettings",
     "RuntimeKind",
