@@ -1,6 +1,7 @@
 import asyncio
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +88,11 @@ def embedded_settings(tmp_path: Path) -> Settings:
     return Settings.from_env({"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false"})
 
 
+CLUSTERED_DATA_DIR = Path(tempfile.gettempdir()) / f"maestrist-tests-{os.getpid()}"
+"""The in-process clustered servers' data directory (where mail is written when no mail server
+is configured), away from the home directory."""
+
+
 def clustered_settings(database_url: str, redis_url: str = REDIS_URL) -> Settings:
     return Settings.from_env(
         {
@@ -97,6 +103,7 @@ def clustered_settings(database_url: str, redis_url: str = REDIS_URL) -> Setting
             "MAESTRIST_DEPENDENCY_TIMEOUT": "1",
             "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
             "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
+            "MAESTRIST_DATA_DIR": str(CLUSTERED_DATA_DIR),
         }
     )
 

@@ -9,8 +9,6 @@
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -20,6 +18,7 @@ from adapters.system import SystemClock
 from application.jobs import JobHandler, JobWorker
 from domain.jobs.entities import Job
 from tests.backends import TEST_CIPHER
+from tests.support.jobs import opener
 
 
 class _Logged(JobHandler):
@@ -44,14 +43,6 @@ class Poison(_Logged):
         raise RuntimeError(f"poisoned on attempt {job.attempts}")
 
 
-def _opener(handler: JobHandler) -> Callable[[], AbstractAsyncContextManager[JobHandler]]:
-    @asynccontextmanager
-    async def opened() -> AsyncIterator[JobHandler]:
-        yield handler
-
-    return opened
-
-
 async def main(url: str, log: Path) -> None:
     engine = create_database_engine(url, pool_size=2, connect_timeout_s=5)
     units = SqlaUnitsOfWork(async_sessionmaker(engine, expire_on_commit=False), TEST_CIPHER)
@@ -60,7 +51,7 @@ async def main(url: str, log: Path) -> None:
     worker = JobWorker(
         units,
         SystemClock(),
-        {kind: _opener(handler) for kind, handler in handlers.items()},
+        {kind: opener(handler) for kind, handler in handlers.items()},
         concurrency=2,
         poll_s=0.1,
     )

@@ -104,7 +104,14 @@ class SqlaJobQueue(JobQueue):
     async def claim(self, now: datetime) -> Job | None:
         running = JobRow.status == JobStatus.RUNNING.value
         lost = running & (JobRow.locked_until <= now)
+        due = (JobRow.status == JobStatus.QUEUED.value) & (JobRow.run_at <= now)
         async with translate_db_errors():
+            # An idle queue is read, not written: workers poll it, and on SQLite every write
+            # waits its turn for the one write lock.
+            if (
+                await self._session.execute(select(JobRow.id).where(due | lost).limit(1))
+            ).first() is None:
+                return None
             # Jobs whose worker died during their last attempt end dead, not claimed again.
             await self._session.execute(
                 update(JobRow)

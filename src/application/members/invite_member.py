@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+from application.mail import OutgoingMail, mail_job
+from application.members._invitation_mail import invitation_mail
 from application.members._invitations import invitation_event
 from application.members._shared import callers_view
 from application.ports.clock import Clock
@@ -34,12 +36,15 @@ class InviteMember:
     Owners and admins invite members; only the owner invites admins; personal organizations
     take no one. The invitation is accepted when someone signs in with that address, verified
     by the identity provider, within 14 days. An address has one pending invitation per
-    organization; an expired one is replaced. Someone who is already a member is refused.
+    organization; an expired one is replaced. Someone who is already a member is refused. The
+    invitation mail is enqueued with the invitation, so it is sent once it is stored, and only
+    then.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, outgoing: OutgoingMail) -> None:
         self._uow = uow
         self._clock = clock
+        self._outgoing = outgoing
 
     async def execute(self, request: InviteMemberRequest) -> InviteMemberResult:
         view = await callers_view(self._uow.orgs, request.actor, request.org_id)
@@ -66,5 +71,7 @@ class InviteMember:
         await self._uow.audit.append(
             invitation_event(invitation, AuditAction.INVITATION_CREATED, request.actor)
         )
+        mail = invitation_mail(self._outgoing, invitation, view.organization, request.actor.user)
+        await self._uow.jobs.enqueue(mail_job(mail), now)
         await self._uow.commit()
         return InviteMemberResult(invitation=invitation)

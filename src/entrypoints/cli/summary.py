@@ -114,6 +114,11 @@ def describe(settings: Settings) -> list[str]:
         + f", finished ones kept {jobs.keep_done_days} days, "
         f"pruned at `{jobs.prune_schedule.expression}` UTC"
     )
+    smtp = settings.mail.smtp
+    lines.append(
+        f"mail: from {settings.mail_sender}, "
+        + (smtp.describe() if smtp else f"written to {settings.data_dir / 'mail'} (no SMTP server)")
+    )
     log_format = (
         settings.server.log_format.value
         if settings.server.log_format

@@ -19,6 +19,7 @@ from application.jobs import (
     ShowJob,
 )
 from application.jobs.upkeep import PRUNE_JOBS, PruneFinishedJobs
+from application.mail import MAIL_SEND, SendMail
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from domain.jobs.entities import RetryPolicy
@@ -26,7 +27,7 @@ from entrypoints.settings import Settings
 
 __all__ = ("JOB_HANDLERS", "JobsProvider", "schedules", "start_jobs", "stop_jobs")
 
-JOB_HANDLERS: dict[str, type[JobHandler]] = {PRUNE_JOBS: PruneFinishedJobs}
+JOB_HANDLERS: dict[str, type[JobHandler]] = {PRUNE_JOBS: PruneFinishedJobs, MAIL_SEND: SendMail}
 """The handler class of each job kind, resolved in a request scope of its own per attempt."""
 
 

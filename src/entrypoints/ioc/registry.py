@@ -17,6 +17,7 @@ from entrypoints.ioc.identity import (
     PrincipalCacheProvider,
 )
 from entrypoints.ioc.jobs import JobsProvider
+from entrypoints.ioc.mail import MailProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
@@ -42,6 +43,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         ReadinessProvider(),
         ApplicationProvider(),
         JobsProvider(),
+        MailProvider(),
     ]
     return [*common, *_binding(settings), PrincipalCacheProvider()]
 

@@ -14,6 +14,7 @@ from entrypoints.settings.fields import Binding, Section, SettingsError
 from entrypoints.settings.git import GitSettings
 from entrypoints.settings.identity import IdentitySettings
 from entrypoints.settings.jobs import JobSettings
+from entrypoints.settings.mail import MailSettings, SmtpUrl
 from entrypoints.settings.parsers import is_loopback_http
 from entrypoints.settings.redis import RedisSettings
 from entrypoints.settings.root import Settings, default_data_dir
@@ -30,6 +31,7 @@ __all__ = (
     "IdentitySettings",
     "JobSettings",
     "LogFormat",
+    "MailSettings",
     "RedisSettings",
     "RuntimeKind",
     "RuntimeSettings",
@@ -37,6 +39,7 @@ __all__ = (
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "SmtpUrl",
     "default_data_dir",
     "is_loopback_http",
     "parse_encryption_keys",

@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from entrypoints.settings.conversations import ConversationSettings
 from entrypoints.settings.crypto import CryptoSettings
@@ -22,6 +23,7 @@ from entrypoints.settings.fields import (
 from entrypoints.settings.git import GitSettings
 from entrypoints.settings.identity import IdentitySettings
 from entrypoints.settings.jobs import JobSettings
+from entrypoints.settings.mail import MailSettings
 from entrypoints.settings.parsers import choice, is_loopback_http, path, seconds
 from entrypoints.settings.redis import RedisSettings
 from entrypoints.settings.runtime import RuntimeSettings
@@ -70,6 +72,7 @@ class Settings:
     runtime: RuntimeSettings = section(RuntimeSettings)
     conversations: ConversationSettings = section(ConversationSettings)
     jobs: JobSettings = section(JobSettings)
+    mail: MailSettings = section(MailSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -117,6 +120,12 @@ class Settings:
                     "sign-in needs https, except on a loopback host for development"
                 )
         return found
+
+    @property
+    def mail_sender(self) -> str:
+        """The From of every mail: ``MAESTRIST_MAIL_FROM``, else one at the public host."""
+        host = urlsplit(self.server.effective_public_url).hostname or "localhost"
+        return self.mail.sender or f"Maestrist <noreply@{host}>"
 
     def with_changes(self, **changes: Any) -> "Settings":
         return replace(self, **changes)

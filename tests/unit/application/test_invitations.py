@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.mail import OutgoingMail
 from application.members import (
     InviteMember,
     InviteMemberRequest,
@@ -33,6 +34,8 @@ from domain.shared.ids import new_id
 from tests.factories import create_org, create_user
 from tests.unit.application.conftest import World
 
+OUTGOING = OutgoingMail(domain="maestrist.example", public_url="https://maestrist.example")
+
 
 def _team(world: World, owner: Principal) -> OrgId:
     org, founder = create_org(owner.user)
@@ -50,7 +53,7 @@ def _join(world: World, org_id: OrgId, who: Principal, role: Role) -> None:
 
 
 def _invite(world: World) -> InviteMember:
-    return InviteMember(world.uow, world.clock)
+    return InviteMember(world.uow, world.clock, OUTGOING)
 
 
 async def _issue(world: World, request: InviteMemberRequest) -> Invitation:
@@ -85,6 +88,10 @@ async def test_inviting_commits_the_invitation_and_its_audit_together(world: Wor
     assert event.action is AuditAction.INVITATION_CREATED
     assert (event.target_type, event.target_id) == ("invitation", str(sut.id_))
     assert event.details == {"email": "New@example.com", "role": "admin"}
+    [mail] = committed.jobs.values()
+    assert (mail.kind, mail.payload["to"]) == ("mail.send", "New@example.com")
+    assert mail.key == f"mail:{mail.payload['messageId']}"
+    assert "https://maestrist.example/" in str(mail.payload["text"])
 
 
 async def test_a_second_pending_invitation_for_the_address_is_refused(world: World) -> None:
@@ -94,6 +101,7 @@ async def test_a_second_pending_invitation_for_the_address_is_refused(world: Wor
     await sut.execute(InviteMemberRequest(actor=alice, org_id=team, email="x@example.com"))
     with pytest.raises(InvitationAlreadyPendingError):
         await sut.execute(InviteMemberRequest(actor=alice, org_id=team, email="X@EXAMPLE.com"))
+    assert len(world.store.committed.jobs) == 1  # one mail, for the first
 
 
 async def test_an_expired_invitation_is_replaced(world: World) -> None:

@@ -15,6 +15,7 @@ FAMILY_ADAPTERS = {
     "crypto": {"crypto"},
     "system": {"system"},
     "runtime": {"openhands", "scripted"},
+    "mail": {"mail"},
 }
 """The adapter packages each family's provider module may build; other provider modules
 (the use cases, the HTTP edge, readiness, the registry) build none."""
