@@ -16,6 +16,7 @@ from entrypoints.ioc.identity import (
     PlainOidcProvider,
     PrincipalCacheProvider,
 )
+from entrypoints.ioc.rate_limits import RateLimitProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
@@ -38,6 +39,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         AccessProvider(),
         HttpProvider(),
         RequestContextProvider(),
+        RateLimitProvider(),
         ReadinessProvider(),
         ApplicationProvider(),
     ]

@@ -22,6 +22,7 @@ from entrypoints.settings.fields import (
 from entrypoints.settings.git import GitSettings
 from entrypoints.settings.identity import IdentitySettings
 from entrypoints.settings.parsers import choice, is_loopback_http, path, seconds
+from entrypoints.settings.rate_limits import RateLimitSettings
 from entrypoints.settings.redis import RedisSettings
 from entrypoints.settings.runtime import RuntimeSettings
 from entrypoints.settings.server import ServerSettings
@@ -68,6 +69,7 @@ class Settings:
     git: GitSettings = section(GitSettings)
     runtime: RuntimeSettings = section(RuntimeSettings)
     conversations: ConversationSettings = section(ConversationSettings)
+    rate_limits: RateLimitSettings = section(RateLimitSettings)
 
     @property
     def effective_database_url(self) -> str:
