@@ -1,17 +1,24 @@
 """The HTTP edge's rate limits: which limit a route gets, the websocket connect limit, the
 headers, and the settings that configure them."""
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from litestar.connection import ASGIConnection
+from litestar.exceptions import WebSocketDisconnect
 
 from application.errors import RateLimitedError
 from application.ports.rate_limiter import Rate, RateDecision, RatePolicy
 from application.rate_limits import CostlyAction, Costs, Limit, RateLimitCounters, Throttle
+from domain.conversations.entities import StoredEvent
 from domain.identity.principals import AuthMethod, Principal
 from entrypoints.http.client_address import TrustedProxies
+from entrypoints.http.conversations import SocketPolicy
+from entrypoints.http.conversations.socket import _Session
 from entrypoints.http.rate_limits import HttpRateLimits, rate_limit_headers
 from entrypoints.settings import Settings, SettingsError
 from tests.factories import create_user
@@ -148,3 +155,59 @@ def test_bad_rate_limit_settings_are_named(env: dict[str, str], wrong: str) -> N
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(env)
     assert set(refused.value.problems) == {wrong}
+
+
+class ScriptedSocket:
+    """Sends the client's frames in order, then hangs up; keeps what the server sent."""
+
+    def __init__(self, frames: list[str]) -> None:
+        self.frames = frames
+        self.sent: list[dict[str, Any]] = []
+
+    async def receive_data(self, mode: str) -> str:
+        del mode
+        if not self.frames:
+            raise WebSocketDisconnect(path="/ws", detail="gone")
+        return self.frames.pop(0)
+
+    async def send_text(self, data: str) -> None:
+        self.sent.append(json.loads(data))
+
+    async def close(self, code: int, reason: str) -> None:
+        del code, reason
+
+
+class QuietStream:
+    """A stream with no events and no revocations that takes every message."""
+
+    def __init__(self, actor: Principal) -> None:
+        self.actor = actor
+        self.messages: list[str | None] = []
+
+    async def events(self, *, after: int, buffer: int) -> AsyncIterator[StoredEvent]:
+        del after, buffer
+        await asyncio.Event().wait()
+        yield  # type: ignore[misc]  # never reached: a generator that never yields
+
+    async def revocations(self) -> AsyncIterator[Any]:
+        await asyncio.Event().wait()
+        yield
+
+    async def send(self, text: str | None, images: Any = ()) -> None:
+        del images
+        self.messages.append(text)
+
+
+async def test_socket_messages_over_the_costly_budget_answer_a_rate_limited_frame(
+    sut: HttpRateLimits,
+) -> None:
+    """Two units of five per message: the third is refused with an error frame, and the
+    socket stays open for the next."""
+    person = Principal(user=create_user("ada"), method=AuthMethod.SESSION)
+    socket = ScriptedSocket([json.dumps({"text": f"m{n}"}) for n in range(3)])
+    stream = QuietStream(person)
+    session = _Session(socket, stream, SocketPolicy(heartbeat_s=60), limits=sut)  # type: ignore[arg-type]
+    await session.run(0, asyncio.Event())
+    assert stream.messages == ["m0", "m1"]
+    assert [frame["type"] for frame in socket.sent] == ["accepted", "accepted", "error"]
+    assert socket.sent[2]["code"] == "rate-limited"
