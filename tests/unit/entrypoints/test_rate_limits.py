@@ -167,7 +167,7 @@ class ScriptedSocket:
     async def receive_data(self, mode: str) -> str:
         del mode
         if not self.frames:
-            raise WebSocketDisconnect(path="/ws", detail="gone")
+            raise WebSocketDisconnect(detail="gone")
         return self.frames.pop(0)
 
     async def send_text(self, data: str) -> None:
