@@ -224,9 +224,13 @@ async def test_an_unreachable_redis_is_an_unavailable_dependency(
 
 @pytest.mark.redis
 async def test_a_redis_that_does_not_answer_in_time_is_an_unavailable_dependency() -> None:
-    async def never_answer(reader: asyncio.StreamReader, _: asyncio.StreamWriter) -> None:
+    done = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
         await reader.read(65536)
-        await asyncio.sleep(30)
+        await done.wait()
 
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -238,4 +242,9 @@ async def test_a_redis_that_does_not_answer_in_time_is_an_unavailable_dependency
         assert time.monotonic() - started < 2
     finally:
         await silent.aclose()
+        done.set()
+        for writer in writers:
+            writer.close()
+            await writer.wait_closed()
         server.close()
+        await server.wait_closed()
