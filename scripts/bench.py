@@ -699,6 +699,7 @@ def bench(args: argparse.Namespace, workdir: Path) -> tuple[dict[Target, Result]
         "MAESTRIST_PORT": str(ours_port),
         "MAESTRIST_ACCESS_LOG": "false",
         "MAESTRIST_LOG_LEVEL": "WARNING",
+        "MAESTRIST_RATE_LIMIT_ENABLED": "false",  # one user at full speed, not the limits
     }
     ours = Server(
         "our server",

@@ -1173,6 +1173,7 @@ def clustered_stack(workdir: Path, ours_base: str) -> Iterator[Stack]:
             "MAESTRIST_HOST": HOST,
             "MAESTRIST_ACCESS_LOG": "false",
             "MAESTRIST_LOG_LEVEL": "WARNING",
+            "MAESTRIST_RATE_LIMIT_ENABLED": "false",  # one user at full speed, not the limits
         }
         maestrist("migrate", env=clean_env(**shared))
         yield Stack(shared, redis_url, workdir)

@@ -81,6 +81,7 @@ def main() -> int:
             "MAESTRIST_RUNTIME": "local",
             "MAESTRIST_SANDBOX": "org",
             "MAESTRIST_AGENT_SERVER_VENV": str(VENV),
+            "MAESTRIST_RATE_LIMIT_ENABLED": "false",  # one user at full speed, not the limits
         }
         try:
             with running_server(Path(scratch) / "server.log", settings) as server:

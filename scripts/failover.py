@@ -308,6 +308,7 @@ def main() -> int:
         settings = {
             **clustered(Path(scratch), database, redis_url),
             "MAESTRIST_DEPENDENCY_TIMEOUT": "2",
+            "MAESTRIST_RATE_LIMIT_ENABLED": "false",  # one user at full speed, not the limits
         }
         maestrist("migrate", env=clean_env(**settings))
         info = stack.enter_context(running_agent_server(VENV, Path(scratch) / "agent-server"))

@@ -35,6 +35,10 @@ TEST_SIGNING_KEYS = "test-sig-1:rUOOdIiTGL84nHAaLx8bpDOR1Cqiy-xb3X96pByRrPk"
 
 TEST_DATABASE_PREFIX = "maestrist_test_"
 
+NO_RATE_LIMITS = {"MAESTRIST_RATE_LIMIT_ENABLED": "false"}
+"""Test servers fire requests far faster than any person: only the rate-limit tests turn
+the limits on."""
+
 TIERS = ("tests/unit/", "tests/contract/", "tests/integration/", "tests/e2e/")
 
 
@@ -85,7 +89,9 @@ def empty_postgres_url() -> Iterator[str]:
 
 @pytest.fixture
 def embedded_settings(tmp_path: Path) -> Settings:
-    return Settings.from_env({"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false"})
+    return Settings.from_env(
+        {"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false", **NO_RATE_LIMITS}
+    )
 
 
 CLUSTERED_DATA_DIR = Path(tempfile.gettempdir()) / f"maestrist-tests-{os.getpid()}"
@@ -104,6 +110,7 @@ def clustered_settings(database_url: str, redis_url: str = REDIS_URL) -> Setting
             "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
             "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
             "MAESTRIST_DATA_DIR": str(CLUSTERED_DATA_DIR),
+            **NO_RATE_LIMITS,
         }
     )
 

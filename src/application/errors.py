@@ -1,6 +1,8 @@
 from datetime import timedelta
 from typing import ClassVar
 
+from application.ports.rate_limiter import RateDecision, RatePolicy
+
 __all__ = (
     "ApplicationError",
     "CredentialNotAllowedError",
@@ -10,6 +12,7 @@ __all__ = (
     "EmailNotVerifiedError",
     "MissingScopeError",
     "NotAuthenticatedError",
+    "RateLimitedError",
     "RuntimeAuthRefusedError",
     "SignInRejectedError",
     "TermsNotAcceptedError",
@@ -111,6 +114,19 @@ class TooManySignInsError(ApplicationError):
     def __init__(self, *, retry_after: timedelta) -> None:
         super().__init__()
         self.retry_after = retry_after
+
+
+class RateLimitedError(ApplicationError):
+    """A caller went over one of its rate limits; ``decision`` says which rate and when it
+    lets the caller through again."""
+
+    code = "rate-limited"
+    default_message = "Too many requests; wait as long as Retry-After says, then slow down."
+
+    def __init__(self, *, policy: RatePolicy, decision: RateDecision) -> None:
+        super().__init__()
+        self.policy = policy
+        self.decision = decision
 
 
 class RuntimeAuthRefusedError(DependencyUnavailableError):

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import REDIS_URL, TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
+from tests.conftest import NO_RATE_LIMITS, REDIS_URL, TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
 
 pytestmark = pytest.mark.server
 
@@ -47,6 +47,7 @@ def free_port() -> int:
 def server_env(settings: dict[str, str]) -> dict[str, str]:
     """This process's environment without stray ``MAESTRIST_*`` settings, plus ``settings``."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("MAESTRIST_")}
+    env.update(NO_RATE_LIMITS)
     env.update(settings)
     return env
 

@@ -14,6 +14,7 @@ from tests.fakes.login_attempts import FakeLoginAttemptStore
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_oauth import FakeProviderOAuth
 from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.rate_limiter import FakeRateLimiter
 from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.settings_store import FakeSettingsStore
@@ -37,6 +38,7 @@ __all__ = (
     "FakeProbe",
     "FakeProviderOAuth",
     "FakeProviderTokenStore",
+    "FakeRateLimiter",
     "FakeSecretStore",
     "FakeSessionRepository",
     "FakeSettingsStore",

@@ -4,6 +4,7 @@ from adapters.memory.event_fan_out import InProcessEventFanOut
 from adapters.memory.ingest_leases import InProcessIngestLeases
 from adapters.memory.locks import InProcessLocks
 from adapters.memory.login_attempts import InProcessLoginAttemptStore
+from adapters.memory.rate_limiter import InProcessRateLimiter
 
 __all__ = (
     "BoundedSubscriber",
@@ -12,4 +13,5 @@ __all__ = (
     "InProcessIngestLeases",
     "InProcessLocks",
     "InProcessLoginAttemptStore",
+    "InProcessRateLimiter",
 )

@@ -5,6 +5,7 @@ from adapters.redis.ingest_leases import RedisIngestLeases
 from adapters.redis.locks import RedisLocks
 from adapters.redis.login_attempts import RedisLoginAttemptStore
 from adapters.redis.probe import RedisProbe
+from adapters.redis.rate_limiter import RedisRateLimiter
 
 __all__ = (
     "RedisAccessRevocations",
@@ -13,5 +14,6 @@ __all__ = (
     "RedisLocks",
     "RedisLoginAttemptStore",
     "RedisProbe",
+    "RedisRateLimiter",
     "create_redis_client",
 )

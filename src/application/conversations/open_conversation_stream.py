@@ -20,7 +20,7 @@ from application.ports.access_revocations import (
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import StoredEvent
 from domain.conversations.value_objects import ConversationId
-from domain.identity.principals import Credentials
+from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.shared.errors import DomainError
@@ -100,6 +100,11 @@ class ConversationStream:
     @property
     def conversation_id(self) -> ConversationId:
         return self._request.conversation_id
+
+    @property
+    def actor(self) -> Principal:
+        """Who the stream's credential proved, when it was last checked."""
+        return self._access.actor
 
     def events(self, *, after: int, buffer: int) -> AsyncIterator[StoredEvent]:
         """The stored events numbered above ``after``, then live ones, each once and in order;

@@ -21,6 +21,7 @@ from entrypoints.http.identity import UserController
 from entrypoints.http.members import InvitationController, MemberController
 from entrypoints.http.openapi import ClosedStructSchemaPlugin, document_problems
 from entrypoints.http.organizations import OrganizationController
+from entrypoints.http.rate_limits import add_rate_limit_headers, limit_anonymous
 from entrypoints.http.repositories import RepositoryController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
 from entrypoints.http.runtime import RuntimeController
@@ -77,7 +78,8 @@ def build_http_app(
         ],
         exception_handlers=exception_handlers(),
         request_class=DecodingRequest,
-        before_request=screen_request,
+        before_request=_limit_and_screen,
+        before_send=[add_rate_limit_headers],
         plugins=[ClosedStructSchemaPlugin()],
         lifespan=list(lifespan),
         cors_config=(
@@ -124,6 +126,13 @@ async def _authorize_and_screen(request: Request[Any, Any, Any]) -> None:
     the CPU of a request that reads nothing from the database.
     """
     await require_principal(request, request.route_handler)
+    await screen_request(request)
+
+
+async def _limit_and_screen(request: Request[Any, Any, Any]) -> None:
+    """Before each handler of a route that needs no sign-in: the client's address held to
+    its rate limit, then the request screened."""
+    await limit_anonymous(request)
     await screen_request(request)
 
 

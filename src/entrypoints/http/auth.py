@@ -14,6 +14,7 @@ from domain.identity.principals import Credentials, Principal
 from domain.identity.scopes import Scope
 from domain.organizations.entities import OrgId
 from domain.shared.errors import InvalidValueError
+from entrypoints.http.rate_limits import HttpRateLimits
 
 __all__ = (
     "NO_TOKEN_REFRESH",
@@ -83,7 +84,9 @@ async def require_principal(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
     """Authenticate, hold the person to the email and terms gates, then the credential to the
-    scope the route declares; all before the handler runs."""
+    scope the route declares; all before the handler runs. The caller's rate limits are
+    counted once it is known (a credential that proves nothing counts against its address),
+    and the route's cost once it may call the route."""
     container: AsyncContainer = connection.state.dishka_container
     authenticator = await container.get(Authenticator)
     credentials = Credentials(
@@ -93,9 +96,12 @@ async def require_principal(
         reuse_recent=only_reads(connection),
     )
     principal = await authenticator.authenticate(credentials)
+    limits = await container.get(HttpRateLimits)
     if principal is None:
+        await limits.unauthenticated(connection)
         raise NotAuthenticatedError
     connection.scope["state"][_PRINCIPAL_KEY] = principal
+    await limits.caller(connection, principal)
     check_gates(
         principal,
         await container.get(AccessPolicy),
@@ -106,6 +112,7 @@ async def require_principal(
     required = handler.opt.get(SCOPE_OPT)
     if required is not None and required not in principal.scopes:
         raise MissingScopeError(f"This endpoint needs a credential with the scope {required}.")
+    await limits.route_cost(connection, principal, handler)
 
 
 def current_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -20,6 +20,7 @@ from application.errors import (
     EmailNotVerifiedError,
     MissingScopeError,
     NotAuthenticatedError,
+    RateLimitedError,
     SignInRejectedError,
     TermsNotAcceptedError,
     TooManySignInsError,
@@ -41,6 +42,7 @@ from domain.shared.errors import (
 )
 from entrypoints.http.git import CONNECT_PATH
 from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, InputSource, Problem
+from entrypoints.http.rate_limits import decisions_of, rate_limit_headers, retry_after
 from entrypoints.http.wire_names import wire_name
 
 __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
@@ -60,6 +62,7 @@ ERROR_STATUS: Mapping[type[Exception], int] = {
     TermsNotAcceptedError: 403,
     CredentialNotAllowedError: 403,
     TooManySignInsError: 429,
+    RateLimitedError: 429,
     DependencyUnavailableError: 503,
     ApplicationError: 500,
 }
@@ -128,6 +131,9 @@ def _handle_core_error(
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
     if isinstance(error, TooManySignInsError):
         headers = {"Retry-After": str(max(1, math.ceil(error.retry_after.total_seconds())))}
+    if isinstance(error, RateLimitedError):
+        decisions = {**decisions_of(request), error.policy.name: (error.policy, error.decision)}
+        headers = {"Retry-After": retry_after(error.decision), **rate_limit_headers(decisions)}
     response = problem_response(
         request,
         status=status,
@@ -137,11 +143,20 @@ def _handle_core_error(
         headers=headers,
         links=_links(error),
         provider=_provider(error),
-        limit=error.limit if isinstance(error, ConversationLimitReachedError) else None,
+        limit=_limit(error),
     )
     if isinstance(error, NotAuthenticatedError) and SESSION_COOKIE in request.cookies:
         response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def _limit(error: DomainError | ApplicationError) -> int | None:
+    """The limit that was reached: running conversations, or the rate that refused."""
+    if isinstance(error, ConversationLimitReachedError):
+        return error.limit
+    if isinstance(error, RateLimitedError):
+        return error.decision.rate.amount
+    return None
 
 
 def _message(error: DomainError | ApplicationError) -> str:

@@ -7,6 +7,7 @@ from adapters.memory import (
     InProcessEventFanOut,
     InProcessIngestLeases,
     InProcessLocks,
+    InProcessRateLimiter,
 )
 from application.identity.authenticator import Authenticator
 from application.identity.local_user_authenticator import (
@@ -18,6 +19,7 @@ from application.ports.access_revocations import AccessRevocations
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
 from application.ports.locks import Locks
+from application.ports.rate_limiter import RateLimiter
 from entrypoints.settings import Settings
 
 __all__ = ("EmbeddedProvider",)
@@ -39,3 +41,4 @@ class EmbeddedProvider(Provider):
     leases = provide(InProcessIngestLeases, provides=IngestLeases, scope=Scope.APP)
     fan_out = provide(InProcessEventFanOut, provides=EventFanOut, scope=Scope.APP)
     revocations = provide(InProcessAccessRevocations, provides=AccessRevocations, scope=Scope.APP)
+    rate_limiter = provide(InProcessRateLimiter, provides=RateLimiter, scope=Scope.APP)

@@ -11,6 +11,7 @@ from domain.identity.principals import Principal
 from entrypoints.http.auth import current_principal, only_reads, parse_org_header, reads_only
 from entrypoints.http.client_address import TrustedProxies
 from entrypoints.http.conversations import OpenSockets, SocketPolicy
+from entrypoints.http.rate_limits import HttpRateLimits
 from entrypoints.ioc.sqlalchemy import RequestStatements
 from entrypoints.settings import Settings
 
@@ -66,10 +67,13 @@ class RequestContextProvider(Provider):
         request: Request,  # type: ignore[type-arg]  # dishka keys it by the bare class
         actor: Principal,
         active_orgs: ActiveOrgResolver,
+        limits: HttpRateLimits,
     ) -> MemberOrganization:
-        return await active_orgs.resolve(
+        org = await active_orgs.resolve(
             actor, parse_org_header(request), reuse_recent=only_reads(request)
         )
+        await limits.org(request, org.organization.id_)
+        return org
 
 
 class ProductionServerProvider(Provider):

@@ -14,6 +14,7 @@ from adapters.redis import (
     RedisLocks,
     RedisLoginAttemptStore,
     RedisProbe,
+    RedisRateLimiter,
     create_redis_client,
 )
 from application.ports.access_revocations import AccessRevocations
@@ -21,6 +22,7 @@ from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
 from application.ports.locks import Locks
 from application.ports.login_attempts import LoginAttemptStore
+from application.ports.rate_limiter import RateLimiter
 from entrypoints.ioc.readiness import CoordinationProbes
 from entrypoints.settings import Settings
 
@@ -28,8 +30,8 @@ __all__ = ("RedisProvider",)
 
 
 class RedisProvider(Provider):
-    """Redis: locks, ingest leases, event fan-out, revocations and sign-in attempts shared
-    by every instance of the clustered binding."""
+    """Redis: locks, ingest leases, event fan-out, revocations, sign-in attempts and rate
+    limits shared by every instance of the clustered binding."""
 
     @provide(scope=Scope.APP)
     async def client(self, settings: Settings) -> AsyncIterator[Redis]:
@@ -76,3 +78,7 @@ class RedisProvider(Provider):
     @provide(scope=Scope.APP)
     def attempts(self, client: Redis) -> LoginAttemptStore:
         return RedisLoginAttemptStore(client)
+
+    @provide(scope=Scope.APP)
+    def rate_limiter(self, client: Redis, settings: Settings) -> RateLimiter:
+        return RedisRateLimiter(client, timeout_s=settings.rate_limits.timeout_s)

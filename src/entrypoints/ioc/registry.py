@@ -18,6 +18,7 @@ from entrypoints.ioc.identity import (
 )
 from entrypoints.ioc.jobs import JobsProvider
 from entrypoints.ioc.mail import MailProvider
+from entrypoints.ioc.rate_limits import RateLimitProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
@@ -40,6 +41,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         AccessProvider(),
         HttpProvider(),
         RequestContextProvider(),
+        RateLimitProvider(),
         ReadinessProvider(),
         ApplicationProvider(),
         JobsProvider(),

@@ -25,6 +25,7 @@ from entrypoints.settings.identity import IdentitySettings
 from entrypoints.settings.jobs import JobSettings
 from entrypoints.settings.mail import MailSettings
 from entrypoints.settings.parsers import choice, is_loopback_http, path, seconds
+from entrypoints.settings.rate_limits import RateLimitSettings
 from entrypoints.settings.redis import RedisSettings
 from entrypoints.settings.runtime import RuntimeSettings
 from entrypoints.settings.server import ServerSettings
@@ -73,6 +74,7 @@ class Settings:
     conversations: ConversationSettings = section(ConversationSettings)
     jobs: JobSettings = section(JobSettings)
     mail: MailSettings = section(MailSettings)
+    rate_limits: RateLimitSettings = section(RateLimitSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 from application.identity.authenticator import Authenticator
 from entrypoints.ioc import create_app
 from entrypoints.settings import Settings
-from tests.conftest import REDIS_URL, TEST_SIGNING_KEYS, clustered_settings
+from tests.conftest import NO_RATE_LIMITS, REDIS_URL, TEST_SIGNING_KEYS, clustered_settings
 from tests.fakes import BearerSubjectAuthenticator
 from tests.support.oidc import OidcProvider
 
@@ -65,6 +65,7 @@ def sign_in_settings(
             "MAESTRIST_OIDC_CLIENT_SECRET": provider.client_secret,
             "MAESTRIST_ENCRYPTION_KEYS": keys,
             "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
+            **NO_RATE_LIMITS,
             **extra,
         }
     )

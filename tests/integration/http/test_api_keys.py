@@ -13,7 +13,7 @@ from sqlalchemy import text
 from adapters.sqlalchemy import create_database_engine
 from domain.identity.scopes import ALL_SCOPES
 from entrypoints.settings import Settings
-from tests.conftest import clustered_settings
+from tests.conftest import NO_RATE_LIMITS, clustered_settings
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
 from tests.support.concurrent_app import serve_concurrently
@@ -221,7 +221,7 @@ async def thirty_at_once_with_one_key(
 
 async def test_many_requests_at_once_with_one_key_pass_on_sqlite(tmp_path: Path) -> None:
     settings = Settings.from_env(
-        {"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false"}
+        {"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false", **NO_RATE_LIMITS}
     )
     await thirty_at_once_with_one_key(settings, {})
 

@@ -23,6 +23,7 @@ from domain.identity.scopes import ALL_SCOPES
 from entrypoints.http.conversations import SocketPolicy
 from entrypoints.settings import Settings
 from tests.conftest import (
+    NO_RATE_LIMITS,
     REDIS_URL,
     TEST_ENCRYPTION_KEYS,
     TEST_SIGNING_KEYS,
@@ -57,7 +58,12 @@ class ScriptedRuntimeOverride(Provider):
 
 def embedded(tmp_path: Path, **env: str) -> Settings:
     return Settings.from_env(
-        {"MAESTRIST_DATA_DIR": str(tmp_path), "MAESTRIST_ACCESS_LOG": "false", **env}
+        {
+            "MAESTRIST_DATA_DIR": str(tmp_path),
+            "MAESTRIST_ACCESS_LOG": "false",
+            **NO_RATE_LIMITS,
+            **env,
+        }
     )
 
 
@@ -459,6 +465,7 @@ def limited_to_two(
         "MAESTRIST_ACCESS_LOG": "false",
         "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
         "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
+        **NO_RATE_LIMITS,
         **limit,
     }
     return Settings.from_env(env), [BearerSubjectAuth()], bearer("alice")

@@ -19,7 +19,7 @@ import pytest
 
 from adapters.scripted import Finish, ScriptedWorld, Slow
 from domain.identity.scopes import ALL_SCOPES
-from tests.conftest import REDIS_URL
+from tests.conftest import NO_RATE_LIMITS, REDIS_URL
 from tests.db import add_user, sqla_ports
 from tests.e2e.test_server import RunningServer, clustered, running_server
 from tests.factories import create_api_key
@@ -289,6 +289,7 @@ def unreachable_providers() -> dict[str, str]:
     unreachable = f"http://127.0.0.1:{closed_port()}"
     return {
         "MAESTRIST_ACCESS_LOG": "false",
+        **NO_RATE_LIMITS,
         "MAESTRIST_GITHUB_URL": unreachable,
         "MAESTRIST_GITLAB_URL": unreachable,
         "MAESTRIST_BITBUCKET_URL": unreachable,

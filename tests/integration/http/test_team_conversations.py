@@ -10,7 +10,7 @@ import pytest
 
 from adapters.scripted import Finish, ScriptedWorld
 from entrypoints.settings import Settings
-from tests.conftest import REDIS_URL, TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
+from tests.conftest import NO_RATE_LIMITS, REDIS_URL, TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
 from tests.db import add_user
 from tests.integration.http.conftest import BearerSubjectAuth, Client, bearer, serve
 from tests.integration.http.test_conversations import ScriptedRuntimeOverride, configure_llm
@@ -41,6 +41,7 @@ def team_settings(url: str, **env: str) -> Settings:
             "MAESTRIST_ACCESS_LOG": "false",
             "MAESTRIST_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS,
             "MAESTRIST_SIGNING_KEYS": TEST_SIGNING_KEYS,
+            **NO_RATE_LIMITS,
             **env,
         }
     )

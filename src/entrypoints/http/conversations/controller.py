@@ -34,6 +34,7 @@ from application.conversations import (
     StopConversationRequest,
 )
 from application.ports.org_repository import MemberOrganization
+from application.rate_limits import CostlyAction
 from domain.conversations.entities import MAX_SEQ, ConversationStatus
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Principal
@@ -49,6 +50,7 @@ from entrypoints.http.conversations.schemas import (
     EventOut,
     MessageCreate,
 )
+from entrypoints.http.rate_limits import costs
 
 __all__ = ("ConversationController",)
 
@@ -114,7 +116,7 @@ class ConversationController(Controller):
         "/",
         operation_id="StartConversation",
         description=getdoc(StartConversation),
-        opt=WRITE,
+        opt={**WRITE, **costs(CostlyAction.START_CONVERSATION)},
         responses={
             202: ResponseSpec(
                 ConversationOut,
@@ -257,7 +259,7 @@ class ConversationController(Controller):
         "/{conversation_id:uuid}/messages",
         operation_id="SendMessage",
         description=getdoc(SendMessage),
-        opt=WRITE,
+        opt={**WRITE, **costs(CostlyAction.SEND_MESSAGE)},
         status_code=202,
         media_type=MediaType.TEXT,  # so that no return value is an empty body, not `null`
     )

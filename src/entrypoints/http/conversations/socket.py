@@ -29,6 +29,7 @@ from application.conversations import (
 from application.errors import ApplicationError, DependencyUnavailableError
 from application.ports.access_revocations import RevocationsMissed
 from application.ports.event_fan_out import SubscriberTooSlowError
+from application.rate_limits import CostlyAction
 from application.tasks import cancel_and_wait
 from domain.conversations.entities import MAX_SEQ, StoredEvent
 from domain.conversations.value_objects import ConversationId
@@ -44,6 +45,7 @@ from entrypoints.http.conversations.schemas import (
     HeartbeatFrame,
 )
 from entrypoints.http.errors import status_for
+from entrypoints.http.rate_limits import HttpRateLimits
 from entrypoints.http.stop_signals import hold_stop_signals
 
 _JITTER = random.Random()  # noqa: S311  # spreads heartbeats, not secret; its own state
@@ -185,6 +187,7 @@ async def conversation_socket(
     policy: FromDishka[SocketPolicy],
     sockets: FromDishka[OpenSockets],
     open_stream: FromDishka[OpenConversationStream],
+    limits: FromDishka[HttpRateLimits],
 ) -> None:
     # Accepted first, so that a refusal reaches every client as a close frame with its code
     # (a server answers a handshake refused before it is accepted with a bare HTTP 403).
@@ -195,6 +198,7 @@ async def conversation_socket(
         await socket.close(code=4403, reason="This origin may not open a socket.")
         return
     try:
+        await limits.socket_connect(socket)
         async with sockets.track() as stopping:
             opened = await open_stream.execute(
                 OpenConversationStreamRequest(
@@ -208,9 +212,9 @@ async def conversation_socket(
             )
             async with contextlib.aclosing(opened.stream) as stream:
                 after = _parse_after(socket.query_params.get("after", "0"))
-                await _Session(socket, stream, policy, sockets.frames, sockets.rechecking).run(
-                    after, stopping
-                )
+                await _Session(
+                    socket, stream, policy, sockets.frames, sockets.rechecking, limits=limits
+                ).run(after, stopping)
     except (DomainError, ApplicationError) as exc:
         code, reason = _closing(exc)
         with contextlib.suppress(Exception):
@@ -233,8 +237,11 @@ class _Session:
         policy: SocketPolicy,
         frames: EventFrames | None = None,
         rechecking: asyncio.Semaphore | None = None,
+        *,
+        limits: HttpRateLimits | None = None,
     ) -> None:
         self._socket = socket
+        self._limits = limits
         self._stream = stream
         self._policy = policy
         self._frames = frames or EventFrames()
@@ -355,6 +362,8 @@ class _Session:
                 await self._send(ErrorFrame(code="invalid-frame", detail="Send JSON frames."))
                 continue
             try:
+                if self._limits is not None:
+                    await self._limits.charge(self._stream.actor, CostlyAction.SEND_MESSAGE)
                 await self._stream.send(frame.text, frame.images)
             except StreamAccessLostError as lost:
                 return _closing(lost.cause)

@@ -1,0 +1,3 @@
+from adapters.moving_window.limiter import MovingWindowRateLimiter
+
+__all__ = ("MovingWindowRateLimiter",)
