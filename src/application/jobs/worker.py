@@ -42,6 +42,8 @@ class JobWorker:
         self._poll_s = poll_s
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
+        self._jitter = random.Random()  # noqa: S311 - spreading polls, not secrets
+        """Its own generator: the module's shared one is the tests' to seed and watch."""
 
     def start(self) -> None:
         if not self._tasks:
@@ -68,7 +70,7 @@ class JobWorker:
                 ran = False
             if not ran:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll_s * random.uniform(0.75, 1.25)):  # noqa: S311
+                    async with asyncio.timeout(self._poll_s * self._jitter.uniform(0.75, 1.25)):
                         await self._wake.wait()
                 self._wake.clear()
 
