@@ -72,6 +72,11 @@ async def test_a_key_enqueues_its_job_once(open_ports: OpenPorts) -> None:
         listed = await ports.uow.jobs.list()
     assert sorted(job.key or "" for job in listed) == ["webhook:github:d-1", "webhook:github:d-2"]
     assert first.id_ in {job.id_ for job in listed}
+    async with open_ports() as ports:
+        found = await ports.uow.jobs.find("webhook:github:d-1")
+        assert await ports.uow.jobs.find("webhook:github:d-3") is None
+    assert found is not None
+    assert found.id_ == first.id_
 
 
 async def test_the_same_key_enqueued_by_two_transactions_at_once_is_kept_once(

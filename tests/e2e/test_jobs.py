@@ -24,6 +24,7 @@ from tests.backends import TEST_CIPHER
 from tests.conftest import REDIS_URL
 from tests.e2e.test_cli import MAESTRIST, run
 from tests.e2e.test_server import clustered, running_server, server_env
+from tests.support.webhooks import GITHUB_SECRET, github_delivery
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
@@ -203,3 +204,49 @@ def test_a_schedule_fires_once_per_tick_with_two_servers(
     assert {job["attempts"] for job in jobs if job["status"] == "done"} == {1}
     said = [(tmp_path / f"worker-{n}.log").read_text() for n in range(count)]
     assert all("worker_started" in text and "worker_stopped" in text for text in said)
+
+
+def test_a_webhook_delivered_twice_while_no_worker_runs_is_processed_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Through ``maestrist serve`` with its workers off: both deliveries are answered at
+    once; a ``maestrist worker`` started later processes the delivery once."""
+    settings = clustered(tmp_path, postgres_url, REDIS_URL) | {
+        "MAESTRIST_JOBS_IN_SERVE": "false",
+        "MAESTRIST_JOBS_POLL_INTERVAL": "0.2",
+        "MAESTRIST_GITHUB_WEBHOOK_SECRETS": GITHUB_SECRET,
+    }
+    env = server_env(settings)
+    body, headers = github_delivery(
+        {"zen": "Anything added dilutes everything else."}, event="ping"
+    )
+    with running_server(tmp_path / "serve.log", settings) as server:
+        answers = [
+            server.http.post("/api/webhooks/github", content=body, headers=headers)
+            for _ in range(2)
+        ]
+    assert [(a.status_code, a.content) for a in answers] == [(202, b"")] * 2
+    [waiting] = _webhooks(env, "list")
+    assert (waiting["state"], waiting["job"]["status"]) == ("received", "queued")
+
+    with (tmp_path / "worker.log").open("w") as log:
+        worker = subprocess.Popen(
+            [MAESTRIST, "worker"], env=env, stdin=subprocess.DEVNULL, stderr=log
+        )
+    try:
+        _wait(lambda: _webhooks(env, "list", "--state", "processed") != [], "the processing")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0
+
+    [processed] = _webhooks(env, "list")
+    assert (processed["outcome"], processed["job"]["attempts"]) == ("pong", 1)
+    assert processed["deliveryId"] == headers["X-GitHub-Delivery"]
+    [shown] = _webhooks(env, "show", processed["id"])
+    assert json.loads(shown["body"]) == json.loads(body)
+
+
+def _webhooks(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
+    done = run(env, "webhooks", *args)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]

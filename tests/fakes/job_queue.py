@@ -6,33 +6,44 @@ from application.ports.job_queue import JobQueue, QueueDepth
 from domain.jobs.entities import CLAIM_GRACE, LOST_ERROR, Job, JobId, JobStatus, NewJob
 from tests.fakes.store import FakeStore
 
-__all__ = ("FakeJobQueue",)
+__all__ = ("FakeJobQueue", "RowLocks")
 
 
-class FakeJobQueue(JobQueue):
-    """The queue over the ``FakeStore``'s ``jobs`` table. A transaction that changes a job, a
-    key or a schedule holds it as SQL holds a row lock until the unit of work ends: a claim
-    skips jobs held by others, as ``SKIP LOCKED`` does, and an enqueue of a held key waits."""
+class RowLocks:
+    """What one transaction changed (rows, unique keys), held as SQL holds row locks until the
+    unit of work ends: another transaction waits for a held one, or skips it."""
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store
         self._held: dict[object, asyncio.Event] = {}
 
-    def end_transaction(self) -> None:
+    def release(self) -> None:
         for lock, released in self._held.items():
             released.set()
             if self._store.row_locks.get(lock) is released:
                 del self._store.row_locks[lock]
         self._held.clear()
 
-    def _free(self, lock: object) -> bool:
+    def free(self, lock: object) -> bool:
+        """Not held by another transaction."""
         return lock in self._held or lock not in self._store.row_locks
 
-    async def _hold(self, lock: object) -> None:
-        while not self._free(lock):
+    async def hold(self, lock: object) -> None:
+        while not self.free(lock):
             await self._store.row_locks[lock].wait()
         if lock not in self._held:
             self._held[lock] = self._store.row_locks[lock] = asyncio.Event()
+
+
+class FakeJobQueue(JobQueue):
+    """The queue over the ``FakeStore``'s ``jobs`` table: a claim skips jobs another open
+    transaction holds, as ``SKIP LOCKED`` does, and an enqueue of a held key waits."""
+
+    def __init__(self, store: FakeStore, locks: RowLocks) -> None:
+        self._store = store
+        self._locks = locks
+        self._hold = locks.hold
+        self._free = locks.free
 
     @property
     def _jobs(self) -> dict[JobId, Job]:
@@ -129,6 +140,9 @@ class FakeJobQueue(JobQueue):
 
     async def get(self, job_id: JobId) -> Job | None:
         return self._jobs.get(job_id)
+
+    async def find(self, key: str) -> Job | None:
+        return next((job for job in self._jobs.values() if job.key == key), None)
 
     async def list(
         self, status: JobStatus | None = None, kind: str | None = None, limit: int = 100

@@ -20,6 +20,7 @@ from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
+from domain.webhooks.entities import WebhookDelivery, WebhookDeliveryId
 
 
 class EventLog(list[StoredEvent]):
@@ -50,6 +51,7 @@ class _Tables:
     placements: dict[ConversationId, tuple[str, str]] = field(default_factory=dict)
     jobs: dict[JobId, Job] = field(default_factory=dict)
     job_schedules: dict[str, datetime] = field(default_factory=dict)
+    webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -11,7 +11,7 @@ from tests.fakes.conversations import (
     FakeEventStore,
 )
 from tests.fakes.invitation_repository import FakeInvitationRepository
-from tests.fakes.job_queue import FakeJobQueue
+from tests.fakes.job_queue import FakeJobQueue, RowLocks
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.runtime_directory import FakeRuntimeDirectory
@@ -20,6 +20,7 @@ from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.settings_store import FakeSettingsStore
 from tests.fakes.store import FakeStore
 from tests.fakes.user_repository import FakeUserRepository
+from tests.fakes.webhook_inbox import FakeWebhookInbox
 
 __all__ = ("FakeUnitOfWork", "FakeUnitsOfWork")
 
@@ -43,7 +44,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.events = FakeEventStore(store)
         self.callbacks = FakeEventCallbackStore(store)
         self.runtime_hosts = FakeRuntimeDirectory(store)
-        self.jobs = FakeJobQueue(store)
+        self._locks = RowLocks(store)
+        self.jobs = FakeJobQueue(store, self._locks)
+        self.webhooks = FakeWebhookInbox(store, self._locks)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""
@@ -51,12 +54,12 @@ class FakeUnitOfWork(UnitOfWork):
             self._store.commit()
         finally:
             self.conversations.end_transaction()
-            self.jobs.end_transaction()
+            self._locks.release()
 
     async def rollback(self) -> None:
         self._store.rollback()
         self.conversations.end_transaction()
-        self.jobs.end_transaction()
+        self._locks.release()
 
 
 class FakeUnitsOfWork(UnitsOfWork):

@@ -177,6 +177,13 @@ class SqlaJobQueue(JobQueue):
             row = await self._session.get(JobRow, job_id, populate_existing=True)
         return None if row is None else _job(row)
 
+    async def find(self, key: str) -> Job | None:
+        async with translate_db_errors():
+            row = (
+                await self._session.scalars(select(JobRow).where(JobRow.dedupe_key == key))
+            ).first()
+        return None if row is None else _job(row)
+
     async def list(
         self, status: JobStatus | None = None, kind: str | None = None, limit: int = 100
     ) -> list[Job]:

@@ -43,6 +43,7 @@ __all__ = (
     "SettingsColumns",
     "UserRow",
     "UserSettingsRow",
+    "WebhookDeliveryRow",
 )
 
 
@@ -394,3 +395,23 @@ class JobScheduleRow(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     next_run_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """A provider's webhook delivery, once per source and delivery id, with its signed body."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("source", "delivery_id", name="uq_webhook_deliveries_source_delivery"),
+        Index("ix_webhook_deliveries_status_received_at", "status", "received_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    processed_at: Mapped[datetime | None]

@@ -18,6 +18,7 @@ from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
+from adapters.sqlalchemy.webhook_inbox import SqlaWebhookInbox
 from application.ports.cipher import Cipher
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -43,6 +44,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.callbacks = SqlaEventCallbackStore(session)
         self.runtime_hosts = SqlaRuntimeDirectory(session, cipher)
         self.jobs = SqlaJobQueue(session)
+        self.webhooks = SqlaWebhookInbox(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

@@ -56,6 +56,10 @@ class JobQueue(Protocol):
     async def get(self, job_id: JobId) -> Job | None: ...
 
     @abstractmethod
+    async def find(self, key: str) -> Job | None:
+        """The job kept under ``key``."""
+
+    @abstractmethod
     async def list(
         self, status: JobStatus | None = None, kind: str | None = None, limit: int = 100
     ) -> list[Job]:

@@ -16,6 +16,7 @@ from application.ports.secret_store import SecretStore
 from application.ports.session_repository import SessionRepository
 from application.ports.settings_store import SettingsStore
 from application.ports.user_repository import UserRepository
+from application.ports.webhook_inbox import WebhookInbox
 
 __all__ = ("UnitOfWork", "UnitsOfWork")
 
@@ -43,6 +44,7 @@ class UnitOfWork(Protocol):
     callbacks: EventCallbackStore
     runtime_hosts: RuntimeDirectory
     jobs: JobQueue
+    webhooks: WebhookInbox
 
     @abstractmethod
     async def commit(self) -> None: ...

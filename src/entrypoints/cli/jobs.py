@@ -19,10 +19,10 @@ from application.jobs import (
 )
 from domain.jobs.entities import Job, JobStatus
 
-__all__ = ("job_document", "jobs_command")
+__all__ = ("as_line", "job_document", "jobs_command", "time_text")
 
 
-def _time(at: datetime | None) -> str | None:
+def time_text(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat()
 
 
@@ -34,9 +34,9 @@ def job_document(job: Job, *, payload: bool = False) -> dict[str, object]:
         "attempts": job.attempts,
         "maxAttempts": job.retry.max_attempts,
         "key": job.key,
-        "runAt": _time(job.run_at),
-        "createdAt": _time(job.created_at),
-        "finishedAt": _time(job.finished_at),
+        "runAt": time_text(job.run_at),
+        "createdAt": time_text(job.created_at),
+        "finishedAt": time_text(job.finished_at),
         "lastError": job.last_error,
     }
     if payload:
@@ -44,7 +44,7 @@ def job_document(job: Job, *, payload: bool = False) -> dict[str, object]:
     return document
 
 
-def _line(document: object) -> str:
+def as_line(document: object) -> str:
     return json.dumps(document, ensure_ascii=False, sort_keys=True)
 
 
@@ -59,22 +59,22 @@ def jobs_command(
             jobs = await (await scope.get(ListJobs)).execute(
                 ListJobsRequest(status=status, kind=args.kind, limit=args.limit)
             )
-            return [_line(job_document(job)) for job in jobs]
+            return [as_line(job_document(job)) for job in jobs]
         if args.action == "depth":
             depth = await (await scope.get(GetQueueDepth)).execute()
             return [
-                _line(
+                as_line(
                     {
                         "due": depth.due,
                         "scheduled": depth.scheduled,
                         "running": depth.running,
                         "dead": depth.dead,
-                        "oldestDueAt": _time(depth.oldest_due_at),
+                        "oldestDueAt": time_text(depth.oldest_due_at),
                     }
                 )
             ]
         use_case: Any = {"show": ShowJob, "retry": RetryDeadJob, "drop": DropDeadJob}[args.action]
         job = await (await scope.get(use_case)).execute(args.job_id)
-        return [_line(job_document(job, payload=args.action == "show"))]
+        return [as_line(job_document(job, payload=args.action == "show"))]
 
     return run

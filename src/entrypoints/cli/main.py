@@ -13,6 +13,7 @@ from domain.identity.api_keys import ApiKeyId
 from domain.identity.scopes import Scope
 from domain.jobs.entities import JobId, JobStatus
 from domain.shared.errors import DomainError, InvalidValueError
+from domain.webhooks.entities import WebhookDeliveryId
 from entrypoints.cli.serve import serve
 from entrypoints.cli.summary import describe
 from entrypoints.logging_ import configure_logging
@@ -108,6 +109,37 @@ def _add_jobs_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     actions.add_parser("depth", help="jobs due, scheduled, running and dead, as JSON")
 
 
+def _delivery_id(raw: str) -> WebhookDeliveryId:
+    try:
+        return WebhookDeliveryId(UUID(raw))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a delivery id (a UUID), got {raw!r}") from None
+
+
+def _add_webhooks_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    webhooks = commands.add_parser(
+        "webhooks", help="the webhook inbox: list and show deliveries; retry or drop dead ones"
+    )
+    actions = webhooks.add_subparsers(dest="action", required=True)
+    listed = actions.add_parser("list", help="one JSON object per delivery, newest first")
+    listed.add_argument("--source", default=None, help="only deliveries from this source")
+    listed.add_argument(
+        "--state",
+        choices=["received", "processed", "dead"],
+        default=None,
+        help="dead: received, and its processing failed for good",
+    )
+    listed.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    for action, words in (
+        ("show", "one delivery as JSON, with its body and its job"),
+        ("retry", "process a dead delivery again, with all its attempts"),
+        ("drop", "give a dead delivery up: marked processed as dropped, its job deleted"),
+    ):
+        actions.add_parser(action, help=words).add_argument(
+            "delivery_id", type=_delivery_id, metavar="ID"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every ``maestrist`` command and its options."""
     parser = argparse.ArgumentParser(
@@ -133,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent_server.add_argument("action", choices=["status", "stop"])
     _add_api_key_commands(commands)
     _add_jobs_commands(commands)
+    _add_webhooks_commands(commands)
     return parser
 
 
@@ -175,11 +208,14 @@ def _api_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+def _queue_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``jobs`` and ``webhooks``: each prints the lines its action answers."""
     from entrypoints.cli.jobs import jobs_command  # noqa: PLC0415 - see _run
+    from entrypoints.cli.webhooks import webhooks_command  # noqa: PLC0415
     from entrypoints.ioc.commands import run_jobs_command  # noqa: PLC0415
 
-    for line in run_jobs_command(settings, jobs_command(args)):
+    command = jobs_command(args) if args.command == "jobs" else webhooks_command(args)
+    for line in run_jobs_command(settings, command):
         print(line)
     return 0
 
@@ -215,8 +251,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"resealed {rotate_encryption_keys(settings)} records")
     elif args.command == "api-key":
         return _api_key(settings, args)
-    elif args.command == "jobs":
-        return _jobs(settings, args)
+    elif args.command in {"jobs", "webhooks"}:
+        return _queue_command(settings, args)
     elif args.command == "worker":
         run_worker(settings)
     elif args.command == "agent-server":

@@ -28,6 +28,7 @@ from entrypoints.http.runtime import RuntimeController
 from entrypoints.http.secrets import SecretController
 from entrypoints.http.settings import OrgSettingsController, SettingsController
 from entrypoints.http.sign_in import SessionController, SignInController
+from entrypoints.http.webhooks import WebhookController
 
 __all__ = ("build_http_app", "install_request_id")
 
@@ -73,6 +74,7 @@ def build_http_app(
             HealthController,
             RuntimeController,
             conversation_socket,
+            WebhookController,
             *([SignInController] if sign_in else []),
             api,
         ],

@@ -40,6 +40,7 @@ from domain.shared.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from domain.webhooks.entities import WebhookSignatureError
 from entrypoints.http.git import CONNECT_PATH
 from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, FieldProblem, InputSource, Problem
 from entrypoints.http.rate_limits import decisions_of, rate_limit_headers, retry_after
@@ -48,6 +49,7 @@ from entrypoints.http.wire_names import wire_name
 __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
 
 ERROR_STATUS: Mapping[type[Exception], int] = {
+    WebhookSignatureError: 401,
     ProviderReconnectRequiredError: 409,
     RuntimeConversationNotFoundError: 409,
     InvalidValueError: 422,

@@ -18,7 +18,7 @@ from litestar.typing import FieldDefinition
 
 from entrypoints.http.problem import PROBLEM_MEDIA_TYPE, Problem
 
-__all__ = ("ClosedStructSchemaPlugin", "document_problems")
+__all__ = ("ClosedStructSchemaPlugin", "document_problems", "problem_spec")
 
 _WHY: Mapping[int, str] = {
     400: "The request cannot be read (a body that is not JSON), or it breaks a rule of the domain.",
@@ -72,10 +72,12 @@ def problem_statuses(route: HTTPRoute, handler: HTTPRouteHandler) -> frozenset[i
     return frozenset(statuses)
 
 
-def _problem(status: int) -> ResponseSpec:
+def problem_spec(status: int, why: str | None = None) -> ResponseSpec:
+    """The problem document an operation answers ``status`` with, and why (by default, what
+    that status means on every route)."""
     return ResponseSpec(
         data_container=Problem,
-        description=f"{HTTPStatus(status).phrase}. {_WHY[status]}",
+        description=f"{HTTPStatus(status).phrase}. {why or _WHY[status]}",
         media_type=PROBLEM_MEDIA_TYPE,
         generate_examples=False,
     )
@@ -94,7 +96,7 @@ def document_problems(app: Litestar) -> None:
             if not handler.resolve_include_in_schema():
                 continue
             declared = dict(handler.responses or {})
-            problems = {s: _problem(s) for s in sorted(problem_statuses(route, handler))}
+            problems = {s: problem_spec(s) for s in sorted(problem_statuses(route, handler))}
             handler.responses = {**problems, **declared}
 
 

@@ -22,12 +22,24 @@ from application.jobs.upkeep import PRUNE_JOBS, PruneFinishedJobs
 from application.mail import MAIL_SEND, SendMail
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from application.webhooks import (
+    PROCESS_DELIVERY,
+    SWEEP_INBOX,
+    ProcessWebhookDelivery,
+    SweepWebhookInbox,
+)
+from domain.jobs.cron import CronSchedule
 from domain.jobs.entities import RetryPolicy
 from entrypoints.settings import Settings
 
 __all__ = ("JOB_HANDLERS", "JobsProvider", "schedules", "start_jobs", "stop_jobs")
 
-JOB_HANDLERS: dict[str, type[JobHandler]] = {PRUNE_JOBS: PruneFinishedJobs, MAIL_SEND: SendMail}
+JOB_HANDLERS: dict[str, type[JobHandler]] = {
+    PRUNE_JOBS: PruneFinishedJobs,
+    MAIL_SEND: SendMail,
+    PROCESS_DELIVERY: ProcessWebhookDelivery,
+    SWEEP_INBOX: SweepWebhookInbox,
+}
 """The handler class of each job kind, resolved in a request scope of its own per attempt."""
 
 
@@ -39,6 +51,12 @@ def schedules(settings: Settings) -> list[ScheduledJob]:
             cron=settings.jobs.prune_schedule,
             kind=PRUNE_JOBS,
             retry=RetryPolicy(max_attempts=3, timeout=timedelta(minutes=10)),
+        ),
+        ScheduledJob(
+            name=SWEEP_INBOX,
+            cron=CronSchedule.parse("* * * * *"),
+            kind=SWEEP_INBOX,
+            retry=RetryPolicy(max_attempts=1, timeout=timedelta(minutes=1)),
         ),
     ]
 

@@ -24,6 +24,7 @@ from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.ioc.sqlalchemy import SqlaProvider
 from entrypoints.ioc.system import SystemProvider
+from entrypoints.ioc.webhooks import WebhooksProvider
 from entrypoints.settings import Binding, Settings
 
 __all__ = ("get_providers",)
@@ -46,6 +47,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         ApplicationProvider(),
         JobsProvider(),
         MailProvider(),
+        WebhooksProvider(),
     ]
     return [*common, *_binding(settings), PrincipalCacheProvider()]
 

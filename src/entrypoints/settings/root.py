@@ -29,6 +29,7 @@ from entrypoints.settings.rate_limits import RateLimitSettings
 from entrypoints.settings.redis import RedisSettings
 from entrypoints.settings.runtime import RuntimeSettings
 from entrypoints.settings.server import ServerSettings
+from entrypoints.settings.webhooks import WebhookSettings
 
 __all__ = ("Settings", "default_data_dir")
 
@@ -74,6 +75,7 @@ class Settings:
     conversations: ConversationSettings = section(ConversationSettings)
     jobs: JobSettings = section(JobSettings)
     mail: MailSettings = section(MailSettings)
+    webhooks: WebhookSettings = section(WebhookSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
 
     @property

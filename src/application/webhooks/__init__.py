@@ -1,0 +1,25 @@
+from application.webhooks.accept_webhook import (
+    PROCESS_DELIVERY,
+    AcceptWebhook,
+    AcceptWebhookRequest,
+    AcceptWebhookResult,
+)
+from application.webhooks.process_delivery import (
+    SWEEP_INBOX,
+    ProcessWebhookDelivery,
+    SweepWebhookInbox,
+)
+from application.webhooks.sources import GithubWebhooks, WebhookSource, WebhookSources
+
+__all__ = (
+    "PROCESS_DELIVERY",
+    "SWEEP_INBOX",
+    "AcceptWebhook",
+    "AcceptWebhookRequest",
+    "AcceptWebhookResult",
+    "GithubWebhooks",
+    "ProcessWebhookDelivery",
+    "SweepWebhookInbox",
+    "WebhookSource",
+    "WebhookSources",
+)

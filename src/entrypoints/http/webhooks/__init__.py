@@ -1,0 +1,3 @@
+from entrypoints.http.webhooks.controller import WebhookController
+
+__all__ = ("WebhookController",)
