@@ -11,11 +11,9 @@ from adapters.prometheus import PrometheusMetrics
 from application.metrics import MetricsAccess
 from application.ports.metrics import Metrics, MetricsExposition
 from entrypoints.settings import Settings
+from entrypoints.settings.metrics import MULTIPROCESS_DIR_ENV
 
-__all__ = ("MULTIPROCESS_DIR_ENV", "MetricsEndpointProvider", "PrometheusProvider")
-
-MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
-"""prometheus-client's own variable, which ``maestrist serve`` sets for its workers."""
+__all__ = ("MetricsEndpointProvider", "PrometheusProvider")
 
 
 class PrometheusProvider(Provider):

@@ -4,7 +4,11 @@ from dataclasses import dataclass
 
 from entrypoints.settings.fields import Section, setting
 
-__all__ = ("MetricsSettings",)
+__all__ = ("MULTIPROCESS_DIR_ENV", "MetricsSettings")
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's own variable: the directory a server's workers share their metrics in,
+which ``maestrist serve`` sets for them (never set by hand)."""
 
 MIN_TOKEN_CHARS = 16
 
