@@ -11,7 +11,7 @@ serve: install sandbox-tools
     {{bin}}/maestrist serve
 
 # Run every test tier (needs the loopback PostgreSQL and Redis, and the agent-server venv).
-test *args: install agent-server-env sandbox-tools
+test *args: install agent-server-env sandbox-tools promtool
     {{bin}}/pytest -n 2 {{args}}
 
 # Only the tests that need no PostgreSQL, Redis or child server.
@@ -78,6 +78,22 @@ sandbox-tools:
                 && "${as[@]}" apt-get install -y -q bubblewrap >/dev/null 2>&1; } || true
     fi
     command -v bwrap >/dev/null || echo "bubblewrap (bwrap) is missing: install it (Debian package bubblewrap) for agents' sandboxes, or set MAESTRIST_SANDBOX=off" >&2
+
+# Put Prometheus' promtool in .tools/bin (the e2e test checks the /metrics exposition with it),
+# taken from Debian's prometheus package without installing it on the system.
+promtool:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    test -x .tools/bin/promtool && exit 0
+    work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+    if ! (cd "$work" && apt-get download -q prometheus >/dev/null 2>&1); then
+        if [ "$(id -u)" = 0 ]; then as=(); else as=(sudo -n); fi
+        "${as[@]}" apt-get update -q >/dev/null
+        (cd "$work" && apt-get download -q prometheus >/dev/null)
+    fi
+    dpkg-deb -x "$work"/prometheus_*.deb "$work/root"
+    mkdir -p .tools/bin && cp "$work/root/usr/bin/promtool" .tools/bin/promtool
+    .tools/bin/promtool --version 2>&1 | head -1
 
 # Create the virtualenv and install the project with its development tools.
 install:

@@ -271,6 +271,23 @@ async def test_holding_runtime_and_unfinished(backend: Backend, tenants: list[Te
     assert done.id_ not in unfinished
 
 
+async def test_unfinished_conversations_count_by_status_across_tenants(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
+    await add(
+        backend,
+        conversation(mine, status=ConversationStatus.RUNNING),
+        conversation(theirs, status=ConversationStatus.RUNNING),
+        conversation(mine, status=ConversationStatus.STARTING),
+        conversation(mine, status=ConversationStatus.FINISHED),
+        conversation(theirs, status=ConversationStatus.ERROR),
+    )
+    async with backend.conversations.begin() as tx:
+        counts = await tx.conversations.count_unfinished()
+    assert counts == {ConversationStatus.RUNNING: 2, ConversationStatus.STARTING: 1}
+
+
 async def test_admissions_in_an_organization_take_turns(
     backend: Backend, tenants: list[Tenant]
 ) -> None:

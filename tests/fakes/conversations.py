@@ -2,6 +2,7 @@
 
 import asyncio
 import copy
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from domain.conversations.entities import (
     Conversation,
+    ConversationStatus,
     ConversationTitle,
     EventCallback,
     StoredEvent,
@@ -159,6 +161,9 @@ class FakeConversationRepository(ConversationRepository):
 
     async def unfinished(self) -> list[ConversationId]:
         return sorted(c.id_ for c in self._rows.values() if not c.status.ended)
+
+    async def count_unfinished(self) -> dict[ConversationStatus, int]:
+        return dict(Counter(c.status for c in self._rows.values() if not c.status.ended))
 
 
 class FakeEventStore(EventStore):

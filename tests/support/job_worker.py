@@ -18,6 +18,7 @@ from adapters.system import SystemClock
 from application.jobs import JobHandler, JobWorker
 from domain.jobs.entities import Job
 from tests.backends import TEST_CIPHER
+from tests.fakes.metrics import FakeMetrics
 from tests.support.jobs import opener
 
 
@@ -52,6 +53,7 @@ async def main(url: str, log: Path) -> None:
         units,
         SystemClock(),
         {kind: opener(handler) for kind, handler in handlers.items()},
+        metrics=FakeMetrics(),
         concurrency=2,
         poll_s=0.1,
     )

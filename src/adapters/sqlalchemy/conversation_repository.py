@@ -245,3 +245,13 @@ class SqlaConversationRepository(ConversationRepository):
         async with translate_db_errors():
             ids = (await self._session.scalars(query)).all()
         return [ConversationId(found) for found in ids]
+
+    async def count_unfinished(self) -> dict[ConversationStatus, int]:
+        query = (
+            select(ConversationRow.status, func.count())
+            .where(ConversationRow.status.not_in(sorted(status.value for status in ENDED)))
+            .group_by(ConversationRow.status)
+        )
+        async with translate_db_errors():
+            rows = (await self._session.execute(query)).all()
+        return {ConversationStatus(status): count for status, count in rows}

@@ -17,6 +17,7 @@ from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases, Lease, LeaseLostError
+from application.ports.metrics import ConversationFailure, Metrics
 from application.ports.unit_of_work import UnitsOfWork
 from application.tasks import cancel_and_wait
 from domain.conversations.entities import ConversationStatus, StoredEvent
@@ -142,6 +143,7 @@ class ConversationIngest:
         clock: Clock,
         processors: CallbackProcessors,
         *,
+        metrics: Metrics,
         retry_delay_s: float = 1.0,
         close_timeout_s: float = 10.0,
         sweep_every_s: float = 0.5,
@@ -157,6 +159,7 @@ class ConversationIngest:
         self._store = store
         self._clock = clock
         self._processors = processors
+        self._metrics = metrics
         self._retry_delay_s = retry_delay_s
         self._close_timeout_s = close_timeout_s
         self._sweep_every_s = sweep_every_s
@@ -165,7 +168,7 @@ class ConversationIngest:
         self._patience_s = patience_s
         self._quiet_s = quiet_s
         self._start_bound_s = start_bound_s
-        self._reports = StartReports(store, fan_out, clock)
+        self._reports = StartReports(store, fan_out, clock, metrics)
         self._stored_at: dict[ConversationId, float] = {}
         self._ended: set[ConversationId] = set()
         """Followed conversations whose last stored event left them ended."""
@@ -486,10 +489,18 @@ class ConversationIngest:
                     await self._processors.run(change, now)
                 await tx.conversations.save(conversation)
                 await tx.commit()
+            self._count_failure(previous, conversation.status)
         except LeaseLostError:
             return  # another server follows it now
         except Exception:  # noqa: BLE001  # nothing more to try; the failure is logged
             _log.exception("conversation %s could not be marked failed", lease.conversation_id)
+
+    def _count_failure(self, previous: ConversationStatus, now: ConversationStatus) -> None:
+        if now is ConversationStatus.ERROR and previous is not ConversationStatus.ERROR:
+            starting = previous is ConversationStatus.STARTING
+            self._metrics.conversation_failed(
+                ConversationFailure.START if starting else ConversationFailure.RUN
+            )
 
     async def _ingest(self, lease: Lease, event: RuntimeEvent) -> None:
         await self._leases.ensure_current(lease)
@@ -560,6 +571,7 @@ class ConversationIngest:
             if changed or touched:
                 await tx.conversations.save(conversation)
             await tx.commit()
+        self._count_failure(previous, conversation.status)
         if conversation.status.ended:
             self._ended.add(lease.conversation_id)
         else:

@@ -11,6 +11,7 @@ from typing import Any
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.event_fan_out import EventFanOut
+from application.ports.metrics import ConversationFailure, Metrics
 from application.ports.unit_of_work import UnitsOfWork
 from application.tasks import cancel_and_wait
 from domain.conversations.entities import Conversation, StoredEvent
@@ -39,10 +40,13 @@ class StartReports:
     """Records a start's progress on the conversation and in its events, in one transaction,
     then tells the conversation's watchers on every server."""
 
-    def __init__(self, store: UnitsOfWork, fan_out: EventFanOut, clock: Clock) -> None:
+    def __init__(
+        self, store: UnitsOfWork, fan_out: EventFanOut, clock: Clock, metrics: Metrics
+    ) -> None:
         self._store = store
         self._fan_out = fan_out
         self._clock = clock
+        self._metrics = metrics
 
     def first(self, conversation: Conversation) -> RuntimeEvent:
         """The note of the phase a new conversation starts in, to store with it."""
@@ -65,6 +69,7 @@ class StartReports:
             conversation.id_, conversation.start_phase, conversation.status_reason or reason, now
         )
         await self._save(conversation, note)
+        self._metrics.conversation_failed(ConversationFailure.START)
 
     async def announce(
         self, conversation_id: ConversationId, stored: Sequence[StoredEvent]

@@ -1,9 +1,11 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.git_provider import ProviderOAuth
 from application.ports.locks import Locks
+from application.ports.metrics import Metrics, TokenRefreshOutcome
 from application.ports.unit_of_work import UnitsOfWork
 from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderNotConnectedError, ProviderReconnectRequiredError
@@ -45,12 +47,14 @@ class ProviderTokens:
         locks: Locks,
         clock: Clock,
         policy: ProviderTokenPolicy,
+        metrics: Metrics,
     ) -> None:
         self._units = units
         self._oauth = oauth
         self._locks = locks
         self._clock = clock
         self._policy = policy
+        self._metrics = metrics
 
     async def fresh(self, user_id: UserId, provider: ProviderKind) -> ProviderToken:
         token = await self._read(user_id, provider)
@@ -64,7 +68,7 @@ class ProviderTokens:
             token = await self._read(user_id, provider)
             if not self._stale(token):
                 return token
-            return await self._refresh(token)
+            return await self._counted_refresh(token)
 
     async def _read(self, user_id: UserId, provider: ProviderKind) -> ProviderToken:
         async with self._units.begin() as uow:
@@ -75,6 +79,19 @@ class ProviderTokens:
 
     def _stale(self, token: ProviderToken) -> bool:
         return token.expires_within(self._policy.refresh_margin, self._clock.now())
+
+    async def _counted_refresh(self, token: ProviderToken) -> ProviderToken:
+        provider = token.provider.value
+        try:
+            refreshed = await self._refresh(token)
+        except ProviderReconnectRequiredError:
+            self._metrics.token_refresh(provider, TokenRefreshOutcome.REFUSED)
+            raise
+        except DependencyUnavailableError:
+            self._metrics.token_refresh(provider, TokenRefreshOutcome.UNAVAILABLE)
+            raise
+        self._metrics.token_refresh(provider, TokenRefreshOutcome.REFRESHED)
+        return refreshed
 
     async def _refresh(self, token: ProviderToken) -> ProviderToken:
         provider = token.provider

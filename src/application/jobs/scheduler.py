@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
+from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitsOfWork
 from application.tasks import cancel_and_wait
 from domain.jobs.cron import CronSchedule
@@ -40,6 +41,7 @@ class JobScheduler:
         clock: Clock,
         schedules: list[ScheduledJob],
         *,
+        metrics: Metrics,
         enqueued: Callable[[], None] = lambda: None,
         check_s: float = 1.0,
     ) -> None:
@@ -47,6 +49,7 @@ class JobScheduler:
         self._clock = clock
         self._schedules = schedules
         self._enqueued = enqueued
+        self._metrics = metrics
         self._check_s = check_s
         self._task: asyncio.Task[None] | None = None
 
@@ -89,7 +92,7 @@ class JobScheduler:
                     scheduled.name, due, scheduled.cron.next_after(now)
                 ):
                     continue
-                await uow.jobs.enqueue(
+                added = await uow.jobs.enqueue(
                     NewJob(
                         kind=scheduled.kind,
                         payload={"schedule": scheduled.name, "tick": due.isoformat()},
@@ -99,5 +102,7 @@ class JobScheduler:
                     now,
                 )
                 await uow.commit()
+                if added:
+                    self._metrics.job_enqueued(scheduled.kind)
                 fired += 1
         return fired

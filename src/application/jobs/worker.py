@@ -4,10 +4,12 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 
 from application.errors import DependencyUnavailableError
 from application.jobs.handlers import JobHandlers, PermanentJobError
 from application.ports.clock import Clock
+from application.ports.metrics import JobOutcome, Metrics
 from application.ports.unit_of_work import UnitsOfWork
 from application.tasks import cancel_and_wait
 from domain.jobs.entities import Job, error_text
@@ -32,12 +34,14 @@ class JobWorker:
         clock: Clock,
         handlers: JobHandlers,
         *,
+        metrics: Metrics,
         concurrency: int = 2,
         poll_s: float = 1.0,
     ) -> None:
         self._units = units
         self._clock = clock
         self._handlers = handlers
+        self._metrics = metrics
         self._concurrency = concurrency
         self._poll_s = poll_s
         self._tasks: list[asyncio.Task[None]] = []
@@ -85,9 +89,10 @@ class JobWorker:
         return True
 
     async def _attempt(self, job: Job) -> None:
+        started = time.perf_counter()
         opener = self._handlers.get(job.kind)
         if opener is None:
-            await self._end(job, f"no handler for jobs of kind {job.kind!r}", retry=False)
+            await self._end(job, f"no handler for jobs of kind {job.kind!r}", started, retry=False)
             return
         try:
             async with asyncio.timeout(job.retry.timeout.total_seconds()):
@@ -98,32 +103,40 @@ class JobWorker:
             raise
         except TimeoutError:
             seconds = job.retry.timeout.total_seconds()
-            await self._end(job, f"timed out after {seconds:g} s", retry=True)
+            await self._end(job, f"timed out after {seconds:g} s", started, retry=True)
         except PermanentJobError as exc:
-            await self._end(job, error_text(exc), retry=False)
+            await self._end(job, error_text(exc), started, retry=False)
         except Exception as exc:  # noqa: BLE001 - any failure of the work fails the attempt
             _log.warning("job %s (%s) attempt %d failed: %s", job.id_, job.kind, job.attempts, exc)
-            await self._end(job, error_text(exc), retry=True)
+            await self._end(job, error_text(exc), started, retry=True)
         else:
             async with self._units.begin() as uow:
                 if await uow.jobs.complete(job, self._clock.now()):
                     await uow.commit()
+                    self._finished(job, JobOutcome.SUCCEEDED, started)
                 else:
                     _log.warning("job %s finished after its claim ran out", job.id_)
 
-    async def _end(self, job: Job, error: str, *, retry: bool) -> None:
+    async def _end(self, job: Job, error: str, started: float, *, retry: bool) -> None:
         now = self._clock.now()
         async with self._units.begin() as uow:
             if retry and job.attempts_left > 0:
+                outcome = JobOutcome.FAILED
                 changed = await uow.jobs.retry(
                     job, now + job.retry.delay_after(job.attempts), error
                 )
             else:
+                outcome = JobOutcome.DEAD
                 changed = await uow.jobs.bury(job, now, error)
                 if changed:
                     _log.error("job %s (%s) is dead: %s", job.id_, job.kind, error)
             if changed:
                 await uow.commit()
+        if changed:
+            self._finished(job, outcome, started)
+
+    def _finished(self, job: Job, outcome: JobOutcome, started: float) -> None:
+        self._metrics.job_finished(job.kind, outcome, time.perf_counter() - started)
 
     async def _hand_back(self, job: Job) -> None:
         """The server is stopping: the attempt is given up and the job is due again at once."""

@@ -5,6 +5,7 @@ from application.members._invitation_mail import invitation_mail
 from application.members._invitations import invitation_event
 from application.members._shared import callers_view
 from application.ports.clock import Clock
+from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork
 from domain.audit.entities import AuditAction
 from domain.identity.principals import Principal
@@ -41,10 +42,13 @@ class InviteMember:
     then.
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, outgoing: OutgoingMail) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, outgoing: OutgoingMail, metrics: Metrics
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._outgoing = outgoing
+        self._metrics = metrics
 
     async def execute(self, request: InviteMemberRequest) -> InviteMemberResult:
         view = await callers_view(self._uow.orgs, request.actor, request.org_id)
@@ -72,6 +76,9 @@ class InviteMember:
             invitation_event(invitation, AuditAction.INVITATION_CREATED, request.actor)
         )
         mail = invitation_mail(self._outgoing, invitation, view.organization, request.actor.user)
-        await self._uow.jobs.enqueue(mail_job(mail), now)
+        job = mail_job(mail)
+        added = await self._uow.jobs.enqueue(job, now)
         await self._uow.commit()
+        if added:
+            self._metrics.job_enqueued(job.kind)
         return InviteMemberResult(invitation=invitation)

@@ -95,3 +95,8 @@ class ConversationRepository(Protocol):
     async def unfinished(self) -> list[ConversationId]:
         """Every conversation whose runtime may still send events: all but finished, failed
         and stopped ones; for a restarted server to follow again."""
+
+    @abstractmethod
+    async def count_unfinished(self) -> dict[ConversationStatus, int]:
+        """How many conversations, of every tenant, are in each status but the ended ones;
+        a status none is in is left out."""

@@ -3,6 +3,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from application.errors import DependencyUnavailableError, RateLimitedError
+from application.ports.metrics import LimiterFailure, Metrics
 from application.ports.rate_limiter import RateDecision, RateLimiter, RatePolicy
 
 __all__ = ("Limit", "RateLimitCounters", "Throttle")
@@ -21,13 +22,23 @@ class Limit:
 
 
 class RateLimitCounters:
-    """What the limits did since the server started, by policy name: hits refused, and hits
+    """What the limits did since this process started, by policy name: hits refused, and hits
     the limiter could not count (``unavailable``, by what became of them: ``allowed`` or
-    ``refused``). Bounded: one entry per policy and outcome. For a metrics exporter."""
+    ``refused``). Bounded: one entry per policy and outcome. Each is also told to
+    ``metrics``, which adds them up across the server's processes."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics) -> None:
         self.refused: Counter[str] = Counter()
         self.unavailable: Counter[tuple[str, str]] = Counter()
+        self._metrics = metrics
+
+    def count_refused(self, policy: str) -> None:
+        self.refused[policy] += 1
+        self._metrics.rate_limited(policy)
+
+    def count_unavailable(self, policy: str, outcome: LimiterFailure) -> None:
+        self.unavailable[policy, outcome.value] += 1
+        self._metrics.rate_limiter_unavailable(policy, outcome)
 
 
 class Throttle:
@@ -45,8 +56,8 @@ class Throttle:
         try:
             decision = await self._limiter.hit(limit.policy, key, cost)
         except DependencyUnavailableError as exc:
-            outcome = "allowed" if limit.fail_open else "refused"
-            self._counters.unavailable[name, outcome] += 1
+            outcome = LimiterFailure.ALLOWED if limit.fail_open else LimiterFailure.REFUSED
+            self._counters.count_unavailable(name, outcome)
             _log.warning(
                 "rate limit %s could not be checked, so the request is %s: %s",
                 name,
@@ -60,6 +71,6 @@ class Throttle:
                 "try again shortly."
             ) from exc
         if not decision.allowed:
-            self._counters.refused[name] += 1
+            self._counters.count_refused(name)
             raise RateLimitedError(policy=limit.policy, decision=decision)
         return decision

@@ -2,11 +2,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.ports.clock import Clock
+from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork
-from application.webhooks.sources import DeliveryHeaders, WebhookSources
+from application.webhooks.sources import DeliveryHeaders, WebhookSource, WebhookSources
 from domain.jobs.entities import NewJob, RetryPolicy
 from domain.shared.errors import InvalidValueError
-from domain.webhooks.entities import UnknownWebhookSourceError, WebhookDelivery
+from domain.webhooks.entities import (
+    DeliveryOutcome,
+    UnknownWebhookSourceError,
+    WebhookDelivery,
+    WebhookSignatureError,
+)
 
 __all__ = (
     "PROCESS_DELIVERY",
@@ -55,31 +61,47 @@ class AcceptWebhook:
     enqueue its processing in one transaction, so it is answered at once and processed once,
     whether or not a worker is running, however often it is delivered."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, sources: WebhookSources) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, sources: WebhookSources, metrics: Metrics
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._sources = sources
+        self._metrics = metrics
 
     async def execute(self, request: AcceptWebhookRequest) -> AcceptWebhookResult:
         source = self._sources.get(request.source)
         if source is None:
-            raise UnknownWebhookSourceError
+            raise UnknownWebhookSourceError  # not counted: the name is the caller's
+        try:
+            delivery = self._receive(source, request)
+        except WebhookSignatureError:
+            self._metrics.webhook_delivery(source.name, DeliveryOutcome.REJECTED)
+            raise
+        except InvalidValueError:
+            self._metrics.webhook_delivery(source.name, DeliveryOutcome.INVALID)
+            raise
+        if not await self._uow.webhooks.record(delivery):
+            self._metrics.webhook_delivery(source.name, DeliveryOutcome.DUPLICATE)
+            kept = await self._uow.webhooks.find(delivery.source, delivery.delivery_id)
+            return AcceptWebhookResult(delivery=kept or delivery, duplicate=True)
+        job = processing_job(delivery)
+        await self._uow.jobs.enqueue(job, delivery.received_at)
+        await self._uow.commit()
+        self._metrics.webhook_delivery(source.name, DeliveryOutcome.ACCEPTED)
+        self._metrics.job_enqueued(job.kind)
+        return AcceptWebhookResult(delivery=delivery, duplicate=False)
+
+    def _receive(self, source: WebhookSource, request: AcceptWebhookRequest) -> WebhookDelivery:
         signed = source.verify(request.headers, request.body)
         try:
             body = request.body.decode()
         except UnicodeDecodeError:
             raise InvalidValueError("The delivery's body is not UTF-8.", field="body") from None
-        now = self._clock.now()
-        delivery = WebhookDelivery.receive(
+        return WebhookDelivery.receive(
             source=source.name,
             delivery_id=signed.delivery_id,
             event=signed.event,
             body=body,
-            now=now,
+            now=self._clock.now(),
         )
-        if not await self._uow.webhooks.record(delivery):
-            kept = await self._uow.webhooks.find(delivery.source, delivery.delivery_id)
-            return AcceptWebhookResult(delivery=kept or delivery, duplicate=True)
-        await self._uow.jobs.enqueue(processing_job(delivery), now)
-        await self._uow.commit()
-        return AcceptWebhookResult(delivery=delivery, duplicate=False)

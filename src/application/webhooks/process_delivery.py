@@ -3,11 +3,12 @@ from uuid import UUID
 
 from application.jobs.handlers import JobHandler, PermanentJobError
 from application.ports.clock import Clock
+from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork
 from application.webhooks.accept_webhook import processing_job
 from application.webhooks.sources import WebhookSources
 from domain.jobs.entities import Job
-from domain.webhooks.entities import DeliveryStatus, WebhookDeliveryId
+from domain.webhooks.entities import DeliveryOutcome, DeliveryStatus, WebhookDeliveryId
 
 __all__ = ("SWEEP_AFTER", "SWEEP_INBOX", "ProcessWebhookDelivery", "SweepWebhookInbox")
 
@@ -21,10 +22,13 @@ class ProcessWebhookDelivery(JobHandler):
     transaction as what processing changed: a delivery processed already is skipped, so a
     retried job changes nothing twice."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, sources: WebhookSources) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, sources: WebhookSources, metrics: Metrics
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._sources = sources
+        self._metrics = metrics
 
     async def handle(self, job: Job) -> None:
         try:
@@ -42,6 +46,7 @@ class ProcessWebhookDelivery(JobHandler):
         outcome = await source.process(delivery, self._uow)
         if await self._uow.webhooks.mark_processed(delivery.id_, self._clock.now(), outcome):
             await self._uow.commit()
+            self._metrics.webhook_delivery(delivery.source, DeliveryOutcome.PROCESSED)
 
 
 class SweepWebhookInbox(JobHandler):
@@ -50,13 +55,19 @@ class SweepWebhookInbox(JobHandler):
     work only when a job was lost another way (an operator dropped it); a delivery whose job
     is still kept, waiting or dead, is left to it (the job key makes the enqueue a no-op)."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, metrics: Metrics) -> None:
         self._uow = uow
         self._clock = clock
+        self._metrics = metrics
 
     async def handle(self, job: Job) -> None:
         del job
         now = self._clock.now()
-        for delivery in await self._uow.webhooks.left_received(now - SWEEP_AFTER, limit=500):
-            await self._uow.jobs.enqueue(processing_job(delivery), now)
+        enqueued = [
+            processing_job(delivery)
+            for delivery in await self._uow.webhooks.left_received(now - SWEEP_AFTER, limit=500)
+        ]
+        enqueued = [new for new in enqueued if await self._uow.jobs.enqueue(new, now)]
         await self._uow.commit()
+        for new in enqueued:
+            self._metrics.job_enqueued(new.kind)

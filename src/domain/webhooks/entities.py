@@ -11,6 +11,7 @@ from domain.shared.errors import DomainError, InvalidValueError, NotFoundError
 from domain.shared.ids import new_id
 
 __all__ = (
+    "DeliveryOutcome",
     "DeliveryStatus",
     "UnknownWebhookSourceError",
     "WebhookDelivery",
@@ -24,6 +25,18 @@ WebhookDeliveryId = NewType("WebhookDeliveryId", UUID)
 MAX_DELIVERY_ID_LENGTH = 200
 MAX_EVENT_LENGTH = 100
 _PRINTABLE = re.compile(r"[\x21-\x7e]+")
+
+
+class DeliveryOutcome(StrEnum):
+    """What became of a delivery, as counted (a bounded set: the metrics' label)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+    """Its signature failed."""
+    INVALID = "invalid"
+    """Signed, but it did not name itself (no delivery id or event)."""
+    PROCESSED = "processed"
 
 
 class DeliveryStatus(StrEnum):

@@ -6,6 +6,7 @@ import errno
 import fcntl
 import os
 import select
+import shutil
 import signal
 import socket
 import sys
@@ -21,6 +22,7 @@ from granian.server import MPServer
 from granian.server.mp import WorkerProcess
 
 from entrypoints.settings import Binding, RuntimeKind, Settings
+from entrypoints.settings.metrics import MULTIPROCESS_DIR_ENV
 
 __all__ = ("SAME_SIGNAL_S", "ServerLock", "serve")
 
@@ -209,6 +211,17 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _share_metrics(settings: Settings) -> Path:
+    """An empty directory the workers count their metrics in (prometheus-client's
+    multiprocess mode), one per port, so that a scrape of any worker adds up all of them and
+    a restart starts from zero. Set before anything imports prometheus-client."""
+    directory = settings.data_dir / "metrics" / str(settings.server.port)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, mode=0o700)
+    os.environ[MULTIPROCESS_DIR_ENV] = str(directory)
+    return directory
+
+
 def _before_listening(settings: Settings) -> None:
     """What this process does before granian forks the workers. It imports neither the
     application nor the adapters: the workers load those, and each worker of the clustered
@@ -241,6 +254,7 @@ def serve(settings: Settings) -> None:
     except AlreadyServingError as exc:
         _say(f"error: {exc}")
         raise SystemExit(1) from None
+    _share_metrics(settings)
     _before_listening(settings)
     _say(f"maestrist {settings.binding.value} server listening on {_url(settings)}")
     server = _Server(

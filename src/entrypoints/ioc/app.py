@@ -18,6 +18,7 @@ from application.identity.provision_local_user import (
 )
 from entrypoints.http.app import build_http_app, install_request_id
 from entrypoints.http.health import LIVENESS_PATH
+from entrypoints.http.metrics import METRICS_PATH, MetricsController, install_http_metrics
 from entrypoints.http.request_scope import install_request_scope
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.http import close_sockets
@@ -114,6 +115,9 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
         credentials_required=settings.binding is not Binding.EMBEDDED,
         lifespan=[lifespan],
     )
+    if settings.metrics.enabled:
+        app.register(MetricsController)
     install_request_scope(app, container, bare_paths=frozenset({LIVENESS_PATH}))
+    install_http_metrics(app, container, skip_paths=frozenset({METRICS_PATH}))
     install_request_id(app, access_log=settings.server.access_log)
     return app

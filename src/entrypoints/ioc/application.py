@@ -59,6 +59,7 @@ from application.members import (
     RevokeInvitation,
     TransferOwnership,
 )
+from application.metrics import ExposeMetrics, MetricsAccess
 from application.organizations import (
     ActiveOrgResolver,
     CreateOrganization,
@@ -97,6 +98,8 @@ _SIGN_IN = Has(IdentityProvider)
 """Sign-in use cases exist where an issuer is configured."""
 _KEYCLOAK = Has(IdentityAdmin)
 """Account administration exists where Keycloak is configured."""
+_METRICS = Has(MetricsAccess)
+"""The metrics endpoint exists where its token is set."""
 
 
 class ApplicationProvider(Provider):
@@ -175,6 +178,7 @@ class ApplicationProvider(Provider):
     revoke_session = provide(RevokeSession, when=_SIGN_IN)
     change_email = provide(ChangeEmail, when=_KEYCLOAK)
     resend_verification = provide(ResendVerificationEmail, when=_KEYCLOAK)
+    expose_metrics = provide(ExposeMetrics, when=_METRICS)
 
     @provide
     def check_readiness(

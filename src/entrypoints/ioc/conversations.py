@@ -20,6 +20,7 @@ from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
+from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from entrypoints.ioc.runtime import Sandboxes, workspace_root
 from entrypoints.settings import RuntimeKind, Settings
@@ -46,6 +47,7 @@ class ConversationsProvider(Provider):
         store: UnitsOfWork,
         clock: Clock,
         processors: CallbackProcessors,
+        metrics: Metrics,
         settings: Settings,
     ) -> AsyncIterator[ConversationIngest]:
         ingest = ConversationIngest(
@@ -55,6 +57,7 @@ class ConversationsProvider(Provider):
             store,
             clock,
             processors,
+            metrics=metrics,
             close_timeout_s=settings.server.shutdown_timeout_s / 2,
             sweep_every_s=settings.redis.conversation_lease_ttl_s / 6,
             # a start bounds itself; past that and as long again (a minute at most), the

@@ -6,6 +6,7 @@ from dishka.entities.marker import HasContext
 from litestar import Request
 
 from application.organizations import ActiveOrgResolver
+from application.ports.metrics import Metrics
 from application.ports.org_repository import MemberOrganization
 from domain.identity.principals import Principal
 from entrypoints.http.auth import current_principal, only_reads, parse_org_header, reads_only
@@ -38,8 +39,8 @@ class HttpProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    def open_sockets(self, settings: Settings) -> OpenSockets:
-        return OpenSockets(close_timeout_s=settings.server.shutdown_timeout_s / 2)
+    def open_sockets(self, settings: Settings, metrics: Metrics) -> OpenSockets:
+        return OpenSockets(metrics=metrics, close_timeout_s=settings.server.shutdown_timeout_s / 2)
 
 
 class RequestContextProvider(Provider):
@@ -81,9 +82,11 @@ class ProductionServerProvider(Provider):
     told to stop, so the stop signals wait for the sockets to close with 1001 first."""
 
     @provide(scope=Scope.APP, override=True)
-    def open_sockets(self, settings: Settings) -> OpenSockets:
+    def open_sockets(self, settings: Settings, metrics: Metrics) -> OpenSockets:
         return OpenSockets(
-            hold_stop_signals=True, close_timeout_s=settings.server.shutdown_timeout_s / 2
+            metrics=metrics,
+            hold_stop_signals=True,
+            close_timeout_s=settings.server.shutdown_timeout_s / 2,
         )
 
 

@@ -21,6 +21,7 @@ from application.jobs import (
 from application.jobs.upkeep import PRUNE_JOBS, PruneFinishedJobs
 from application.mail import MAIL_SEND, SendMail
 from application.ports.clock import Clock
+from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from application.webhooks import (
     PROCESS_DELIVERY,
@@ -87,21 +88,34 @@ class JobsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def worker(
-        self, units: UnitsOfWork, clock: Clock, handlers: JobHandlers, settings: Settings
+        self,
+        units: UnitsOfWork,
+        clock: Clock,
+        handlers: JobHandlers,
+        metrics: Metrics,
+        settings: Settings,
     ) -> JobWorker:
         return JobWorker(
             units,
             clock,
             handlers,
+            metrics=metrics,
             concurrency=settings.jobs.concurrency,
             poll_s=settings.jobs.poll_interval_s,
         )
 
     @provide(scope=Scope.APP)
     def scheduler(
-        self, units: UnitsOfWork, clock: Clock, worker: JobWorker, settings: Settings
+        self,
+        units: UnitsOfWork,
+        clock: Clock,
+        worker: JobWorker,
+        metrics: Metrics,
+        settings: Settings,
     ) -> JobScheduler:
-        return JobScheduler(units, clock, schedules(settings), enqueued=worker.wake)
+        return JobScheduler(
+            units, clock, schedules(settings), metrics=metrics, enqueued=worker.wake
+        )
 
 
 async def start_jobs(container: AsyncContainer) -> None:

@@ -18,6 +18,7 @@ from entrypoints.ioc.identity import (
 )
 from entrypoints.ioc.jobs import JobsProvider
 from entrypoints.ioc.mail import MailProvider
+from entrypoints.ioc.prometheus import MetricsEndpointProvider, PrometheusProvider
 from entrypoints.ioc.rate_limits import RateLimitProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
@@ -48,6 +49,8 @@ def get_providers(settings: Settings) -> list[Provider]:
         JobsProvider(),
         MailProvider(),
         WebhooksProvider(),
+        PrometheusProvider(),
+        *([MetricsEndpointProvider()] if settings.metrics.enabled else []),
     ]
     return [*common, *_binding(settings), PrincipalCacheProvider()]
 

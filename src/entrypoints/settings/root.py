@@ -24,6 +24,7 @@ from entrypoints.settings.git import GitSettings
 from entrypoints.settings.identity import IdentitySettings
 from entrypoints.settings.jobs import JobSettings
 from entrypoints.settings.mail import MailSettings
+from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.parsers import choice, is_loopback_http, path, seconds
 from entrypoints.settings.rate_limits import RateLimitSettings
 from entrypoints.settings.redis import RedisSettings
@@ -77,6 +78,7 @@ class Settings:
     mail: MailSettings = section(MailSettings)
     webhooks: WebhookSettings = section(WebhookSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
+    metrics: MetricsSettings = section(MetricsSettings)
 
     @property
     def effective_database_url(self) -> str:

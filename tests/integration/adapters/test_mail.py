@@ -13,6 +13,7 @@ from application.ports.mailer import MailDeliveryError, MailMessage
 from domain.jobs.entities import JobStatus
 from tests.fakes import FakeStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.metrics import FakeMetrics
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 from tests.support.jobs import opener
 from tests.support.ports import closed_port
@@ -66,7 +67,7 @@ async def test_a_mail_job_retried_after_a_refusal_sends_its_mail_once() -> None:
     with smtp_inbox() as inbox:
         inbox.refusals.append("451 4.7.1 Greylisted, come back later")
         handlers = {"mail.send": opener(SendMail(_mailer(inbox)))}
-        worker = JobWorker(units, clock, handlers)
+        worker = JobWorker(units, clock, handlers, metrics=FakeMetrics())
         job = mail_job(MESSAGE)
         async with units.begin() as uow:
             await uow.jobs.enqueue(job, clock.now())
@@ -90,7 +91,9 @@ async def test_a_mail_refused_for_good_ends_its_job_dead_at_once() -> None:
     clock, units = FakeClock(), FakeUnitsOfWork(FakeStore())
     with smtp_inbox() as inbox:
         inbox.refusals.append("550 5.1.1 No such user")
-        worker = JobWorker(units, clock, {"mail.send": opener(SendMail(_mailer(inbox)))})
+        worker = JobWorker(
+            units, clock, {"mail.send": opener(SendMail(_mailer(inbox)))}, metrics=FakeMetrics()
+        )
         job = mail_job(MESSAGE)
         async with units.begin() as uow:
             await uow.jobs.enqueue(job, clock.now())

@@ -6,7 +6,7 @@ events to the backlog with no gap and no duplicate."""
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore
 from tests.fakes.conversations import FakeEventStore
+from tests.fakes.metrics import FakeMetrics
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 from tests.support.polling import GENEROUS_S, until
 
@@ -56,6 +57,7 @@ class Rig:
     world: ScriptedWorld
     runtime: ScriptedRuntime
     cid: ConversationId
+    metrics: FakeMetrics = field(default_factory=FakeMetrics)
 
     def ingest(
         self,
@@ -75,6 +77,7 @@ class Rig:
             store or FakeUnitsOfWork(self.store),
             FakeClock(),
             processors or CallbackProcessors(),
+            metrics=self.metrics,
             retry_delay_s=0.01,
             close_timeout_s=close_timeout_s,
             **options,
@@ -311,6 +314,7 @@ async def test_an_ingest_that_fails_for_good_leaves_the_conversation_in_error(ri
     reason = rig.conversation.status_reason
     assert reason is not None
     assert "stopped following" in reason
+    assert rig.metrics.counts == {("conversation_failed", "run"): 1}
     assert "RuntimeError" in reason
     assert all(e.kind != "ActionEvent" for e in rig.stored)
     await ingest.aclose()
@@ -663,6 +667,7 @@ async def test_a_neutral_failure_fails_the_conversation_with_its_reason(rig: Rig
     await _ingest_all(rig, listed)
     assert rig.conversation.status is ConversationStatus.ERROR
     assert rig.conversation.status_reason == "QuotaExceeded: no credit left"
+    assert rig.metrics.counts == {("conversation_failed", "run"): 1}
 
 
 class CancellationLosingLeases(InProcessIngestLeases):

@@ -45,6 +45,7 @@ from domain.shared.errors import InvalidValueError, NotFoundError
 from tests.conftest import REDIS_URL
 from tests.factories import create_org
 from tests.fakes import FakeLocks, FakeProviderOAuth
+from tests.fakes.metrics import FakeMetrics
 from tests.support.polling import until
 from tests.unit.application.conftest import World
 
@@ -123,10 +124,13 @@ class Git:
     oauth: FakeProviderOAuth
     providers: StubGitProviders
     locks: FakeLocks
+    metrics: FakeMetrics = field(default_factory=FakeMetrics)
 
     def get_token(self, locks: Locks | None = None) -> ProviderTokens:
         w = self.world
-        return ProviderTokens(w.units, self.oauth, locks or self.locks, w.clock, POLICY)
+        return ProviderTokens(
+            w.units, self.oauth, locks or self.locks, w.clock, POLICY, self.metrics
+        )
 
     def connect(self) -> ConnectGitProvider:
         w = self.world
@@ -225,6 +229,7 @@ async def test_a_token_within_the_margin_is_refreshed_stored_and_valid_past_the_
     assert not token.expires_within(POLICY.refresh_margin, world.clock.now())
     assert git.stored(ada.user.id_) == token
     assert token.updated_at == world.clock.now()
+    assert git.metrics.counts == {("token_refresh", "github", "refreshed"): 1}
 
 
 async def test_a_hundred_concurrent_calls_on_an_expired_token_refresh_exactly_once(
@@ -326,6 +331,7 @@ async def test_a_refused_refresh_asks_to_reconnect_that_provider_and_keeps_the_t
         await git.get_token().fresh(ada.user.id_, ProviderKind.GITLAB)
     assert raised.value.provider is ProviderKind.GITLAB
     assert git.stored(ada.user.id_, ProviderKind.GITLAB) == stored
+    assert git.metrics.counts == {("token_refresh", "gitlab", "refused"): 1}
 
 
 @pytest.mark.parametrize(
@@ -357,6 +363,7 @@ async def test_an_outage_is_unavailable_and_changes_nothing(git: Git, ada: Princ
     with pytest.raises(DependencyUnavailableError):
         await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert git.stored(ada.user.id_) == stored
+    assert git.metrics.counts == {("token_refresh", "github", "unavailable"): 1}
     git.oauth.down = False
     token = await git.get_token().fresh(ada.user.id_, ProviderKind.GITHUB)
     assert token.access_token == "access-1"
@@ -370,6 +377,7 @@ async def test_a_lock_that_stays_busy_is_unavailable(git: Git, ada: Principal) -
         git.locks,
         git.world.clock,
         ProviderTokenPolicy(lock_wait=timedelta(milliseconds=20)),
+        git.metrics,
     )
     key = f"provider-token-refresh:{ada.user.id_}:github"
     async with git.locks.hold(key, ttl=timedelta(seconds=5), wait=timedelta(seconds=5)):

@@ -32,6 +32,7 @@ from domain.organizations.invitations import (
 )
 from domain.shared.ids import new_id
 from tests.factories import create_org, create_user
+from tests.fakes.metrics import FakeMetrics
 from tests.unit.application.conftest import World
 
 OUTGOING = OutgoingMail(domain="maestrist.example", public_url="https://maestrist.example")
@@ -53,7 +54,7 @@ def _join(world: World, org_id: OrgId, who: Principal, role: Role) -> None:
 
 
 def _invite(world: World) -> InviteMember:
-    return InviteMember(world.uow, world.clock, OUTGOING)
+    return InviteMember(world.uow, world.clock, OUTGOING, FakeMetrics())
 
 
 async def _issue(world: World, request: InviteMemberRequest) -> Invitation:

@@ -55,6 +55,7 @@ from domain.organizations.entities import OrgId
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
+from tests.fakes.metrics import FakeMetrics
 from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 
@@ -145,6 +146,7 @@ async def rig() -> AsyncIterator[Rig]:
         FakeUnitsOfWork(store),
         FakeClock(),
         CallbackProcessors(),
+        metrics=FakeMetrics(),
     )
     actor = Principal(user=user, method=AuthMethod.SESSION, credential_id=uuid4())
     yield Rig(store, world, StandIn(actor), conversation, ingest)

@@ -66,6 +66,7 @@ from tests.fakes import (
 )
 from tests.fakes.conversations import FakeConversationRepository
 from tests.fakes.git_providers import FakeGitProviders
+from tests.fakes.metrics import FakeMetrics
 from tests.fakes.token_signer import FakeTokenSigner
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 from tests.support.polling import until
@@ -120,7 +121,7 @@ class Rig:
             ConcurrencyGate(uow, runtime, limits or ConversationLimits(), self.clock),
             defaults,
             self.clock,
-            StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock),
+            StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock, FakeMetrics()),
             self.in_progress,
         )
 
@@ -177,6 +178,7 @@ async def rig() -> AsyncIterator[Rig]:
         FakeUnitsOfWork(store),
         clock,
         CallbackProcessors(),
+        metrics=FakeMetrics(),
     )
     yield Rig(
         store,

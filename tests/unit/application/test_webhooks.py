@@ -30,7 +30,10 @@ from domain.jobs.errors import JobNotDeadError
 from domain.webhooks.entities import DeliveryStatus, UnknownWebhookSourceError, WebhookDelivery
 from tests.fakes import FakeStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.metrics import FakeMetrics
 from tests.fakes.unit_of_work import FakeUnitOfWork, FakeUnitsOfWork
+
+METRICS = FakeMetrics()
 
 
 @dataclass
@@ -65,7 +68,7 @@ def clock() -> FakeClock:
 
 async def _accept(store: FakeStore, clock: FakeClock, source: Recorder, delivery_id: str) -> str:
     uow = FakeUnitOfWork(store)
-    result = await AcceptWebhook(uow, clock, {"test": source}).execute(
+    result = await AcceptWebhook(uow, clock, {"test": source}, METRICS).execute(
         AcceptWebhookRequest(source="test", headers={"id": delivery_id}, body=b"{}")
     )
     await uow.rollback()
@@ -77,16 +80,19 @@ def _worker(store: FakeStore, clock: FakeClock, source: Recorder) -> JobWorker:
     async def per_attempt() -> AsyncIterator[JobHandler]:
         uow = FakeUnitOfWork(store)
         try:
-            yield ProcessWebhookDelivery(uow, clock, {"test": source})
+            yield ProcessWebhookDelivery(uow, clock, {"test": source}, METRICS)
         finally:
             await uow.rollback()
 
-    return JobWorker(FakeUnitsOfWork(store), clock, {"webhook.process": per_attempt})
+    return JobWorker(
+        FakeUnitsOfWork(store), clock, {"webhook.process": per_attempt}, metrics=METRICS
+    )
 
 
 async def test_a_delivery_accepted_twice_is_kept_and_processed_once(
     store: FakeStore, clock: FakeClock
 ) -> None:
+    METRICS.counts.clear()
     source = Recorder()
     first = await _accept(store, clock, source, "d-1")
     assert await _accept(store, clock, source, "d-1") == first  # the duplicate names the kept one
@@ -96,11 +102,17 @@ async def test_a_delivery_accepted_twice_is_kept_and_processed_once(
     assert source.processed == ["d-1"]
     [delivery] = store.committed.webhook_deliveries.values()
     assert (delivery.status, delivery.outcome) == (DeliveryStatus.PROCESSED, "done")
+    counted = {key: n for key, n in METRICS.counts.items() if key[0] == "webhook_delivery"}
+    assert counted == {
+        ("webhook_delivery", "test", "accepted"): 1,
+        ("webhook_delivery", "test", "duplicate"): 1,
+        ("webhook_delivery", "test", "processed"): 1,
+    }
 
 
 async def test_an_unknown_source_is_not_found(store: FakeStore, clock: FakeClock) -> None:
     with pytest.raises(UnknownWebhookSourceError):
-        await AcceptWebhook(FakeUnitOfWork(store), clock, {}).execute(
+        await AcceptWebhook(FakeUnitOfWork(store), clock, {}, METRICS).execute(
             AcceptWebhookRequest(source="test", headers={"id": "x"}, body=b"{}")
         )
 
@@ -113,7 +125,7 @@ async def test_a_job_run_again_after_its_delivery_was_processed_changes_nothing(
     [job] = store.committed.jobs.values()
     for _ in range(2):  # as a worker killed after the commit, before marking its job done
         uow = FakeUnitOfWork(store)
-        await ProcessWebhookDelivery(uow, clock, {"test": source}).handle(job)
+        await ProcessWebhookDelivery(uow, clock, {"test": source}, METRICS).handle(job)
         await uow.rollback()
     assert source.processed == ["d-1"]
 
@@ -130,7 +142,7 @@ async def test_the_sweep_enqueues_a_delivery_whose_job_was_lost_and_no_other(
 
     async def sweep() -> None:
         uow = FakeUnitOfWork(store)
-        await SweepWebhookInbox(uow, clock).handle(lost)
+        await SweepWebhookInbox(uow, clock, METRICS).handle(lost)
         await uow.rollback()
 
     await sweep()

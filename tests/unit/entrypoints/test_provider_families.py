@@ -16,6 +16,7 @@ FAMILY_ADAPTERS = {
     "system": {"system"},
     "runtime": {"openhands", "scripted"},
     "mail": {"mail"},
+    "prometheus": {"prometheus"},
 }
 """The adapter packages each family's provider module may build; other provider modules
 (the use cases, the HTTP edge, readiness, the registry) build none."""

@@ -23,6 +23,7 @@ from entrypoints.http.rate_limits import HttpRateLimits, rate_limit_headers
 from entrypoints.settings import Settings, SettingsError
 from tests.factories import create_user
 from tests.fakes import FakeClock, FakeRateLimiter
+from tests.fakes.metrics import FakeMetrics
 
 
 def limit(name: str, amount: int = 1) -> Limit:
@@ -43,7 +44,7 @@ def limiter() -> FakeRateLimiter:
 @pytest.fixture
 def sut(limiter: FakeRateLimiter) -> HttpRateLimits:
     return HttpRateLimits(
-        throttle=Throttle(limiter, RateLimitCounters()),
+        throttle=Throttle(limiter, RateLimitCounters(FakeMetrics())),
         proxies=TrustedProxies(),
         per_ip=limit("ip"),
         sign_in_per_ip=limit("sign-in"),

@@ -13,7 +13,16 @@ import entrypoints.cli.serve
 print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] in {NAMES})))
 """
 
-HEAVY = ("litestar", "sqlalchemy", "alembic", "advanced_alchemy", "adapters", "authlib", "redis")
+HEAVY = (
+    "litestar",
+    "sqlalchemy",
+    "alembic",
+    "advanced_alchemy",
+    "adapters",
+    "authlib",
+    "redis",
+    "prometheus_client",
+)
 
 
 def _loaded(probe: str) -> set[str]:

@@ -29,6 +29,7 @@ from application.conversations import (
 from application.errors import ApplicationError, DependencyUnavailableError
 from application.ports.access_revocations import RevocationsMissed
 from application.ports.event_fan_out import SubscriberTooSlowError
+from application.ports.metrics import Metrics
 from application.rate_limits import CostlyAction
 from application.tasks import cancel_and_wait
 from domain.conversations.entities import MAX_SEQ, StoredEvent
@@ -125,10 +126,12 @@ class OpenSockets:
     def __init__(
         self,
         *,
+        metrics: Metrics,
         hold_stop_signals: bool = False,
         close_timeout_s: float = 5.0,
         rechecks: int = 4,
     ) -> None:
+        self._metrics = metrics
         self.frames = EventFrames()
         self.rechecking = asyncio.Semaphore(rechecks)
         self._stopping = asyncio.Event()
@@ -146,9 +149,11 @@ class OpenSockets:
             hold_stop_signals(self.close_all)
         self._open += 1
         self._none_open.clear()
+        self._metrics.websocket_opened()
         try:
             yield self._stopping
         finally:
+            self._metrics.websocket_closed()
             self._open -= 1
             if not self._open:
                 self._none_open.set()

@@ -13,6 +13,7 @@ from domain.jobs.cron import CronSchedule
 from domain.jobs.entities import Job, JobStatus, NewJob, RetryPolicy
 from tests.fakes import FakeStore
 from tests.fakes.clock import FakeClock
+from tests.fakes.metrics import FakeMetrics
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 
 POLICY = RetryPolicy(max_attempts=3, timeout=timedelta(seconds=0.2), backoff=timedelta(seconds=10))
@@ -69,8 +70,8 @@ async def _get(units: FakeUnitsOfWork, job: Job | NewJob) -> Job:
 
 
 async def test_a_job_that_succeeds_is_done(units: FakeUnitsOfWork, clock: FakeClock) -> None:
-    handler = Handler()
-    worker = JobWorker(units, clock, {"test.work": handler.open})
+    handler, metrics = Handler(), FakeMetrics()
+    worker = JobWorker(units, clock, {"test.work": handler.open}, metrics=metrics)
     job = await _enqueue(units, clock)
 
     assert await worker.run_one()
@@ -79,13 +80,14 @@ async def test_a_job_that_succeeds_is_done(units: FakeUnitsOfWork, clock: FakeCl
     assert handler.seen == [("1", 1)]
     assert (handler.opened, handler.closed) == (1, 1)
     assert (await _get(units, job)).status is JobStatus.DONE
+    assert metrics.counts == {("job_finished", "test.work", "succeeded"): 1}
 
 
 async def test_a_failing_job_is_retried_with_backoff_then_ends_dead_with_its_error(
     units: FakeUnitsOfWork, clock: FakeClock
 ) -> None:
-    handler = Handler(RuntimeError("SMTP said 451"))
-    worker = JobWorker(units, clock, {"test.work": handler.open})
+    handler, metrics = Handler(RuntimeError("SMTP said 451")), FakeMetrics()
+    worker = JobWorker(units, clock, {"test.work": handler.open}, metrics=metrics)
     job = await _enqueue(units, clock)
 
     assert await worker.run_one()
@@ -105,11 +107,15 @@ async def test_a_failing_job_is_retried_with_backoff_then_ends_dead_with_its_err
     assert dead.attempts == 3
     assert dead.last_error == "RuntimeError: SMTP said 451"
     assert handler.seen == [("1", 1), ("1", 2), ("1", 3)]
+    assert metrics.counts == {
+        ("job_finished", "test.work", "failed"): 2,
+        ("job_finished", "test.work", "dead"): 1,
+    }
 
 
 async def test_an_attempt_past_its_timeout_fails(units: FakeUnitsOfWork, clock: FakeClock) -> None:
     handler = Handler(delay_s=5)
-    worker = JobWorker(units, clock, {"test.work": handler.open})
+    worker = JobWorker(units, clock, {"test.work": handler.open}, metrics=FakeMetrics())
     job = await _enqueue(units, clock)
 
     assert await worker.run_one()
@@ -131,7 +137,8 @@ async def test_an_attempt_past_its_timeout_fails(units: FakeUnitsOfWork, clock: 
 async def test_a_job_that_can_never_succeed_ends_dead_at_once(
     units: FakeUnitsOfWork, clock: FakeClock, kind: str, handler: Handler, error: str
 ) -> None:
-    worker = JobWorker(units, clock, {"test.work": handler.open})
+    metrics = FakeMetrics()
+    worker = JobWorker(units, clock, {"test.work": handler.open}, metrics=metrics)
     job = await _enqueue(units, clock, kind)
 
     assert await worker.run_one()
@@ -140,13 +147,16 @@ async def test_a_job_that_can_never_succeed_ends_dead_at_once(
     assert dead.status is JobStatus.DEAD
     assert dead.attempts == 1
     assert error in (dead.last_error or "")
+    assert metrics.counts == {("job_finished", kind, "dead"): 1}
 
 
 async def test_a_stopping_worker_hands_its_job_back_due_at_once(
     units: FakeUnitsOfWork, clock: FakeClock
 ) -> None:
     handler = Handler(delay_s=0.15)
-    worker = JobWorker(units, clock, {"test.work": handler.open}, concurrency=1, poll_s=0.01)
+    worker = JobWorker(
+        units, clock, {"test.work": handler.open}, metrics=FakeMetrics(), concurrency=1, poll_s=0.01
+    )
     job = await _enqueue(units, clock)
     worker.start()
     while not handler.seen:
@@ -161,7 +171,9 @@ async def test_a_stopping_worker_hands_its_job_back_due_at_once(
 
 async def test_started_workers_run_every_due_job(units: FakeUnitsOfWork, clock: FakeClock) -> None:
     handler = Handler()
-    worker = JobWorker(units, clock, {"test.work": handler.open}, concurrency=2, poll_s=0.01)
+    worker = JobWorker(
+        units, clock, {"test.work": handler.open}, metrics=FakeMetrics(), concurrency=2, poll_s=0.01
+    )
     jobs = [await _enqueue(units, clock) for _ in range(5)]
     worker.start()
     try:
@@ -180,7 +192,8 @@ async def test_a_schedule_fires_once_per_tick_across_servers(
     every_minute = ScheduledJob(
         name="prune", cron=CronSchedule.parse("0 * * * * *"), kind="jobs.prune"
     )
-    servers = [JobScheduler(units, clock, [every_minute]) for _ in range(3)]
+    metrics = FakeMetrics()
+    servers = [JobScheduler(units, clock, [every_minute], metrics=metrics) for _ in range(3)]
 
     assert [await s.fire_due() for s in servers] == [0, 0, 0]  # the first tick is stored
     clock.advance(timedelta(seconds=59))
@@ -196,3 +209,4 @@ async def test_a_schedule_fires_once_per_tick_across_servers(
         jobs = await uow.jobs.list(kind="jobs.prune")
     assert len(jobs) == 4
     assert all(job.payload["schedule"] == "prune" for job in jobs)
+    assert metrics.counts == {("job_enqueued", "jobs.prune"): 4}
