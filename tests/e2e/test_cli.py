@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
-from tests.e2e.test_server import STOP_DEADLINE_S, running_server, server_env
+from tests.conftest import REDIS_URL, TEST_ENCRYPTION_KEYS, TEST_SIGNING_KEYS
+from tests.e2e.test_server import STOP_DEADLINE_S, clustered, running_server, server_env
 from tests.support.ports import closed_port
 
 pytestmark = pytest.mark.server
@@ -339,3 +339,40 @@ def test_bad_api_key_input_is_named_on_stderr(
     assert done.stdout == ""
     assert named in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.postgres
+def test_the_clustered_bindings_first_user_and_key_are_made_from_the_cli(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """A clustered server with no identity provider: its first user and API key come from the
+    command line, and the key then acts as that user in the organization named."""
+    settings = clustered(tmp_path, postgres_url, REDIS_URL)
+    env = server_env(settings)
+    made = run(env, "user", "create", "--email", "first@example.com", "--name", "First Admin")
+    assert made.returncode == 0, made.stderr
+    user = json.loads(made.stdout)
+    assert (user["email"], user["name"]) == ("first@example.com", "First Admin")
+    assert user["subject"].startswith("operator:")
+    again = run(env, "user", "create", "--email", "FIRST@example.com")
+    assert (again.returncode, again.stdout) == (1, "")
+    assert "already uses this email" in again.stderr
+
+    issued = run(
+        env, "api-key", "create", "--user", "first@example.com", "--scope", "settings:read"
+    )
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    assert TOKEN.fullmatch(token)
+    by_id = run(env, "api-key", "create", "--user", user["id"], "--org", user["personalOrg"])
+    assert by_id.returncode == 0, by_id.stderr
+    unknown = run(env, "api-key", "create", "--user", "nobody@example.com")
+    assert unknown.returncode == 1
+    assert "No user is nobody@example.com" in unknown.stderr
+
+    with running_server(tmp_path / "serve.log", settings) as server:
+        me = server.http.get("/api/user/me", headers={"Authorization": f"Bearer {token}"})
+        refused = server.http.get("/api/user/me")
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == "first@example.com"
+    assert refused.status_code == 401

@@ -1,11 +1,10 @@
 from dataclasses import dataclass
 
+from application.identity._provisioning import add_personal_org, add_user
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
-from domain.audit.entities import AuditAction, AuditEvent
+from application.ports.unit_of_work import UnitsOfWork
 from domain.identity.entities import LOCAL_USER_SUBJECT, User, UserId
 from domain.identity.value_objects import EmailAddress
-from domain.organizations.entities import Organization
 from domain.shared.ids import new_id
 
 __all__ = ("ProvisionLocalUser", "ProvisionLocalUserRequest", "ProvisionLocalUserResult")
@@ -40,7 +39,7 @@ class ProvisionLocalUser:
             existing = await uow.users.get_by_subject(LOCAL_USER_SUBJECT)
             if existing is not None:
                 if await uow.orgs.get_personal(existing.id_) is None:
-                    await self._add_personal_org(uow, existing)
+                    await add_personal_org(uow, existing, self._clock.now())
                     await uow.commit()
                 return ProvisionLocalUserResult(user=existing)
             now = self._clock.now()
@@ -53,24 +52,6 @@ class ProvisionLocalUser:
                 avatar_url=None,
                 created_at=now,
             )
-            await uow.users.add(user)
-            await uow.audit.append(
-                AuditEvent(
-                    occurred_at=now,
-                    action=AuditAction.USER_PROVISIONED,
-                    actor_id=user.id_,
-                    org_id=None,
-                    target_type="user",
-                    target_id=str(user.id_),
-                    details={"subject": user.subject},
-                )
-            )
-            await self._add_personal_org(uow, user)
+            await add_user(uow, user, now)
             await uow.commit()
             return ProvisionLocalUserResult(user=user)
-
-    async def _add_personal_org(self, uow: UnitOfWork, user: User) -> None:
-        org, owner = Organization.personal_for(
-            owner=user.id_, display_name=user.display_name, now=self._clock.now()
-        )
-        await uow.orgs.add(org, owner)

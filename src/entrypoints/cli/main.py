@@ -52,12 +52,27 @@ def _key_id(raw: str) -> ApiKeyId:
 
 def _add_api_key_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     api_key = commands.add_parser(
-        "api-key", help="embedded: the local user's API keys (create, list, revoke)"
+        "api-key",
+        help="API keys: the embedded local user's (create, list, revoke), or any user's "
+        "(create --user)",
     )
     actions = api_key.add_subparsers(dest="action", required=True)
     create = actions.add_parser(
         "create",
-        help="make an API key for the local user and print its token, once, alone on stdout",
+        help="make an API key for the local user, or for --user in either binding, and print "
+        "its token, once, alone on stdout",
+    )
+    create.add_argument(
+        "--user",
+        default=None,
+        metavar="EMAIL|ID",
+        help="the user the key acts as (default: the embedded local user)",
+    )
+    create.add_argument(
+        "--org",
+        default=None,
+        metavar="SLUG|ID",
+        help="with --user: the organization it acts in (default: the user's personal one)",
     )
     create.add_argument("--name", default="local", help="a label for the key (default: local)")
     create.add_argument(
@@ -140,6 +155,23 @@ def _add_webhooks_commands(commands: "argparse._SubParsersAction[argparse.Argume
         )
 
 
+def _add_user_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    user = commands.add_parser("user", help="users: create one (e.g. the first of a server)")
+    actions = user.add_subparsers(dest="action", required=True)
+    create = actions.add_parser(
+        "create",
+        help="make a user with a personal organization; prints it as JSON",
+    )
+    create.add_argument("--email", required=True, help="their address (counted as verified)")
+    create.add_argument("--name", default=None, help="the name shown (default: from the email)")
+    create.add_argument(
+        "--subject",
+        default=None,
+        help="the subject the identity provider gives them, so that signing in finds this "
+        "user (default: none; the user acts through API keys)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every ``maestrist`` command and its options."""
     parser = argparse.ArgumentParser(
@@ -166,19 +198,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_api_key_commands(commands)
     _add_jobs_commands(commands)
     _add_webhooks_commands(commands)
+    _add_user_commands(commands)
     return parser
 
 
 def _api_key(settings: Settings, args: argparse.Namespace) -> int:
     from entrypoints.ioc.commands import (  # noqa: PLC0415 - see _run
         create_local_api_key,
+        issue_api_key,
         list_local_api_keys,
         revoke_local_api_key,
     )
 
     if args.action == "create":
         scopes = frozenset(map(Scope, args.scopes)) or frozenset(Scope)
-        print(create_local_api_key(settings, args.name, scopes, args.expires_in))
+        if args.user is not None:
+            print(issue_api_key(settings, args.user, args.org, args.name, scopes, args.expires_in))
+        elif args.org is not None:
+            raise SettingsError({"--org": "goes with --user"})
+        else:
+            print(create_local_api_key(settings, args.name, scopes, args.expires_in))
     elif args.action == "list":
         now, keys = list_local_api_keys(settings)
         for key in keys:
@@ -233,34 +272,41 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         serve(settings)
         return 0
-    # The composition root loads the application and the adapters: ``serve`` leaves that to
-    # its workers, so the process that supervises them stays small and starts them sooner.
+    return _run_with_adapters(settings, args)
+
+
+def _run_with_adapters(settings: Settings, args: argparse.Namespace) -> int:
+    """The commands that need the composition root. It loads the application and the
+    adapters: ``serve`` leaves that to its workers, so the process that supervises them stays
+    small and starts them sooner."""
     from entrypoints.ioc.commands import (  # noqa: PLC0415
         agent_server_status,
+        create_user,
         migrate,
         rotate_encryption_keys,
         run_worker,
         stop_agent_server,
     )
 
+    if args.command == "api-key":
+        return _api_key(settings, args)
+    if args.command in {"jobs", "webhooks"}:
+        return _queue_command(settings, args)
     if args.command == "check-config":
         print("\n".join(describe(settings)))
     elif args.command == "migrate":
         migrate(settings)
     elif args.command == "rotate-keys":
         print(f"resealed {rotate_encryption_keys(settings)} records")
-    elif args.command == "api-key":
-        return _api_key(settings, args)
-    elif args.command in {"jobs", "webhooks"}:
-        return _queue_command(settings, args)
+    elif args.command == "user":
+        print(create_user(settings, args.email, args.name, args.subject))
     elif args.command == "worker":
         run_worker(settings)
-    elif args.command == "agent-server":
-        if args.action == "stop":
-            stop_agent_server(settings)
-            print("stopped")
-        else:
-            print(agent_server_status(settings))
+    elif args.action == "stop":  # agent-server
+        stop_agent_server(settings)
+        print("stopped")
+    else:
+        print(agent_server_status(settings))
     return 0
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dishka import Has, Provider, Scope, provide
 
 from application.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.api_keys.issue_api_key import IssueApiKey
 from application.conversations import (
     ConcurrencyGate,
     ConversationAccessCheck,
@@ -42,6 +43,7 @@ from application.identity.accept_terms import AcceptTerms
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.change_email import ChangeEmail
 from application.identity.complete_sign_in import CompleteSignIn
+from application.identity.create_user import CreateUser
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.provision_local_user import ProvisionLocalUser
 from application.identity.resend_verification_email import ResendVerificationEmail
@@ -110,6 +112,8 @@ class ApplicationProvider(Provider):
     api_key_authenticator = provide(ApiKeyAuthenticator)
     active_org_resolver = provide(ActiveOrgResolver)
     create_api_key = provide(CreateApiKey)
+    issue_api_key = provide(IssueApiKey)
+    create_user = provide(CreateUser)
     list_api_keys = provide(ListApiKeys)
     revoke_api_key = provide(RevokeApiKey)
     list_members = provide(ListMembers)

@@ -1,6 +1,7 @@
 """Operator commands that need adapters, so they live in the composition root."""
 
 import asyncio
+import json
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,7 +24,9 @@ from application.api_keys import (
     RevokeApiKey,
     RevokeApiKeyRequest,
 )
+from application.api_keys.issue_api_key import IssueApiKey, IssueApiKeyRequest
 from application.errors import DependencyUnavailableError
+from application.identity.create_user import CreateUser, CreateUserRequest
 from application.identity.rotate_encryption_keys import (
     RotateEncryptionKeys,
     RotateEncryptionKeysRequest,
@@ -50,6 +53,8 @@ __all__ = (
     "JobsCommand",
     "agent_server_status",
     "create_local_api_key",
+    "create_user",
+    "issue_api_key",
     "list_local_api_keys",
     "migrate",
     "revoke_local_api_key",
@@ -266,3 +271,48 @@ def run_worker(settings: Settings) -> None:
     """Run job workers and the scheduler until SIGTERM or SIGINT; a job being run when it
     stops goes back to the queue, due at once."""
     asyncio.run(_work(settings))
+
+
+def issue_api_key(
+    settings: Settings,
+    user: str,
+    org: str | None,
+    name: str,
+    scopes: frozenset[Scope],
+    expires_in: timedelta | None = None,
+) -> str:
+    """Make an API key acting as ``user`` (email or id) in ``org`` (slug or id; None: their
+    personal organization), in either binding; the token."""
+
+    async def issue(scope: AsyncContainer) -> str:
+        expires_at = None if expires_in is None else (await scope.get(Clock)).now() + expires_in
+        issued = await (await scope.get(IssueApiKey)).execute(
+            IssueApiKeyRequest(user=user, org=org, name=name, scopes=scopes, expires_at=expires_at)
+        )
+        return str(issued.token)
+
+    result: str = run_jobs_command(settings, issue)
+    return result
+
+
+def create_user(settings: Settings, email: str, name: str | None, subject: str | None) -> str:
+    """Make a user with a personal organization; the user as one line of JSON."""
+
+    async def create(scope: AsyncContainer) -> str:
+        user = await (await scope.get(CreateUser)).execute(
+            CreateUserRequest(email=email, display_name=name, subject=subject)
+        )
+        personal = await (await scope.get(UnitOfWork)).orgs.get_personal(user.id_)
+        return json.dumps(
+            {
+                "id": str(user.id_),
+                "subject": user.subject,
+                "email": user.email.value,
+                "name": user.display_name,
+                "personalOrg": None if personal is None else personal.organization.slug.value,
+            },
+            ensure_ascii=False,
+        )
+
+    result: str = run_jobs_command(settings, create)
+    return result
