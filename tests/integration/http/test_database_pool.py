@@ -35,7 +35,8 @@ DEADLINE_S = 60.0
 def _pooled(database_url: str, *, pool_size: int, pool_timeout_s: float) -> Settings:
     settings = clustered_settings(database_url, REDIS_URL)
     database = replace(settings.database, pool_size=pool_size, pool_timeout_s=pool_timeout_s)
-    return replace(settings, database=database)
+    # No job workers: they would queue for connections too, and these tests count requests.
+    return replace(settings, database=database, jobs=replace(settings.jobs, in_serve=False))
 
 
 @asynccontextmanager
