@@ -52,6 +52,10 @@ bench-clustered *args: install
 bench-start *args: install agent-server-env sandbox-tools
     {{bin}}/python -m scripts.bench_start {{args}}
 
+# The job queue's throughput on PostgreSQL and SQLite (docs/decisions.md, decision 8).
+bench-jobs *args: install
+    {{bin}}/python -m scripts.bench_jobs {{args}}
+
 # Sample one clustered worker with py-spy under load: just profile-clustered list settings
 profile-clustered *args: install
     command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
