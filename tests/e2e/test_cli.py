@@ -349,12 +349,12 @@ def test_the_clustered_bindings_first_user_and_key_are_made_from_the_cli(
     command line, and the key then acts as that user in the organization named."""
     settings = clustered(tmp_path, postgres_url, REDIS_URL)
     env = server_env(settings)
-    made = run(env, "user", "create", "--email", "first@example.com", "--name", "First Admin")
+    made = run(env, "user", "create", "first@example.com", "--name", "First Admin")
     assert made.returncode == 0, made.stderr
     user = json.loads(made.stdout)
     assert (user["email"], user["name"]) == ("first@example.com", "First Admin")
     assert user["subject"].startswith("operator:")
-    again = run(env, "user", "create", "--email", "FIRST@example.com")
+    again = run(env, "user", "create", "FIRST@example.com")
     assert (again.returncode, again.stdout) == (1, "")
     assert "already uses this email" in again.stderr
 

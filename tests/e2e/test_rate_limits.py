@@ -32,7 +32,7 @@ def test_one_keys_requests_over_two_servers_are_admitted_up_to_its_limit(
     }
     env = server_env(settings)
     assert run(env, "migrate").returncode == 0
-    assert run(env, "user", "create", "--email", "limited@example.com").returncode == 0
+    assert run(env, "user", "create", "limited@example.com").returncode == 0
     made = run(env, "api-key", "create", "--user", "limited@example.com", "--name", "busy")
     assert made.returncode == 0, made.stderr
     auth = {"Authorization": f"Bearer {made.stdout.strip()}"}

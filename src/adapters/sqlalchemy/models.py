@@ -68,6 +68,7 @@ class UserRow(Base):
     created_at: Mapped[datetime]
     terms_accepted_version: Mapped[str | None] = mapped_column(String(64))
     terms_accepted_at: Mapped[datetime | None]
+    confirmed_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class OrganizationRow(Base):

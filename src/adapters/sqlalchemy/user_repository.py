@@ -22,6 +22,7 @@ def row_to_user(row: UserRow) -> User:
         created_at=row.created_at,
         terms_accepted_version=row.terms_accepted_version,
         terms_accepted_at=row.terms_accepted_at,
+        confirmed_email=None if row.confirmed_email is None else EmailAddress(row.confirmed_email),
     )
 
 
@@ -36,6 +37,7 @@ def _to_row(user: User) -> UserRow:
         created_at=user.created_at,
         terms_accepted_version=user.terms_accepted_version,
         terms_accepted_at=user.terms_accepted_at,
+        confirmed_email=None if user.confirmed_email is None else user.confirmed_email.value,
     )
 
 
@@ -83,4 +85,7 @@ class SqlaUserRepository(UserRepository):
             row.avatar_url = user.avatar_url
             row.terms_accepted_version = user.terms_accepted_version
             row.terms_accepted_at = user.terms_accepted_at
+            row.confirmed_email = (
+                None if user.confirmed_email is None else user.confirmed_email.value
+            )
             await self._rows.session.flush()

@@ -165,7 +165,8 @@ class CompleteSignIn:
             updated = replace(
                 known,
                 email=email,
-                email_verified=claims.email_verified,
+                # An address this server confirmed itself stays verified for this person.
+                email_verified=claims.email_verified or known.confirmed_email == email,
                 display_name=name,
                 avatar_url=picture,
             )

@@ -36,8 +36,9 @@ class OutgoingMail:
         )
 
 
-def mail_job(message: MailMessage) -> NewJob:
-    """The job that sends ``message``, once: it is keyed by the Message-ID."""
+def mail_job(message: MailMessage, *, key: str | None = None) -> NewJob:
+    """The job that sends ``message``, once: it is keyed by the Message-ID, or by ``key`` (a
+    mail of which one per key is enough)."""
     return NewJob(
         kind=MAIL_SEND,
         payload={
@@ -46,7 +47,7 @@ def mail_job(message: MailMessage) -> NewJob:
             "subject": message.subject,
             "text": message.text,
         },
-        key=f"mail:{message.message_id}",
+        key=f"mail:{key or message.message_id}",
         retry=MAIL_RETRY,
     )
 

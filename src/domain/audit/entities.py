@@ -16,6 +16,7 @@ class AuditAction(StrEnum):
     SIGNED_IN = "user.signed_in"
     SIGNED_OUT = "user.signed_out"
     TERMS_ACCEPTED = "user.terms_accepted"
+    EMAIL_CONFIRMED = "user.email_confirmed"
     ORG_CREATED = "org.created"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"

@@ -26,6 +26,10 @@ class User:
     created_at: datetime
     terms_accepted_version: str | None = None
     terms_accepted_at: datetime | None = None
+    confirmed_email: EmailAddress | None = None
+    """The address this server itself confirmed (a link it mailed was followed), for
+    deployments whose identity provider does not verify addresses: signing in with it counts
+    as verified whatever the provider says."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, User) and other.id_ == self.id_

@@ -162,7 +162,7 @@ def _add_user_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
         "create",
         help="make a user with a personal organization; prints it as JSON",
     )
-    create.add_argument("--email", required=True, help="their address (counted as verified)")
+    create.add_argument("email", metavar="EMAIL", help="their address (counted as verified)")
     create.add_argument("--name", default=None, help="the name shown (default: from the email)")
     create.add_argument(
         "--subject",

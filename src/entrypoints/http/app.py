@@ -14,6 +14,10 @@ from entrypoints.http.auth import require_principal
 from entrypoints.http.conversations import ConversationController, conversation_socket
 from entrypoints.http.decoding import DecodingRequest, screen_request
 from entrypoints.http.email import EmailController
+from entrypoints.http.email.confirmation import (
+    EmailConfirmationController,
+    EmailConfirmationLinkController,
+)
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.git import GitConnectionController
 from entrypoints.http.health import HealthController
@@ -66,6 +70,7 @@ def build_http_app(
             ConversationController,
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
+            *([EmailConfirmationController] if sign_in and not keycloak else []),
         ],
         security=[{"bearer": []}] if credentials_required else [{}, {"bearer": []}],
     )
@@ -76,6 +81,7 @@ def build_http_app(
             conversation_socket,
             WebhookController,
             *([SignInController] if sign_in else []),
+            *([EmailConfirmationLinkController] if sign_in and not keycloak else []),
             api,
         ],
         exception_handlers=exception_handlers(),

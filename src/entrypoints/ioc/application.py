@@ -43,6 +43,7 @@ from application.identity.accept_terms import AcceptTerms
 from application.identity.api_key_authenticator import ApiKeyAuthenticator
 from application.identity.change_email import ChangeEmail
 from application.identity.complete_sign_in import CompleteSignIn
+from application.identity.confirm_email import ConfirmEmail, SendEmailConfirmation
 from application.identity.create_user import CreateUser
 from application.identity.get_current_user import GetCurrentUser
 from application.identity.provision_local_user import ProvisionLocalUser
@@ -182,6 +183,8 @@ class ApplicationProvider(Provider):
     revoke_session = provide(RevokeSession, when=_SIGN_IN)
     change_email = provide(ChangeEmail, when=_KEYCLOAK)
     resend_verification = provide(ResendVerificationEmail, when=_KEYCLOAK)
+    send_email_confirmation = provide(SendEmailConfirmation, when=_SIGN_IN)
+    confirm_email = provide(ConfirmEmail, when=_SIGN_IN)
     expose_metrics = provide(ExposeMetrics, when=_METRICS)
 
     @provide

@@ -50,7 +50,7 @@ class AccessProvider(Provider):
         return AccessPolicy(
             terms_version=settings.identity.terms_version,
             terms_url=settings.identity.terms_url,
-            verification_resend=settings.identity.keycloak_enabled,
+            verification_resend=settings.identity.sign_in_enabled,
         )
 
 
