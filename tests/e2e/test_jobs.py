@@ -250,3 +250,38 @@ def _webhooks(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     done = run(env, "webhooks", *args)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_the_embedded_queue_outlives_a_restart(tmp_path: Path) -> None:
+    """Embedded: an invitation made while no worker runs leaves its mail queued in the SQLite
+    file; the server started again with its workers writes it to the data directory, once."""
+    data = tmp_path / "data"
+    settings = {
+        "MAESTRIST_DATA_DIR": str(data),
+        "MAESTRIST_RUNTIME": "scripted",
+        "MAESTRIST_JOBS_POLL_INTERVAL": "0.2",
+    }
+    with running_server(
+        tmp_path / "first.log", settings | {"MAESTRIST_JOBS_IN_SERVE": "false"}
+    ) as server:
+        org = server.http.post("/api/orgs", json={"name": "Kept Team"})
+        assert org.status_code == 201, org.text
+        invited = server.http.post(
+            f"/api/orgs/{org.json()['id']}/invitations", json={"email": "later@example.com"}
+        )
+        assert invited.status_code == 201, invited.text
+    env = server_env(settings)
+    [queued] = _jobs(env, "list", "--kind", "mail.send")
+    assert (queued["status"], queued["attempts"]) == ("queued", 0)
+    assert not (data / "mail").exists()
+
+    with running_server(tmp_path / "second.log", settings):
+        _wait(lambda: len(list((data / "mail").glob("*.eml"))) == 1, "the mail written")
+        _wait(lambda: _jobs(env, "list", "--kind", "mail.send")[0]["status"] == "done", "done")
+
+    [written] = (data / "mail").glob("*.eml")
+    text = written.read_text()
+    assert "To: later@example.com" in text
+    assert "Kept Team" in text
+    [sent] = _jobs(env, "list", "--kind", "mail.send")
+    assert sent["attempts"] == 1
