@@ -17,6 +17,8 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from tests.fakes.metrics import FakeMetrics
+from tests.support.jobs import opener
 
 from adapters.crypto import AesGcmCipher
 from adapters.sqlalchemy import (
@@ -28,8 +30,6 @@ from adapters.sqlalchemy import (
 from adapters.system import SystemClock
 from application.jobs import JobHandler, JobWorker
 from domain.jobs.entities import Job, NewJob
-from tests.fakes.metrics import FakeMetrics
-from tests.support.jobs import opener
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
