@@ -182,24 +182,25 @@ schedules = st.lists(
 """Arrivals: milliseconds since the previous one, and the hit's cost."""
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(schedule=schedules, amount=st.integers(min_value=1, max_value=6))
-async def test_no_window_ever_holds_more_than_the_limit_whatever_the_arrivals(
-    sut: Limiter, schedule: list[tuple[int, int]], amount: int
+async def _hold_to_the_limit(
+    limiters: list[RateLimiter],
+    clock: FakeClock,
+    schedule: list[tuple[int, int, int]],
+    amount: int,
 ) -> None:
-    """Whatever the arrivals, every span of the window's length holds at most ``amount``
-    accepted units, and a hit is refused only when taking it would go over."""
-    clock = sut.clock or FakeClock(datetime.fromtimestamp(round(time.time()), UTC))
+    """Play ``schedule`` (gap in ms, cost, which limiter) against ``limiters`` sharing one
+    count: every span of the window's length holds at most ``amount`` accepted units, and a
+    hit is refused only when taking it would go over."""
     window = SECOND
     limit = policy("prop", (amount, window))
     key = secrets.token_hex(8)
     accepted: list[tuple[datetime, int]] = []
     with on_fake_time(clock):
-        for gap_ms, cost in schedule:
+        for gap_ms, cost, which in schedule:
             clock.advance(timedelta(milliseconds=gap_ms))
             now = clock.now()
             in_window = sum(c for at, c in accepted if at >= now - window)
-            decision = await sut.limiter.hit(limit, key, cost)
+            decision = await limiters[which % len(limiters)].hit(limit, key, cost)
             assert decision.allowed == (in_window + cost <= amount), (now, accepted)
             if decision.allowed:
                 accepted.append((now, cost))
@@ -208,6 +209,49 @@ async def test_no_window_ever_holds_more_than_the_limit_whatever_the_arrivals(
                     assert decision.remaining == amount - in_window - cost
     for end, _ in accepted:
         assert sum(c for at, c in accepted if end - window <= at <= end) <= amount
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(schedule=schedules, amount=st.integers(min_value=1, max_value=6))
+async def test_no_window_ever_holds_more_than_the_limit_whatever_the_arrivals(
+    sut: Limiter, schedule: list[tuple[int, int]], amount: int
+) -> None:
+    clock = sut.clock or FakeClock(datetime.fromtimestamp(round(time.time()), UTC))
+    await _hold_to_the_limit(
+        [sut.limiter], clock, [(gap, cost, 0) for gap, cost in schedule], amount
+    )
+
+
+@pytest.mark.redis
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    schedule=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=1500),
+            st.integers(min_value=1, max_value=4),
+            st.integers(min_value=0, max_value=1),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    amount=st.integers(min_value=1, max_value=6),
+)
+async def test_two_servers_on_one_redis_hold_any_arrivals_to_the_limit(
+    redis_client: tuple[Redis, str], schedule: list[tuple[int, int, int]], amount: int
+) -> None:
+    """Each hit arrives at one of two servers: two limiters, each with its own Redis
+    connections, as two servers have. Their one count holds every schedule to the limit."""
+    _, prefix = redis_client
+    clients = [create_redis_client(REDIS_URL, timeout_s=2, max_connections=4) for _ in range(2)]
+    try:
+        servers: list[RateLimiter] = [
+            RedisRateLimiter(client, prefix=prefix, timeout_s=2) for client in clients
+        ]
+        clock = FakeClock(datetime.fromtimestamp(round(time.time()), UTC))
+        await _hold_to_the_limit(servers, clock, schedule, amount)
+    finally:
+        for client in clients:
+            await client.aclose()
 
 
 @pytest.mark.redis
