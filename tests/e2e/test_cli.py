@@ -190,6 +190,9 @@ def test_check_config_summarizes_a_valid_configuration_without_its_secrets(tmp_p
         "client secret": "oidc-client-secret-9d1",
         "encryption key": TEST_ENCRYPTION_KEYS.split(":", 1)[1],
         "signing key": TEST_SIGNING_KEYS.split(":", 1)[1],
+        "smtp password": "smtp-password-7e3",
+        "webhook secret": "github-webhook-secret-5a8",
+        "metrics token": "metrics-token-0123456789",
     }
     env = server_env(
         {
@@ -206,6 +209,9 @@ def test_check_config_summarizes_a_valid_configuration_without_its_secrets(tmp_p
             "MAESTRIST_OIDC_CLIENT_SECRET": secrets["client secret"],
             "MAESTRIST_PUBLIC_URL": "https://maestrist.example.com",
             "MAESTRIST_RUNTIME": "scripted",
+            "MAESTRIST_SMTP_URL": f"smtp://mailer:{secrets['smtp password']}@mail.internal:2525",
+            "MAESTRIST_GITHUB_WEBHOOK_SECRETS": secrets["webhook secret"],
+            "MAESTRIST_METRICS_TOKEN": secrets["metrics token"],
         }
     )
 
@@ -222,6 +228,11 @@ def test_check_config_summarizes_a_valid_configuration_without_its_secrets(tmp_p
         "encryption keys: 1 encryption key (test-enc-1)",
         "signing keys: 1 signing key (test-sig-1)",
         "runtime: scripted",
+        "webhooks: github (1 secret)",
+        (
+            "mail: from Maestrist <noreply@maestrist.example.com>, SMTP mail.internal:2525 "
+            "(STARTTLS when offered, as mailer)"
+        ),
     ):
         assert told in summary, (told, summary)
     for what, secret in secrets.items():

@@ -114,6 +114,11 @@ def describe(settings: Settings) -> list[str]:
         + f", finished ones kept {jobs.keep_done_days} days, "
         f"pruned at `{jobs.prune_schedule.expression}` UTC"
     )
+    github = settings.webhooks.github_secrets
+    lines.append(
+        "webhooks: "
+        + (f"github ({len(github)} secret{'s' if len(github) > 1 else ''})" if github else "none")
+    )
     smtp = settings.mail.smtp
     lines.append(
         f"mail: from {settings.mail_sender}, "
