@@ -81,7 +81,7 @@ def build_http_app(
             conversation_socket,
             WebhookController,
             *([SignInController] if sign_in else []),
-            *([EmailConfirmationLinkController] if sign_in and not keycloak else []),
+            *([EmailConfirmationLinkController] if sign_in else []),
             api,
         ],
         exception_handlers=exception_handlers(),
