@@ -401,6 +401,28 @@ async def test_an_event_id_one_conversation_holds_does_not_keep_another_from_sto
         assert [e.event_id for e in await tx.events.list_after(one.id_)] == ["same"]
 
 
+async def test_where_a_conversations_stream_goes_on_from_is_its_own_last_event(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    """``last`` (where the ingest resumes a runtime's stream) reads the conversation asked
+    for, never a later event of another one, and nothing for a conversation with none."""
+    mine, theirs = tenants
+    one, other, empty = conversation(mine), conversation(theirs), conversation(mine)
+    await add(backend, one, other, empty)
+    async with backend.conversations.begin() as tx:
+        await tx.events.append(one.id_, [event(one.id_, "mine")], fence=1)
+        await tx.events.append(
+            other.id_, [event(other.id_, f"theirs-{n}") for n in range(3)], fence=1
+        )
+        await tx.commit()
+    async with backend.conversations.begin() as tx:
+        last = await tx.events.last(one.id_)
+        nothing = await tx.events.last(empty.id_)
+    assert last is not None
+    assert (last.conversation_id, last.seq, last.event_id) == (one.id_, 1, "mine")
+    assert nothing is None
+
+
 async def test_an_event_comes_back_exactly_whatever_its_text_holds(
     backend: Backend, tenants: list[Tenant]
 ) -> None:

@@ -5,7 +5,7 @@ events to the backlog with no gap and no duplicate."""
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -173,6 +173,32 @@ async def test_an_ended_conversation_is_let_go_once_quiet_and_followed_again_on_
     await ingest.aclose()
 
 
+async def test_a_conversation_set_working_again_before_it_was_let_go_is_held_while_silent(
+    rig: Rig,
+) -> None:
+    """An ended conversation is let go once quiet; one set working again on the same stream
+    is running, and a long silence then (a slow tool) does not let it go."""
+    rig.world.script(Finish(), Slow(seconds=30, then=Finish(message="again")))
+    leases = ReleaseSignallingLeases()
+    ingest = rig.ingest(leases, quiet_s=0.5)
+    ingest.follow(rig.cid)
+    await rig.say("Go")
+    await rig.until(finished)
+    await rig.say("Once more")  # on the stream still held: the conversation runs again
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    with suppress(TimeoutError):  # silent for longer than quiet_s
+        async with asyncio.timeout(2):
+            await leases.released.wait()
+    rig.world.release()
+    await rig.until(lambda r: r.world.conversations[r.cid].status.value == "finished")
+    async with asyncio.timeout(GENEROUS_S):
+        await leases.released.wait()  # let go only once quiet after this end
+    assert [e.event_id for e in rig.stored] == [
+        e.event_id for e in rig.world.conversations[rig.cid].log
+    ]
+    await ingest.aclose()
+
+
 async def test_a_hard_stop_leaves_the_conversation_stopped(rig: Rig) -> None:
     rig.world.script(Slow(seconds=30, then=Finish()))
     ingest = rig.ingest()
@@ -235,6 +261,30 @@ async def test_an_owner_whose_lease_was_taken_over_stores_nothing_more(rig: Rig)
     async with asyncio.timeout(10):
         await leases.released.wait()  # the follower gave its lease back: it stopped
     assert len(rig.stored) == count
+    await ingest.aclose()
+
+
+async def test_an_owner_whose_fence_a_newer_owner_passed_stores_nothing_more(rig: Rig) -> None:
+    """The store's fence is the last guard: an owner whose lease store still says it holds
+    the conversation (a paused process, a lease store that lost the newer lease) stores
+    nothing once a newer owner has stored with a higher fence, and stops following."""
+    rig.world.script(Slow(seconds=30, then=Finish()))
+    leases = ReleaseSignallingLeases()
+    ingest = rig.ingest(leases)
+    ingest.follow(rig.cid)
+    await rig.say("Work")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.RUNNING)
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        newer = _event("MessageEvent", "newer-owners", rig.cid)
+        await tx.events.append(rig.cid, [newer], fence=1_000)
+        await tx.commit()
+    count = len(rig.stored)
+    rig.world.release()
+    await rig.until(lambda r: r.world.conversations[r.cid].status.value == "finished")
+    async with asyncio.timeout(10):
+        await leases.released.wait()  # the follower gave its lease back: it stopped
+    assert len(rig.stored) == count
+    assert rig.stored[-1].event_id == "newer-owners"
     await ingest.aclose()
 
 

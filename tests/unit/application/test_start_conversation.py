@@ -25,6 +25,7 @@ from application.conversations import (
     StartsInProgress,
 )
 from application.conversations.git_access import RuntimeGitAccess
+from application.conversations.policy import SandboxScope
 from application.conversations.start_reports import START_INTERRUPTED
 from application.errors import DependencyUnavailableError
 from application.git.runtime_credentials import (
@@ -333,6 +334,78 @@ async def test_the_runtime_gets_every_llm_setting_and_the_servers_defaults(rig: 
     spec = rig.world.conversations[made.conversation.id_].spec
     assert (spec.base_url, spec.language, spec.mcp) == ("https://llm.example.com/v1", "pt-BR", mcp)
     assert (spec.tools, spec.llm_retries, spec.max_iterations) == (("terminal",), 2, 500)
+
+
+async def test_the_iteration_limit_a_user_chose_reaches_the_runtime(rig: Rig) -> None:
+    values = SettingsValues().changed(
+        {
+            SettingField.LLM_MODEL: "openai/gpt-4o",
+            SettingField.LLM_API_KEY: "sk-x",
+            SettingField.MAX_ITERATIONS: 120,
+        }
+    )
+    rig.store.live.user_settings[rig.actor.user.id_] = UserSettings(
+        user_id=rig.actor.user.id_, values=values, updated_at=T0
+    )
+    rig.store.commit()
+
+    made = await rig.sut().execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+
+    assert rig.world.conversations[made.conversation.id_].spec.max_iterations == 120
+
+
+class SandboxCheckingRuntime(ScriptedRuntime):
+    """Remembers the sandbox each start was checked for before anything was recorded."""
+
+    def __init__(self, world: ScriptedWorld) -> None:
+        super().__init__(world)
+        self.checked: list[str | None] = []
+
+    async def check_available(self, sandbox: str | None = None) -> None:
+        self.checked.append(sandbox)
+
+
+@pytest.mark.parametrize("scope", [SandboxScope.ORG, SandboxScope.USER, None])
+async def test_a_start_is_checked_and_made_in_its_tenants_own_sandbox(
+    rig: Rig, scope: SandboxScope | None
+) -> None:
+    """Sandboxes keep organizations (or people) apart: the start is checked for, and made
+    in, the sandbox of the one who starts it, or none when the server has no sandboxes."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    runtime = SandboxCheckingRuntime(rig.world)
+    org, user = rig.org.organization.id_, rig.actor.user.id_
+    expected = {
+        SandboxScope.ORG: f"org-{org}",
+        SandboxScope.USER: f"user-{org}-{user}",
+        None: None,
+    }[scope]
+
+    made = await rig.sut(runtime, defaults=replace(DEFAULTS, sandbox=scope)).execute(
+        StartConversationRequest(actor=rig.actor, org=rig.org)
+    )
+
+    assert runtime.checked == [expected]
+    assert rig.world.conversations[made.conversation.id_].spec.sandbox == expected
+
+
+async def test_a_child_started_without_waiting_is_noted_in_its_parents_events(rig: Rig) -> None:
+    """With ``wait=False`` the start goes on after the answer, and still tells the parent's
+    agent that a child started on its workspace."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    parent = (
+        await rig.sut().execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    ).conversation
+
+    child = (
+        await rig.sut().execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, parent_id=parent.id_, wait=False)
+        )
+    ).conversation
+    await until(lambda: not rig.in_progress, "the start is over")
+
+    note = f"[Started child conversation {child.id_} on this workspace.]"
+    told = [repr(e.payload) for e in rig.world.conversations[parent.id_].log]
+    assert [text for text in told if note in text], told
 
 
 async def test_a_runtime_that_fails_to_start_leaves_the_conversation_in_error(rig: Rig) -> None:
