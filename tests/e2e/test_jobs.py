@@ -104,6 +104,8 @@ async def test_a_job_whose_worker_is_killed_mid_job_runs_again_once_its_claim_ru
     with worker_process(postgres_url, log):
         _wait(lambda: f"end {job.id_} 2" in _lines(log), "the second attempt's end")
         taken_after = time.monotonic() - killed_at
+        # The handler logged its end; the worker records the job done just after.
+        _wait(lambda: _jobs(env, "show", str(job.id_))[0]["status"] == "done", "done")
 
     assert _lines(log) == [f"start {job.id_} 1", f"start {job.id_} 2", f"end {job.id_} 2"]
     assert taken_after >= CLAIM_GRACE.total_seconds()  # not before the claim ran out
