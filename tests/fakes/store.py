@@ -7,6 +7,7 @@ from typing import Any
 
 from application.ports.runtime_directory import RuntimeAddress
 from domain.audit.entities import AuditEvent
+from domain.billing.ledger import LedgerEntry, LedgerEntryId
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId
@@ -52,6 +53,8 @@ class _Tables:
     jobs: dict[JobId, Job] = field(default_factory=dict)
     job_schedules: dict[str, datetime] = field(default_factory=dict)
     webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
+    ledger: dict[LedgerEntryId, LedgerEntry] = field(default_factory=dict)
+    balances: dict[OrgId, int] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -12,6 +12,7 @@ from tests.fakes.conversations import (
 )
 from tests.fakes.invitation_repository import FakeInvitationRepository
 from tests.fakes.job_queue import FakeJobQueue, RowLocks
+from tests.fakes.ledger import FakeLedger
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
 from tests.fakes.runtime_directory import FakeRuntimeDirectory
@@ -47,6 +48,7 @@ class FakeUnitOfWork(UnitOfWork):
         self._locks = RowLocks(store)
         self.jobs = FakeJobQueue(store, self._locks)
         self.webhooks = FakeWebhookInbox(store, self._locks)
+        self.ledger = FakeLedger(store, self._locks)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

@@ -25,6 +25,7 @@ __all__ = (
     "ApiKeyRow",
     "AuditEventRow",
     "Base",
+    "BillingAccountRow",
     "ConversationCallbackRow",
     "ConversationEventHeadRow",
     "ConversationEventRow",
@@ -34,6 +35,7 @@ __all__ = (
     "InvitationRow",
     "JobRow",
     "JobScheduleRow",
+    "LedgerEntryRow",
     "MembershipRow",
     "OrgSettingsRow",
     "OrganizationRow",
@@ -416,3 +418,36 @@ class WebhookDeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(200))
     processed_at: Mapped[datetime | None]
+
+
+class BillingAccountRow(Base):
+    """An organization's balance, in micro-units: moved in the transaction of each entry."""
+
+    __tablename__ = "billing_accounts"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    balance_micros: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerEntryRow(Base):
+    """One movement of an organization's balance, once per cause ``(source, source_id)``."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_ledger_entries_source_source_id"),
+        Index("ix_ledger_entries_org_id_created_at", "org_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(40))
+    source_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    user_id: Mapped[uuid.UUID | None]
+    conversation_id: Mapped[uuid.UUID | None]
+    model: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(500))

@@ -11,6 +11,7 @@ from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
 from adapters.sqlalchemy.job_queue import SqlaJobQueue
+from adapters.sqlalchemy.ledger import SqlaLedger
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
@@ -45,6 +46,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.runtime_hosts = SqlaRuntimeDirectory(session, cipher)
         self.jobs = SqlaJobQueue(session)
         self.webhooks = SqlaWebhookInbox(session)
+        self.ledger = SqlaLedger(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

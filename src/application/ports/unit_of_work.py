@@ -9,6 +9,7 @@ from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.job_queue import JobQueue
+from application.ports.ledger import Ledger
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.runtime_directory import RuntimeDirectory
@@ -45,6 +46,7 @@ class UnitOfWork(Protocol):
     runtime_hosts: RuntimeDirectory
     jobs: JobQueue
     webhooks: WebhookInbox
+    ledger: Ledger
 
     @abstractmethod
     async def commit(self) -> None: ...

@@ -1,0 +1,112 @@
+"""What each organization paid and spent, as entries in integer micro-units of its currency
+(a millionth: 1 USD is 1,000,000): the balance is their sum, never a float."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import NewType
+from uuid import UUID
+
+from domain.conversations.value_objects import ConversationId
+from domain.identity.entities import UserId
+from domain.organizations.entities import OrgId
+from domain.shared.errors import InvalidValueError
+from domain.shared.ids import new_id
+
+__all__ = (
+    "MICROS_PER_UNIT",
+    "EntryKind",
+    "LedgerEntry",
+    "LedgerEntryId",
+    "micros",
+)
+
+LedgerEntryId = NewType("LedgerEntryId", UUID)
+
+MICROS_PER_UNIT = 1_000_000
+_MICRO = Decimal("0.000001")
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")
+MAX_ABS_MICROS = 10**15
+"""A billion units of currency: no single entry is larger."""
+
+
+def micros(amount: Decimal | str | int | float) -> int:
+    """``amount`` units of currency in micro-units, rounded half to even. A float (such as the
+    running cost a runtime reports) is read by its shortest decimal form, so ``0.1`` is
+    exactly 100,000; this is the one place a float becomes money."""
+    try:
+        exact = Decimal(repr(amount)) if isinstance(amount, float) else Decimal(amount)
+    except InvalidOperation:
+        raise InvalidValueError(f"{amount!r} is not an amount.", field="amount") from None
+    if not exact.is_finite():
+        raise InvalidValueError(f"{amount!r} is not an amount.", field="amount")
+    return int(exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN) * MICROS_PER_UNIT)
+
+
+class EntryKind(StrEnum):
+    PURCHASE = "purchase"
+    """Credits paid for (a checkout): positive."""
+    GRANT = "grant"
+    """Credits given (a plan's monthly credits, a promotion): positive."""
+    USAGE = "usage"
+    """What agents spent: negative."""
+    REFUND = "refund"
+    """Money returned, or taken back by a dispute: negative."""
+    ADJUSTMENT = "adjustment"
+    """An operator's correction: either sign, never zero."""
+
+
+_SIGN = {
+    EntryKind.PURCHASE: 1,
+    EntryKind.GRANT: 1,
+    EntryKind.USAGE: -1,
+    EntryKind.REFUND: -1,
+}
+
+
+def _text(value: str, name: str, limit: int) -> None:
+    if len(value) > limit or not _PRINTABLE.fullmatch(value):
+        raise InvalidValueError(
+            f"A ledger entry's {name} is 1 to {limit} printable characters.", field=name
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerEntry:
+    """One movement of an organization's balance, caused once: ``(source, source_id)`` names
+    its cause (a Stripe checkout session, a usage report, an invoice), so a cause replayed
+    moves the balance once."""
+
+    org_id: OrgId
+    kind: EntryKind
+    amount_micros: int
+    source: str
+    source_id: str
+    created_at: datetime
+    user_id: UserId | None = None
+    conversation_id: ConversationId | None = None
+    model: str | None = None
+    description: str = ""
+    id_: LedgerEntryId = field(default_factory=lambda: LedgerEntryId(new_id()))
+
+    def __post_init__(self) -> None:
+        sign = _SIGN.get(self.kind)
+        amount = self.amount_micros
+        if amount == 0 or abs(amount) > MAX_ABS_MICROS:
+            raise InvalidValueError(
+                "A ledger entry moves the balance by a non-zero amount within a billion.",
+                field="amount",
+            )
+        if sign is not None and (amount > 0) != (sign > 0):
+            word = "positive" if sign > 0 else "negative"
+            raise InvalidValueError(f"A {self.kind.value} entry is {word}.", field="amount")
+        _text(self.source, "source", 40)
+        _text(self.source_id, "source_id", 200)
+        if self.model is not None:
+            _text(self.model, "model", 200)
+        if len(self.description) > 500:
+            raise InvalidValueError(
+                "A ledger entry's description is at most 500 characters.", field="description"
+            )
