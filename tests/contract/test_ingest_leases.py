@@ -287,3 +287,33 @@ async def test_fences_keep_growing_when_the_counter_is_lost(servers: RedisServer
     after = await server.acquire(cid)
     assert after is not None
     assert after.fence > before.fence
+
+
+@pytest.mark.redis
+async def test_a_finished_conversation_never_becomes_an_orphan(servers: RedisServers) -> None:
+    """Its deadline goes with its lease: long after the lease's time, no sweep takes it up
+    again (each one would find it ended and let it go, for ever)."""
+    short = start(servers, lease_ttl=timedelta(milliseconds=200), renew=False)
+    done, dropped = ConversationId(new_id()), ConversationId(new_id())
+    for cid in (done, dropped):
+        lease = await short.acquire(cid)
+        assert lease is not None
+        if cid == done:
+            await short.release(lease, finished=True)
+    async with asyncio.timeout(30):  # the lease dropped without release lapses: time passed
+        while dropped not in await short.orphans(100):
+            await asyncio.sleep(0.05)
+    assert done not in await short.orphans(100)
+
+
+@pytest.mark.redis
+async def test_a_member_of_the_deadlines_that_is_not_a_conversation_is_ignored(
+    servers: RedisServers,
+) -> None:
+    leases = start(servers)
+    left = ConversationId(new_id())
+    lease = await leases.acquire(left)
+    assert lease is not None
+    await leases.release(lease, finished=False)
+    await servers.clients[0].zadd(f"{servers.prefix}leases-due", {"not-a-conversation": 0})
+    assert await leases.orphans(100) == [left]
