@@ -89,8 +89,10 @@ async def test_a_conversation_reads_back_whole_and_only_for_its_tenant(
         assert await tx.conversations.get(theirs, sut.id_) is None
         assert await tx.conversations.get(Tenant(mine.org_id, theirs.user_id), sut.id_) is None
         owned = await tx.conversations.get_for_owner(sut.id_)
+        unknown = await tx.conversations.get_for_owner(ConversationId(new_id()))
     assert found is not None
     assert owned is not None
+    assert unknown is None
     assert (found.title, found.repository, found.branch, found.git_provider) == (
         ConversationTitle("Fix the flaky test"),
         RepositoryName("acme/widgets"),
