@@ -459,15 +459,17 @@ class _Watcher(threading.Thread):
 
 class _Balancer(threading.Thread):
     """A load balancer's view: the servers in rotation, and requests sent to them all the
-    while (every answer must be 2xx)."""
+    while (every answer must be 2xx). Taking a server out drains it, as a balancer does: it
+    gets no new request, and the ones already sent to it are waited for."""
 
     def __init__(self, servers: list[RunningServer], path: str, auth: dict[str, str]) -> None:
         super().__init__(daemon=True)
         self._servers = list(servers)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._path, self._auth = path, auth
         self._halt = threading.Event()
         self._turn = 0
+        self._in_flight: dict[int, int] = {}
         self.answered = 0
         self.failed: list[str] = []
 
@@ -479,24 +481,34 @@ class _Balancer(threading.Thread):
     def take_out(self, server: RunningServer) -> None:
         with self._lock:
             self._servers.remove(server)
+            drained = self._lock.wait_for(lambda: not self._in_flight.get(server.port), 60)
+        assert drained, f"requests to {server.base_url} never finished"
 
     def put_in(self, server: RunningServer) -> None:
         with self._lock:
             self._servers.append(server)
 
+    def _send(self) -> tuple[RunningServer, httpx.Response]:
+        """Pick a server in rotation and send it the request, counted in flight meanwhile."""
+        with self._lock:
+            self._turn += 1
+            server = self._servers[self._turn % len(self._servers)]
+            self._in_flight[server.port] = self._in_flight.get(server.port, 0) + 1
+        try:
+            return server, self._get(server)
+        except httpx.HTTPError as exc:
+            raise _SendError(server, exc) from exc
+        finally:
+            with self._lock:
+                self._in_flight[server.port] -= 1
+                self._lock.notify_all()
+
     def run(self) -> None:
         while not self._halt.is_set():
-            server = self.pick()
             try:
-                try:
-                    answer = self._get(server)
-                except httpx.ConnectError:
-                    # Sent to a server taken out of rotation just then, it found no listener:
-                    # nothing was sent, so a balancer tries the next one.
-                    server = self.pick()
-                    answer = self._get(server)
-            except httpx.HTTPError as exc:
-                self.failed.append(f"{server.base_url}: {exc!r}")
+                server, answer = self._send()
+            except _SendError as exc:
+                self.failed.append(f"{exc.server.base_url}: {exc.cause!r}")
             else:
                 self.answered += 1
                 if answer.status_code != 200:
@@ -510,6 +522,12 @@ class _Balancer(threading.Thread):
     def close(self) -> None:
         self._halt.set()
         self.join(timeout=60)
+
+
+class _SendError(Exception):
+    def __init__(self, server: RunningServer, cause: httpx.HTTPError) -> None:
+        super().__init__(str(cause))
+        self.server, self.cause = server, cause
 
 
 def test_a_rolling_restart_fails_no_request_and_loses_no_event(
