@@ -2,10 +2,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.inserts import dialect_insert
 from adapters.sqlalchemy.models import JobRow, JobScheduleRow
 from application.ports.job_queue import JobQueue, QueueDepth
 from domain.jobs.entities import CLAIM_GRACE, LOST_ERROR, Job, JobId, JobStatus, NewJob, RetryPolicy
@@ -47,13 +47,9 @@ class SqlaJobQueue(JobQueue):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _insert(self, row: type[Any]) -> Any:
-        dialect = self._session.get_bind().dialect.name
-        return postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
-
     async def enqueue(self, job: NewJob, now: datetime) -> bool:
         statement = (
-            self._insert(JobRow)
+            dialect_insert(self._session, JobRow)
             .values(
                 id=job.id_,
                 kind=job.kind,
@@ -247,7 +243,7 @@ class SqlaJobQueue(JobQueue):
             .execution_options(synchronize_session=False)
         )
         first = (
-            self._insert(JobScheduleRow)
+            dialect_insert(self._session, JobScheduleRow)
             .values(name=name, next_run_at=next_due)
             .on_conflict_do_nothing(index_elements=["name"])
             .returning(JobScheduleRow.name)

@@ -1,10 +1,8 @@
-from typing import Any
-
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.inserts import dialect_insert
 from adapters.sqlalchemy.models import BillingAccountRow, LedgerEntryRow
 from application.ports.ledger import Ledger
 from domain.billing.ledger import EntryKind, LedgerEntry, LedgerEntryId
@@ -42,13 +40,9 @@ class SqlaLedger(Ledger):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _insert(self, row: type[Any]) -> Any:
-        dialect = self._session.get_bind().dialect.name
-        return postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
-
     async def record(self, entry: LedgerEntry) -> bool:
         added = (
-            self._insert(LedgerEntryRow)
+            dialect_insert(self._session, LedgerEntryRow)
             .values(
                 id=entry.id_,
                 org_id=entry.org_id,
@@ -65,7 +59,7 @@ class SqlaLedger(Ledger):
             .on_conflict_do_nothing(index_elements=["source", "source_id"])
             .returning(LedgerEntryRow.id)
         )
-        account = self._insert(BillingAccountRow).values(
+        account = dialect_insert(self._session, BillingAccountRow).values(
             org_id=entry.org_id, balance_micros=entry.amount_micros
         )
         moved = account.on_conflict_do_update(

@@ -2,10 +2,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.inserts import dialect_insert
 from adapters.sqlalchemy.models import ConversationPlacementRow, RuntimeHostRow
 from adapters.sqlalchemy.session_repository import UNOPENABLE
 from application.errors import DependencyUnavailableError
@@ -27,9 +27,7 @@ class SqlaRuntimeDirectory(RuntimeDirectory):
         self._cipher = cipher
 
     def _upsert(self, row: type[Any], keys: list[str], **values: object) -> Any:
-        dialect = self._session.get_bind().dialect.name
-        insert: Any = postgresql.insert(row) if dialect == "postgresql" else sqlite.insert(row)
-        statement = insert.values(**values)
+        statement = dialect_insert(self._session, row).values(**values)
         return statement.on_conflict_do_update(
             index_elements=keys,
             set_={name: statement.excluded[name] for name in values if name not in keys},

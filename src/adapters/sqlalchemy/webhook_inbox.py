@@ -2,10 +2,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
+from adapters.sqlalchemy.inserts import dialect_insert
 from adapters.sqlalchemy.models import WebhookDeliveryRow
 from application.ports.webhook_inbox import WebhookInbox
 from domain.webhooks.entities import DeliveryStatus, WebhookDelivery, WebhookDeliveryId
@@ -35,10 +35,8 @@ class SqlaWebhookInbox(WebhookInbox):
         self._session = session
 
     async def record(self, delivery: WebhookDelivery) -> bool:
-        dialect = self._session.get_bind().dialect.name
-        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(WebhookDeliveryRow)
+            dialect_insert(self._session, WebhookDeliveryRow)
             .values(
                 id=delivery.id_,
                 source=delivery.source,
