@@ -1000,3 +1000,68 @@ async def test_an_owner_that_cannot_store_hands_the_conversation_over(rig: Rig) 
     await _all_stored_once(rig)
     await cut_off.aclose()
     await healthy.aclose()
+
+
+class _CountedUnreachableStore(_UnreachableStore):
+    """Counts the transactions tried on the unreachable store."""
+
+    tried = 0
+
+    def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        self.tried += 1
+        return super().begin()
+
+
+@pytest.mark.parametrize("adopt", [False, True])
+async def test_a_server_cut_off_from_its_store_waits_it_out_only_when_asked_to_follow(
+    rig: Rig, adopt: bool
+) -> None:
+    """Asked to follow (a start, a message), a server that cannot read the store goes on to
+    read and store, waiting the store out for ``patience_s``; an orphan it would adopt is
+    handed over at once, so a server that reaches the store takes it."""
+    leases = _CountedLeases()
+    store = _CountedUnreachableStore(rig.store)
+    cut_off = rig.ingest(leases, store=store, patience_s=0.05)
+    cut_off.follow(rig.cid, adopt=adopt)
+    await until(lambda: leases.released == 1, "the cut-off server handed it over")
+    assert await leases.orphans(10) == [rig.cid]
+    assert (store.tried == 1) is adopt  # adopted: only the read of the conversation
+    await cut_off.aclose()
+
+
+class _BreakingAfterEachEvent(ListedRuntime):
+    """Each stream hands over the next event, then breaks off after ``pause_s`` (longer than
+    the ingest's patience), as a runtime behind a flaky link does."""
+
+    def __init__(self, listed: Sequence[RuntimeEvent], pause_s: float) -> None:
+        super().__init__(listed)
+        self.pause_s = pause_s
+
+    async def events(
+        self, conversation_id: ConversationId, *, after: str | None = None
+    ) -> AsyncGenerator[RuntimeEvent, None]:
+        ids = [event.event_id for event in self.listed]
+        start = 0 if after is None else ids.index(after) + 1
+        if start == len(self.listed):
+            return
+        yield self.listed[start]
+        await asyncio.sleep(self.pause_s)
+        raise DependencyUnavailableError("The runtime's stream broke off.")
+
+
+async def test_an_owner_that_keeps_storing_through_breaks_keeps_the_conversation(
+    rig: Rig,
+) -> None:
+    """Patience runs from the last event stored, not from the first break: an owner whose
+    stream breaks after every event, each break later than ``patience_s`` after the one
+    before, still makes progress and is not handing the conversation over."""
+    listed = [_neutral(rig, name) for name in "abcde"]
+    leases = _CountedLeases()
+    ingest = rig.ingest(
+        leases, runtime=_BreakingAfterEachEvent(listed, pause_s=0.1), patience_s=0.05
+    )
+    ingest.follow(rig.cid)
+    await until(lambda: leases.released == 1, "the stream was read to its end")
+    assert [event.event_id for event in rig.stored] == list("abcde")
+    assert await leases.orphans(10) == []
+    await ingest.aclose()
