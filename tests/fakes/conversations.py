@@ -15,6 +15,7 @@ from application.ports.conversation_repository import (
 )
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
+from domain.billing.holds import BillingHold
 from domain.conversations.entities import (
     Conversation,
     ConversationStatus,
@@ -81,6 +82,13 @@ class FakeConversationRepository(ConversationRepository):
     async def get_for_owner(self, conversation_id: ConversationId) -> Conversation | None:
         found = self._rows.get(conversation_id)
         return None if found is None else copy.deepcopy(found)
+
+    async def billing_held(self, org_id: OrgId, hold: BillingHold) -> list[Conversation]:
+        return [
+            copy.deepcopy(c)
+            for _, c in sorted(self._rows.items())
+            if c.tenant.org_id == org_id and c.billing_hold is hold
+        ]
 
     async def search(
         self,

@@ -42,3 +42,13 @@ class FakeLedger(Ledger):
     async def entries(self, org_id: OrgId, limit: int = 100) -> list[LedgerEntry]:
         found = [e for e in self._entries.values() if e.org_id == org_id]
         return sorted(found, key=lambda e: (e.created_at, e.id_), reverse=True)[:limit]
+
+    async def member_cap(self, org_id: OrgId) -> int | None:
+        return self._store.live.member_caps.get(org_id)
+
+    async def set_member_cap(self, org_id: OrgId, cap_micros: int | None) -> None:
+        await self._locks.hold(("balance", org_id))
+        if cap_micros is None:
+            self._store.live.member_caps.pop(org_id, None)
+        else:
+            self._store.live.member_caps[org_id] = cap_micros

@@ -8,6 +8,7 @@ from typing import Any
 from application.ports.runtime_directory import RuntimeAddress
 from domain.audit.entities import AuditEvent
 from domain.billing.ledger import LedgerEntry, LedgerEntryId
+from domain.billing.usage import UsageRecord, UsageRecordId
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId
@@ -55,6 +56,8 @@ class _Tables:
     webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
     ledger: dict[LedgerEntryId, LedgerEntry] = field(default_factory=dict)
     balances: dict[OrgId, int] = field(default_factory=dict)
+    member_caps: dict[OrgId, int] = field(default_factory=dict)
+    usage: dict[UsageRecordId, UsageRecord] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -20,6 +20,7 @@ from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
 from tests.fakes.settings_store import FakeSettingsStore
 from tests.fakes.store import FakeStore
+from tests.fakes.usage_records import FakeUsageRecords
 from tests.fakes.user_repository import FakeUserRepository
 from tests.fakes.webhook_inbox import FakeWebhookInbox
 
@@ -49,6 +50,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.jobs = FakeJobQueue(store, self._locks)
         self.webhooks = FakeWebhookInbox(store, self._locks)
         self.ledger = FakeLedger(store, self._locks)
+        self.usage = FakeUsageRecords(store, self._locks)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

@@ -1,6 +1,7 @@
 import base64
 import binascii
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row, delete, func, select, update
@@ -13,6 +14,8 @@ from application.ports.conversation_repository import (
     ConversationPage,
     ConversationRepository,
 )
+from domain.billing.holds import BillingHold
+from domain.billing.usage import LlmPayer
 from domain.conversations.entities import (
     ENDED,
     Conversation,
@@ -64,13 +67,19 @@ def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
         active_seconds=row.active_seconds,
+        llm_payer=None if row.llm_payer is None else LlmPayer(row.llm_payer),
+        billing_hold=None if row.billing_hold is None else BillingHold(row.billing_hold),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
 
 
 def _phase(conversation: Conversation) -> str | None:
-    return None if conversation.start_phase is None else conversation.start_phase.value
+    return _value(conversation.start_phase)
+
+
+def _value(member: StrEnum | None) -> str | None:
+    return None if member is None else member.value
 
 
 class SqlaConversationRepository(ConversationRepository):
@@ -103,6 +112,8 @@ class SqlaConversationRepository(ConversationRepository):
                     prompt_tokens=conversation.prompt_tokens,
                     completion_tokens=conversation.completion_tokens,
                     active_seconds=conversation.active_seconds,
+                    llm_payer=_value(conversation.llm_payer),
+                    billing_hold=_value(conversation.billing_hold),
                     created_at=conversation.created_at,
                     updated_at=conversation.updated_at,
                 )
@@ -173,11 +184,21 @@ class SqlaConversationRepository(ConversationRepository):
                 prompt_tokens=conversation.prompt_tokens,
                 completion_tokens=conversation.completion_tokens,
                 active_seconds=conversation.active_seconds,
+                billing_hold=_value(conversation.billing_hold),
                 updated_at=conversation.updated_at,
             )
         )
         async with translate_db_errors():
             await self._session.execute(statement)
+
+    async def billing_held(self, org_id: OrgId, hold: BillingHold) -> list[Conversation]:
+        query = (
+            select(ConversationRow)
+            .where(ConversationRow.org_id == org_id, ConversationRow.billing_hold == hold.value)
+            .order_by(ConversationRow.id)
+        )
+        async with translate_db_errors():
+            return [_to_entity(row) for row in (await self._session.scalars(query)).all()]
 
     async def rename(
         self, tenant: Tenant, conversation_id: ConversationId, title: ConversationTitle

@@ -94,3 +94,20 @@ class SqlaLedger(Ledger):
         )
         async with translate_db_errors():
             return [_entry(row) for row in (await self._session.scalars(query)).all()]
+
+    async def member_cap(self, org_id: OrgId) -> int | None:
+        query = select(BillingAccountRow.member_monthly_cap_micros).where(
+            BillingAccountRow.org_id == org_id
+        )
+        async with translate_db_errors():
+            return (await self._session.execute(query)).scalar()
+
+    async def set_member_cap(self, org_id: OrgId, cap_micros: int | None) -> None:
+        account = dialect_insert(self._session, BillingAccountRow).values(
+            org_id=org_id, balance_micros=0, member_monthly_cap_micros=cap_micros
+        )
+        statement = account.on_conflict_do_update(
+            index_elements=["org_id"], set_={"member_monthly_cap_micros": cap_micros}
+        )
+        async with translate_db_errors():
+            await self._session.execute(statement)

@@ -1,13 +1,15 @@
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from advanced_alchemy.base import create_registry
 from advanced_alchemy.types import JsonB
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     Double,
     ForeignKey,
     Index,
@@ -44,6 +46,7 @@ __all__ = (
     "SessionRow",
     "SettingsColumns",
     "UserRow",
+    "UsageRecordRow",
     "UserSettingsRow",
     "WebhookDeliveryRow",
 )
@@ -283,6 +286,8 @@ class ConversationRow(Base):
     prompt_tokens: Mapped[int] = mapped_column(BigInteger)
     completion_tokens: Mapped[int] = mapped_column(BigInteger)
     active_seconds: Mapped[float] = mapped_column(Double)
+    llm_payer: Mapped[str | None] = mapped_column(String(8))
+    billing_hold: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -429,6 +434,7 @@ class BillingAccountRow(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
     )
     balance_micros: Mapped[int] = mapped_column(BigInteger)
+    member_monthly_cap_micros: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LedgerEntryRow(Base):
@@ -451,3 +457,32 @@ class LedgerEntryRow(Base):
     conversation_id: Mapped[uuid.UUID | None]
     model: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(500))
+
+
+class UsageRecordRow(Base):
+    """What one usage report of a conversation added, once per ``(conversation_id,
+    report_id)``; ``billed`` when the organization paid for it."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (
+        UniqueConstraint(
+            "conversation_id", "report_id", name="uq_usage_records_conversation_id_report_id"
+        ),
+        Index("ix_usage_records_org_id_day", "org_id", "day"),
+        Index("ix_usage_records_org_id_user_id_created_at", "org_id", "user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    conversation_id: Mapped[uuid.UUID]
+    report_id: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID]
+    model: Mapped[str | None] = mapped_column(String(200))
+    day: Mapped[date] = mapped_column(Date)
+    input_tokens: Mapped[int] = mapped_column(BigInteger)
+    output_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+    billed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]

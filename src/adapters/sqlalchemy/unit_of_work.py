@@ -18,6 +18,7 @@ from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
 from adapters.sqlalchemy.settings_store import SqlaSettingsStore
+from adapters.sqlalchemy.usage_records import SqlaUsageRecords
 from adapters.sqlalchemy.user_repository import SqlaUserRepository
 from adapters.sqlalchemy.webhook_inbox import SqlaWebhookInbox
 from application.ports.cipher import Cipher
@@ -47,6 +48,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.jobs = SqlaJobQueue(session)
         self.webhooks = SqlaWebhookInbox(session)
         self.ledger = SqlaLedger(session)
+        self.usage = SqlaUsageRecords(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

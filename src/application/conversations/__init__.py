@@ -41,6 +41,11 @@ from application.conversations.respond_to_confirmation import (
     RespondToConfirmation,
     RespondToConfirmationRequest,
 )
+from application.conversations.resume_held import (
+    RESUME_HELD_JOB,
+    ResumeHeldConversation,
+    enqueue_resumes,
+)
 from application.conversations.resume_conversation import (
     ResumeConversation,
     ResumeConversationRequest,
@@ -60,6 +65,7 @@ from application.conversations.start_reports import StartReports, StartsInProgre
 from application.conversations.stop_conversation import StopConversation, StopConversationRequest
 
 __all__ = (
+    "RESUME_HELD_JOB",
     "Admission",
     "CallbackProcessors",
     "ConcurrencyGate",
@@ -93,6 +99,7 @@ __all__ = (
     "RespondToConfirmationRequest",
     "ResumeConversation",
     "ResumeConversationRequest",
+    "ResumeHeldConversation",
     "SearchConversations",
     "SearchConversationsRequest",
     "SearchConversationsResult",
@@ -108,4 +115,5 @@ __all__ = (
     "StreamAccessLostError",
     "StreamTurn",
     "StreamTurns",
+    "enqueue_resumes",
 )

@@ -10,6 +10,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
+from application.billing import UsageAccounting
 from application.conversations.callbacks import CallbackProcessors, StateChange
 from application.conversations.start_reports import START_CUT_OFF, StartReports
 from application.errors import DependencyUnavailableError
@@ -144,6 +145,7 @@ class ConversationIngest:
         processors: CallbackProcessors,
         *,
         metrics: Metrics,
+        accounting: UsageAccounting,
         retry_delay_s: float = 1.0,
         close_timeout_s: float = 10.0,
         sweep_every_s: float = 0.5,
@@ -160,6 +162,7 @@ class ConversationIngest:
         self._clock = clock
         self._processors = processors
         self._metrics = metrics
+        self._accounting = accounting
         self._retry_delay_s = retry_delay_s
         self._close_timeout_s = close_timeout_s
         self._sweep_every_s = sweep_every_s
@@ -552,12 +555,15 @@ class ConversationIngest:
                 completion_tokens=usage.output_tokens,
                 now=now,
             )
-            pause = (
-                touched
-                and conversation.budget_spent()
-                and conversation.status is ConversationStatus.RUNNING
+            hold = None
+            if usage is not None:
+                hold = await self._accounting.account(tx, conversation, said.event_id, usage, now)
+            held = hold is not None and conversation.hold_for_billing(hold, now)
+            pause = conversation.status is ConversationStatus.RUNNING and (
+                held
+                or (touched and (conversation.budget_spent() or conversation.billing_hold))
             )
-            changed = conversation.note_budget_pause(now) or changed
+            changed = conversation.note_budget_pause(now) or held or changed
             if conversation.status is not previous:
                 change = StateChange(
                     conversation=conversation,

@@ -1,9 +1,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from application.billing import FundsCheck
 from application.conversations._shared import message_parts, owned, tenant_of
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.limits import Admission, ConcurrencyGate
+from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
@@ -35,11 +37,15 @@ class MessageDelivery:
         runtime: ConversationRuntime,
         gate: ConcurrencyGate,
         git: RuntimeGitAccess,
+        funds: FundsCheck,
+        clock: Clock,
     ) -> None:
         self._uow = uow
         self._runtime = runtime
         self._gate = gate
         self._git = git
+        self._funds = funds
+        self._clock = clock
 
     async def prepare(
         self,
@@ -55,6 +61,10 @@ class MessageDelivery:
         tenant = tenant_of(actor, org)
         conversation = await owned(self._uow.conversations, tenant, conversation_id)
         conversation.check_budget()
+        now = self._clock.now()
+        await self._funds.check(self._uow, tenant, conversation.llm_payer, now)
+        if conversation.release_billing_hold(now):
+            await self._uow.conversations.save(conversation)
         admission = None
         if not conversation.status.holds_runtime:
             admission = await self._gate.admit(conversation.tenant)

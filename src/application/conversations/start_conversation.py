@@ -3,6 +3,7 @@ import copy
 import logging
 from dataclasses import dataclass
 
+from application.billing import FundsCheck
 from application.conversations._shared import message_parts, owned, tenant_of
 from application.conversations.callbacks import DEFAULT_CALLBACKS
 from application.conversations.git_access import RuntimeGitAccess
@@ -131,6 +132,7 @@ class StartConversation:
         clock: Clock,
         reports: StartReports,
         in_progress: StartsInProgress,
+        funds: FundsCheck,
     ) -> None:
         self._uow = uow
         self._units = units
@@ -145,6 +147,7 @@ class StartConversation:
         self._clock = clock
         self._reports = reports
         self._in_progress = in_progress
+        self._funds = funds
 
     async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         tenant = tenant_of(request.actor, request.org)
@@ -169,6 +172,7 @@ class StartConversation:
         if missing:
             raise LlmNotConfiguredError(missing)
         assert llm.model is not None
+        await self._funds.check(self._uow, tenant, llm.payer, self._clock.now())
         checkout = (
             None  # the parent's workspace holds its clone already
             if parent is not None
@@ -190,6 +194,7 @@ class StartConversation:
             git_provider=provider,
             parent_id=None if parent is None else parent.id_,
             max_budget_usd=llm.max_budget_per_task,
+            llm_payer=llm.payer,
             created_at=now,
             updated_at=now,
         )

@@ -2,6 +2,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.billing.holds import BillingHold
 from domain.conversations.entities import (
     Conversation,
     ConversationStatus,
@@ -47,6 +48,11 @@ class ConversationRepository(Protocol):
     @abstractmethod
     async def get_for_owner(self, conversation_id: ConversationId) -> Conversation | None:
         """Unscoped, for the server's own work on a conversation (ingesting its events)."""
+
+    @abstractmethod
+    async def billing_held(self, org_id: OrgId, hold: BillingHold) -> list[Conversation]:
+        """Unscoped within the organization, for the server's own work: its conversations
+        billing holds paused for ``hold``."""
 
     @abstractmethod
     async def search(

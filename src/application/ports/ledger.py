@@ -28,3 +28,12 @@ class Ledger(Protocol):
     @abstractmethod
     async def entries(self, org_id: OrgId, limit: int = 100) -> list[LedgerEntry]:
         """The organization's entries, newest first."""
+
+    @abstractmethod
+    async def member_cap(self, org_id: OrgId) -> int | None:
+        """What each member may spend of the organization's balance per calendar month (UTC),
+        in micro-units; None: no cap."""
+
+    @abstractmethod
+    async def set_member_cap(self, org_id: OrgId, cap_micros: int | None) -> None:
+        """Set (None: lift) the organization's cap on each member's monthly spending."""

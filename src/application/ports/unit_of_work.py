@@ -16,6 +16,7 @@ from application.ports.runtime_directory import RuntimeDirectory
 from application.ports.secret_store import SecretStore
 from application.ports.session_repository import SessionRepository
 from application.ports.settings_store import SettingsStore
+from application.ports.usage_records import UsageRecords
 from application.ports.user_repository import UserRepository
 from application.ports.webhook_inbox import WebhookInbox
 
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     jobs: JobQueue
     webhooks: WebhookInbox
     ledger: Ledger
+    usage: UsageRecords
 
     @abstractmethod
     async def commit(self) -> None: ...

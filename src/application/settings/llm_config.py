@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from application.ports.unit_of_work import UnitOfWork
+from domain.billing.usage import LlmPayer
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from domain.organizations.errors import OrgNotFoundError
@@ -29,10 +30,21 @@ class LlmConfig:
     """The language the agent writes to the user in (a BCP 47 tag)."""
     mcp: McpConfig | None = None
     """The MCP servers the agent may use, their secrets opened."""
+    payer: LlmPayer | None = None
+    """Whose key it is: the organization's (its defaults; it pays) or the member's own;
+    None without a key."""
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'...'"
         return f"LlmConfig(model={self.model!r}, api_key={key}, base_url={self.base_url!r})"
+
+
+def _payer(mine: SettingsValues | None, effective: SettingsValues) -> LlmPayer | None:
+    if effective.llm_api_key is None:
+        return None
+    if mine is not None and mine.llm_api_key is not None:
+        return LlmPayer.USER
+    return LlmPayer.ORG
 
 
 class LlmConfigResolver:
@@ -71,4 +83,5 @@ class LlmConfigResolver:
             ),
             language=None if values.language is None else values.language.value,
             mcp=values.mcp_config,
+            payer=_payer(mine.values if mine is not None else None, values),
         )

@@ -9,6 +9,8 @@ from types import MappingProxyType
 from typing import Any, ClassVar, NewType
 from uuid import UUID
 
+from domain.billing.holds import BillingHold, hold_reason
+from domain.billing.usage import LlmPayer
 from domain.conversations.errors import (
     ConversationBudgetSpentError,
     InvalidStatusTransitionError,
@@ -210,6 +212,11 @@ class Conversation:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     active_seconds: float = 0.0
+    llm_payer: LlmPayer | None = None
+    """Who pays for its LLM calls, as it started: the organization's balance is debited for
+    them only when it does. None for one started before this was recorded (not charged)."""
+    billing_hold: BillingHold | None = None
+    """Why billing paused it, until it runs again."""
     created_at: datetime
     updated_at: datetime
 
@@ -233,6 +240,8 @@ class Conversation:
             raise InvalidStatusTransitionError(self.status.value, status.value)
         self.status = status
         self.status_reason = None
+        if status is ConversationStatus.RUNNING:
+            self.billing_hold = None  # held only until it runs again
         self.updated_at = now
         return True
 
@@ -294,15 +303,34 @@ class Conversation:
         if self.max_budget_usd is not None and self.budget_spent():
             raise ConversationBudgetSpentError(budget=self.max_budget_usd, spent=self.cost_usd)
 
-    def note_budget_pause(self, now: datetime) -> bool:
-        """Say why a conversation whose budget is spent stands paused; True when it did."""
-        if (
-            self.status is not ConversationStatus.PAUSED
-            or self.max_budget_usd is None
-            or not self.budget_spent()
-        ):
+    def hold_for_billing(self, hold: BillingHold, now: datetime) -> bool:
+        """Mark a running conversation to be paused for ``hold``; True when it was running
+        and was not held already."""
+        if self.status is not ConversationStatus.RUNNING or self.billing_hold is not None:
             return False
-        reason = budget_spent_reason(self.max_budget_usd, self.cost_usd)
+        self.billing_hold = hold
+        self.updated_at = now
+        return True
+
+    def release_billing_hold(self, now: datetime) -> bool:
+        """Clear billing's hold (it runs again); True when it had one."""
+        if self.billing_hold is None:
+            return False
+        self.billing_hold = None
+        self.updated_at = now
+        return True
+
+    def note_budget_pause(self, now: datetime) -> bool:
+        """Say why a conversation paused for its spent budget, or by billing, stands paused;
+        True when it did."""
+        if self.status is not ConversationStatus.PAUSED:
+            return False
+        if self.max_budget_usd is not None and self.budget_spent():
+            reason = budget_spent_reason(self.max_budget_usd, self.cost_usd)
+        elif self.billing_hold is not None:
+            reason = hold_reason(self.billing_hold)
+        else:
+            return False
         if self.status_reason == reason:
             return False
         self.status_reason = reason

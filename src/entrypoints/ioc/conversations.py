@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
+from application.billing import UsageAccounting
 from application.conversations import (
     CallbackProcessors,
     ConversationAccessCheck,
@@ -48,6 +49,7 @@ class ConversationsProvider(Provider):
         clock: Clock,
         processors: CallbackProcessors,
         metrics: Metrics,
+        accounting: UsageAccounting,
         settings: Settings,
     ) -> AsyncIterator[ConversationIngest]:
         ingest = ConversationIngest(
@@ -58,6 +60,7 @@ class ConversationsProvider(Provider):
             clock,
             processors,
             metrics=metrics,
+            accounting=accounting,
             close_timeout_s=settings.server.shutdown_timeout_s / 2,
             sweep_every_s=settings.redis.conversation_lease_ttl_s / 6,
             # a start bounds itself; past that and as long again (a minute at most), the

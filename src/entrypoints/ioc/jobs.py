@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
+from application.conversations import RESUME_HELD_JOB, ResumeHeldConversation
 from application.jobs import (
     DropDeadJob,
     GetQueueDepth,
@@ -40,6 +41,7 @@ JOB_HANDLERS: dict[str, type[JobHandler]] = {
     MAIL_SEND: SendMail,
     PROCESS_DELIVERY: ProcessWebhookDelivery,
     SWEEP_INBOX: SweepWebhookInbox,
+    RESUME_HELD_JOB: ResumeHeldConversation,
 }
 """The handler class of each job kind, resolved in a request scope of its own per attempt."""
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from entrypoints.settings.billing import BillingSettings
 from entrypoints.settings.conversations import ConversationSettings
 from entrypoints.settings.crypto import CryptoSettings
 from entrypoints.settings.database import DatabaseSettings
@@ -78,6 +79,7 @@ class Settings:
     mail: MailSettings = section(MailSettings)
     webhooks: WebhookSettings = section(WebhookSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
+    billing: BillingSettings = section(BillingSettings)
     metrics: MetricsSettings = section(MetricsSettings)
 
     @property

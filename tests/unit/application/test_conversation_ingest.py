@@ -14,6 +14,7 @@ import pytest
 
 from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
+from application.billing import BillingPolicy, UsageAccounting
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS, RecordActiveSeconds, StateChange
 from application.conversations.ingest import RUNTIME_LOST, UNSTORED_KIND
@@ -67,6 +68,7 @@ class Rig:
         close_timeout_s: float = 10.0,
         runtime: ScriptedRuntime | None = None,
         processors: CallbackProcessors | None = None,
+        policy: BillingPolicy | None = None,
         **options: float,
     ) -> ConversationIngest:
         """An ingest on this rig; ``options`` are the ingest's other timings."""
@@ -78,6 +80,7 @@ class Rig:
             FakeClock(),
             processors or CallbackProcessors(),
             metrics=self.metrics,
+            accounting=UsageAccounting(policy or BillingPolicy()),
             retry_delay_s=0.01,
             close_timeout_s=close_timeout_s,
             **options,

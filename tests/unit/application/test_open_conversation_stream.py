@@ -16,6 +16,7 @@ from adapters.memory import (
     InProcessIngestLeases,
 )
 from adapters.scripted import ScriptedRuntime, ScriptedWorld
+from application.billing import BillingPolicy, FundsCheck, UsageAccounting
 from application.conversations import (
     CallbackProcessors,
     ConcurrencyGate,
@@ -106,6 +107,8 @@ class Rig:
                     runtime,
                     ConcurrencyGate(uow, runtime, ConversationLimits(), clock),
                     RuntimeGitAccess(credentials, defaults, runtime),
+                    FundsCheck(BillingPolicy()),
+                    clock,
                 ),
             )
             await uow.rollback()
@@ -147,6 +150,7 @@ async def rig() -> AsyncIterator[Rig]:
         FakeClock(),
         CallbackProcessors(),
         metrics=FakeMetrics(),
+        accounting=UsageAccounting(BillingPolicy()),
     )
     actor = Principal(user=user, method=AuthMethod.SESSION, credential_id=uuid4())
     yield Rig(store, world, StandIn(actor), conversation, ingest)

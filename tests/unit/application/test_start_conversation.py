@@ -12,6 +12,7 @@ import pytest
 
 from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld
+from application.billing import BillingPolicy, FundsCheck, UsageAccounting
 from application.conversations import (
     CallbackProcessors,
     ConcurrencyGate,
@@ -77,6 +78,8 @@ DEFAULTS = ConversationDefaults(
     git_token_url="https://maestrist.example.com/api/runtime/git-token",
 )
 
+NO_BILLING = BillingPolicy()
+
 
 class FailingRuntime(ScriptedRuntime):
     async def start(self, spec: StartSpec, progress: StartProgress | None = None) -> RuntimeStatus:
@@ -101,6 +104,7 @@ class Rig:
         limits: ConversationLimits | None = None,
         uow: FakeUnitOfWork | None = None,
         defaults: ConversationDefaults = DEFAULTS,
+        policy: BillingPolicy = NO_BILLING,
     ) -> StartConversation:
         uow = uow or FakeUnitOfWork(self.store)
         runtime = runtime or ScriptedRuntime(self.world)
@@ -124,6 +128,7 @@ class Rig:
             self.clock,
             StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock, FakeMetrics()),
             self.in_progress,
+            FundsCheck(policy),
         )
 
     def connect(self, host: GitHost) -> None:
@@ -180,6 +185,7 @@ async def rig() -> AsyncIterator[Rig]:
         clock,
         CallbackProcessors(),
         metrics=FakeMetrics(),
+        accounting=UsageAccounting(NO_BILLING),
     )
     yield Rig(
         store,

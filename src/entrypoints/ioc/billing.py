@@ -1,0 +1,26 @@
+"""Billing: what it enforces, the check before an organization's agents work, the accounting
+of their usage, and the resumption of conversations held until a top-up."""
+
+from dishka import Provider, Scope, provide
+
+from application.billing import BillingPolicy, FundsCheck, UsageAccounting
+from application.conversations import ResumeHeldConversation
+from entrypoints.settings import Settings
+
+__all__ = ("BillingProvider",)
+
+
+class BillingProvider(Provider):
+    scope = Scope.REQUEST
+    resume_held = provide(ResumeHeldConversation)
+    funds = provide(FundsCheck, scope=Scope.APP)
+    accounting = provide(UsageAccounting, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> BillingPolicy:
+        billing = settings.billing
+        return BillingPolicy(
+            enforced=bool(billing.enforced),
+            min_balance_micros=billing.min_balance_micros,
+            currency=billing.currency,
+        )
