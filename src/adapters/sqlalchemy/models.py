@@ -45,8 +45,8 @@ __all__ = (
     "RuntimeHostRow",
     "SessionRow",
     "SettingsColumns",
-    "UserRow",
     "UsageRecordRow",
+    "UserRow",
     "UserSettingsRow",
     "WebhookDeliveryRow",
 )

@@ -41,14 +41,14 @@ from application.conversations.respond_to_confirmation import (
     RespondToConfirmation,
     RespondToConfirmationRequest,
 )
+from application.conversations.resume_conversation import (
+    ResumeConversation,
+    ResumeConversationRequest,
+)
 from application.conversations.resume_held import (
     RESUME_HELD_JOB,
     ResumeHeldConversation,
     enqueue_resumes,
-)
-from application.conversations.resume_conversation import (
-    ResumeConversation,
-    ResumeConversationRequest,
 )
 from application.conversations.search_conversations import (
     SearchConversations,

@@ -560,8 +560,7 @@ class ConversationIngest:
                 hold = await self._accounting.account(tx, conversation, said.event_id, usage, now)
             held = hold is not None and conversation.hold_for_billing(hold, now)
             pause = conversation.status is ConversationStatus.RUNNING and (
-                held
-                or (touched and (conversation.budget_spent() or conversation.billing_hold))
+                held or (touched and (conversation.budget_spent() or conversation.billing_hold))
             )
             changed = conversation.note_budget_pause(now) or held or changed
             if conversation.status is not previous:

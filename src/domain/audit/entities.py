@@ -31,6 +31,7 @@ class AuditAction(StrEnum):
     GIT_PROVIDER_CONNECTED = "git_provider.connected"
     GIT_PROVIDER_DISCONNECTED = "git_provider.disconnected"
     ORG_SETTINGS_CHANGED = "org.settings_changed"
+    MEMBER_CAP_CHANGED = "billing.member_cap_changed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -50,12 +50,16 @@ class UsageTotals:
     def reported(cls, usage: Usage) -> "UsageTotals":
         """The running totals a runtime's usage report carries, its cost converted to
         micro-units once, here."""
-        if usage.cost_usd < 0 or min(
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cache_read_tokens,
-            usage.cache_write_tokens,
-        ) < 0:
+        if (
+            usage.cost_usd < 0
+            or min(
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_tokens,
+                usage.cache_write_tokens,
+            )
+            < 0
+        ):
             raise InvalidValueError("A usage report cannot be negative.", field="usage")
         return cls(
             input_tokens=usage.input_tokens,

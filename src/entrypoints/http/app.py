@@ -32,6 +32,7 @@ from entrypoints.http.runtime import RuntimeController
 from entrypoints.http.secrets import SecretController
 from entrypoints.http.settings import OrgSettingsController, SettingsController
 from entrypoints.http.sign_in import SessionController, SignInController
+from entrypoints.http.usage import MemberCapController, OrgUsageController, UserUsageController
 from entrypoints.http.webhooks import WebhookController
 
 __all__ = ("build_http_app", "install_request_id")
@@ -68,6 +69,9 @@ def build_http_app(
             OrgSettingsController,
             SecretController,
             ConversationController,
+            UserUsageController,
+            OrgUsageController,
+            MemberCapController,
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
             *([EmailConfirmationController] if sign_in and not keycloak else []),

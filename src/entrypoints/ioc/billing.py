@@ -3,7 +3,14 @@ of their usage, and the resumption of conversations held until a top-up."""
 
 from dishka import Provider, Scope, provide
 
-from application.billing import BillingPolicy, FundsCheck, UsageAccounting
+from application.billing import (
+    BillingPolicy,
+    FundsCheck,
+    SetMemberCap,
+    ShowMemberCap,
+    ShowUsage,
+    UsageAccounting,
+)
 from application.conversations import ResumeHeldConversation
 from entrypoints.settings import Settings
 
@@ -13,6 +20,9 @@ __all__ = ("BillingProvider",)
 class BillingProvider(Provider):
     scope = Scope.REQUEST
     resume_held = provide(ResumeHeldConversation)
+    show_usage = provide(ShowUsage)
+    set_member_cap = provide(SetMemberCap)
+    show_member_cap = provide(ShowMemberCap)
     funds = provide(FundsCheck, scope=Scope.APP)
     accounting = provide(UsageAccounting, scope=Scope.APP)
 

@@ -23,6 +23,9 @@ from application.errors import DependencyUnavailableError
 from application.ports.event_fan_out import SubscriberTooSlowError
 from application.ports.ingest_leases import Lease
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from domain.billing.holds import BillingHold, hold_reason
+from domain.billing.ledger import EntryKind, LedgerEntry
+from domain.billing.usage import LlmPayer
 from domain.conversations.entities import (
     CallbackId,
     CallbackStatus,
@@ -1068,3 +1071,146 @@ async def test_an_owner_that_keeps_storing_through_breaks_keeps_the_conversation
     assert [event.event_id for event in rig.stored] == list("abcde")
     assert await leases.orphans(10) == []
     await ingest.aclose()
+
+
+async def _fund(rig: Rig, amount_micros: int) -> None:
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        await tx.ledger.record(
+            LedgerEntry(
+                org_id=rig.conversation.tenant.org_id,
+                kind=EntryKind.PURCHASE,
+                amount_micros=amount_micros,
+                source="test",
+                source_id=str(new_id()),
+                created_at=T0,
+            )
+        )
+        await tx.commit()
+
+
+def _paid_by(rig: Rig, payer: LlmPayer) -> None:
+    rig.store.live.conversations[rig.cid].llm_payer = payer
+    rig.store.commit()
+
+
+def _report(rig: Rig, event_id: str, cost: float, tokens: int) -> RuntimeEvent:
+    return _neutral(
+        rig,
+        event_id,
+        usage=Usage(
+            input_tokens=tokens,
+            output_tokens=tokens // 10,
+            cache_read_tokens=tokens // 2,
+            cost_usd=cost,
+            model="litellm_proxy/claude-sonnet",
+        ),
+    )
+
+
+async def test_usage_the_organization_pays_for_is_recorded_and_debited_once_per_report(
+    rig: Rig,
+) -> None:
+    """Each report's running totals become what it added, for the conversation's person and
+    organization; a report repeating the totals adds nothing; ingesting the log again (a
+    restart) records and debits nothing more."""
+    _paid_by(rig, LlmPayer.ORG)
+    await _fund(rig, 10_000_000)
+    listed = [
+        _report(rig, "a", 0.5, 1_000),
+        _neutral(rig, "b", status=RuntimeStatus.RUNNING),
+        _report(rig, "c", 0.75, 1_500),
+        _report(rig, "d", 0.75, 1_500),  # the same totals again
+    ]
+    await _ingest_all(rig, listed)
+    org, user = rig.conversation.tenant.org_id, rig.conversation.tenant.user_id
+    records = sorted(rig.store.committed.usage.values(), key=lambda r: r.report_id)
+    assert [(r.report_id, r.usage.cost_micros, r.usage.input_tokens) for r in records] == [
+        ("a", 500_000, 1_000),
+        ("c", 250_000, 500),
+    ]
+    assert all((r.org_id, r.user_id, r.billed) == (org, user, True) for r in records)
+    assert records[0].usage.cache_read_tokens == 500
+    assert records[0].model == "litellm_proxy/claude-sonnet"
+    debits = sorted(
+        e.amount_micros for e in rig.store.committed.ledger.values() if e.kind is EntryKind.USAGE
+    )
+    assert debits == [-500_000, -250_000]
+    assert rig.store.committed.balances[org] == 9_250_000
+
+    rig.store.live.events.pop(rig.cid)  # the log ingested afresh: every report replayed
+    rig.store.commit()
+    await _ingest_all(rig, listed)
+    assert len(rig.store.committed.usage) == 2
+    assert rig.store.committed.balances[org] == 9_250_000
+
+
+async def test_usage_on_a_persons_own_key_is_recorded_and_not_charged(rig: Rig) -> None:
+    _paid_by(rig, LlmPayer.USER)
+    await _fund(rig, 1_000_000)
+    await _ingest_all(rig, [_report(rig, "a", 2.5, 100)])
+    [record] = rig.store.committed.usage.values()
+    assert (record.usage.cost_micros, record.billed) == (2_500_000, False)
+    assert [e.kind for e in rig.store.committed.ledger.values()] == [EntryKind.PURCHASE]
+    assert rig.conversation.billing_hold is None
+
+
+class _PauseCountingRuntime(ListedRuntime):
+    paused = 0
+
+    async def pause(self, conversation_id: ConversationId) -> None:
+        self.paused += 1
+
+
+@pytest.mark.parametrize("enforced", [True, False])
+async def test_a_run_that_spends_the_organizations_balance_is_paused_saying_why(
+    rig: Rig, enforced: bool
+) -> None:
+    """Enforced, the report that takes the balance to zero holds the run and pauses it; its
+    paused status says why. Not enforced (no payment provider), it runs on, still debited."""
+    _paid_by(rig, LlmPayer.ORG)
+    await _fund(rig, 1_000_000)
+    runtime = _PauseCountingRuntime(
+        [
+            _neutral(rig, "a", status=RuntimeStatus.RUNNING),
+            _report(rig, "b", 0.6, 100),
+            _report(rig, "c", 1.25, 200),
+            _neutral(rig, "d", status=RuntimeStatus.PAUSED),
+        ]
+    )
+    ingest = rig.ingest(runtime=runtime, policy=BillingPolicy(enforced=enforced))
+    ingest.follow(rig.cid)
+    await rig.until(lambda r: len(r.stored) == 4)
+    await ingest.aclose()
+    conversation = rig.conversation
+    assert rig.store.committed.balances[conversation.tenant.org_id] == -250_000
+    assert conversation.status is ConversationStatus.PAUSED
+    if enforced:
+        assert runtime.paused == 1
+        assert conversation.billing_hold is BillingHold.FUNDS
+        assert conversation.status_reason == hold_reason(BillingHold.FUNDS)
+    else:
+        assert runtime.paused == 0
+        assert (conversation.billing_hold, conversation.status_reason) == (None, None)
+
+
+async def test_a_member_past_the_monthly_cap_has_the_run_paused_saying_so(rig: Rig) -> None:
+    _paid_by(rig, LlmPayer.ORG)
+    await _fund(rig, 50_000_000)
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        await tx.ledger.set_member_cap(rig.conversation.tenant.org_id, 1_000_000)
+        await tx.commit()
+    runtime = _PauseCountingRuntime(
+        [
+            _neutral(rig, "a", status=RuntimeStatus.RUNNING),
+            _report(rig, "b", 0.9, 100),
+            _report(rig, "c", 1.0, 200),
+            _neutral(rig, "d", status=RuntimeStatus.PAUSED),
+        ]
+    )
+    ingest = rig.ingest(runtime=runtime, policy=BillingPolicy(enforced=True))
+    ingest.follow(rig.cid)
+    await rig.until(lambda r: len(r.stored) == 4)
+    await ingest.aclose()
+    assert runtime.paused == 1
+    assert rig.conversation.billing_hold is BillingHold.MEMBER_CAP
+    assert rig.conversation.status_reason == hold_reason(BillingHold.MEMBER_CAP)

@@ -38,6 +38,9 @@ from application.ports.conversation_runtime import StartProgress
 from application.ports.org_repository import MemberOrganization
 from application.secrets import SecretOpener
 from application.settings import LlmConfigResolver
+from domain.billing.holds import InsufficientFundsError, MemberCapReachedError
+from domain.billing.ledger import EntryKind, LedgerEntry
+from domain.billing.usage import LlmPayer, UsageRecord, UsageTotals
 from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
 from domain.conversations.value_objects import (
@@ -55,7 +58,7 @@ from domain.identity.entities import UserId
 from domain.identity.principals import AuthMethod, Principal
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
-from domain.settings.entities import SettingField, SettingsValues, UserSettings
+from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
 from domain.settings.mcp import McpConfig, McpRemoteServer
 from domain.settings.value_objects import LlmApiKey, LlmModel
 from domain.shared.errors import InvalidValueError
@@ -805,3 +808,120 @@ async def test_without_the_admission_lock_concurrent_starts_exceed_the_limits(
     admitted = await admitted_in_race(rig, admissions_lock=False)
     assert sum(admitted.values()) > 5
     assert max(admitted.values()) > 2
+
+
+def _org_pays(rig: Rig) -> None:
+    """The member has a model of their own and the organization's key (its defaults)."""
+    rig.configure("litellm_proxy/claude-sonnet")
+    org_id = rig.org.organization.id_
+    rig.store.live.org_settings[org_id] = OrgSettings(
+        org_id=org_id, values=SettingsValues(llm_api_key=LlmApiKey("sk-org")), updated_at=T0
+    )
+    rig.store.commit()
+
+
+async def _fund(rig: Rig, amount_micros: int) -> None:
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        await tx.ledger.record(
+            LedgerEntry(
+                org_id=rig.org.organization.id_,
+                kind=EntryKind.PURCHASE if amount_micros > 0 else EntryKind.USAGE,
+                amount_micros=amount_micros,
+                source="test",
+                source_id=str(new_id()),
+                created_at=T0,
+            )
+        )
+        await tx.commit()
+
+
+ENFORCED = BillingPolicy(enforced=True, min_balance_micros=2_000_000)
+
+
+async def test_who_pays_for_the_llm_is_recorded_with_the_conversation(rig: Rig) -> None:
+    _org_pays(rig)
+    started = await rig.sut().execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    assert started.conversation.llm_payer is LlmPayer.ORG
+    rig.configure("litellm_proxy/claude-sonnet", "sk-mine")
+    started = await rig.sut().execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    assert started.conversation.llm_payer is LlmPayer.USER
+    assert {c.llm_payer for c in rig.store.committed.conversations.values()} == {
+        LlmPayer.ORG,
+        LlmPayer.USER,
+    }
+
+
+@pytest.mark.parametrize("balance", [0, 1_999_999])
+async def test_below_the_minimum_balance_a_start_the_org_pays_for_is_refused(
+    rig: Rig, balance: int
+) -> None:
+    _org_pays(rig)
+    if balance:
+        await _fund(rig, balance)
+    with pytest.raises(InsufficientFundsError) as refused:
+        await rig.sut(policy=ENFORCED).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, message="Go")
+        )
+    assert "2.00 USD" in refused.value.message
+    assert f"{balance // 1_000_000}.{balance % 1_000_000 // 10_000:02d} USD" in (
+        refused.value.message
+    )
+    assert rig.store.committed.conversations == {}
+    assert rig.world.conversations == {}
+
+
+async def test_at_the_minimum_or_on_ones_own_key_or_unenforced_a_start_goes_ahead(
+    rig: Rig,
+) -> None:
+    _org_pays(rig)
+    await rig.sut().execute(StartConversationRequest(actor=rig.actor, org=rig.org))  # unenforced
+    await _fund(rig, 2_000_000)
+    await rig.sut(policy=ENFORCED).execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    await _fund(rig, -1_500_000)
+    rig.configure("litellm_proxy/claude-sonnet", "sk-mine")  # the member pays: no check
+    await rig.sut(policy=ENFORCED).execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    assert len(rig.store.committed.conversations) == 3
+
+
+async def test_a_member_past_the_monthly_cap_cannot_start_what_the_org_pays_for(
+    rig: Rig,
+) -> None:
+    _org_pays(rig)
+    await _fund(rig, 100_000_000)
+    org_id, user_id = rig.org.organization.id_, rig.actor.user.id_
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        await tx.ledger.set_member_cap(org_id, 5_000_000)
+        for hours, cost in ((-24 * 40, 9_000_000), (0, 4_999_999)):  # last month's not counted
+            await tx.usage.record(
+                UsageRecord(
+                    conversation_id=ConversationId(new_id()),
+                    report_id="r",
+                    org_id=org_id,
+                    user_id=user_id,
+                    model=None,
+                    usage=UsageTotals(cost_micros=cost),
+                    billed=True,
+                    created_at=rig.clock.now() + timedelta(hours=hours),
+                )
+            )
+        await tx.commit()
+    await rig.sut(policy=ENFORCED).execute(StartConversationRequest(actor=rig.actor, org=rig.org))
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        await tx.usage.record(
+            UsageRecord(
+                conversation_id=ConversationId(new_id()),
+                report_id="r",
+                org_id=org_id,
+                user_id=user_id,
+                model=None,
+                usage=UsageTotals(cost_micros=1),
+                billed=True,
+                created_at=rig.clock.now(),
+            )
+        )
+        await tx.commit()
+    with pytest.raises(MemberCapReachedError):
+        await rig.sut(policy=ENFORCED).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org)
+        )
+    assert len(rig.store.committed.conversations) == 1

@@ -1,0 +1,7 @@
+from entrypoints.http.usage.controller import (
+    MemberCapController,
+    OrgUsageController,
+    UserUsageController,
+)
+
+__all__ = ("MemberCapController", "OrgUsageController", "UserUsageController")
