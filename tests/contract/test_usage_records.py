@@ -106,12 +106,14 @@ async def test_summaries_break_usage_down_within_the_organization_only(
     )
     async with open_ports() as ports:
         usage = ports.uow.usage
-        window = {"since": T0, "until": T0 + timedelta(days=2)}
-        [whole] = await usage.summary(owner.org_id, [], **window)
+        since, until = T0, T0 + timedelta(days=2)
+        [whole] = await usage.summary(owner.org_id, [], since=since, until=until)
         assert (whole.usage.cost_micros, whole.billed_micros, whole.reports) == (15_000, 11_000, 4)
         assert (whole.day, whole.user_id, whole.model) == (None, None, None)
 
-        by_model = await usage.summary(owner.org_id, [UsageDimension.MODEL], **window)
+        by_model = await usage.summary(
+            owner.org_id, [UsageDimension.MODEL], since=since, until=until
+        )
         # a missing model first, then by code point whatever the collation: "M-a" < "m-b"
         assert [(r.model, r.usage.cost_micros) for r in by_model] == [
             (None, 8_000),
@@ -119,7 +121,7 @@ async def test_summaries_break_usage_down_within_the_organization_only(
             ("m-b", 5_000),
         ]
         by_day_user = await usage.summary(
-            owner.org_id, [UsageDimension.USER, UsageDimension.DAY], **window
+            owner.org_id, [UsageDimension.USER, UsageDimension.DAY], since=since, until=until
         )
         first_day = sorted([str(owner.user_id), str(member.user_id)])
         assert [(r.day, str(r.user_id)) for r in by_day_user] == [
@@ -128,7 +130,7 @@ async def test_summaries_break_usage_down_within_the_organization_only(
             ((T0 + timedelta(days=1)).date(), str(owner.user_id)),
         ]
         mine = await usage.summary(
-            owner.org_id, [UsageDimension.USER], user_id=member.user_id, **window
+            owner.org_id, [UsageDimension.USER], user_id=member.user_id, since=since, until=until
         )
         assert [(r.user_id, r.usage.cost_micros, r.billed_micros) for r in mine] == [
             (member.user_id, 12_000, 8_000)
@@ -137,7 +139,7 @@ async def test_summaries_break_usage_down_within_the_organization_only(
             owner.org_id, [UsageDimension.DAY], since=T0, until=T0 + timedelta(hours=1)
         )
         assert [r.usage.cost_micros for r in early] == [5_000]  # until is exclusive
-        assert await usage.summary(tenants[1].org_id, [], **window) == []
+        assert await usage.summary(tenants[1].org_id, [], since=since, until=until) == []
 
 
 async def test_what_the_organization_paid_for_a_member_counts_billed_usage_since_a_time(

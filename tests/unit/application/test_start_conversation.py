@@ -14,16 +14,19 @@ from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld
 from application.billing import BillingPolicy, FundsCheck, UsageAccounting
 from application.conversations import (
+    RESUME_HELD_JOB,
     CallbackProcessors,
     ConcurrencyGate,
     ConversationDefaults,
     ConversationIngest,
     ConversationLimits,
     LimitPolicy,
+    ResumeHeldConversation,
     StartConversation,
     StartConversationRequest,
     StartReports,
     StartsInProgress,
+    enqueue_resumes,
 )
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.policy import SandboxScope
@@ -38,7 +41,7 @@ from application.ports.conversation_runtime import StartProgress
 from application.ports.org_repository import MemberOrganization
 from application.secrets import SecretOpener
 from application.settings import LlmConfigResolver
-from domain.billing.holds import InsufficientFundsError, MemberCapReachedError
+from domain.billing.holds import BillingHold, InsufficientFundsError, MemberCapReachedError
 from domain.billing.ledger import EntryKind, LedgerEntry
 from domain.billing.usage import LlmPayer, UsageRecord, UsageTotals
 from domain.conversations.entities import Conversation, ConversationStatus
@@ -56,6 +59,7 @@ from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import UserId
 from domain.identity.principals import AuthMethod, Principal
+from domain.jobs.entities import Job
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
@@ -925,3 +929,76 @@ async def test_a_member_past_the_monthly_cap_cannot_start_what_the_org_pays_for(
             StartConversationRequest(actor=rig.actor, org=rig.org)
         )
     assert len(rig.store.committed.conversations) == 1
+
+
+def _resumer(rig: Rig, uow: FakeUnitOfWork) -> ResumeHeldConversation:
+    runtime = ScriptedRuntime(rig.world)
+    return ResumeHeldConversation(
+        uow,
+        runtime,
+        rig.ingest,
+        ConcurrencyGate(uow, runtime, ConversationLimits(), rig.clock),
+        RuntimeGitAccess(
+            RuntimeGitCredentials(rig.signer, rig.clock, RuntimeCredentialTtl(timedelta(10))),
+            DEFAULTS,
+            runtime,
+        ),
+        FundsCheck(ENFORCED),
+        rig.clock,
+    )
+
+
+async def _resume_jobs(rig: Rig) -> list[Job]:
+    """What a top-up enqueues, in its transaction; the jobs as a worker would claim them."""
+    async with FakeUnitsOfWork(rig.store).begin() as tx:
+        await enqueue_resumes(tx, rig.org.organization.id_, f"top-up-{new_id()}", rig.clock.now())
+        await tx.commit()
+    return [job for job in rig.store.committed.jobs.values() if job.kind == RESUME_HELD_JOB]
+
+
+async def test_a_conversation_held_for_funds_resumes_once_a_top_up_covers_the_minimum(
+    rig: Rig,
+) -> None:
+    _org_pays(rig)
+    await _fund(rig, 2_000_000)
+    runtime = ScriptedRuntime(rig.world)
+    started = (
+        await rig.sut(runtime, policy=ENFORCED).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org)
+        )
+    ).conversation
+    await runtime.pause(started.id_)
+    held = rig.store.live.conversations[started.id_]
+    held.status, held.billing_hold = ConversationStatus.PAUSED, BillingHold.FUNDS
+    rig.store.commit()
+    await _fund(rig, -2_500_000)  # what it spent
+
+    [short] = await _resume_jobs(rig)
+    await _resumer(rig, FakeUnitOfWork(rig.store)).handle(short)  # a top-up not enough
+    assert rig.store.committed.conversations[started.id_].billing_hold is BillingHold.FUNDS
+    assert rig.world.conversations[started.id_].status is RuntimeStatus.PAUSED
+
+    await _fund(rig, 3_000_000)
+    jobs = await _resume_jobs(rig)
+    [enough] = [job for job in jobs if job.id_ != short.id_]
+    await _resumer(rig, FakeUnitOfWork(rig.store)).handle(enough)
+    assert rig.store.committed.conversations[started.id_].billing_hold is None
+    assert rig.world.conversations[started.id_].status is not RuntimeStatus.PAUSED
+    assert await _resume_jobs(rig) == jobs  # nothing held any more: nothing more enqueued
+
+
+async def test_a_held_conversation_stopped_since_is_only_released(rig: Rig) -> None:
+    _org_pays(rig)
+    await _fund(rig, 5_000_000)
+    started = (
+        await rig.sut(policy=ENFORCED).execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org)
+        )
+    ).conversation
+    held = rig.store.live.conversations[started.id_]
+    held.status, held.billing_hold = ConversationStatus.STOPPED, BillingHold.FUNDS
+    rig.store.commit()
+    [job] = await _resume_jobs(rig)
+    await _resumer(rig, FakeUnitOfWork(rig.store)).handle(job)
+    kept = rig.store.committed.conversations[started.id_]
+    assert (kept.status, kept.billing_hold) == (ConversationStatus.STOPPED, None)
