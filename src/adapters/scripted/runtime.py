@@ -73,6 +73,35 @@ def _burst(parts: Sequence[MessagePart]) -> _Burst | None:
     return _Burst(count, size)
 
 
+_SPEND = re.compile(r"/spend\s+(\d{1,4}(?:\.\d{1,6})?)\s+(\d{1,4})\s*")
+SPEND_STEP_S = 0.1
+"""How long each answer of a ``/spend`` run takes, as an LLM call would."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Spend:
+    """A run of ``steps`` answers that together cost ``usd``."""
+
+    usd: float
+    steps: int
+
+
+def _spend(parts: Sequence[MessagePart]) -> _Spend | None:
+    """``/spend USD STEPS`` as a message's whole text asks the scripted runtime for a run of
+    STEPS answers, a tenth of a second apart, each reporting its share of USD as spent: what
+    billing and budgets see of a working agent, without an LLM."""
+    text = "".join(part.text for part in parts if isinstance(part, TextPart)).strip()
+    found = _SPEND.fullmatch(text)
+    if found is None:
+        return None
+    usd, steps = float(found[1]), int(found[2])
+    if not 0 < usd <= 1000 or not 1 <= steps <= 1000:
+        raise InvalidValueError(
+            "Spend more than 0 and at most 1000 USD over 1 to 1000 steps.", field="text"
+        )
+    return _Spend(usd, steps)
+
+
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[_\W]+", name) if part)
 
@@ -89,6 +118,7 @@ class _Conversation:
     deleted: bool = False
     prompted: bool = False
     burst: _Burst | None = None
+    spend: _Spend | None = None
     spent: float = 0.0
 
 
@@ -223,7 +253,7 @@ class ScriptedRuntime(ConversationRuntime):
         conversation = self._conversation(conversation_id)
         if not parts:
             raise InvalidValueError("A message needs at least one part.", field="parts")
-        burst = _burst(parts)
+        burst, spend = _burst(parts), _spend(parts)
         if not conversation.prompted:
             conversation.prompted = True
             tools = [{"title": name} for name in ("finish", "think", *conversation.spec.tools)]
@@ -243,6 +273,8 @@ class ScriptedRuntime(ConversationRuntime):
         )
         if burst is not None:
             conversation.burst = burst
+        if spend is not None:
+            conversation.spend = spend
         if run and not self._running(conversation):
             self._launch(conversation)
 
@@ -259,6 +291,10 @@ class ScriptedRuntime(ConversationRuntime):
         if burst is not None:
             await self._play_burst(conversation, burst)
             return
+        spend, conversation.spend = conversation.spend, None
+        if spend is not None:
+            await self._play_spend(conversation, spend)
+            return
         while True:
             step = self._world.next_step()
             if isinstance(step, Slow):
@@ -272,9 +308,10 @@ class ScriptedRuntime(ConversationRuntime):
             if conversation.pause_requested:
                 return
 
-    def _emit_usage(self, conversation: _Conversation) -> None:
-        """Report the usage so far, one more LLM answer included."""
-        conversation.spent += self._world.cost_per_step
+    def _emit_usage(self, conversation: _Conversation, cost: float | None = None) -> None:
+        """Report the usage so far, one more LLM answer (of ``cost``, else the world's cost
+        per step) included."""
+        conversation.spent += self._world.cost_per_step if cost is None else cost
         metrics = _metrics(conversation.spec.model, conversation.spent)
         self._emit(
             conversation,
@@ -283,6 +320,23 @@ class ScriptedRuntime(ConversationRuntime):
             key="stats",
             value={"usage_to_metrics": {"agent": metrics}},
         )
+
+    async def _play_spend(self, conversation: _Conversation, spend: _Spend) -> None:
+        """Answer ``spend.steps`` times, each answer reporting its share of the cost, then
+        finish; a pause ends it early."""
+        for number in range(1, spend.steps + 1):
+            await asyncio.sleep(SPEND_STEP_S)
+            if conversation.pause_requested:
+                return
+            self._emit_usage(conversation, spend.usd / spend.steps)
+            text = f"step {number}/{spend.steps}"
+            self._emit(
+                conversation,
+                "MessageEvent",
+                "agent",
+                llm_message={"role": "assistant", "content": [{"type": "text", "text": text}]},
+            )
+        self._status(conversation, RuntimeStatus.FINISHED)
 
     async def _play_burst(self, conversation: _Conversation, burst: _Burst) -> None:
         """Answer with ``burst.count`` agent messages back to back (letting the server store

@@ -45,11 +45,7 @@ from application.conversations.resume_conversation import (
     ResumeConversation,
     ResumeConversationRequest,
 )
-from application.conversations.resume_held import (
-    RESUME_HELD_JOB,
-    ResumeHeldConversation,
-    enqueue_resumes,
-)
+from application.conversations.resume_held import ResumeHeldConversation
 from application.conversations.search_conversations import (
     SearchConversations,
     SearchConversationsRequest,
@@ -65,7 +61,6 @@ from application.conversations.start_reports import StartReports, StartsInProgre
 from application.conversations.stop_conversation import StopConversation, StopConversationRequest
 
 __all__ = (
-    "RESUME_HELD_JOB",
     "Admission",
     "CallbackProcessors",
     "ConcurrencyGate",
@@ -115,5 +110,4 @@ __all__ = (
     "StreamAccessLostError",
     "StreamTurn",
     "StreamTurns",
-    "enqueue_resumes",
 )

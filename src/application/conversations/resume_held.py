@@ -1,4 +1,3 @@
-from datetime import datetime
 from uuid import UUID
 
 from application.billing import FundsCheck
@@ -13,28 +12,9 @@ from domain.billing.holds import BillingHold, PaymentRequiredError
 from domain.conversations.entities import ConversationStatus
 from domain.conversations.errors import ConversationLimitReachedError
 from domain.conversations.value_objects import ConversationId
-from domain.jobs.entities import Job, NewJob, RetryPolicy
-from domain.organizations.entities import OrgId
+from domain.jobs.entities import Job
 
-__all__ = ("RESUME_HELD_JOB", "ResumeHeldConversation", "enqueue_resumes")
-
-RESUME_HELD_JOB = "billing.resume_held"
-
-
-async def enqueue_resumes(uow: UnitOfWork, org_id: OrgId, cause: str, now: datetime) -> int:
-    """In the transaction that raised the organization's balance (``cause`` names it): a job
-    for each of its conversations paused because the balance ran out, to resume it once the
-    balance allows. Answers how many were enqueued."""
-    enqueued = 0
-    for conversation in await uow.conversations.billing_held(org_id, BillingHold.FUNDS):
-        job = NewJob(
-            kind=RESUME_HELD_JOB,
-            payload={"conversationId": str(conversation.id_)},
-            key=f"{RESUME_HELD_JOB}:{conversation.id_}:{cause}"[:200],
-            retry=RetryPolicy(max_attempts=5),
-        )
-        enqueued += await uow.jobs.enqueue(job, now)
-    return enqueued
+__all__ = ("ResumeHeldConversation",)
 
 
 class ResumeHeldConversation(JobHandler):

@@ -14,6 +14,7 @@ from domain.identity.scopes import Scope
 from domain.jobs.entities import JobId, JobStatus
 from domain.shared.errors import DomainError, InvalidValueError
 from domain.webhooks.entities import WebhookDeliveryId
+from entrypoints.cli.billing_args import add_billing_commands
 from entrypoints.cli.serve import serve
 from entrypoints.cli.summary import describe
 from entrypoints.logging_ import configure_logging
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_jobs_commands(commands)
     _add_webhooks_commands(commands)
     _add_user_commands(commands)
+    add_billing_commands(commands)
     return parser
 
 
@@ -248,12 +250,15 @@ def _api_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _queue_command(settings: Settings, args: argparse.Namespace) -> int:
-    """``jobs`` and ``webhooks``: each prints the lines its action answers."""
-    from entrypoints.cli.jobs import jobs_command  # noqa: PLC0415 - see _run
+    """``jobs``, ``webhooks`` and ``billing``: each prints the lines its action answers."""
+    from entrypoints.cli.billing import billing_command  # noqa: PLC0415 - see _run
+    from entrypoints.cli.jobs import jobs_command  # noqa: PLC0415
     from entrypoints.cli.webhooks import webhooks_command  # noqa: PLC0415
     from entrypoints.ioc.commands import run_jobs_command  # noqa: PLC0415
 
-    command = jobs_command(args) if args.command == "jobs" else webhooks_command(args)
+    command = {"jobs": jobs_command, "webhooks": webhooks_command, "billing": billing_command}[
+        args.command
+    ](args)
     for line in run_jobs_command(settings, command):
         print(line)
     return 0
@@ -290,7 +295,7 @@ def _run_with_adapters(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.command == "api-key":
         return _api_key(settings, args)
-    if args.command in {"jobs", "webhooks"}:
+    if args.command in {"jobs", "webhooks", "billing"}:
         return _queue_command(settings, args)
     if args.command == "check-config":
         print("\n".join(describe(settings)))

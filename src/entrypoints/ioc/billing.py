@@ -4,9 +4,11 @@ of their usage, and the resumption of conversations held until a top-up."""
 from dishka import Provider, Scope, provide
 
 from application.billing import (
+    AdjustBalance,
     BillingPolicy,
     FundsCheck,
     SetMemberCap,
+    ShowBalance,
     ShowMemberCap,
     ShowUsage,
     UsageAccounting,
@@ -23,6 +25,8 @@ class BillingProvider(Provider):
     show_usage = provide(ShowUsage)
     set_member_cap = provide(SetMemberCap)
     show_member_cap = provide(ShowMemberCap)
+    adjust_balance = provide(AdjustBalance)
+    show_balance = provide(ShowBalance)
     funds = provide(FundsCheck, scope=Scope.APP)
     accounting = provide(UsageAccounting, scope=Scope.APP)
 

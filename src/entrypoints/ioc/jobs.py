@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
-from application.conversations import RESUME_HELD_JOB, ResumeHeldConversation
+from application.billing import RESUME_HELD_JOB
+from application.conversations import ResumeHeldConversation
 from application.jobs import (
     DropDeadJob,
     GetQueueDepth,

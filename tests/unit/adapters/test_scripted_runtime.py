@@ -123,3 +123,30 @@ async def test_a_burst_beyond_its_bounds_is_refused_and_other_text_is_a_message(
     answers = [e for e in events if e.kind == "MessageEvent" and e.source == "agent"]
     assert answers == []  # the ordinary scripted answer (the finish tool), not a burst
     assert events[-1].status is RuntimeStatus.FINISHED
+
+
+async def test_a_spend_message_reports_its_cost_step_by_step_and_a_pause_ends_it(
+    tmp_path: Path,
+) -> None:
+    sut = ScriptedRuntime(ScriptedWorld())
+    start = spec(tmp_path)
+    await sut.start(start)
+    await sut.send_message(start.conversation_id, [TextPart(text="/spend 0.3 3")])
+    events = await until(sut, start.conversation_id, "never")
+    costs = [e.usage.cost_usd for e in events if e.usage is not None]
+    assert costs == pytest.approx([0.1, 0.2, 0.3])
+    assert events[-1].status is RuntimeStatus.FINISHED
+
+    world = ScriptedWorld()
+    sut = ScriptedRuntime(world)
+    other = spec(tmp_path)
+    await sut.start(other)
+    await sut.send_message(other.conversation_id, [TextPart(text="/spend 500 1000")])
+    await sut.pause(other.conversation_id)
+    async with asyncio.timeout(5):
+        await world.settled()
+    log = world.conversations[other.conversation_id].log
+    assert [e.usage for e in log if e.usage is not None] == []  # ended before its first step
+    assert await sut.get_status(other.conversation_id) is RuntimeStatus.PAUSED
+    with pytest.raises(InvalidValueError):
+        await sut.send_message(other.conversation_id, [TextPart(text="/spend 0 3")])

@@ -12,9 +12,15 @@ import pytest
 
 from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Finish, ScriptedRuntime, ScriptedWorld
-from application.billing import BillingPolicy, FundsCheck, UsageAccounting
-from application.conversations import (
+from application.billing import (
     RESUME_HELD_JOB,
+    AdjustBalance,
+    AdjustBalanceRequest,
+    BillingPolicy,
+    FundsCheck,
+    UsageAccounting,
+)
+from application.conversations import (
     CallbackProcessors,
     ConcurrencyGate,
     ConversationDefaults,
@@ -26,7 +32,6 @@ from application.conversations import (
     StartConversationRequest,
     StartReports,
     StartsInProgress,
-    enqueue_resumes,
 )
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.policy import SandboxScope
@@ -948,11 +953,14 @@ def _resumer(rig: Rig, uow: FakeUnitOfWork) -> ResumeHeldConversation:
     )
 
 
-async def _resume_jobs(rig: Rig) -> list[Job]:
-    """What a top-up enqueues, in its transaction; the jobs as a worker would claim them."""
-    async with FakeUnitsOfWork(rig.store).begin() as tx:
-        await enqueue_resumes(tx, rig.org.organization.id_, f"top-up-{new_id()}", rig.clock.now())
-        await tx.commit()
+async def _top_up(rig: Rig, amount_micros: int) -> list[Job]:
+    """An operator's credit; the resume jobs it enqueued in its transaction, as a worker
+    would claim them."""
+    await AdjustBalance(FakeUnitOfWork(rig.store), rig.clock).execute(
+        AdjustBalanceRequest(
+            org_id=rig.org.organization.id_, amount_micros=amount_micros, reason="top-up"
+        )
+    )
     return [job for job in rig.store.committed.jobs.values() if job.kind == RESUME_HELD_JOB]
 
 
@@ -973,18 +981,17 @@ async def test_a_conversation_held_for_funds_resumes_once_a_top_up_covers_the_mi
     rig.store.commit()
     await _fund(rig, -2_500_000)  # what it spent
 
-    [short] = await _resume_jobs(rig)
+    [short] = await _top_up(rig, 100_000)
     await _resumer(rig, FakeUnitOfWork(rig.store)).handle(short)  # a top-up not enough
     assert rig.store.committed.conversations[started.id_].billing_hold is BillingHold.FUNDS
     assert rig.world.conversations[started.id_].status is RuntimeStatus.PAUSED
 
-    await _fund(rig, 3_000_000)
-    jobs = await _resume_jobs(rig)
+    jobs = await _top_up(rig, 3_000_000)
     [enough] = [job for job in jobs if job.id_ != short.id_]
     await _resumer(rig, FakeUnitOfWork(rig.store)).handle(enough)
     assert rig.store.committed.conversations[started.id_].billing_hold is None
     assert rig.world.conversations[started.id_].status is not RuntimeStatus.PAUSED
-    assert await _resume_jobs(rig) == jobs  # nothing held any more: nothing more enqueued
+    assert await _top_up(rig, 1) == jobs  # nothing held any more: nothing more enqueued
 
 
 async def test_a_held_conversation_stopped_since_is_only_released(rig: Rig) -> None:
@@ -998,7 +1005,7 @@ async def test_a_held_conversation_stopped_since_is_only_released(rig: Rig) -> N
     held = rig.store.live.conversations[started.id_]
     held.status, held.billing_hold = ConversationStatus.STOPPED, BillingHold.FUNDS
     rig.store.commit()
-    [job] = await _resume_jobs(rig)
+    [job] = await _top_up(rig, 1_000_000)
     await _resumer(rig, FakeUnitOfWork(rig.store)).handle(job)
     kept = rig.store.committed.conversations[started.id_]
     assert (kept.status, kept.billing_hold) == (ConversationStatus.STOPPED, None)

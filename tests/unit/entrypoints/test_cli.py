@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parents[3]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "justfile"]
 COMMAND = re.compile(r"\bmaestrist((?: (?:[a-z][a-z-]*|[A-Z]+))+)")
 """``maestrist`` and the words after it: commands, actions and upper-case placeholders."""
-PLACEHOLDERS = {"ID": "01a24669-ee78-765e-8dbc-6a9d8793477f"}
+PLACEHOLDERS = {
+    "ID": "01a24669-ee78-765e-8dbc-6a9d8793477f",
+    "ORG": "01a24669-ee78-765e-8dbc-6a9d8793477f",
+    "AMOUNT": "25.00",
+}
 
 
 def _documented() -> list[tuple[str, str]]:
