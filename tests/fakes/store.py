@@ -11,6 +11,7 @@ from domain.billing.ledger import LedgerEntry, LedgerEntryId
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId
+from domain.experiments.assignments import ExperimentAssignment
 from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.api_keys import ApiKey, ApiKeyId
@@ -55,6 +56,9 @@ class _Tables:
     webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
     ledger: dict[LedgerEntryId, LedgerEntry] = field(default_factory=dict)
     balances: dict[OrgId, int] = field(default_factory=dict)
+    experiments: dict[tuple[ConversationId, str], ExperimentAssignment] = field(
+        default_factory=dict
+    )
 
 
 class FakeStore:

@@ -9,6 +9,7 @@ from adapters.sqlalchemy.conversation_repository import SqlaConversationReposito
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
+from adapters.sqlalchemy.experiment_assignments import SqlaExperimentAssignments
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
 from adapters.sqlalchemy.job_queue import SqlaJobQueue
 from adapters.sqlalchemy.ledger import SqlaLedger
@@ -47,6 +48,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.jobs = SqlaJobQueue(session)
         self.webhooks = SqlaWebhookInbox(session)
         self.ledger = SqlaLedger(session)
+        self.experiments = SqlaExperimentAssignments(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

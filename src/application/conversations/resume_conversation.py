@@ -4,6 +4,7 @@ from application.conversations._shared import owned, tenant_of
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
+from application.experiments import ConversationExperiments
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
@@ -21,7 +22,8 @@ class ResumeConversationRequest:
 
 
 class ResumeConversation:
-    """Run again after a pause or a stop; nothing happens when it is running already."""
+    """Run again after a pause or a stop; nothing happens when it is running already. It runs
+    with the experiment variants it started with."""
 
     def __init__(
         self,
@@ -30,12 +32,14 @@ class ResumeConversation:
         ingest: ConversationIngest,
         gate: ConcurrencyGate,
         git: RuntimeGitAccess,
+        experiments: ConversationExperiments,
     ) -> None:
         self._uow = uow
         self._runtime = runtime
         self._ingest = ingest
         self._gate = gate
         self._git = git
+        self._experiments = experiments
 
     async def execute(self, request: ResumeConversationRequest) -> None:
         tenant = tenant_of(request.actor, request.org)
@@ -44,6 +48,7 @@ class ResumeConversation:
         admission = None
         if not conversation.status.holds_runtime:
             admission = await self._gate.admit(tenant)
+        await self._experiments.assign(self._uow, conversation)
         await self._uow.commit()
         self._ingest.follow(conversation.id_)
         if admission is not None:

@@ -15,6 +15,7 @@ from application.conversations.start_reports import (
     StartsInProgress,
 )
 from application.errors import ApplicationError, DependencyUnavailableError
+from application.experiments import ConversationExperiments
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.git_provider import GitProviders
@@ -131,6 +132,7 @@ class StartConversation:
         clock: Clock,
         reports: StartReports,
         in_progress: StartsInProgress,
+        experiments: ConversationExperiments,
     ) -> None:
         self._uow = uow
         self._units = units
@@ -145,6 +147,7 @@ class StartConversation:
         self._clock = clock
         self._reports = reports
         self._in_progress = in_progress
+        self._experiments = experiments
 
     async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         tenant = tenant_of(request.actor, request.org)
@@ -203,6 +206,7 @@ class StartConversation:
                     updated_at=now,
                 )
             )
+        await self._experiments.start(self._uow, conversation)
         noted = await self._uow.events.append(
             conversation.id_, [self._reports.first(conversation)], fence=None
         )

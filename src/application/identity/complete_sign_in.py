@@ -2,6 +2,7 @@ import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from application.analytics import ProductAnalytics
 from application.audit_trail import audit_in_every_org
 from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
@@ -62,6 +63,9 @@ class CompleteSignIn:
     Claims are held to what a user can hold: a subject over 255 characters or an unusable
     email refuses the sign-in (400), an overlong name is cut, and a picture that is not a
     short ``http(s)`` URL is dropped.
+
+    The sign-in (and the sign-up, on the first) is reported to the product analytics when the
+    person consented to them.
     """
 
     def __init__(
@@ -74,7 +78,9 @@ class CompleteSignIn:
         brokered: BrokeredTokenCapture,
         invitations: PendingInvitations,
         revocations: AccessRevocations,
+        analytics: ProductAnalytics,
     ) -> None:
+        self._analytics = analytics
         self._invitations = invitations
         self._revocations = revocations
         self._brokered = brokered
@@ -102,7 +108,7 @@ class CompleteSignIn:
             nonce=attempt.nonce,
         )
         now = self._clock.now()
-        user, profile_changed = await self._provision(result.claims, now)
+        user, profile_changed, signed_up = await self._provision(result.claims, now)
         await self._invitations.accept_for(user, now)
         token = new_session_token()
         identity_provider = result.claims.identity_provider or attempt.idp_hint
@@ -136,6 +142,13 @@ class CompleteSignIn:
         await self._uow.commit()
         if profile_changed:
             await self._revocations.publish([UserChanged(user.id_)])
+        await self._analytics.signed_in(
+            self._uow,
+            user.id_,
+            identity_provider=session.identity_provider,
+            signed_up=signed_up,
+            member_since=user.created_at,
+        )
         return CompleteSignInResult(
             session_token=token,
             expires_at=session.expires_at,
@@ -143,9 +156,9 @@ class CompleteSignIn:
             user=user,
         )
 
-    async def _provision(self, claims: IdentityClaims, now: datetime) -> tuple[User, bool]:
-        """The user these claims name, made or brought up to date, and whether a known user's
-        profile changed."""
+    async def _provision(self, claims: IdentityClaims, now: datetime) -> tuple[User, bool, bool]:
+        """The user these claims name, made or brought up to date, whether a known user's
+        profile changed, and whether the user was made now."""
         if not fits_subject(claims.subject):
             raise SignInRejectedError(
                 f"The identity provider identifies this account with a subject of "
@@ -173,7 +186,7 @@ class CompleteSignIn:
             changed = _profile(updated) != _profile(known)
             if changed:
                 await self._uow.users.save(updated)
-            return updated, changed
+            return updated, changed, False
         user = User(
             id_=UserId(new_id()),
             subject=claims.subject,
@@ -197,7 +210,7 @@ class CompleteSignIn:
                 details={"subject": user.subject},
             )
         )
-        return user, False
+        return user, False, True
 
 
 def _profile(user: User) -> tuple[EmailAddress, bool, str, str | None]:

@@ -7,6 +7,7 @@ from application.ports.audit_log import AuditLog
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
+from application.ports.experiment_assignments import ExperimentAssignments
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.job_queue import JobQueue
 from application.ports.ledger import Ledger
@@ -47,6 +48,7 @@ class UnitOfWork(Protocol):
     jobs: JobQueue
     webhooks: WebhookInbox
     ledger: Ledger
+    experiments: ExperimentAssignments
 
     @abstractmethod
     async def commit(self) -> None: ...

@@ -2,6 +2,7 @@
 
 from dishka import Provider
 
+from entrypoints.ioc.analytics import AnalyticsProvider
 from entrypoints.ioc.application import ApplicationProvider
 from entrypoints.ioc.conversations import ConversationsProvider
 from entrypoints.ioc.crypto import CryptoProvider
@@ -50,6 +51,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         MailProvider(),
         WebhooksProvider(),
         PrometheusProvider(),
+        AnalyticsProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),
     ]
     return [*common, *_binding(settings), PrincipalCacheProvider()]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from entrypoints.settings.analytics import AnalyticsSettings
 from entrypoints.settings.conversations import ConversationSettings
 from entrypoints.settings.crypto import CryptoSettings
 from entrypoints.settings.database import DatabaseSettings
@@ -79,6 +80,7 @@ class Settings:
     webhooks: WebhookSettings = section(WebhookSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
     metrics: MetricsSettings = section(MetricsSettings)
+    analytics: AnalyticsSettings = section(AnalyticsSettings)
 
     @property
     def effective_database_url(self) -> str:

@@ -65,6 +65,7 @@ from tests.fakes import (
     FakeStore,
     FakeUnitOfWork,
 )
+from tests.fakes.analytics import no_experiments
 from tests.fakes.conversations import FakeConversationRepository
 from tests.fakes.git_providers import FakeGitProviders
 from tests.fakes.metrics import FakeMetrics
@@ -124,6 +125,7 @@ class Rig:
             self.clock,
             StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock, FakeMetrics()),
             self.in_progress,
+            no_experiments(self.clock),
         )
 
     def connect(self, host: GitHost) -> None:
@@ -234,7 +236,7 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
     assert spec.checkout.clone_url == "https://ghe.example.com/acme/widgets.git"
     assert (spec.checkout.username, spec.checkout.branch) == ("x-access-token", "main")
     processors = sorted(c.processor for c in rig.store.committed.callbacks.values())
-    assert processors == ["active_seconds", "set_title"]
+    assert processors == ["active_seconds", "analytics", "set_title"]
 
 
 @pytest.mark.parametrize(
