@@ -141,7 +141,7 @@ def _handler(receiver: PostHogReceiver) -> type[BaseHTTPRequestHandler]:
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
                 asked = json.loads(body)
-                if asked.get("token") != receiver.project_key:
+                if asked.get("api_key") != receiver.project_key:
                     receiver.refused += 1
                     self._answer(401, {"detail": "invalid project key"})
                     return
