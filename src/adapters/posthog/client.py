@@ -75,6 +75,7 @@ class PostHogAnalytics(Analytics, FeatureFlags):
             event.event.value,
             distinct_id=str(event.user_id),
             properties=_marked(event.properties, consented=event.consented),
+            timestamp=event.occurred_at,
         )
 
     def identify(self, person: TrackedPerson) -> None:

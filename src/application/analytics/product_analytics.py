@@ -10,7 +10,7 @@ from application.ports.analytics import (
 )
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import Conversation
-from domain.identity.entities import UserId
+from domain.identity.entities import User, UserId
 from domain.organizations.entities import OrgId
 from domain.settings.entities import SettingsValues, effective_settings
 
@@ -53,13 +53,11 @@ class ProductAnalytics:
         user_id: UserId,
         *,
         identity_provider: str | None,
-        signed_up: bool,
         member_since: datetime,
     ) -> None:
-        """A person signed in; ``signed_up`` when that sign-in made their account."""
+        """A person signed in through ``identity_provider``."""
         if not await self.consents(uow, user_id, None):
             return
-        via: dict[str, PropertyValue] = {"identity_provider": identity_provider}
         self._analytics.identify(
             TrackedPerson(
                 user_id=user_id,
@@ -67,9 +65,22 @@ class ProductAnalytics:
                 consented=True,
             )
         )
-        if signed_up:
-            self._capture(user_id, AnalyticsEvent.SIGNED_UP, via)
-        self._capture(user_id, AnalyticsEvent.SIGNED_IN, via)
+        self._capture(user_id, AnalyticsEvent.SIGNED_IN, {"identity_provider": identity_provider})
+
+    async def consent_given(self, uow: UnitOfWork, user: User) -> None:
+        """A person turned their consent on, where they had never set it: their sign-up is
+        reported now, dated when their account was made (nobody has consented when their
+        account is made, so this is when a sign-up can be reported, once per person)."""
+        if not await self.consents(uow, user.id_, None):
+            return
+        self._analytics.capture(
+            TrackedEvent(
+                user_id=user.id_,
+                event=AnalyticsEvent.SIGNED_UP,
+                consented=True,
+                occurred_at=user.created_at,
+            )
+        )
 
     async def conversation_started(
         self, uow: UnitOfWork, conversation: Conversation, variants: Mapping[str, str]

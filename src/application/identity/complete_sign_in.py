@@ -64,8 +64,7 @@ class CompleteSignIn:
     email refuses the sign-in (400), an overlong name is cut, and a picture that is not a
     short ``http(s)`` URL is dropped.
 
-    The sign-in (and the sign-up, on the first) is reported to the product analytics when the
-    person consented to them.
+    The sign-in is reported to the product analytics when the person consented.
     """
 
     def __init__(
@@ -108,7 +107,7 @@ class CompleteSignIn:
             nonce=attempt.nonce,
         )
         now = self._clock.now()
-        user, profile_changed, signed_up = await self._provision(result.claims, now)
+        user, profile_changed = await self._provision(result.claims, now)
         await self._invitations.accept_for(user, now)
         token = new_session_token()
         identity_provider = result.claims.identity_provider or attempt.idp_hint
@@ -146,7 +145,6 @@ class CompleteSignIn:
             self._uow,
             user.id_,
             identity_provider=session.identity_provider,
-            signed_up=signed_up,
             member_since=user.created_at,
         )
         return CompleteSignInResult(
@@ -156,9 +154,9 @@ class CompleteSignIn:
             user=user,
         )
 
-    async def _provision(self, claims: IdentityClaims, now: datetime) -> tuple[User, bool, bool]:
-        """The user these claims name, made or brought up to date, whether a known user's
-        profile changed, and whether the user was made now."""
+    async def _provision(self, claims: IdentityClaims, now: datetime) -> tuple[User, bool]:
+        """The user these claims name, made or brought up to date, and whether a known user's
+        profile changed."""
         if not fits_subject(claims.subject):
             raise SignInRejectedError(
                 f"The identity provider identifies this account with a subject of "
@@ -186,7 +184,7 @@ class CompleteSignIn:
             changed = _profile(updated) != _profile(known)
             if changed:
                 await self._uow.users.save(updated)
-            return updated, changed, False
+            return updated, changed
         user = User(
             id_=UserId(new_id()),
             subject=claims.subject,
@@ -210,7 +208,7 @@ class CompleteSignIn:
                 details={"subject": user.subject},
             )
         )
-        return user, False, True
+        return user, False
 
 
 def _profile(user: User) -> tuple[EmailAddress, bool, str, str | None]:

@@ -1,6 +1,7 @@
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -31,6 +32,8 @@ class TrackedEvent:
     properties: Mapping[str, PropertyValue] = field(default_factory=dict)
     consented: bool
     """The person's stored consent allowed it; an adapter drops an event without it."""
+    occurred_at: datetime | None = None
+    """When it happened, when that was not now."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

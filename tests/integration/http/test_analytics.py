@@ -1,12 +1,14 @@
 """Analytics and experiments through the whole server, the real PostHog SDK talking to the
-loopback stand-in: a consenting person's conversation is reported started and finished with
-its variant, and never their email, LLM key or the secret key; without consent nothing is
-sent (checked after a flush); PostHog down fails no request and experiments take their
-defaults; a conversation's variant, shown by the API, survives a restart on SQLite and
-PostgreSQL and is kept on resume when the flag changed; another tenant's is not found."""
+loopback stand-in: a person's first consent reports their sign-up, dated at their account; a
+consenting person's conversation is reported started and finished with its variant, and never
+their email, LLM key or the secret key; without consent nothing is sent (checked after a
+flush); PostHog down fails no request and experiments take their defaults; a conversation's
+variant, shown by the API, survives a restart on SQLite and PostgreSQL and is kept on resume
+when the flag changed; another tenant's is not found."""
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -118,10 +120,14 @@ async def test_a_consenting_persons_conversation_is_reported_with_its_variant(
         listed = (await client.get("/api/conversations")).json()["items"]
         assert [c["id"] for c in listed] == [made["id"]]
         sent = await flushed(client, receiver)
-        email = (await client.get("/api/user/me")).json()["email"]
+        me = (await client.get("/api/user/me")).json()
+        email, created_at = me["email"], me["createdAt"]
 
     by_name = {e["event"]: e for e in sent}
-    assert set(by_name) == {"conversation_started", "conversation_finished"}
+    assert set(by_name) == {"user_signed_up", "conversation_started", "conversation_finished"}
+    signed_up = by_name.pop("user_signed_up")
+    assert signed_up["distinct_id"] == user_id
+    assert datetime.fromisoformat(signed_up["timestamp"]) == datetime.fromisoformat(created_at)
     for event in by_name.values():
         assert event["distinct_id"] == user_id
         properties = event["properties"]

@@ -11,6 +11,8 @@ import pytest
 from application.analytics import ProductAnalytics
 from application.conversations.callbacks import ReportConversationFinished, StateChange
 from application.experiments import ConversationExperiments
+from application.ports.org_repository import MemberOrganization
+from application.settings import UpdateSettings, UpdateSettingsRequest
 from domain.conversations.entities import (
     CallbackId,
     Conversation,
@@ -21,8 +23,8 @@ from domain.conversations.entities import (
 from domain.conversations.value_objects import ConversationId
 from domain.experiments.assignments import Experiment
 from domain.identity.entities import User
-from domain.organizations.entities import OrgId
-from domain.settings.entities import OrgSettings, SettingsValues, UserSettings
+from domain.organizations.entities import OrgId, Role
+from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
 from domain.shared.ids import new_id
 from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore, FakeUnitOfWork
@@ -266,11 +268,32 @@ async def test_a_sign_in_is_reported_with_consent_and_never_with_the_email(
     assert "Ada" not in shown
 
 
-async def test_a_sign_up_is_reported_when_the_new_person_consented(rig: Rig) -> None:
-    tenant = rig.member(consent=True)
-    uow = FakeUnitOfWork(rig.store)
-    await rig.analytics.signed_in(
-        uow, tenant.user_id, identity_provider="github", signed_up=True, member_since=T0
-    )
-    assert [e.event.value for e in rig.recorded.events] == ["user_signed_up", "user_signed_in"]
-    assert {e.properties["identity_provider"] for e in rig.recorded.events} == {"github"}
+async def test_a_sign_up_is_reported_once_when_consent_is_first_given_dated_at_the_account(
+    world: World,
+) -> None:
+    ada = world.principal("ada")
+    recorded = RecordingAnalytics()
+    org = MemberOrganization(organization=create_org(ada.user)[0], role=Role.OWNER)
+    world.store.live.orgs[org.organization.id_] = org.organization
+    world.store.commit()
+    world.clock.advance(timedelta(days=30))
+
+    async def consent(value: bool | None) -> None:
+        await UpdateSettings(
+            FakeUnitOfWork(world.store), world.clock, ProductAnalytics(recorded)
+        ).execute(
+            UpdateSettingsRequest(
+                actor=ada, org=org, changes={SettingField.ANALYTICS_CONSENT: value}
+            )
+        )
+
+    await consent(False)
+    assert recorded.events == []
+    await consent(None)
+    await consent(True)
+    await consent(False)
+    await consent(True)
+    (signed_up,) = recorded.events
+    assert (signed_up.user_id, signed_up.event.value) == (ada.user.id_, "user_signed_up")
+    assert signed_up.occurred_at == ada.user.created_at
+    assert signed_up.properties == {}
