@@ -49,6 +49,9 @@ class _Tables:
     events: dict[ConversationId, EventLog] = field(default_factory=dict)
     fences: dict[ConversationId, int] = field(default_factory=dict)
     callbacks: dict[CallbackId, EventCallback] = field(default_factory=dict)
+    experiments: dict[tuple[ConversationId, str], ExperimentAssignment] = field(
+        default_factory=dict
+    )
     runtime_hosts: dict[tuple[str, str], RuntimeAddress] = field(default_factory=dict)
     placements: dict[ConversationId, tuple[str, str]] = field(default_factory=dict)
     jobs: dict[JobId, Job] = field(default_factory=dict)
@@ -56,9 +59,6 @@ class _Tables:
     webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
     ledger: dict[LedgerEntryId, LedgerEntry] = field(default_factory=dict)
     balances: dict[OrgId, int] = field(default_factory=dict)
-    experiments: dict[tuple[ConversationId, str], ExperimentAssignment] = field(
-        default_factory=dict
-    )
 
 
 class FakeStore:

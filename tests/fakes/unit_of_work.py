@@ -47,10 +47,10 @@ class FakeUnitOfWork(UnitOfWork):
         self.callbacks = FakeEventCallbackStore(store)
         self.runtime_hosts = FakeRuntimeDirectory(store)
         self._locks = RowLocks(store)
+        self.experiments = FakeExperimentAssignments(store, self._locks)
         self.jobs = FakeJobQueue(store, self._locks)
         self.webhooks = FakeWebhookInbox(store, self._locks)
         self.ledger = FakeLedger(store, self._locks)
-        self.experiments = FakeExperimentAssignments(store, self._locks)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

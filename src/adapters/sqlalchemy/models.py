@@ -336,6 +336,20 @@ class ConversationCallbackRow(Base):
     updated_at: Mapped[datetime]
 
 
+class ConversationExperimentRow(Base):
+    """The variant of one experiment a conversation runs with: one per (conversation,
+    experiment), the first kept."""
+
+    __tablename__ = "conversation_experiments"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    experiment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(100))
+    assigned_at: Mapped[datetime]
+
+
 class RuntimeHostRow(Base):
     """Where an agent-server a node runs answers its peers; ``session_key`` is sealed by the
     cipher, bound to the node and the agent-server's name."""
@@ -452,17 +466,3 @@ class LedgerEntryRow(Base):
     conversation_id: Mapped[uuid.UUID | None]
     model: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(String(500))
-
-
-class ConversationExperimentRow(Base):
-    """The variant of one experiment a conversation runs with: one per (conversation,
-    experiment), the first kept."""
-
-    __tablename__ = "conversation_experiments"
-
-    conversation_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
-    )
-    experiment: Mapped[str] = mapped_column(String(100), primary_key=True)
-    variant: Mapped[str] = mapped_column(String(100))
-    assigned_at: Mapped[datetime]

@@ -44,11 +44,11 @@ class SqlaUnitOfWork(UnitOfWork):
         self.conversations = SqlaConversationRepository(session)
         self.events = SqlaEventStore(session)
         self.callbacks = SqlaEventCallbackStore(session)
+        self.experiments = SqlaExperimentAssignments(session)
         self.runtime_hosts = SqlaRuntimeDirectory(session, cipher)
         self.jobs = SqlaJobQueue(session)
         self.webhooks = SqlaWebhookInbox(session)
         self.ledger = SqlaLedger(session)
-        self.experiments = SqlaExperimentAssignments(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

@@ -28,18 +28,18 @@ class ResumeConversation:
     def __init__(
         self,
         uow: UnitOfWork,
+        experiments: ConversationExperiments,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
         gate: ConcurrencyGate,
         git: RuntimeGitAccess,
-        experiments: ConversationExperiments,
     ) -> None:
         self._uow = uow
+        self._experiments = experiments
         self._runtime = runtime
         self._ingest = ingest
         self._gate = gate
         self._git = git
-        self._experiments = experiments
 
     async def execute(self, request: ResumeConversationRequest) -> None:
         tenant = tenant_of(request.actor, request.org)

@@ -121,6 +121,7 @@ class StartConversation:
         self,
         uow: UnitOfWork,
         units: UnitsOfWork,
+        experiments: ConversationExperiments,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
         llm: LlmConfigResolver,
@@ -132,10 +133,10 @@ class StartConversation:
         clock: Clock,
         reports: StartReports,
         in_progress: StartsInProgress,
-        experiments: ConversationExperiments,
     ) -> None:
         self._uow = uow
         self._units = units
+        self._experiments = experiments
         self._runtime = runtime
         self._ingest = ingest
         self._llm = llm
@@ -147,7 +148,6 @@ class StartConversation:
         self._clock = clock
         self._reports = reports
         self._in_progress = in_progress
-        self._experiments = experiments
 
     async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         tenant = tenant_of(request.actor, request.org)

@@ -44,11 +44,11 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     events: EventStore
     callbacks: EventCallbackStore
+    experiments: ExperimentAssignments
     runtime_hosts: RuntimeDirectory
     jobs: JobQueue
     webhooks: WebhookInbox
     ledger: Ledger
-    experiments: ExperimentAssignments
 
     @abstractmethod
     async def commit(self) -> None: ...

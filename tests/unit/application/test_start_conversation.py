@@ -108,6 +108,7 @@ class Rig:
         return StartConversation(
             uow,
             FakeUnitsOfWork(self.store),
+            no_experiments(self.clock),
             runtime,
             self.ingest,
             LlmConfigResolver(uow),
@@ -125,7 +126,6 @@ class Rig:
             self.clock,
             StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock, FakeMetrics()),
             self.in_progress,
-            no_experiments(self.clock),
         )
 
     def connect(self, host: GitHost) -> None:
