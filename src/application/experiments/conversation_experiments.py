@@ -40,7 +40,10 @@ class ConversationExperiments:
 
     async def assign(self, uow: UnitOfWork, conversation: Conversation) -> dict[str, str]:
         """The conversation's variants: the kept ones, and for an experiment it has none of
-        (one configured since it started) a variant chosen now and kept."""
+        (one configured since it started) a variant chosen now and kept. With no experiment
+        configured, none (and nothing is read)."""
+        if not self._experiments:
+            return {}
         kept = await uow.experiments.of_conversation(conversation.id_)
         missing = [e for e in self._experiments if e.name not in kept]
         if not missing:
