@@ -12,6 +12,7 @@ from domain.billing.usage import UsageRecord, UsageRecordId
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId
+from domain.experiments.assignments import ExperimentAssignment
 from domain.git.entities import ProviderToken
 from domain.git.providers import ProviderKind
 from domain.identity.api_keys import ApiKey, ApiKeyId
@@ -49,6 +50,9 @@ class _Tables:
     events: dict[ConversationId, EventLog] = field(default_factory=dict)
     fences: dict[ConversationId, int] = field(default_factory=dict)
     callbacks: dict[CallbackId, EventCallback] = field(default_factory=dict)
+    experiments: dict[tuple[ConversationId, str], ExperimentAssignment] = field(
+        default_factory=dict
+    )
     runtime_hosts: dict[tuple[str, str], RuntimeAddress] = field(default_factory=dict)
     placements: dict[ConversationId, tuple[str, str]] = field(default_factory=dict)
     jobs: dict[JobId, Job] = field(default_factory=dict)

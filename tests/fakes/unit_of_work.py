@@ -10,6 +10,7 @@ from tests.fakes.conversations import (
     FakeEventCallbackStore,
     FakeEventStore,
 )
+from tests.fakes.experiment_assignments import FakeExperimentAssignments
 from tests.fakes.invitation_repository import FakeInvitationRepository
 from tests.fakes.job_queue import FakeJobQueue, RowLocks
 from tests.fakes.ledger import FakeLedger
@@ -47,6 +48,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.callbacks = FakeEventCallbackStore(store)
         self.runtime_hosts = FakeRuntimeDirectory(store)
         self._locks = RowLocks(store)
+        self.experiments = FakeExperimentAssignments(store, self._locks)
         self.jobs = FakeJobQueue(store, self._locks)
         self.webhooks = FakeWebhookInbox(store, self._locks)
         self.ledger = FakeLedger(store, self._locks)

@@ -31,6 +31,7 @@ __all__ = (
     "ConversationCallbackRow",
     "ConversationEventHeadRow",
     "ConversationEventRow",
+    "ConversationExperimentRow",
     "ConversationPlacementRow",
     "ConversationRow",
     "CustomSecretRow",
@@ -338,6 +339,20 @@ class ConversationCallbackRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     state: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class ConversationExperimentRow(Base):
+    """The variant of one experiment a conversation runs with: one per (conversation,
+    experiment), the first kept."""
+
+    __tablename__ = "conversation_experiments"
+
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    experiment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    variant: Mapped[str] = mapped_column(String(100))
+    assigned_at: Mapped[datetime]
 
 
 class RuntimeHostRow(Base):

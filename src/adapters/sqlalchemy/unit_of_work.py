@@ -9,6 +9,7 @@ from adapters.sqlalchemy.conversation_repository import SqlaConversationReposito
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
+from adapters.sqlalchemy.experiment_assignments import SqlaExperimentAssignments
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
 from adapters.sqlalchemy.job_queue import SqlaJobQueue
 from adapters.sqlalchemy.ledger import SqlaLedger
@@ -44,6 +45,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.conversations = SqlaConversationRepository(session)
         self.events = SqlaEventStore(session)
         self.callbacks = SqlaEventCallbackStore(session)
+        self.experiments = SqlaExperimentAssignments(session)
         self.runtime_hosts = SqlaRuntimeDirectory(session, cipher)
         self.jobs = SqlaJobQueue(session)
         self.webhooks = SqlaWebhookInbox(session)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from application.analytics import ProductAnalytics
 from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import (
     CallbackStatus,
@@ -22,6 +23,7 @@ __all__ = (
     "CallbackProcessor",
     "CallbackProcessors",
     "RecordActiveSeconds",
+    "ReportConversationFinished",
     "SetTitleFromFirstMessage",
     "StateChange",
     "first_user_text",
@@ -93,15 +95,46 @@ class RecordActiveSeconds(CallbackProcessor):
             callback.state = {**callback.state, "running_since": None}
 
 
-DEFAULT_CALLBACKS = (SetTitleFromFirstMessage.name, RecordActiveSeconds.name)
+class ReportConversationFinished(CallbackProcessor):
+    """Reports ``conversation_finished``, with its status, each time the conversation ends
+    (finished, failed or stopped; again after a resume), to the product analytics, which
+    send it only with its owner's consent. Never completes. Without analytics, does nothing."""
+
+    name = "analytics"
+
+    def __init__(self, analytics: ProductAnalytics | None) -> None:
+        self._analytics = analytics
+
+    async def on_state_change(self, callback: EventCallback, change: StateChange) -> None:
+        del callback
+        if self._analytics is None:
+            return
+        if change.conversation.status.ended and not change.previous.ended:
+            await self._analytics.conversation_finished(change.tx, change.conversation)
+
+
+DEFAULT_CALLBACKS = (
+    SetTitleFromFirstMessage.name,
+    RecordActiveSeconds.name,
+    ReportConversationFinished.name,
+)
 """What every new conversation runs."""
 
 
 class CallbackProcessors:
     """The processors by name; a callback naming none of them is marked failed."""
 
-    def __init__(self, processors: Sequence[CallbackProcessor] | None = None) -> None:
-        found = processors or (SetTitleFromFirstMessage(), RecordActiveSeconds())
+    def __init__(
+        self,
+        processors: Sequence[CallbackProcessor] | None = None,
+        *,
+        analytics: ProductAnalytics | None = None,
+    ) -> None:
+        found = processors or (
+            SetTitleFromFirstMessage(),
+            RecordActiveSeconds(),
+            ReportConversationFinished(analytics),
+        )
         self._by_name: dict[str, CallbackProcessor] = {p.name: p for p in found}
 
     async def run(self, change: StateChange, now: datetime) -> None:

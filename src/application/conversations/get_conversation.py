@@ -1,4 +1,5 @@
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from application.conversations._shared import owned, tenant_of
 from application.ports.org_repository import MemberOrganization
@@ -20,10 +21,13 @@ class GetConversationRequest:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetConversationResult:
     conversation: Conversation
+    experiments: Mapping[str, str] = field(default_factory=dict)
+    """The variant it runs with of each experiment it takes part in."""
 
 
 class GetConversation:
-    """One of the caller's conversations in the active organization; any other is not found."""
+    """One of the caller's conversations in the active organization, with the experiment
+    variants it runs with; any other is not found."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -31,4 +35,5 @@ class GetConversation:
     async def execute(self, request: GetConversationRequest) -> GetConversationResult:
         tenant = tenant_of(request.actor, request.org)
         found = await owned(self._uow.conversations, tenant, request.conversation_id)
-        return GetConversationResult(conversation=found)
+        experiments = await self._uow.experiments.of_conversation(found.id_)
+        return GetConversationResult(conversation=found, experiments=experiments)

@@ -5,6 +5,7 @@ from application.conversations._shared import owned, tenant_of
 from application.conversations.git_access import RuntimeGitAccess
 from application.conversations.ingest import ConversationIngest
 from application.conversations.limits import ConcurrencyGate
+from application.experiments import ConversationExperiments
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.org_repository import MemberOrganization
@@ -23,11 +24,13 @@ class ResumeConversationRequest:
 
 
 class ResumeConversation:
-    """Run again after a pause or a stop; nothing happens when it is running already."""
+    """Run again after a pause or a stop; nothing happens when it is running already. It runs
+    with the experiment variants it started with."""
 
     def __init__(
         self,
         uow: UnitOfWork,
+        experiments: ConversationExperiments,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
         gate: ConcurrencyGate,
@@ -36,6 +39,7 @@ class ResumeConversation:
         clock: Clock,
     ) -> None:
         self._uow = uow
+        self._experiments = experiments
         self._runtime = runtime
         self._ingest = ingest
         self._gate = gate
@@ -54,6 +58,7 @@ class ResumeConversation:
         admission = None
         if not conversation.status.holds_runtime:
             admission = await self._gate.admit(tenant)
+        await self._experiments.assign(self._uow, conversation)
         await self._uow.commit()
         self._ingest.follow(conversation.id_)
         if admission is not None:

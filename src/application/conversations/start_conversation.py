@@ -16,6 +16,7 @@ from application.conversations.start_reports import (
     StartsInProgress,
 )
 from application.errors import ApplicationError, DependencyUnavailableError
+from application.experiments import ConversationExperiments
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.git_provider import GitProviders
@@ -121,6 +122,7 @@ class StartConversation:
         self,
         uow: UnitOfWork,
         units: UnitsOfWork,
+        experiments: ConversationExperiments,
         runtime: ConversationRuntime,
         ingest: ConversationIngest,
         llm: LlmConfigResolver,
@@ -136,6 +138,7 @@ class StartConversation:
     ) -> None:
         self._uow = uow
         self._units = units
+        self._experiments = experiments
         self._runtime = runtime
         self._ingest = ingest
         self._llm = llm
@@ -208,6 +211,7 @@ class StartConversation:
                     updated_at=now,
                 )
             )
+        await self._experiments.start(self._uow, conversation)
         noted = await self._uow.events.append(
             conversation.id_, [self._reports.first(conversation)], fence=None
         )

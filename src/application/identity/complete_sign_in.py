@@ -2,6 +2,7 @@ import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from application.analytics import ProductAnalytics
 from application.audit_trail import audit_in_every_org
 from application.errors import SignInRejectedError
 from application.identity.brokered_tokens import BrokeredTokenCapture
@@ -62,6 +63,8 @@ class CompleteSignIn:
     Claims are held to what a user can hold: a subject over 255 characters or an unusable
     email refuses the sign-in (400), an overlong name is cut, and a picture that is not a
     short ``http(s)`` URL is dropped.
+
+    The sign-in is reported to the product analytics when the person consented.
     """
 
     def __init__(
@@ -74,7 +77,9 @@ class CompleteSignIn:
         brokered: BrokeredTokenCapture,
         invitations: PendingInvitations,
         revocations: AccessRevocations,
+        analytics: ProductAnalytics,
     ) -> None:
+        self._analytics = analytics
         self._invitations = invitations
         self._revocations = revocations
         self._brokered = brokered
@@ -136,6 +141,12 @@ class CompleteSignIn:
         await self._uow.commit()
         if profile_changed:
             await self._revocations.publish([UserChanged(user.id_)])
+        await self._analytics.signed_in(
+            self._uow,
+            user.id_,
+            identity_provider=session.identity_provider,
+            member_since=user.created_at,
+        )
         return CompleteSignInResult(
             session_token=token,
             expires_at=session.expires_at,

@@ -7,6 +7,7 @@ from application.ports.audit_log import AuditLog
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
+from application.ports.experiment_assignments import ExperimentAssignments
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.job_queue import JobQueue
 from application.ports.ledger import Ledger
@@ -44,6 +45,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     events: EventStore
     callbacks: EventCallbackStore
+    experiments: ExperimentAssignments
     runtime_hosts: RuntimeDirectory
     jobs: JobQueue
     webhooks: WebhookInbox

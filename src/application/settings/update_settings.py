@@ -1,6 +1,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from application.analytics import ProductAnalytics
 from application.ports.clock import Clock
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
@@ -28,11 +29,13 @@ class UpdateSettingsResult:
 
 class UpdateSettings:
     """Change some of the caller's own settings; every value is checked before anything is
-    stored. Answers the settings as ``GetSettings`` would after the change."""
+    stored. Answers the settings as ``GetSettings`` would after the change. The first time the
+    caller turns their analytics consent on, their sign-up is reported."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, analytics: ProductAnalytics) -> None:
         self._uow = uow
         self._clock = clock
+        self._analytics = analytics
 
     async def execute(self, request: UpdateSettingsRequest) -> UpdateSettingsResult:
         user_id = request.actor.user.id_
@@ -44,4 +47,6 @@ class UpdateSettings:
                 UserSettings(user_id=user_id, values=values, updated_at=self._clock.now())
             )
             await self._uow.commit()
+        if stored.values.analytics_consent is None and values.analytics_consent is True:
+            await self._analytics.consent_given(self._uow, request.actor.user)
         return UpdateSettingsResult(settings=await settings_view(store, request.actor, request.org))

@@ -124,6 +124,18 @@ def describe(settings: Settings) -> list[str]:
         f"mail: from {settings.mail_sender}, "
         + (smtp.describe() if smtp else f"written to {settings.data_dir / 'mail'} (no SMTP server)")
     )
+    analytics = settings.analytics
+    experiments = ", ".join(f"{e.name} (default {e.default})" for e in analytics.experiments)
+    lines.append(
+        "analytics: "
+        + (
+            f"PostHog at {_where(analytics.posthog_host)}, consenting people only, flags "
+            + ("evaluated here" if analytics.posthog_secret_key else "off (no secret key)")
+            if analytics.enabled
+            else "none sent"
+        )
+        + f"; experiments: {experiments or 'none'}"
+    )
     log_format = (
         settings.server.log_format.value
         if settings.server.log_format

@@ -20,6 +20,7 @@ from entrypoints.http.app import build_http_app, install_request_id
 from entrypoints.http.health import LIVENESS_PATH
 from entrypoints.http.metrics import METRICS_PATH, MetricsController, install_http_metrics
 from entrypoints.http.request_scope import install_request_scope
+from entrypoints.ioc.analytics import start_analytics
 from entrypoints.ioc.conversations import start_conversation_ingest
 from entrypoints.ioc.http import close_sockets
 from entrypoints.ioc.identity import start_principal_cache
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *override_providers: Provider) -> Litestar:
                 await prepare_embedded(container, settings)
             else:
                 await warn_when_database_not_ready(container, settings.dependency_timeout_s)
+            await start_analytics(container)
             await start_principal_cache(container)
             await start_conversation_ingest(container)
             if settings.jobs.in_serve:

@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 
 from dishka import AsyncContainer, Provider, Scope, provide
 
+from application.analytics import ProductAnalytics
 from application.billing import UsageAccounting
 from application.conversations import (
     CallbackProcessors,
@@ -36,8 +37,8 @@ class ConversationsProvider(Provider):
     (in-process embedded, Redis clustered)."""
 
     @provide(scope=Scope.APP)
-    def processors(self) -> CallbackProcessors:
-        return CallbackProcessors()
+    def processors(self, analytics: ProductAnalytics) -> CallbackProcessors:
+        return CallbackProcessors(analytics=analytics)
 
     @provide(scope=Scope.APP)
     async def ingest(

@@ -2,6 +2,7 @@
 
 from dishka import Provider
 
+from entrypoints.ioc.analytics import AnalyticsProvider
 from entrypoints.ioc.application import ApplicationProvider
 from entrypoints.ioc.billing import BillingProvider
 from entrypoints.ioc.conversations import ConversationsProvider
@@ -52,6 +53,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         WebhooksProvider(),
         BillingProvider(),
         PrometheusProvider(),
+        AnalyticsProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),
     ]
     return [*common, *_binding(settings), PrincipalCacheProvider()]

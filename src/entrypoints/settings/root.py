@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from entrypoints.settings.analytics import AnalyticsSettings
 from entrypoints.settings.billing import BillingSettings
 from entrypoints.settings.conversations import ConversationSettings
 from entrypoints.settings.crypto import CryptoSettings
@@ -81,6 +82,7 @@ class Settings:
     rate_limits: RateLimitSettings = section(RateLimitSettings)
     billing: BillingSettings = section(BillingSettings)
     metrics: MetricsSettings = section(MetricsSettings)
+    analytics: AnalyticsSettings = section(AnalyticsSettings)
 
     @property
     def effective_database_url(self) -> str:

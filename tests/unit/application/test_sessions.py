@@ -16,6 +16,7 @@ import pytest
 
 from adapters.memory import InProcessLocks
 from adapters.redis import RedisLocks, create_redis_client
+from application.analytics import ProductAnalytics
 from application.errors import (
     ApplicationError,
     DependencyUnavailableError,
@@ -61,6 +62,7 @@ from tests.fakes import (
     FakeUnitOfWork,
     FakeUnitsOfWork,
 )
+from tests.fakes.analytics import RecordingAnalytics
 from tests.unit.application.conftest import World
 
 POLICY = SignInPolicy(
@@ -80,6 +82,7 @@ class Flow:
         self.store = world.store
         self.provider = provider or FakeIdentityProvider(world.clock, access_ttl=ACCESS_TTL)
         self.attempts = FakeLoginAttemptStore(world.clock)
+        self.analytics = RecordingAnalytics()
 
     async def start(self, *, hint: str | None = None) -> str:
         """Begin a sign-in; the issuer's authorization URL."""
@@ -122,6 +125,7 @@ class Flow:
             IgnoreBrokeredTokens(),
             PendingInvitations(uow),
             self.world.revocations,
+            ProductAnalytics(self.analytics),
         )
 
     def authenticator(

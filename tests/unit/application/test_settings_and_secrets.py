@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from application.analytics import ProductAnalytics
 from application.ports.org_repository import MemberOrganization
 from application.secrets import (
     CreateSecret,
@@ -39,6 +40,7 @@ from domain.secrets.errors import (
 )
 from domain.settings import InvalidSettingError, SettingField, SettingSource
 from tests.factories import create_org
+from tests.fakes.analytics import RecordingAnalytics
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.unit.application.conftest import World
 
@@ -62,7 +64,7 @@ def _view(org: MemberOrganization, role: Role) -> MemberOrganization:
 async def test_a_partial_update_changes_only_the_named_fields(world: World) -> None:
     ada = world.principal("ada")
     org = _team(world, ada)
-    update = UpdateSettings(world.uow, world.clock)
+    update = UpdateSettings(world.uow, world.clock, ProductAnalytics(RecordingAnalytics()))
     await update.execute(
         UpdateSettingsRequest(
             actor=ada,
@@ -93,7 +95,7 @@ async def test_a_partial_update_changes_only_the_named_fields(world: World) -> N
 async def test_one_bad_field_stores_nothing(world: World) -> None:
     ada = world.principal("ada")
     org = _team(world, ada)
-    update = UpdateSettings(world.uow, world.clock)
+    update = UpdateSettings(world.uow, world.clock, ProductAnalytics(RecordingAnalytics()))
     with pytest.raises(InvalidSettingError) as refused:
         await update.execute(
             UpdateSettingsRequest(
@@ -181,7 +183,7 @@ async def test_resolve_llm_config_opens_the_key_for_members_only(world: World) -
         "https://proxy.example",
     )
     assert "org-key" not in repr(config)
-    await UpdateSettings(world.uow, world.clock).execute(
+    await UpdateSettings(world.uow, world.clock, ProductAnalytics(RecordingAnalytics())).execute(
         UpdateSettingsRequest(
             actor=member,
             org=_view(org, Role.MEMBER),

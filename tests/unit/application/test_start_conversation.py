@@ -78,6 +78,7 @@ from tests.fakes import (
     FakeStore,
     FakeUnitOfWork,
 )
+from tests.fakes.analytics import no_experiments
 from tests.fakes.conversations import FakeConversationRepository
 from tests.fakes.git_providers import FakeGitProviders
 from tests.fakes.metrics import FakeMetrics
@@ -123,6 +124,7 @@ class Rig:
         return StartConversation(
             uow,
             FakeUnitsOfWork(self.store),
+            no_experiments(self.clock),
             runtime,
             self.ingest,
             LlmConfigResolver(uow),
@@ -252,7 +254,7 @@ async def test_the_runtime_gets_the_llm_the_secrets_and_a_credential_not_a_token
     assert spec.checkout.clone_url == "https://ghe.example.com/acme/widgets.git"
     assert (spec.checkout.username, spec.checkout.branch) == ("x-access-token", "main")
     processors = sorted(c.processor for c in rig.store.committed.callbacks.values())
-    assert processors == ["active_seconds", "set_title"]
+    assert processors == ["active_seconds", "analytics", "set_title"]
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,7 @@ class ConversationController(Controller):
                 actor=actor, org=org, conversation_id=ConversationId(conversation_id)
             )
         )
-        return ConversationOut.from_entity(found.conversation)
+        return ConversationOut.from_entity(found.conversation, found.experiments)
 
     @patch(
         "/{conversation_id:uuid}",

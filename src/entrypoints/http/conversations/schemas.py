@@ -1,8 +1,10 @@
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from domain.conversations.entities import Conversation, ConversationStatus, StoredEvent
 from domain.conversations.value_objects import EventType, StartPhase
@@ -117,9 +119,18 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
     active_seconds: float
     created_at: datetime
     updated_at: datetime
+    experiments: Annotated[
+        dict[str, str] | UnsetType,
+        msgspec.Meta(
+            description="The variant it runs with of each experiment it takes part in, kept "
+            "from its start on (shown when one conversation is read)."
+        ),
+    ] = UNSET
 
     @classmethod
-    def from_entity(cls, conversation: Conversation) -> "ConversationOut":
+    def from_entity(
+        cls, conversation: Conversation, experiments: Mapping[str, str] | None = None
+    ) -> "ConversationOut":
         return cls(
             id=conversation.id_,
             title=None if conversation.title is None else conversation.title.value,
@@ -139,6 +150,7 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
             active_seconds=round(conversation.active_seconds, 3),
             created_at=conversation.created_at,
             updated_at=conversation.updated_at,
+            experiments=UNSET if experiments is None else dict(experiments),
         )
 
 
