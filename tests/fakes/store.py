@@ -8,6 +8,7 @@ from typing import Any
 from application.ports.runtime_directory import RuntimeAddress
 from domain.audit.entities import AuditEvent
 from domain.billing.ledger import LedgerEntry, LedgerEntryId
+from domain.billing.payments import Purchase, PurchaseId, Subscription
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
 from domain.conversations.value_objects import ConversationId
@@ -55,6 +56,9 @@ class _Tables:
     webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
     ledger: dict[LedgerEntryId, LedgerEntry] = field(default_factory=dict)
     balances: dict[OrgId, int] = field(default_factory=dict)
+    billing_customers: dict[OrgId, str] = field(default_factory=dict)
+    purchases: dict[PurchaseId, Purchase] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
 
 class FakeStore:

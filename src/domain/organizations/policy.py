@@ -12,6 +12,7 @@ __all__ = (
     "check_can_add",
     "check_can_change_role",
     "check_can_invite",
+    "check_can_manage_billing",
     "check_can_manage_invitations",
     "check_can_read_audit",
     "check_can_remove",
@@ -91,4 +92,9 @@ def check_can_transfer(org: Organization, actor_role: Role) -> None:
 
 
 def check_can_read_audit(actor_role: Role) -> None:
+    _require_manager(actor_role)
+
+
+def check_can_manage_billing(actor_role: Role) -> None:
+    """Owners and admins buy credits, subscribe, open the billing portal and read the ledger."""
     _require_manager(actor_role)

@@ -3,6 +3,7 @@
 from dishka import Provider
 
 from entrypoints.ioc.application import ApplicationProvider
+from entrypoints.ioc.billing import BillingProvider
 from entrypoints.ioc.conversations import ConversationsProvider
 from entrypoints.ioc.crypto import CryptoProvider
 from entrypoints.ioc.embedded import EmbeddedProvider
@@ -49,6 +50,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         JobsProvider(),
         MailProvider(),
         WebhooksProvider(),
+        BillingProvider(),
         PrometheusProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),
     ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from entrypoints.settings.billing import BillingSettings
 from entrypoints.settings.conversations import ConversationSettings
 from entrypoints.settings.crypto import CryptoSettings
 from entrypoints.settings.database import DatabaseSettings
@@ -77,6 +78,7 @@ class Settings:
     jobs: JobSettings = section(JobSettings)
     mail: MailSettings = section(MailSettings)
     webhooks: WebhookSettings = section(WebhookSettings)
+    billing: BillingSettings = section(BillingSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
     metrics: MetricsSettings = section(MetricsSettings)
 
