@@ -9,9 +9,10 @@ A test "pays" a checkout as the browser would, ``POST /_test/checkout/{id}/pay?c
 the card is charged (``4000000000000341`` is declined: 402, no event) and a
 ``checkout.session.completed`` event, signed as Stripe signs (``Stripe-Signature:
 t=<unix>,v1=<HMAC-SHA256 of "<t>.<body>">``), is posted to every webhook registered with
-localstripe's ``POST /_config/webhooks/{id}`` (``url``, ``secret``). The events localstripe cannot
-send (invoices paid, refunds, disputes, subscription changes) a test signs itself with
-``signed_event``, at any timestamp.
+``POST /_test/webhooks/{id}`` (``{"url", "secret"}``). Only these events are sent: localstripe's
+own (customer and charge events, sent a second late) would arrive at no predictable moment.
+The events localstripe cannot send (invoices paid, refunds, disputes, subscription changes) a
+test signs itself with ``signed_event``, at any timestamp.
 """
 
 import asyncio
@@ -96,7 +97,7 @@ def signed_event(
 
 
 def _serve() -> None:  # pragma: no cover - runs in the child process
-    from localstripe import resources, server, webhooks  # noqa: PLC0415 - the child's only
+    from localstripe import resources, server  # noqa: PLC0415 - the child's only
     from localstripe.errors import UserError  # noqa: PLC0415
 
     type(resources.store).dump_to_disk = lambda _self: None  # one process, nothing shared
@@ -106,6 +107,9 @@ def _serve() -> None:  # pragma: no cover - runs in the child process
     prices: dict[str, dict[str, Any]] = {}
     subscriptions: dict[str, dict[str, Any]] = {}
     replies: dict[tuple[str, str], tuple[int, bytes]] = {}
+    hooks: dict[str, tuple[str, str]] = {}
+    """Where the events the stand-in makes go, with the secret each is signed with; none of
+    localstripe's own events (it registers its endpoints apart, and none is registered)."""
     base = {"url": ""}
 
     def reply(body: Mapping[str, Any], status: int = 200) -> web.Response:
@@ -234,12 +238,12 @@ def _serve() -> None:  # pragma: no cover - runs in the child process
         body = json.dumps(event, indent=2).encode()
         answers = []
         async with ClientSession() as client:
-            for hook in list(webhooks._webhooks.values()):
+            for url, secret in list(hooks.values()):
                 headers = {
                     "Content-Type": "application/json; charset=utf-8",
-                    "Stripe-Signature": stripe_signature(body, hook.secret, event["created"]),
+                    "Stripe-Signature": stripe_signature(body, secret, event["created"]),
                 }
-                async with client.post(hook.url, data=body, headers=headers) as answer:
+                async with client.post(url, data=body, headers=headers) as answer:
                     answers.append(answer.status)
         return answers
 
@@ -269,7 +273,7 @@ def _serve() -> None:  # pragma: no cover - runs in the child process
             "created": int(time.time()),
             "data": {"object": _public(session)},
             "livemode": False,
-            "pending_webhooks": len(webhooks._webhooks),
+            "pending_webhooks": len(hooks),
             "type": "checkout.session.completed",
         }
         deliver_now = request.query.get("deliver", "true") != "false"
@@ -282,6 +286,11 @@ def _serve() -> None:  # pragma: no cover - runs in the child process
                 "delivered": delivered,
             }
         )
+
+    async def register(request: web.Request) -> web.Response:
+        data = await request.json()
+        hooks[request.match_info["id"]] = (str(need(data, "url")), str(need(data, "secret")))
+        return reply({"id": request.match_info["id"]})
 
     async def change_subscription(request: web.Request) -> web.Response:
         kept = found(subscriptions, request)
@@ -319,6 +328,7 @@ def _serve() -> None:  # pragma: no cover - runs in the child process
     app.router.add_get("/v1/prices/{id}", get_price)
     app.router.add_post("/_test/checkout/{id}/pay", pay)
     app.router.add_post("/_test/subscriptions/{id}", change_subscription)
+    app.router.add_post("/_test/webhooks/{id}", register)
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -350,11 +360,11 @@ class StripeStandIn:
             answer = await client.post(path, **kwargs)
         if answer.status_code >= 400:
             raise StripeRefusedError(answer.status_code, answer.text)
-        return answer.json()
+        return answer.json() if answer.content else None
 
     async def register_webhook(self, url: str, secret: str = STRIPE_WEBHOOK_SECRET) -> None:
         """Every paid checkout's event goes to ``url`` (replacing the last one registered)."""
-        await self._post("/_config/webhooks/maestrist", data={"url": url, "secret": secret})
+        await self._post("/_test/webhooks/maestrist", json={"url": url, "secret": secret})
 
     async def pay(
         self, session_id: str, card: str = PAYING_CARD, *, deliver: bool = True
