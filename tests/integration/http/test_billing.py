@@ -9,13 +9,20 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+from uuid import uuid4
 
 import httpx
 import pytest
+from dishka import Provider, Scope, provide
 
+from application.billing import Fulfillment
+from application.ports.ledger import Ledger
+from application.ports.unit_of_work import UnitOfWork
+from domain.billing.ledger import LedgerEntry
 from domain.webhooks.entities import DeliveryStatus, WebhookDelivery
 from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
@@ -128,14 +135,16 @@ def _settings(postgres_url: str, stand_in: StripeStandIn, plan_price: str) -> Se
 
 
 @asynccontextmanager
-async def _open(postgres_url: str, stand_in: StripeStandIn) -> AsyncIterator[Shop]:
+async def _open(
+    postgres_url: str, stand_in: StripeStandIn, *providers: Provider
+) -> AsyncIterator[Shop]:
     """The server on the test's own loop (requests sent together overlap), its webhook
     registered with the stand-in through a relay; opened in the test's own task, which
     the server's lifespan must be closed in too."""
     price = await stand_in.create_price(PLAN_CENTS)
     settings = _settings(postgres_url, stand_in, price)
     async with (
-        serve_concurrently(settings, BearerSubjectAuth()) as client,
+        serve_concurrently(settings, BearerSubjectAuth(), *providers) as client,
         webhook_relay(client) as hook_url,
     ):
         await stand_in.register_webhook(hook_url)
@@ -225,6 +234,60 @@ async def test_the_return_page_racing_the_webhook_credits_once(
         billing = await shop.billing("alice", org)
         assert billing["balanceMicros"] == 40_000_000
         assert len(billing["entries"]) == 1
+
+
+class _UnkeyedLedger:
+    """A ledger that keys each entry afresh: the mechanism the race relies on, taken away."""
+
+    def __init__(self, inner: Ledger) -> None:
+        self._inner = inner
+
+    async def record(self, entry: LedgerEntry) -> bool:
+        return await self._inner.record(replace(entry, source_id=f"{entry.source_id}-{uuid4()}"))
+
+
+class _UnkeyedUnitOfWork:
+    def __init__(self, inner: UnitOfWork) -> None:
+        self._inner = inner
+        self.ledger = _UnkeyedLedger(inner.ledger)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class UnkeyedFulfillment(Fulfillment):
+    async def checkout(
+        self,
+        uow: UnitOfWork,
+        session_id: str,
+        now: datetime,
+        *,
+        event_created: datetime | None = None,
+    ) -> str:
+        unkeyed = cast("UnitOfWork", _UnkeyedUnitOfWork(uow))
+        return await super().checkout(unkeyed, session_id, now, event_created=event_created)
+
+
+class UnkeyedCredits(Provider):
+    fulfillment = provide(UnkeyedFulfillment, provides=Fulfillment, scope=Scope.APP, override=True)
+
+
+async def test_without_one_key_per_checkout_the_same_race_credits_more_than_once(
+    postgres_url: str, stand_in: StripeStandIn
+) -> None:
+    """The negative control of the race above: the return pages really overlap."""
+    async with _open(postgres_url, stand_in, UnkeyedCredits()) as shop:
+        org = await shop.team("alice")
+        bought = await shop.bought("alice", org, "40")
+        await shop.stand_in.pay(_session_of(bought), deliver=False)
+        back = f"/api/orgs/{org}/billing/purchases/{bought['purchase']['id']}"
+
+        answers = await asyncio.gather(
+            *(shop.client.get(back, headers=bearer("alice")) for _ in range(3))
+        )
+
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert (await shop.billing("alice", org))["balanceMicros"] >= 80_000_000
 
 
 async def test_a_declined_card_credits_nothing_and_sends_no_event(
