@@ -3,7 +3,6 @@
 from dishka import Provider
 
 from entrypoints.ioc.application import ApplicationProvider
-from entrypoints.ioc.billing import BillingProvider
 from entrypoints.ioc.conversations import ConversationsProvider
 from entrypoints.ioc.crypto import CryptoProvider
 from entrypoints.ioc.embedded import EmbeddedProvider
@@ -25,6 +24,7 @@ from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.ioc.sqlalchemy import SqlaProvider
+from entrypoints.ioc.stripe import StripeProvider
 from entrypoints.ioc.system import SystemProvider
 from entrypoints.ioc.webhooks import WebhooksProvider
 from entrypoints.settings import Binding, Settings
@@ -50,7 +50,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         JobsProvider(),
         MailProvider(),
         WebhooksProvider(),
-        BillingProvider(),
+        StripeProvider(),
         PrometheusProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),
     ]

@@ -17,6 +17,7 @@ FAMILY_ADAPTERS = {
     "runtime": {"openhands", "scripted"},
     "mail": {"mail"},
     "prometheus": {"prometheus"},
+    "stripe": {"stripe"},
 }
 """The adapter packages each family's provider module may build; other provider modules
 (the use cases, the HTTP edge, readiness, the registry) build none."""

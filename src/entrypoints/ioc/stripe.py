@@ -19,10 +19,10 @@ from application.ports.payment_gateway import PaymentGateway
 from domain.billing.ledger import micros
 from entrypoints.settings import Settings
 
-__all__ = ("BillingProvider",)
+__all__ = ("StripeProvider",)
 
 
-class BillingProvider(Provider):
+class StripeProvider(Provider):
     scope = Scope.REQUEST
     buy_credits = provide(BuyCredits)
     subscribe = provide(SubscribeToPlan)
