@@ -30,6 +30,7 @@ from tests.db import add_user, sqla_ports
 from tests.integration.http.conftest import BearerSubjectAuth, bearer
 from tests.support.concurrent_app import serve_concurrently
 from tests.support.polling import GENEROUS_S
+from tests.support.ports import closed_port
 from tests.support.stripe_server import (
     DECLINED_CARD,
     STRIPE_WEBHOOK_SECRET,
@@ -498,3 +499,26 @@ async def test_without_a_stripe_key_billing_says_it_is_not_configured(
     assert "not configured" in bought.json()["detail"]
     assert (read.status_code, read.json()["billingEnabled"]) == (200, False)
     assert hook.status_code == 404
+
+
+async def test_stripe_out_of_reach_is_503_and_nothing_is_sold(postgres_url: str) -> None:
+    settings = clustered_settings(postgres_url)
+    settings = settings.with_changes(
+        billing=settings.billing.with_changes(
+            stripe_secret_key="sk_test_unreachable",
+            stripe_api_base=f"http://127.0.0.1:{closed_port()}",
+        )
+    )
+    async with serve_concurrently(settings, BearerSubjectAuth()) as client:
+        await add_user(postgres_url, "alice")
+        orgs = (await client.get("/api/orgs", headers=bearer("alice"))).json()["items"]
+        bought = await client.post(
+            f"/api/orgs/{orgs[0]['id']}/billing/checkout",
+            json={"amount": "10"},
+            headers=bearer("alice"),
+        )
+        read = await client.get(f"/api/orgs/{orgs[0]['id']}/billing", headers=bearer("alice"))
+
+    assert (bought.status_code, bought.json()["code"]) == (503, "payment-provider-unavailable")
+    assert "Retry-After" in bought.headers
+    assert (read.status_code, read.json()["entries"]) == (200, [])
