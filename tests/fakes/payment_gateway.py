@@ -39,6 +39,8 @@ class FakePaymentGateway(PaymentGateway):
         self.down = False
         self._replies: dict[tuple[str, str], object] = {}
         self._prices_of: dict[str, str | None] = {}
+        self.checkout_keys: dict[str, str] = {}
+        """The idempotency key each checkout was opened with, by session id."""
 
     def _check(self) -> None:
         if self.down:
@@ -82,6 +84,7 @@ class FakePaymentGateway(PaymentGateway):
         self.sessions[session_id] = session
         self._replies[("checkout", checkout.idempotency_key)] = session
         self._prices_of[session_id] = checkout.price_id
+        self.checkout_keys[session_id] = checkout.idempotency_key
         self.created.append(session_id)
         return session
 

@@ -93,7 +93,7 @@ class BuyCredits:
                 metadata={"org_id": str(request.org_id), "purchase_id": str(purchase.id_)},
                 success_url=f"{back}?session_id={{CHECKOUT_SESSION_ID}}",
                 cancel_url=back,
-                idempotency_key=f"purchase-{purchase.id_}",
+                idempotency_key=str(purchase.id_),
                 amount_minor=minor,
                 currency=policy.currency,
                 description=f"Maestrist credits for {view.organization.name.value}",

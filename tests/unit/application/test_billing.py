@@ -179,6 +179,8 @@ async def test_buying_credits_opens_a_checkout_named_by_the_kept_purchase_and_cr
     assert session.metadata == {"org_id": str(billing.org_id), "purchase_id": str(purchase_id)}
     assert (session.amount_total, session.currency) == (2_550, "usd")
     assert session.customer_id == billing.store.committed.billing_customers[billing.org_id]
+    assert billing.gateway.checkout_keys[session_id] == str(purchase_id)
+    assert session.url is not None
     assert await billing.balance() == (0, 0)
 
 
