@@ -8,6 +8,7 @@ from typing import Any
 from application.ports.runtime_directory import RuntimeAddress
 from domain.audit.entities import AuditEvent
 from domain.billing.ledger import LedgerEntry, LedgerEntryId
+from domain.billing.payments import Purchase, PurchaseId, Subscription
 from domain.billing.usage import UsageRecord, UsageRecordId
 from domain.conversations.entities import CallbackId, Conversation, EventCallback, StoredEvent
 from domain.conversations.errors import StaleFenceError
@@ -62,6 +63,9 @@ class _Tables:
     balances: dict[OrgId, int] = field(default_factory=dict)
     member_caps: dict[OrgId, int] = field(default_factory=dict)
     usage: dict[UsageRecordId, UsageRecord] = field(default_factory=dict)
+    billing_customers: dict[OrgId, str] = field(default_factory=dict)
+    purchases: dict[PurchaseId, Purchase] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
 
 class FakeStore:

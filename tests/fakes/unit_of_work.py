@@ -5,6 +5,7 @@ from application.ports.cipher import Cipher
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from tests.fakes.api_key_repository import FakeApiKeyRepository
 from tests.fakes.audit_log import FakeAuditLog
+from tests.fakes.billing_store import FakeBillingStore
 from tests.fakes.conversations import (
     FakeConversationRepository,
     FakeEventCallbackStore,
@@ -53,6 +54,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.webhooks = FakeWebhookInbox(store, self._locks)
         self.ledger = FakeLedger(store, self._locks)
         self.usage = FakeUsageRecords(store, self._locks)
+        self.billing = FakeBillingStore(store, self._locks)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

@@ -28,6 +28,7 @@ __all__ = (
     "AuditEventRow",
     "Base",
     "BillingAccountRow",
+    "BillingCustomerRow",
     "ConversationCallbackRow",
     "ConversationEventHeadRow",
     "ConversationEventRow",
@@ -43,9 +44,11 @@ __all__ = (
     "OrgSettingsRow",
     "OrganizationRow",
     "ProviderTokenRow",
+    "PurchaseRow",
     "RuntimeHostRow",
     "SessionRow",
     "SettingsColumns",
+    "SubscriptionRow",
     "UsageRecordRow",
     "UserRow",
     "UserSettingsRow",
@@ -501,3 +504,47 @@ class UsageRecordRow(Base):
     cost_micros: Mapped[int] = mapped_column(BigInteger)
     billed: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+
+
+class BillingCustomerRow(Base):
+    """An organization's customer at the payment provider, one each way."""
+
+    __tablename__ = "billing_customers"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class PurchaseRow(Base):
+    """Credits an organization set out to buy, kept before its checkout is opened."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (Index("ix_purchases_org_id_created_at", "org_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID]
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    checkout_session_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+
+
+class SubscriptionRow(Base):
+    """A plan subscription as the provider's newest event about it told."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_org_id", "org_id"),)
+
+    subscription_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    price_id: Mapped[str | None] = mapped_column(String(200))
+    current_period_end: Mapped[datetime | None]
+    cancel_at_period_end: Mapped[bool]
+    last_event_created: Mapped[datetime]

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
 from adapters.sqlalchemy.audit_log import SqlaAuditLog
+from adapters.sqlalchemy.billing_store import SqlaBillingStore
 from adapters.sqlalchemy.conversation_repository import SqlaConversationRepository
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
@@ -51,6 +52,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.webhooks = SqlaWebhookInbox(session)
         self.ledger = SqlaLedger(session)
         self.usage = SqlaUsageRecords(session)
+        self.billing = SqlaBillingStore(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

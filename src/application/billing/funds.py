@@ -6,18 +6,19 @@ from domain.billing.holds import InsufficientFundsError, MemberCapReachedError
 from domain.billing.usage import LlmPayer
 from domain.conversations.entities import Tenant
 
-__all__ = ("BillingPolicy", "FundsCheck", "month_start")
+__all__ = ("BudgetPolicy", "FundsCheck", "month_start")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BillingPolicy:
-    """What billing enforces. Not ``enforced`` (no payment provider configured), usage is
-    recorded and organizations' agents are never refused or paused for money."""
+class BudgetPolicy:
+    """What budgets enforce. Not ``enforced`` (by default, no payment provider configured),
+    usage is recorded and organizations' agents are never refused or paused for money."""
 
     enforced: bool = False
     min_balance_micros: int = 1_000_000
     """What an organization's balance must reach for its agents to start or go on."""
     currency: str = "USD"
+    """As people read it (upper case)."""
 
 
 def month_start(now: datetime) -> datetime:
@@ -31,7 +32,7 @@ class FundsCheck:
     the organization's balance must reach the minimum and the member must be within the
     monthly cap the organization set. Work a person pays for (their own LLM key) passes."""
 
-    def __init__(self, policy: BillingPolicy) -> None:
+    def __init__(self, policy: BudgetPolicy) -> None:
         self._policy = policy
 
     async def check(

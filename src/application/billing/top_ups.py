@@ -2,7 +2,6 @@
 adjustment), and the operator's own view and adjustments of a balance."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -23,6 +22,7 @@ __all__ = (
     "ShowBalance",
     "ShowBalanceResult",
     "credited",
+    "resume_when_credited",
 )
 
 RESUME_HELD_JOB = "billing.resume_held"
@@ -30,11 +30,10 @@ OPERATOR_SOURCE = "operator"
 """The ledger source of an operator's adjustments."""
 
 
-async def credited(uow: UnitOfWork, entry: LedgerEntry, now: datetime) -> int:
-    """In the transaction that recorded ``entry``, a positive one: a job for each of the
+async def resume_when_credited(uow: UnitOfWork, entry: LedgerEntry) -> int:
+    """In the transaction that recorded ``entry``, a credit: a job for each of the
     organization's conversations paused because its balance ran out, to resume it once the
-    balance allows (the job checks). Every credit goes through here. Answers how many jobs
-    were enqueued."""
+    balance allows (the job checks). Answers how many were enqueued."""
     if entry.amount_micros <= 0:
         return 0
     enqueued = 0
@@ -45,8 +44,21 @@ async def credited(uow: UnitOfWork, entry: LedgerEntry, now: datetime) -> int:
             key=f"{RESUME_HELD_JOB}:{conversation.id_}:{entry.id_}",
             retry=RetryPolicy(max_attempts=5),
         )
-        enqueued += await uow.jobs.enqueue(job, now)
+        enqueued += await uow.jobs.enqueue(job, entry.created_at)
     return enqueued
+
+
+async def credited(uow: UnitOfWork, entry: LedgerEntry) -> bool:
+    """Record a positive entry (a purchase, a grant, an operator's credit) in ``uow``;
+    whether it moved the balance (False: its cause was credited before). Every credit goes
+    through here and nowhere else, so what must follow one (resuming the organization's
+    conversations paused for lack of funds) happens in the same transaction."""
+    if entry.amount_micros <= 0:
+        raise ValueError("only a positive entry is a credit")
+    if not await uow.ledger.record(entry):
+        return False
+    await resume_when_credited(uow, entry)
+    return True
 
 
 async def _check_org(uow: UnitOfWork, org_id: OrgId) -> None:
@@ -95,9 +107,10 @@ class AdjustBalance:
             created_at=now,
             description=reason,
         )
-        recorded = await self._uow.ledger.record(entry)
-        if recorded:
-            await credited(self._uow, entry, now)
+        if entry.amount_micros > 0:
+            recorded = await credited(self._uow, entry)
+        else:
+            recorded = await self._uow.ledger.record(entry)
         balance = await self._uow.ledger.balance(request.org_id)
         await self._uow.commit()
         return AdjustBalanceResult(entry=entry, recorded=recorded, balance_micros=balance)

@@ -2,7 +2,7 @@ import hashlib
 import re
 from datetime import datetime
 
-from application.billing.funds import BillingPolicy, month_start
+from application.billing.funds import BudgetPolicy, month_start
 from application.ports.unit_of_work import UnitOfWork
 from domain.billing.holds import BillingHold
 from domain.billing.ledger import EntryKind, LedgerEntry
@@ -38,7 +38,7 @@ class UsageAccounting:
     billing now holds the run, if it does: the balance ran out, or the member's monthly
     cap was reached."""
 
-    def __init__(self, policy: BillingPolicy) -> None:
+    def __init__(self, policy: BudgetPolicy) -> None:
         self._policy = policy
 
     async def account(

@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from application.billing.funds import BillingPolicy, month_start
+from application.billing.funds import BudgetPolicy, month_start
 from application.members._shared import callers_view
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWork
@@ -58,7 +58,7 @@ class ShowUsage:
     own; owners and admins see everyone's, or one member's. Usage on a member's own LLM key is
     shown and not billed; ``billed`` is what the organization paid."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock, policy: BillingPolicy) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, policy: BudgetPolicy) -> None:
         self._uow = uow
         self._clock = clock
         self._policy = policy

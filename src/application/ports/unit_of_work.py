@@ -4,6 +4,7 @@ from typing import Protocol
 
 from application.ports.api_key_repository import ApiKeyRepository
 from application.ports.audit_log import AuditLog
+from application.ports.billing_store import BillingStore
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
@@ -51,6 +52,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookInbox
     ledger: Ledger
     usage: UsageRecords
+    billing: BillingStore
 
     @abstractmethod
     async def commit(self) -> None: ...

@@ -96,5 +96,6 @@ def check_can_read_audit(actor_role: Role) -> None:
 
 
 def check_can_manage_billing(actor_role: Role) -> None:
-    """Owners and admins see the organization's usage and spending, and set its caps."""
+    """Owners and admins buy credits, subscribe, open the billing portal, read the ledger and
+    the organization's usage, and set its caps."""
     _require_manager(actor_role)

@@ -11,6 +11,7 @@ from litestar.routes import HTTPRoute
 
 from entrypoints.http.api_keys import ApiKeyController
 from entrypoints.http.auth import require_principal
+from entrypoints.http.billing import BillingController
 from entrypoints.http.conversations import ConversationController, conversation_socket
 from entrypoints.http.decoding import DecodingRequest, screen_request
 from entrypoints.http.email import EmailController
@@ -62,6 +63,7 @@ def build_http_app(
             OrganizationController,
             MemberController,
             InvitationController,
+            BillingController,
             ApiKeyController,
             GitConnectionController,
             RepositoryController,

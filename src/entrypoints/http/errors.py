@@ -27,6 +27,7 @@ from application.errors import (
 )
 from application.identity.session_authenticator import SESSION_COOKIE
 from domain.billing.holds import PaymentRequiredError
+from domain.billing.payments import BillingNotConfiguredError
 from domain.conversations.errors import (
     ConversationLimitReachedError,
     LlmNotConfiguredError,
@@ -52,6 +53,7 @@ __all__ = ("ERROR_STATUS", "exception_handlers", "problem_response")
 ERROR_STATUS: Mapping[type[Exception], int] = {
     WebhookSignatureError: 401,
     PaymentRequiredError: 402,
+    BillingNotConfiguredError: 404,
     ProviderReconnectRequiredError: 409,
     RuntimeConversationNotFoundError: 409,
     InvalidValueError: 422,

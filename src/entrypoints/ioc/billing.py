@@ -5,7 +5,7 @@ from dishka import Provider, Scope, provide
 
 from application.billing import (
     AdjustBalance,
-    BillingPolicy,
+    BudgetPolicy,
     FundsCheck,
     SetMemberCap,
     ShowBalance,
@@ -31,10 +31,10 @@ class BillingProvider(Provider):
     accounting = provide(UsageAccounting, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
-    def policy(self, settings: Settings) -> BillingPolicy:
+    def budgets(self, settings: Settings) -> BudgetPolicy:
         billing = settings.billing
-        return BillingPolicy(
-            enforced=bool(billing.enforced),
+        return BudgetPolicy(
+            enforced=billing.budgets_enforced,
             min_balance_micros=billing.min_balance_micros,
-            currency=billing.currency,
+            currency=billing.currency.upper(),
         )

@@ -26,6 +26,7 @@ from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.ioc.sqlalchemy import SqlaProvider
+from entrypoints.ioc.stripe import StripeProvider
 from entrypoints.ioc.system import SystemProvider
 from entrypoints.ioc.webhooks import WebhooksProvider
 from entrypoints.settings import Binding, Settings
@@ -52,6 +53,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         MailProvider(),
         WebhooksProvider(),
         BillingProvider(),
+        StripeProvider(),
         PrometheusProvider(),
         AnalyticsProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),

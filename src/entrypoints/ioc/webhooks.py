@@ -3,6 +3,8 @@ process them."""
 
 from dishka import Provider, Scope, provide
 
+from application.billing import Fulfillment, StripeWebhooks
+from application.ports.clock import Clock
 from application.webhooks import (
     AcceptWebhook,
     GithubWebhooks,
@@ -33,8 +35,16 @@ class WebhooksProvider(Provider):
     drop_delivery = provide(DropDeadDelivery)
 
     @provide(scope=Scope.APP)
-    def sources(self, settings: Settings) -> WebhookSources:
+    def sources(self, settings: Settings, clock: Clock, fulfillment: Fulfillment) -> WebhookSources:
         configured: list[WebhookSource] = []
         if settings.webhooks.github_secrets:
             configured.append(GithubWebhooks(secrets=settings.webhooks.github_secrets))
+        if settings.billing.stripe_webhook_secrets and settings.billing.enabled:
+            configured.append(
+                StripeWebhooks(
+                    secrets=settings.billing.stripe_webhook_secrets,
+                    clock=clock,
+                    fulfillment=fulfillment,
+                )
+            )
         return {source.name: source for source in configured}

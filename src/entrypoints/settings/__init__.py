@@ -6,6 +6,7 @@ documentation and parser (``setting(...)``) and whose ``problems`` holds the rul
 several. A new family adds its module and one ``section(...)`` field on ``Settings``.
 """
 
+from entrypoints.settings.billing import BillingSettings
 from entrypoints.settings.conversations import ConversationSettings
 from entrypoints.settings.crypto import CryptoSettings, parse_encryption_keys
 from entrypoints.settings.database import DatabaseSettings
@@ -22,6 +23,7 @@ from entrypoints.settings.runtime import RuntimeKind, RuntimeSettings
 from entrypoints.settings.server import LogFormat, ServerSettings
 
 __all__ = (
+    "BillingSettings",
     "Binding",
     "ConversationSettings",
     "CryptoSettings",

@@ -79,8 +79,8 @@ class Settings:
     jobs: JobSettings = section(JobSettings)
     mail: MailSettings = section(MailSettings)
     webhooks: WebhookSettings = section(WebhookSettings)
-    rate_limits: RateLimitSettings = section(RateLimitSettings)
     billing: BillingSettings = section(BillingSettings)
+    rate_limits: RateLimitSettings = section(RateLimitSettings)
     metrics: MetricsSettings = section(MetricsSettings)
     analytics: AnalyticsSettings = section(AnalyticsSettings)
 

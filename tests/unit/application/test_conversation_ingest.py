@@ -14,7 +14,7 @@ import pytest
 
 from adapters.memory import InProcessEventFanOut, InProcessIngestLeases
 from adapters.scripted import Fail, Finish, ScriptedRuntime, ScriptedWorld, Slow, ToolCall
-from application.billing import BillingPolicy, UsageAccounting
+from application.billing import BudgetPolicy, UsageAccounting
 from application.conversations import CallbackProcessors, ConversationFeed, ConversationIngest
 from application.conversations.callbacks import DEFAULT_CALLBACKS, RecordActiveSeconds, StateChange
 from application.conversations.ingest import RUNTIME_LOST, UNSTORED_KIND
@@ -71,7 +71,7 @@ class Rig:
         close_timeout_s: float = 10.0,
         runtime: ScriptedRuntime | None = None,
         processors: CallbackProcessors | None = None,
-        policy: BillingPolicy | None = None,
+        policy: BudgetPolicy | None = None,
         **options: float,
     ) -> ConversationIngest:
         """An ingest on this rig; ``options`` are the ingest's other timings."""
@@ -83,7 +83,7 @@ class Rig:
             FakeClock(),
             processors or CallbackProcessors(),
             metrics=self.metrics,
-            accounting=UsageAccounting(policy or BillingPolicy()),
+            accounting=UsageAccounting(policy or BudgetPolicy()),
             retry_delay_s=0.01,
             close_timeout_s=close_timeout_s,
             **options,
@@ -1177,7 +1177,7 @@ async def test_a_run_that_spends_the_organizations_balance_is_paused_saying_why(
             _neutral(rig, "d", status=RuntimeStatus.PAUSED),
         ]
     )
-    ingest = rig.ingest(runtime=runtime, policy=BillingPolicy(enforced=enforced))
+    ingest = rig.ingest(runtime=runtime, policy=BudgetPolicy(enforced=enforced))
     ingest.follow(rig.cid)
     await rig.until(lambda r: len(r.stored) == 4)
     await ingest.aclose()
@@ -1207,7 +1207,7 @@ async def test_a_member_past_the_monthly_cap_has_the_run_paused_saying_so(rig: R
             _neutral(rig, "d", status=RuntimeStatus.PAUSED),
         ]
     )
-    ingest = rig.ingest(runtime=runtime, policy=BillingPolicy(enforced=True))
+    ingest = rig.ingest(runtime=runtime, policy=BudgetPolicy(enforced=True))
     ingest.follow(rig.cid)
     await rig.until(lambda r: len(r.stored) == 4)
     await ingest.aclose()

@@ -16,7 +16,7 @@ from adapters.memory import (
     InProcessIngestLeases,
 )
 from adapters.scripted import ScriptedRuntime, ScriptedWorld
-from application.billing import BillingPolicy, FundsCheck, UsageAccounting
+from application.billing import BudgetPolicy, FundsCheck, UsageAccounting
 from application.conversations import (
     CallbackProcessors,
     ConcurrencyGate,
@@ -107,7 +107,7 @@ class Rig:
                     runtime,
                     ConcurrencyGate(uow, runtime, ConversationLimits(), clock),
                     RuntimeGitAccess(credentials, defaults, runtime),
-                    FundsCheck(BillingPolicy()),
+                    FundsCheck(BudgetPolicy()),
                     clock,
                 ),
             )
@@ -150,7 +150,7 @@ async def rig() -> AsyncIterator[Rig]:
         FakeClock(),
         CallbackProcessors(),
         metrics=FakeMetrics(),
-        accounting=UsageAccounting(BillingPolicy()),
+        accounting=UsageAccounting(BudgetPolicy()),
     )
     actor = Principal(user=user, method=AuthMethod.SESSION, credential_id=uuid4())
     yield Rig(store, world, StandIn(actor), conversation, ingest)

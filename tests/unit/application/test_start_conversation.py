@@ -16,7 +16,7 @@ from application.billing import (
     RESUME_HELD_JOB,
     AdjustBalance,
     AdjustBalanceRequest,
-    BillingPolicy,
+    BudgetPolicy,
     FundsCheck,
     UsageAccounting,
 )
@@ -91,7 +91,7 @@ DEFAULTS = ConversationDefaults(
     git_token_url="https://maestrist.example.com/api/runtime/git-token",
 )
 
-NO_BILLING = BillingPolicy()
+NO_BILLING = BudgetPolicy()
 
 
 class FailingRuntime(ScriptedRuntime):
@@ -117,7 +117,7 @@ class Rig:
         limits: ConversationLimits | None = None,
         uow: FakeUnitOfWork | None = None,
         defaults: ConversationDefaults = DEFAULTS,
-        policy: BillingPolicy = NO_BILLING,
+        policy: BudgetPolicy = NO_BILLING,
     ) -> StartConversation:
         uow = uow or FakeUnitOfWork(self.store)
         runtime = runtime or ScriptedRuntime(self.world)
@@ -846,7 +846,7 @@ async def _fund(rig: Rig, amount_micros: int) -> None:
         await tx.commit()
 
 
-ENFORCED = BillingPolicy(enforced=True, min_balance_micros=2_000_000)
+ENFORCED = BudgetPolicy(enforced=True, min_balance_micros=2_000_000)
 
 
 async def test_who_pays_for_the_llm_is_recorded_with_the_conversation(rig: Rig) -> None:

@@ -18,6 +18,7 @@ FAMILY_ADAPTERS = {
     "mail": {"mail"},
     "prometheus": {"prometheus"},
     "analytics": {"posthog", "noop"},
+    "stripe": {"stripe"},
 }
 """The adapter packages each family's provider module may build; other provider modules
 (the use cases, the HTTP edge, readiness, the registry) build none."""

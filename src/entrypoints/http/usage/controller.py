@@ -9,7 +9,7 @@ from litestar import Controller, Response, get, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.billing import (
-    BillingPolicy,
+    BudgetPolicy,
     SetMemberCap,
     SetMemberCapRequest,
     ShowMemberCap,
@@ -143,7 +143,7 @@ class MemberCapController(Controller):
         org_id: FromPath[UUID],
         actor: FromDishka[Principal],
         use_case: FromDishka[ShowMemberCap],
-        policy: FromDishka[BillingPolicy],
+        policy: FromDishka[BudgetPolicy],
     ) -> MemberCapOut:
         cap = await use_case.execute(ShowMemberCapRequest(actor=actor, org_id=OrgId(org_id)))
         return MemberCapOut(
@@ -159,7 +159,7 @@ class MemberCapController(Controller):
         data: JSONBody[MemberCapUpdate],
         actor: FromDishka[Principal],
         use_case: FromDishka[SetMemberCap],
-        policy: FromDishka[BillingPolicy],
+        policy: FromDishka[BudgetPolicy],
     ) -> MemberCapOut:
         raw = data.member_monthly_cap
         cap = None if raw is None else amount_micros(raw, "member_monthly_cap")

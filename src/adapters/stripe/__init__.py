@@ -1,0 +1,3 @@
+from adapters.stripe.gateway import StripePaymentGateway
+
+__all__ = ("StripePaymentGateway",)

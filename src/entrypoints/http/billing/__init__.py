@@ -1,0 +1,3 @@
+from entrypoints.http.billing.controller import BillingController
+
+__all__ = ("BillingController",)
