@@ -32,7 +32,10 @@ def amount_text(amount_micros: int, currency: str) -> str:
     return f"{sign}{cents // 100}.{cents % 100:02d} {currency}"
 
 
-_TOP_UP = "An owner or admin of the organization tops it up with POST /api/orgs/{org_id}/billing/checkout."
+_TOP_UP = (
+    "An owner or admin of the organization tops it up with "
+    "POST /api/orgs/{org_id}/billing/checkout."
+)
 
 
 def hold_reason(hold: BillingHold) -> str:
