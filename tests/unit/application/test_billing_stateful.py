@@ -1,7 +1,9 @@
-"""Purchases, payments, duplicate and reordered events, the browser's returns and refunds,
-interleaved at random over the fakes: the balance always equals the sum of the ledger, each
-paid checkout is credited exactly once once anyone fulfilled it, an unpaid one never, and each
-refund is debited once."""
+"""Purchases, payments, duplicate and reordered events, the browser's returns, refunds, an
+agent's usage reports (some replayed) and conversation starts, interleaved at random over the
+fakes: the balance always equals the sum of the ledger, each paid checkout is credited exactly
+once once anyone fulfilled it, an unpaid one never, each refund and each usage report is
+debited once, a run is held exactly when its usage takes the balance to zero, and no
+conversation starts below the minimum balance."""
 
 import asyncio
 from collections.abc import Coroutine
@@ -21,16 +23,24 @@ from hypothesis.stateful import (
 
 from application.billing import (
     BillingPolicy,
+    BudgetPolicy,
     BuyCredits,
     BuyCreditsRequest,
     Fulfillment,
+    FundsCheck,
     ShowPurchase,
     ShowPurchaseRequest,
     StripeWebhooks,
+    UsageAccounting,
 )
+from domain.billing.holds import BillingHold, InsufficientFundsError
 from domain.billing.ledger import EntryKind
 from domain.billing.payments import PurchaseId
+from domain.billing.usage import LlmPayer
+from domain.conversations.entities import Conversation, ConversationStatus, Tenant
+from domain.conversations.value_objects import ConversationId, Usage
 from domain.identity.principals import AuthMethod, Principal
+from domain.shared.ids import new_id
 from domain.webhooks.entities import WebhookDelivery
 from tests.factories import create_org, create_user
 from tests.fakes import FakeClock, FakeStore
@@ -39,6 +49,7 @@ from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.support.stripe_server import signed_event
 
 SECRET = "whsec_stateful"
+BUDGETS = BudgetPolicy(enforced=True, min_balance_micros=2_000_000)
 _T = TypeVar("_T")
 
 
@@ -73,6 +84,16 @@ class BillingMachine(RuleBasedStateMachine):
         """Paid purchases someone fulfilled (webhook or return) after they were paid."""
         self.refunded: dict[str, int] = {}
         """Refunds processed by a charge.refunded event, by id: what they must have debited."""
+        self.conversation = Conversation(
+            id_=ConversationId(new_id()),
+            tenant=Tenant(org.id_, owner.id_),
+            status=ConversationStatus.RUNNING,
+            llm_payer=LlmPayer.ORG,
+            created_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+        self.reports: list[tuple[str, int]] = []
+        """Each usage report sent: its id and the running total it carried, in micro-units."""
 
     def teardown(self) -> None:
         self.loop.close()
@@ -182,6 +203,55 @@ class BillingMachine(RuleBasedStateMachine):
             for refund in self.gateway.charges[charge_id].refunds:
                 self.refunded[refund.id_] = refund.amount * 10_000
 
+    def _balance(self) -> int:
+        return self.run(FakeUnitOfWork(self.store).ledger.balance(self.org_id))
+
+    @rule(cents=st.integers(min_value=1, max_value=5_000), replay=st.booleans())
+    def usage_report(self, cents: int, replay: bool) -> None:
+        """The agent reports its running total, grown by ``cents``; or a report already
+        accounted arrives again (a re-ingested event), which changes nothing."""
+        again = replay and bool(self.reports)
+        if again:
+            report_id, total = self.reports[-1]
+        else:
+            total = (self.reports[-1][1] if self.reports else 0) + cents * 10_000
+            report_id = f"ev-{len(self.reports) + 1}"
+            self.reports.append((report_id, total))
+        before = self._balance()
+
+        async def account() -> BillingHold | None:
+            uow = FakeUnitOfWork(self.store)
+            usage = Usage(input_tokens=total // 1_000, cost_usd=total / 1_000_000, model="m")
+            held = await UsageAccounting(BUDGETS).account(
+                uow, self.conversation, report_id, usage, self.clock.now()
+            )
+            await uow.commit()
+            return held
+
+        held = self.run(account())
+        after = self._balance()
+        if again:
+            assert (held, after) == (None, before), "a replayed report moved the balance"
+        else:
+            assert after == before - cents * 10_000
+            assert held is (BillingHold.FUNDS if after <= 0 else None)
+
+    @rule()
+    def start_conversation(self) -> None:
+        """A member starts a conversation the organization pays for."""
+        balance = self._balance()
+        uow = FakeUnitOfWork(self.store)
+        try:
+            self.run(
+                FundsCheck(BUDGETS).check(
+                    uow, self.conversation.tenant, LlmPayer.ORG, self.clock.now()
+                )
+            )
+        except InsufficientFundsError:
+            assert balance < BUDGETS.min_balance_micros
+        else:
+            assert balance >= BUDGETS.min_balance_micros, "a start below the minimum balance"
+
     @invariant()
     def balance_is_the_sum_of_the_ledger(self) -> None:
         ledger = FakeUnitOfWork(self.store).ledger
@@ -195,7 +265,12 @@ class BillingMachine(RuleBasedStateMachine):
         assert set(sessions) == expected
         debits = {e.source_id: -e.amount_micros for e in entries if e.kind is EntryKind.REFUND}
         assert debits == self.refunded
-        assert balance == sum(self.amounts[p] for p in self.fulfilled) - sum(debits.values())
+        used = [-e.amount_micros for e in entries if e.kind is EntryKind.USAGE]
+        assert sum(used) == (self.reports[-1][1] if self.reports else 0), "usage debited twice"
+        assert len(used) == len(self.reports)
+        assert balance == (
+            sum(self.amounts[p] for p in self.fulfilled) - sum(debits.values()) - sum(used)
+        )
 
     @invariant()
     def nothing_unpaid_is_credited(self) -> None:
