@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from application.analytics import ProductAnalytics
 from application.billing.policy import BillingPolicy
 from application.billing.top_ups import credited
 from application.ports.payment_gateway import CheckoutMode, CheckoutSession, PaymentGateway
@@ -59,9 +60,12 @@ class Fulfillment:
     """Turns verified provider events (and the browser's return from a checkout) into ledger
     entries and subscription state, in the caller's unit of work."""
 
-    def __init__(self, gateway: PaymentGateway, policy: BillingPolicy) -> None:
+    def __init__(
+        self, gateway: PaymentGateway, policy: BillingPolicy, analytics: ProductAnalytics
+    ) -> None:
         self._gateway = gateway
         self._policy = policy
+        self._analytics = analytics
 
     async def checkout(
         self,
@@ -99,6 +103,13 @@ class Fulfillment:
         if not await credited(uow, entry):
             return "already credited"
         await uow.billing.mark_paid(purchase.id_, now)
+        await self._analytics.credits_purchased(
+            uow,
+            user_id=purchase.user_id,
+            org_id=purchase.org_id,
+            amount_micros=purchase.amount_micros,
+            currency=purchase.currency,
+        )
         return "credited"
 
     async def _subscribed(

@@ -5,14 +5,16 @@ back; invoices, refunds and disputes move balances once per cause."""
 
 import asyncio
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import stripe
 
+from application.analytics import ProductAnalytics
 from application.billing import (
+    RESUME_HELD_JOB,
     BillingPolicy,
     BuyCredits,
     BuyCreditsRequest,
@@ -29,6 +31,7 @@ from application.billing import (
 )
 from application.billing.stripe_webhooks import stripe_signature_matches
 from application.ports.payment_gateway import CheckoutMode, NewCheckout
+from domain.billing.holds import BillingHold
 from domain.billing.ledger import EntryKind, LedgerEntry
 from domain.billing.payments import (
     BillingNotConfiguredError,
@@ -38,13 +41,19 @@ from domain.billing.payments import (
     PurchaseNotFoundError,
     PurchaseStatus,
 )
+from domain.billing.usage import LlmPayer
+from domain.conversations.entities import Conversation, ConversationStatus, Tenant
+from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import AuthMethod, Principal
 from domain.organizations.entities import Membership, OrgId, Role
 from domain.organizations.errors import NotAnOrgAdminError, OrgNotFoundError
+from domain.settings.entities import SettingsValues, UserSettings
 from domain.shared.errors import InvalidValueError
+from domain.shared.ids import new_id
 from domain.webhooks.entities import WebhookDelivery, WebhookSignatureError
-from tests.factories import create_org, create_user
+from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeClock, FakeStore
+from tests.fakes.analytics import RecordingAnalytics
 from tests.fakes.payment_gateway import FakePaymentGateway
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.support.stripe_server import signed_event, stripe_signature
@@ -65,13 +74,14 @@ class Billing:
     admin: Principal
     member: Principal
     outsider: Principal
+    analytics: RecordingAnalytics = field(default_factory=RecordingAnalytics)
 
     def uow(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
 
     @property
     def fulfillment(self) -> Fulfillment:
-        return Fulfillment(self.gateway, self.policy)
+        return Fulfillment(self.gateway, self.policy, ProductAnalytics(self.analytics))
 
     @property
     def webhooks(self) -> StripeWebhooks:
@@ -570,3 +580,37 @@ def test_a_signed_event_without_its_id_or_type_is_refused_by_name(
         with pytest.raises(InvalidValueError) as raised:
             source.verify(_headers(body, SECRET, now), body)
         assert raised.value.field == missing
+
+
+async def test_a_credited_purchase_is_reported_once_and_resumes_what_ran_out_of_money(
+    billing: Billing,
+) -> None:
+    """With the buyer's consent, ``credits_purchased`` is reported once however often the
+    checkout is fulfilled; the credit enqueues the resumption of the organization's
+    conversations paused because its balance ran out, in the transaction that credits it."""
+    buyer = billing.admin.user.id_
+    billing.store.live.user_settings[buyer] = UserSettings(
+        user_id=buyer, values=SettingsValues(analytics_consent=True), updated_at=T0
+    )
+    held = Conversation(
+        id_=ConversationId(new_id()),
+        tenant=Tenant(billing.org_id, billing.member.user.id_),
+        status=ConversationStatus.PAUSED,
+        billing_hold=BillingHold.FUNDS,
+        llm_payer=LlmPayer.ORG,
+        created_at=T0,
+        updated_at=T0,
+    )
+    billing.store.live.conversations[held.id_] = held
+    billing.store.commit()
+    _, session_id = await _bought(billing)
+    billing.gateway.pay(session_id)
+    completed = {"id": session_id, "object": "checkout.session"}
+    for _ in range(3):
+        await billing.process("checkout.session.completed", completed)
+
+    [reported] = billing.analytics.events
+    assert (reported.user_id, reported.event.value) == (buyer, "credits_purchased")
+    assert reported.properties["amount_micros"] == 25_000_000
+    [job] = [j for j in billing.store.committed.jobs.values() if j.kind == RESUME_HELD_JOB]
+    assert job.payload == {"conversationId": str(held.id_)}

@@ -21,6 +21,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from application.analytics import ProductAnalytics
 from application.billing import (
     BillingPolicy,
     BudgetPolicy,
@@ -43,6 +44,7 @@ from domain.identity.principals import AuthMethod, Principal
 from domain.shared.ids import new_id
 from domain.webhooks.entities import WebhookDelivery
 from tests.factories import create_org, create_user
+from tests.fakes.analytics import RecordingAnalytics
 from tests.fakes import FakeClock, FakeStore
 from tests.fakes.payment_gateway import FakePaymentGateway
 from tests.fakes.unit_of_work import FakeUnitOfWork
@@ -62,6 +64,7 @@ class BillingMachine(RuleBasedStateMachine):
         self.store = FakeStore()
         self.clock = FakeClock()
         self.gateway = FakePaymentGateway()
+        self.analytics = RecordingAnalytics()
         self.policy = BillingPolicy(
             enabled=True,
             currency="usd",
@@ -103,7 +106,7 @@ class BillingMachine(RuleBasedStateMachine):
 
     @property
     def fulfillment(self) -> Fulfillment:
-        return Fulfillment(self.gateway, self.policy)
+        return Fulfillment(self.gateway, self.policy, ProductAnalytics(self.analytics))
 
     async def _process(self, kind: str, data: dict[str, Any]) -> str:
         body, headers = signed_event(
