@@ -44,8 +44,8 @@ from domain.identity.principals import AuthMethod, Principal
 from domain.shared.ids import new_id
 from domain.webhooks.entities import WebhookDelivery
 from tests.factories import create_org, create_user
-from tests.fakes.analytics import RecordingAnalytics
 from tests.fakes import FakeClock, FakeStore
+from tests.fakes.analytics import RecordingAnalytics
 from tests.fakes.payment_gateway import FakePaymentGateway
 from tests.fakes.unit_of_work import FakeUnitOfWork
 from tests.support.stripe_server import signed_event
