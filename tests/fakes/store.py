@@ -19,6 +19,7 @@ from domain.identity.sessions import Session, SessionId
 from domain.jobs.entities import Job, JobId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
+from domain.resolver.entities import AppInstallation, GitIdentity, ResolverThread
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
 from domain.webhooks.entities import WebhookDelivery, WebhookDeliveryId
@@ -55,6 +56,11 @@ class _Tables:
     webhook_deliveries: dict[WebhookDeliveryId, WebhookDelivery] = field(default_factory=dict)
     ledger: dict[LedgerEntryId, LedgerEntry] = field(default_factory=dict)
     balances: dict[OrgId, int] = field(default_factory=dict)
+    app_installations: dict[tuple[ProviderKind, str], AppInstallation] = field(default_factory=dict)
+    resolver_threads: dict[tuple[ProviderKind, str, int], ResolverThread] = field(
+        default_factory=dict
+    )
+    git_identities: dict[tuple[UserId, ProviderKind], GitIdentity] = field(default_factory=dict)
 
 
 class FakeStore:

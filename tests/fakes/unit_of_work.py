@@ -4,17 +4,20 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from application.ports.cipher import Cipher
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from tests.fakes.api_key_repository import FakeApiKeyRepository
+from tests.fakes.app_installations import FakeAppInstallationStore
 from tests.fakes.audit_log import FakeAuditLog
 from tests.fakes.conversations import (
     FakeConversationRepository,
     FakeEventCallbackStore,
     FakeEventStore,
 )
+from tests.fakes.git_identities import FakeGitIdentityStore
 from tests.fakes.invitation_repository import FakeInvitationRepository
 from tests.fakes.job_queue import FakeJobQueue, RowLocks
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.resolver_threads import FakeResolverThreadStore
 from tests.fakes.runtime_directory import FakeRuntimeDirectory
 from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
@@ -49,6 +52,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.jobs = FakeJobQueue(store, self._locks)
         self.webhooks = FakeWebhookInbox(store, self._locks)
         self.ledger = FakeLedger(store, self._locks)
+        self.app_installations = FakeAppInstallationStore(store, self._locks)
+        self.resolver_threads = FakeResolverThreadStore(store, self._locks)
+        self.git_identities = FakeGitIdentityStore(store)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

@@ -25,6 +25,7 @@ from domain.conversations.value_objects import ConversationId, StartPhase
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("SqlaConversationRepository", "decode_cursor", "encode_cursor")
@@ -64,6 +65,9 @@ def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
         prompt_tokens=row.prompt_tokens,
         completion_tokens=row.completion_tokens,
         active_seconds=row.active_seconds,
+        trigger=ConversationTrigger(row.trigger),
+        origin_url=row.origin_url,
+        pull_requests=tuple((row.pull_requests or "").split()),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -103,6 +107,9 @@ class SqlaConversationRepository(ConversationRepository):
                     prompt_tokens=conversation.prompt_tokens,
                     completion_tokens=conversation.completion_tokens,
                     active_seconds=conversation.active_seconds,
+                    trigger=conversation.trigger.value,
+                    origin_url=conversation.origin_url,
+                    pull_requests="\n".join(conversation.pull_requests) or None,
                     created_at=conversation.created_at,
                     updated_at=conversation.updated_at,
                 )
@@ -144,6 +151,10 @@ class SqlaConversationRepository(ConversationRepository):
             query = query.where(ConversationRow.repository == criteria.repository)
         if criteria.parent_id is not None:
             query = query.where(ConversationRow.parent_id == criteria.parent_id)
+        if criteria.triggers:
+            query = query.where(
+                ConversationRow.trigger.in_(sorted(t.value for t in criteria.triggers))
+            )
         if criteria.title_contains:
             query = query.where(
                 func.lower(ConversationRow.title).contains(
@@ -173,6 +184,7 @@ class SqlaConversationRepository(ConversationRepository):
                 prompt_tokens=conversation.prompt_tokens,
                 completion_tokens=conversation.completion_tokens,
                 active_seconds=conversation.active_seconds,
+                pull_requests="\n".join(conversation.pull_requests) or None,
                 updated_at=conversation.updated_at,
             )
         )

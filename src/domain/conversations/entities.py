@@ -23,6 +23,7 @@ from domain.conversations.value_objects import (
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
@@ -210,6 +211,13 @@ class Conversation:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     active_seconds: float = 0.0
+    trigger: ConversationTrigger = ConversationTrigger.WEB
+    """Where it was started from."""
+    origin_url: str | None = None
+    """The issue or pull request it answers, when a trigger there started it."""
+    pull_requests: tuple[str, ...] = ()
+    """The pull requests it opened, as far as we know (the resolver reads them from its
+    summaries)."""
     created_at: datetime
     updated_at: datetime
 

@@ -16,12 +16,14 @@ from application.conversations import (
     StreamTurn,
     StreamTurns,
 )
+from application.conversations.callbacks import RecordActiveSeconds, SetTitleFromFirstMessage
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
 from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from application.resolver import ResolverReply
 from entrypoints.ioc.runtime import Sandboxes, workspace_root
 from entrypoints.settings import RuntimeKind, Settings
 
@@ -36,7 +38,9 @@ class ConversationsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def processors(self) -> CallbackProcessors:
-        return CallbackProcessors()
+        return CallbackProcessors(
+            [SetTitleFromFirstMessage(), RecordActiveSeconds(), ResolverReply()]
+        )
 
     @provide(scope=Scope.APP)
     async def ingest(

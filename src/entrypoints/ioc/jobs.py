@@ -23,6 +23,7 @@ from application.mail import MAIL_SEND, SendMail
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from application.resolver import ANSWER_TRIGGER, POST_SUMMARY, AnswerTrigger, PostResolverSummary
 from application.webhooks import (
     PROCESS_DELIVERY,
     SWEEP_INBOX,
@@ -40,6 +41,8 @@ JOB_HANDLERS: dict[str, type[JobHandler]] = {
     MAIL_SEND: SendMail,
     PROCESS_DELIVERY: ProcessWebhookDelivery,
     SWEEP_INBOX: SweepWebhookInbox,
+    ANSWER_TRIGGER: AnswerTrigger,
+    POST_SUMMARY: PostResolverSummary,
 }
 """The handler class of each job kind, resolved in a request scope of its own per attempt."""
 

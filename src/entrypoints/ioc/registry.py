@@ -22,6 +22,7 @@ from entrypoints.ioc.prometheus import MetricsEndpointProvider, PrometheusProvid
 from entrypoints.ioc.rate_limits import RateLimitProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
+from entrypoints.ioc.resolver import ResolverProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.ioc.sqlalchemy import SqlaProvider
 from entrypoints.ioc.system import SystemProvider
@@ -49,6 +50,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         JobsProvider(),
         MailProvider(),
         WebhooksProvider(),
+        ResolverProvider(),
         PrometheusProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),
     ]

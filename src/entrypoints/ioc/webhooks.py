@@ -17,6 +17,7 @@ from application.webhooks.manage import (
     RetryDeadDelivery,
     ShowDelivery,
 )
+from entrypoints.ioc.resolver import resolver_policy
 from entrypoints.settings import Settings
 
 __all__ = ("WebhooksProvider",)
@@ -36,5 +37,8 @@ class WebhooksProvider(Provider):
     def sources(self, settings: Settings) -> WebhookSources:
         configured: list[WebhookSource] = []
         if settings.webhooks.github_secrets:
-            configured.append(GithubWebhooks(secrets=settings.webhooks.github_secrets))
+            policy = resolver_policy(settings) if settings.resolver.github_app_enabled else None
+            configured.append(
+                GithubWebhooks(secrets=settings.webhooks.github_secrets, policy=policy)
+            )
         return {source.name: source for source in configured}

@@ -28,6 +28,7 @@ from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.parsers import choice, is_loopback_http, path, seconds
 from entrypoints.settings.rate_limits import RateLimitSettings
 from entrypoints.settings.redis import RedisSettings
+from entrypoints.settings.resolver import ResolverSettings
 from entrypoints.settings.runtime import RuntimeSettings
 from entrypoints.settings.server import ServerSettings
 from entrypoints.settings.webhooks import WebhookSettings
@@ -77,6 +78,7 @@ class Settings:
     jobs: JobSettings = section(JobSettings)
     mail: MailSettings = section(MailSettings)
     webhooks: WebhookSettings = section(WebhookSettings)
+    resolver: ResolverSettings = section(ResolverSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
     metrics: MetricsSettings = section(MetricsSettings)
 
