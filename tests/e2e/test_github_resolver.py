@@ -68,9 +68,11 @@ def _comment(
     return payload
 
 
-def _deliver(server: RunningServer, payload: dict[str, Any], delivery_id: str) -> int:
+def _deliver(
+    server: RunningServer, payload: dict[str, Any], delivery_id: str, event: str = "issue_comment"
+) -> int:
     body, headers = signed_example(
-        payload, event="issue_comment", secret=GITHUB_SECRET, delivery_id=delivery_id
+        payload, event=event, secret=GITHUB_SECRET, delivery_id=delivery_id
     )
     return server.http.post("/api/webhooks/github", content=body, headers=headers).status_code
 
@@ -179,3 +181,32 @@ def test_a_mention_on_an_issue_is_answered_once_and_the_wrong_ones_are_not(
         everything = http.get("/api/conversations").json()["items"]
         assert [c["id"] for c in everything] == [conversation["id"]]
         assert app.minted == 1
+
+        follow_up = _comment(github, "ada", 12, "@openhands also add a test")
+        follow_up["comment"]["id"] = 9112
+        assert _deliver(server, follow_up, "d-follow-up") in {200, 202}
+        _wait(lambda: len(app.comments_on(REPO, 12)) >= 3, "the follow-up's summary")
+        assert app.comments_on(REPO, 12)[2].startswith(SCRIPTED_DEMO_ANSWER)
+        again = http.get("/api/conversations").json()["items"]
+        assert [c["id"] for c in again] == [conversation["id"]]
+        events = http.get(
+            f"/api/conversations/{conversation['id']}/events", params={"limit": 1000}
+        ).text
+        assert "also add a test" in events
+
+        github.add_pull_request(REPO, 20, head_ref="fix/crash")
+        labeled = github_example("pull_request", "labeled", installation=INSTALLATION)
+        labeled["repository"]["full_name"] = REPO
+        labeled["pull_request"]["number"] = 20
+        labeled["label"]["name"] = "openhands"
+        ada = github.account("ada")
+        assert ada is not None
+        labeled["sender"] = {**labeled["sender"], "login": "ada", "id": ada.id_}
+        assert _deliver(server, labeled, "d-pull", event="pull_request") in {200, 202}
+        _wait(lambda: len(app.comments_on(REPO, 20)) >= 2, "the pull request's summary")
+        on_pull = http.get("/api/conversations", params={"trigger": "github"}).json()["items"]
+        assert len(on_pull) == 2
+        newest = on_pull[0]
+        assert newest["branch"] == "fix/crash"
+        assert newest["originUrl"] == f"{github.base_url}/{REPO}/pull/20"
+        assert ("issue:20", "eyes") in [(r.subject, r.content) for r in app.reactions]
