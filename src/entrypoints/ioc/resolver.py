@@ -37,7 +37,7 @@ class ResolverProvider(Provider):
     post_summary = provide(PostResolverSummary)
     link_installation = provide(LinkAppInstallation)
     list_installations = provide(ListAppInstallations)
-    installation_tokens = provide(InstallationTokens, scope=Scope.APP)
+    installation_tokens = provide(InstallationTokens)
 
     @provide(scope=Scope.APP)
     def apps(self, client: GitHttpClient, settings: Settings, clock: Clock) -> GitApps:
