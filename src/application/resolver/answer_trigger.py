@@ -1,7 +1,7 @@
 """Answering a trigger on an issue or pull request: the job a webhook delivery enqueues."""
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +12,14 @@ from application.conversations.start_conversation import (
 )
 from application.jobs.handlers import JobHandler, PermanentJobError
 from application.ports.clock import Clock
+from application.ports.conversation_repository import ConversationFilter
 from application.ports.git_app import GitApps, IssueThreads
 from application.ports.locks import Locks
+from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
 from application.resolver.installation_tokens import InstallationTokens
 from application.resolver.links import ResolverLinks
+from domain.conversations.entities import Tenant
 from domain.conversations.value_objects import ConversationId
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.principals import AuthMethod, Principal
@@ -167,7 +170,9 @@ class AnswerTrigger(JobHandler):
     time: the conversation takes it as its next message).
 
     Safe to run again: the thread remembers the last trigger it took, so a retried job starts
-    or sends nothing twice."""
+    or sends nothing twice; a conversation whose worker died before its thread was kept is
+    found again by its origin and adopted. A reply that ends a trigger early (sign in, not a
+    member) is written again only if the worker died between writing it and finishing."""
 
     def __init__(
         self,
@@ -211,9 +216,8 @@ class AnswerTrigger(JobHandler):
         user_id = await self._uow.git_identities.user_of(thread.provider, sender.account_id)
         user = None if user_id is None else await self._uow.users.get(user_id)
         if user is None:
-            await self._once(
-                trigger,
-                threads,
+            await threads.comment(
+                thread,
                 f"@{sender.login} I can start once you have signed in to Maestrist with this "
                 f"{thread.provider.value.capitalize()} account: {self._links.sign_in_url}. "
                 "Then ask me again.",
@@ -221,9 +225,8 @@ class AnswerTrigger(JobHandler):
             return
         org = await self._uow.orgs.get_for_member(installation.org_id, user.id_)
         if org is None:
-            await self._once(
-                trigger,
-                threads,
+            await threads.comment(
+                thread,
                 f"@{sender.login} you are not a member of the organization this app works "
                 "for; ask one of its admins to invite you, then ask me again.",
             )
@@ -238,45 +241,19 @@ class AnswerTrigger(JobHandler):
         trigger: ResolverTrigger,
         threads: IssueThreads,
         actor: Principal,
-        org: Any,
+        org: MemberOrganization,
         installation_id: str,
     ) -> None:
         thread = trigger.event.thread
         kept = await self._uow.resolver_threads.get(thread)
+        if kept is None:
+            kept = await self._adopt(trigger, actor, org, installation_id)
         if kept is not None and kept.last_trigger == trigger.key:
             if not kept.acknowledged:
                 await self._acknowledge(kept, threads)
             return
-        conversation = (
-            None
-            if kept is None
-            else await self._uow.conversations.get_for_owner(kept.conversation_id)
-        )
-        prompt = prompt_of(trigger, self._links.host_url(thread.provider))
-        if kept is not None and conversation is not None:
-            owner = actor
-            if kept.user_id != actor.user.id_:
-                owner_user = await self._uow.users.get(kept.user_id)
-                owner_org = await self._uow.orgs.get_for_member(kept.org_id, kept.user_id)
-                if owner_user is None or owner_org is None:
-                    conversation = None
-                else:
-                    owner = replace(actor, user=owner_user, bound_org_id=kept.org_id)
-                    org = owner_org
-            if conversation is not None:
-                kept.last_trigger = trigger.key
-                kept.acknowledged = True
-                kept.updated_at = self._clock.now()
-                await self._uow.resolver_threads.save(kept)
-                await self._send.execute(
-                    SendMessageRequest(
-                        actor=owner,
-                        org=org,
-                        conversation_id=conversation.id_,
-                        text=_follow_up(trigger),
-                    )
-                )
-                return
+        if kept is not None and await self._follow(kept, trigger, threads):
+            return
         if kept is not None:
             await self._uow.resolver_threads.delete(thread)
         branch = await threads.head_branch(thread) if thread.is_pull_request else None
@@ -288,7 +265,7 @@ class AnswerTrigger(JobHandler):
                     repository=thread.repository,
                     branch=branch,
                     git_provider=thread.provider.value,
-                    message=prompt,
+                    message=prompt_of(trigger, self._links.host_url(thread.provider)),
                     title=f"{thread.repository}#{thread.number}: {trigger.event.title}"[:200],
                     wait=False,
                     trigger=ConversationTrigger.of_provider(thread.provider),
@@ -297,8 +274,8 @@ class AnswerTrigger(JobHandler):
                 )
             )
         except DomainError as exc:
-            await self._once(
-                trigger, threads, f"@{trigger.event.sender.login} I could not start: {exc.message}"
+            await threads.comment(
+                thread, f"@{trigger.event.sender.login} I could not start: {exc.message}"
             )
             return
         now = self._clock.now()
@@ -316,6 +293,80 @@ class AnswerTrigger(JobHandler):
         await self._uow.commit()
         await self._acknowledge(answered, threads)
 
+    async def _adopt(
+        self,
+        trigger: ResolverTrigger,
+        actor: Principal,
+        org: MemberOrganization,
+        installation_id: str,
+    ) -> ResolverThread | None:
+        """The thread of a conversation this trigger started before its worker died, before
+        the thread was kept: found by its origin among the sender's newest conversations."""
+        thread = trigger.event.thread
+        url = self._links.thread_url(thread)
+        page = await self._uow.conversations.search(
+            Tenant(org.organization.id_, actor.user.id_),
+            ConversationFilter(
+                repository=thread.repository,
+                triggers=frozenset({ConversationTrigger.of_provider(thread.provider)}),
+            ),
+            limit=20,
+        )
+        for conversation in page.items:
+            if conversation.origin_url != url:
+                continue
+            if await self._uow.resolver_threads.for_conversation(conversation.id_) is not None:
+                continue
+            now = self._clock.now()
+            adopted = ResolverThread(
+                thread=thread,
+                org_id=org.organization.id_,
+                user_id=actor.user.id_,
+                installation_id=installation_id,
+                conversation_id=conversation.id_,
+                last_trigger=trigger.key,
+                created_at=now,
+                updated_at=now,
+            )
+            if await self._uow.resolver_threads.add(adopted):
+                await self._uow.commit()
+                return adopted
+        return None
+
+    async def _follow(
+        self, kept: ResolverThread, trigger: ResolverTrigger, threads: IssueThreads
+    ) -> bool:
+        """Send a later trigger to the thread's conversation, as its owner (the sender may be
+        another member with write access); False when the conversation or its owner's
+        membership is gone, and a new one must start."""
+        conversation = await self._uow.conversations.get_for_owner(kept.conversation_id)
+        owner = await self._uow.users.get(kept.user_id)
+        owner_org = await self._uow.orgs.get_for_member(kept.org_id, kept.user_id)
+        if conversation is None or owner is None or owner_org is None:
+            return False
+        kept.last_trigger = trigger.key
+        kept.acknowledged = True
+        kept.updated_at = self._clock.now()
+        await self._uow.resolver_threads.save(kept)
+        try:
+            await self._send.execute(
+                SendMessageRequest(
+                    actor=Principal(
+                        user=owner, method=AuthMethod.WEBHOOK, bound_org_id=kept.org_id
+                    ),
+                    org=owner_org,
+                    conversation_id=conversation.id_,
+                    text=_follow_up(trigger),
+                )
+            )
+        except DomainError as exc:
+            await self._uow.rollback()
+            await threads.comment(
+                trigger.event.thread,
+                f"@{trigger.event.sender.login} the conversation did not take it: {exc.message}",
+            )
+        return True
+
     async def _acknowledge(self, thread: ResolverThread, threads: IssueThreads) -> None:
         link = self._links.conversation_url(thread.conversation_id)
         await threads.comment(thread.thread, f"I'm on it! Follow my progress here: {link}")
@@ -323,11 +374,6 @@ class AnswerTrigger(JobHandler):
         thread.updated_at = self._clock.now()
         await self._uow.resolver_threads.save(thread)
         await self._uow.commit()
-
-    async def _once(self, trigger: ResolverTrigger, threads: IssueThreads, text: str) -> None:
-        """A reply that ends the trigger; its job ending completed, it is not written twice
-        unless the worker dies between writing it and finishing."""
-        await threads.comment(trigger.event.thread, text)
 
 
 def _follow_up(trigger: ResolverTrigger) -> str:
