@@ -4,7 +4,9 @@ which the thread hears of (eyes, "on it" with a link, then the summary); a forge
 duplicate, a sender without write access, a sender without an account here and the app's own
 comment each do what they must, and nothing is done twice."""
 
+import asyncio
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +15,10 @@ from typing import Any
 import pytest
 
 from entrypoints.ioc.runtime import SCRIPTED_DEMO_ANSWER
+from tests.conftest import REDIS_URL
 from tests.e2e.test_cli import run
-from tests.e2e.test_server import RunningServer, running_server, server_env
+from tests.e2e.test_clustered_conversation import _api_token
+from tests.e2e.test_server import RunningServer, clustered, running_server, server_env
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.support.github_examples import github_example, signed_example
 from tests.support.webhooks import GITHUB_SECRET
@@ -77,6 +81,19 @@ def _deliver(
     return server.http.post("/api/webhooks/github", content=body, headers=headers).status_code
 
 
+def _app_settings(github: FakeGitHub) -> dict[str, str]:
+    pem = github.register_app(app_id="4711", slug="maestrist")
+    return {
+        "MAESTRIST_RUNTIME": "scripted",
+        "MAESTRIST_GITHUB_URL": github.base_url,
+        "MAESTRIST_GITHUB_WEBHOOK_SECRETS": GITHUB_SECRET,
+        "MAESTRIST_GITHUB_APP_ID": "4711",
+        "MAESTRIST_GITHUB_APP_SLUG": "maestrist",
+        "MAESTRIST_GITHUB_APP_PRIVATE_KEY": pem.replace("\n", "\\n"),
+        "MAESTRIST_JOBS_POLL_INTERVAL": "0.2",
+    }
+
+
 def _cli(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
     done = run(env, *args)
     assert done.returncode == 0, done.stderr
@@ -86,17 +103,7 @@ def _cli(env: dict[str, str], *args: str) -> list[dict[str, Any]]:
 def test_a_mention_on_an_issue_is_answered_once_and_the_wrong_ones_are_not(
     tmp_path: Path, github: FakeGitHub
 ) -> None:
-    pem = github.register_app(app_id="4711", slug="maestrist")
-    settings = {
-        "MAESTRIST_DATA_DIR": str(tmp_path / "data"),
-        "MAESTRIST_RUNTIME": "scripted",
-        "MAESTRIST_GITHUB_URL": github.base_url,
-        "MAESTRIST_GITHUB_WEBHOOK_SECRETS": GITHUB_SECRET,
-        "MAESTRIST_GITHUB_APP_ID": "4711",
-        "MAESTRIST_GITHUB_APP_SLUG": "maestrist",
-        "MAESTRIST_GITHUB_APP_PRIVATE_KEY": pem.replace("\n", "\\n"),
-        "MAESTRIST_JOBS_POLL_INTERVAL": "0.2",
-    }
+    settings = {"MAESTRIST_DATA_DIR": str(tmp_path / "data"), **_app_settings(github)}
     env = server_env(settings)
     app = github.github_app
     assert app is not None
@@ -210,3 +217,70 @@ def test_a_mention_on_an_issue_is_answered_once_and_the_wrong_ones_are_not(
         assert newest["branch"] == "fix/crash"
         assert newest["originUrl"] == f"{github.base_url}/{REPO}/pull/20"
         assert ("issue:20", "eyes") in [(r.subject, r.content) for r in app.reactions]
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_two_clustered_servers_answer_two_issues_with_one_installation_token(
+    tmp_path: Path, postgres_url: str, github: FakeGitHub
+) -> None:
+    api_token = asyncio.run(_api_token(postgres_url))
+    settings = {
+        **clustered(tmp_path, postgres_url, REDIS_URL),
+        **_app_settings(github),
+        "MAESTRIST_DEPENDENCY_TIMEOUT": "5",
+    }
+    auth = {"Authorization": f"Bearer {api_token}"}
+    app = github.github_app
+    assert app is not None
+    with (
+        running_server(tmp_path / "first.log", settings) as first,
+        running_server(tmp_path / "second.log", settings) as second,
+    ):
+        configured = first.http.post(
+            "/api/settings",
+            json={"llmModel": "openai/gpt-4o", "llmApiKey": "sk-not-real"},
+            headers=auth,
+        )
+        assert configured.status_code == 200, configured.text
+        connected = first.http.put(
+            "/api/user/git-providers/github",
+            json={"token": github.issue_token("ada")},
+            headers=auth,
+        )
+        assert connected.status_code == 200, connected.text
+        linked = second.http.put(
+            f"/api/integrations/github/installations/{INSTALLATION}", headers=auth
+        )
+        assert linked.status_code == 200, linked.text
+        statuses: list[int] = []
+        deliveries = [
+            threading.Thread(
+                target=lambda server=server, number=number: statuses.append(
+                    _deliver(
+                        server, _comment(github, "ada", number, "@openhands go"), f"d-{number}"
+                    )
+                )
+            )
+            for server, number in ((first, 21), (second, 22))
+        ]
+        for delivery in deliveries:
+            delivery.start()
+        for delivery in deliveries:
+            delivery.join()
+        assert sorted(statuses) == [202, 202]
+        _wait(
+            lambda: all(len(app.comments_on(REPO, n)) >= 2 for n in (21, 22)),
+            "both summaries",
+        )
+        for number in (21, 22):
+            on_it, summary = app.comments_on(REPO, number)
+            assert on_it.startswith("I'm on it!")
+            assert summary.startswith(SCRIPTED_DEMO_ANSWER)
+        listed = first.http.get(
+            "/api/conversations", params={"trigger": "github"}, headers=auth
+        ).json()["items"]
+        assert sorted(c["originUrl"] for c in listed) == [
+            f"{github.base_url}/{REPO}/issues/{n}" for n in (21, 22)
+        ]
+        assert app.minted == 1
