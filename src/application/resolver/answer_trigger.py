@@ -232,6 +232,7 @@ class AnswerTrigger(JobHandler):
             )
             return
         actor = Principal(user=user, method=AuthMethod.WEBHOOK, bound_org_id=org.organization.id_)
+        await self._uow.rollback()  # nothing written: read the thread afresh under its lock
         lock = f"resolver-thread:{thread.key}"
         async with self._locks.hold(lock, ttl=_THREAD_LOCK_TTL, wait=_THREAD_LOCK_WAIT):
             await self._answer(trigger, threads, actor, org, installation.installation_id)

@@ -2,6 +2,7 @@
 one conversation per issue, follow-ups sent to it, and a retried or cut-off job doing nothing
 twice."""
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
@@ -51,16 +52,19 @@ class Threads(IssueThreads):
     branches: dict[int, str] = field(default_factory=dict)
 
     async def permission(self, repository: str, login: str) -> RepositoryPermission:
+        await asyncio.sleep(0)  # a call to the provider: other jobs run meanwhile
         return self.permissions.get(login, RepositoryPermission.NONE)
 
     async def react(self, thread: ThreadRef, comment_id: str | None, *, review: bool) -> None:
         self.reactions.append((thread.number, comment_id))
 
     async def comment(self, thread: ThreadRef, body: str) -> str:
+        await asyncio.sleep(0)
         self.comments.append((thread.number, body))
         return str(len(self.comments))
 
     async def head_branch(self, thread: ThreadRef) -> str | None:
+        await asyncio.sleep(0)
         return self.branches.get(thread.number)
 
 
@@ -91,6 +95,7 @@ class RecordingStart(StartConversation):
 
     async def execute(self, request: StartConversationRequest) -> StartConversationResult:
         self.requests.append(request)
+        await asyncio.sleep(0)  # the real start awaits its checks: other jobs run meanwhile
         conversation = Conversation(
             id_=ConversationId(new_id()),
             tenant=Tenant(request.org.organization.id_, request.actor.user.id_),
@@ -130,6 +135,8 @@ class World:
     starts: list[StartConversationRequest] = field(default_factory=list)
     sends: list[SendMessageRequest] = field(default_factory=list)
     die_after_start: bool = False
+    locks: FakeLocks = field(default_factory=FakeLocks)
+    """Shared by every run, as servers share Redis."""
 
     async def run(self, trigger: ResolverTrigger) -> None:
         uow = FakeUnitOfWork(self.store)
@@ -143,7 +150,7 @@ class World:
             InstallationTokens(
                 FakeUnitsOfWork(self.store), Apps(self.threads), FakeLocks(), self.clock
             ),
-            FakeLocks(),
+            self.locks,
             start,
             send,
             LINKS,
@@ -343,3 +350,12 @@ async def test_an_installation_no_organization_linked_answers_nothing(world: Wor
     assert world.starts == []
     assert world.threads.comments == []
     assert world.threads.reactions == []
+
+
+async def test_two_triggers_on_one_issue_at_once_start_one_conversation(world: World) -> None:
+    await asyncio.gather(
+        world.run(_mention("ada", "1", key="d-1")), world.run(_mention("bob", "2", key="d-2"))
+    )
+    assert len(world.starts) == 1
+    assert len(world.sends) == 1
+    assert len(world.store.live.conversations) == 1
