@@ -280,6 +280,7 @@ class FakeGitHub(FakeGitHostState):
             web=lambda: self.base_url,
             now=self.now,
             user_json=self._simple_user_json,
+            repo_json=self._repo_json,
             repo_of=repo_of,
             installation_exists=lambda found: found in self._installations,
             account_exists=lambda login: login in self._accounts or login.endswith("[bot]"),

@@ -100,6 +100,7 @@ class GitHubAppRoutes:
         web: Callable[[], str],
         now: Callable[[], datetime],
         user_json: Callable[[str], dict[str, Any]],
+        repo_json: Callable[[FakeRepo], dict[str, Any]],
         repo_of: Callable[[str], FakeRepo | None],
         installation_exists: Callable[[int], bool],
         account_exists: Callable[[str], bool],
@@ -110,6 +111,7 @@ class GitHubAppRoutes:
         self._web = web
         self._now = now
         self._user_json = user_json
+        self._repo_json = repo_json
         self._repo_of = repo_of
         self._installation_exists = installation_exists
         self._account_exists = account_exists
@@ -270,30 +272,83 @@ class GitHubAppRoutes:
         }
 
     def _pull(self, repo: FakeRepo, number: int) -> Reply:
+        """A ``pull-request``, opened by the repository's owner, head and base in GitHub's
+        ``{owner}:{branch}`` labels."""
         pull = self.app.pulls.get((repo.full_name, number))
         if pull is None:
             return _error(404, "Not Found")
         api = f"{self._api()}/repos/{repo.full_name}"
         web = f"{self._web()}/{repo.full_name}"
         head_repo = self._repo_of(pull.head_repository)
+        created = iso(self._now())
+
+        def side(ref: str, side_repo: FakeRepo | None, owner: str) -> dict[str, Any]:
+            return {
+                "label": f"{owner}:{ref}",
+                "ref": ref,
+                "sha": "0" * 40,
+                "user": self._user_json(owner),
+                "repo": None if side_repo is None else self._repo_json(side_repo),
+            }
+
+        def link(href: str) -> dict[str, str]:
+            return {"href": href}
+
+        author = self._user_json(repo.owner)
         return json_reply(
             200,
             {
                 "url": f"{api}/pulls/{number}",
-                "id": number,
+                "id": 500000 + number,
+                "node_id": f"PR_{number}",
+                "html_url": f"{web}/pull/{number}",
+                "diff_url": f"{web}/pull/{number}.diff",
+                "patch_url": f"{web}/pull/{number}.patch",
+                "issue_url": f"{api}/issues/{number}",
+                "commits_url": f"{api}/pulls/{number}/commits",
+                "review_comments_url": f"{api}/pulls/{number}/comments",
+                "review_comment_url": f"{api}/pulls/comments{{/number}}",
+                "comments_url": f"{api}/issues/{number}/comments",
+                "statuses_url": f"{api}/statuses/{'0' * 40}",
                 "number": number,
                 "state": "open",
+                "locked": False,
                 "title": pull.title,
-                "html_url": f"{web}/pull/{number}",
-                "head": {
-                    "ref": pull.head_ref,
-                    "label": f"{pull.head_repository.split('/')[0]}:{pull.head_ref}",
-                    "sha": "0" * 40,
-                    "repo": None
-                    if head_repo is None
-                    else {"full_name": head_repo.full_name, "id": head_repo.id_},
+                "user": author,
+                "body": None,
+                "labels": [],
+                "milestone": None,
+                "created_at": created,
+                "updated_at": created,
+                "closed_at": None,
+                "merged_at": None,
+                "merge_commit_sha": None,
+                "assignee": None,
+                "head": side(pull.head_ref, head_repo, pull.head_repository.split("/")[0]),
+                "base": side(pull.base_ref, repo, repo.owner),
+                "_links": {
+                    "self": link(f"{api}/pulls/{number}"),
+                    "html": link(f"{web}/pull/{number}"),
+                    "issue": link(f"{api}/issues/{number}"),
+                    "comments": link(f"{api}/issues/{number}/comments"),
+                    "review_comments": link(f"{api}/pulls/{number}/comments"),
+                    "review_comment": link(f"{api}/pulls/comments{{/number}}"),
+                    "commits": link(f"{api}/pulls/{number}/commits"),
+                    "statuses": link(f"{api}/statuses/{'0' * 40}"),
                 },
-                "base": {"ref": pull.base_ref, "repo": {"full_name": repo.full_name}},
+                "author_association": "OWNER",
+                "auto_merge": None,
+                "merged": False,
+                "mergeable": True,
+                "mergeable_state": "clean",
+                "merged_by": None,
+                "comments": 0,
+                "review_comments": 0,
+                "maintainer_can_modify": False,
+                "commits": 1,
+                "additions": 1,
+                "deletions": 0,
+                "changed_files": 1,
             },
         )
 
