@@ -1,10 +1,8 @@
-"""The resolver: the GitHub App, what triggers it, and the jobs and use cases that answer."""
+"""The resolver: what triggers it, and the jobs and use cases that answer (the GitHub App
+itself is built with the other git provider adapters)."""
 
 from dishka import Provider, Scope, provide
 
-from adapters.git_providers import GitHubApp, HttpxGitApps
-from application.ports.clock import Clock
-from application.ports.git_app import GitApps
 from application.resolver import (
     AnswerTrigger,
     InstallationTokens,
@@ -13,9 +11,8 @@ from application.resolver import (
     PostResolverSummary,
     ResolverLinks,
 )
-from domain.git.providers import GitHost, ProviderKind
+from domain.git.providers import ProviderKind
 from domain.resolver.triggers import ResolverPolicy
-from entrypoints.ioc.git_providers import GitHttpClient, git_cloud_urls
 from entrypoints.settings import Settings
 
 __all__ = ("ResolverProvider", "resolver_policy")
@@ -38,21 +35,6 @@ class ResolverProvider(Provider):
     link_installation = provide(LinkAppInstallation)
     list_installations = provide(ListAppInstallations)
     installation_tokens = provide(InstallationTokens)
-
-    @provide(scope=Scope.APP)
-    def apps(self, client: GitHttpClient, settings: Settings, clock: Clock) -> GitApps:
-        urls = git_cloud_urls(settings.git)
-        github = None
-        if settings.resolver.github_app_enabled:
-            assert settings.resolver.github_app_id is not None
-            github = GitHubApp(
-                client,
-                api_url=urls.api_url(GitHost(ProviderKind.GITHUB)),
-                app_id=settings.resolver.github_app_id,
-                private_key_pem=settings.resolver.private_key_pem(),
-                now=clock.now,
-            )
-        return HttpxGitApps(client, github=github, cloud_urls=urls)
 
     @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> ResolverLinks:
