@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("installation_id", sa.String(40), nullable=False),
         sa.Column("conversation_id", sa.Uuid(), nullable=False),
-        sa.Column("last_trigger", sa.String(200), nullable=False),
+        sa.Column("last_trigger", sa.String(255), nullable=False),
         sa.Column("acknowledged", sa.Boolean(), nullable=False),
         sa.Column("summaries_posted", sa.Integer(), nullable=False),
         sa.Column("pull_requests", sa.Text(), nullable=True),

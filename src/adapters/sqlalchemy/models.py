@@ -470,7 +470,7 @@ class ResolverThreadRow(Base):
     conversation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
-    last_trigger: Mapped[str] = mapped_column(String(200))
+    last_trigger: Mapped[str] = mapped_column(String(255))
     acknowledged: Mapped[bool]
     summaries_posted: Mapped[int]
     pull_requests: Mapped[str | None] = mapped_column(Text)
