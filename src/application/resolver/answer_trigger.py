@@ -10,6 +10,7 @@ from application.conversations.start_conversation import (
     StartConversation,
     StartConversationRequest,
 )
+from application.errors import DependencyUnavailableError
 from application.jobs.handlers import JobHandler, PermanentJobError
 from application.ports.clock import Clock
 from application.ports.conversation_repository import ConversationFilter
@@ -21,10 +22,11 @@ from application.resolver.installation_tokens import InstallationTokens
 from application.resolver.links import ResolverLinks
 from domain.conversations.entities import Tenant
 from domain.conversations.value_objects import ConversationId
+from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.principals import AuthMethod, Principal
 from domain.jobs.entities import Job, NewJob, RetryPolicy
-from domain.resolver.entities import ResolverThread
+from domain.resolver.entities import AppInstallation, ResolverThread
 from domain.resolver.triggers import (
     ConversationTrigger,
     EventSender,
@@ -204,6 +206,20 @@ class AnswerTrigger(JobHandler):
             _log.info("trigger on %s ignored: installation not linked", thread.key)
             return
         token = await self._tokens.token_for(installation)
+        try:
+            await self._answer_as_app(trigger, installation, token)
+        except ProviderReconnectRequiredError:
+            await self._tokens.discard(installation, token)
+            raise DependencyUnavailableError(
+                f"{thread.provider.value} refused the app's installation token; a new one is "
+                "minted for the next attempt."
+            ) from None
+
+    async def _answer_as_app(
+        self, trigger: ResolverTrigger, installation: AppInstallation, token: str
+    ) -> None:
+        thread = trigger.event.thread
+        assert installation.org_id is not None
         threads = self._apps.threads(GitHost(thread.provider), token)
         sender = trigger.event.sender
         permission = await threads.permission(thread.repository, sender.login)

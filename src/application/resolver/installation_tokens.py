@@ -5,7 +5,11 @@ from application.ports.clock import Clock
 from application.ports.git_app import GitApps
 from application.ports.locks import Locks
 from application.ports.unit_of_work import UnitsOfWork
-from domain.resolver.entities import AppInstallation, InstallationNotFoundError
+from domain.resolver.entities import (
+    AppInstallation,
+    InstallationNotFoundError,
+    InstallationToken,
+)
 
 __all__ = ("InstallationTokens",)
 
@@ -61,3 +65,22 @@ class InstallationTokens:
                     return newer.token.token
             await tx.commit()
             return minted.token
+
+    async def discard(self, installation: AppInstallation, token: str) -> None:
+        """Stop using ``token``, which the provider refused (the app was reinstalled, its key
+        rotated): the next caller mints another. A token another caller already replaced is
+        left alone."""
+        async with self._units.begin() as tx:
+            kept = await tx.app_installations.get(
+                installation.provider, installation.installation_id
+            )
+            if kept is None or kept.token is None or kept.token.token != token:
+                return
+            spent = InstallationToken(token=token, expires_at=self._clock.now())
+            if await tx.app_installations.store_token(
+                installation.provider,
+                installation.installation_id,
+                spent,
+                replacing=kept.token.expires_at,
+            ):
+                await tx.commit()

@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from application.conversations.callbacks import CallbackProcessor, StateChange
+from application.errors import DependencyUnavailableError
 from application.jobs.handlers import JobHandler, PermanentJobError
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
@@ -16,6 +17,7 @@ from application.resolver.installation_tokens import InstallationTokens
 from application.resolver.links import ResolverLinks
 from domain.conversations.entities import ConversationStatus, EventCallback
 from domain.conversations.value_objects import ConversationId
+from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost
 from domain.jobs.entities import Job, NewJob, RetryPolicy
 
@@ -110,9 +112,16 @@ class PostResolverSummary(JobHandler):
         if opened:
             text += "\n\nPull requests: " + ", ".join(opened)
         token = await self._tokens.token_for(installation)
-        await self._apps.threads(GitHost(thread.thread.provider), token).comment(
-            thread.thread, text
-        )
+        try:
+            await self._apps.threads(GitHost(thread.thread.provider), token).comment(
+                thread.thread, text
+            )
+        except ProviderReconnectRequiredError:
+            await self._tokens.discard(installation, token)
+            raise DependencyUnavailableError(
+                "The provider refused the app's installation token; a new one is minted for "
+                "the next attempt."
+            ) from None
         thread.summaries_posted = run
         thread.pull_requests = tuple(dict.fromkeys((*thread.pull_requests, *opened)))
         thread.updated_at = self._clock.now()

@@ -14,11 +14,13 @@ from application.conversations.start_conversation import (
     StartConversationRequest,
     StartConversationResult,
 )
+from application.errors import DependencyUnavailableError
 from application.ports.git_app import GitApp, GitApps, IssueThreads, RepositoryPermission
 from application.ports.unit_of_work import UnitOfWork
 from application.resolver import AnswerTrigger, InstallationTokens, ResolverLinks, ResolverTrigger
 from domain.conversations.entities import Conversation, RepositoryName, Tenant
 from domain.conversations.value_objects import ConversationId
+from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import User
 from domain.jobs.entities import Job, JobStatus
@@ -47,12 +49,15 @@ LINKS = ResolverLinks(public_url="https://maestrist.example", host_urls={GH: "ht
 @dataclass
 class Threads(IssueThreads):
     permissions: dict[str, RepositoryPermission] = field(default_factory=dict)
+    refuse_token: bool = False
     comments: list[tuple[int, str]] = field(default_factory=list)
     reactions: list[tuple[int, str | None]] = field(default_factory=list)
     branches: dict[int, str] = field(default_factory=dict)
 
     async def permission(self, repository: str, login: str) -> RepositoryPermission:
         await asyncio.sleep(0)  # a call to the provider: other jobs run meanwhile
+        if self.refuse_token:
+            raise ProviderReconnectRequiredError(GH, "GitHub answered 401")
         return self.permissions.get(login, RepositoryPermission.NONE)
 
     async def react(self, thread: ThreadRef, comment_id: str | None, *, review: bool) -> None:
@@ -359,3 +364,15 @@ async def test_two_triggers_on_one_issue_at_once_start_one_conversation(world: W
     assert len(world.starts) == 1
     assert len(world.sends) == 1
     assert len(world.store.live.conversations) == 1
+
+
+async def test_a_refused_installation_token_is_spent_and_the_job_tried_again(
+    world: World,
+) -> None:
+    world.threads.refuse_token = True
+    with pytest.raises(DependencyUnavailableError):
+        await world.run(_mention("ada", "1"))
+    kept = world.store.live.app_installations[GH, "4242"]
+    assert kept.token is not None
+    assert not kept.token.fresh_at(world.clock.now())
+    assert world.starts == []

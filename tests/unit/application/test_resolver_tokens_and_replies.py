@@ -113,6 +113,20 @@ async def test_a_caller_holding_a_stale_copy_takes_the_token_another_cached() ->
     assert app.minted == ["4242"]
 
 
+async def test_a_refused_token_is_discarded_and_the_next_caller_mints_another() -> None:
+    store, clock = FakeStore(), FakeClock()
+    app = CountingApp(clock)
+    app.gate.set()
+    sut = InstallationTokens(FakeUnitsOfWork(store), Apps(app), FakeLocks(), clock)
+    installation = await _installed(store, clock)
+    assert await sut.token_for(installation) == "ghs_1"
+    await sut.discard(installation, "ghs_other")  # another caller's, replaced already
+    assert await sut.token_for(await _kept(store)) == "ghs_1"
+    await sut.discard(installation, "ghs_1")
+    assert await sut.token_for(await _kept(store)) == "ghs_2"
+    assert app.minted == ["4242", "4242"]
+
+
 def _change(
     tx: FakeUnitOfWork, status: ConversationStatus, previous: ConversationStatus
 ) -> StateChange:
