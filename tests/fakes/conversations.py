@@ -112,6 +112,7 @@ class FakeConversationRepository(ConversationRepository):
                 )
                 and (not needle or (c.title is not None and needle in c.title.value.lower()))
                 and (criteria.parent_id is None or c.parent_id == criteria.parent_id)
+                and (not criteria.triggers or c.trigger in criteria.triggers)
                 and (start is None or c.id_ < start)
             ),
             key=lambda c: c.id_,

@@ -22,6 +22,7 @@ from domain.identity.sessions import Session, SessionId
 from domain.jobs.entities import Job, JobId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
+from domain.resolver.entities import AppInstallation, GitIdentity, ResolverThread
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
 from domain.webhooks.entities import WebhookDelivery, WebhookDeliveryId
@@ -66,6 +67,11 @@ class _Tables:
     billing_customers: dict[OrgId, str] = field(default_factory=dict)
     purchases: dict[PurchaseId, Purchase] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    app_installations: dict[tuple[ProviderKind, str], AppInstallation] = field(default_factory=dict)
+    resolver_threads: dict[tuple[ProviderKind, str, int], ResolverThread] = field(
+        default_factory=dict
+    )
+    git_identities: dict[tuple[UserId, ProviderKind], GitIdentity] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -4,6 +4,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from application.ports.cipher import Cipher
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from tests.fakes.api_key_repository import FakeApiKeyRepository
+from tests.fakes.app_installations import FakeAppInstallationStore
 from tests.fakes.audit_log import FakeAuditLog
 from tests.fakes.billing_store import FakeBillingStore
 from tests.fakes.conversations import (
@@ -12,11 +13,13 @@ from tests.fakes.conversations import (
     FakeEventStore,
 )
 from tests.fakes.experiment_assignments import FakeExperimentAssignments
+from tests.fakes.git_identities import FakeGitIdentityStore
 from tests.fakes.invitation_repository import FakeInvitationRepository
 from tests.fakes.job_queue import FakeJobQueue, RowLocks
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.resolver_threads import FakeResolverThreadStore
 from tests.fakes.runtime_directory import FakeRuntimeDirectory
 from tests.fakes.secret_store import FakeSecretStore
 from tests.fakes.session_repository import FakeSessionRepository
@@ -55,6 +58,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.ledger = FakeLedger(store, self._locks)
         self.usage = FakeUsageRecords(store, self._locks)
         self.billing = FakeBillingStore(store, self._locks)
+        self.app_installations = FakeAppInstallationStore(store, self._locks)
+        self.resolver_threads = FakeResolverThreadStore(store, self._locks)
+        self.git_identities = FakeGitIdentityStore(store)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

@@ -1,5 +1,6 @@
 from adapters.git_providers.bitbucket import BitbucketProvider
 from adapters.git_providers.github import GitHubProvider
+from adapters.git_providers.github_app import GitHubApp, GitHubIssueThreads, HttpxGitApps
 from adapters.git_providers.gitlab import GitLabProvider
 from adapters.git_providers.http import create_http_client
 from adapters.git_providers.oauth import HttpxProviderOAuth, OAuthApp
@@ -9,8 +10,11 @@ from adapters.git_providers.urls import CloudUrls
 __all__ = (
     "BitbucketProvider",
     "CloudUrls",
+    "GitHubApp",
+    "GitHubIssueThreads",
     "GitHubProvider",
     "GitLabProvider",
+    "HttpxGitApps",
     "HttpxGitProviders",
     "HttpxProviderOAuth",
     "OAuthApp",

@@ -18,7 +18,14 @@ from domain.conversations.value_objects import (
     Usage,
 )
 
-__all__ = ("is_snapshot", "message_text", "parse_status", "to_runtime_event", "usage_of")
+__all__ = (
+    "is_snapshot",
+    "message_text",
+    "parse_status",
+    "reply_text",
+    "to_runtime_event",
+    "usage_of",
+)
 
 STATE_UPDATE = "ConversationStateUpdateEvent"
 INTERRUPT = "InterruptEvent"
@@ -119,6 +126,20 @@ def message_text(kind: str, source: str, payload: Mapping[str, Any]) -> str | No
         if isinstance(part, Mapping) and part.get("type") == "text" and part.get("text"):
             return str(part["text"])
     return None
+
+
+def reply_text(kind: str, source: str, payload: Mapping[str, Any]) -> str | None:
+    """The agent's own words: the first text part of its ``MessageEvent``, or the message of
+    its ``finish`` action; None for any other event."""
+    if source != "agent":
+        return None
+    if kind == "MessageEvent":
+        return message_text(kind, "user", payload)
+    action = payload.get("action") if kind == "ActionEvent" else None
+    if not isinstance(action, Mapping) or action.get("kind") != "FinishAction":
+        return None
+    said = action.get("message")
+    return said if isinstance(said, str) and said else None
 
 
 def to_runtime_event(conversation_id: ConversationId, raw: Mapping[str, Any]) -> RuntimeEvent:

@@ -19,7 +19,7 @@ from adapters.openhands.checkout import (
     setup_command,
 )
 from adapters.openhands.client import AgentServerClient, conversation_path
-from adapters.openhands.events import message_text, parse_status
+from adapters.openhands.events import message_text, parse_status, reply_text
 from adapters.openhands.external_host import ExternalHost
 from adapters.openhands.local_host import node_name
 from adapters.openhands.payloads import (
@@ -370,6 +370,9 @@ class AgentServerRuntime(ConversationRuntime):
 
     def message_text(self, event: StoredEvent) -> str | None:
         return message_text(event.kind, event.source, event.payload)
+
+    def reply_text(self, event: StoredEvent) -> str | None:
+        return reply_text(event.kind, event.source, event.payload)
 
     async def respond_to_confirmation(
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from adapters.openhands.events import message_text, to_runtime_event
+from adapters.openhands.events import message_text, reply_text, to_runtime_event
 from adapters.openhands.payloads import content
 from adapters.scripted.script import Fail, Finish, Reply, Slow, Step, ToolCall
 from application.errors import RuntimeAuthRefusedError
@@ -454,6 +454,9 @@ class ScriptedRuntime(ConversationRuntime):
 
     def message_text(self, event: StoredEvent) -> str | None:
         return message_text(event.kind, event.source, event.payload)
+
+    def reply_text(self, event: StoredEvent) -> str | None:
+        return reply_text(event.kind, event.source, event.payload)
 
     async def respond_to_confirmation(
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""

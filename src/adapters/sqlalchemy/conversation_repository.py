@@ -28,6 +28,7 @@ from domain.conversations.value_objects import ConversationId, StartPhase
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("SqlaConversationRepository", "decode_cursor", "encode_cursor")
@@ -69,6 +70,9 @@ def _to_entity(row: ConversationRow | Row[Any]) -> Conversation:
         active_seconds=row.active_seconds,
         llm_payer=None if row.llm_payer is None else LlmPayer(row.llm_payer),
         billing_hold=None if row.billing_hold is None else BillingHold(row.billing_hold),
+        trigger=ConversationTrigger(row.trigger),
+        origin_url=row.origin_url,
+        pull_requests=tuple((row.pull_requests or "").split()),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -114,6 +118,9 @@ class SqlaConversationRepository(ConversationRepository):
                     active_seconds=conversation.active_seconds,
                     llm_payer=_value(conversation.llm_payer),
                     billing_hold=_value(conversation.billing_hold),
+                    trigger=conversation.trigger.value,
+                    origin_url=conversation.origin_url,
+                    pull_requests="\n".join(conversation.pull_requests) or None,
                     created_at=conversation.created_at,
                     updated_at=conversation.updated_at,
                 )
@@ -155,6 +162,10 @@ class SqlaConversationRepository(ConversationRepository):
             query = query.where(ConversationRow.repository == criteria.repository)
         if criteria.parent_id is not None:
             query = query.where(ConversationRow.parent_id == criteria.parent_id)
+        if criteria.triggers:
+            query = query.where(
+                ConversationRow.trigger.in_(sorted(t.value for t in criteria.triggers))
+            )
         if criteria.title_contains:
             query = query.where(
                 func.lower(ConversationRow.title).contains(
@@ -185,6 +196,7 @@ class SqlaConversationRepository(ConversationRepository):
                 completion_tokens=conversation.completion_tokens,
                 active_seconds=conversation.active_seconds,
                 billing_hold=_value(conversation.billing_hold),
+                pull_requests="\n".join(conversation.pull_requests) or None,
                 updated_at=conversation.updated_at,
             )
         )

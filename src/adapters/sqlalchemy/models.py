@@ -25,6 +25,7 @@ from adapters.sqlalchemy.types import JsonText
 
 __all__ = (
     "ApiKeyRow",
+    "AppInstallationRow",
     "AuditEventRow",
     "Base",
     "BillingAccountRow",
@@ -36,6 +37,7 @@ __all__ = (
     "ConversationPlacementRow",
     "ConversationRow",
     "CustomSecretRow",
+    "GitIdentityRow",
     "InvitationRow",
     "JobRow",
     "JobScheduleRow",
@@ -45,6 +47,7 @@ __all__ = (
     "OrganizationRow",
     "ProviderTokenRow",
     "PurchaseRow",
+    "ResolverThreadRow",
     "RuntimeHostRow",
     "SessionRow",
     "SettingsColumns",
@@ -292,6 +295,10 @@ class ConversationRow(Base):
     active_seconds: Mapped[float] = mapped_column(Double)
     llm_payer: Mapped[str | None] = mapped_column(String(8))
     billing_hold: Mapped[str | None] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16), server_default="web")
+    origin_url: Mapped[str | None] = mapped_column(String(2048))
+    pull_requests: Mapped[str | None] = mapped_column(Text)
+    """The addresses of the pull requests it opened, one a line."""
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -441,6 +448,75 @@ class WebhookDeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(200))
     processed_at: Mapped[datetime | None]
+
+
+class AppInstallationRow(Base):
+    """A git provider app's installation, the organization it works for once linked, and its
+    current token (sealed by the cipher)."""
+
+    __tablename__ = "app_installations"
+    __table_args__ = (Index("ix_app_installations_org_id", "org_id"),)
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    installation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_login: Mapped[str] = mapped_column(String(255))
+    account_type: Mapped[str] = mapped_column(String(32))
+    org_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    repositories: Mapped[str] = mapped_column(Text)
+    """The repositories it was given, one a line."""
+    all_repositories: Mapped[bool]
+    suspended: Mapped[bool]
+    updated_at: Mapped[datetime]
+    token: Mapped[str | None] = mapped_column(Text)
+    token_expires_at: Mapped[datetime | None]
+
+
+class ResolverThreadRow(Base):
+    """An issue or pull request the agent answers, and its conversation."""
+
+    __tablename__ = "resolver_threads"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", name="uq_resolver_threads_conversation_id"),
+    )
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    repository: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """Lower-cased: providers name repositories without regard to case."""
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    repository_name: Mapped[str] = mapped_column(String(255))
+    is_pull_request: Mapped[bool]
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    installation_id: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    last_trigger: Mapped[str] = mapped_column(String(255))
+    acknowledged: Mapped[bool]
+    summaries_posted: Mapped[int]
+    pull_requests: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GitIdentityRow(Base):
+    """A provider account a user proved theirs: one per user and provider, one user per
+    account."""
+
+    __tablename__ = "git_identities"
+    __table_args__ = (
+        UniqueConstraint("provider", "account_id", name="uq_git_identities_provider_account_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    login: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime]
 
 
 class BillingAccountRow(Base):

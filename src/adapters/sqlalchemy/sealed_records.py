@@ -5,8 +5,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adapters.sqlalchemy.app_installations import installation_token_context
 from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.models import (
+    AppInstallationRow,
     Base,
     CustomSecretRow,
     OrgSettingsRow,
@@ -74,6 +76,10 @@ _TABLES = (
     _SealedTable(
         RuntimeHostRow,
         (("session_key", lambda r: runtime_host_context(r.node, r.name)),),
+    ),
+    _SealedTable(
+        AppInstallationRow,
+        (("token", lambda r: installation_token_context(r.provider, r.installation_id)),),
     ),
 )
 """Every sealed column there is; a new one belongs here, or rotation leaves it behind."""

@@ -4,6 +4,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.api_key_repository import SqlaApiKeyRepository
+from adapters.sqlalchemy.app_installations import SqlaAppInstallationStore
 from adapters.sqlalchemy.audit_log import SqlaAuditLog
 from adapters.sqlalchemy.billing_store import SqlaBillingStore
 from adapters.sqlalchemy.conversation_repository import SqlaConversationRepository
@@ -11,11 +12,13 @@ from adapters.sqlalchemy.errors import translate_db_errors
 from adapters.sqlalchemy.event_callback_store import SqlaEventCallbackStore
 from adapters.sqlalchemy.event_store import SqlaEventStore
 from adapters.sqlalchemy.experiment_assignments import SqlaExperimentAssignments
+from adapters.sqlalchemy.git_identities import SqlaGitIdentityStore
 from adapters.sqlalchemy.invitation_repository import SqlaInvitationRepository
 from adapters.sqlalchemy.job_queue import SqlaJobQueue
 from adapters.sqlalchemy.ledger import SqlaLedger
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
+from adapters.sqlalchemy.resolver_threads import SqlaResolverThreadStore
 from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
 from adapters.sqlalchemy.session_repository import SqlaSessionRepository
@@ -53,6 +56,9 @@ class SqlaUnitOfWork(UnitOfWork):
         self.ledger = SqlaLedger(session)
         self.usage = SqlaUsageRecords(session)
         self.billing = SqlaBillingStore(session)
+        self.app_installations = SqlaAppInstallationStore(session, cipher)
+        self.resolver_threads = SqlaResolverThreadStore(session)
+        self.git_identities = SqlaGitIdentityStore(session)
 
     async def commit(self) -> None:
         async with translate_db_errors():

@@ -7,6 +7,7 @@ from application.ports.unit_of_work import UnitOfWork
 from domain.conversations.entities import Conversation, ConversationStatus
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Principal
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import InvalidValueError
 
 __all__ = ("SearchConversations", "SearchConversationsRequest", "SearchConversationsResult")
@@ -20,6 +21,7 @@ class SearchConversationsRequest:
     repository: str | None = None
     title: str | None = None
     parent_id: ConversationId | None = None
+    triggers: frozenset[ConversationTrigger] = frozenset()
     cursor: str | None = None
     limit: int = 20
 
@@ -33,7 +35,8 @@ class SearchConversationsResult:
 
 class SearchConversations:
     """The caller's conversations in the active organization, newest first, filtered by
-    status, repository, text in the title and parent (a conversation's children); pages of 1
+    status, repository, text in the title, parent (a conversation's children) and where they
+    were started from (the web, the API, a GitHub issue...); pages of 1
     to 100 follow an opaque cursor."""
 
     def __init__(self, uow: UnitOfWork) -> None:
@@ -49,6 +52,7 @@ class SearchConversations:
                 repository=request.repository or None,
                 title_contains=request.title or None,
                 parent_id=request.parent_id,
+                triggers=request.triggers,
             ),
             cursor=request.cursor or None,
             limit=request.limit,

@@ -44,7 +44,8 @@ from domain.conversations.value_objects import (
 )
 from domain.git.errors import ProviderNotConnectedError
 from domain.git.providers import ProviderKind
-from domain.identity.principals import Principal
+from domain.identity.principals import AuthMethod, Principal
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import DomainError, InvalidValueError
 from domain.shared.ids import new_id
 
@@ -70,6 +71,12 @@ class StartConversationRequest:
     title: str | None = None
     parent_id: ConversationId | None = None
     """Start it as a child of this conversation of the caller's, on its workspace."""
+    trigger: ConversationTrigger | None = None
+    """Where it was started from; None: the web client, or the API for an API key."""
+    origin_url: str | None = None
+    """The issue or pull request it answers, when a trigger there started it."""
+    callbacks: tuple[str, ...] = ()
+    """Callback processors it runs besides every conversation's."""
     wait: bool = True
     """Answer once the runtime holds it (or the start failed); False answers as soon as it
     is recorded, the start going on in the background, its phases reported as they come."""
@@ -84,6 +91,13 @@ def missing_llm_settings(llm: LlmConfig) -> tuple[str, ...]:
     if not llm.api_key and not llm.base_url:
         missing.append("llm_api_key")
     return tuple(missing)
+
+
+def trigger_of(actor: Principal) -> ConversationTrigger:
+    """Where a caller starts a conversation from: the API with an API key, else the web."""
+    return (
+        ConversationTrigger.API if actor.method is AuthMethod.API_KEY else ConversationTrigger.WEB
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,11 +212,13 @@ class StartConversation:
             parent_id=None if parent is None else parent.id_,
             max_budget_usd=llm.max_budget_per_task,
             llm_payer=llm.payer,
+            trigger=request.trigger or trigger_of(request.actor),
+            origin_url=request.origin_url,
             created_at=now,
             updated_at=now,
         )
         await self._uow.conversations.add(conversation)
-        for processor in DEFAULT_CALLBACKS:
+        for processor in (*DEFAULT_CALLBACKS, *request.callbacks):
             await self._uow.callbacks.add(
                 EventCallback(
                     id_=CallbackId(new_id()),

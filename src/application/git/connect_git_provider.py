@@ -10,6 +10,7 @@ from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.principals import Principal
+from domain.resolver.entities import GitIdentity
 from domain.shared.errors import InvalidValueError, NotFoundError
 
 __all__ = (
@@ -83,7 +84,8 @@ class ConnectGitProvider:
     project or repository token), or an app password written ``username:app_password`` (an API
     token: ``email:api_token``), the form Bitbucket expects as HTTP Basic credentials. The
     token is checked at the provider before it is stored, sealed and without expiry; one the
-    provider refuses is a 422 naming ``token``.
+    provider refuses is a 422 naming ``token``. The account it belongs to at a provider's
+    cloud becomes the user's there: a webhook naming that account acts as this user.
     """
 
     def __init__(
@@ -124,6 +126,16 @@ class ConnectGitProvider:
             updated_at=now,
         )
         await self._uow.provider_tokens.put(stored)
+        if host.base_url is None:  # the cloud: the account its app's webhooks name
+            await self._uow.git_identities.link(
+                GitIdentity(
+                    user_id=user_id,
+                    provider=request.provider,
+                    account_id=account.id_,
+                    login=account.login,
+                    linked_at=now,
+                )
+            )
         await audit_in_every_org(
             self._uow.orgs,
             self._uow.audit,

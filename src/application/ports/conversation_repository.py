@@ -12,6 +12,7 @@ from domain.conversations.entities import (
 from domain.conversations.value_objects import ConversationId
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
+from domain.resolver.triggers import ConversationTrigger
 
 __all__ = ("ConversationFilter", "ConversationPage", "ConversationRepository")
 
@@ -19,13 +20,16 @@ __all__ = ("ConversationFilter", "ConversationPage", "ConversationRepository")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationFilter:
     """Every given criterion must hold: one of ``statuses``, exactly ``repository``,
-    ``title_contains`` anywhere in the title, ignoring case, and ``parent_id``."""
+    ``title_contains`` anywhere in the title, ignoring case, ``parent_id``, and one of
+    ``triggers``."""
 
     statuses: frozenset[ConversationStatus] = frozenset()
     repository: str | None = None
     title_contains: str | None = None
     parent_id: ConversationId | None = None
     """Only the children of this conversation."""
+    triggers: frozenset[ConversationTrigger] = frozenset()
+    """Only those started from one of these."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

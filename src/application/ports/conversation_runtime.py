@@ -84,6 +84,11 @@ class ConversationRuntime(Protocol):
         it (its first text part); None for any other event. Reads only the event."""
 
     @abstractmethod
+    def reply_text(self, event: StoredEvent) -> str | None:
+        """What the agent answered, read from one of this runtime's events as we stored it:
+        a message of its own, or what it said as it finished; None for any other event."""
+
+    @abstractmethod
     async def respond_to_confirmation(
         self, conversation_id: ConversationId, *, accept: bool, reason: str = ""
     ) -> None:

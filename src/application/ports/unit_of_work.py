@@ -3,17 +3,20 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from application.ports.api_key_repository import ApiKeyRepository
+from application.ports.app_installations import AppInstallationStore
 from application.ports.audit_log import AuditLog
 from application.ports.billing_store import BillingStore
 from application.ports.conversation_repository import ConversationRepository
 from application.ports.event_callback_store import EventCallbackStore
 from application.ports.event_store import EventStore
 from application.ports.experiment_assignments import ExperimentAssignments
+from application.ports.git_identities import GitIdentityStore
 from application.ports.invitation_repository import InvitationRepository
 from application.ports.job_queue import JobQueue
 from application.ports.ledger import Ledger
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
+from application.ports.resolver_threads import ResolverThreadStore
 from application.ports.runtime_directory import RuntimeDirectory
 from application.ports.secret_store import SecretStore
 from application.ports.session_repository import SessionRepository
@@ -53,6 +56,9 @@ class UnitOfWork(Protocol):
     ledger: Ledger
     usage: UsageRecords
     billing: BillingStore
+    app_installations: AppInstallationStore
+    resolver_threads: ResolverThreadStore
+    git_identities: GitIdentityStore
 
     @abstractmethod
     async def commit(self) -> None: ...

@@ -25,6 +25,7 @@ from domain.conversations.value_objects import (
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import InvalidValueError
 
 __all__ = (
@@ -217,6 +218,13 @@ class Conversation:
     them only when it does. None for one started before this was recorded (not charged)."""
     billing_hold: BillingHold | None = None
     """Why billing paused it, until it runs again."""
+    trigger: ConversationTrigger = ConversationTrigger.WEB
+    """Where it was started from."""
+    origin_url: str | None = None
+    """The issue or pull request it answers, when a trigger there started it."""
+    pull_requests: tuple[str, ...] = ()
+    """The pull requests it opened, as far as we know (the resolver reads them from its
+    summaries)."""
     created_at: datetime
     updated_at: datetime
 

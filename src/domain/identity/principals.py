@@ -34,6 +34,8 @@ class AuthMethod(StrEnum):
     LOCAL = "local"
     SESSION = "session"
     API_KEY = "api_key"
+    WEBHOOK = "webhook"
+    """Work a provider's webhook asked for, done for the user its sender is."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,6 +23,7 @@ from entrypoints.http.errors import exception_handlers
 from entrypoints.http.git import GitConnectionController
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
+from entrypoints.http.integrations import AppInstallationController
 from entrypoints.http.members import InvitationController, MemberController
 from entrypoints.http.openapi import ClosedStructSchemaPlugin, document_problems
 from entrypoints.http.organizations import OrganizationController
@@ -74,6 +75,7 @@ def build_http_app(
             UserUsageController,
             OrgUsageController,
             MemberCapController,
+            AppInstallationController,
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
             *([EmailConfirmationController] if sign_in and not keycloak else []),

@@ -18,12 +18,18 @@ from application.conversations import (
     StreamTurn,
     StreamTurns,
 )
+from application.conversations.callbacks import (
+    RecordActiveSeconds,
+    ReportConversationFinished,
+    SetTitleFromFirstMessage,
+)
 from application.ports.clock import Clock
 from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.event_fan_out import EventFanOut
 from application.ports.ingest_leases import IngestLeases
 from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from application.resolver import ResolverReply
 from entrypoints.ioc.runtime import Sandboxes, workspace_root
 from entrypoints.settings import RuntimeKind, Settings
 
@@ -38,7 +44,14 @@ class ConversationsProvider(Provider):
 
     @provide(scope=Scope.APP)
     def processors(self, analytics: ProductAnalytics) -> CallbackProcessors:
-        return CallbackProcessors(analytics=analytics)
+        return CallbackProcessors(
+            [
+                SetTitleFromFirstMessage(),
+                RecordActiveSeconds(),
+                ReportConversationFinished(analytics),
+                ResolverReply(),
+            ]
+        )
 
     @provide(scope=Scope.APP)
     async def ingest(

@@ -9,6 +9,8 @@ from dishka import Provider, Scope, provide
 
 from adapters.git_providers import (
     CloudUrls,
+    GitHubApp,
+    HttpxGitApps,
     HttpxGitProviders,
     HttpxProviderOAuth,
     OAuthApp,
@@ -18,6 +20,7 @@ from application.git import ProviderTokenPolicy, SelfHostedGitPolicy
 from application.git.runtime_credentials import RuntimeCredentialTtl
 from application.identity.brokered_tokens import BrokeredHosts
 from application.ports.clock import Clock
+from application.ports.git_app import GitApps
 from application.ports.git_provider import GitProviders, ProviderOAuth
 from domain.git.providers import GitHost, ProviderKind
 from entrypoints.settings import Binding, GitSettings, Settings
@@ -57,6 +60,21 @@ class GitProvidersProvider(Provider):
     @provide(scope=Scope.APP)
     def providers(self, client: GitHttpClient, settings: Settings) -> GitProviders:
         return HttpxGitProviders(client, git_cloud_urls(settings.git))
+
+    @provide(scope=Scope.APP)
+    def apps(self, client: GitHttpClient, settings: Settings, clock: Clock) -> GitApps:
+        """The GitHub App, when its id and private key are set."""
+        urls = git_cloud_urls(settings.git)
+        github = None
+        if settings.resolver.github_app_id is not None:
+            github = GitHubApp(
+                client,
+                api_url=urls.api_url(GitHost(ProviderKind.GITHUB)),
+                app_id=settings.resolver.github_app_id,
+                private_key_pem=settings.resolver.private_key_pem(),
+                now=clock.now,
+            )
+        return HttpxGitApps(client, github=github, cloud_urls=urls)
 
     @provide(scope=Scope.APP)
     def oauth(self, client: GitHttpClient, settings: Settings, clock: Clock) -> ProviderOAuth:

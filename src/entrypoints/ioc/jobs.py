@@ -25,6 +25,7 @@ from application.mail import MAIL_SEND, SendMail
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
+from application.resolver import ANSWER_TRIGGER, POST_SUMMARY, AnswerTrigger, PostResolverSummary
 from application.webhooks import (
     PROCESS_DELIVERY,
     SWEEP_INBOX,
@@ -43,6 +44,8 @@ JOB_HANDLERS: dict[str, type[JobHandler]] = {
     PROCESS_DELIVERY: ProcessWebhookDelivery,
     SWEEP_INBOX: SweepWebhookInbox,
     RESUME_HELD_JOB: ResumeHeldConversation,
+    ANSWER_TRIGGER: AnswerTrigger,
+    POST_SUMMARY: PostResolverSummary,
 }
 """The handler class of each job kind, resolved in a request scope of its own per attempt."""
 

@@ -24,6 +24,7 @@ from entrypoints.ioc.prometheus import MetricsEndpointProvider, PrometheusProvid
 from entrypoints.ioc.rate_limits import RateLimitProvider
 from entrypoints.ioc.readiness import ReadinessProvider
 from entrypoints.ioc.redis import RedisProvider
+from entrypoints.ioc.resolver import ResolverProvider
 from entrypoints.ioc.runtime import RuntimeProvider
 from entrypoints.ioc.sqlalchemy import SqlaProvider
 from entrypoints.ioc.stripe import StripeProvider
@@ -54,6 +55,7 @@ def get_providers(settings: Settings) -> list[Provider]:
         WebhooksProvider(),
         BillingProvider(),
         StripeProvider(),
+        ResolverProvider(),
         PrometheusProvider(),
         AnalyticsProvider(),
         *([MetricsEndpointProvider()] if settings.metrics.enabled else []),

@@ -19,6 +19,7 @@ from application.webhooks.manage import (
     RetryDeadDelivery,
     ShowDelivery,
 )
+from entrypoints.ioc.resolver import resolver_policy
 from entrypoints.settings import Settings
 
 __all__ = ("WebhooksProvider",)
@@ -38,7 +39,10 @@ class WebhooksProvider(Provider):
     def sources(self, settings: Settings, clock: Clock, fulfillment: Fulfillment) -> WebhookSources:
         configured: list[WebhookSource] = []
         if settings.webhooks.github_secrets:
-            configured.append(GithubWebhooks(secrets=settings.webhooks.github_secrets))
+            policy = resolver_policy(settings) if settings.resolver.github_app_enabled else None
+            configured.append(
+                GithubWebhooks(secrets=settings.webhooks.github_secrets, policy=policy)
+            )
         if settings.billing.stripe_webhook_secrets and settings.billing.enabled:
             configured.append(
                 StripeWebhooks(

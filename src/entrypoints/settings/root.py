@@ -30,6 +30,7 @@ from entrypoints.settings.metrics import MetricsSettings
 from entrypoints.settings.parsers import choice, is_loopback_http, path, seconds
 from entrypoints.settings.rate_limits import RateLimitSettings
 from entrypoints.settings.redis import RedisSettings
+from entrypoints.settings.resolver import ResolverSettings
 from entrypoints.settings.runtime import RuntimeSettings
 from entrypoints.settings.server import ServerSettings
 from entrypoints.settings.webhooks import WebhookSettings
@@ -80,6 +81,7 @@ class Settings:
     mail: MailSettings = section(MailSettings)
     webhooks: WebhookSettings = section(WebhookSettings)
     billing: BillingSettings = section(BillingSettings)
+    resolver: ResolverSettings = section(ResolverSettings)
     rate_limits: RateLimitSettings = section(RateLimitSettings)
     metrics: MetricsSettings = section(MetricsSettings)
     analytics: AnalyticsSettings = section(AnalyticsSettings)

@@ -7,6 +7,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from domain.git.providers import ProviderKind
+from tests.fakes.git_hosts.github_app import (
+    FakeGitHubApp,
+    FakePullRequest,
+    GitHubAppRoutes,
+    app_key_pair,
+)
 from tests.fakes.git_hosts.server import (
     Request,
     iso,
@@ -234,6 +240,53 @@ class FakeGitHub(FakeGitHostState):
             "suspended_at": None,
         }
 
+    # ---- the GitHub App ---------------------------------------------------------------------
+
+    github_app: FakeGitHubApp | None = None
+
+    def register_app(self, app_id: str = "4711", slug: str = "maestrist") -> str:
+        """Register a GitHub App with this GitHub; its private key, in PEM."""
+        pem, public = app_key_pair()
+        self.github_app = FakeGitHubApp(app_id=app_id, slug=slug, public_key=public)
+        return pem
+
+    def add_pull_request(
+        self, full_name: str, number: int, *, head_ref: str, head_repository: str | None = None
+    ) -> FakePullRequest:
+        assert self.github_app is not None, "register the app first"
+        pull = FakePullRequest(
+            repository=full_name,
+            number=number,
+            title=f"Pull request {number}",
+            head_ref=head_ref,
+            head_repository=head_repository or full_name,
+        )
+        self.github_app.pulls[full_name, number] = pull
+        return pull
+
+    def _app_routes(self) -> GitHubAppRoutes:
+        assert self.github_app is not None
+
+        def next_id() -> int:
+            with self._lock:
+                return next(self._ids)
+
+        def repo_of(full_name: str) -> FakeRepo | None:
+            return self._repos.get(full_name)
+
+        return GitHubAppRoutes(
+            self.github_app,
+            api=lambda: self._api,
+            web=lambda: self.base_url,
+            now=self.now,
+            user_json=self._simple_user_json,
+            repo_json=self._repo_json,
+            repo_of=repo_of,
+            installation_exists=lambda found: found in self._installations,
+            account_exists=lambda login: login in self._accounts or login.endswith("[bot]"),
+            next_id=next_id,
+        )
+
     # ---- routing ---------------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
@@ -246,6 +299,10 @@ class FakeGitHub(FakeGitHostState):
         segments = request.segments
         if segments == ["login", "oauth", "access_token"] and request.method == "POST":
             return self._token(request)
+        if self.github_app is not None and segments[:2] == ["api", "v3"]:
+            answered = self._app_routes().route(request)
+            if answered is not None:
+                return answered
         if segments[:2] == ["api", "graphql"] and request.method == "POST":
             return self._guarded(request, self._graphql)
         if segments[:2] == ["api", "v3"] and request.method == "GET":

@@ -39,6 +39,7 @@ from domain.conversations.entities import MAX_SEQ, ConversationStatus
 from domain.conversations.value_objects import ConversationId
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
+from domain.resolver.triggers import ConversationTrigger
 from entrypoints.http.auth import READS_ONLY, requires
 from entrypoints.http.conversations.schemas import (
     ConfirmationAnswer,
@@ -66,6 +67,10 @@ RepositoryFilter = Annotated[
 ]
 TitleFilter = Annotated[
     str | None, QueryParameter(name="title", description="Text in the title.", max_length=200)
+]
+Triggers = Annotated[
+    list[ConversationTrigger] | None,
+    QueryParameter(name="trigger", description="Started from any of these; repeat to add one."),
 ]
 ParentFilter = Annotated[
     UUID | None, QueryParameter(name="parentId", description="Only this conversation's children.")
@@ -169,6 +174,7 @@ class ConversationController(Controller):
         repository: RepositoryFilter = None,
         title: TitleFilter = None,
         parent: ParentFilter = None,
+        triggers: Triggers = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> ConversationList:
@@ -180,6 +186,7 @@ class ConversationController(Controller):
                 repository=repository,
                 title=title,
                 parent_id=None if parent is None else ConversationId(parent),
+                triggers=frozenset(triggers or ()),
                 cursor=cursor,
                 limit=limit,
             )

@@ -9,6 +9,7 @@ from msgspec import UNSET, UnsetType
 from domain.conversations.entities import Conversation, ConversationStatus, StoredEvent
 from domain.conversations.value_objects import EventType, StartPhase
 from domain.git.providers import ProviderKind
+from domain.resolver.triggers import ConversationTrigger
 
 __all__ = (
     "AcceptedFrame",
@@ -117,6 +118,20 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
     prompt_tokens: int
     completion_tokens: int
     active_seconds: float
+    trigger: Annotated[
+        ConversationTrigger,
+        msgspec.Meta(
+            description="Where it was started from: `web`, `api`, or a provider's issue or "
+            "pull request (`github`...)."
+        ),
+    ]
+    origin_url: Annotated[
+        str | None,
+        msgspec.Meta(description="The issue or pull request it answers, when one started it."),
+    ]
+    pull_requests: Annotated[
+        list[str], msgspec.Meta(description="The pull requests it opened, as far as known.")
+    ]
     created_at: datetime
     updated_at: datetime
     experiments: Annotated[
@@ -148,6 +163,9 @@ class ConversationOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel")
             prompt_tokens=conversation.prompt_tokens,
             completion_tokens=conversation.completion_tokens,
             active_seconds=round(conversation.active_seconds, 3),
+            trigger=conversation.trigger,
+            origin_url=conversation.origin_url,
+            pull_requests=list(conversation.pull_requests),
             created_at=conversation.created_at,
             updated_at=conversation.updated_at,
             experiments=UNSET if experiments is None else dict(experiments),

@@ -1,0 +1,3 @@
+from entrypoints.http.integrations.controller import AppInstallationController
+
+__all__ = ("AppInstallationController",)

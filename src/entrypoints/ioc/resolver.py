@@ -1,0 +1,48 @@
+"""The resolver: what triggers it, and the jobs and use cases that answer (the GitHub App
+itself is built with the other git provider adapters)."""
+
+from dishka import Provider, Scope, provide
+
+from application.resolver import (
+    AnswerTrigger,
+    InstallationTokens,
+    LinkAppInstallation,
+    ListAppInstallations,
+    PostResolverSummary,
+    ResolverLinks,
+)
+from domain.git.providers import ProviderKind
+from domain.resolver.triggers import ResolverPolicy
+from entrypoints.settings import Settings
+
+__all__ = ("ResolverProvider", "resolver_policy")
+
+
+def resolver_policy(settings: Settings) -> ResolverPolicy:
+    """The triggers the settings configure; the app's own bot account never triggers."""
+    slug = settings.resolver.github_app_slug
+    return ResolverPolicy(
+        label=settings.resolver.label,
+        handle=settings.resolver.handle,
+        own_logins=frozenset() if slug is None else frozenset({f"{slug}[bot]"}),
+    )
+
+
+class ResolverProvider(Provider):
+    scope = Scope.REQUEST
+    answer_trigger = provide(AnswerTrigger)
+    post_summary = provide(PostResolverSummary)
+    link_installation = provide(LinkAppInstallation)
+    list_installations = provide(ListAppInstallations)
+    installation_tokens = provide(InstallationTokens)
+
+    @provide(scope=Scope.APP)
+    def links(self, settings: Settings) -> ResolverLinks:
+        return ResolverLinks(
+            public_url=settings.server.effective_public_url,
+            host_urls={
+                ProviderKind.GITHUB: settings.git.github_url.rstrip("/"),
+                ProviderKind.GITLAB: settings.git.gitlab_url.rstrip("/"),
+                ProviderKind.BITBUCKET: settings.git.bitbucket_url.rstrip("/"),
+            },
+        )
