@@ -9,7 +9,7 @@ from application.webhooks.process_delivery import (
     ProcessWebhookDelivery,
     SweepWebhookInbox,
 )
-from application.webhooks.sources import GithubWebhooks, WebhookSource, WebhookSources
+from application.webhooks.sources import WebhookSource, WebhookSources
 
 __all__ = (
     "PROCESS_DELIVERY",
@@ -17,7 +17,6 @@ __all__ = (
     "AcceptWebhook",
     "AcceptWebhookRequest",
     "AcceptWebhookResult",
-    "GithubWebhooks",
     "ProcessWebhookDelivery",
     "SweepWebhookInbox",
     "WebhookSource",

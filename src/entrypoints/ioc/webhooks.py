@@ -5,9 +5,9 @@ from dishka import Provider, Scope, provide
 
 from application.billing import Fulfillment, StripeWebhooks
 from application.ports.clock import Clock
+from application.resolver.github_webhooks import GithubWebhooks
 from application.webhooks import (
     AcceptWebhook,
-    GithubWebhooks,
     ProcessWebhookDelivery,
     SweepWebhookInbox,
     WebhookSource,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from application.resolver import ANSWER_TRIGGER, ResolverTrigger, read_github_delivery
-from application.webhooks import GithubWebhooks
+from application.resolver.github_webhooks import GithubWebhooks
 from domain.git.providers import ProviderKind
 from domain.jobs.entities import JobStatus
 from domain.resolver.triggers import ResolverPolicy, ThreadEventKind, TriggerKind
