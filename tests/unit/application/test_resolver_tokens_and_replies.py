@@ -158,8 +158,8 @@ async def test_each_run_that_ends_enqueues_one_summary() -> None:
     await sut.on_state_change(callback, _change(tx, running, finished))
     await sut.on_state_change(callback, _change(tx, ConversationStatus.ERROR, running))
     await tx.commit()
-    runs = [job.payload["run"] for job in store.live.jobs.values() if job.kind == POST_SUMMARY]
-    assert sorted(runs) == [1, 2]  # one summary for each run, none for the echo
+    runs = [str(job.payload["run"]) for job in store.live.jobs.values() if job.kind == POST_SUMMARY]
+    assert sorted(runs) == ["1", "2"]  # one summary for each run, none for the echo
     assert callback.state == {"runs": 2}
     assert callback.status is CallbackStatus.ACTIVE
 
