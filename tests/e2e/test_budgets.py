@@ -98,7 +98,7 @@ def test_an_org_paid_conversation_stops_when_the_money_runs_out_and_goes_on_afte
         assert spent == pytest.approx(2.0 - balance)
         assert spent < 20  # paused long before its run ended
 
-        by_model = server.http.get("/api/user/usage", params={"by": "model"}).json()
+        by_model = server.http.get("/api/usage", params={"by": "model"}).json()
         [row] = by_model["items"]
         assert row["model"] == "openai/gpt-4o"
         assert float(row["billed"]) == pytest.approx(spent)

@@ -281,6 +281,12 @@ checks.positive_data_acceptance.expected-statuses = {accepting("422")}
 # a GitHub App installation, so another provider refuses it: a rule between two parameters.
 include-operation-id = ["SearchConversations", "ListAuditEvents", "ListRepositories"]
 checks.positive_data_acceptance.expected-statuses = {accepting("422")}
+
+[[operations]]
+# A usage window ends no earlier than it starts and spans at most 366 days: a rule between
+# `since` and `until` (and today, their default) that no schema can state.
+include-operation-id = ["ShowMyUsage", "ShowOrgUsage"]
+checks.positive_data_acceptance.expected-statuses = {accepting("422")}
 """
 
 

@@ -75,17 +75,14 @@ async def test_members_see_their_own_usage_and_admins_the_organizations(
     await _used(postgres_url, carol_team, carol, 9_000_000, "model-a", billed=True)
 
     mine = await clustered_client.get(
-        "/api/user/usage", params={"by": "model"}, headers=_in(alice_team, "bob")
+        "/api/usage", params={"by": "model"}, headers=_in(alice_team, "bob")
     )
     assert _costs(mine) == [
         ("model-a", "2.000000", "0.000000"),
         ("model-b", "0.750000", "0.750000"),
     ]
     assert mine.json()["currency"] == "USD"
-    assert (
-        _costs(await clustered_client.get("/api/user/usage", headers=_in(alice_team, "alice")))
-        == []
-    )
+    assert _costs(await clustered_client.get("/api/usage", headers=_in(alice_team, "alice"))) == []
 
     whole = await clustered_client.get(
         f"/api/orgs/{alice_team}/usage", params={"by": "user"}, headers=bearer("alice")

@@ -45,6 +45,7 @@ By = Annotated[
     str | None,
     QueryParameter(
         max_length=40,
+        pattern=r"^(day|user|model)(,(day|user|model))*$",
         description="Break usage down by `day`, `user` and `model`, separated by commas.",
     ),
 ]
@@ -72,7 +73,7 @@ def _answer(result: ShowUsageResult, format_: str) -> Response[UsageOut] | Respo
 
 
 class UserUsageController(Controller):
-    path = "/api/user/usage"
+    path = "/api/usage"
     tags = ["billing"]  # noqa: RUF012
 
     @get("/", operation_id="ShowMyUsage", description=getdoc(ShowUsage), opt=READ)
