@@ -171,7 +171,9 @@ class ConversationIngest:
         self._patience_s = patience_s
         self._quiet_s = quiet_s
         self._start_bound_s = start_bound_s
-        self._reports = StartReports(store, fan_out, clock, metrics)
+        self._reports = StartReports(
+            store, fan_out, clock, metrics, processors, runtime.message_text
+        )
         self._stored_at: dict[ConversationId, float] = {}
         self._ended: set[ConversationId] = set()
         """Followed conversations whose last stored event left them ended."""

@@ -5,9 +5,10 @@ request was answered."""
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from application.conversations.callbacks import CallbackProcessors, StateChange
 from application.errors import DependencyUnavailableError
 from application.ports.clock import Clock
 from application.ports.event_fan_out import EventFanOut
@@ -41,12 +42,20 @@ class StartReports:
     then tells the conversation's watchers on every server."""
 
     def __init__(
-        self, store: UnitsOfWork, fan_out: EventFanOut, clock: Clock, metrics: Metrics
+        self,
+        store: UnitsOfWork,
+        fan_out: EventFanOut,
+        clock: Clock,
+        metrics: Metrics,
+        processors: CallbackProcessors,
+        message_text: Callable[[StoredEvent], str | None],
     ) -> None:
         self._store = store
         self._fan_out = fan_out
         self._clock = clock
         self._metrics = metrics
+        self._processors = processors
+        self._message_text = message_text
 
     def first(self, conversation: Conversation) -> RuntimeEvent:
         """The note of the phase a new conversation starts in, to store with it."""
@@ -60,15 +69,31 @@ class StartReports:
 
     async def failed(self, conversation: Conversation, reason: str) -> None:
         """Fail the start, saying why; a conversation that cannot fail any more is saved as
-        it is."""
+        it is. The conversation's callbacks see the failure as they see a run's end (in the
+        transaction that records it), so what waits for the conversation to end hears of it."""
         now = self._clock.now()
+        previous = conversation.status
         if not conversation.fail(reason, now):
             await self._save(conversation, None)
             return
         note = start_failed_note(
             conversation.id_, conversation.start_phase, conversation.status_reason or reason, now
         )
-        await self._save(conversation, note)
+        async with self._store.begin() as tx:
+            stored = await tx.events.append(conversation.id_, [note], fence=None)
+            if conversation.status is not previous:
+                change = StateChange(
+                    conversation=conversation,
+                    previous=previous,
+                    at=now,
+                    events=stored,
+                    tx=tx,
+                    message_text=self._message_text,
+                )
+                await self._processors.run(change, now)
+            await tx.conversations.save(conversation)
+            await tx.commit()
+        await self.announce(conversation.id_, stored)
         self._metrics.conversation_failed(ConversationFailure.START)
 
     async def announce(

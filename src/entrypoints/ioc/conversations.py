@@ -86,7 +86,18 @@ class ConversationsProvider(Provider):
         await ingest.aclose()
 
     feed = provide(ConversationFeed, scope=Scope.APP)
-    start_reports = provide(StartReports, scope=Scope.APP)
+
+    @provide(scope=Scope.APP)
+    def start_reports(
+        self,
+        store: UnitsOfWork,
+        fan_out: EventFanOut,
+        clock: Clock,
+        metrics: Metrics,
+        processors: CallbackProcessors,
+        runtime: ConversationRuntime,
+    ) -> StartReports:
+        return StartReports(store, fan_out, clock, metrics, processors, runtime.message_text)
 
     @provide(scope=Scope.APP)
     async def starts_in_progress(self, settings: Settings) -> AsyncIterator[StartsInProgress]:

@@ -1214,3 +1214,21 @@ async def test_a_member_past_the_monthly_cap_has_the_run_paused_saying_so(rig: R
     assert runtime.paused == 1
     assert rig.conversation.billing_hold is BillingHold.MEMBER_CAP
     assert rig.conversation.status_reason == hold_reason(BillingHold.MEMBER_CAP)
+
+
+async def test_callbacks_see_a_start_that_fails_as_they_see_a_run_end(rig: Rig) -> None:
+    """A start that never reached the runtime fails through the start's reports; the
+    conversation's callbacks (the resolver's reply, the analytics of its end) see it once,
+    with the failure's note, in the transaction that records it."""
+    started = rig.store.live.conversations[rig.cid]
+    started.start_phase = StartPhase.CLONING
+    started.updated_at = T0 - timedelta(seconds=61)
+    rig.store.commit()
+    witness = Witness()
+    leases = _CountedLeases()
+    ingest = rig.ingest(leases, processors=CallbackProcessors([witness]), start_bound_s=60)
+    ingest.follow(rig.cid)
+    await until(lambda: leases.released == 1, "the attempt to follow ended")
+    await ingest.aclose()
+    assert rig.conversation.status is ConversationStatus.ERROR
+    assert witness.seen == [(ConversationStatus.STARTING, ConversationStatus.ERROR, 1, True)]

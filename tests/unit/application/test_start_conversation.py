@@ -140,7 +140,14 @@ class Rig:
             ConcurrencyGate(uow, runtime, limits or ConversationLimits(), self.clock),
             defaults,
             self.clock,
-            StartReports(FakeUnitsOfWork(self.store), self.fan_out, self.clock, FakeMetrics()),
+            StartReports(
+                FakeUnitsOfWork(self.store),
+                self.fan_out,
+                self.clock,
+                FakeMetrics(),
+                CallbackProcessors(),
+                runtime.message_text,
+            ),
             self.in_progress,
             FundsCheck(policy),
         )
