@@ -22,7 +22,12 @@ from domain.identity.sessions import Session, SessionId
 from domain.jobs.entities import Job, JobId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
-from domain.resolver.entities import AppInstallation, GitIdentity, ResolverThread
+from domain.resolver.entities import (
+    AppInstallation,
+    GitIdentity,
+    RepositoryHook,
+    ResolverThread,
+)
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
 from domain.webhooks.entities import WebhookDelivery, WebhookDeliveryId
@@ -72,6 +77,7 @@ class _Tables:
         default_factory=dict
     )
     git_identities: dict[tuple[UserId, ProviderKind], GitIdentity] = field(default_factory=dict)
+    repository_hooks: dict[str, RepositoryHook] = field(default_factory=dict)
 
 
 class FakeStore:

@@ -18,15 +18,15 @@ from application.ports.git_app import GitApps, IssueThreads
 from application.ports.locks import Locks
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
-from application.resolver.installation_tokens import InstallationTokens
+from application.resolver.credentials import ActingToken, ThreadCredentials
 from application.resolver.links import ResolverLinks
 from domain.conversations.entities import Tenant
 from domain.conversations.value_objects import ConversationId
 from domain.git.errors import ProviderReconnectRequiredError
-from domain.git.providers import GitHost, ProviderKind
+from domain.git.providers import ProviderKind
 from domain.identity.principals import AuthMethod, Principal
 from domain.jobs.entities import Job, NewJob, RetryPolicy
-from domain.resolver.entities import AppInstallation, ResolverThread
+from domain.resolver.entities import ResolverThread
 from domain.resolver.triggers import (
     ConversationTrigger,
     EventSender,
@@ -130,14 +130,12 @@ class ResolverTrigger:
             raise PermanentJobError(f"the job names no trigger: {exc}") from exc
 
 
-def prompt_of(trigger: ResolverTrigger, host_url: str) -> str:
-    """The first message of a resolver conversation: the issue or pull request, and what was
-    asked of the agent in it."""
+def prompt_of(trigger: ResolverTrigger, address: str) -> str:
+    """The first message of a resolver conversation: the issue or pull request (at
+    ``address``), and what was asked of the agent in it."""
     event = trigger.event
     thread = event.thread
-    what = "pull request" if thread.is_pull_request else "issue"
-    path = "pull" if thread.is_pull_request else "issues"
-    address = f"{host_url}/{thread.repository}/{path}/{thread.number}"
+    what = _what(thread)
     lines = [
         f"You were asked to work on {what} #{thread.number} of {thread.repository} ({address}).",
         "",
@@ -149,27 +147,36 @@ def prompt_of(trigger: ResolverTrigger, host_url: str) -> str:
         lines += ["", f"@{event.sender.login} asked in a comment:", "", event.comment_body.strip()]
     else:
         lines += ["", f"@{event.sender.login} labeled it for you to resolve."]
-    against = " against this pull request's branch" if thread.is_pull_request else ""
+    against = f" against this {what}'s branch" if thread.is_pull_request else ""
+    request = "merge request" if thread.provider is ProviderKind.GITLAB else "pull request"
     lines += [
         "",
         (
             "Resolve it in the repository. When you change code, commit it on a new branch, "
-            f"push it and open a pull request{against}. End with a short summary of what you "
-            "did, with the pull request's address."
+            f"push it and open a {request}{against}. End with a short summary of what you "
+            f"did, with the {request}'s address."
         ),
     ]
     return "\n".join(lines)
 
 
+def _what(thread: ThreadRef) -> str:
+    if not thread.is_pull_request:
+        return "issue"
+    return "merge request" if thread.provider is ProviderKind.GITLAB else "pull request"
+
+
 class AnswerTrigger(JobHandler):
-    """Answer one trigger: the sender must have write access to the repository (asked of the
-    provider), the trigger is marked seen (eyes), the sender must be one of our users (by the
-    provider account their sign-in or connection proved, never by email or login name; else
-    they are asked in the thread to sign in), and a member of the organization that linked the
-    installation. Then a conversation on the repository (a pull request's own branch) starts
-    as that user with the issue and the request, and the thread is told with a link; a thread
-    that has a conversation already sends it the request instead (one run per issue at a
-    time: the conversation takes it as its next message).
+    """Answer one trigger, acting with the installation's token (GitHub) or the token of the
+    user who enabled the repository (GitLab, Bitbucket): the sender must have write access to
+    the repository (asked of the provider; at GitLab the Developer role or more), the trigger
+    is marked seen (eyes; Bitbucket has no reactions), the sender must be one of our users (by
+    the provider account their sign-in or connection proved, never by email or login name;
+    else they are asked in the thread to sign in), and a member of the organization that
+    linked the installation or enabled the repository. Then a conversation on the repository
+    (a pull request's own branch) starts as that user with the issue and the request, and the
+    thread is told with a link; a thread that has a conversation already sends it the request
+    instead (one run per issue at a time: the conversation takes it as its next message).
 
     Safe to run again: the thread remembers the last trigger it took, so a retried job starts
     or sends nothing twice; a conversation whose worker died before its thread was kept is
@@ -181,7 +188,7 @@ class AnswerTrigger(JobHandler):
         uow: UnitOfWork,
         clock: Clock,
         apps: GitApps,
-        tokens: InstallationTokens,
+        credentials: ThreadCredentials,
         locks: Locks,
         start: StartConversation,
         send: SendMessage,
@@ -190,7 +197,7 @@ class AnswerTrigger(JobHandler):
         self._uow = uow
         self._clock = clock
         self._apps = apps
-        self._tokens = tokens
+        self._credentials = credentials
         self._locks = locks
         self._start = start
         self._send = send
@@ -199,30 +206,24 @@ class AnswerTrigger(JobHandler):
     async def handle(self, job: Job) -> None:
         trigger = ResolverTrigger.of_job(dict(job.payload))
         thread = trigger.event.thread
-        installation = await self._uow.app_installations.get(
-            thread.provider, trigger.installation_id
-        )
-        if installation is None or installation.org_id is None or installation.suspended:
-            _log.info("trigger on %s ignored: installation not linked", thread.key)
+        acting = await self._credentials.acting(thread.provider, trigger.installation_id)
+        if acting is None:
+            _log.info("trigger on %s ignored: nobody acts for it here", thread.key)
             return
-        token = await self._tokens.token_for(installation)
         try:
-            await self._answer_as_app(trigger, installation, token)
+            await self._answer_as(trigger, acting)
         except ProviderReconnectRequiredError:
-            await self._tokens.discard(installation, token)
+            await self._credentials.refused(acting)
             raise DependencyUnavailableError(
-                f"{thread.provider.value} refused the app's installation token; a new one is "
-                "minted for the next attempt."
+                f"{thread.provider.value} refused the token that acts for {thread.repository}; "
+                "an app's is minted anew for the next attempt."
             ) from None
 
-    async def _answer_as_app(
-        self, trigger: ResolverTrigger, installation: AppInstallation, token: str
-    ) -> None:
+    async def _answer_as(self, trigger: ResolverTrigger, acting: ActingToken) -> None:
         thread = trigger.event.thread
-        assert installation.org_id is not None
-        threads = self._apps.threads(GitHost(thread.provider), token)
+        threads = self._apps.threads(acting.host, acting.token)
         sender = trigger.event.sender
-        permission = await threads.permission(thread.repository, sender.login)
+        permission = await threads.permission(thread.repository, sender)
         if not permission.can_write:
             _log.info("trigger on %s ignored: %s may only %s", thread.key, sender.login, permission)
             return
@@ -239,7 +240,7 @@ class AnswerTrigger(JobHandler):
                 "Then ask me again.",
             )
             return
-        org = await self._uow.orgs.get_for_member(installation.org_id, user.id_)
+        org = await self._uow.orgs.get_for_member(acting.org_id, user.id_)
         if org is None:
             await threads.comment(
                 thread,
@@ -251,7 +252,7 @@ class AnswerTrigger(JobHandler):
         await self._uow.rollback()  # nothing written: read the thread afresh under its lock
         lock = f"resolver-thread:{thread.key}"
         async with self._locks.hold(lock, ttl=_THREAD_LOCK_TTL, wait=_THREAD_LOCK_WAIT):
-            await self._answer(trigger, threads, actor, org, installation.installation_id)
+            await self._answer(trigger, threads, actor, org, trigger.installation_id)
 
     async def _answer(
         self,
@@ -282,7 +283,7 @@ class AnswerTrigger(JobHandler):
                     repository=thread.repository,
                     branch=branch,
                     git_provider=thread.provider.value,
-                    message=prompt_of(trigger, self._links.host_url(thread.provider)),
+                    message=prompt_of(trigger, self._links.thread_url(thread)),
                     title=f"{thread.repository}#{thread.number}: {trigger.event.title}"[:200],
                     wait=False,
                     trigger=ConversationTrigger.of_provider(thread.provider),

@@ -32,6 +32,8 @@ class AuditAction(StrEnum):
     GIT_PROVIDER_DISCONNECTED = "git_provider.disconnected"
     ORG_SETTINGS_CHANGED = "org.settings_changed"
     MEMBER_CAP_CHANGED = "billing.member_cap_changed"
+    RESOLVER_REPOSITORY_ENABLED = "resolver.repository_enabled"
+    RESOLVER_REPOSITORY_DISABLED = "resolver.repository_disabled"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,9 @@ from domain.resolver.entities import (
     InstallationNotFoundError,
     InstallationTakenError,
     InstallationToken,
+    RepositoryHook,
+    RepositoryHookNotFoundError,
+    RepositoryHookTakenError,
     ResolverThread,
 )
 from domain.resolver.triggers import (
@@ -27,6 +30,9 @@ __all__ = (
     "InstallationNotFoundError",
     "InstallationTakenError",
     "InstallationToken",
+    "RepositoryHook",
+    "RepositoryHookNotFoundError",
+    "RepositoryHookTakenError",
     "ResolverPolicy",
     "ResolverThread",
     "ThreadEvent",

@@ -9,7 +9,7 @@ from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
 from domain.resolver.triggers import ThreadRef
-from domain.shared.errors import NotFoundError, PermissionDeniedError
+from domain.shared.errors import ConflictError, NotFoundError, PermissionDeniedError
 
 __all__ = (
     "TOKEN_REFRESH_MARGIN",
@@ -18,6 +18,9 @@ __all__ = (
     "InstallationNotFoundError",
     "InstallationTakenError",
     "InstallationToken",
+    "RepositoryHook",
+    "RepositoryHookNotFoundError",
+    "RepositoryHookTakenError",
     "ResolverThread",
 )
 
@@ -33,6 +36,16 @@ class InstallationNotFoundError(NotFoundError):
 class InstallationTakenError(PermissionDeniedError):
     code = "app-installation-taken"
     default_message = "This installation already works for another organization."
+
+
+class RepositoryHookNotFoundError(NotFoundError):
+    code = "resolver-repository-not-found"
+    default_message = "The resolver is not enabled on this repository in this organization."
+
+
+class RepositoryHookTakenError(ConflictError):
+    code = "resolver-repository-taken"
+    default_message = "The resolver is enabled on this repository already."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,3 +130,32 @@ class ResolverThread:
     summaries_posted: int = 0
     pull_requests: tuple[str, ...] = ()
     """Web addresses of the pull requests the agent opened for it."""
+
+
+@dataclass(kw_only=True)
+class RepositoryHook:
+    """A repository an organization's admin enabled the resolver on, at a provider with no
+    app (GitLab, Bitbucket Cloud): the webhook there, which signs or names its deliveries with
+    a secret of its own, the organization its triggers are answered in, and whose provider
+    token acts for it (``enabled_by``: the replies are written as that account)."""
+
+    id_: str
+    provider: ProviderKind
+    web_url: str
+    """The provider's web address the repository lives at (a self-managed GitLab's own)."""
+    repository: str
+    """Its full path (``group/subgroup/project``, ``workspace/slug``)."""
+    org_id: OrgId
+    enabled_by: UserId
+    secret: str = field(repr=False)
+    managed: bool = True
+    """Installed and removed at the provider by the server; else registered there by hand."""
+    hook_id: str | None = None
+    """The provider's id of the webhook, once installed."""
+    created_at: datetime
+    updated_at: datetime
+
+    def serves(self, web_url: str) -> bool:
+        """Whether a delivery about the repository at ``web_url`` is this hook's."""
+        mine = f"{self.web_url.rstrip('/')}/{self.repository}"
+        return web_url.rstrip("/").lower() == mine.lower()

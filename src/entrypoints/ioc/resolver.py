@@ -5,11 +5,17 @@ from dishka import Provider, Scope, provide
 
 from application.resolver import (
     AnswerTrigger,
+    DisableResolverRepository,
+    EnableResolverRepository,
     InstallationTokens,
+    InstallRepositoryHook,
     LinkAppInstallation,
     ListAppInstallations,
+    ListResolverRepositories,
     PostResolverSummary,
+    RemoveRepositoryHook,
     ResolverLinks,
+    ThreadCredentials,
 )
 from domain.git.providers import ProviderKind
 from domain.resolver.triggers import ResolverPolicy
@@ -35,6 +41,12 @@ class ResolverProvider(Provider):
     link_installation = provide(LinkAppInstallation)
     list_installations = provide(ListAppInstallations)
     installation_tokens = provide(InstallationTokens)
+    credentials = provide(ThreadCredentials)
+    enable_repository = provide(EnableResolverRepository)
+    disable_repository = provide(DisableResolverRepository)
+    list_repositories = provide(ListResolverRepositories)
+    install_hook = provide(InstallRepositoryHook)
+    remove_hook = provide(RemoveRepositoryHook)
 
     @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> ResolverLinks:

@@ -1,0 +1,3 @@
+from entrypoints.http.resolver.controller import ResolverRepositoryController
+
+__all__ = ("ResolverRepositoryController",)
