@@ -27,7 +27,8 @@ class GitlabWebhooks(WebhookSource):
     """A GitLab project's webhook: ``X-Gitlab-Token`` is the secret of the webhook on the
     project the delivery is about (compared in constant time with each kept for a project of
     that path); named by ``Idempotency-Key`` (the same on a retry, GitLab 17.4 and later),
-    else ``X-Gitlab-Event-UUID``; its event in ``X-Gitlab-Event``.
+    else ``X-Gitlab-Event-UUID``; its event in ``X-Gitlab-Event`` (kept as ``note_hook``,
+    ``issue_hook``: an event name has no spaces).
 
     Processing turns a trigger on an issue or merge request (the label added, the handle
     mentioned in a new note) into a job that answers it in the organization that enabled the
@@ -55,7 +56,7 @@ class GitlabWebhooks(WebhookSource):
         delivery_id = headers.get("idempotency-key", "").strip()
         return SignedDelivery(
             delivery_id=delivery_id or required_header(headers, "X-Gitlab-Event-UUID"),
-            event=required_header(headers, "X-Gitlab-Event"),
+            event=_event_name(required_header(headers, "X-Gitlab-Event")),
         )
 
     async def process(self, delivery: WebhookDelivery, uow: UnitOfWork) -> str:
@@ -64,3 +65,7 @@ class GitlabWebhooks(WebhookSource):
         except InvalidValueError as exc:
             return f"ignored: {exc.message}"
         return await queue_trigger(uow, delivery, read, ProviderKind.GITLAB, self.policy)
+
+
+def _event_name(header: str) -> str:
+    return "_".join(header.lower().split())
