@@ -1,6 +1,7 @@
 """Bitbucket Cloud's issues and pull requests (comments, permissions) and repository webhooks,
 through the token of the user who enabled the resolver on the repository."""
 
+import re
 from urllib.parse import quote
 
 import httpx
@@ -16,7 +17,8 @@ from domain.shared.errors import NotFoundError
 __all__ = ("BitbucketHooks", "BitbucketIssueThreads")
 
 _EVENTS = ("issue:comment_created", "pullrequest:comment_created")
-_UUID = frozenset("0123456789abcdefABCDEF-{}")
+_UUID = re.compile(r"\{[A-Za-z0-9-]{1,64}\}")
+"""A Bitbucket UUID as it names users and webhooks (``{...}``)."""
 
 
 class _Permission(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,7 +78,7 @@ class BitbucketIssueThreads(IssueThreads):
 
     async def permission(self, repository: str, sender: EventSender) -> RepositoryPermission:
         workspace, slug = repository_segments(repository, max_segments=2)
-        if not sender.account_id or not set(sender.account_id) <= _UUID:
+        if not _UUID.fullmatch(sender.account_id):
             return RepositoryPermission.NONE
         try:
             response = await self._http.get(
@@ -106,6 +108,8 @@ class BitbucketIssueThreads(IssueThreads):
             json={"content": {"raw": body}},
             repository=thread.repository,
         )
+        if not response.content:  # the description documents an issue comment's by Location
+            return str(response.headers.get("location", "")).rstrip("/").rsplit("/", 1)[-1]
         return str(self._http.decode(response, _Comment).id)
 
     async def head_branch(self, thread: ThreadRef) -> str | None:
@@ -143,7 +147,7 @@ class BitbucketHooks(RepositoryHooks):
         return self._http.decode(response, _Hook).uuid
 
     async def remove(self, repository: str, hook_id: str) -> None:
-        if not hook_id or not set(hook_id) <= _UUID:
+        if not _UUID.fullmatch(hook_id):
             return
         try:
             await self._http.send(
