@@ -26,6 +26,7 @@ from domain.resolver.entities import (
     AppInstallation,
     GitIdentity,
     RepositoryHook,
+    ResolverSettings,
     ResolverThread,
 )
 from domain.secrets.entities import CustomSecret, SecretId
@@ -78,6 +79,7 @@ class _Tables:
     )
     git_identities: dict[tuple[UserId, ProviderKind], GitIdentity] = field(default_factory=dict)
     repository_hooks: dict[str, RepositoryHook] = field(default_factory=dict)
+    resolver_settings: dict[OrgId, ResolverSettings] = field(default_factory=dict)
 
 
 class FakeStore:

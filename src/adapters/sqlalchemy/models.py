@@ -48,6 +48,7 @@ __all__ = (
     "ProviderTokenRow",
     "PurchaseRow",
     "RepositoryHookRow",
+    "ResolverSettingsRow",
     "ResolverThreadRow",
     "RuntimeHostRow",
     "SessionRow",
@@ -656,3 +657,17 @@ class RepositoryHookRow(Base):
     hook_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class ResolverSettingsRow(Base):
+    """An organization's resolver settings (NULL: the server's)."""
+
+    __tablename__ = "resolver_settings"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str | None] = mapped_column(String(100))
+    handle: Mapped[str | None] = mapped_column(String(101))
+    max_runs_per_repository: Mapped[int | None]
+    updated_at: Mapped[datetime | None]

@@ -19,6 +19,7 @@ from adapters.sqlalchemy.ledger import SqlaLedger
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
 from adapters.sqlalchemy.repository_hooks import SqlaRepositoryHookStore
+from adapters.sqlalchemy.resolver_settings import SqlaResolverSettingsStore
 from adapters.sqlalchemy.resolver_threads import SqlaResolverThreadStore
 from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
@@ -59,6 +60,7 @@ class SqlaUnitOfWork(UnitOfWork):
         self.billing = SqlaBillingStore(session)
         self.app_installations = SqlaAppInstallationStore(session, cipher)
         self.repository_hooks = SqlaRepositoryHookStore(session, cipher)
+        self.resolver_settings = SqlaResolverSettingsStore(session)
         self.resolver_threads = SqlaResolverThreadStore(session)
         self.git_identities = SqlaGitIdentityStore(session)
 

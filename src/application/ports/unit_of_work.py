@@ -17,6 +17,7 @@ from application.ports.ledger import Ledger
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
 from application.ports.repository_hooks import RepositoryHookStore
+from application.ports.resolver_settings import ResolverSettingsStore
 from application.ports.resolver_threads import ResolverThreadStore
 from application.ports.runtime_directory import RuntimeDirectory
 from application.ports.secret_store import SecretStore
@@ -61,6 +62,7 @@ class UnitOfWork(Protocol):
     resolver_threads: ResolverThreadStore
     git_identities: GitIdentityStore
     repository_hooks: RepositoryHookStore
+    resolver_settings: ResolverSettingsStore
 
     @abstractmethod
     async def commit(self) -> None: ...

@@ -37,6 +37,13 @@ from application.resolver.repositories import (
     ListResolverRepositories,
     RemoveRepositoryHook,
 )
+from application.resolver.settings import (
+    GetResolverSettings,
+    ResolverSettingsView,
+    UpdateResolverSettings,
+    UpdateResolverSettingsRequest,
+    org_policy,
+)
 
 __all__ = (
     "ANSWER_TRIGGER",
@@ -51,6 +58,7 @@ __all__ = (
     "EnableResolverRepository",
     "EnableResolverRepositoryRequest",
     "EnabledRepository",
+    "GetResolverSettings",
     "GithubDelivery",
     "InstallRepositoryHook",
     "InstallationChange",
@@ -63,9 +71,13 @@ __all__ = (
     "RemoveRepositoryHook",
     "ResolverLinks",
     "ResolverReply",
+    "ResolverSettingsView",
     "ResolverTrigger",
     "ThreadCredentials",
+    "UpdateResolverSettings",
+    "UpdateResolverSettingsRequest",
     "keep_installation_change",
+    "org_policy",
     "prompt_of",
     "pull_request_urls",
     "read_github_delivery",

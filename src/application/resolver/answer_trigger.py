@@ -1,8 +1,8 @@
 """Answering a trigger on an issue or pull request: the job a webhook delivery enqueues."""
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from application.conversations.send_message import SendMessage, SendMessageRequest
@@ -54,6 +54,8 @@ _RETRY = RetryPolicy(max_attempts=5, timeout=timedelta(minutes=3), backoff=timed
 _THREAD_LOCK_TTL = timedelta(minutes=3)
 _THREAD_LOCK_WAIT = timedelta(seconds=30)
 _MAX_TEXT = 20_000
+_TURN_WAIT = timedelta(seconds=30)
+"""How long a trigger over its repository's cap waits before it looks again."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,14 +67,19 @@ class ResolverTrigger:
     event: ThreadEvent
     kind: TriggerKind
     installation_id: str
+    waited: int = 0
+    """How many times it waited for a run on its repository to end (over the cap)."""
 
-    def job(self) -> NewJob:
+    def job(self, run_at: datetime | None = None) -> NewJob:
         event = self.event
+        turn = f":turn-{self.waited}" if self.waited else ""
         return NewJob(
             kind=ANSWER_TRIGGER,
-            key=f"resolver:{self.key}"[:200],
+            key=f"resolver:{self.key[: 190 - len(turn)]}{turn}",
             retry=_RETRY,
+            run_at=run_at,
             payload={
+                "waited": self.waited,
                 "key": self.key,
                 "kind": self.kind.value,
                 "installation": self.installation_id,
@@ -125,6 +132,7 @@ class ResolverTrigger:
                 event=event,
                 kind=kind,
                 installation_id=str(payload["installation"]),
+                waited=int(payload.get("waited") or 0),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise PermanentJobError(f"the job names no trigger: {exc}") from exc
@@ -176,7 +184,9 @@ class AnswerTrigger(JobHandler):
     linked the installation or enabled the repository. Then a conversation on the repository
     (a pull request's own branch) starts as that user with the issue and the request, and the
     thread is told with a link; a thread that has a conversation already sends it the request
-    instead (one run per issue at a time: the conversation takes it as its next message).
+    instead (one run per issue at a time: the conversation takes it as its next message). A
+    new conversation over the organization's cap of runs at once on the repository waits: the
+    trigger is queued again for a little later, never dropped.
 
     Safe to run again: the thread remembers the last trigger it took, so a retried job starts
     or sends nothing twice; a conversation whose worker died before its thread was kept is
@@ -272,6 +282,9 @@ class AnswerTrigger(JobHandler):
             return
         if kept is not None and await self._follow(kept, trigger, threads):
             return
+        if await self._over_cap(thread, org):
+            await self._wait_turn(trigger)
+            return
         if kept is not None:
             await self._uow.resolver_threads.delete(thread)
         branch = await threads.head_branch(thread) if thread.is_pull_request else None
@@ -310,6 +323,32 @@ class AnswerTrigger(JobHandler):
         await self._uow.resolver_threads.add(answered)
         await self._uow.commit()
         await self._acknowledge(answered, threads)
+
+    async def _over_cap(self, thread: ThreadRef, org: MemberOrganization) -> bool:
+        """Whether the organization's cap of resolver runs at once on the repository is
+        reached by the conversations of its other threads that have not ended."""
+        settings = await self._uow.resolver_settings.get(org.organization.id_)
+        cap = None if settings is None else settings.max_runs_per_repository
+        if cap is None:
+            return False
+        running = 0
+        for other in await self._uow.resolver_threads.list_for_repository(
+            thread.provider, thread.repository
+        ):
+            if other.thread == thread or other.org_id != org.organization.id_:
+                continue
+            conversation = await self._uow.conversations.get_for_owner(other.conversation_id)
+            if conversation is not None and not conversation.status.ended:
+                running += 1
+        return running >= cap
+
+    async def _wait_turn(self, trigger: ResolverTrigger) -> None:
+        """Queue the trigger again for a little later: over the cap it waits, never dropped."""
+        later = replace(trigger, waited=trigger.waited + 1)
+        now = self._clock.now()
+        await self._uow.jobs.enqueue(later.job(run_at=now + _TURN_WAIT), now)
+        await self._uow.commit()
+        _log.info("trigger on %s waits its turn (%d)", trigger.event.thread.key, later.waited)
 
     async def _adopt(
         self,

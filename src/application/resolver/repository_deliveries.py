@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from application.ports.unit_of_work import UnitOfWork
 from application.resolver.answer_trigger import ResolverTrigger
+from application.resolver.settings import org_policy
 from domain.git.providers import ProviderKind
 from domain.resolver.entities import RepositoryHook
 from domain.resolver.triggers import ResolverPolicy, ThreadEvent
@@ -42,14 +43,16 @@ async def queue_trigger(
     provider: ProviderKind,
     policy: ResolverPolicy,
 ) -> str:
-    """Enqueue the answer to the first trigger in ``read``, for the hook of its repository; the
-    account the replies are written as (the enabling user's) never triggers."""
+    """Enqueue the answer to the first trigger in ``read``, for the hook of its repository, by
+    the label and handle of the organization that enabled it; the account the replies are
+    written as (the enabling user's) never triggers."""
     if not read.events:
         return f"ignored: nothing acts on {delivery.event} events"
     hooks = await uow.repository_hooks.for_repository(provider, read.repository)
     hook = _hook_of(hooks, read.web_url)
     if hook is None:
         return "ignored: the resolver is not enabled on the repository"
+    policy = await org_policy(uow, hook.org_id, policy)
     own = await uow.git_identities.of_user(hook.enabled_by, provider)
     if own is not None:
         policy = replace(policy, own_accounts=policy.own_accounts | {own.account_id})

@@ -34,6 +34,7 @@ class AuditAction(StrEnum):
     MEMBER_CAP_CHANGED = "billing.member_cap_changed"
     RESOLVER_REPOSITORY_ENABLED = "resolver.repository_enabled"
     RESOLVER_REPOSITORY_DISABLED = "resolver.repository_disabled"
+    RESOLVER_SETTINGS_CHANGED = "resolver.settings_changed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

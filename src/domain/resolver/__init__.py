@@ -8,6 +8,7 @@ from domain.resolver.entities import (
     RepositoryHook,
     RepositoryHookNotFoundError,
     RepositoryHookTakenError,
+    ResolverSettings,
     ResolverThread,
 )
 from domain.resolver.triggers import (
@@ -34,6 +35,7 @@ __all__ = (
     "RepositoryHookNotFoundError",
     "RepositoryHookTakenError",
     "ResolverPolicy",
+    "ResolverSettings",
     "ResolverThread",
     "ThreadEvent",
     "ThreadEventKind",

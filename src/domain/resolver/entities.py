@@ -8,8 +8,13 @@ from domain.conversations.value_objects import ConversationId
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.resolver.triggers import ThreadRef
-from domain.shared.errors import ConflictError, NotFoundError, PermissionDeniedError
+from domain.resolver.triggers import ResolverPolicy, ThreadRef
+from domain.shared.errors import (
+    ConflictError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 __all__ = (
     "TOKEN_REFRESH_MARGIN",
@@ -21,6 +26,7 @@ __all__ = (
     "RepositoryHook",
     "RepositoryHookNotFoundError",
     "RepositoryHookTakenError",
+    "ResolverSettings",
     "ResolverThread",
 )
 
@@ -159,3 +165,34 @@ class RepositoryHook:
         """Whether a delivery about the repository at ``web_url`` is this hook's."""
         mine = f"{self.web_url.rstrip('/')}/{self.repository}"
         return web_url.rstrip("/").lower() == mine.lower()
+
+
+MAX_RUNS_PER_REPOSITORY = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolverSettings:
+    """What an organization's admins set for the resolver: the label and handle that trigger
+    it on their repositories (None: the server's), and how many resolver conversations may
+    run at once on one repository (None: no cap; one per issue or pull request always)."""
+
+    org_id: OrgId
+    label: str | None = None
+    handle: str | None = None
+    max_runs_per_repository: int | None = None
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        ResolverPolicy(label=self.label or "openhands", handle=self.handle or "@openhands")
+        cap = self.max_runs_per_repository
+        if cap is not None and not 1 <= cap <= MAX_RUNS_PER_REPOSITORY:
+            raise InvalidValueError(
+                f"At most 1 to {MAX_RUNS_PER_REPOSITORY} runs at once on a repository.",
+                field="max_runs_per_repository",
+            )
+
+    def policy(self, server: ResolverPolicy) -> ResolverPolicy:
+        """The server's policy with this organization's label and handle."""
+        return replace(
+            server, label=self.label or server.label, handle=self.handle or server.handle
+        )

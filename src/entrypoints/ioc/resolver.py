@@ -7,6 +7,7 @@ from application.resolver import (
     AnswerTrigger,
     DisableResolverRepository,
     EnableResolverRepository,
+    GetResolverSettings,
     InstallationTokens,
     InstallRepositoryHook,
     LinkAppInstallation,
@@ -16,6 +17,7 @@ from application.resolver import (
     RemoveRepositoryHook,
     ResolverLinks,
     ThreadCredentials,
+    UpdateResolverSettings,
 )
 from domain.git.providers import ProviderKind
 from domain.resolver.triggers import ResolverPolicy
@@ -47,6 +49,13 @@ class ResolverProvider(Provider):
     list_repositories = provide(ListResolverRepositories)
     install_hook = provide(InstallRepositoryHook)
     remove_hook = provide(RemoveRepositoryHook)
+    get_settings = provide(GetResolverSettings)
+    update_settings = provide(UpdateResolverSettings)
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> ResolverPolicy:
+        """The server's triggers, which an organization's settings may change."""
+        return resolver_policy(settings)
 
     @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> ResolverLinks:

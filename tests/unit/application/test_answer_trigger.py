@@ -31,7 +31,12 @@ from application.resolver import (
     ResolverTrigger,
     ThreadCredentials,
 )
-from domain.conversations.entities import Conversation, RepositoryName, Tenant
+from domain.conversations.entities import (
+    Conversation,
+    ConversationStatus,
+    RepositoryName,
+    Tenant,
+)
 from domain.conversations.value_objects import ConversationId
 from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderReconnectRequiredError
@@ -44,6 +49,7 @@ from domain.resolver.entities import (
     GitIdentity,
     InstallationToken,
     RepositoryHook,
+    ResolverSettings,
 )
 from domain.resolver.triggers import (
     ConversationTrigger,
@@ -482,3 +488,43 @@ async def test_a_repository_whose_enabling_user_disconnected_answers_nothing(
     await world.run(_mention("bob", "2", provider=GL))
     assert world.starts == []
     assert world.opened == []
+
+
+def _waiting(world: World) -> list[Job]:
+    return sorted(
+        (j for j in world.store.live.jobs.values() if j.kind == "resolver.trigger"),
+        key=lambda j: j.payload["waited"],  # type: ignore[arg-type,return-value]
+    )
+
+
+async def test_a_trigger_over_the_repositorys_cap_waits_its_turn_and_then_starts(
+    world: World,
+) -> None:
+    org_id = next(iter(world.store.live.orgs))
+    world.store.live.resolver_settings[org_id] = ResolverSettings(
+        org_id=org_id, max_runs_per_repository=1
+    )
+    world.store.commit()
+    await world.run(_mention("ada", "1", number=12))
+    await world.run(_mention("ada", "1", number=12, key="d-again"))  # same issue: a follow-up
+    await world.run(_mention("bob", "2", number=13, key="d-13"))
+    assert len(world.starts) == 1
+    assert len(world.sends) == 1
+    (waiting,) = _waiting(world)
+    assert waiting.payload["waited"] == 1
+    assert waiting.payload["number"] == 13
+    assert waiting.run_at > world.clock.now()
+    running = next(iter(world.store.live.conversations.values()))
+    running.status = ConversationStatus.FINISHED
+    world.store.commit()
+    await world.run(ResolverTrigger.of_job(dict(waiting.payload)))
+    assert len(world.starts) == 2
+    assert world.starts[1].origin_url == "https://github.com/acme/widgets/issues/13"
+    assert len(_waiting(world)) == 1  # it did not wait again
+
+
+async def test_without_a_cap_triggers_on_one_repository_run_at_once(world: World) -> None:
+    for number in (12, 13, 14):
+        await world.run(_mention("ada", "1", number=number, key=f"d-{number}"))
+    assert len(world.starts) == 3
+    assert _waiting(world) == []

@@ -19,7 +19,7 @@ from domain.conversations.entities import Tenant
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.resolver.entities import GitIdentity, RepositoryHook
+from domain.resolver.entities import GitIdentity, RepositoryHook, ResolverSettings
 from domain.resolver.triggers import ResolverPolicy, ThreadEventKind, TriggerKind
 from domain.shared.ids import new_id
 from domain.webhooks.entities import WebhookDelivery, WebhookSignatureError
@@ -285,3 +285,28 @@ async def test_a_bitbucket_mention_queues_a_trigger_and_an_app_users_comment_doe
     assert await _process(
         store, bitbucket, _received("bitbucket", "issue:comment_created", app, "d-2")
     ) == ("ignored: no trigger")
+
+
+async def test_the_organizations_own_handle_and_label_replace_the_servers() -> None:
+    store = await _store()
+    store.live.resolver_settings[TENANT.org_id] = ResolverSettings(
+        org_id=TENANT.org_id, label="fix-me", handle="@acme-bot"
+    )
+    store.commit()
+    payload = gitlab_example("note_merge_request")
+    payload["object_attributes"]["note"] = "@openhands fix"
+    assert await _process(store, gitlab, _received("gitlab", "note_hook", payload)) == (
+        "ignored: no trigger"
+    )
+    payload["object_attributes"]["note"] = "@acme-bot fix"
+    assert await _process(store, gitlab, _received("gitlab", "note_hook", payload, "d-2")) == (
+        "mention trigger queued"
+    )
+    labeled = gitlab_example("issue_labeled")  # adds "Platform", the server's label here
+    assert await _process(store, gitlab, _received("gitlab", "issue_hook", labeled, "d-3")) == (
+        "ignored: no trigger"
+    )
+    labeled["changes"]["labels"]["current"][0]["title"] = "Fix-Me"
+    assert await _process(store, gitlab, _received("gitlab", "issue_hook", labeled, "d-4")) == (
+        "label trigger queued"
+    )

@@ -1,3 +1,6 @@
-from entrypoints.http.resolver.controller import ResolverRepositoryController
+from entrypoints.http.resolver.controller import (
+    ResolverRepositoryController,
+    ResolverSettingsController,
+)
 
-__all__ = ("ResolverRepositoryController",)
+__all__ = ("ResolverRepositoryController", "ResolverSettingsController")

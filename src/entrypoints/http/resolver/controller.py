@@ -4,7 +4,7 @@ from uuid import UUID
 
 from dishka import FromDishka
 from dishka.integrations.litestar import inject
-from litestar import Controller, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, Parameter
 
 from application.resolver import (
@@ -12,8 +12,11 @@ from application.resolver import (
     DisableResolverRepositoryRequest,
     EnableResolverRepository,
     EnableResolverRepositoryRequest,
+    GetResolverSettings,
     ListResolverRepositories,
     ResolverLinks,
+    UpdateResolverSettings,
+    UpdateResolverSettingsRequest,
 )
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
@@ -23,9 +26,11 @@ from entrypoints.http.resolver.schemas import (
     ResolverRepositoryCreate,
     ResolverRepositoryList,
     ResolverRepositoryOut,
+    ResolverSettingsIn,
+    ResolverSettingsOut,
 )
 
-__all__ = ("ResolverRepositoryController",)
+__all__ = ("ResolverRepositoryController", "ResolverSettingsController")
 
 ADMIN = requires(Scope.ORG_ADMIN)
 
@@ -99,3 +104,48 @@ class ResolverRepositoryController(Controller):
         await use_case.execute(
             DisableResolverRepositoryRequest(actor=actor, org_id=OrgId(org_id), hook_id=hook_id)
         )
+
+
+class ResolverSettingsController(Controller):
+    path = "/api/orgs/{org_id:uuid}/resolver/settings"
+    tags = ["integrations"]  # noqa: RUF012
+
+    @get(
+        "/",
+        operation_id="GetResolverSettings",
+        description=getdoc(GetResolverSettings),
+        opt=ADMIN,
+    )
+    @inject
+    async def get_settings(
+        self,
+        org_id: FromPath[UUID],
+        actor: FromDishka[Principal],
+        use_case: FromDishka[GetResolverSettings],
+    ) -> ResolverSettingsOut:
+        return ResolverSettingsOut.from_view(await use_case.execute(actor, OrgId(org_id)))
+
+    @put(
+        "/",
+        operation_id="UpdateResolverSettings",
+        description=getdoc(UpdateResolverSettings),
+        opt=ADMIN,
+    )
+    @inject
+    async def update_settings(
+        self,
+        org_id: FromPath[UUID],
+        data: JSONBody[ResolverSettingsIn],
+        actor: FromDishka[Principal],
+        use_case: FromDishka[UpdateResolverSettings],
+    ) -> ResolverSettingsOut:
+        updated = await use_case.execute(
+            UpdateResolverSettingsRequest(
+                actor=actor,
+                org_id=OrgId(org_id),
+                label=data.label,
+                handle=data.handle,
+                max_runs_per_repository=data.max_runs_per_repository,
+            )
+        )
+        return ResolverSettingsOut.from_view(updated)

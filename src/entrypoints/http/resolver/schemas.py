@@ -3,10 +3,16 @@ from typing import Annotated
 
 import msgspec
 
-from application.resolver import EnabledRepository
-from domain.resolver.entities import RepositoryHook
+from application.resolver import EnabledRepository, ResolverSettingsView
+from domain.resolver.entities import MAX_RUNS_PER_REPOSITORY, RepositoryHook
 
-__all__ = ("ResolverRepositoryCreate", "ResolverRepositoryList", "ResolverRepositoryOut")
+__all__ = (
+    "ResolverRepositoryCreate",
+    "ResolverRepositoryList",
+    "ResolverRepositoryOut",
+    "ResolverSettingsIn",
+    "ResolverSettingsOut",
+)
 
 
 class ResolverRepositoryCreate(
@@ -57,3 +63,40 @@ class ResolverRepositoryOut(msgspec.Struct, frozen=True, kw_only=True, rename="c
 
 class ResolverRepositoryList(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     items: list[ResolverRepositoryOut]
+
+
+class ResolverSettingsIn(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, rename="camel"
+):
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=100, examples=["openhands"])] | (
+        None
+    ) = None
+    """The label that sets the agent working when added; null: the server's."""
+    handle: Annotated[str, msgspec.Meta(min_length=1, max_length=101, examples=["@openhands"])] | (
+        None
+    ) = None
+    """The handle whose mention in a comment sets it working; null: the server's."""
+    max_runs_per_repository: (
+        Annotated[int, msgspec.Meta(ge=1, le=MAX_RUNS_PER_REPOSITORY, examples=[2])] | None
+    ) = None
+    """How many resolver conversations run at once on one repository; null: no cap."""
+
+
+class ResolverSettingsOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    label: str | None
+    handle: str | None
+    max_runs_per_repository: int | None
+    effective_label: str
+    effective_handle: str
+    updated_at: datetime | None
+
+    @classmethod
+    def from_view(cls, view: ResolverSettingsView) -> "ResolverSettingsOut":
+        return cls(
+            label=view.settings.label,
+            handle=view.settings.handle,
+            max_runs_per_repository=view.settings.max_runs_per_repository,
+            effective_label=view.policy.label,
+            effective_handle=view.policy.handle,
+            updated_at=view.settings.updated_at,
+        )

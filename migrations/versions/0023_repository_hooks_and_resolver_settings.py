@@ -1,5 +1,5 @@
 """The repositories the resolver is enabled on at GitLab and Bitbucket Cloud, each with its
-webhook's secret (sealed).
+webhook's secret (sealed), and each organization's resolver settings.
 
 Revision ID: 0023
 Revises: 0022
@@ -59,9 +59,25 @@ def upgrade() -> None:
         "repository_hooks",
         ["provider", "repository_key"],
     )
+    op.create_table(
+        "resolver_settings",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("label", sa.String(100), nullable=True),
+        sa.Column("handle", sa.String(101), nullable=True),
+        sa.Column("max_runs_per_repository", sa.Integer(), nullable=True),
+        sa.Column("updated_at", DateTimeUTC(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name="fk_resolver_settings_org_id_organizations",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("org_id", name="pk_resolver_settings"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("resolver_settings")
     op.drop_index("ix_repository_hooks_provider_repository_key", table_name="repository_hooks")
     op.drop_index("ix_repository_hooks_org_id", table_name="repository_hooks")
     op.drop_table("repository_hooks")
