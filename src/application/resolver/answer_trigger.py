@@ -262,7 +262,7 @@ class AnswerTrigger(JobHandler):
         await self._uow.rollback()  # nothing written: read the thread afresh under its lock
         lock = f"resolver-thread:{thread.key}"
         async with self._locks.hold(lock, ttl=_THREAD_LOCK_TTL, wait=_THREAD_LOCK_WAIT):
-            await self._answer(trigger, threads, actor, org, trigger.installation_id)
+            await self._answer(trigger, threads, actor, org, acting)
 
     async def _answer(
         self,
@@ -270,12 +270,13 @@ class AnswerTrigger(JobHandler):
         threads: IssueThreads,
         actor: Principal,
         org: MemberOrganization,
-        installation_id: str,
+        acting: ActingToken,
     ) -> None:
         thread = trigger.event.thread
+        url = self._links.thread_url(thread, acting.web_url)
         kept = await self._uow.resolver_threads.get(thread)
         if kept is None:
-            kept = await self._adopt(trigger, actor, org, installation_id)
+            kept = await self._adopt(trigger, actor, org, url)
         if kept is not None and kept.last_trigger == trigger.key:
             if not kept.acknowledged:
                 await self._acknowledge(kept, threads)
@@ -296,11 +297,11 @@ class AnswerTrigger(JobHandler):
                     repository=thread.repository,
                     branch=branch,
                     git_provider=thread.provider.value,
-                    message=prompt_of(trigger, self._links.thread_url(thread)),
+                    message=prompt_of(trigger, url),
                     title=f"{thread.repository}#{thread.number}: {trigger.event.title}"[:200],
                     wait=False,
                     trigger=ConversationTrigger.of_provider(thread.provider),
-                    origin_url=self._links.thread_url(thread),
+                    origin_url=url,
                     callbacks=(RESOLVER_REPLY_CALLBACK,),
                 )
             )
@@ -314,7 +315,7 @@ class AnswerTrigger(JobHandler):
             thread=thread,
             org_id=org.organization.id_,
             user_id=actor.user.id_,
-            installation_id=installation_id,
+            installation_id=trigger.installation_id,
             conversation_id=ConversationId(started.conversation.id_),
             last_trigger=trigger.key,
             created_at=now,
@@ -355,12 +356,12 @@ class AnswerTrigger(JobHandler):
         trigger: ResolverTrigger,
         actor: Principal,
         org: MemberOrganization,
-        installation_id: str,
+        url: str,
     ) -> ResolverThread | None:
         """The thread of a conversation this trigger started before its worker died, before
-        the thread was kept: found by its origin among the sender's newest conversations."""
+        the thread was kept: found by its origin (``url``) among the sender's newest
+        conversations."""
         thread = trigger.event.thread
-        url = self._links.thread_url(thread)
         page = await self._uow.conversations.search(
             Tenant(org.organization.id_, actor.user.id_),
             ConversationFilter(
@@ -379,7 +380,7 @@ class AnswerTrigger(JobHandler):
                 thread=thread,
                 org_id=org.organization.id_,
                 user_id=actor.user.id_,
-                installation_id=installation_id,
+                installation_id=trigger.installation_id,
                 conversation_id=conversation.id_,
                 last_trigger=trigger.key,
                 created_at=now,

@@ -25,6 +25,8 @@ class ActingToken:
 
     org_id: OrgId
     host: GitHost
+    web_url: str
+    """The web address of the repository's host (a self-managed GitLab's own)."""
     token: str = field(repr=False)
     installation: AppInstallation | None = None
     """The app installation the token was minted for; None for a user's token."""
@@ -73,6 +75,7 @@ class ThreadCredentials:
         return ActingToken(
             org_id=installation.org_id,
             host=GitHost(provider),
+            web_url=self._links.host_url(provider),
             token=token,
             installation=installation,
         )
@@ -87,4 +90,6 @@ class ThreadCredentials:
         if web_url.rstrip("/").lower() != hook.web_url.rstrip("/").lower():
             _log.info("repository %s: its enabling user's token is another host's", hook.id_)
             return None
-        return ActingToken(org_id=hook.org_id, host=token.host, token=token.access_token)
+        return ActingToken(
+            org_id=hook.org_id, host=token.host, web_url=hook.web_url, token=token.access_token
+        )

@@ -29,12 +29,15 @@ class ResolverLinks:
     def host_url(self, provider: ProviderKind) -> str:
         return self.host_urls[provider]
 
-    def thread_url(self, thread: ThreadRef) -> str:
+    def thread_url(self, thread: ThreadRef, web_url: str | None = None) -> str:
+        """The thread's web address, at ``web_url`` (a self-managed GitLab's) or else the
+        provider's."""
         if thread.is_pull_request:
             kind = self.pull_request_path(thread.provider)
         else:
             kind = "-/issues" if thread.provider is ProviderKind.GITLAB else "issues"
-        return f"{self.host_url(thread.provider)}/{thread.repository}/{kind}/{thread.number}"
+        host = (web_url or self.host_url(thread.provider)).rstrip("/")
+        return f"{host}/{thread.repository}/{kind}/{thread.number}"
 
     @staticmethod
     def pull_request_path(provider: ProviderKind) -> str:

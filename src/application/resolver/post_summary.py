@@ -101,7 +101,7 @@ class PostResolverSummary(JobHandler):
         summary = await self._last_reply(conversation_id)
         opened = pull_request_urls(
             summary or "",
-            self._links.host_url(provider),
+            acting.web_url,
             thread.thread.repository,
             self._links.pull_request_path(provider),
         )

@@ -528,3 +528,29 @@ async def test_without_a_cap_triggers_on_one_repository_run_at_once(world: World
         await world.run(_mention("ada", "1", number=number, key=f"d-{number}"))
     assert len(world.starts) == 3
     assert _waiting(world) == []
+
+
+async def test_a_self_managed_gitlabs_thread_is_answered_at_its_own_address(
+    world: World,
+) -> None:
+    self_managed = "https://gitlab.acme.example"
+    ada_token = next(iter(world.store.live.provider_tokens.values()))
+    world.store.live.provider_tokens[ada_token.user_id, GL] = replace(
+        ada_token, host=GitHost(GL, self_managed)
+    )
+    world.store.live.repository_hooks[HOOK].web_url = self_managed
+    world.store.commit()
+    await world.run(_mention("bob", "2", number=9, provider=GL))
+    (started,) = world.starts
+    assert started.origin_url == f"{self_managed}/acme/widgets/-/issues/9"
+    assert {host for host, _ in world.opened} == {GitHost(GL, self_managed)}
+
+
+async def test_a_hook_whose_admins_token_is_another_hosts_answers_nothing(
+    world: World,
+) -> None:
+    world.store.live.repository_hooks[HOOK].web_url = "https://gitlab.acme.example"
+    world.store.commit()
+    await world.run(_mention("bob", "2", provider=GL))
+    assert world.starts == []
+    assert world.opened == []
