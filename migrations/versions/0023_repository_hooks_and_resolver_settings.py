@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("enabled_by", sa.Uuid(), nullable=False),
         sa.Column("secret", sa.Text(), nullable=False),
         sa.Column("managed", sa.Boolean(), nullable=False),
+        sa.Column("is_group", sa.Boolean(), nullable=False),
         sa.Column("hook_id", sa.String(64), nullable=True),
         sa.Column("created_at", DateTimeUTC(), nullable=False),
         sa.Column("updated_at", DateTimeUTC(), nullable=False),

@@ -113,17 +113,19 @@ async def test_permissions_comments_branches_and_hooks(
     assert await threads.head_branch(FORKED) is None
     assert await threads.head_branch(ISSUE) is None
     hooks = opened.apps.hooks(GitHost(BB), token)
-    uid = await hooks.install(REPO, "https://maestrist.example/api/webhooks/bitbucket", "s3")
+    uid = await hooks.install(
+        REPO, "https://maestrist.example/api/webhooks/bitbucket", "s3", group=False
+    )
     hook = bitbucket.threads.hook_on(REPO)
     assert hook is not None
     assert (hook.uuid, hook.secret) == (uid, "s3")
     assert sorted(hook.events) == ["issue:comment_created", "pullrequest:comment_created"]
-    await hooks.remove(REPO, uid)
-    await hooks.remove(REPO, uid)
+    await hooks.remove(REPO, uid, group=False)
+    await hooks.remove(REPO, uid, group=False)
     assert bitbucket.threads.hook_on(REPO) is None
     with pytest.raises(NotFoundError):
         await opened.apps.hooks(GitHost(BB), bitbucket.issue_token("bob")).install(
-            REPO, "https://x.example/", "s"
+            REPO, "https://x.example/", "s", group=False
         )
 
 

@@ -100,7 +100,9 @@ async def test_a_hook_is_installed_with_its_token_and_removed(
     gitlab: FakeGitLab, apps: HttpxGitApps
 ) -> None:
     hooks = apps.hooks(GitHost(GL), gitlab.issue_token("ada"))
-    hook_id = await hooks.install(REPO, "https://maestrist.example/api/webhooks/gitlab", "s3")
+    hook_id = await hooks.install(
+        REPO, "https://maestrist.example/api/webhooks/gitlab", "s3", group=False
+    )
     hook = gitlab.threads.hook_on(REPO)
     assert hook is not None
     assert (str(hook.id_), hook.token, hook.url) == (
@@ -114,8 +116,8 @@ async def test_a_hook_is_installed_with_its_token_and_removed(
         "merge_requests_events": True,
         "note_events": True,
     }
-    await hooks.remove(REPO, hook_id)
-    await hooks.remove(REPO, hook_id)  # gone already: no error
+    await hooks.remove(REPO, hook_id, group=False)
+    await hooks.remove(REPO, hook_id, group=False)  # gone already: no error
     assert gitlab.threads.hook_on(REPO) is None
 
 
@@ -123,8 +125,27 @@ async def test_a_developer_cannot_install_a_hook_and_a_revoked_token_is_refused(
     gitlab: FakeGitLab, apps: HttpxGitApps
 ) -> None:
     with pytest.raises(NotFoundError):
-        await apps.hooks(GitHost(GL), gitlab.issue_token("bob")).install(REPO, "https://x/", "s")
+        await apps.hooks(GitHost(GL), gitlab.issue_token("bob")).install(
+            REPO, "https://x/", "s", group=False
+        )
     token = gitlab.issue_token("ada")
     gitlab.revoke(token)
     with pytest.raises(ProviderReconnectRequiredError):
         await apps.threads(GitHost(GL), token).comment(ISSUE, "hello")
+
+
+async def test_a_groups_hook_is_installed_by_its_maintainer_and_removed(
+    gitlab: FakeGitLab, apps: HttpxGitApps
+) -> None:
+    gitlab.set_access_level("acme/platform", "ada", 40)
+    hooks = apps.hooks(GitHost(GL), gitlab.issue_token("ada"))
+    hook_id = await hooks.install("acme/platform", "https://m.example/h", "s4", group=True)
+    hook = gitlab.threads.hook_on("acme/platform")
+    assert hook is not None
+    assert (str(hook.id_), hook.token, hook.group) == (hook_id, "s4", True)
+    with pytest.raises(NotFoundError):
+        await apps.hooks(GitHost(GL), gitlab.issue_token("bob")).install(
+            "acme/platform", "https://m.example/h", "s", group=True
+        )
+    await hooks.remove("acme/platform", hook_id, group=True)
+    assert gitlab.threads.hook_on("acme/platform") is None

@@ -125,3 +125,29 @@ async def test_the_secret_is_sealed_at_rest(backend: Backend, tenants: list[Tena
     async with backend.execute("SELECT secret FROM repository_hooks") as rows:
         assert rows
         assert "the-hook-secret" not in str(rows[0][0])
+
+
+async def test_a_groups_hook_serves_the_projects_under_it(
+    open_ports: OpenPorts, tenants: list[Tenant]
+) -> None:
+    group = _hook(
+        tenants[0],
+        id_="0190d0a0-0000-7000-8000-0000000000g1",
+        repository="Acme/Platform",
+        group=True,
+    )
+    async with open_ports() as ports:
+        assert await ports.uow.repository_hooks.add(group)
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        hooks = ports.uow.repository_hooks
+        assert await hooks.get(group.id_) == group
+        assert [h.id_ for h in await hooks.for_repository(GL, "acme/platform/widgets")] == [
+            group.id_
+        ]
+        assert [h.id_ for h in await hooks.for_repository(GL, "acme/platform/deep/gears")] == [
+            group.id_
+        ]
+        assert await hooks.for_repository(GL, "acme/platform") == [group]
+        assert await hooks.for_repository(GL, "acme/platformer/widgets") == []
+        assert await hooks.for_repository(GL, "acme/widgets") == []

@@ -44,12 +44,16 @@ class FakeRepositoryHookStore(RepositoryHookStore):
         return None if kept is None else copy.deepcopy(kept)
 
     async def for_repository(self, provider: ProviderKind, repository: str) -> list[RepositoryHook]:
+        key = repository.lower()
+        parents = {"/".join(key.split("/")[:n]) for n in range(1, key.count("/") + 1)}
         found = [
             h
             for h in self._rows.values()
-            if h.provider is provider and h.repository.lower() == repository.lower()
+            if h.provider is provider
+            and (h.repository.lower() == key or (h.group and h.repository.lower() in parents))
         ]
-        return [copy.deepcopy(h) for h in sorted(found, key=lambda h: h.web_url)]
+        ordered = sorted(found, key=lambda h: (h.web_url, h.repository.lower()))
+        return [copy.deepcopy(h) for h in ordered]
 
     async def list_for_org(self, org_id: OrgId) -> list[RepositoryHook]:
         found = [h for h in self._rows.values() if h.org_id == org_id]

@@ -12,7 +12,7 @@ from adapters.git_providers.http import ProviderHttp, repository_segments
 from application.ports.git_app import IssueThreads, RepositoryHooks, RepositoryPermission
 from domain.git.providers import GitHost
 from domain.resolver.triggers import EventSender, ThreadRef
-from domain.shared.errors import NotFoundError
+from domain.shared.errors import InvalidValueError, NotFoundError
 
 __all__ = ("BitbucketHooks", "BitbucketIssueThreads")
 
@@ -131,7 +131,9 @@ class BitbucketHooks(RepositoryHooks):
     def __init__(self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str):
         self._http = _http(client, host, api_url, token)
 
-    async def install(self, repository: str, url: str, secret: str) -> str:
+    async def install(self, repository: str, url: str, secret: str, *, group: bool) -> str:
+        if group:
+            raise InvalidValueError("Bitbucket has no group webhooks.", field="group")
         response = await self._http.send(
             "POST",
             f"{self._http.api_url}{_repo(repository)}/hooks",
@@ -146,7 +148,7 @@ class BitbucketHooks(RepositoryHooks):
         )
         return self._http.decode(response, _Hook).uuid
 
-    async def remove(self, repository: str, hook_id: str) -> None:
+    async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         if not _UUID.fullmatch(hook_id):
             return
         try:

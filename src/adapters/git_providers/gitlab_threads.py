@@ -44,6 +44,14 @@ def _project(repository: str) -> str:
     return f"/projects/{quote(repository, safe='')}"
 
 
+def _hooked(path: str, *, group: bool) -> str:
+    """A project's, or a group's (``/groups/:id``, a top-level one a single segment)."""
+    if not group:
+        return _project(path)
+    repository_segments(f"{path}/-", max_segments=_MAX_DEPTH)
+    return f"/groups/{quote(path, safe='')}"
+
+
 def _http(client: httpx.AsyncClient, host: GitHost, api_url: str, token: str) -> ProviderHttp:
     return ProviderHttp(client, host, api_url=api_url, headers={"Authorization": f"Bearer {token}"})
 
@@ -105,16 +113,17 @@ class GitLabIssueThreads(IssueThreads):
 
 
 class GitLabHooks(RepositoryHooks):
-    """Project webhooks (``/projects/:id/hooks``): issue, merge request and note events, the
-    secret as the hook's token (GitLab sends it back in ``X-Gitlab-Token``)."""
+    """Project webhooks (``/projects/:id/hooks``), or a group's (``/groups/:id/hooks``, on
+    GitLab's Premium tiers): issue, merge request and note events, the secret as the hook's
+    token (GitLab sends it back in ``X-Gitlab-Token``)."""
 
     def __init__(self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str):
         self._http = _http(client, host, api_url, token)
 
-    async def install(self, repository: str, url: str, secret: str) -> str:
+    async def install(self, repository: str, url: str, secret: str, *, group: bool) -> str:
         response = await self._http.send(
             "POST",
-            f"{self._http.api_url}{_project(repository)}/hooks",
+            f"{self._http.api_url}{_hooked(repository, group=group)}/hooks",
             json={
                 "url": url,
                 "token": secret,
@@ -128,13 +137,13 @@ class GitLabHooks(RepositoryHooks):
         )
         return str(self._http.decode(response, _Created).id)
 
-    async def remove(self, repository: str, hook_id: str) -> None:
+    async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         if not hook_id.isdigit():
             return
         try:
             await self._http.send(
                 "DELETE",
-                f"{self._http.api_url}{_project(repository)}/hooks/{hook_id}",
+                f"{self._http.api_url}{_hooked(repository, group=group)}/hooks/{hook_id}",
                 repository=repository,
             )
         except NotFoundError:

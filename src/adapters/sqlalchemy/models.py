@@ -654,6 +654,8 @@ class RepositoryHookRow(Base):
     enabled_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     secret: Mapped[str] = mapped_column(Text)
     managed: Mapped[bool]
+    is_group: Mapped[bool]
+    """A GitLab group's webhook: ``repository`` is the group's path."""
     hook_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -1,6 +1,6 @@
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import translate_db_errors
@@ -44,6 +44,7 @@ class SqlaRepositoryHookStore(RepositoryHookStore):
                 enabled_by=hook.enabled_by,
                 secret=self._cipher.encrypt(hook.secret, context=repository_hook_context(hook.id_)),
                 managed=hook.managed,
+                is_group=hook.group,
                 hook_id=hook.hook_id,
                 created_at=hook.created_at,
                 updated_at=hook.updated_at,
@@ -69,13 +70,18 @@ class SqlaRepositoryHookStore(RepositoryHookStore):
         return None if row is None else self._open(row)
 
     async def for_repository(self, provider: ProviderKind, repository: str) -> list[RepositoryHook]:
+        key = repository.lower()
+        parents = ["/".join(key.split("/")[:n]) for n in range(1, key.count("/") + 1)]
         query = (
             select(RepositoryHookRow)
             .where(
                 RepositoryHookRow.provider == provider.value,
-                RepositoryHookRow.repository_key == repository.lower(),
+                or_(
+                    RepositoryHookRow.repository_key == key,
+                    RepositoryHookRow.is_group & RepositoryHookRow.repository_key.in_(parents),
+                ),
             )
-            .order_by(RepositoryHookRow.web_url)
+            .order_by(RepositoryHookRow.web_url, RepositoryHookRow.repository_key)
         )
         async with translate_db_errors():
             return [self._open(row) for row in (await self._session.scalars(query)).all()]
@@ -110,6 +116,7 @@ class SqlaRepositoryHookStore(RepositoryHookStore):
             secret=secret,
             managed=row.managed,
             hook_id=row.hook_id,
+            group=row.is_group,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

@@ -88,12 +88,13 @@ class RepositoryHooks(Protocol):
     user's token; errors as ``IssueThreads``'."""
 
     @abstractmethod
-    async def install(self, repository: str, url: str, secret: str) -> str:
+    async def install(self, repository: str, url: str, secret: str, *, group: bool) -> str:
         """Add a webhook delivering issue, merge or pull request and comment events to
-        ``url``, with ``secret`` (GitLab's token, Bitbucket's signing secret); its id."""
+        ``url``, with ``secret`` (GitLab's token, Bitbucket's signing secret); its id. With
+        ``group``, ``repository`` is a GitLab group's path, and the webhook the group's."""
 
     @abstractmethod
-    async def remove(self, repository: str, hook_id: str) -> None:
+    async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         """Remove the webhook; one already gone is no error."""
 
 

@@ -26,7 +26,8 @@ class RepositoryHookStore(Protocol):
 
     @abstractmethod
     async def for_repository(self, provider: ProviderKind, repository: str) -> list[RepositoryHook]:
-        """The hooks on repositories of this full path (in any case), at every web address."""
+        """The hooks on repositories of this full path (in any case), at every web address,
+        and on the groups it lies under (its every parent path)."""
 
     @abstractmethod
     async def list_for_org(self, org_id: OrgId) -> list[RepositoryHook]:

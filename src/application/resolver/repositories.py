@@ -75,16 +75,21 @@ def _provider(raw: str) -> ProviderKind:
     return provider
 
 
-def _repository(provider: ProviderKind, raw: str) -> str:
+def _repository(provider: ProviderKind, raw: str, *, group: bool) -> str:
+    if group and provider is not ProviderKind.GITLAB:
+        raise InvalidValueError("Only GitLab has group webhooks.", field="group")
     segments = raw.strip().strip("/").split("/")
-    deepest = 21 if provider is ProviderKind.GITLAB else 2
+    fewest, deepest = (1, 20) if group else (2, 21 if provider is ProviderKind.GITLAB else 2)
     if (
-        not 2 <= len(segments) <= deepest
+        not fewest <= len(segments) <= deepest
         or any(not _SEGMENT.fullmatch(s) or s in {".", ".."} for s in segments)
         or len(raw) > 255
     ):
         shape = "group/project" if provider is ProviderKind.GITLAB else "workspace/repository"
-        raise InvalidValueError(f"A repository is named {shape}.", field="repository")
+        raise InvalidValueError(
+            "A group is named group/subgroup." if group else f"A repository is named {shape}.",
+            field="repository",
+        )
     return "/".join(segments)
 
 
@@ -106,11 +111,14 @@ class EnableResolverRepositoryRequest:
     install: bool = True
     """Install the webhook through the provider's API; else the admin registers it by hand
     with the secret in the answer."""
+    group: bool = False
+    """``repository`` names a GitLab group: its webhook serves every project under it."""
 
 
 class EnableResolverRepository:
-    """An organization's owner or admin enables the resolver on a GitLab project or a
-    Bitbucket Cloud repository, at the host of the account they connected: its webhook gets
+    """An organization's owner or admin enables the resolver on a GitLab project (or every
+    project of a GitLab group) or a Bitbucket Cloud repository, at the host of the account
+    they connected: its webhook gets
     a random secret of its own (sealed at rest), and is installed by a job with their token
     (GitLab: the token of the hook; Bitbucket: its signing secret), or registered by hand
     with the secret answered once. Triggers there start conversations in this organization,
@@ -124,7 +132,7 @@ class EnableResolverRepository:
     async def execute(self, request: EnableResolverRepositoryRequest) -> EnabledRepository:
         await admin_view(self._uow, request.actor, request.org_id)
         provider = _provider(request.provider)
-        repository = _repository(provider, request.repository)
+        repository = _repository(provider, request.repository, group=request.group)
         user_id = request.actor.user.id_
         token = await self._uow.provider_tokens.get(user_id, provider)
         if token is None:
@@ -139,6 +147,7 @@ class EnableResolverRepository:
             enabled_by=user_id,
             secret=secrets.token_urlsafe(32),
             managed=request.install,
+            group=request.group,
             created_at=now,
             updated_at=now,
         )
@@ -210,6 +219,7 @@ class DisableResolverRepository:
                         "provider": hook.provider.value,
                         "repository": hook.repository,
                         "hook_id": hook.hook_id,
+                        "group": hook.group,
                         "user": str(hook.enabled_by),
                     },
                     retry=_RETRY,
@@ -271,11 +281,11 @@ class InstallRepositoryHook(JobHandler):
         await self._uow.rollback()  # nothing written: no transaction held across the call
         hooks = self._apps.hooks(token.host, token.access_token)
         installed = await hooks.install(
-            hook.repository, self._links.webhook_url(hook.provider), hook.secret
+            hook.repository, self._links.webhook_url(hook.provider), hook.secret, group=hook.group
         )
         kept = await self._uow.repository_hooks.get(hook.id_)
         if kept is None:  # disabled while it was being installed
-            await hooks.remove(hook.repository, installed)
+            await hooks.remove(hook.repository, installed, group=hook.group)
             return
         kept.hook_id = installed
         kept.updated_at = self._clock.now()
@@ -297,6 +307,7 @@ class RemoveRepositoryHook(JobHandler):
             provider = ProviderKind(str(job.payload["provider"]))
             repository = str(job.payload["repository"])
             hook_id = str(job.payload["hook_id"])
+            group = bool(job.payload.get("group"))
             user_id = UserId(UUID(str(job.payload["user"])))
         except (KeyError, ValueError) as exc:
             raise PermanentJobError(f"the job names no webhook: {exc}") from exc
@@ -304,4 +315,5 @@ class RemoveRepositoryHook(JobHandler):
             token = await self._provider_tokens.fresh(user_id, provider)
         except (ProviderNotConnectedError, ProviderReconnectRequiredError) as exc:
             raise PermanentJobError(exc.message) from exc
-        await self._apps.hooks(token.host, token.access_token).remove(repository, hook_id)
+        hooks = self._apps.hooks(token.host, token.access_token)
+        await hooks.remove(repository, hook_id, group=group)

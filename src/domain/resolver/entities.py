@@ -150,7 +150,7 @@ class RepositoryHook:
     web_url: str
     """The provider's web address the repository lives at (a self-managed GitLab's own)."""
     repository: str
-    """Its full path (``group/subgroup/project``, ``workspace/slug``)."""
+    """Its full path (``group/subgroup/project``, ``workspace/slug``), or a GitLab group's."""
     org_id: OrgId
     enabled_by: UserId
     secret: str = field(repr=False)
@@ -158,13 +158,16 @@ class RepositoryHook:
     """Installed and removed at the provider by the server; else registered there by hand."""
     hook_id: str | None = None
     """The provider's id of the webhook, once installed."""
+    group: bool = False
+    """A GitLab group's webhook: every project under the group (and its subgroups)."""
     created_at: datetime
     updated_at: datetime
 
     def serves(self, web_url: str) -> bool:
         """Whether a delivery about the repository at ``web_url`` is this hook's."""
-        mine = f"{self.web_url.rstrip('/')}/{self.repository}"
-        return web_url.rstrip("/").lower() == mine.lower()
+        mine = f"{self.web_url.rstrip('/')}/{self.repository}".lower()
+        theirs = web_url.rstrip("/").lower()
+        return theirs.startswith(f"{mine}/") if self.group else theirs == mine
 
 
 MAX_RUNS_PER_REPOSITORY = 100

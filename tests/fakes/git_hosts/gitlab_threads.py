@@ -45,10 +45,12 @@ class FakeAward:
 class FakeHook:
     id_: int
     repository: str
+    """The project's path, or the group's."""
     url: str
     token: str
     events: dict[str, bool]
     created_at: datetime
+    group: bool = False
 
 
 @dataclass(slots=True)
@@ -101,6 +103,8 @@ class GitLabThreadRoutes:
     def route(self, request: Request, account: FakeAccount, rest: list[str]) -> Reply | None:
         """The answer to ``rest`` (the segments after ``/api/v4``), or None when it is not a
         thread or hook route."""
+        if len(rest) >= 3 and rest[0] == "groups" and rest[2] == "hooks":
+            return self._group_hooks(request, account, rest[1], rest[3:])
         if len(rest) < 3 or rest[0] != "projects":
             return None
         repo = self._project(account, rest[1])
@@ -301,6 +305,58 @@ class GitLabThreadRoutes:
                 "created_at": iso(hook.created_at),
             },
         )
+
+    def _group_hooks(
+        self, request: Request, account: FakeAccount, path: str, rest: list[str]
+    ) -> Reply:
+        """``/groups/:id/hooks``: a group a Maintainer (set on its path) administers."""
+        level = self._threads.access_levels.get((path, account.login), 0)
+        if level < MAINTAINER:
+            return _message(404, "404 Group Not Found")
+        if request.method == "POST" and not rest:
+            data = request.body if isinstance(request.body, dict) else {}
+            url = data.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                return json_reply(400, {"error": "url is missing"})
+            names = ("push_events", "issues_events", "merge_requests_events", "note_events")
+            with self._threads.lock:
+                hook = FakeHook(
+                    id_=next(self._threads.ids),
+                    repository=path,
+                    url=url,
+                    token=str(data.get("token") or ""),
+                    events={n: bool(data.get(n, n == "push_events")) for n in names},
+                    created_at=self._now(),
+                    group=True,
+                )
+                self._threads.hooks.append(hook)
+            return json_reply(
+                201,
+                {
+                    "id": hook.id_,
+                    "url": hook.url,
+                    "group_id": 4242,
+                    **hook.events,
+                    "enable_ssl_verification": bool(data.get("enable_ssl_verification", True)),
+                    "created_at": iso(hook.created_at),
+                },
+            )
+        if request.method == "DELETE" and len(rest) == 1:
+            with self._threads.lock:
+                found = next(
+                    (
+                        h
+                        for h in self._threads.hooks
+                        if h.group and h.repository == path and str(h.id_) == rest[0]
+                    ),
+                    None,
+                )
+                if found is None:
+                    return _message(404, "404 Not found")
+                self._threads.hooks.remove(found)
+                self._threads.removed_hooks.append(found.id_)
+            return Reply(204)
+        return _message(404, "404 Not Found")
 
     def _remove_hook(self, account: FakeAccount, repo: FakeRepo, hook_id: str) -> Reply:
         if self._level(repo, account.login) < MAINTAINER:

@@ -310,3 +310,40 @@ async def test_the_organizations_own_handle_and_label_replace_the_servers() -> N
     assert await _process(store, gitlab, _received("gitlab", "issue_hook", labeled, "d-4")) == (
         "label trigger queued"
     )
+
+
+async def test_a_groups_hook_answers_a_note_on_a_project_under_it() -> None:
+    store = FakeStore()
+    uow = FakeUnitOfWork(store)
+    await uow.repository_hooks.add(
+        RepositoryHook(
+            id_="gl-group",
+            provider=GL,
+            web_url="http://example.com",
+            repository="gitlab-org",
+            org_id=TENANT.org_id,
+            enabled_by=TENANT.user_id,
+            secret=GITLAB_SECRET,
+            group=True,
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
+    await uow.commit()
+    payload = gitlab_example("note_issue")
+    payload["object_attributes"]["note"] = "@openhands have a look"
+    body, headers = gitlab_delivery(payload, token=GITLAB_SECRET)
+    signed = await gitlab.verify_stored(_lower(headers), body, FakeUnitOfWork(store))
+    assert signed.event == "note_hook"
+    outcome = await _process(store, gitlab, _received("gitlab", "note_hook", payload))
+    assert outcome == "mention trigger queued"
+    (trigger,) = _queued(store)
+    assert trigger.installation_id == "gl-group"
+    assert trigger.event.thread.repository == "gitlab-org/gitlab-test"
+    elsewhere = gitlab_example("note_issue")
+    elsewhere["project"].update(
+        path_with_namespace="gitlab-orgs/x", web_url="http://example.com/gitlab-orgs/x"
+    )
+    other_body, other_headers = gitlab_delivery(elsewhere, token=GITLAB_SECRET)
+    with pytest.raises(WebhookSignatureError):
+        await gitlab.verify_stored(_lower(other_headers), other_body, FakeUnitOfWork(store))

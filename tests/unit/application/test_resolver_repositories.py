@@ -52,14 +52,16 @@ class Hooks(RepositoryHooks):
     installed: list[tuple[str, str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
     on_install: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    groups: list[bool] = field(default_factory=list)
 
-    async def install(self, repository: str, url: str, secret: str) -> str:
+    async def install(self, repository: str, url: str, secret: str, *, group: bool) -> str:
         self.installed.append((repository, url, secret))
+        self.groups.append(group)
         for hook in self.on_install:
             await hook()
         return str(len(self.installed))
 
-    async def remove(self, repository: str, hook_id: str) -> None:
+    async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         self.removed.append((repository, hook_id))
 
 
@@ -273,3 +275,31 @@ async def test_a_webhook_registered_by_hand_is_never_installed_nor_removed(world
         )
     )
     assert [j.kind for j in world.store.committed.jobs.values()] == []
+
+
+async def test_a_gitlab_group_is_enabled_and_its_webhook_is_the_groups(world: World) -> None:
+    uow = FakeUnitOfWork(world.store)
+    enabled = await EnableResolverRepository(uow, world.clock, LINKS).execute(
+        EnableResolverRepositoryRequest(
+            actor=world.actor(world.ada),
+            org_id=world.org,
+            provider="gitlab",
+            repository="acme",
+            group=True,
+        )
+    )
+    assert enabled.hook.group
+    await world.run(INSTALL_HOOK)
+    assert [r for r, _, _ in world.hooks.installed] == ["acme"]
+    assert world.hooks.groups == [True]
+    with pytest.raises(InvalidValueError) as bitbucket:
+        await EnableResolverRepository(FakeUnitOfWork(world.store), world.clock, LINKS).execute(
+            EnableResolverRepositoryRequest(
+                actor=world.actor(world.ada),
+                org_id=world.org,
+                provider="bitbucket",
+                repository="acme",
+                group=True,
+            )
+        )
+    assert bitbucket.value.field == "group"

@@ -83,6 +83,7 @@ class ResolverRepositoryController(Controller):
                 provider=data.provider,
                 repository=data.repository,
                 install=data.install,
+                group=data.group,
             )
         )
         return Response(ResolverRepositoryOut.from_enabled(enabled), status_code=201)

@@ -23,6 +23,8 @@ class ResolverRepositoryCreate(
     install: bool = True
     """Install the webhook through the provider's API; false: register it by hand with the
     secret in the answer."""
+    group: bool = False
+    """`repository` names a GitLab group: its webhook serves every project under it."""
 
 
 class ResolverRepositoryOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
@@ -31,6 +33,7 @@ class ResolverRepositoryOut(msgspec.Struct, frozen=True, kw_only=True, rename="c
     web_url: str
     repository: str
     managed: bool
+    group: bool
     installed: bool
     """Its webhook is installed at the provider (always false for one registered by hand)."""
     webhook_url: str
@@ -49,6 +52,7 @@ class ResolverRepositoryOut(msgspec.Struct, frozen=True, kw_only=True, rename="c
             web_url=hook.web_url,
             repository=hook.repository,
             managed=hook.managed,
+            group=hook.group,
             installed=hook.hook_id is not None,
             webhook_url=webhook_url,
             enabled_by=str(hook.enabled_by),
