@@ -4,7 +4,8 @@ repository whose webhook they register by hand with the secret answered once; a 
 comment mentioning the agent, signed with it, starts one conversation on the pull request's
 branch as its writer, which the thread hears of ("on it" with a link, then the summary),
 written with the admin's token. A forged signature, a redelivery, a writer with read access
-only and the admin's own comment each do what they must."""
+only, a writer without an account here and the admin's own comment each do what they
+must."""
 
 import asyncio
 import json
@@ -30,12 +31,12 @@ EVENT = "pullrequest:comment_created"
 @pytest.fixture
 def bitbucket() -> Iterator[FakeBitbucket]:
     with run_fake_bitbucket() as fake:
-        for login in ("ada", "bob", "rita"):
+        for login in ("ada", "bob", "rita", "carol"):
             fake.add_user(login, name=login.capitalize())
-        fake.add_repo(REPO, members={"ada", "bob", "rita"}, branches=["main", "fix/crash"])
+        fake.add_repo(REPO, members={"ada", "bob", "rita", "carol"}, branches=["main", "fix/crash"])
         fake.set_permission(REPO, "ada", "admin")
         fake.set_permission(REPO, "rita", "read")
-        for number in (3, 4, 5, 6):
+        for number in (3, 4, 5, 6, 7):
             fake.add_pull_request(REPO, number, source_branch="fix/crash")
         yield fake
 
@@ -131,13 +132,15 @@ def test_a_mention_in_a_bitbucket_pull_request_comment_is_answered_once(
         assert _deliver(server, reader, secret, "r-rita") == 202
         own = _comment(bitbucket, "ada", 5, "@openhands I'm on it!", 105)
         assert _deliver(server, own, secret, "r-own") == 202
+        stranger = _comment(bitbucket, "carol", 7, "@openhands fix the docs", 107)
+        assert _deliver(server, stranger, secret, "r-carol") == 202
 
         def settled() -> bool:
             processed = _cli(
                 env, "webhooks", "list", "--source", "bitbucket", "--state", "processed"
             )
             done = _cli(env, "jobs", "list", "--kind", "resolver.trigger", "--status", "done")
-            return len(processed) == 3 and len(done) == 2
+            return len(processed) == 4 and len(done) == 3
 
         _wait(settled, "every delivery processed and every trigger answered")
         outcomes = {
@@ -148,7 +151,11 @@ def test_a_mention_in_a_bitbucket_pull_request_comment_is_answered_once(
             "r-main": "mention trigger queued",
             "r-rita": "mention trigger queued",
             "r-own": "ignored: no trigger",
+            "r-carol": "mention trigger queued",
         }
+        (sign_in,) = threads.comments_on(REPO, 7, pull=True)
+        assert sign_in.startswith("@carol ")
+        assert f"{server.base_url}/api/auth/login" in sign_in
         assert threads.comments_on(REPO, 4, pull=True) == []
         assert threads.comments_on(REPO, 5, pull=True) == []
         assert threads.comments_on(REPO, 3, pull=True) == [on_it, summary]

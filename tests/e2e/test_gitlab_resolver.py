@@ -66,7 +66,8 @@ def gitlab() -> Iterator[FakeGitLab]:
     with run_fake_gitlab() as fake:
         for login in ("ada", "bob", "carol", "rita"):
             fake.add_user(login, name=login.capitalize())
-        fake.add_repo(REPO, members={"ada", "bob", "carol", "rita"})
+        fake.add_repo(REPO, members={"ada", "bob", "carol", "rita"}, branches=["main", "fix/crash"])
+        fake.add_merge_request(REPO, 20, source_branch="fix/crash")
         fake.make_maintainer(REPO, "ada")
         fake.set_access_level(REPO, "rita", 20)  # Reporter: may not ask the agent
         yield fake
@@ -222,6 +223,26 @@ def test_a_mention_in_a_gitlab_note_is_answered_once_and_the_wrong_ones_are_not(
         assert sorted(a.subject for a in threads.awards) == ["note:9012", "note:9014"]
         everything = _ok(http.get("/api/conversations", headers=team.member))["items"]
         assert [c["id"] for c in everything] == [conversation["id"]]
+
+        labeled = gitlab_example("merge_request_labeled")
+        bob = gitlab.account("bob")
+        assert bob is not None
+        labeled["project"].update(path_with_namespace=REPO, web_url=f"{gitlab.base_url}/{REPO}")
+        labeled["object_attributes"].update(iid=20, title="Fix the crash")
+        labeled["changes"]["labels"]["current"][0]["title"] = "openhands"
+        labeled["user"].update(id=bob.id_, username="bob")
+        assert _deliver(server, labeled, hook.token, "k-merge", "u-merge") == 202
+        _wait(
+            lambda: len(threads.notes_on(REPO, 20, merge_request=True)) >= 2,
+            "the merge request's summary",
+        )
+        on_merge = _ok(
+            http.get("/api/conversations", params={"trigger": "gitlab"}, headers=team.member)
+        )["items"]
+        assert len(on_merge) == 2
+        assert on_merge[0]["branch"] == "fix/crash"
+        assert on_merge[0]["originUrl"] == f"{gitlab.base_url}/{REPO}/-/merge_requests/20"
+        assert ("merge_request:20", "eyes") in [(a.subject, a.name) for a in threads.awards]
 
         disabled = http.delete(
             f"/api/orgs/{team.org_id}/resolver/repositories/{enabled['id']}", headers=team.admin

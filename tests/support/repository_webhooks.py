@@ -25,7 +25,7 @@ def _load(folder: str, name: str) -> dict[str, Any]:
 
 def gitlab_example(name: str) -> dict[str, Any]:
     """A fresh copy of GitLab's example (``note_issue``, ``note_merge_request``,
-    ``issue_labeled``)."""
+    ``issue_labeled``, ``merge_request_labeled``)."""
     return copy.deepcopy(_load("gitlab_webhooks", name))
 
 

@@ -131,6 +131,14 @@ def test_gitlab_notes_and_label_changes_read_as_thread_events() -> None:
     assert on_mr.thread.is_pull_request
     assert on_mr.thread.number == 1
     assert on_mr.title == "Tempora et eos debitis quae laborum et."
+    (merge,) = read_gitlab_delivery(json.dumps(gitlab_example("merge_request_labeled"))).events
+    assert (merge.kind, merge.label, merge.thread.number) == (
+        ThreadEventKind.LABELED,
+        "Platform",
+        1,
+    )
+    assert merge.thread.is_pull_request
+    assert merge.title == "MS-Viewport"
     (labeled,) = read_gitlab_delivery(json.dumps(gitlab_example("issue_labeled"))).events
     assert labeled.kind is ThreadEventKind.LABELED
     assert labeled.label == "Platform"  # added; "API" was there before
