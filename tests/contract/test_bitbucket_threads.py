@@ -116,6 +116,9 @@ async def test_permissions_comments_branches_and_hooks(
     uid = await hooks.install(
         REPO, "https://maestrist.example/api/webhooks/bitbucket", "s3", group=False
     )
+    found = await hooks.find(REPO, "https://maestrist.example/api/webhooks/bitbucket", group=False)
+    assert found == uid
+    assert await hooks.find(REPO, "https://elsewhere.example/", group=False) is None
     hook = bitbucket.threads.hook_on(REPO)
     assert hook is not None
     assert (hook.uuid, hook.secret) == (uid, "s3")
@@ -137,6 +140,7 @@ _DECODED: dict[str, type[msgspec.Struct]] = {
     ),
     "/repositories/{workspace}/{repo_slug}/pullrequests/{pull_request_id}": adapter._PullRequest,
     "/repositories/{workspace}/{repo_slug}/hooks": adapter._Hook,
+    "/repositories/{workspace}/{repo_slug}/hooks#GET": adapter._Hooks,
 }
 """What the adapter decodes each answer into: every field it reads must be documented."""
 
@@ -169,7 +173,7 @@ async def test_every_call_is_documented_and_answered_as_documented(
             f"{where} at /{'/'.join(map(str, error.instance_path))}: {error.message[:200]}"
             for error in api.validator(schema).iter_errors(answer)
         )
-        decoded = _DECODED.get(operation.template)
+        decoded = _DECODED.get(f"{operation.template}#{method}", _DECODED.get(operation.template))
         if decoded is not None and status < 300:
             problems.extend(read_field_problems(api, decoded, schema))
     assert not problems, "\n".join(problems)

@@ -103,6 +103,10 @@ async def test_a_hook_is_installed_with_its_token_and_removed(
     hook_id = await hooks.install(
         REPO, "https://maestrist.example/api/webhooks/gitlab", "s3", group=False
     )
+    assert await hooks.find(REPO, "https://maestrist.example/api/webhooks/gitlab", group=False) == (
+        hook_id
+    )
+    assert await hooks.find(REPO, "https://elsewhere.example/", group=False) is None
     hook = gitlab.threads.hook_on(REPO)
     assert hook is not None
     assert (str(hook.id_), hook.token, hook.url) == (
@@ -139,7 +143,9 @@ async def test_a_groups_hook_is_installed_by_its_maintainer_and_removed(
 ) -> None:
     gitlab.set_access_level("acme/platform", "ada", 40)
     hooks = apps.hooks(GitHost(GL), gitlab.issue_token("ada"))
+    assert await hooks.find("acme/platform", "https://m.example/h", group=True) is None
     hook_id = await hooks.install("acme/platform", "https://m.example/h", "s4", group=True)
+    assert await hooks.find("acme/platform", "https://m.example/h", group=True) == hook_id
     hook = gitlab.threads.hook_on("acme/platform")
     assert hook is not None
     assert (str(hook.id_), hook.token, hook.group) == (hook_id, "s4", True)

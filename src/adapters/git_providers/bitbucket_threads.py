@@ -35,6 +35,11 @@ class _Comment(msgspec.Struct, frozen=True, kw_only=True):
 
 class _Hook(msgspec.Struct, frozen=True, kw_only=True):
     uuid: str
+    url: str | None = None
+
+
+class _Hooks(msgspec.Struct, frozen=True, kw_only=True):
+    values: list[_Hook] = msgspec.field(default_factory=list)
 
 
 class _BranchName(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,6 +152,15 @@ class BitbucketHooks(RepositoryHooks):
             repository=repository,
         )
         return self._http.decode(response, _Hook).uuid
+
+    async def find(self, repository: str, url: str, *, group: bool) -> str | None:
+        if group:
+            return None
+        response = await self._http.get(
+            f"{_repo(repository)}/hooks", {"pagelen": 100}, repository=repository
+        )
+        found = self._http.decode(response, _Hooks).values
+        return next((h.uuid for h in found if h.url == url), None)
 
     async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         if not _UUID.fullmatch(hook_id):

@@ -33,6 +33,11 @@ class _Created(msgspec.Struct, frozen=True, kw_only=True):
     id: int
 
 
+class _Hook(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    url: str
+
+
 class _MergeRequest(msgspec.Struct, frozen=True, kw_only=True):
     source_branch: str
     source_project_id: int | None = None
@@ -136,6 +141,15 @@ class GitLabHooks(RepositoryHooks):
             repository=repository,
         )
         return str(self._http.decode(response, _Created).id)
+
+    async def find(self, repository: str, url: str, *, group: bool) -> str | None:
+        response = await self._http.get(
+            f"{_hooked(repository, group=group)}/hooks",
+            {"per_page": 100},
+            repository=repository,
+        )
+        found = self._http.decode(response, list[_Hook])
+        return next((str(h.id) for h in found if h.url == url), None)
 
     async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         if not hook_id.isdigit():

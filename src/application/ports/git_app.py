@@ -94,6 +94,11 @@ class RepositoryHooks(Protocol):
         ``group``, ``repository`` is a GitLab group's path, and the webhook the group's."""
 
     @abstractmethod
+    async def find(self, repository: str, url: str, *, group: bool) -> str | None:
+        """The id of a webhook of the repository (or group) delivering to ``url``, if there
+        is one: an install cut off before its id was kept is found, not made twice."""
+
+    @abstractmethod
     async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         """Remove the webhook; one already gone is no error."""
 

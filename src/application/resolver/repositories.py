@@ -254,7 +254,9 @@ class ListResolverRepositories:
 
 class InstallRepositoryHook(JobHandler):
     """Install an enabled repository's webhook at the provider with its enabling admin's
-    token; a repository disabled meanwhile, or installed already, is left alone."""
+    token; a repository disabled meanwhile, or installed already, is left alone, and a
+    webhook of ours already there (an attempt whose worker died before keeping its id) is
+    taken, not made twice."""
 
     def __init__(
         self,
@@ -280,9 +282,10 @@ class InstallRepositoryHook(JobHandler):
             raise PermanentJobError(exc.message) from exc
         await self._uow.rollback()  # nothing written: no transaction held across the call
         hooks = self._apps.hooks(token.host, token.access_token)
-        installed = await hooks.install(
-            hook.repository, self._links.webhook_url(hook.provider), hook.secret, group=hook.group
-        )
+        url = self._links.webhook_url(hook.provider)
+        installed = await hooks.find(hook.repository, url, group=hook.group)
+        if installed is None:
+            installed = await hooks.install(hook.repository, url, hook.secret, group=hook.group)
         kept = await self._uow.repository_hooks.get(hook.id_)
         if kept is None:  # disabled while it was being installed
             await hooks.remove(hook.repository, installed, group=hook.group)

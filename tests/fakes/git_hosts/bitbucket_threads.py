@@ -95,6 +95,8 @@ class BitbucketThreadRoutes:
                 return self._pull(repo, number)
             case ("POST", "hooks"):
                 return self._add_hook(request, account, repo)
+            case ("GET", "hooks"):
+                return self._list_hooks(account, repo)
             case ("DELETE", "hooks", uid):
                 return self._remove_hook(account, repo, uid)
         return None
@@ -242,6 +244,28 @@ class BitbucketThreadRoutes:
                 "secret_set": bool(hook.secret),
             },
         )
+
+    def _list_hooks(self, account: FakeAccount, repo: FakeRepo) -> Reply:
+        if self._permission_of(repo, account.login) != "admin":
+            return _error(403, "You must be an administrator of the repository.")
+        with self._threads.lock:
+            found = [h for h in self._threads.hooks if h.repository == repo.full_name]
+        values = [
+            {
+                "type": "webhook_subscription",
+                "uuid": h.uuid,
+                "url": h.url,
+                "description": "",
+                "subject_type": "repository",
+                "subject": self._repo_ref(repo),
+                "active": True,
+                "created_at": iso(h.created_at),
+                "events": h.events,
+                "secret_set": bool(h.secret),
+            }
+            for h in found
+        ]
+        return json_reply(200, {"values": values, "pagelen": 100, "size": len(values), "page": 1})
 
     def _remove_hook(self, account: FakeAccount, repo: FakeRepo, uid: str) -> Reply:
         if self._permission_of(repo, account.login) != "admin":

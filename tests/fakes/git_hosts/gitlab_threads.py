@@ -125,6 +125,8 @@ class GitLabThreadRoutes:
                 return self._merge_request(repo, iid)
             case ("POST", "hooks"):
                 return self._add_hook(request, account, repo)
+            case ("GET", "hooks"):
+                return self._list_hooks(account, repo.full_name, self._level(repo, account.login))
             case ("DELETE", "hooks", hook_id):
                 return self._remove_hook(account, repo, hook_id)
         return None
@@ -313,6 +315,8 @@ class GitLabThreadRoutes:
         level = self._threads.access_levels.get((path, account.login), 0)
         if level < MAINTAINER:
             return _message(404, "404 Group Not Found")
+        if request.method == "GET" and not rest:
+            return self._list_hooks(account, path, level)
         if request.method == "POST" and not rest:
             data = request.body if isinstance(request.body, dict) else {}
             url = data.get("url")
@@ -357,6 +361,24 @@ class GitLabThreadRoutes:
                 self._threads.removed_hooks.append(found.id_)
             return Reply(204)
         return _message(404, "404 Not Found")
+
+    def _list_hooks(self, account: FakeAccount, path: str, level: int) -> Reply:
+        if level < MAINTAINER:
+            return _message(403, "403 Forbidden")
+        with self._threads.lock:
+            found = [h for h in self._threads.hooks if h.repository == path]
+        return json_reply(
+            200,
+            [
+                {
+                    "id": h.id_,
+                    "url": h.url,
+                    **h.events,
+                    "created_at": iso(h.created_at),
+                }
+                for h in found
+            ],
+        )
 
     def _remove_hook(self, account: FakeAccount, repo: FakeRepo, hook_id: str) -> Reply:
         if self._level(repo, account.login) < MAINTAINER:

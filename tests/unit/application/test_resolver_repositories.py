@@ -61,6 +61,12 @@ class Hooks(RepositoryHooks):
             await hook()
         return str(len(self.installed))
 
+    async def find(self, repository: str, url: str, *, group: bool) -> str | None:
+        found = [i for i, (r, u, _) in enumerate(self.installed) if (r, u) == (repository, url)]
+        gone = {hook_id for r, hook_id in self.removed if r == repository}
+        alive = [str(i + 1) for i in found if str(i + 1) not in gone]
+        return alive[0] if alive else None
+
     async def remove(self, repository: str, hook_id: str, *, group: bool) -> None:
         self.removed.append((repository, hook_id))
 
@@ -303,3 +309,25 @@ async def test_a_gitlab_group_is_enabled_and_its_webhook_is_the_groups(world: Wo
             )
         )
     assert bitbucket.value.field == "group"
+
+
+async def test_an_install_cut_off_before_its_id_was_kept_is_found_not_made_twice(
+    world: World,
+) -> None:
+    hook_id = await world.enable(world.ada)
+
+    async def die() -> None:
+        raise WorkerDiedError
+
+    world.hooks.on_install.append(die)
+    with pytest.raises(WorkerDiedError):
+        await world.run(INSTALL_HOOK)
+    assert world.store.committed.repository_hooks[hook_id].hook_id is None
+    world.hooks.on_install.clear()
+    await world.run(INSTALL_HOOK)
+    assert len(world.hooks.installed) == 1
+    assert world.store.committed.repository_hooks[hook_id].hook_id == "1"
+
+
+class WorkerDiedError(Exception):
+    pass
