@@ -177,3 +177,14 @@ async def test_every_call_is_documented_and_answered_as_documented(
         if decoded is not None and status < 300:
             problems.extend(read_field_problems(api, decoded, schema))
     assert not problems, "\n".join(problems)
+
+
+async def test_a_comment_answered_by_its_location_alone_is_named_by_it(
+    bitbucket: FakeBitbucket, opened: Opened
+) -> None:
+    bitbucket.threads.comment_bodies = False
+    threads = opened.apps.threads(GitHost(BB), bitbucket.issue_token("ada"))
+    comment_id = await threads.comment(ISSUE, "I'm on it!")
+    assert comment_id.isdigit()
+    assert bitbucket.threads.comments_on(REPO, 12) == ["I'm on it!"]
+    assert comment_id == str(bitbucket.threads.comments[-1].id_)

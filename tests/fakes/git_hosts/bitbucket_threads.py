@@ -56,6 +56,9 @@ class FakeBitbucketThreads:
     hooks: list[FakeHook] = field(default_factory=list)
     removed_hooks: list[str] = field(default_factory=list)
     pulls: dict[tuple[str, int], FakePull] = field(default_factory=dict)
+    comment_bodies: bool = True
+    """Answer a new comment with it (as Bitbucket does); False: with its ``Location`` only,
+    as Bitbucket's description documents a new issue comment."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: "itertools.count[int]" = field(default_factory=lambda: itertools.count(7001))
 
@@ -165,6 +168,9 @@ class BitbucketThreadRoutes:
             self._threads.comments.append(comment)
         now = iso(self._host.now())
         api = f"{self._host.base_url}/!api/2.0/repositories/{repo.full_name}"
+        location = ("Location", f"{api}/{kind}/{number}/comments/{comment.id_}")
+        if not self._threads.comment_bodies:
+            return Reply(201, b"", headers=(location,))
         return json_reply(
             201,
             {
@@ -179,7 +185,7 @@ class BitbucketThreadRoutes:
                     "html": {"href": f"{self._host.base_url}/{repo.full_name}/{kind}/{number}"}
                 },
             },
-            headers=[("Location", f"{api}/{kind}/{number}/comments/{comment.id_}")],
+            headers=[location],
         )
 
     def _pull(self, repo: FakeRepo, number: str) -> Reply:
