@@ -20,7 +20,7 @@ from application.errors import DependencyUnavailableError
 from application.ports.git_app import RepositoryPermission
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
-from domain.resolver.triggers import ThreadRef
+from domain.resolver.triggers import EventSender, ThreadRef
 from domain.shared.errors import NotFoundError
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.fakes.git_hosts.github_app import app_key_pair
@@ -99,14 +99,26 @@ async def test_a_token_is_minted_for_the_apps_jwt_and_works_on_issues(
     assert token.token.startswith("ghs_")
     assert token.fresh_at(datetime.now(UTC))
     threads = opened.apps.threads(GitHost(ProviderKind.GITHUB), token.token)
-    assert await threads.permission(REPO, "ada") is RepositoryPermission.WRITE
-    assert await threads.permission(REPO, "mallory") is RepositoryPermission.NONE
-    assert await threads.permission(REPO, "nobody-at-all") is RepositoryPermission.NONE
+    assert (
+        await threads.permission(REPO, EventSender(account_id="1", login="ada"))
+        is RepositoryPermission.WRITE
+    )
+    assert (
+        await threads.permission(REPO, EventSender(account_id="1", login="mallory"))
+        is RepositoryPermission.NONE
+    )
+    assert (
+        await threads.permission(REPO, EventSender(account_id="1", login="nobody-at-all"))
+        is RepositoryPermission.NONE
+    )
     assert github.github_app is not None
     github.github_app.permissions[REPO, "mallory"] = "triage"
-    assert await threads.permission(REPO, "mallory") is RepositoryPermission.TRIAGE
+    assert (
+        await threads.permission(REPO, EventSender(account_id="1", login="mallory"))
+        is RepositoryPermission.TRIAGE
+    )
     github.github_app.permissions[REPO, "mallory"] = "maintain"
-    assert (await threads.permission(REPO, "mallory")).can_write
+    assert (await threads.permission(REPO, EventSender(account_id="1", login="mallory"))).can_write
     comment_id = await threads.comment(ISSUE, "I'm on it!")
     assert github.github_app.comments_on(REPO, 12) == ["I'm on it!"]
     for _ in range(2):

@@ -15,6 +15,7 @@ from domain.resolver.entities import (
     AppInstallation,
     GitIdentity,
     InstallationToken,
+    ResolverSettings,
     ResolverThread,
 )
 from domain.resolver.triggers import ConversationTrigger, ThreadRef
@@ -279,3 +280,52 @@ async def test_a_conversation_keeps_where_it_came_from_and_lists_by_it(
     )
     assert [c.id_ for c in github.items] == [from_github.id_]
     assert {c.id_ for c in either.items} == {from_github.id_, from_web.id_}
+
+
+async def test_a_repositorys_threads_are_listed_oldest_first_in_any_case(
+    open_ports: OpenPorts, tenants: list[Tenant]
+) -> None:
+    added = []
+    for number, minutes, repository in ((7, 2, "Acme/Widgets"), (3, 1, "acme/widgets")):
+        thread = await _thread(
+            open_ports, tenants[0], ThreadRef(provider=GH, repository=repository, number=number)
+        )
+        thread.created_at = T0 + timedelta(minutes=minutes)
+        added.append(thread)
+    elsewhere = await _thread(
+        open_ports, tenants[0], ThreadRef(provider=GH, repository="acme/gears", number=1)
+    )
+    on_gitlab = await _thread(
+        open_ports,
+        tenants[0],
+        ThreadRef(provider=ProviderKind.GITLAB, repository="acme/widgets", number=1),
+    )
+    async with open_ports() as ports:
+        for thread in (*added, elsewhere, on_gitlab):
+            assert await ports.uow.resolver_threads.add(thread)
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        listed = await ports.uow.resolver_threads.list_for_repository(GH, "ACME/widgets")
+        assert [t.thread.number for t in listed] == [3, 7]
+        assert await ports.uow.resolver_threads.list_for_repository(GH, "acme/none") == []
+
+
+async def test_an_organizations_resolver_settings_are_kept_and_replaced(
+    open_ports: OpenPorts, tenants: list[Tenant]
+) -> None:
+    org = tenants[0].org_id
+    first = ResolverSettings(
+        org_id=org, label="fix-me", handle="@acme-bot", max_runs_per_repository=2, updated_at=T0
+    )
+    async with open_ports() as ports:
+        assert await ports.uow.resolver_settings.get(org) is None
+        await ports.uow.resolver_settings.put(first)
+        await ports.uow.commit()
+    cleared = ResolverSettings(org_id=org, updated_at=T0 + timedelta(minutes=1))
+    async with open_ports() as ports:
+        assert await ports.uow.resolver_settings.get(org) == first
+        assert await ports.uow.resolver_settings.get(tenants[1].org_id) is None
+        await ports.uow.resolver_settings.put(cleared)
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        assert await ports.uow.resolver_settings.get(org) == cleared

@@ -50,6 +50,17 @@ class FakeResolverThreadStore(ResolverThreadStore):
         kept = self._rows.get(_key(ref))
         return None if kept is None else copy.deepcopy(kept)
 
+    async def list_for_repository(
+        self, provider: ProviderKind, repository: str
+    ) -> list[ResolverThread]:
+        found = [
+            t
+            for (kind, name, _), t in self._rows.items()
+            if kind is provider and name == repository.lower()
+        ]
+        ordered = sorted(found, key=lambda t: (t.created_at, t.thread.number))
+        return [copy.deepcopy(t) for t in ordered]
+
     async def for_conversation(self, conversation_id: ConversationId) -> ResolverThread | None:
         found = next((t for t in self._rows.values() if t.conversation_id == conversation_id), None)
         return None if found is None else copy.deepcopy(found)

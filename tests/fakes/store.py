@@ -22,7 +22,13 @@ from domain.identity.sessions import Session, SessionId
 from domain.jobs.entities import Job, JobId
 from domain.organizations.entities import Membership, Organization, OrgId
 from domain.organizations.invitations import Invitation, InvitationId
-from domain.resolver.entities import AppInstallation, GitIdentity, ResolverThread
+from domain.resolver.entities import (
+    AppInstallation,
+    GitIdentity,
+    RepositoryHook,
+    ResolverSettings,
+    ResolverThread,
+)
 from domain.secrets.entities import CustomSecret, SecretId
 from domain.settings.entities import OrgSettings, UserSettings
 from domain.webhooks.entities import WebhookDelivery, WebhookDeliveryId
@@ -72,6 +78,8 @@ class _Tables:
         default_factory=dict
     )
     git_identities: dict[tuple[UserId, ProviderKind], GitIdentity] = field(default_factory=dict)
+    repository_hooks: dict[str, RepositoryHook] = field(default_factory=dict)
+    resolver_settings: dict[OrgId, ResolverSettings] = field(default_factory=dict)
 
 
 class FakeStore:

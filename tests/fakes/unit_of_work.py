@@ -19,6 +19,8 @@ from tests.fakes.job_queue import FakeJobQueue, RowLocks
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.org_repository import FakeOrgRepository
 from tests.fakes.provider_token_store import FakeProviderTokenStore
+from tests.fakes.repository_hooks import FakeRepositoryHookStore
+from tests.fakes.resolver_settings import FakeResolverSettingsStore
 from tests.fakes.resolver_threads import FakeResolverThreadStore
 from tests.fakes.runtime_directory import FakeRuntimeDirectory
 from tests.fakes.secret_store import FakeSecretStore
@@ -61,6 +63,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.app_installations = FakeAppInstallationStore(store, self._locks)
         self.resolver_threads = FakeResolverThreadStore(store, self._locks)
         self.git_identities = FakeGitIdentityStore(store)
+        self.repository_hooks = FakeRepositoryHookStore(store, self._locks)
+        self.resolver_settings = FakeResolverSettingsStore(store)
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""

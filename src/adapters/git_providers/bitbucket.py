@@ -11,7 +11,7 @@ from domain.git.entities import Branch, GitAccount, Page, Repository, RepoSort
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 
-__all__ = ("BitbucketProvider", "name_filter")
+__all__ = ("BitbucketProvider", "authorization", "name_filter")
 
 T = TypeVar("T")
 
@@ -56,7 +56,7 @@ def _page(body: BbPage[Any], items: list[T]) -> Page[T]:
     return Page(items=items, next_page=page_param(body.next), total=body.size)
 
 
-def _authorization(token: str) -> str:
+def authorization(token: str) -> str:
     """``username:app_password`` (an app password, or an API token with the account's email
     as username) goes as HTTP Basic; anything else is an OAuth access token, sent as bearer."""
     if ":" in token:
@@ -77,7 +77,7 @@ class BitbucketProvider(PagedRestProvider):
     def __init__(
         self, client: httpx.AsyncClient, host: GitHost, *, api_url: str, token: str
     ) -> None:
-        super().__init__(client, host, api_url=api_url, authorization=_authorization(token))
+        super().__init__(client, host, api_url=api_url, authorization=authorization(token))
 
     async def get_account(self) -> GitAccount:
         user = self._http.decode(await self._http.get("/user"), BbUser)

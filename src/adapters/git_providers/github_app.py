@@ -11,16 +11,15 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from adapters.git_providers.http import ProviderHttp, repository_segments
-from adapters.git_providers.urls import CloudUrls
 from application.errors import DependencyUnavailableError
-from application.ports.git_app import GitApp, GitApps, IssueThreads, RepositoryPermission
+from application.ports.git_app import GitApp, IssueThreads, RepositoryPermission
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.resolver.entities import InstallationToken
-from domain.resolver.triggers import ThreadRef
+from domain.resolver.triggers import EventSender, ThreadRef
 from domain.shared.errors import NotFoundError
 
-__all__ = ("GitHubApp", "GitHubIssueThreads", "HttpxGitApps", "app_jwt")
+__all__ = ("GitHubApp", "GitHubIssueThreads", "app_jwt")
 
 _API_VERSION = "2022-11-28"
 _JWT_BACKDATE = timedelta(seconds=60)
@@ -126,11 +125,11 @@ class GitHubIssueThreads(IssueThreads):
     def _repo(self, repository: str) -> str:
         return "/".join(repository_segments(repository, max_segments=2))
 
-    async def permission(self, repository: str, login: str) -> RepositoryPermission:
+    async def permission(self, repository: str, sender: EventSender) -> RepositoryPermission:
         repo = self._repo(repository)
         try:
             response = await self._http.get(
-                f"/repos/{repo}/collaborators/{login}/permission", repository=repository
+                f"/repos/{repo}/collaborators/{sender.login}/permission", repository=repository
             )
         except NotFoundError:
             return RepositoryPermission.NONE
@@ -176,26 +175,3 @@ class GitHubIssueThreads(IssueThreads):
         if head.repo is None or head.repo.full_name.lower() != thread.repository.lower():
             return None
         return head.ref
-
-
-class HttpxGitApps(GitApps):
-    """The GitHub App when one is configured, over the shared ``httpx.AsyncClient``."""
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        github: GitHubApp | None,
-        cloud_urls: CloudUrls | None = None,
-    ) -> None:
-        self._client = client
-        self._github = github
-        self._urls = cloud_urls or CloudUrls()
-
-    def app(self, provider: ProviderKind) -> GitApp | None:
-        return self._github if provider is ProviderKind.GITHUB else None
-
-    def threads(self, host: GitHost, token: str) -> IssueThreads:
-        if host.kind is not ProviderKind.GITHUB:
-            raise NotImplementedError(f"no app answers threads on {host.kind.value} yet")
-        return GitHubIssueThreads(self._client, host, api_url=self._urls.api_url(host), token=token)

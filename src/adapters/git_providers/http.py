@@ -151,7 +151,9 @@ class ProviderHttp:
         json: Any = None,
         repository: str | None = None,
         not_found_field: str = "repository",
+        allowed: frozenset[int] = frozenset(),
     ) -> httpx.Response:
+        """The answer; one whose status is in ``allowed`` is returned, not checked."""
         try:
             response = await self._client.request(
                 method,
@@ -165,7 +167,8 @@ class ProviderHttp:
             raise DependencyUnavailableError(f"{self.name} did not answer in time.") from None
         except httpx.HTTPError:
             raise DependencyUnavailableError(f"{self.name} cannot be reached.") from None
-        self.check(response, repository=repository, not_found_field=not_found_field)
+        if response.status_code not in allowed:
+            self.check(response, repository=repository, not_found_field=not_found_field)
         return response
 
     def check(

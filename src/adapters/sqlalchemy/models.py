@@ -47,6 +47,8 @@ __all__ = (
     "OrganizationRow",
     "ProviderTokenRow",
     "PurchaseRow",
+    "RepositoryHookRow",
+    "ResolverSettingsRow",
     "ResolverThreadRow",
     "RuntimeHostRow",
     "SessionRow",
@@ -624,3 +626,50 @@ class SubscriptionRow(Base):
     current_period_end: Mapped[datetime | None]
     cancel_at_period_end: Mapped[bool]
     last_event_created: Mapped[datetime]
+
+
+class RepositoryHookRow(Base):
+    """A repository the resolver is enabled on at a provider with no app, and its webhook's
+    secret (sealed by the cipher)."""
+
+    __tablename__ = "repository_hooks"
+    __table_args__ = (
+        UniqueConstraint(
+            "provider",
+            "web_url",
+            "repository_key",
+            name="uq_repository_hooks_provider_web_url_repository_key",
+        ),
+        Index("ix_repository_hooks_org_id", "org_id"),
+        Index("ix_repository_hooks_provider_repository_key", "provider", "repository_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    web_url: Mapped[str] = mapped_column(String(255))
+    repository: Mapped[str] = mapped_column(String(255))
+    repository_key: Mapped[str] = mapped_column(String(255))
+    """The repository lower-cased: one hook per repository, in any case."""
+    org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    enabled_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    secret: Mapped[str] = mapped_column(Text)
+    managed: Mapped[bool]
+    is_group: Mapped[bool]
+    """A GitLab group's webhook: ``repository`` is the group's path."""
+    hook_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ResolverSettingsRow(Base):
+    """An organization's resolver settings (NULL: the server's)."""
+
+    __tablename__ = "resolver_settings"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str | None] = mapped_column(String(100))
+    handle: Mapped[str | None] = mapped_column(String(101))
+    max_runs_per_repository: Mapped[int | None]
+    updated_at: Mapped[datetime | None]

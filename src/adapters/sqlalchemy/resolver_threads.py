@@ -106,6 +106,21 @@ class SqlaResolverThreadStore(ResolverThreadStore):
         )
         return await self._one(query)
 
+    async def list_for_repository(
+        self, provider: ProviderKind, repository: str
+    ) -> list[ResolverThread]:
+        query = (
+            select(ResolverThreadRow)
+            .where(
+                ResolverThreadRow.provider == provider.value,
+                ResolverThreadRow.repository == repository.lower(),
+            )
+            .order_by(ResolverThreadRow.created_at, ResolverThreadRow.number)
+        )
+        async with translate_db_errors():
+            rows = await self._session.scalars(query.execution_options(populate_existing=True))
+            return [_thread(row) for row in rows.all()]
+
     async def for_conversation(self, conversation_id: ConversationId) -> ResolverThread | None:
         query = select(ResolverThreadRow).where(
             ResolverThreadRow.conversation_id == conversation_id

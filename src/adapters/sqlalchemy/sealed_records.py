@@ -13,11 +13,13 @@ from adapters.sqlalchemy.models import (
     CustomSecretRow,
     OrgSettingsRow,
     ProviderTokenRow,
+    RepositoryHookRow,
     RuntimeHostRow,
     SessionRow,
     UserSettingsRow,
 )
 from adapters.sqlalchemy.provider_token_store import provider_token_context
+from adapters.sqlalchemy.repository_hooks import repository_hook_context
 from adapters.sqlalchemy.runtime_directory import runtime_host_context
 from adapters.sqlalchemy.secret_store import secret_context
 from adapters.sqlalchemy.session_repository import session_context
@@ -81,6 +83,7 @@ _TABLES = (
         AppInstallationRow,
         (("token", lambda r: installation_token_context(r.provider, r.installation_id)),),
     ),
+    _SealedTable(RepositoryHookRow, (("secret", lambda r: repository_hook_context(r.id)),)),
 )
 """Every sealed column there is; a new one belongs here, or rotation leaves it behind."""
 

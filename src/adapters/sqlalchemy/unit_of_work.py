@@ -18,6 +18,8 @@ from adapters.sqlalchemy.job_queue import SqlaJobQueue
 from adapters.sqlalchemy.ledger import SqlaLedger
 from adapters.sqlalchemy.org_repository import SqlaOrgRepository
 from adapters.sqlalchemy.provider_token_store import SqlaProviderTokenStore
+from adapters.sqlalchemy.repository_hooks import SqlaRepositoryHookStore
+from adapters.sqlalchemy.resolver_settings import SqlaResolverSettingsStore
 from adapters.sqlalchemy.resolver_threads import SqlaResolverThreadStore
 from adapters.sqlalchemy.runtime_directory import SqlaRuntimeDirectory
 from adapters.sqlalchemy.secret_store import SqlaSecretStore
@@ -57,6 +59,8 @@ class SqlaUnitOfWork(UnitOfWork):
         self.usage = SqlaUsageRecords(session)
         self.billing = SqlaBillingStore(session)
         self.app_installations = SqlaAppInstallationStore(session, cipher)
+        self.repository_hooks = SqlaRepositoryHookStore(session, cipher)
+        self.resolver_settings = SqlaResolverSettingsStore(session)
         self.resolver_threads = SqlaResolverThreadStore(session)
         self.git_identities = SqlaGitIdentityStore(session)
 

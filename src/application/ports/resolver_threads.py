@@ -2,6 +2,7 @@ from abc import abstractmethod
 from typing import Protocol
 
 from domain.conversations.value_objects import ConversationId
+from domain.git.providers import ProviderKind
 from domain.resolver.entities import ResolverThread
 from domain.resolver.triggers import ThreadRef
 
@@ -22,6 +23,12 @@ class ResolverThreadStore(Protocol):
 
     @abstractmethod
     async def get(self, ref: ThreadRef) -> ResolverThread | None: ...
+
+    @abstractmethod
+    async def list_for_repository(
+        self, provider: ProviderKind, repository: str
+    ) -> list[ResolverThread]:
+        """The threads of one repository (its name in any case), oldest first."""
 
     @abstractmethod
     async def for_conversation(self, conversation_id: ConversationId) -> ResolverThread | None:

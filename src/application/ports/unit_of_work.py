@@ -16,6 +16,8 @@ from application.ports.job_queue import JobQueue
 from application.ports.ledger import Ledger
 from application.ports.org_repository import OrgRepository
 from application.ports.provider_token_store import ProviderTokenStore
+from application.ports.repository_hooks import RepositoryHookStore
+from application.ports.resolver_settings import ResolverSettingsStore
 from application.ports.resolver_threads import ResolverThreadStore
 from application.ports.runtime_directory import RuntimeDirectory
 from application.ports.secret_store import SecretStore
@@ -59,6 +61,8 @@ class UnitOfWork(Protocol):
     app_installations: AppInstallationStore
     resolver_threads: ResolverThreadStore
     git_identities: GitIdentityStore
+    repository_hooks: RepositoryHookStore
+    resolver_settings: ResolverSettingsStore
 
     @abstractmethod
     async def commit(self) -> None: ...

@@ -1,8 +1,8 @@
 """Answering a trigger on an issue or pull request: the job a webhook delivery enqueues."""
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from application.conversations.send_message import SendMessage, SendMessageRequest
@@ -18,15 +18,15 @@ from application.ports.git_app import GitApps, IssueThreads
 from application.ports.locks import Locks
 from application.ports.org_repository import MemberOrganization
 from application.ports.unit_of_work import UnitOfWork
-from application.resolver.installation_tokens import InstallationTokens
+from application.resolver.credentials import ActingToken, ThreadCredentials
 from application.resolver.links import ResolverLinks
 from domain.conversations.entities import Tenant
 from domain.conversations.value_objects import ConversationId
 from domain.git.errors import ProviderReconnectRequiredError
-from domain.git.providers import GitHost, ProviderKind
+from domain.git.providers import ProviderKind
 from domain.identity.principals import AuthMethod, Principal
 from domain.jobs.entities import Job, NewJob, RetryPolicy
-from domain.resolver.entities import AppInstallation, ResolverThread
+from domain.resolver.entities import ResolverThread
 from domain.resolver.triggers import (
     ConversationTrigger,
     EventSender,
@@ -54,6 +54,8 @@ _RETRY = RetryPolicy(max_attempts=5, timeout=timedelta(minutes=3), backoff=timed
 _THREAD_LOCK_TTL = timedelta(minutes=3)
 _THREAD_LOCK_WAIT = timedelta(seconds=30)
 _MAX_TEXT = 20_000
+_TURN_WAIT = timedelta(seconds=30)
+"""How long a trigger over its repository's cap waits before it looks again."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,14 +67,19 @@ class ResolverTrigger:
     event: ThreadEvent
     kind: TriggerKind
     installation_id: str
+    waited: int = 0
+    """How many times it waited for a run on its repository to end (over the cap)."""
 
-    def job(self) -> NewJob:
+    def job(self, run_at: datetime | None = None) -> NewJob:
         event = self.event
+        turn = f":turn-{self.waited}" if self.waited else ""
         return NewJob(
             kind=ANSWER_TRIGGER,
-            key=f"resolver:{self.key}"[:200],
+            key=f"resolver:{self.key[: 190 - len(turn)]}{turn}",
             retry=_RETRY,
+            run_at=run_at,
             payload={
+                "waited": self.waited,
                 "key": self.key,
                 "kind": self.kind.value,
                 "installation": self.installation_id,
@@ -125,19 +132,18 @@ class ResolverTrigger:
                 event=event,
                 kind=kind,
                 installation_id=str(payload["installation"]),
+                waited=int(payload.get("waited") or 0),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise PermanentJobError(f"the job names no trigger: {exc}") from exc
 
 
-def prompt_of(trigger: ResolverTrigger, host_url: str) -> str:
-    """The first message of a resolver conversation: the issue or pull request, and what was
-    asked of the agent in it."""
+def prompt_of(trigger: ResolverTrigger, address: str) -> str:
+    """The first message of a resolver conversation: the issue or pull request (at
+    ``address``), and what was asked of the agent in it."""
     event = trigger.event
     thread = event.thread
-    what = "pull request" if thread.is_pull_request else "issue"
-    path = "pull" if thread.is_pull_request else "issues"
-    address = f"{host_url}/{thread.repository}/{path}/{thread.number}"
+    what = _what(thread)
     lines = [
         f"You were asked to work on {what} #{thread.number} of {thread.repository} ({address}).",
         "",
@@ -149,27 +155,38 @@ def prompt_of(trigger: ResolverTrigger, host_url: str) -> str:
         lines += ["", f"@{event.sender.login} asked in a comment:", "", event.comment_body.strip()]
     else:
         lines += ["", f"@{event.sender.login} labeled it for you to resolve."]
-    against = " against this pull request's branch" if thread.is_pull_request else ""
+    against = f" against this {what}'s branch" if thread.is_pull_request else ""
+    request = "merge request" if thread.provider is ProviderKind.GITLAB else "pull request"
     lines += [
         "",
         (
             "Resolve it in the repository. When you change code, commit it on a new branch, "
-            f"push it and open a pull request{against}. End with a short summary of what you "
-            "did, with the pull request's address."
+            f"push it and open a {request}{against}. End with a short summary of what you "
+            f"did, with the {request}'s address."
         ),
     ]
     return "\n".join(lines)
 
 
+def _what(thread: ThreadRef) -> str:
+    if not thread.is_pull_request:
+        return "issue"
+    return "merge request" if thread.provider is ProviderKind.GITLAB else "pull request"
+
+
 class AnswerTrigger(JobHandler):
-    """Answer one trigger: the sender must have write access to the repository (asked of the
-    provider), the trigger is marked seen (eyes), the sender must be one of our users (by the
-    provider account their sign-in or connection proved, never by email or login name; else
-    they are asked in the thread to sign in), and a member of the organization that linked the
-    installation. Then a conversation on the repository (a pull request's own branch) starts
-    as that user with the issue and the request, and the thread is told with a link; a thread
-    that has a conversation already sends it the request instead (one run per issue at a
-    time: the conversation takes it as its next message).
+    """Answer one trigger, acting with the installation's token (GitHub) or the token of the
+    user who enabled the repository (GitLab, Bitbucket): the sender must have write access to
+    the repository (asked of the provider; at GitLab the Developer role or more), the trigger
+    is marked seen (eyes; Bitbucket has no reactions), the sender must be one of our users (by
+    the provider account their sign-in or connection proved, never by email or login name;
+    else they are asked in the thread to sign in), and a member of the organization that
+    linked the installation or enabled the repository. Then a conversation on the repository
+    (a pull request's own branch) starts as that user with the issue and the request, and the
+    thread is told with a link; a thread that has a conversation already sends it the request
+    instead (one run per issue at a time: the conversation takes it as its next message). A
+    new conversation over the organization's cap of runs at once on the repository waits: the
+    trigger is queued again for a little later, never dropped.
 
     Safe to run again: the thread remembers the last trigger it took, so a retried job starts
     or sends nothing twice; a conversation whose worker died before its thread was kept is
@@ -181,7 +198,7 @@ class AnswerTrigger(JobHandler):
         uow: UnitOfWork,
         clock: Clock,
         apps: GitApps,
-        tokens: InstallationTokens,
+        credentials: ThreadCredentials,
         locks: Locks,
         start: StartConversation,
         send: SendMessage,
@@ -190,7 +207,7 @@ class AnswerTrigger(JobHandler):
         self._uow = uow
         self._clock = clock
         self._apps = apps
-        self._tokens = tokens
+        self._credentials = credentials
         self._locks = locks
         self._start = start
         self._send = send
@@ -199,30 +216,24 @@ class AnswerTrigger(JobHandler):
     async def handle(self, job: Job) -> None:
         trigger = ResolverTrigger.of_job(dict(job.payload))
         thread = trigger.event.thread
-        installation = await self._uow.app_installations.get(
-            thread.provider, trigger.installation_id
-        )
-        if installation is None or installation.org_id is None or installation.suspended:
-            _log.info("trigger on %s ignored: installation not linked", thread.key)
+        acting = await self._credentials.acting(thread.provider, trigger.installation_id)
+        if acting is None:
+            _log.info("trigger on %s ignored: nobody acts for it here", thread.key)
             return
-        token = await self._tokens.token_for(installation)
         try:
-            await self._answer_as_app(trigger, installation, token)
+            await self._answer_as(trigger, acting)
         except ProviderReconnectRequiredError:
-            await self._tokens.discard(installation, token)
+            await self._credentials.refused(acting)
             raise DependencyUnavailableError(
-                f"{thread.provider.value} refused the app's installation token; a new one is "
-                "minted for the next attempt."
+                f"{thread.provider.value} refused the token that acts for {thread.repository}; "
+                "an app's is minted anew for the next attempt."
             ) from None
 
-    async def _answer_as_app(
-        self, trigger: ResolverTrigger, installation: AppInstallation, token: str
-    ) -> None:
+    async def _answer_as(self, trigger: ResolverTrigger, acting: ActingToken) -> None:
         thread = trigger.event.thread
-        assert installation.org_id is not None
-        threads = self._apps.threads(GitHost(thread.provider), token)
+        threads = self._apps.threads(acting.host, acting.token)
         sender = trigger.event.sender
-        permission = await threads.permission(thread.repository, sender.login)
+        permission = await threads.permission(thread.repository, sender)
         if not permission.can_write:
             _log.info("trigger on %s ignored: %s may only %s", thread.key, sender.login, permission)
             return
@@ -239,7 +250,7 @@ class AnswerTrigger(JobHandler):
                 "Then ask me again.",
             )
             return
-        org = await self._uow.orgs.get_for_member(installation.org_id, user.id_)
+        org = await self._uow.orgs.get_for_member(acting.org_id, user.id_)
         if org is None:
             await threads.comment(
                 thread,
@@ -251,7 +262,7 @@ class AnswerTrigger(JobHandler):
         await self._uow.rollback()  # nothing written: read the thread afresh under its lock
         lock = f"resolver-thread:{thread.key}"
         async with self._locks.hold(lock, ttl=_THREAD_LOCK_TTL, wait=_THREAD_LOCK_WAIT):
-            await self._answer(trigger, threads, actor, org, installation.installation_id)
+            await self._answer(trigger, threads, actor, org, acting)
 
     async def _answer(
         self,
@@ -259,17 +270,21 @@ class AnswerTrigger(JobHandler):
         threads: IssueThreads,
         actor: Principal,
         org: MemberOrganization,
-        installation_id: str,
+        acting: ActingToken,
     ) -> None:
         thread = trigger.event.thread
+        url = self._links.thread_url(thread, acting.web_url)
         kept = await self._uow.resolver_threads.get(thread)
         if kept is None:
-            kept = await self._adopt(trigger, actor, org, installation_id)
+            kept = await self._adopt(trigger, actor, org, url)
         if kept is not None and kept.last_trigger == trigger.key:
             if not kept.acknowledged:
                 await self._acknowledge(kept, threads)
             return
         if kept is not None and await self._follow(kept, trigger, threads):
+            return
+        if await self._over_cap(thread, org):
+            await self._wait_turn(trigger)
             return
         if kept is not None:
             await self._uow.resolver_threads.delete(thread)
@@ -282,11 +297,11 @@ class AnswerTrigger(JobHandler):
                     repository=thread.repository,
                     branch=branch,
                     git_provider=thread.provider.value,
-                    message=prompt_of(trigger, self._links.host_url(thread.provider)),
+                    message=prompt_of(trigger, url),
                     title=f"{thread.repository}#{thread.number}: {trigger.event.title}"[:200],
                     wait=False,
                     trigger=ConversationTrigger.of_provider(thread.provider),
-                    origin_url=self._links.thread_url(thread),
+                    origin_url=url,
                     callbacks=(RESOLVER_REPLY_CALLBACK,),
                 )
             )
@@ -300,7 +315,7 @@ class AnswerTrigger(JobHandler):
             thread=thread,
             org_id=org.organization.id_,
             user_id=actor.user.id_,
-            installation_id=installation_id,
+            installation_id=trigger.installation_id,
             conversation_id=ConversationId(started.conversation.id_),
             last_trigger=trigger.key,
             created_at=now,
@@ -310,17 +325,43 @@ class AnswerTrigger(JobHandler):
         await self._uow.commit()
         await self._acknowledge(answered, threads)
 
+    async def _over_cap(self, thread: ThreadRef, org: MemberOrganization) -> bool:
+        """Whether the organization's cap of resolver runs at once on the repository is
+        reached by the conversations of its other threads that have not ended."""
+        settings = await self._uow.resolver_settings.get(org.organization.id_)
+        cap = None if settings is None else settings.max_runs_per_repository
+        if cap is None:
+            return False
+        running = 0
+        for other in await self._uow.resolver_threads.list_for_repository(
+            thread.provider, thread.repository
+        ):
+            if other.thread == thread or other.org_id != org.organization.id_:
+                continue
+            conversation = await self._uow.conversations.get_for_owner(other.conversation_id)
+            if conversation is not None and not conversation.status.ended:
+                running += 1
+        return running >= cap
+
+    async def _wait_turn(self, trigger: ResolverTrigger) -> None:
+        """Queue the trigger again for a little later: over the cap it waits, never dropped."""
+        later = replace(trigger, waited=trigger.waited + 1)
+        now = self._clock.now()
+        await self._uow.jobs.enqueue(later.job(run_at=now + _TURN_WAIT), now)
+        await self._uow.commit()
+        _log.info("trigger on %s waits its turn (%d)", trigger.event.thread.key, later.waited)
+
     async def _adopt(
         self,
         trigger: ResolverTrigger,
         actor: Principal,
         org: MemberOrganization,
-        installation_id: str,
+        url: str,
     ) -> ResolverThread | None:
         """The thread of a conversation this trigger started before its worker died, before
-        the thread was kept: found by its origin among the sender's newest conversations."""
+        the thread was kept: found by its origin (``url``) among the sender's newest
+        conversations."""
         thread = trigger.event.thread
-        url = self._links.thread_url(thread)
         page = await self._uow.conversations.search(
             Tenant(org.organization.id_, actor.user.id_),
             ConversationFilter(
@@ -339,7 +380,7 @@ class AnswerTrigger(JobHandler):
                 thread=thread,
                 org_id=org.organization.id_,
                 user_id=actor.user.id_,
-                installation_id=installation_id,
+                installation_id=trigger.installation_id,
                 conversation_id=conversation.id_,
                 last_trigger=trigger.key,
                 created_at=now,

@@ -7,6 +7,7 @@ from application.ports.unit_of_work import UnitOfWork
 from application.resolver.answer_trigger import ResolverTrigger
 from application.resolver.github_events import read_github_delivery
 from application.resolver.installations import keep_installation_change
+from application.resolver.settings import org_policy
 from application.webhooks.sources import (
     DeliveryHeaders,
     SignedDelivery,
@@ -30,7 +31,8 @@ class GithubWebhooks(WebhookSource):
 
     With a ``policy`` (a GitHub App is configured), processing keeps the app's installations
     in step with installation events, and turns a trigger on an issue or pull request (the
-    label added, the handle mentioned in a comment, never by a bot) into a job that answers
+    label added, the handle mentioned in a comment, never by a bot; the label and handle of
+    the organization the installation works for, else the policy's) into a job that answers
     it, enqueued with the delivery marked processed; other events are acknowledged."""
 
     secrets: tuple[str, ...]
@@ -67,6 +69,12 @@ class GithubWebhooks(WebhookSource):
         event = read.thread_event
         if event is None:
             return f"ignored: nothing acts on {delivery.event} events"
+        if read.installation_id is not None:
+            installation = await uow.app_installations.get(
+                event.thread.provider, read.installation_id
+            )
+            if installation is not None and installation.org_id is not None:
+                policy = await org_policy(uow, installation.org_id, policy)
         kind = policy.trigger_of(event)
         if kind is None:
             return "ignored: no trigger"

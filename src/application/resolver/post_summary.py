@@ -13,12 +13,11 @@ from application.ports.conversation_runtime import ConversationRuntime
 from application.ports.git_app import GitApps
 from application.ports.unit_of_work import UnitOfWork
 from application.resolver.answer_trigger import RESOLVER_REPLY_CALLBACK
-from application.resolver.installation_tokens import InstallationTokens
+from application.resolver.credentials import ThreadCredentials
 from application.resolver.links import ResolverLinks
 from domain.conversations.entities import ConversationStatus, EventCallback
 from domain.conversations.value_objects import ConversationId
 from domain.git.errors import ProviderReconnectRequiredError
-from domain.git.providers import GitHost
 from domain.jobs.entities import Job, NewJob, RetryPolicy
 
 __all__ = ("POST_SUMMARY", "PostResolverSummary", "ResolverReply")
@@ -54,10 +53,12 @@ class ResolverReply(CallbackProcessor):
         callback.state = {**callback.state, "runs": runs}
 
 
-def pull_request_urls(text: str, host_url: str, repository: str) -> list[str]:
-    """The addresses of pull requests of ``repository`` that ``text`` names, in order."""
+def pull_request_urls(text: str, host_url: str, repository: str, path: str = "pull") -> list[str]:
+    """The addresses of pull requests of ``repository`` that ``text`` names, in order; they
+    live under ``path`` (GitHub's ``pull``, GitLab's ``-/merge_requests``)."""
     pattern = re.compile(
-        rf"{re.escape(host_url)}/{re.escape(repository)}/pull/\d+(?!\d)", re.IGNORECASE
+        rf"{re.escape(host_url)}/{re.escape(repository)}/{re.escape(path)}/\d+(?!\d)",
+        re.IGNORECASE,
     )
     return list(dict.fromkeys(pattern.findall(text)))
 
@@ -73,14 +74,14 @@ class PostResolverSummary(JobHandler):
         clock: Clock,
         runtime: ConversationRuntime,
         apps: GitApps,
-        tokens: InstallationTokens,
+        credentials: ThreadCredentials,
         links: ResolverLinks,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._runtime = runtime
         self._apps = apps
-        self._tokens = tokens
+        self._credentials = credentials
         self._links = links
 
     async def handle(self, job: Job) -> None:
@@ -93,14 +94,17 @@ class PostResolverSummary(JobHandler):
         conversation = await self._uow.conversations.get_for_owner(conversation_id)
         if thread is None or conversation is None or thread.summaries_posted >= run:
             return
-        installation = await self._uow.app_installations.get(
-            thread.thread.provider, thread.installation_id
-        )
-        if installation is None:
+        provider = thread.thread.provider
+        acting = await self._credentials.acting(provider, thread.installation_id)
+        if acting is None:
             return
         summary = await self._last_reply(conversation_id)
-        host_url = self._links.host_url(thread.thread.provider)
-        opened = pull_request_urls(summary or "", host_url, thread.thread.repository)
+        opened = pull_request_urls(
+            summary or "",
+            acting.web_url,
+            thread.thread.repository,
+            self._links.pull_request_path(provider),
+        )
         link = self._links.conversation_url(conversation_id)
         if conversation.status is ConversationStatus.ERROR:
             reason = conversation.status_reason or "it failed"
@@ -111,16 +115,13 @@ class PostResolverSummary(JobHandler):
             text = f"I finished without a summary. The conversation: {link}"
         if opened:
             text += "\n\nPull requests: " + ", ".join(opened)
-        token = await self._tokens.token_for(installation)
         try:
-            await self._apps.threads(GitHost(thread.thread.provider), token).comment(
-                thread.thread, text
-            )
+            await self._apps.threads(acting.host, acting.token).comment(thread.thread, text)
         except ProviderReconnectRequiredError:
-            await self._tokens.discard(installation, token)
+            await self._credentials.refused(acting)
             raise DependencyUnavailableError(
-                "The provider refused the app's installation token; a new one is minted for "
-                "the next attempt."
+                "The provider refused the token that acts for the thread; an app's is minted "
+                "anew for the next attempt."
             ) from None
         thread.summaries_posted = run
         thread.pull_requests = tuple(dict.fromkeys((*thread.pull_requests, *opened)))

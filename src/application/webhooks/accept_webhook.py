@@ -74,7 +74,7 @@ class AcceptWebhook:
         if source is None:
             raise UnknownWebhookSourceError  # not counted: the name is the caller's
         try:
-            delivery = self._receive(source, request)
+            delivery = await self._receive(source, request)
         except WebhookSignatureError:
             self._metrics.webhook_delivery(source.name, DeliveryOutcome.REJECTED)
             raise
@@ -92,8 +92,10 @@ class AcceptWebhook:
         self._metrics.job_enqueued(job.kind)
         return AcceptWebhookResult(delivery=delivery, duplicate=False)
 
-    def _receive(self, source: WebhookSource, request: AcceptWebhookRequest) -> WebhookDelivery:
-        signed = source.verify(request.headers, request.body)
+    async def _receive(
+        self, source: WebhookSource, request: AcceptWebhookRequest
+    ) -> WebhookDelivery:
+        signed = await source.verify_stored(request.headers, request.body, self._uow)
         try:
             body = request.body.decode()
         except UnicodeDecodeError:

@@ -19,6 +19,7 @@ __all__ = (
     "WebhookSources",
     "hmac_sha256_matches",
     "required_header",
+    "secret_matches",
 )
 
 DeliveryHeaders = Mapping[str, str]
@@ -43,6 +44,13 @@ class WebhookSource(Protocol):
         (``WebhookSignatureError`` when it fails), and read the delivery's id and event
         (``InvalidValueError`` naming the header when missing)."""
 
+    async def verify_stored(
+        self, headers: DeliveryHeaders, body: bytes, uow: UnitOfWork
+    ) -> SignedDelivery:
+        """As ``verify``, for a source whose secrets are kept with what they sign for (each
+        repository's webhook its own), read in ``uow``; by default the source's own."""
+        return self.verify(headers, body)
+
     @abstractmethod
     async def process(self, delivery: WebhookDelivery, uow: UnitOfWork) -> str:
         """Do what the delivery asks, in ``uow`` (its caller commits, with the delivery marked
@@ -61,6 +69,15 @@ def hmac_sha256_matches(secrets: tuple[str, ...], body: bytes, signature_hex: st
     for secret in secrets:
         expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         matched |= hmac.compare_digest(expected, signature_hex.lower())
+    return matched
+
+
+def secret_matches(secrets: tuple[str, ...], given: str) -> bool:
+    """Whether ``given`` is one of ``secrets`` (a plain token, as GitLab sends), comparing each
+    in constant time and trying every one."""
+    matched = False
+    for secret in secrets:
+        matched |= hmac.compare_digest(secret.encode(), given.encode())
     return matched
 
 

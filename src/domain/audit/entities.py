@@ -32,6 +32,9 @@ class AuditAction(StrEnum):
     GIT_PROVIDER_DISCONNECTED = "git_provider.disconnected"
     ORG_SETTINGS_CHANGED = "org.settings_changed"
     MEMBER_CAP_CHANGED = "billing.member_cap_changed"
+    RESOLVER_REPOSITORY_ENABLED = "resolver.repository_enabled"
+    RESOLVER_REPOSITORY_DISABLED = "resolver.repository_disabled"
+    RESOLVER_SETTINGS_CHANGED = "resolver.settings_changed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,6 +5,10 @@ from domain.resolver.entities import (
     InstallationNotFoundError,
     InstallationTakenError,
     InstallationToken,
+    RepositoryHook,
+    RepositoryHookNotFoundError,
+    RepositoryHookTakenError,
+    ResolverSettings,
     ResolverThread,
 )
 from domain.resolver.triggers import (
@@ -27,7 +31,11 @@ __all__ = (
     "InstallationNotFoundError",
     "InstallationTakenError",
     "InstallationToken",
+    "RepositoryHook",
+    "RepositoryHookNotFoundError",
+    "RepositoryHookTakenError",
     "ResolverPolicy",
+    "ResolverSettings",
     "ResolverThread",
     "ThreadEvent",
     "ThreadEventKind",

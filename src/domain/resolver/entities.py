@@ -8,8 +8,13 @@ from domain.conversations.value_objects import ConversationId
 from domain.git.providers import ProviderKind
 from domain.identity.entities import UserId
 from domain.organizations.entities import OrgId
-from domain.resolver.triggers import ThreadRef
-from domain.shared.errors import NotFoundError, PermissionDeniedError
+from domain.resolver.triggers import ResolverPolicy, ThreadRef
+from domain.shared.errors import (
+    ConflictError,
+    InvalidValueError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 
 __all__ = (
     "TOKEN_REFRESH_MARGIN",
@@ -18,6 +23,10 @@ __all__ = (
     "InstallationNotFoundError",
     "InstallationTakenError",
     "InstallationToken",
+    "RepositoryHook",
+    "RepositoryHookNotFoundError",
+    "RepositoryHookTakenError",
+    "ResolverSettings",
     "ResolverThread",
 )
 
@@ -33,6 +42,16 @@ class InstallationNotFoundError(NotFoundError):
 class InstallationTakenError(PermissionDeniedError):
     code = "app-installation-taken"
     default_message = "This installation already works for another organization."
+
+
+class RepositoryHookNotFoundError(NotFoundError):
+    code = "resolver-repository-not-found"
+    default_message = "The resolver is not enabled on this repository in this organization."
+
+
+class RepositoryHookTakenError(ConflictError):
+    code = "resolver-repository-taken"
+    default_message = "The resolver is enabled on this repository already."
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,3 +136,66 @@ class ResolverThread:
     summaries_posted: int = 0
     pull_requests: tuple[str, ...] = ()
     """Web addresses of the pull requests the agent opened for it."""
+
+
+@dataclass(kw_only=True)
+class RepositoryHook:
+    """A repository an organization's admin enabled the resolver on, at a provider with no
+    app (GitLab, Bitbucket Cloud): the webhook there, which signs or names its deliveries with
+    a secret of its own, the organization its triggers are answered in, and whose provider
+    token acts for it (``enabled_by``: the replies are written as that account)."""
+
+    id_: str
+    provider: ProviderKind
+    web_url: str
+    """The provider's web address the repository lives at (a self-managed GitLab's own)."""
+    repository: str
+    """Its full path (``group/subgroup/project``, ``workspace/slug``), or a GitLab group's."""
+    org_id: OrgId
+    enabled_by: UserId
+    secret: str = field(repr=False)
+    managed: bool = True
+    """Installed and removed at the provider by the server; else registered there by hand."""
+    hook_id: str | None = None
+    """The provider's id of the webhook, once installed."""
+    group: bool = False
+    """A GitLab group's webhook: every project under the group (and its subgroups)."""
+    created_at: datetime
+    updated_at: datetime
+
+    def serves(self, web_url: str) -> bool:
+        """Whether a delivery about the repository at ``web_url`` is this hook's."""
+        mine = f"{self.web_url.rstrip('/')}/{self.repository}".lower()
+        theirs = web_url.rstrip("/").lower()
+        return theirs.startswith(f"{mine}/") if self.group else theirs == mine
+
+
+MAX_RUNS_PER_REPOSITORY = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolverSettings:
+    """What an organization's admins set for the resolver: the label and handle that trigger
+    it on their repositories (None: the server's), and how many resolver conversations may
+    run at once on one repository (None: no cap; one per issue or pull request always)."""
+
+    org_id: OrgId
+    label: str | None = None
+    handle: str | None = None
+    max_runs_per_repository: int | None = None
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        ResolverPolicy(label=self.label or "openhands", handle=self.handle or "@openhands")
+        cap = self.max_runs_per_repository
+        if cap is not None and not 1 <= cap <= MAX_RUNS_PER_REPOSITORY:
+            raise InvalidValueError(
+                f"At most 1 to {MAX_RUNS_PER_REPOSITORY} runs at once on a repository.",
+                field="max_runs_per_repository",
+            )
+
+    def policy(self, server: ResolverPolicy) -> ResolverPolicy:
+        """The server's policy with this organization's label and handle."""
+        return replace(
+            server, label=self.label or server.label, handle=self.handle or server.handle
+        )

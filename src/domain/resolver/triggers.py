@@ -119,11 +119,13 @@ def _without_code(text: str) -> str:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ResolverPolicy:
     """What triggers the agent: ``label`` added, or ``handle`` mentioned; and who never does
-    (``own_logins``: the app's own bot account, whatever its account type says)."""
+    (``own_logins``: the app's own bot account, whatever its account type says;
+    ``own_accounts``: the ids of the accounts the replies are written as)."""
 
     label: str = "openhands"
     handle: str = "@openhands"
     own_logins: frozenset[str] = frozenset()
+    own_accounts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not _HANDLE.fullmatch(self.handle) or not self.handle.startswith("@"):
@@ -135,7 +137,8 @@ class ResolverPolicy:
         """What ``event`` triggers, if anything. The loop guard first: a bot's or the app's own
         account never triggers, so nothing the agent writes sets it working again."""
         own = {login.lower() for login in self.own_logins}
-        if event.sender.is_bot or event.sender.login.lower() in own:
+        sender = event.sender
+        if sender.is_bot or sender.login.lower() in own or sender.account_id in self.own_accounts:
             return None
         if event.kind is ThreadEventKind.LABELED:
             same = (event.label or "").strip().lower() == self.label.strip().lower()

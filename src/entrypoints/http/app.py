@@ -30,6 +30,7 @@ from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.rate_limits import add_rate_limit_headers, limit_anonymous
 from entrypoints.http.repositories import RepositoryController
 from entrypoints.http.request_id import REQUEST_ID_HEADER, RequestIdMiddleware
+from entrypoints.http.resolver import ResolverRepositoryController, ResolverSettingsController
 from entrypoints.http.runtime import RuntimeController
 from entrypoints.http.secrets import SecretController
 from entrypoints.http.settings import OrgSettingsController, SettingsController
@@ -76,6 +77,8 @@ def build_http_app(
             OrgUsageController,
             MemberCapController,
             AppInstallationController,
+            ResolverRepositoryController,
+            ResolverSettingsController,
             *([SessionController] if sign_in else []),
             *([EmailController] if keycloak else []),
             *([EmailConfirmationController] if sign_in and not keycloak else []),

@@ -25,7 +25,16 @@ from application.mail import MAIL_SEND, SendMail
 from application.ports.clock import Clock
 from application.ports.metrics import Metrics
 from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
-from application.resolver import ANSWER_TRIGGER, POST_SUMMARY, AnswerTrigger, PostResolverSummary
+from application.resolver import (
+    ANSWER_TRIGGER,
+    INSTALL_HOOK,
+    POST_SUMMARY,
+    REMOVE_HOOK,
+    AnswerTrigger,
+    InstallRepositoryHook,
+    PostResolverSummary,
+    RemoveRepositoryHook,
+)
 from application.webhooks import (
     PROCESS_DELIVERY,
     SWEEP_INBOX,
@@ -46,6 +55,8 @@ JOB_HANDLERS: dict[str, type[JobHandler]] = {
     RESUME_HELD_JOB: ResumeHeldConversation,
     ANSWER_TRIGGER: AnswerTrigger,
     POST_SUMMARY: PostResolverSummary,
+    INSTALL_HOOK: InstallRepositoryHook,
+    REMOVE_HOOK: RemoveRepositoryHook,
 }
 """The handler class of each job kind, resolved in a request scope of its own per attempt."""
 

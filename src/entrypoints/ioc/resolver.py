@@ -5,11 +5,19 @@ from dishka import Provider, Scope, provide
 
 from application.resolver import (
     AnswerTrigger,
+    DisableResolverRepository,
+    EnableResolverRepository,
+    GetResolverSettings,
     InstallationTokens,
+    InstallRepositoryHook,
     LinkAppInstallation,
     ListAppInstallations,
+    ListResolverRepositories,
     PostResolverSummary,
+    RemoveRepositoryHook,
     ResolverLinks,
+    ThreadCredentials,
+    UpdateResolverSettings,
 )
 from domain.git.providers import ProviderKind
 from domain.resolver.triggers import ResolverPolicy
@@ -35,6 +43,19 @@ class ResolverProvider(Provider):
     link_installation = provide(LinkAppInstallation)
     list_installations = provide(ListAppInstallations)
     installation_tokens = provide(InstallationTokens)
+    credentials = provide(ThreadCredentials)
+    enable_repository = provide(EnableResolverRepository)
+    disable_repository = provide(DisableResolverRepository)
+    list_repositories = provide(ListResolverRepositories)
+    install_hook = provide(InstallRepositoryHook)
+    remove_hook = provide(RemoveRepositoryHook)
+    get_settings = provide(GetResolverSettings)
+    update_settings = provide(UpdateResolverSettings)
+
+    @provide(scope=Scope.APP)
+    def policy(self, settings: Settings) -> ResolverPolicy:
+        """The server's triggers, which an organization's settings may change."""
+        return resolver_policy(settings)
 
     @provide(scope=Scope.APP)
     def links(self, settings: Settings) -> ResolverLinks:

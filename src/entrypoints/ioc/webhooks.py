@@ -5,7 +5,9 @@ from dishka import Provider, Scope, provide
 
 from application.billing import Fulfillment, StripeWebhooks
 from application.ports.clock import Clock
+from application.resolver.bitbucket_webhooks import BitbucketWebhooks
 from application.resolver.github_webhooks import GithubWebhooks
+from application.resolver.gitlab_webhooks import GitlabWebhooks
 from application.webhooks import (
     AcceptWebhook,
     ProcessWebhookDelivery,
@@ -37,7 +39,10 @@ class WebhooksProvider(Provider):
 
     @provide(scope=Scope.APP)
     def sources(self, settings: Settings, clock: Clock, fulfillment: Fulfillment) -> WebhookSources:
-        configured: list[WebhookSource] = []
+        configured: list[WebhookSource] = [
+            GitlabWebhooks(policy=resolver_policy(settings)),
+            BitbucketWebhooks(policy=resolver_policy(settings)),
+        ]
         if settings.webhooks.github_secrets:
             policy = resolver_policy(settings) if settings.resolver.github_app_enabled else None
             configured.append(

@@ -6,6 +6,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from domain.git.providers import ProviderKind
+from tests.fakes.git_hosts.bitbucket_threads import (
+    BitbucketThreadRoutes,
+    FakeBitbucketThreads,
+    FakePull,
+)
 from tests.fakes.git_hosts.server import Request, basic_credentials, iso, json_reply, paginate
 from tests.fakes.git_hosts.smart_http import git_smart_http
 from tests.fakes.git_hosts.state import FakeGitHostState, FakeRepo, Reply
@@ -35,9 +40,30 @@ def parse_name_filter(q: str) -> str | None:
 
 
 class FakeBitbucket(FakeGitHostState):
+    """Also issues and pull requests (comments, permissions) and repository webhooks, kept in
+    ``threads`` (see ``bitbucket_threads``)."""
+
     kind = ProviderKind.BITBUCKET
     access_lifetime_s = 7200
     refresh_lifetime_s = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.threads = FakeBitbucketThreads()
+        self._thread_routes = BitbucketThreadRoutes(self, self.threads)
+
+    def set_permission(self, repository: str, login: str, permission: str) -> None:
+        """``login``'s permission on the repository: ``admin``, ``write`` or ``read``."""
+        with self.threads.lock:
+            self.threads.permissions[repository, login] = permission
+
+    def add_pull_request(
+        self, repository: str, number: int, *, source_branch: str, from_fork: bool = False
+    ) -> None:
+        with self.threads.lock:
+            self.threads.pulls[repository, number] = FakePull(
+                number=number, source_branch=source_branch, from_fork=from_fork
+            )
 
     def _repo_json(self, repo: FakeRepo) -> dict[str, Any]:
         account = self._accounts.get(repo.owner)
@@ -75,7 +101,7 @@ class FakeBitbucket(FakeGitHostState):
         segments = request.segments
         if segments == ["site", "oauth2", "access_token"] and request.method == "POST":
             return self._token(request)
-        if segments[:2] != ["!api", "2.0"] or request.method != "GET":
+        if segments[:2] != ["!api", "2.0"]:
             return _error(404, "Resource not found")
         if self.rate_limited:
             return _error(429, "Rate limit for this resource has been exceeded")
@@ -89,6 +115,11 @@ class FakeBitbucket(FakeGitHostState):
             return _error(401, "Token is invalid or not supported for this endpoint.")
         if self.malformed:
             return Reply(200, b"\x00garbage", "application/json")
+        threaded = self._thread_routes.route(request, account, segments[2:])
+        if threaded is not None:
+            return threaded
+        if request.method != "GET":
+            return _error(404, "Resource not found")
         match segments[2:]:
             case ["user"]:
                 return json_reply(

@@ -4,6 +4,12 @@
 from typing import Any
 
 from domain.git.providers import ProviderKind
+from tests.fakes.git_hosts.gitlab_threads import (
+    MAINTAINER,
+    FakeGitLabThreads,
+    FakeMergeRequest,
+    GitLabThreadRoutes,
+)
 from tests.fakes.git_hosts.server import (
     Request,
     basic_credentials,
@@ -43,9 +49,33 @@ def _branch_matches(branch: FakeBranch, search: str) -> bool:
 
 
 class FakeGitLab(FakeGitHostState):
+    """Also issues and merge requests (notes, award emoji, members) and project webhooks, kept
+    in ``threads`` (see ``gitlab_threads``)."""
+
     kind = ProviderKind.GITLAB
     access_lifetime_s = 7200
     refresh_lifetime_s = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.threads = FakeGitLabThreads()
+        self._thread_routes = GitLabThreadRoutes(self, self.threads)
+
+    def set_access_level(self, repository: str, login: str, level: int) -> None:
+        """``login``'s role on the project (10 Guest ... 40 Maintainer, 50 Owner)."""
+        with self.threads.lock:
+            self.threads.access_levels[repository, login] = level
+
+    def make_maintainer(self, repository: str, login: str) -> None:
+        self.set_access_level(repository, login, MAINTAINER)
+
+    def add_merge_request(
+        self, repository: str, iid: int, *, source_branch: str, from_fork: bool = False
+    ) -> None:
+        with self.threads.lock:
+            self.threads.merge_requests[repository, iid] = FakeMergeRequest(
+                iid=iid, source_branch=source_branch, target_branch="main", from_fork=from_fork
+            )
 
     def _project_json(self, repo: FakeRepo) -> dict[str, Any]:
         kind = "user" if repo.owner_type == "User" else "group"
@@ -82,7 +112,7 @@ class FakeGitLab(FakeGitHostState):
         segments = request.segments
         if segments == ["oauth", "token"] and request.method == "POST":
             return self._token(request)
-        if segments[:2] != ["api", "v4"] or request.method != "GET":
+        if segments[:2] != ["api", "v4"]:
             return _message(404, "404 Not Found")
         if self.rate_limited:
             return Reply(
@@ -96,6 +126,11 @@ class FakeGitLab(FakeGitHostState):
             return _message(401, "401 Unauthorized")
         if self.malformed:
             return Reply(200, b'{"id": ', "application/json")
+        threaded = self._thread_routes.route(request, account, segments[2:])
+        if threaded is not None:
+            return threaded
+        if request.method != "GET":
+            return _message(404, "404 Not Found")
         match segments[2:]:
             case ["user"]:
                 return json_reply(

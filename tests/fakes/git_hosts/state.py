@@ -345,6 +345,10 @@ class FakeGitHostState:
         with self._lock:
             return self._repos[full_name]
 
+    def accounts(self) -> list[FakeAccount]:
+        with self._lock:
+            return list(self._accounts.values())
+
     # ---- helpers for the routes ------------------------------------------------------------
 
     def record(self, call: RecordedCall) -> None:

@@ -15,17 +15,42 @@ from application.conversations.start_conversation import (
     StartConversationResult,
 )
 from application.errors import DependencyUnavailableError
-from application.ports.git_app import GitApp, GitApps, IssueThreads, RepositoryPermission
+from application.git.provider_tokens import ProviderTokenPolicy, ProviderTokens
+from application.ports.git_app import (
+    GitApp,
+    GitApps,
+    IssueThreads,
+    RepositoryHooks,
+    RepositoryPermission,
+)
 from application.ports.unit_of_work import UnitOfWork
-from application.resolver import AnswerTrigger, InstallationTokens, ResolverLinks, ResolverTrigger
-from domain.conversations.entities import Conversation, RepositoryName, Tenant
+from application.resolver import (
+    AnswerTrigger,
+    InstallationTokens,
+    ResolverLinks,
+    ResolverTrigger,
+    ThreadCredentials,
+)
+from domain.conversations.entities import (
+    Conversation,
+    ConversationStatus,
+    RepositoryName,
+    Tenant,
+)
 from domain.conversations.value_objects import ConversationId
+from domain.git.entities import ProviderToken
 from domain.git.errors import ProviderReconnectRequiredError
 from domain.git.providers import GitHost, ProviderKind
 from domain.identity.entities import User
 from domain.jobs.entities import Job, JobStatus
 from domain.organizations.entities import Membership, Role
-from domain.resolver.entities import AppInstallation, GitIdentity, InstallationToken
+from domain.resolver.entities import (
+    AppInstallation,
+    GitIdentity,
+    InstallationToken,
+    RepositoryHook,
+    ResolverSettings,
+)
 from domain.resolver.triggers import (
     ConversationTrigger,
     EventSender,
@@ -39,11 +64,18 @@ from tests.factories import T0, create_org, create_user
 from tests.fakes import FakeStore
 from tests.fakes.clock import FakeClock
 from tests.fakes.locks import FakeLocks
+from tests.fakes.metrics import FakeMetrics
+from tests.fakes.provider_oauth import FakeProviderOAuth
 from tests.fakes.unit_of_work import FakeUnitOfWork, FakeUnitsOfWork
 
 GH = ProviderKind.GITHUB
+GL = ProviderKind.GITLAB
 REPO = "acme/widgets"
-LINKS = ResolverLinks(public_url="https://maestrist.example", host_urls={GH: "https://github.com"})
+LINKS = ResolverLinks(
+    public_url="https://maestrist.example",
+    host_urls={GH: "https://github.com", GL: "https://gitlab.com"},
+)
+HOOK = "0190d0a0-0000-7000-8000-00000000beef"
 
 
 @dataclass
@@ -54,11 +86,11 @@ class Threads(IssueThreads):
     reactions: list[tuple[int, str | None]] = field(default_factory=list)
     branches: dict[int, str] = field(default_factory=dict)
 
-    async def permission(self, repository: str, login: str) -> RepositoryPermission:
+    async def permission(self, repository: str, sender: EventSender) -> RepositoryPermission:
         await asyncio.sleep(0)  # a call to the provider: other jobs run meanwhile
         if self.refuse_token:
             raise ProviderReconnectRequiredError(GH, "GitHub answered 401")
-        return self.permissions.get(login, RepositoryPermission.NONE)
+        return self.permissions.get(sender.login, RepositoryPermission.NONE)
 
     async def react(self, thread: ThreadRef, comment_id: str | None, *, review: bool) -> None:
         self.reactions.append((thread.number, comment_id))
@@ -76,13 +108,17 @@ class Threads(IssueThreads):
 @dataclass
 class Apps(GitApps):
     threads_: Threads
+    opened: list[tuple[GitHost, str]] = field(default_factory=list)
 
     def app(self, provider: ProviderKind) -> GitApp | None:
         return None
 
     def threads(self, host: GitHost, token: str) -> IssueThreads:
-        assert token == "ghs_cached"
+        self.opened.append((host, token))
         return self.threads_
+
+    def hooks(self, host: GitHost, token: str) -> RepositoryHooks:
+        raise AssertionError("not called")
 
 
 class WorkerDiedError(Exception):
@@ -142,24 +178,30 @@ class World:
     die_after_start: bool = False
     locks: FakeLocks = field(default_factory=FakeLocks)
     """Shared by every run, as servers share Redis."""
+    opened: list[tuple[GitHost, str]] = field(default_factory=list)
+    """The host and token each run acted with."""
 
     async def run(self, trigger: ResolverTrigger) -> None:
         uow = FakeUnitOfWork(self.store)
         start = RecordingStart(uow, self.clock)
         start.die_after = self.die_after_start
         send = RecordingSend(uow)
-        sut = AnswerTrigger(
+        apps = Apps(self.threads, self.opened)
+        units = FakeUnitsOfWork(self.store)
+        credentials = ThreadCredentials(
             uow,
-            self.clock,
-            Apps(self.threads),
-            InstallationTokens(
-                FakeUnitsOfWork(self.store), Apps(self.threads), FakeLocks(), self.clock
+            InstallationTokens(units, apps, FakeLocks(), self.clock),
+            ProviderTokens(
+                units,
+                FakeProviderOAuth(self.clock),
+                FakeLocks(),
+                self.clock,
+                ProviderTokenPolicy(),
+                FakeMetrics(),
             ),
-            self.locks,
-            start,
-            send,
             LINKS,
         )
+        sut = AnswerTrigger(uow, self.clock, apps, credentials, self.locks, start, send, LINKS)
         new = trigger.job()
         job = Job(
             id_=new.id_,
@@ -196,11 +238,40 @@ async def world() -> World:
         Membership(org_id=org.id_, user_id=bob.id_, role=Role.MEMBER, joined_at=T0)
     )
     for user, account in ((ada, "1"), (bob, "2"), (stranger, "3")):
-        await uow.git_identities.link(
-            GitIdentity(
-                user_id=user.id_, provider=GH, account_id=account, login=f"u{account}", linked_at=T0
+        for provider in (GH, GL):
+            await uow.git_identities.link(
+                GitIdentity(
+                    user_id=user.id_,
+                    provider=provider,
+                    account_id=account,
+                    login=f"u{account}",
+                    linked_at=T0,
+                )
             )
+    await uow.provider_tokens.put(
+        ProviderToken(
+            user_id=ada.id_,
+            host=GitHost(GL),
+            access_token="glpat-ada",
+            refresh_token=None,
+            expires_at=None,
+            scopes="api",
+            updated_at=T0,
         )
+    )
+    await uow.repository_hooks.add(
+        RepositoryHook(
+            id_=HOOK,
+            provider=GL,
+            web_url="https://gitlab.com",
+            repository=REPO,
+            org_id=org.id_,
+            enabled_by=ada.id_,
+            secret="s3cret",
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
     await uow.app_installations.put(
         AppInstallation(
             provider=GH,
@@ -225,15 +296,23 @@ async def world() -> World:
 
 
 def _mention(
-    login: str, account: str, *, number: int = 12, key: str = "d-1", pull: bool = False
+    login: str,
+    account: str,
+    *,
+    number: int = 12,
+    key: str = "d-1",
+    pull: bool = False,
+    provider: ProviderKind = GH,
 ) -> ResolverTrigger:
     return ResolverTrigger(
-        key=f"webhook:github:{key}",
+        key=f"webhook:{provider.value}:{key}",
         kind=TriggerKind.MENTION,
-        installation_id="4242",
+        installation_id="4242" if provider is GH else HOOK,
         event=ThreadEvent(
             kind=ThreadEventKind.COMMENTED,
-            thread=ThreadRef(provider=GH, repository=REPO, number=number, is_pull_request=pull),
+            thread=ThreadRef(
+                provider=provider, repository=REPO, number=number, is_pull_request=pull
+            ),
             sender=EventSender(account_id=account, login=login),
             title="It crashes",
             body="On start.",
@@ -376,3 +455,102 @@ async def test_a_refused_installation_token_is_spent_and_the_job_tried_again(
     assert kept.token is not None
     assert not kept.token.fresh_at(world.clock.now())
     assert world.starts == []
+
+
+async def test_a_gitlab_mention_is_answered_with_the_enabling_users_token(world: World) -> None:
+    await world.run(_mention("bob", "2", number=7, pull=True, provider=GL))
+    (started,) = world.starts
+    assert started.actor.user.id_ == world.bob.id_
+    assert started.trigger is ConversationTrigger.GITLAB
+    assert started.git_provider == "gitlab"
+    assert started.origin_url == "https://gitlab.com/acme/widgets/-/merge_requests/7"
+    assert started.message is not None
+    assert "merge request #7 of acme/widgets" in started.message
+    assert {token for _, token in world.opened} == {"glpat-ada"}
+    assert world.threads.reactions == [(7, "c-d-1")]
+    thread = world.store.live.resolver_threads[GL, REPO, 7]
+    assert thread.installation_id == HOOK
+
+
+async def test_a_repository_no_longer_enabled_answers_nothing(world: World) -> None:
+    world.store.live.repository_hooks.clear()
+    world.store.commit()
+    await world.run(_mention("bob", "2", provider=GL))
+    assert world.starts == []
+    assert world.opened == []
+
+
+async def test_a_repository_whose_enabling_user_disconnected_answers_nothing(
+    world: World,
+) -> None:
+    world.store.live.provider_tokens.clear()
+    world.store.commit()
+    await world.run(_mention("bob", "2", provider=GL))
+    assert world.starts == []
+    assert world.opened == []
+
+
+def _waiting(world: World) -> list[Job]:
+    return sorted(
+        (j for j in world.store.live.jobs.values() if j.kind == "resolver.trigger"),
+        key=lambda j: j.payload["waited"],  # type: ignore[arg-type,return-value]
+    )
+
+
+async def test_a_trigger_over_the_repositorys_cap_waits_its_turn_and_then_starts(
+    world: World,
+) -> None:
+    org_id = next(iter(world.store.live.orgs))
+    world.store.live.resolver_settings[org_id] = ResolverSettings(
+        org_id=org_id, max_runs_per_repository=1
+    )
+    world.store.commit()
+    await world.run(_mention("ada", "1", number=12))
+    await world.run(_mention("ada", "1", number=12, key="d-again"))  # same issue: a follow-up
+    await world.run(_mention("bob", "2", number=13, key="d-13"))
+    assert len(world.starts) == 1
+    assert len(world.sends) == 1
+    (waiting,) = _waiting(world)
+    assert waiting.payload["waited"] == 1
+    assert waiting.payload["number"] == 13
+    assert waiting.run_at > world.clock.now()
+    running = next(iter(world.store.live.conversations.values()))
+    running.status = ConversationStatus.FINISHED
+    world.store.commit()
+    await world.run(ResolverTrigger.of_job(dict(waiting.payload)))
+    assert len(world.starts) == 2
+    assert world.starts[1].origin_url == "https://github.com/acme/widgets/issues/13"
+    assert len(_waiting(world)) == 1  # it did not wait again
+
+
+async def test_without_a_cap_triggers_on_one_repository_run_at_once(world: World) -> None:
+    for number in (12, 13, 14):
+        await world.run(_mention("ada", "1", number=number, key=f"d-{number}"))
+    assert len(world.starts) == 3
+    assert _waiting(world) == []
+
+
+async def test_a_self_managed_gitlabs_thread_is_answered_at_its_own_address(
+    world: World,
+) -> None:
+    self_managed = "https://gitlab.acme.example"
+    ada_token = next(iter(world.store.live.provider_tokens.values()))
+    world.store.live.provider_tokens[ada_token.user_id, GL] = replace(
+        ada_token, host=GitHost(GL, self_managed)
+    )
+    world.store.live.repository_hooks[HOOK].web_url = self_managed
+    world.store.commit()
+    await world.run(_mention("bob", "2", number=9, provider=GL))
+    (started,) = world.starts
+    assert started.origin_url == f"{self_managed}/acme/widgets/-/issues/9"
+    assert {host for host, _ in world.opened} == {GitHost(GL, self_managed)}
+
+
+async def test_a_hook_whose_admins_token_is_another_hosts_answers_nothing(
+    world: World,
+) -> None:
+    world.store.live.repository_hooks[HOOK].web_url = "https://gitlab.acme.example"
+    world.store.commit()
+    await world.run(_mention("bob", "2", provider=GL))
+    assert world.starts == []
+    assert world.opened == []

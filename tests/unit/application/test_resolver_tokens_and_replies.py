@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from application.conversations.callbacks import StateChange
-from application.ports.git_app import GitApp, GitApps, IssueThreads
+from application.ports.git_app import GitApp, GitApps, IssueThreads, RepositoryHooks
 from application.resolver import (
     POST_SUMMARY,
     InstallationTokens,
@@ -57,6 +57,9 @@ class Apps(GitApps):
         return self.github if provider is GH else None
 
     def threads(self, host: GitHost, token: str) -> IssueThreads:
+        raise AssertionError("not called")
+
+    def hooks(self, host: GitHost, token: str) -> RepositoryHooks:
         raise AssertionError("not called")
 
 

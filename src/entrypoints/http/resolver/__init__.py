@@ -1,0 +1,6 @@
+from entrypoints.http.resolver.controller import (
+    ResolverRepositoryController,
+    ResolverSettingsController,
+)
+
+__all__ = ("ResolverRepositoryController", "ResolverSettingsController")
