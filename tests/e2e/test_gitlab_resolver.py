@@ -244,6 +244,32 @@ def test_a_mention_in_a_gitlab_note_is_answered_once_and_the_wrong_ones_are_not(
         assert on_merge[0]["originUrl"] == f"{gitlab.base_url}/{REPO}/-/merge_requests/20"
         assert ("merge_request:20", "eyes") in [(a.subject, a.name) for a in threads.awards]
 
+        gitlab.add_merge_request(REPO, 21, source_branch="fix/docs")
+        on_note = gitlab_example("note_merge_request")
+        on_note["project"].update(
+            path_with_namespace=REPO, web_url=f"{gitlab.base_url}/{REPO}", id=gitlab.repo(REPO).id_
+        )
+        on_note["merge_request"].update(iid=21, title="Fix the docs", source_branch="fix/docs")
+        on_note["object_attributes"].update(id=9021, note="@openhands please review this")
+        on_note["user"].update(id=bob.id_, username="bob", name=bob.name)
+        assert _deliver(server, on_note, hook.token, "k-mr-note", "u-mr-note") == 202
+        assert _deliver(server, on_note, hook.token, "k-mr-note", "u-mr-note") == 202
+        _wait(
+            lambda: len(threads.notes_on(REPO, 21, merge_request=True)) >= 2,
+            "the summary on merge request 21",
+        )
+        mr_on_it, mr_summary = threads.notes_on(REPO, 21, merge_request=True)
+        assert mr_on_it.startswith("I'm on it!")
+        assert mr_summary.startswith(SCRIPTED_DEMO_ANSWER)
+        on_note_conversations = _ok(
+            http.get("/api/conversations", params={"trigger": "gitlab"}, headers=team.member)
+        )["items"]
+        assert len(on_note_conversations) == 3
+        assert on_note_conversations[0]["branch"] == "fix/docs"
+        assert (
+            on_note_conversations[0]["originUrl"] == f"{gitlab.base_url}/{REPO}/-/merge_requests/21"
+        )
+
         disabled = http.delete(
             f"/api/orgs/{team.org_id}/resolver/repositories/{enabled['id']}", headers=team.admin
         )
