@@ -18,7 +18,13 @@ from entrypoints.ioc.runtime import SCRIPTED_DEMO_ANSWER
 from tests.conftest import REDIS_URL
 from tests.e2e.test_cli import run
 from tests.e2e.test_clustered_conversation import _api_token
-from tests.e2e.test_server import RunningServer, clustered, running_server, server_env
+from tests.e2e.test_server import (
+    RunningServer,
+    clustered,
+    kill_group,
+    running_server,
+    server_env,
+)
 from tests.fakes.git_hosts import FakeGitHub, run_fake_github
 from tests.support.github_examples import github_example, signed_example
 from tests.support.webhooks import GITHUB_SECRET
@@ -283,4 +289,55 @@ def test_two_clustered_servers_answer_two_issues_with_one_installation_token(
         assert sorted(c["originUrl"] for c in listed) == [
             f"{github.base_url}/{REPO}/issues/{n}" for n in (21, 22)
         ]
+        assert app.minted == 1
+
+
+def test_a_server_killed_while_answering_a_mention_does_nothing_twice(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    """``maestrist serve`` is killed (SIGKILL) while its job answering a mention waits on
+    GitHub for the "on it" comment, after the reaction and the conversation's start: started
+    again, once the job's claim runs out the trigger is answered again, and the thread ends up
+    with one reaction, one "on it", one summary, and the organization with one conversation."""
+    settings = {"MAESTRIST_DATA_DIR": str(tmp_path / "data"), **_app_settings(github)}
+    env = server_env(settings)
+    app = github.github_app
+    assert app is not None
+    with running_server(tmp_path / "first.log", settings) as server:
+        http = server.http
+        configured = http.post(
+            "/api/settings", json={"llmModel": "openai/gpt-4o", "llmApiKey": "sk-not-real"}
+        )
+        assert configured.status_code == 200, configured.text
+        connected = http.put(
+            "/api/user/git-providers/github", json={"token": github.issue_token("ada")}
+        )
+        assert connected.status_code == 200, connected.text
+        assert http.put(f"/api/integrations/github/installations/{INSTALLATION}").is_success
+        held = app.hold_next_comment()
+        try:
+            mention = _comment(github, "ada", 12, "@openhands please fix the crash")
+            assert _deliver(server, mention, "d-killed") in {200, 202}
+            assert held.reached.wait(timeout=120), "the answer never got to its comment"
+            kill_group(server.process)
+        finally:
+            held.released.set()
+        port = server.port
+    assert not any(c.startswith("I'm on it!") for c in app.comments_on(REPO, 12))
+
+    with running_server(tmp_path / "second.log", settings, port=port) as restarted:
+        _wait(
+            lambda: len(app.comments_on(REPO, 12)) >= 2,
+            "the answer given again once the claim ran out",
+            timeout_s=400,
+        )
+        [answered] = _cli(env, "jobs", "list", "--kind", "resolver.trigger")
+        assert (answered["status"], answered["attempts"]) == ("done", 2)
+        comments = app.comments_on(REPO, 12)
+        assert len(comments) == 2
+        assert sum(c.startswith("I'm on it!") for c in comments) == 1
+        assert [(r.subject, r.content) for r in app.reactions] == [("issue-comment:9012", "eyes")]
+        everything = restarted.http.get("/api/conversations").json()["items"]
+        assert len(everything) == 1
+        assert all(f"/conversations/{everything[0]['id']}" in c for c in comments)
         assert app.minted == 1

@@ -18,7 +18,7 @@ from joserfc.jwk import RSAKey
 from tests.fakes.git_hosts.server import Request, iso, json_reply
 from tests.fakes.git_hosts.state import FakeRepo, Reply
 
-__all__ = ("FakeComment", "FakeGitHubApp", "FakePullRequest", "FakeReaction")
+__all__ = ("FakeComment", "FakeGitHubApp", "FakePullRequest", "FakeReaction", "HeldRequest")
 
 _DOCS = "https://docs.github.com/rest"
 _TOKEN_LIFETIME = timedelta(hours=1)
@@ -60,6 +60,15 @@ class FakePullRequest:
     base_ref: str = "main"
 
 
+@dataclass(frozen=True, slots=True)
+class HeldRequest:
+    """A request the fake holds: ``reached`` once it arrives; ``released`` lets it go on,
+    to fail with a 502 and write nothing (its client is gone by then)."""
+
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+
 @dataclass(slots=True)
 class FakeGitHubApp:
     """The app registered with the fake: its id, slug and public key, the installation tokens
@@ -77,6 +86,14 @@ class FakeGitHubApp:
     """``(repository, login)`` to ``admin``, ``maintain``, ``write``, ``triage`` or ``read``;
     a member of the repository unlisted has ``write``, anyone else ``none``."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    comment_hold: HeldRequest | None = None
+
+    def hold_next_comment(self) -> HeldRequest:
+        """Hold the next comment written until the test releases it; it then writes
+        nothing."""
+        with self.lock:
+            self.comment_hold = HeldRequest()
+            return self.comment_hold
 
     def installation_of(self, token: str, now: datetime) -> int | None:
         found = self.tokens.get(token)
@@ -197,6 +214,12 @@ class GitHubAppRoutes:
         body = request.body.get("body") if isinstance(request.body, dict) else None
         if not isinstance(body, str) or not body:
             return _error(422, "Validation Failed")
+        with self.app.lock:
+            held, self.app.comment_hold = self.app.comment_hold, None
+        if held is not None:
+            held.reached.set()
+            held.released.wait(timeout=600)
+            return _error(502, "Bad Gateway")
         comment = FakeComment(
             id_=self._next_id(),
             repository=repo.full_name,
