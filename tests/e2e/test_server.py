@@ -283,10 +283,22 @@ class TcpProxy:
     def close(self) -> None:
         try:
             self.stop()
+            self._call(self._settle())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
             self._loop.close()
+
+    async def _settle(self) -> None:
+        """Let connections accepted as the proxy stopped run their handlers (which close them
+        at once) and every close finish, so that no transport outlives the loop."""
+        while True:
+            await asyncio.sleep(0)
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if not pending:
+                break
+            await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.sleep(0)  # the closes' connection_lost callbacks
 
     async def _start(self) -> None:
         assert self._server is None

@@ -451,11 +451,14 @@ async def webhook_relay(client: httpx.AsyncClient) -> AsyncIterator[str]:
             if name.lower() in {"content-type", "stripe-signature", "user-agent"}
         }
         answer = await client.post(request.path, content=body, headers=headers)
-        return web.Response(body=answer.content, status=answer.status_code)
+        # Each connection ends with its answer, so none outlives the relay (and its loop).
+        return web.Response(
+            body=answer.content, status=answer.status_code, headers={"Connection": "close"}
+        )
 
     relay = web.Application()
     relay.router.add_post("/api/webhooks/{source}", forward)
-    runner = web.AppRunner(relay, access_log=None)
+    runner = web.AppRunner(relay, access_log=None, keepalive_timeout=0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
