@@ -21,6 +21,7 @@ __all__ = (
     "LedgerEntry",
     "LedgerEntryId",
     "micros",
+    "micros_text",
 )
 
 LedgerEntryId = NewType("LedgerEntryId", UUID)
@@ -43,6 +44,11 @@ def micros(amount: Decimal | str | int | float) -> int:
     if not exact.is_finite():
         raise InvalidValueError(f"{amount!r} is not an amount.", field="amount")
     return int(exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN) * MICROS_PER_UNIT)
+
+
+def micros_text(amount_micros: int) -> str:
+    """Micro-units as the exact decimal amount of currency they are (``0.750000``)."""
+    return str(Decimal(amount_micros).scaleb(-6).quantize(_MICRO))
 
 
 class EntryKind(StrEnum):

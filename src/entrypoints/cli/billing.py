@@ -3,7 +3,6 @@ adjustments of it; one JSON document per line."""
 
 import argparse
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any
 
 from dishka import AsyncContainer
@@ -13,21 +12,17 @@ from application.billing import (
     AdjustBalanceRequest,
     ShowBalance,
 )
-from domain.billing.ledger import LedgerEntry
+from domain.billing.ledger import LedgerEntry, micros_text
 from entrypoints.cli.jobs import as_line, time_text
 
 __all__ = ("billing_command",)
-
-
-def _money(amount_micros: int) -> str:
-    return str(Decimal(amount_micros).scaleb(-6).quantize(Decimal("0.000001")))
 
 
 def _entry(entry: LedgerEntry) -> dict[str, object]:
     return {
         "id": str(entry.id_),
         "kind": entry.kind.value,
-        "amount": _money(entry.amount_micros),
+        "amount": micros_text(entry.amount_micros),
         "source": entry.source,
         "sourceId": entry.source_id,
         "createdAt": time_text(entry.created_at),
@@ -46,7 +41,7 @@ def billing_command(
     async def run(scope: AsyncContainer) -> list[str]:
         if args.action == "balance":
             shown = await (await scope.get(ShowBalance)).execute(args.org_id, args.limit)
-            head = {"orgId": str(args.org_id), "balance": _money(shown.balance_micros)}
+            head = {"orgId": str(args.org_id), "balance": micros_text(shown.balance_micros)}
             return [as_line(head), *(as_line(_entry(e)) for e in shown.entries)]
         done = await (await scope.get(AdjustBalance)).execute(
             AdjustBalanceRequest(
@@ -60,7 +55,7 @@ def billing_command(
             as_line(
                 {
                     "recorded": done.recorded,
-                    "balance": _money(done.balance_micros),
+                    "balance": micros_text(done.balance_micros),
                     "entry": _entry(done.entry),
                 }
             )

@@ -19,6 +19,7 @@ from application.billing import (
     ShowUsageResult,
 )
 from application.ports.org_repository import MemberOrganization
+from domain.billing.ledger import micros_text
 from domain.identity.entities import UserId
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
@@ -29,7 +30,6 @@ from entrypoints.http.usage.schemas import (
     MemberCapUpdate,
     UsageOut,
     amount_micros,
-    amount_text,
     dimensions,
     usage_csv,
 )
@@ -148,7 +148,7 @@ class MemberCapController(Controller):
     ) -> MemberCapOut:
         cap = await use_case.execute(ShowMemberCapRequest(actor=actor, org_id=OrgId(org_id)))
         return MemberCapOut(
-            member_monthly_cap=None if cap is None else amount_text(cap),
+            member_monthly_cap=None if cap is None else micros_text(cap),
             currency=policy.currency,
         )
 
@@ -168,5 +168,5 @@ class MemberCapController(Controller):
             SetMemberCapRequest(actor=actor, org_id=OrgId(org_id), cap_micros=cap)
         )
         return MemberCapOut(
-            member_monthly_cap=None if cap is None else amount_text(cap), currency=policy.currency
+            member_monthly_cap=None if cap is None else micros_text(cap), currency=policy.currency
         )

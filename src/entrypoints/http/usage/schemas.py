@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 
 from application.billing import ShowUsageResult
-from domain.billing.ledger import MICROS_PER_UNIT
+from domain.billing.ledger import MICROS_PER_UNIT, micros_text
 from domain.billing.usage import UsageDimension, UsageSummaryRow
 from domain.shared.errors import InvalidValueError
 
@@ -17,15 +17,9 @@ __all__ = (
     "MemberCapUpdate",
     "UsageOut",
     "amount_micros",
-    "amount_text",
     "dimensions",
     "usage_csv",
 )
-
-
-def amount_text(amount_micros: int) -> str:
-    """Micro-units as an exact decimal string of the currency (``0.750000``)."""
-    return str(Decimal(amount_micros).scaleb(-6).quantize(Decimal("0.000001")))
 
 
 def amount_micros(amount: str, field: str) -> int:
@@ -81,8 +75,8 @@ class UsageRowOut(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
             output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens,
             cache_write_tokens=usage.cache_write_tokens,
-            cost=amount_text(usage.cost_micros),
-            billed=amount_text(row.billed_micros),
+            cost=micros_text(usage.cost_micros),
+            billed=micros_text(row.billed_micros),
             reports=row.reports,
         )
 
@@ -140,8 +134,8 @@ def usage_csv(result: ShowUsageResult) -> str:
                 usage.output_tokens,
                 usage.cache_read_tokens,
                 usage.cache_write_tokens,
-                amount_text(usage.cost_micros),
-                amount_text(row.billed_micros),
+                micros_text(usage.cost_micros),
+                micros_text(row.billed_micros),
                 result.currency,
                 row.reports,
             )
