@@ -56,6 +56,9 @@ _THREAD_LOCK_WAIT = timedelta(seconds=30)
 _MAX_TEXT = 20_000
 _TURN_WAIT = timedelta(seconds=30)
 """How long a trigger over its repository's cap waits before it looks again."""
+_MAX_TURNS = int(timedelta(hours=12) / _TURN_WAIT)
+"""How many times a trigger looks again before it gives up (half a day of waiting): runs
+that never end (a conversation left open) must not keep it queued for ever."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,7 +189,8 @@ class AnswerTrigger(JobHandler):
     thread is told with a link; a thread that has a conversation already sends it the request
     instead (one run per issue at a time: the conversation takes it as its next message). A
     new conversation over the organization's cap of runs at once on the repository waits: the
-    trigger is queued again for a little later, never dropped.
+    trigger is queued again for a little later, the thread told once that it waits; after half
+    a day of waiting it gives up and says so in the thread (asked again, it starts afresh).
 
     Safe to run again: the thread remembers the last trigger it took, so a retried job starts
     or sends nothing twice; a conversation whose worker died before its thread was kept is
@@ -283,8 +287,9 @@ class AnswerTrigger(JobHandler):
             return
         if kept is not None and await self._follow(kept, trigger, threads):
             return
-        if await self._over_cap(thread, org):
-            await self._wait_turn(trigger)
+        cap = await self._cap_reached(thread, org)
+        if cap is not None:
+            await self._wait_turn(trigger, threads, cap)
             return
         if kept is not None:
             await self._uow.resolver_threads.delete(thread)
@@ -325,13 +330,13 @@ class AnswerTrigger(JobHandler):
         await self._uow.commit()
         await self._acknowledge(answered, threads)
 
-    async def _over_cap(self, thread: ThreadRef, org: MemberOrganization) -> bool:
-        """Whether the organization's cap of resolver runs at once on the repository is
-        reached by the conversations of its other threads that have not ended."""
+    async def _cap_reached(self, thread: ThreadRef, org: MemberOrganization) -> int | None:
+        """The organization's cap of resolver runs at once on the repository when the
+        conversations of its other threads that have not ended reach it, else None."""
         settings = await self._uow.resolver_settings.get(org.organization.id_)
         cap = None if settings is None else settings.max_runs_per_repository
         if cap is None:
-            return False
+            return None
         running = 0
         for other in await self._uow.resolver_threads.list_for_repository(
             thread.provider, thread.repository
@@ -341,15 +346,34 @@ class AnswerTrigger(JobHandler):
             conversation = await self._uow.conversations.get_for_owner(other.conversation_id)
             if conversation is not None and not conversation.status.ended:
                 running += 1
-        return running >= cap
+        return cap if running >= cap else None
 
-    async def _wait_turn(self, trigger: ResolverTrigger) -> None:
-        """Queue the trigger again for a little later: over the cap it waits, never dropped."""
+    async def _wait_turn(self, trigger: ResolverTrigger, threads: IssueThreads, cap: int) -> None:
+        """Queue the trigger again for a little later, telling the thread the first time; past
+        ``_MAX_TURNS`` it gives up instead, and says so. The note follows the commit, so a job
+        retried because the note failed writes it then, and one that wrote it does not."""
+        thread = trigger.event.thread
+        login = trigger.event.sender.login
+        runs = "run" if cap == 1 else "runs"
+        if trigger.waited >= _MAX_TURNS:
+            _log.info("trigger on %s gave up waiting its turn", thread.key)
+            await threads.comment(
+                thread,
+                f"@{login} I gave up waiting: this repository kept its {cap} {runs} at once "
+                "going for half a day. Ask me again once one of them has ended.",
+            )
+            return
         later = replace(trigger, waited=trigger.waited + 1)
         now = self._clock.now()
         await self._uow.jobs.enqueue(later.job(run_at=now + _TURN_WAIT), now)
         await self._uow.commit()
-        _log.info("trigger on %s waits its turn (%d)", trigger.event.thread.key, later.waited)
+        _log.info("trigger on %s waits its turn (%d)", thread.key, later.waited)
+        if trigger.waited == 0:
+            await threads.comment(
+                thread,
+                f"@{login} this repository has its {cap} {runs} at once going already; "
+                "I will start as soon as one of them ends.",
+            )
 
     async def _adopt(
         self,

@@ -31,6 +31,7 @@ from application.resolver import (
     ResolverTrigger,
     ThreadCredentials,
 )
+from application.resolver.answer_trigger import _MAX_TURNS
 from domain.conversations.entities import (
     Conversation,
     ConversationStatus,
@@ -514,13 +515,48 @@ async def test_a_trigger_over_the_repositorys_cap_waits_its_turn_and_then_starts
     assert waiting.payload["waited"] == 1
     assert waiting.payload["number"] == 13
     assert waiting.run_at > world.clock.now()
+    told = [body for number, body in world.threads.comments if number == 13]
+    assert told == [
+        (
+            "@bob this repository has its 1 run at once going already; I will start as "
+            "soon as one of them ends."
+        )
+    ]
+    await world.run(ResolverTrigger.of_job(dict(waiting.payload)))  # still over the cap
+    assert [w.payload["waited"] for w in _waiting(world)] == [1, 2]
+    assert [body for number, body in world.threads.comments if number == 13] == told  # once
     running = next(iter(world.store.live.conversations.values()))
     running.status = ConversationStatus.FINISHED
     world.store.commit()
     await world.run(ResolverTrigger.of_job(dict(waiting.payload)))
     assert len(world.starts) == 2
     assert world.starts[1].origin_url == "https://github.com/acme/widgets/issues/13"
-    assert len(_waiting(world)) == 1  # it did not wait again
+    assert len(_waiting(world)) == 2  # it did not wait again
+
+
+async def test_a_trigger_that_waited_half_a_day_gives_up_and_says_so(world: World) -> None:
+    org_id = next(iter(world.store.live.orgs))
+    world.store.live.resolver_settings[org_id] = ResolverSettings(
+        org_id=org_id, max_runs_per_repository=2
+    )
+    world.store.commit()
+    await world.run(_mention("ada", "1", number=12, key="d-12"))
+    await world.run(_mention("ada", "1", number=14, key="d-14"))
+    patient = replace(_mention("bob", "2", number=13, key="d-13"), waited=_MAX_TURNS - 1)
+    await world.run(patient)
+    (waiting,) = _waiting(world)
+    assert waiting.payload["waited"] == _MAX_TURNS
+    assert [n for n, _ in world.threads.comments].count(13) == 0  # told on its first wait only
+    await world.run(ResolverTrigger.of_job(dict(waiting.payload)))
+    assert len(world.starts) == 2
+    assert [w.payload["waited"] for w in _waiting(world)] == [_MAX_TURNS]  # queued no more
+    (gave_up,) = [body for number, body in world.threads.comments if number == 13]
+    assert gave_up == (
+        "@bob I gave up waiting: this repository kept its 2 runs at once going for half a "
+        "day. Ask me again once one of them has ended."
+    )
+    await world.run(_mention("bob", "2", number=13, key="d-13-again"))  # asked again
+    assert [w.payload["waited"] for w in _waiting(world)] == [1, _MAX_TURNS]
 
 
 async def test_without_a_cap_triggers_on_one_repository_run_at_once(world: World) -> None:
