@@ -86,6 +86,39 @@ async def test_a_purchase_is_kept_named_by_its_checkout_and_paid_once(
     )
 
 
+async def test_only_a_pending_purchase_is_marked_failed_and_money_taken_still_credits(
+    open_ports: OpenPorts, tenants: list[Tenant]
+) -> None:
+    tenant = tenants[0]
+    refused, paid = (
+        Purchase.start(
+            org_id=tenant.org_id,
+            user_id=tenant.user_id,
+            amount_micros=amount,
+            currency="usd",
+            now=T0,
+        )
+        for amount in (10_000_000, 20_000_000)
+    )
+    async with open_ports() as ports:
+        await ports.uow.billing.add_purchase(refused)
+        await ports.uow.billing.add_purchase(paid)
+        assert await ports.uow.billing.mark_paid(paid.id_, T0)
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        assert await ports.uow.billing.mark_failed(refused.id_)
+        assert not await ports.uow.billing.mark_failed(paid.id_)
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        assert not await ports.uow.billing.mark_failed(refused.id_)
+        assert await ports.uow.billing.purchase(refused.id_) == refused.failed()
+        assert await ports.uow.billing.purchase(paid.id_) == paid.paid(T0)
+        assert await ports.uow.billing.mark_paid(refused.id_, T0)  # paid after all: credited
+        await ports.uow.commit()
+    async with open_ports() as ports:
+        assert await ports.uow.billing.purchase(refused.id_) == refused.paid(T0)
+
+
 async def test_a_subscription_is_replaced_only_by_a_newer_event(
     open_ports: OpenPorts, tenants: list[Tenant]
 ) -> None:

@@ -49,6 +49,14 @@ class FakeBillingStore(BillingStore):
         self._store.live.purchases[purchase_id] = kept.paid(at)
         return True
 
+    async def mark_failed(self, purchase_id: PurchaseId) -> bool:
+        await self._locks.hold(("purchase", purchase_id))
+        kept = self._store.live.purchases.get(purchase_id)
+        if kept is None or kept.status is not PurchaseStatus.PENDING:
+            return False
+        self._store.live.purchases[purchase_id] = kept.failed()
+        return True
+
     async def subscription(self, org_id: OrgId) -> Subscription | None:
         found = [s for s in self._store.live.subscriptions.values() if s.org_id == org_id]
         return max(found, key=lambda s: s.event_created, default=None)

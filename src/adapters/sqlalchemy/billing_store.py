@@ -118,6 +118,19 @@ class SqlaBillingStore(BillingStore):
         async with translate_db_errors():
             return (await self._session.execute(change)).first() is not None
 
+    async def mark_failed(self, purchase_id: PurchaseId) -> bool:
+        change = (
+            update(PurchaseRow)
+            .where(
+                PurchaseRow.id == purchase_id, PurchaseRow.status == PurchaseStatus.PENDING.value
+            )
+            .values(status=PurchaseStatus.FAILED.value)
+            .returning(PurchaseRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with translate_db_errors():
+            return (await self._session.execute(change)).first() is not None
+
     async def subscription(self, org_id: OrgId) -> Subscription | None:
         query = (
             select(SubscriptionRow)

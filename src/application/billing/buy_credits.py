@@ -6,6 +6,7 @@ from application.billing.policy import BillingPolicy, billing_admin_view
 from application.ports.clock import Clock
 from application.ports.payment_gateway import (
     CheckoutMode,
+    CheckoutSession,
     NewCheckout,
     PaymentGateway,
     PaymentProviderError,
@@ -85,7 +86,8 @@ class BuyCredits:
         await self._uow.billing.add_purchase(purchase)
         await self._uow.commit()
         back = purchase_url(policy, request.org_id, purchase.id_)
-        session = await self._gateway.create_checkout(
+        session = await self._opened(
+            purchase.id_,
             NewCheckout(
                 mode=CheckoutMode.PAYMENT,
                 customer_id=customer,
@@ -97,7 +99,7 @@ class BuyCredits:
                 amount_minor=minor,
                 currency=policy.currency,
                 description=f"Maestrist credits for {view.organization.name.value}",
-            )
+            ),
         )
         await self._uow.billing.attach_checkout(purchase.id_, session.id_)
         await self._uow.commit()
@@ -106,3 +108,14 @@ class BuyCredits:
         return BuyCreditsResult(
             purchase=purchase.with_checkout(session.id_), checkout_url=session.url
         )
+
+    async def _opened(self, purchase_id: PurchaseId, checkout: NewCheckout) -> CheckoutSession:
+        """The checkout the provider opened for the purchase; a purchase it refused or could
+        not be reached for is marked failed, so it is not left pending for ever."""
+        try:
+            return await self._gateway.create_checkout(checkout)
+        except PaymentProviderError:
+            await self._uow.rollback()
+            await self._uow.billing.mark_failed(purchase_id)
+            await self._uow.commit()
+            raise

@@ -35,7 +35,13 @@ class BillingStore(Protocol):
 
     @abstractmethod
     async def mark_paid(self, purchase_id: PurchaseId, at: datetime) -> bool:
-        """Mark the purchase paid; False when it was already."""
+        """Mark the purchase paid; False when it was already. A purchase marked failed is
+        paid all the same (money taken is credited)."""
+
+    @abstractmethod
+    async def mark_failed(self, purchase_id: PurchaseId) -> bool:
+        """Mark the pending purchase failed (its checkout could not be opened); False when it
+        is not pending."""
 
     @abstractmethod
     async def subscription(self, org_id: OrgId) -> Subscription | None:

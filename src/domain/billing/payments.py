@@ -85,6 +85,9 @@ class PurchaseStatus(StrEnum):
     """Its checkout was opened (or is being opened); nothing was paid yet."""
     PAID = "paid"
     """Paid and credited, once."""
+    FAILED = "failed"
+    """The provider would not open its checkout: nothing can be paid on it (buying again
+    makes a new purchase)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +128,9 @@ class Purchase:
 
     def paid(self, now: datetime) -> "Purchase":
         return replace(self, status=PurchaseStatus.PAID, paid_at=now)
+
+    def failed(self) -> "Purchase":
+        return replace(self, status=PurchaseStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,7 +30,7 @@ from application.billing import (
     credited,
 )
 from application.billing.stripe_webhooks import stripe_signature_matches
-from application.ports.payment_gateway import CheckoutMode, NewCheckout
+from application.ports.payment_gateway import CheckoutMode, NewCheckout, PaymentProviderError
 from domain.billing.holds import BillingHold
 from domain.billing.ledger import EntryKind, LedgerEntry
 from domain.billing.payments import (
@@ -198,6 +198,21 @@ async def test_a_second_purchase_reuses_the_organization_customer(billing: Billi
     await _bought(billing)
     await _bought(billing)
     assert len(billing.gateway.customers) == 1
+
+
+async def test_a_checkout_the_provider_would_not_open_leaves_its_purchase_failed(
+    billing: Billing,
+) -> None:
+    first, _ = await _bought(billing)  # the organization has its customer
+    billing.gateway.down = True
+    with pytest.raises(PaymentProviderError):
+        await _bought(billing)
+    (failed,) = [p for p in billing.store.committed.purchases.values() if p.id_ != first]
+    assert (failed.status, failed.checkout_session_id) == (PurchaseStatus.FAILED, None)
+    assert billing.store.committed.purchases[first].status is PurchaseStatus.PENDING
+    billing.gateway.down = False
+    again, _ = await _bought(billing)  # buying again is a new purchase
+    assert billing.store.committed.purchases[again].status is PurchaseStatus.PENDING
 
 
 @pytest.mark.parametrize("amount", ["4.99", "500.01", "-5", "NaN", "Infinity", "1e999"])
