@@ -22,6 +22,7 @@ __all__ = (
     "LedgerEntryId",
     "micros",
     "micros_text",
+    "parse_amount",
 )
 
 LedgerEntryId = NewType("LedgerEntryId", UUID)
@@ -44,6 +45,52 @@ def micros(amount: Decimal | str | int | float) -> int:
     if not exact.is_finite():
         raise InvalidValueError(f"{amount!r} is not an amount.", field="amount")
     return int(exact.quantize(_MICRO, rounding=ROUND_HALF_EVEN) * MICROS_PER_UNIT)
+
+
+_PLACES_IN_WORDS = {
+    0: "no decimals",
+    1: "one decimal place",
+    2: "two decimal places (cents)",
+    6: "six decimal places (a millionth)",
+}
+
+
+def parse_amount(
+    raw: str,
+    *,
+    field: str = "amount",
+    places: int = 6,
+    signed: bool = False,
+    nonzero: bool = False,
+) -> int:
+    """``raw``, an amount of currency written as a decimal (``25.50``, ``-3.5`` when
+    ``signed``), in micro-units: what every amount a person types is read with. At most
+    ``places`` decimal places (trailing zeros aside; six is the micro-unit itself), at most
+    a billion units either way, below zero only when ``signed``, and not zero when
+    ``nonzero``; else ``InvalidValueError`` naming ``field`` and the rule broken. Its size is
+    checked before it is scaled, so a written exponent (``1e999999999``) costs nothing."""
+    if not 0 <= places <= 6:
+        raise ValueError("an amount has from 0 to 6 decimal places")
+    try:
+        exact = Decimal(raw.strip())
+    except InvalidOperation:
+        exact = Decimal("NaN")
+    if not exact.is_finite():
+        example = "25.50 or -3.5" if signed else "25.50"
+        raise InvalidValueError(f"{raw[:40]!r} is not an amount such as {example}.", field=field)
+    _, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    significant = "".join(map(str, digits)).rstrip("0")
+    if significant and exponent + len(digits) - len(significant) < -places:
+        words = _PLACES_IN_WORDS.get(places, f"{places} decimal places")
+        raise InvalidValueError(f"An amount has at most {words}.", field=field)
+    if exact.is_signed() and not exact.is_zero() and not signed:
+        raise InvalidValueError("An amount is zero or more.", field=field)
+    if exact.adjusted() > 9 or exact.copy_abs() > MAX_ABS_MICROS // MICROS_PER_UNIT:
+        raise InvalidValueError("An amount is at most a billion.", field=field)
+    if nonzero and exact.is_zero():
+        raise InvalidValueError("An amount is not zero.", field=field)
+    return int(exact.scaleb(6))
 
 
 def micros_text(amount_micros: int) -> str:

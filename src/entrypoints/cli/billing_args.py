@@ -2,11 +2,11 @@
 application code."""
 
 import argparse
-from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
-from domain.billing.ledger import MAX_ABS_MICROS, MICROS_PER_UNIT
+from domain.billing.ledger import parse_amount
 from domain.organizations.entities import OrgId
+from domain.shared.errors import InvalidValueError
 
 __all__ = ("add_billing_commands",)
 
@@ -21,21 +21,11 @@ def _org_id(raw: str) -> OrgId:
 
 
 def _amount(raw: str) -> int:
-    """A signed amount of currency with at most six decimal places, in micro-units."""
+    """A signed, non-zero amount of currency (``25.00``, ``-3.5``) in micro-units."""
     try:
-        exact = Decimal(raw)
-    except InvalidOperation:
-        exact = Decimal("NaN")
-    if (
-        not exact.is_finite()
-        or exact.as_tuple().exponent < -6  # type: ignore[operator]  # finite: an int
-        or exact == 0
-        or abs(exact * MICROS_PER_UNIT) > MAX_ABS_MICROS
-    ):
-        raise argparse.ArgumentTypeError(
-            f"expected a non-zero amount such as 25.00 or -3.5, got {raw!r}"
-        )
-    return int(exact * MICROS_PER_UNIT)
+        return parse_amount(raw, signed=True, nonzero=True)
+    except InvalidValueError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def add_billing_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:

@@ -4,8 +4,10 @@ whether or not either is on."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from domain.billing.ledger import parse_amount
+from domain.shared.errors import InvalidValueError
 from entrypoints.settings.fields import Binding, Section, setting
 from entrypoints.settings.parsers import boolean, printable, url
 from entrypoints.settings.webhooks import secrets_list
@@ -14,24 +16,17 @@ __all__ = ("BillingSettings", "amount_micros")
 
 
 def _amount(raw: str) -> Decimal:
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(f"expected an amount such as 25 or 12.50, got {raw[:40]!r}") from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ValueError("expected an amount of zero or more, with at most two decimals")
-    return value
+    """A non-negative amount of currency with at most cents (``12.50``), as written."""
+    amount_micros(raw, places=2)
+    return Decimal(raw.strip())
 
 
-def amount_micros(raw: str) -> int:
+def amount_micros(raw: str, places: int = 6) -> int:
     """A non-negative amount of currency (``1.50``) in micro-units."""
     try:
-        amount = Decimal(raw.strip())
-    except InvalidOperation:
-        raise ValueError("expected an amount such as 1.50") from None
-    if not amount.is_finite() or amount < 0 or amount > 10**9:
-        raise ValueError("expected an amount from 0 to 1,000,000,000")
-    return int(amount * 1_000_000)
+        return parse_amount(raw, places=places)
+    except InvalidValueError as exc:
+        raise ValueError(exc.message) from None
 
 
 def _currency(raw: str) -> str:

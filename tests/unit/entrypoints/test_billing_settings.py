@@ -1,10 +1,13 @@
 """Billing's settings: off without a secret key, amounts in the currency with at most cents,
 and each mistake named by its variable."""
 
+import contextlib
+import io
 from decimal import Decimal
 
 import pytest
 
+from entrypoints.cli.main import build_parser
 from entrypoints.settings import Settings, SettingsError
 
 STRIPE = {
@@ -67,3 +70,24 @@ def test_a_bad_billing_setting_is_named(env: dict[str, str], variable: str) -> N
     with pytest.raises(SettingsError) as raised:
         Settings.from_env(env)
     assert variable in raised.value.problems
+
+
+def _cli_error(*words: str) -> str:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit):
+        build_parser().parse_args(list(words))
+    return err.getvalue()
+
+
+def test_the_cli_and_the_settings_read_amounts_with_the_same_parser() -> None:
+    org = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+    adjusted = build_parser().parse_args(["billing", "adjust", org, "-3.5", "refund"])
+    assert adjusted.amount == -3_500_000
+    assert "not zero" in _cli_error("billing", "adjust", org, "0", "nothing")
+    assert "at most a billion" in _cli_error("billing", "adjust", org, "1e999999999", "huge")
+    env = {"MAESTRIST_BILLING_MIN_BALANCE": "2.5"}
+    assert Settings.from_env(env).billing.min_balance_micros == 2_500_000
+    for bad in ("1.0000001", "-1", "1e999999999"):
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_env({"MAESTRIST_BILLING_MIN_BALANCE": bad})
+        assert "MAESTRIST_BILLING_MIN_BALANCE" in raised.value.problems

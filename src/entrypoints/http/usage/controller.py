@@ -19,7 +19,7 @@ from application.billing import (
     ShowUsageResult,
 )
 from application.ports.org_repository import MemberOrganization
-from domain.billing.ledger import micros_text
+from domain.billing.ledger import micros_text, parse_amount
 from domain.identity.entities import UserId
 from domain.identity.principals import Principal
 from domain.identity.scopes import Scope
@@ -29,7 +29,6 @@ from entrypoints.http.usage.schemas import (
     MemberCapOut,
     MemberCapUpdate,
     UsageOut,
-    amount_micros,
     dimensions,
     usage_csv,
 )
@@ -163,7 +162,7 @@ class MemberCapController(Controller):
         policy: FromDishka[BudgetPolicy],
     ) -> MemberCapOut:
         raw = data.member_monthly_cap
-        cap = None if raw is None else amount_micros(raw, "member_monthly_cap")
+        cap = None if raw is None else parse_amount(raw, field="member_monthly_cap")
         await use_case.execute(
             SetMemberCapRequest(actor=actor, org_id=OrgId(org_id), cap_micros=cap)
         )

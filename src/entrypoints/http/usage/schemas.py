@@ -1,14 +1,13 @@
 import csv
 import io
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from application.billing import ShowUsageResult
-from domain.billing.ledger import MICROS_PER_UNIT, micros_text
+from domain.billing.ledger import micros_text
 from domain.billing.usage import UsageDimension, UsageSummaryRow
 from domain.shared.errors import InvalidValueError
 
@@ -16,23 +15,9 @@ __all__ = (
     "MemberCapOut",
     "MemberCapUpdate",
     "UsageOut",
-    "amount_micros",
     "dimensions",
     "usage_csv",
 )
-
-
-def amount_micros(amount: str, field: str) -> int:
-    """An amount of currency given as a decimal string, in micro-units."""
-    try:
-        exact = Decimal(amount)
-    except ArithmeticError:
-        exact = Decimal("NaN")
-    if not exact.is_finite() or exact < 0 or exact.as_tuple().exponent < -6:  # type: ignore[operator]
-        raise InvalidValueError(
-            "An amount is a non-negative decimal with at most six decimal places.", field=field
-        )
-    return int(exact * MICROS_PER_UNIT)
 
 
 def dimensions(raw: str | None) -> list[UsageDimension]:
