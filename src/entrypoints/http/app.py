@@ -25,6 +25,7 @@ from entrypoints.http.health import HealthController
 from entrypoints.http.identity import UserController
 from entrypoints.http.integrations import AppInstallationController
 from entrypoints.http.members import InvitationController, MemberController
+from entrypoints.http.metrics import MetricsController
 from entrypoints.http.openapi import ClosedStructSchemaPlugin, document_problems
 from entrypoints.http.organizations import OrganizationController
 from entrypoints.http.rate_limits import add_rate_limit_headers, limit_anonymous
@@ -38,9 +39,20 @@ from entrypoints.http.sign_in import SessionController, SignInController
 from entrypoints.http.usage import MemberCapController, OrgUsageController, UserUsageController
 from entrypoints.http.webhooks import WebhookController
 
-__all__ = ("build_http_app", "install_request_id")
+__all__ = ("build_http_app", "build_metrics_app", "install_request_id")
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def build_metrics_app() -> Litestar:
+    """The scrape target alone, for a process that serves no API (``maestrist worker``): the
+    same route, token and problem documents as the server's ``/metrics``."""
+    return Litestar(
+        route_handlers=[MetricsController],
+        exception_handlers=exception_handlers(),
+        request_class=DecodingRequest,
+        openapi_config=None,
+    )
 
 
 def build_http_app(

@@ -45,6 +45,7 @@ from entrypoints.ioc.app import prepare_embedded
 from entrypoints.ioc.jobs import start_jobs, stop_jobs
 from entrypoints.ioc.registry import get_providers
 from entrypoints.ioc.runtime import local_agent_server, sandbox_pool
+from entrypoints.ioc.worker_metrics import serving_worker_metrics
 from entrypoints.settings import Binding, Settings, SettingsError
 
 _log = structlog.get_logger("maestrist.worker")
@@ -261,7 +262,8 @@ async def _work(settings: Settings) -> None:
         await start_jobs(container)
         _log.info("worker_started", concurrency=settings.jobs.concurrency)
         try:
-            await stopping.wait()
+            async with serving_worker_metrics(settings, container):
+                await stopping.wait()
         finally:
             await stop_jobs(container)
             _log.info("worker_stopped")

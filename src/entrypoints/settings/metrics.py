@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from entrypoints.settings.fields import Section, setting
+from entrypoints.settings.fields import Binding, Section, setting
+from entrypoints.settings.parsers import int_in
 
 __all__ = ("MULTIPROCESS_DIR_ENV", "MetricsSettings")
 
@@ -34,7 +35,21 @@ class MetricsSettings(Section):
         default=None,
         secret=True,
     )
+    worker_port: int | None = setting(
+        "MAESTRIST_WORKER_METRICS_PORT",
+        "TCP port (1-65535) a `maestrist worker` process answers `GET /metrics` on, at "
+        "`MAESTRIST_HOST`, with the same token: its job counts. Needs `MAESTRIST_METRICS_TOKEN`. "
+        "Unset: a worker process has no endpoint.",
+        int_in(1, 65535),
+        default=None,
+    )
 
     @property
     def enabled(self) -> bool:
         return self.token is not None
+
+    def problems(self, binding: Binding) -> dict[str, str]:
+        del binding
+        if self.worker_port is not None and self.token is None:
+            return {"MAESTRIST_WORKER_METRICS_PORT": "needs MAESTRIST_METRICS_TOKEN"}
+        return {}
