@@ -25,13 +25,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 VERDICTS = ROOT / "docs" / "mutation-verdicts.json"
-"""The mutants found killed by earlier runs, with the hash of each function they were made
-from: a run on a fresh checkout starts from them, so a run too long for one sitting goes on
-from where the last one stopped. A function changed since is mutated and tested afresh, and
-so is every survivor and timeout (new tests may kill it; a timeout may have been a busy
-machine); ``--fresh`` ignores them all."""
-KEPT_CODES = frozenset({1, 3, 37})
-"""Verdicts kept across runs: killed by a test, or by the type checker."""
+"""The verdicts of earlier runs, with the hash of each function the mutants were made from: a
+run on a fresh checkout starts from them, so a run too long for one sitting goes on from where
+the last one stopped. A function changed since is mutated and tested afresh, and so is every
+timeout (a busy machine may have caused it); ``--recheck`` tests the survivors again (new
+tests may kill them) and ``--fresh`` ignores every verdict kept."""
+KILLED_CODES = frozenset({1, 3, 37})
+"""Killed by a test, or by the type checker."""
+SURVIVED = 0
+KEPT_CODES = KILLED_CODES | {SURVIVED}
+"""Verdicts kept across runs: killed, and survived. A survivor is accounted for in
+docs/testing.md; kept, it stays a survivor (counted against the score) until its function
+changes or ``--recheck`` runs it again, instead of costing each run minutes of every test
+that reaches it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,16 +211,17 @@ def _function_of(mutant: str) -> str:
 
 
 def save_verdicts() -> int:
-    """Add the killed mutants of the runs so far, per source file, to ``VERDICTS``. Kills kept
-    from earlier runs stay while their function is unchanged, so a run that stopped early, or
-    failed before testing anything, loses none of them."""
+    """Add the killed and surviving mutants of the runs so far, per source file, to
+    ``VERDICTS``. Verdicts kept from earlier runs stay while their function is unchanged and
+    this run has none, so a run that stopped early, or failed before testing anything, loses
+    none of them."""
     previous = json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
     files: dict[str, dict[str, dict[str, object]]] = {}
     for meta in sorted(MUTANTS.rglob("*.meta")):
         name = str(meta.relative_to(MUTANTS))
         data = json.loads(meta.read_text())
         hashes = data["hash_by_function_name"]
-        killed = {
+        kept = {
             mutant: code for mutant, code in data["exit_code_by_key"].items() if code in KEPT_CODES
         }
         earlier = previous.pop(name, None)
@@ -222,21 +229,22 @@ def save_verdicts() -> int:
             for mutant, code in earlier["exit_code_by_key"].items():
                 function = _function_of(mutant)
                 unchanged = earlier["hash_by_function_name"].get(function) == hashes.get(function)
-                if unchanged and mutant not in killed and function in hashes:
-                    killed[mutant] = code
-        if killed:
+                if unchanged and mutant not in kept and function in hashes:
+                    kept[mutant] = code
+        if kept:
             files[name] = {
                 "hash_by_function_name": hashes,
-                "exit_code_by_key": dict(sorted(killed.items())),
+                "exit_code_by_key": dict(sorted(kept.items())),
             }
     files.update(previous)  # files this run did not mutate keep what they had
     VERDICTS.write_text(json.dumps(files, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     return sum(len(entry["exit_code_by_key"]) for entry in files.values())
 
 
-def restore_verdicts() -> int:
-    """Seed a fresh ``mutants/`` with ``VERDICTS``; mutmut keeps each one whose function's
-    hash is unchanged when it mutates the file again. Files mutated already are left alone."""
+def restore_verdicts(*, recheck: bool = False) -> int:
+    """Seed a fresh ``mutants/`` with ``VERDICTS`` (without the survivors when ``recheck``);
+    mutmut keeps each one whose function's hash is unchanged when it mutates the file again.
+    Files mutated already are left alone."""
     if not VERDICTS.exists():
         return 0
     restored = 0
@@ -244,11 +252,16 @@ def restore_verdicts() -> int:
         meta = MUTANTS / name
         if meta.exists():
             continue
+        kept = {
+            mutant: code
+            for mutant, code in entry["exit_code_by_key"].items()
+            if not (recheck and code == SURVIVED)
+        }
         meta.parent.mkdir(parents=True, exist_ok=True)
         meta.write_text(
             json.dumps(
                 {
-                    "exit_code_by_key": entry["exit_code_by_key"],
+                    "exit_code_by_key": kept,
                     "hash_by_function_name": entry["hash_by_function_name"],
                     "type_check_error_by_key": {},
                     "durations_by_key": {},
@@ -256,7 +269,7 @@ def restore_verdicts() -> int:
                 }
             )
         )
-        restored += len(entry["exit_code_by_key"])
+        restored += len(kept)
     return restored
 
 
@@ -286,7 +299,10 @@ def main() -> int:
         "--fresh", action="store_true", help=f"ignore the verdicts kept in {VERDICTS.name}"
     )
     parser.add_argument(
-        "--save", action="store_true", help=f"only write the killed mutants to {VERDICTS.name}"
+        "--save", action="store_true", help=f"only write the verdicts to {VERDICTS.name}"
+    )
+    parser.add_argument(
+        "--recheck", action="store_true", help="test the survivors kept from earlier runs again"
     )
     args = parser.parse_args()
     if args.check:
@@ -296,11 +312,12 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown group {', '.join(unknown)}; the groups: {', '.join(GROUPS)}")
     if args.save:
-        print(f"{save_verdicts()} killed mutants kept in {VERDICTS.relative_to(ROOT)}")
+        print(f"{save_verdicts()} verdicts kept in {VERDICTS.relative_to(ROOT)}")
         return 0
     if not args.report:
         if not args.fresh:
-            print(f"{restore_verdicts()} mutants killed by earlier runs (unless changed since)")
+            restored = restore_verdicts(recheck=args.recheck)
+            print(f"{restored} verdicts of earlier runs (unless their function changed since)")
         # One mutmut run for every group asked for: each run first runs the clean tests of
         # all the mutants it will test, minutes of work that per-group runs would repeat.
         mutmut = Path(sys.executable).with_name("mutmut")

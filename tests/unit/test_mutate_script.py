@@ -1,5 +1,6 @@
-"""``just mutate`` keeps the mutants found killed across runs: what it saves never loses a
-kill whose function is unchanged, even when a run stops or fails before testing anything."""
+"""``just mutate`` keeps the verdicts found across runs: what it saves never loses a kill or a
+survivor whose function is unchanged, even when a run stops or fails before testing anything;
+a timeout is tested again, and so are the survivors when asked."""
 
 import json
 from pathlib import Path
@@ -46,13 +47,33 @@ def test_a_run_that_tested_nothing_keeps_the_earlier_kills_of_unchanged_function
     assert mutate.save_verdicts() == 2
 
 
-def test_a_fresh_checkout_starts_from_the_kept_kills(where: tuple[Path, Path]) -> None:
+def test_a_fresh_checkout_starts_from_the_kept_kills_and_survivors(
+    where: tuple[Path, Path],
+) -> None:
     mutants, _ = where
-    _meta(mutants, {"x_f": "h1"}, {f"{A}__mutmut_1": 1, f"{A}__mutmut_2": 0})
-    mutate.save_verdicts()
+    codes = {f"{A}__mutmut_1": 1, f"{A}__mutmut_2": 0, f"{A}__mutmut_3": -24}
+    _meta(mutants, {"x_f": "h1"}, codes)
+    assert mutate.save_verdicts() == 2
     for meta in mutants.rglob("*.meta"):
         meta.unlink()
 
-    assert mutate.restore_verdicts() == 1
+    assert mutate.restore_verdicts() == 2
     restored = json.loads((mutants / "src" / "adapters" / "x.py.meta").read_text())
-    assert restored["exit_code_by_key"] == {f"{A}__mutmut_1": 1}  # survivors are tested again
+    # the survivor stays one (counted against the score); the timeout is tested again
+    assert restored["exit_code_by_key"] == {f"{A}__mutmut_1": 1, f"{A}__mutmut_2": 0}
+
+    for meta in mutants.rglob("*.meta"):
+        meta.unlink()
+    assert mutate.restore_verdicts(recheck=True) == 1
+    restored = json.loads((mutants / "src" / "adapters" / "x.py.meta").read_text())
+    assert restored["exit_code_by_key"] == {f"{A}__mutmut_1": 1}  # survivors tested again
+
+
+def test_a_survivor_killed_since_is_kept_killed(where: tuple[Path, Path]) -> None:
+    mutants, verdicts = where
+    _meta(mutants, {"x_f": "h1"}, {f"{A}__mutmut_1": 0})
+    mutate.save_verdicts()
+    _meta(mutants, {"x_f": "h1"}, {f"{A}__mutmut_1": 1})  # a --recheck run killed it
+    mutate.save_verdicts()
+    kept = json.loads(verdicts.read_text())["src/adapters/x.py.meta"]
+    assert kept["exit_code_by_key"] == {f"{A}__mutmut_1": 1}
