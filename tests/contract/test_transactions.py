@@ -50,3 +50,25 @@ async def test_a_transaction_reads_what_another_committed_meanwhile(
             await writer.users.add(ada)
             await writer.uow.commit()
         assert await reader.users.get(ada.id_) == ada
+
+
+async def test_what_waits_for_the_commit_runs_after_it_in_order_and_never_after_a_rollback(
+    open_ports: OpenPorts,
+) -> None:
+    ran: list[str] = []
+    ada, bob = create_user(), create_user()
+    async with open_ports() as ports:
+        await ports.users.add(bob)
+        ports.uow.after_commit(lambda: ran.append("dropped"))
+        await ports.uow.rollback()
+        await ports.users.add(ada)
+        ports.uow.after_commit(lambda: ran.append("first"))
+        ports.uow.after_commit(lambda: ran.append("second"))
+        assert ran == []
+        await ports.uow.commit()
+        assert ran == ["first", "second"]
+        await ports.uow.commit()  # each runs once
+        assert ran == ["first", "second"]
+    async with open_ports() as ports:
+        assert await ports.users.get(ada.id_) == ada
+        assert await ports.users.get(bob.id_) is None

@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from application.ports.cipher import Cipher
@@ -40,6 +40,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __init__(self, store: FakeStore, cipher: Cipher | None = None) -> None:
         self._store = store = store.transaction()
+        self._after_commit: list[Callable[[], None]] = []
         self.users = FakeUserRepository(store)
         self.orgs = FakeOrgRepository(store)
         self.invitations = FakeInvitationRepository(store)
@@ -68,16 +69,23 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         """A commit that fails ends the transaction too, as a refused ``COMMIT`` does."""
+        actions, self._after_commit = self._after_commit, []
         try:
             self._store.commit()
         finally:
             self.conversations.end_transaction()
             self._locks.release()
+        for action in actions:
+            action()
 
     async def rollback(self) -> None:
+        self._after_commit.clear()
         self._store.rollback()
         self.conversations.end_transaction()
         self._locks.release()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self._after_commit.append(action)
 
 
 class FakeUnitsOfWork(UnitsOfWork):

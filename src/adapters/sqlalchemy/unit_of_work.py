@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,6 +39,7 @@ class SqlaUnitOfWork(UnitOfWork):
 
     def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self._session = session
+        self._after_commit: list[Callable[[], None]] = []
         self.users = SqlaUserRepository(session)
         self.orgs = SqlaOrgRepository(session)
         self.invitations = SqlaInvitationRepository(session)
@@ -65,12 +66,19 @@ class SqlaUnitOfWork(UnitOfWork):
         self.git_identities = SqlaGitIdentityStore(session)
 
     async def commit(self) -> None:
+        actions, self._after_commit = self._after_commit, []
         async with translate_db_errors():
             await self._session.commit()
+        for action in actions:
+            action()
 
     async def rollback(self) -> None:
+        self._after_commit.clear()
         async with translate_db_errors():
             await self._session.rollback()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        self._after_commit.append(action)
 
 
 class SqlaUnitsOfWork(UnitsOfWork):

@@ -1,5 +1,6 @@
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 
 from application.ports.analytics import (
     Analytics,
@@ -85,10 +86,12 @@ class ProductAnalytics:
     async def conversation_started(
         self, uow: UnitOfWork, conversation: Conversation, variants: Mapping[str, str]
     ) -> None:
+        """A conversation was started in ``uow``: reported once it commits."""
         tenant = conversation.tenant
         if not await self.consents(uow, tenant.user_id, tenant.org_id):
             return
-        self._capture(
+        self._capture_after_commit(
+            uow,
             tenant.user_id,
             AnalyticsEvent.CONVERSATION_STARTED,
             {
@@ -103,12 +106,14 @@ class ProductAnalytics:
 
     async def conversation_finished(self, uow: UnitOfWork, conversation: Conversation) -> None:
         """A conversation ended (finished, failed or stopped), with its status, what it took
-        and the variants it ran with."""
+        and the variants it ran with: reported once ``uow`` commits the ending (an ending
+        whose transaction is rolled back and ingested again is reported once)."""
         tenant = conversation.tenant
         if not await self.consents(uow, tenant.user_id, tenant.org_id):
             return
         variants = await uow.experiments.of_conversation(conversation.id_)
-        self._capture(
+        self._capture_after_commit(
+            uow,
             tenant.user_id,
             AnalyticsEvent.CONVERSATION_FINISHED,
             {
@@ -131,11 +136,12 @@ class ProductAnalytics:
         amount_micros: int,
         currency: str,
     ) -> None:
-        """``user_id`` bought credits for ``org_id``: call once the purchase is credited (once
-        per purchase, as the crediting is)."""
+        """``user_id`` bought credits for ``org_id``: call as the purchase is credited in
+        ``uow`` (once per purchase, as the crediting is); reported once that commits."""
         if not await self.consents(uow, user_id, org_id):
             return
-        self._capture(
+        self._capture_after_commit(
+            uow,
             user_id,
             AnalyticsEvent.CREDITS_PURCHASED,
             {
@@ -151,6 +157,17 @@ class ProductAnalytics:
         self._analytics.capture(
             TrackedEvent(user_id=user_id, event=event, properties=properties, consented=True)
         )
+
+    def _capture_after_commit(
+        self,
+        uow: UnitOfWork,
+        user_id: UserId,
+        event: AnalyticsEvent,
+        properties: Mapping[str, PropertyValue],
+    ) -> None:
+        """Report what ``uow`` is doing only once it is kept: never a start or a purchase
+        whose transaction was rolled back."""
+        uow.after_commit(partial(self._capture, user_id, event, properties))
 
 
 def _about(conversation: Conversation) -> dict[str, PropertyValue]:

@@ -33,9 +33,8 @@ class ConversationExperiments:
 
     async def start(self, uow: UnitOfWork, conversation: Conversation) -> Mapping[str, str]:
         """For a conversation being started, in its first unit of work (the caller commits):
-        its variants assigned and kept, and ``conversation_started`` reported with them. The
-        report is queued before the commit, best effort: a start whose commit then fails was
-        reported all the same."""
+        its variants assigned and kept, and ``conversation_started`` reported with them once
+        the caller commits (a start whose commit fails is never reported)."""
         variants = await self.assign(uow, conversation)
         await self._analytics.conversation_started(uow, conversation, variants)
         return variants

@@ -1,4 +1,5 @@
 from abc import abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -65,10 +66,18 @@ class UnitOfWork(Protocol):
     resolver_settings: ResolverSettingsStore
 
     @abstractmethod
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Keep what the transaction wrote, then run what ``after_commit`` was given."""
 
     @abstractmethod
-    async def rollback(self) -> None: ...
+    async def rollback(self) -> None:
+        """Drop what the transaction wrote, and what ``after_commit`` was given."""
+
+    @abstractmethod
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` right after the transaction's next commit, in the order given; a
+        rollback, or a commit that fails, drops it unrun. For what must not be told of work
+        that was not kept (a product analytics report). ``action`` must not raise."""
 
 
 class UnitsOfWork(Protocol):

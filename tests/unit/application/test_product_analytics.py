@@ -204,6 +204,8 @@ async def test_an_ending_is_reported_once_with_its_status_and_variants(rig: Rig)
     for previous, now in moves:
         conversation.status = now
         await sut.on_state_change(callback, _change(conversation, previous, uow))
+    assert rig.recorded.named("conversation_finished") == []  # not before the ending is kept
+    await uow.commit()
     reported = rig.recorded.named("conversation_finished")
     assert [e.properties["status"] for e in reported] == ["finished", "error"]
     assert {e.properties["$feature/prompt"] for e in reported} == {"long"}
@@ -226,17 +228,41 @@ async def test_an_ending_without_consent_or_without_analytics_reports_nothing(ri
     assert rig.recorded.events == []
 
 
+async def test_a_start_whose_transaction_is_not_kept_is_never_reported(rig: Rig) -> None:
+    tenant = rig.member(consent=True)
+    sut = rig.experiments()
+    conversation = Conversation(
+        id_=ConversationId(new_id()), tenant=tenant, created_at=T0, updated_at=T0
+    )
+    rolled_back = FakeUnitOfWork(rig.store)
+    await rolled_back.conversations.add(conversation)
+    await sut.start(rolled_back, conversation)
+    assert rig.recorded.named("conversation_started") == []  # queued for the commit only
+    await rolled_back.rollback()
+    await rolled_back.commit()  # a later commit of the same unit of work reports nothing
+    assert rig.recorded.named("conversation_started") == []
+
+    kept = FakeUnitOfWork(rig.store)
+    await kept.conversations.add(conversation)
+    await sut.start(kept, conversation)
+    await kept.commit()
+    (reported,) = rig.recorded.named("conversation_started")
+    assert reported.properties["conversation_id"] == str(conversation.id_)
+
+
 async def test_credits_purchased_is_reported_with_consent_and_no_more(rig: Rig) -> None:
     buyer = rig.member(consent=True)
     other = rig.member()
     for tenant in (buyer, other):
+        uow = FakeUnitOfWork(rig.store)
         await rig.analytics.credits_purchased(
-            FakeUnitOfWork(rig.store),
+            uow,
             user_id=tenant.user_id,
             org_id=tenant.org_id,
             amount_micros=25_000_000,
             currency="USD",
         )
+        await uow.commit()
     (event,) = rig.recorded.events
     assert (event.user_id, event.event.value) == (buyer.user_id, "credits_purchased")
     assert event.properties == {
