@@ -51,7 +51,7 @@ def test_a_fresh_checkout_starts_from_the_kept_kills_and_survivors(
     where: tuple[Path, Path],
 ) -> None:
     mutants, _ = where
-    codes = {f"{A}__mutmut_1": 1, f"{A}__mutmut_2": 0, f"{A}__mutmut_3": -24}
+    codes: dict[str, int | None] = {f"{A}__mutmut_1": 1, f"{A}__mutmut_2": 0, f"{A}__mutmut_3": -24}
     _meta(mutants, {"x_f": "h1"}, codes)
     assert mutate.save_verdicts() == 2
     for meta in mutants.rglob("*.meta"):
