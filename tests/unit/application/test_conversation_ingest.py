@@ -376,6 +376,22 @@ async def test_an_ingest_that_fails_for_good_leaves_the_conversation_in_error(ri
     await ingest.aclose()
 
 
+async def test_a_start_whose_events_cannot_be_stored_is_counted_as_a_failed_start(
+    rig: Rig,
+) -> None:
+    """Given up on before an event said it runs, the conversation fails while starting: the
+    failure is counted as the start's, not a run's."""
+    rig.world.script(Finish())
+    refused = ("MessageEvent", "ConversationStateUpdateEvent", "ActionEvent", UNSTORED_KIND)
+    ingest = rig.ingest(store=RefusingStore(rig.store, *refused))
+    ingest.follow(rig.cid)
+    await rig.say("Go")
+    await rig.until(lambda r: r.conversation.status is ConversationStatus.ERROR)
+    assert all(e.kind != "ConversationStateUpdateEvent" for e in rig.stored)
+    assert rig.metrics.counts == {("conversation_failed", "start"): 1}
+    await ingest.aclose()
+
+
 class _CountedLeases(InProcessIngestLeases):
     """Counts releases: one is the end of an attempt to follow."""
 
