@@ -33,6 +33,7 @@ from domain.conversations.value_objects import (
 )
 from domain.git.providers import ProviderKind
 from domain.organizations.entities import OrgId
+from domain.resolver.triggers import ConversationTrigger
 from domain.shared.errors import InvalidValueError
 from domain.shared.ids import new_id
 from tests.backends import Backend, until_a_transaction_waits
@@ -185,6 +186,38 @@ async def test_search_filters_and_pages_newest_first(
         with pytest.raises(InvalidValueError) as refused:
             await tx.conversations.search(mine, ConversationFilter(), cursor="not-a-cursor")
         assert refused.value.field == "cursor"
+
+
+async def test_search_filters_by_where_conversations_were_started_from(
+    backend: Backend, tenants: list[Tenant]
+) -> None:
+    mine, theirs = tenants
+    web, api, github, gitlab = (
+        conversation(mine, trigger=trigger)
+        for trigger in (
+            ConversationTrigger.WEB,
+            ConversationTrigger.API,
+            ConversationTrigger.GITHUB,
+            ConversationTrigger.GITLAB,
+        )
+    )
+    await add(backend, web, api, github, gitlab)
+    await add(backend, conversation(theirs, trigger=ConversationTrigger.GITHUB))
+
+    async def found(*triggers: ConversationTrigger) -> set[ConversationId]:
+        async with backend.conversations.begin() as tx:
+            page = await tx.conversations.search(
+                mine, ConversationFilter(triggers=frozenset(triggers))
+            )
+        return {c.id_ for c in page.items}
+
+    assert await found(ConversationTrigger.GITHUB) == {github.id_}
+    assert await found(ConversationTrigger.GITHUB, ConversationTrigger.GITLAB) == {
+        github.id_,
+        gitlab.id_,
+    }
+    assert await found(ConversationTrigger.SLACK) == set()
+    assert await found() == {web.id_, api.id_, github.id_, gitlab.id_}  # none: every one
 
 
 async def test_children_read_back_under_their_parent_and_outlive_it(
