@@ -49,7 +49,7 @@ from application.settings import LlmConfigResolver
 from domain.billing.holds import BillingHold, InsufficientFundsError, MemberCapReachedError
 from domain.billing.ledger import EntryKind, LedgerEntry
 from domain.billing.usage import LlmPayer, UsageRecord, UsageTotals
-from domain.conversations.entities import Conversation, ConversationStatus
+from domain.conversations.entities import Conversation, ConversationStatus, StoredEvent
 from domain.conversations.errors import ConversationLimitReachedError, LlmNotConfiguredError
 from domain.conversations.value_objects import (
     SERVER_SOURCE,
@@ -66,6 +66,7 @@ from domain.identity.entities import UserId
 from domain.identity.principals import AuthMethod, Principal
 from domain.jobs.entities import Job
 from domain.organizations.entities import Membership, OrgId, Role
+from domain.resolver.triggers import ConversationTrigger
 from domain.secrets.entities import CustomSecret, SecretId, SecretName, SecretValue
 from domain.settings.entities import OrgSettings, SettingField, SettingsValues, UserSettings
 from domain.settings.mcp import McpConfig, McpRemoteServer
@@ -564,6 +565,50 @@ async def test_a_start_answered_at_once_goes_on_and_its_watchers_see_each_phase(
     # the first message went to the agent, which finished, and the ingest followed that
     await until(lambda: kept().status is ConversationStatus.FINISHED, "the agent finished")
     assert kept().start_phase is StartPhase.READY
+
+
+async def test_a_start_records_where_it_came_from(rig: Rig) -> None:
+    """A trigger's start keeps the trigger and the issue it answers; otherwise the caller's
+    credential says: an API key's start came from the API, a session's from the web."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    issue = "https://github.com/acme/widgets/issues/7"
+    asked = [
+        StartConversationRequest(
+            actor=rig.actor, org=rig.org, trigger=ConversationTrigger.GITHUB, origin_url=issue
+        ),
+        StartConversationRequest(actor=rig.actor, org=rig.org),
+        StartConversationRequest(actor=replace(rig.actor, method=AuthMethod.API_KEY), org=rig.org),
+    ]
+    made = [(await rig.sut().execute(request)).conversation.id_ for request in asked]
+    kept = [rig.store.committed.conversations[made_id] for made_id in made]
+    assert [(c.trigger, c.origin_url) for c in kept] == [
+        (ConversationTrigger.GITHUB, issue),
+        (ConversationTrigger.WEB, None),
+        (ConversationTrigger.API, None),
+    ]
+
+
+async def test_a_start_announces_its_first_note_to_the_conversations_watchers(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The note a start stores first is published on the conversation's own channel at once,
+    so a watcher that subscribed meanwhile sees it without reading the store."""
+    rig.configure("openai/gpt-4o", "sk-x")
+    published: list[tuple[ConversationId, list[int]]] = []
+    publish = rig.fan_out.publish
+
+    async def recorded(conversation_id: ConversationId, events: Sequence[StoredEvent]) -> None:
+        published.append((conversation_id, [e.seq for e in events]))
+        await publish(conversation_id, events)
+
+    monkeypatch.setattr(rig.fan_out, "publish", recorded)
+    made = (
+        await rig.sut().execute(
+            StartConversationRequest(actor=rig.actor, org=rig.org, message="Hi", wait=False)
+        )
+    ).conversation
+    assert published[0] == (made.id_, [1])
+    await until(lambda: not rig.in_progress, "the start is over")
 
 
 async def test_a_start_answered_at_once_that_fails_says_why_in_its_events(rig: Rig) -> None:
