@@ -1209,6 +1209,24 @@ async def test_a_run_that_spends_the_organizations_balance_is_paused_saying_why(
         assert (conversation.billing_hold, conversation.status_reason) == (None, None)
 
 
+async def test_a_run_held_for_funds_is_saved_as_held_at_the_reports_time(rig: Rig) -> None:
+    """The hold is kept with the time of the report that made it, before the runtime says it
+    paused (a row without that time is one PostgreSQL refuses)."""
+    _paid_by(rig, LlmPayer.ORG)
+    await _fund(rig, 500_000)
+    runtime = _PauseCountingRuntime(
+        [_neutral(rig, "a", status=RuntimeStatus.RUNNING), _report(rig, "b", 0.75, 100)]
+    )
+    ingest = rig.ingest(runtime=runtime, policy=BudgetPolicy(enforced=True))
+    ingest.follow(rig.cid)
+    await rig.until(lambda r: len(r.stored) == 2 and r.conversation.billing_hold is not None)
+    await ingest.aclose()
+    held = rig.conversation
+    assert (held.status, held.billing_hold) == (ConversationStatus.RUNNING, BillingHold.FUNDS)
+    assert held.updated_at == FakeClock().now()
+    assert runtime.paused == 1
+
+
 async def test_a_member_past_the_monthly_cap_has_the_run_paused_saying_so(rig: Rig) -> None:
     _paid_by(rig, LlmPayer.ORG)
     await _fund(rig, 50_000_000)
