@@ -205,6 +205,22 @@ def report(names: list[str]) -> None:
                 print(f"  {status}: {mutant}")
 
 
+def pending(names: list[str]) -> list[str]:
+    """The mutants of the groups ``names`` with no verdict yet: the ones a resumed run tests
+    (mutmut tests every mutant it is given by name or pattern again, whatever its result)."""
+    wanted = set(names)
+    return sorted(
+        mutant
+        for mutant, exit_code in recorded_results().items()
+        if exit_code is None and group_of(mutant) in wanted
+    )
+
+
+_NO_MUTANT = "no.such.module.x_nothing__mutmut_0"
+"""A name no mutant has: a ``mutmut run`` given it makes the mutants (keeping the verdicts of
+unchanged functions) and collects its statistics, then stops without testing any."""
+
+
 def _function_of(mutant: str) -> str:
     """The function a mutant was made from, as ``hash_by_function_name`` names it."""
     return mutant.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
@@ -323,8 +339,15 @@ def main() -> int:
         mutmut = Path(sys.executable).with_name("mutmut")
         command = [str(mutmut), "run", "--max-children", str(args.max_children)]
         print(f"== {', '.join(GROUPS[name].title for name in names)}", flush=True)
-        patterns = [pattern for name in names for pattern in GROUPS[name].patterns]
-        done = subprocess.run([*command, *patterns], cwd=ROOT, check=False)
+        targets = [pattern for name in names for pattern in GROUPS[name].patterns]
+        if not args.fresh:
+            subprocess.run([*command, _NO_MUTANT], cwd=ROOT, check=False, capture_output=True)
+            targets = pending(names)
+            print(f"{len(targets)} mutants without a verdict to test", flush=True)
+        if not targets:
+            report(names)
+            return 0
+        done = subprocess.run([*command, *targets], cwd=ROOT, check=False)
         save_verdicts()
         if done.returncode != 0:
             return done.returncode

@@ -77,3 +77,21 @@ def test_a_survivor_killed_since_is_kept_killed(where: tuple[Path, Path]) -> Non
     mutate.save_verdicts()
     kept = json.loads(verdicts.read_text())["src/adapters/x.py.meta"]
     assert kept["exit_code_by_key"] == {f"{A}__mutmut_1": 1}
+
+
+def test_a_resumed_run_names_only_the_groups_mutants_without_a_verdict(
+    where: tuple[Path, Path],
+) -> None:
+    mutants, _ = where
+    cipher = "adapters.crypto.aes_gcm.x_seal"
+    codes: dict[str, int | None] = {
+        f"{cipher}__mutmut_1": 1,
+        f"{cipher}__mutmut_2": 0,
+        f"{cipher}__mutmut_3": None,
+        f"{A}__mutmut_1": None,  # in no group
+    }
+    path = mutants / "src" / "adapters" / "crypto" / "aes_gcm.py.meta"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"hash_by_function_name": {}, "exit_code_by_key": codes}))
+    assert mutate.pending(["cipher"]) == [f"{cipher}__mutmut_3"]
+    assert mutate.pending(["auth"]) == []
