@@ -17,9 +17,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -122,6 +122,9 @@ class _State:
     started_at: float
     host: str = "127.0.0.1"
     """Where this node reaches it (recorded before this was a setting: loopback)."""
+    ready_at: float | None = None
+    """When it first answered (None while it starts, and in states recorded before this was
+    kept)."""
 
     @property
     def info(self) -> HostInfo:
@@ -293,8 +296,21 @@ class LocalProcessHost(RuntimeHost):
             return HostHealth.DOWN
         return await probe_ready(state.info.base_url)
 
+    def ready_at(self) -> float | None:
+        """When the agent-server recorded for this host first answered, if it did."""
+        state = self._state or self._read_state()
+        return None if state is None else state.ready_at
+
     async def stop(self) -> None:
+        await self.stop_if(None)
+
+    async def stop_if(self, wanted: Callable[[], Awaitable[bool]] | None) -> bool:
+        """Stop the agent-server if ``wanted()`` says so, asked while no start of it is under
+        way (in this process or another): a start ends before the question is asked. Whether
+        it was stopped."""
         async with self._lock, self._machine_lock():
+            if wanted is not None and not await wanted():
+                return False
             state = self._state or self._read_state()
             self._state = None
             if state is not None:
@@ -302,6 +318,7 @@ class LocalProcessHost(RuntimeHost):
             self._state_path.unlink(missing_ok=True)
             if self._config.confinement is not None:
                 await asyncio.to_thread(remove_pids_cgroup, self.cgroup_key)
+            return True
 
     async def aclose(self) -> None:
         self._state = None
@@ -439,6 +456,8 @@ class LocalProcessHost(RuntimeHost):
             await self._terminate(pid)
             self._state_path.unlink(missing_ok=True)
             raise
+        state = replace(state, ready_at=time.time())
+        _write_private(self._state_path, json.dumps(asdict(state)))
         return state
 
     def _launch(self, command: list[str], env: dict[str, str]) -> int:

@@ -161,10 +161,13 @@ class SandboxPool:
         return sorted(e.name for e in entries if e.is_dir() and _NAME.fullmatch(e.name))
 
     def last_used(self, name: str) -> float:
+        """When sandbox ``name`` was last used, or came up if later (a start that took longer
+        than the idle time is not idle on arrival)."""
         try:
-            return (self._config.root / name / _LAST_USED).stat().st_mtime
+            touched = (self._config.root / name / _LAST_USED).stat().st_mtime
         except FileNotFoundError:
-            return 0.0
+            touched = 0.0
+        return max(touched, self.host(name).inner.ready_at() or 0.0)
 
     def touch(self, name: str) -> None:
         path = self._config.root / name / _LAST_USED
@@ -188,8 +191,7 @@ class SandboxPool:
             if len(running) < cap:
                 return
             for other in sorted(running, key=self.last_used):
-                if not await self.host(other).busy():
-                    await self.host(other).stop()
+                if await self.host(other).stop_unless_busy():
                     return
             raise DependencyUnavailableError(
                 f"Every sandbox of this server is at work ({cap} at "
@@ -202,17 +204,10 @@ class SandboxPool:
         idle_s = self._config.idle_s
         if idle_s is None:
             return []
-        now = time.time() if now is None else now
-        stopped: list[str] = []
         async with self._room, node_lock(self._config.root / _LOCK):
-            for name in self._running():
-                if now - self.last_used(name) < idle_s:
-                    continue
-                if await self.host(name).busy():
-                    continue
-                await self.host(name).stop()
-                stopped.append(name)
-        return stopped
+            return [
+                name for name in self._running() if await self.host(name).stop_if_idle(idle_s, now)
+            ]
 
     def keep_reaping(self) -> None:
         """Stop idle sandboxes in the background, checking every quarter of the idle time (at
@@ -288,6 +283,25 @@ class SandboxHost(RuntimeHost):
         except (httpx.HTTPError, ValueError):
             return True
         return False
+
+    async def stop_if_idle(self, idle_s: float, now: float | None = None) -> bool:
+        """Stop it if unused for ``idle_s`` by ``now`` (the time when asked, by default) and
+        not busy; asked once no start of it is under way, so one that took longer than
+        ``idle_s`` is not stopped as it comes up. Whether it was stopped."""
+
+        async def idle() -> bool:
+            at = time.time() if now is None else now
+            return at - self._pool.last_used(self.name) >= idle_s and not await self.busy()
+
+        return await self._inner.stop_if(idle)
+
+    async def stop_unless_busy(self) -> bool:
+        """Stop it unless a conversation in it has not ended; whether it was stopped."""
+
+        async def free() -> bool:
+            return not await self.busy()
+
+        return await self._inner.stop_if(free)
 
     async def health(self) -> HostHealth:
         return await self._inner.health()

@@ -5,6 +5,7 @@ idle sandboxes are stopped and room is made.
 The agent acts through its terminal, which is the agent-server's bash route: the same commands
 an agent's tool call runs, without an LLM in between."""
 
+import asyncio
 import os
 import signal
 import time
@@ -194,6 +195,31 @@ async def test_idle_sandboxes_stop_and_start_again_when_used(pool: SandboxPool) 
     assert await pool.host("org-a").health() is HostHealth.DOWN
     code, said = await run(pool, "org-a", "echo again")  # started again on use
     assert (code, said.strip()) == (0, "again")
+
+
+async def test_a_start_longer_than_the_idle_time_is_not_taken_for_idleness(
+    tmp_path: Path,
+) -> None:
+    """An agent-server takes seconds to come up; with an idle time shorter than that, a reaper
+    asking all along must not stop it as it comes up (it was stopped before its first call,
+    which met a closed connection), and does once it has been idle that long."""
+    sut = pool_at(tmp_path, idle_s=1.0)
+    try:
+        starting = asyncio.create_task(sut.host("org-a").ensure_running())
+        stopped: list[str] = []
+        while not starting.done():
+            stopped += await sut.reap()
+            await asyncio.sleep(0.05)
+        await starting
+
+        assert stopped == []
+        code, said = await run(sut, "org-a", "echo up")
+        assert (code, said.strip()) == (0, "up")
+        assert await sut.reap(now=time.time() + 2) == ["org-a"]
+    finally:
+        for name in sut.names():
+            await sut.host(name).stop()
+        await sut.aclose()
 
 
 async def test_room_is_made_by_stopping_the_longest_idle_sandbox(tmp_path: Path) -> None:
