@@ -1,6 +1,7 @@
 """Fixtures the end-to-end modules share."""
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +19,24 @@ def agent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostInfo]
             yield info
     except RuntimeError as exc:
         pytest.fail(str(exc))
+
+
+LOG_TAIL_LINES = 60
+"""How much of each server's log a failing test shows: what it did last."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    """A failing end-to-end test shows the end of every log its servers wrote (in its
+    ``tmp_path``): a failure in a CI run cannot be looked into afterwards."""
+    outcome = yield
+    report = outcome.get_result()
+    tmp_path = getattr(item, "funcargs", {}).get("tmp_path")
+    if not report.failed or not isinstance(tmp_path, Path):
+        return
+    for log in sorted(tmp_path.rglob("*.log")):
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        tail = "\n".join(line[:600] for line in lines[-LOG_TAIL_LINES:])
+        report.sections.append((f"{log.relative_to(tmp_path)} (last lines)", tail))
