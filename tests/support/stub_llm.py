@@ -26,6 +26,8 @@ class StubLLM:
         self._lock = threading.Lock()
         self._steps: deque[Step] = deque()
         self._released = threading.Event()
+        self._holding = 0
+        """Slow replies held now."""
         self.requests: list[dict[str, Any]] = []
         self.authorizations: list[str | None] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -36,14 +38,24 @@ class StubLLM:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
+    @property
+    def holding(self) -> int:
+        """How many slow replies are held now."""
+        with self._lock:
+            return self._holding
+
     def script(self, *steps: Step) -> None:
         with self._lock:
             self._steps.extend(steps)
 
     def release(self) -> None:
-        """Let every slow reply in progress answer now."""
+        """Let every slow reply in progress answer now; with none in progress, the next step,
+        if slow, answers at once when asked for (the agent may not have asked yet: a test
+        releasing it has seen the step before, not the agent's next request)."""
         with self._lock:
             released, self._released = self._released, threading.Event()
+            if not self._holding and self._steps and isinstance(self._steps[0], Slow):
+                self._steps[0] = self._steps[0].then
         released.set()
 
     def reset(self) -> None:
@@ -70,9 +82,13 @@ class StubLLM:
                 return 200, _text("Scripted title")
             step = self._steps.popleft() if self._steps else Finish()
             released = self._released
+            if isinstance(step, Slow):
+                self._holding += 1
         if isinstance(step, Slow):
             deadline = time.monotonic() + step.seconds
             released.wait(max(0.0, deadline - time.monotonic()))
+            with self._lock:
+                self._holding -= 1
             step = step.then
         if isinstance(step, Fail):
             return step.status, {"error": {"message": step.detail, "type": step.code}}
