@@ -203,7 +203,7 @@ async def test_a_start_longer_than_the_idle_time_is_not_taken_for_idleness(
     """An agent-server takes seconds to come up; with an idle time shorter than that, a reaper
     asking all along must not stop it as it comes up (it was stopped before its first call,
     which met a closed connection), and does once it has been idle that long."""
-    sut = pool_at(tmp_path, idle_s=1.0)
+    sut = pool_at(tmp_path, idle_s=2.0)
     try:
         starting = asyncio.create_task(sut.host("org-a").ensure_running())
         stopped: list[str] = []
@@ -215,7 +215,7 @@ async def test_a_start_longer_than_the_idle_time_is_not_taken_for_idleness(
         assert stopped == []
         code, said = await run(sut, "org-a", "echo up")
         assert (code, said.strip()) == (0, "up")
-        assert await sut.reap(now=time.time() + 2) == ["org-a"]
+        assert await sut.reap(now=time.time() + 3) == ["org-a"]
     finally:
         for name in sut.names():
             await sut.host(name).stop()
