@@ -24,6 +24,7 @@ from tests.backends import TEST_CIPHER
 from tests.conftest import REDIS_URL
 from tests.e2e.test_cli import MAESTRIST, run
 from tests.e2e.test_server import clustered, running_server, server_env
+from tests.support.polling import until_sync
 from tests.support.webhooks import GITHUB_SECRET, github_delivery
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
@@ -65,14 +66,6 @@ async def _enqueue(url: str, job: NewJob) -> None:
         await engine.dispose()
 
 
-def _wait(condition: Any, what: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} never came to be")
-        time.sleep(0.1)
-
-
 def _lines(log: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
@@ -95,17 +88,17 @@ async def test_a_job_whose_worker_is_killed_mid_job_runs_again_once_its_claim_ru
     )
     await _enqueue(postgres_url, job)
     with worker_process(postgres_url, log) as first:
-        _wait(lambda: f"start {job.id_} 1" in _lines(log), "the first attempt")
+        until_sync(lambda: f"start {job.id_} 1" in _lines(log), "the first attempt")
         os.killpg(first.pid, signal.SIGKILL)
         killed_at = time.monotonic()
     [running] = _jobs(env, "list", "--status", "running")
     assert (running["id"], running["attempts"]) == (str(job.id_), 1)
 
     with worker_process(postgres_url, log):
-        _wait(lambda: f"end {job.id_} 2" in _lines(log), "the second attempt's end")
+        until_sync(lambda: f"end {job.id_} 2" in _lines(log), "the second attempt's end")
         taken_after = time.monotonic() - killed_at
         # The handler logged its end; the worker records the job done just after.
-        _wait(lambda: _jobs(env, "show", str(job.id_))[0]["status"] == "done", "done")
+        until_sync(lambda: _jobs(env, "show", str(job.id_))[0]["status"] == "done", "done")
 
     assert _lines(log) == [f"start {job.id_} 1", f"start {job.id_} 2", f"end {job.id_} 2"]
     assert taken_after >= CLAIM_GRACE.total_seconds()  # not before the claim ran out
@@ -130,7 +123,7 @@ async def test_a_poison_job_ends_dead_with_its_error_and_the_cli_retries_and_dro
         return _jobs(env, "list", "--status", "dead", "--kind", "test.poison")
 
     with worker_process(postgres_url, log):
-        _wait(lambda: len(dead()) == 1, "the dead job")
+        until_sync(lambda: len(dead()) == 1, "the dead job")
         [buried] = dead()
         assert (buried["id"], buried["attempts"], buried["maxAttempts"]) == (str(job.id_), 3, 3)
         assert buried["lastError"] == "RuntimeError: poisoned on attempt 3"
@@ -138,7 +131,7 @@ async def test_a_poison_job_ends_dead_with_its_error_and_the_cli_retries_and_dro
 
         [revived] = _jobs(env, "retry", str(job.id_))
         assert (revived["status"], revived["attempts"]) == ("queued", 0)
-        _wait(lambda: len(_lines(log)) == 6 and len(dead()) == 1, "the retried job's death")
+        until_sync(lambda: len(_lines(log)) == 6 and len(dead()) == 1, "the retried job's death")
 
     assert _lines(log) == [f"start {job.id_} {n}" for n in (1, 2, 3, 1, 2, 3)]
     refused = run(env, "jobs", "retry", str(uuid.uuid4()))
@@ -189,7 +182,7 @@ def test_a_schedule_fires_once_per_tick_with_two_servers(
         if binding == "embedded":
             servers.enter_context(running_server(tmp_path / "serve.log", settings))
         try:
-            _wait(
+            until_sync(
                 lambda: len(_jobs(env, "list", "--kind", "jobs.prune", "--status", "done")) >= 5,
                 "five ticks",
             )
@@ -236,7 +229,7 @@ def test_a_webhook_delivered_twice_while_no_worker_runs_is_processed_once(
             [MAESTRIST, "worker"], env=env, stdin=subprocess.DEVNULL, stderr=log
         )
     try:
-        _wait(lambda: _webhooks(env, "list", "--state", "processed") != [], "the processing")
+        until_sync(lambda: _webhooks(env, "list", "--state", "processed") != [], "the processing")
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
@@ -278,8 +271,8 @@ def test_the_embedded_queue_outlives_a_restart(tmp_path: Path) -> None:
     assert not (data / "mail").exists()
 
     with running_server(tmp_path / "second.log", settings):
-        _wait(lambda: len(list((data / "mail").glob("*.eml"))) == 1, "the mail written")
-        _wait(lambda: _jobs(env, "list", "--kind", "mail.send")[0]["status"] == "done", "done")
+        until_sync(lambda: len(list((data / "mail").glob("*.eml"))) == 1, "the mail written")
+        until_sync(lambda: _jobs(env, "list", "--kind", "mail.send")[0]["status"] == "done", "done")
 
     [written] = (data / "mail").glob("*.eml")
     text = written.read_text()

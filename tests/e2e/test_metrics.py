@@ -14,7 +14,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import REDIS_URL
 from tests.e2e.test_cli import MAESTRIST, run
-from tests.e2e.test_jobs import _wait
 from tests.e2e.test_server import (
     ROOT,
     RunningServer,
@@ -23,6 +22,7 @@ from tests.e2e.test_server import (
     running_server,
     server_env,
 )
+from tests.support.polling import until_sync
 from tests.support.ports import closed_port
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
@@ -155,7 +155,7 @@ def test_a_job_worker_process_answers_scrapes_at_its_own_port(
         return answer is not None and _job_attempts(answer.text, "jobs.prune") >= 2
 
     try:
-        _wait(pruned, "two prune jobs counted")
+        until_sync(pruned, "two prune jobs counted")
         body = scrape()
         assert body is not None
         assert body.status_code == 200

@@ -1,9 +1,10 @@
 """Waiting in tests for what must happen, without guessing how long it takes."""
 
 import asyncio
+import time
 from collections.abc import Callable
 
-__all__ = ("GENEROUS_S", "until")
+__all__ = ("GENEROUS_S", "until", "until_sync")
 
 GENEROUS_S = 30.0
 """How long a test waits for something that must happen: long enough for a loaded machine,
@@ -18,3 +19,15 @@ async def until(condition: Callable[[], bool], what: str, *, timeout_s: float = 
                 await asyncio.sleep(0.005)
     except TimeoutError:
         raise AssertionError(f"{what} never came to be") from None
+
+
+def until_sync(
+    condition: Callable[[], object], what: str, *, timeout_s: float = GENEROUS_S * 2
+) -> None:
+    """``until`` for tests outside an event loop (driving real processes): polls ``condition``
+    every 0.1 s."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never came to be")
+        time.sleep(0.1)

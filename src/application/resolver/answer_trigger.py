@@ -56,7 +56,7 @@ _THREAD_LOCK_WAIT = timedelta(seconds=30)
 _MAX_TEXT = 20_000
 _TURN_WAIT = timedelta(seconds=30)
 """How long a trigger over its repository's cap waits before it looks again."""
-_MAX_TURNS = int(timedelta(hours=12) / _TURN_WAIT)
+MAX_TURNS = int(timedelta(hours=12) / _TURN_WAIT)
 """How many times a trigger looks again before it gives up (half a day of waiting): runs
 that never end (a conversation left open) must not keep it queued for ever."""
 
@@ -350,12 +350,12 @@ class AnswerTrigger(JobHandler):
 
     async def _wait_turn(self, trigger: ResolverTrigger, threads: IssueThreads, cap: int) -> None:
         """Queue the trigger again for a little later, telling the thread the first time; past
-        ``_MAX_TURNS`` it gives up instead, and says so. The note follows the commit, so a job
+        ``MAX_TURNS`` it gives up instead, and says so. The note follows the commit, so a job
         retried because the note failed writes it then, and one that wrote it does not."""
         thread = trigger.event.thread
         login = trigger.event.sender.login
         runs = "run" if cap == 1 else "runs"
-        if trigger.waited >= _MAX_TURNS:
+        if trigger.waited >= MAX_TURNS:
             _log.info("trigger on %s gave up waiting its turn", thread.key)
             await threads.comment(
                 thread,

@@ -31,7 +31,7 @@ from application.resolver import (
     ResolverTrigger,
     ThreadCredentials,
 )
-from application.resolver.answer_trigger import _MAX_TURNS
+from application.resolver.answer_trigger import MAX_TURNS
 from domain.conversations.entities import (
     Conversation,
     ConversationStatus,
@@ -542,21 +542,21 @@ async def test_a_trigger_that_waited_half_a_day_gives_up_and_says_so(world: Worl
     world.store.commit()
     await world.run(_mention("ada", "1", number=12, key="d-12"))
     await world.run(_mention("ada", "1", number=14, key="d-14"))
-    patient = replace(_mention("bob", "2", number=13, key="d-13"), waited=_MAX_TURNS - 1)
+    patient = replace(_mention("bob", "2", number=13, key="d-13"), waited=MAX_TURNS - 1)
     await world.run(patient)
     (waiting,) = _waiting(world)
-    assert waiting.payload["waited"] == _MAX_TURNS
+    assert waiting.payload["waited"] == MAX_TURNS
     assert [n for n, _ in world.threads.comments].count(13) == 0  # told on its first wait only
     await world.run(ResolverTrigger.of_job(dict(waiting.payload)))
     assert len(world.starts) == 2
-    assert [w.payload["waited"] for w in _waiting(world)] == [_MAX_TURNS]  # queued no more
+    assert [w.payload["waited"] for w in _waiting(world)] == [MAX_TURNS]  # queued no more
     (gave_up,) = [body for number, body in world.threads.comments if number == 13]
     assert gave_up == (
         "@bob I gave up waiting: this repository kept its 2 runs at once going for half a "
         "day. Ask me again once one of them has ended."
     )
     await world.run(_mention("bob", "2", number=13, key="d-13-again"))  # asked again
-    assert [w.payload["waited"] for w in _waiting(world)] == [1, _MAX_TURNS]
+    assert [w.payload["waited"] for w in _waiting(world)] == [1, MAX_TURNS]
 
 
 async def test_without_a_cap_triggers_on_one_repository_run_at_once(world: World) -> None:
