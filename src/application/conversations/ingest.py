@@ -209,6 +209,9 @@ class ConversationIngest:
                 adopt = False
         finally:
             self._asked.pop(conversation_id, None)
+            # Nothing is kept of a conversation no longer followed: a server follows many.
+            if self._tasks.get(conversation_id) is asyncio.current_task():
+                del self._tasks[conversation_id]
 
     def following(self, conversation_id: ConversationId) -> bool:
         """Whether this server has a task for the conversation (it may be waiting for its

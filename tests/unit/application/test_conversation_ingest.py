@@ -179,6 +179,25 @@ async def test_an_ended_conversation_is_let_go_once_quiet_and_followed_again_on_
     await ingest.aclose()
 
 
+async def test_a_conversation_let_go_leaves_nothing_behind_in_the_ingest(rig: Rig) -> None:
+    """A server follows conversation after conversation for as long as it runs: once one is
+    let go, the ingest keeps nothing of it (no task, no count of follows asked for), and its
+    task ended cleanly."""
+    rig.world.script(Finish())
+    ingest = rig.ingest(quiet_s=0.05)
+    ingest.follow(rig.cid)
+    task = ingest._tasks[rig.cid]
+    await rig.say("Go")
+    await rig.until(finished)
+    await until(lambda: not ingest.following(rig.cid), "the ended conversation was let go")
+
+    assert task.done()
+    assert task.exception() is None
+    assert ingest._tasks == {}
+    assert ingest._asked == {}
+    await ingest.aclose()
+
+
 async def test_a_conversation_set_working_again_before_it_was_let_go_is_held_while_silent(
     rig: Rig,
 ) -> None:
