@@ -181,8 +181,8 @@ async def test_an_ended_conversation_is_let_go_once_quiet_and_followed_again_on_
 
 async def test_a_conversation_let_go_leaves_nothing_behind_in_the_ingest(rig: Rig) -> None:
     """A server follows conversation after conversation for as long as it runs: once one is
-    let go, the ingest keeps nothing of it (no task, no count of follows asked for), and its
-    task ended cleanly."""
+    let go, the ingest keeps nothing of it (no task, no count of follows asked for, no time of
+    its last stored event, no mark that it ended), and its task ended cleanly."""
     rig.world.script(Finish())
     ingest = rig.ingest(quiet_s=0.05)
     ingest.follow(rig.cid)
@@ -195,6 +195,8 @@ async def test_a_conversation_let_go_leaves_nothing_behind_in_the_ingest(rig: Ri
     assert task.exception() is None
     assert ingest._tasks == {}
     assert ingest._asked == {}
+    assert ingest._stored_at == {}
+    assert ingest._ended == set()  # kept, a later follow would let go of a working one
     await ingest.aclose()
 
 
