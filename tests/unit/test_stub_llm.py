@@ -3,7 +3,6 @@ it answers at once, so a test that releases it on seeing the step before cannot 
 agent's next request."""
 
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from adapters.scripted import Finish, Slow
+from tests.support.polling import until_sync
 from tests.support.stub_llm import StubLLM, run_stub_llm
 
 HOLD_S = 600.0
@@ -37,13 +37,6 @@ def _said(answer: dict[str, Any]) -> str:
     return str(answer["choices"][0]["message"])
 
 
-def _until_held(stub: StubLLM) -> None:
-    deadline = time.monotonic() + ANSWER_S
-    while not stub.holding:
-        assert time.monotonic() < deadline, "no slow reply was held"
-        time.sleep(0.01)
-
-
 def test_a_slow_reply_released_before_it_is_asked_for_answers_at_once(stub: StubLLM) -> None:
     stub.script(Slow(seconds=HOLD_S, then=Finish(message="early")), Finish(message="next"))
     stub.release()  # the agent has not asked yet
@@ -62,7 +55,7 @@ def test_a_release_lets_the_reply_in_progress_answer_and_leaves_the_next_one_slo
     answers: list[dict[str, Any]] = []
     asking = threading.Thread(target=lambda: answers.append(_ask(stub)))
     asking.start()
-    _until_held(stub)
+    until_sync(lambda: stub.holding, "a slow reply held", timeout_s=ANSWER_S)
 
     stub.release()
     asking.join(ANSWER_S)
@@ -71,7 +64,7 @@ def test_a_release_lets_the_reply_in_progress_answer_and_leaves_the_next_one_slo
     assert stub.holding == 0
     second = threading.Thread(target=lambda: answers.append(_ask(stub)))
     second.start()
-    _until_held(stub)
+    until_sync(lambda: stub.holding, "a slow reply held", timeout_s=ANSWER_S)
     assert len(answers) == 1  # the second is held: the release was spent on the first
     stub.release()
     second.join(ANSWER_S)
