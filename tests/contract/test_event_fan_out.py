@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 from adapters.memory import InProcessEventFanOut
 from adapters.redis import RedisEventFanOut
@@ -20,7 +22,9 @@ from domain.conversations.value_objects import ConversationId, EventType
 from domain.shared.ids import new_id
 from tests.factories import T0
 from tests.factories import create_stored_event as stored
+from tests.support.polling import GENEROUS_S
 from tests.support.redis_servers import RedisServers, redis_servers
+from tests.support.unanswering_redis import unanswering_redis
 
 
 def start(servers: RedisServers, *, name: str | None = None) -> RedisEventFanOut:
@@ -230,3 +234,64 @@ async def test_hundreds_of_subscribers_of_a_conversation_share_one_subscription(
             reader = aiter(subscription)
             got = [(await asyncio.wait_for(anext(reader), 2)).seq for _ in range(2)]
             assert got == [1, 2]
+
+
+@pytest.mark.redis
+async def test_events_an_earlier_release_publishes_reach_this_ones_subscribers(
+    servers: RedisServers,
+) -> None:
+    """Servers of two releases share Redis during a rolling upgrade, so the channel's name and
+    its messages are part of the protocol: under its default names this release hears a message
+    as an earlier server published it (its bytes written out here), and publishes the same
+    shape. (Tests elsewhere use prefixes of their own.)"""
+    client = servers.client()
+    current = servers.started(RedisEventFanOut(client))
+    cid = ConversationId(new_id())
+    channel = f"maestrist:conversation:{{{cid}}}:events"
+    earlier = (
+        b'{"events":[{"seq":7,"event_id":"e7","kind":"MessageEvent","source":"agent",'
+        b'"type":"message","occurred_at":"2026-01-01T00:00:00Z","payload":{"text":"hi"}}]}'
+    )
+    listener = client.pubsub()
+    await listener.subscribe(channel)
+    try:
+        async with current.subscribe(cid, buffer=10) as live:
+            assert await client.publish(channel, earlier) == 2  # the listener and this server
+            event = await asyncio.wait_for(anext(aiter(live)), 5)
+            assert (event.seq, event.event_id, event.kind, event.source) == (
+                7,
+                "e7",
+                "MessageEvent",
+                "agent",
+            )
+            assert (event.type, event.occurred_at, dict(event.payload)) == (
+                EventType.MESSAGE,
+                datetime(2026, 1, 1, tzinfo=UTC),
+                {"text": "hi"},
+            )
+            await current.publish(cid, [event])
+        heard: list[bytes] = []
+        async with asyncio.timeout(5):
+            while len(heard) < 2:
+                message = await listener.get_message(ignore_subscribe_messages=True, timeout=1)
+                if message is not None:
+                    heard.append(message["data"])
+        assert heard == [earlier, earlier]
+    finally:
+        await listener.aclose()
+
+
+async def test_a_subscription_redis_never_confirms_fails_in_its_time() -> None:
+    """A Redis that takes the SUBSCRIBE and never answers it: the subscriber is told so once
+    the confirmation's time is out, instead of waiting (and holding its socket) for ever."""
+    async with unanswering_redis() as url:
+        client = Redis.from_url(url)  # no socket timeout: only the confirmation's bounds it
+        fan_out = RedisEventFanOut(client, confirm_timeout=timedelta(milliseconds=200))
+        try:
+            async with asyncio.timeout(GENEROUS_S):
+                with pytest.raises(DependencyUnavailableError, match="did not confirm"):
+                    async with fan_out.subscribe(ConversationId(new_id()), buffer=1):
+                        pass
+        finally:
+            await fan_out.aclose()
+            await client.aclose()

@@ -317,3 +317,49 @@ async def test_a_member_of_the_deadlines_that_is_not_a_conversation_is_ignored(
     await leases.release(lease, finished=False)
     await servers.clients[0].zadd(f"{servers.prefix}leases-due", {"not-a-conversation": 0})
     assert await leases.orphans(100) == [left]
+
+
+@pytest.mark.redis
+async def test_a_lease_and_fence_an_earlier_release_wrote_are_the_ones_kept(
+    servers: RedisServers,
+) -> None:
+    """Servers of two releases share Redis during a rolling upgrade, so the keys' names are part
+    of the protocol: under its default names this release finds the lease an earlier server
+    holds and goes on from the fence it counted. (Tests elsewhere use prefixes of their own.)"""
+    client = servers.client()
+    cid = ConversationId(new_id())
+    lease_key = f"maestrist:conversation:{{{cid}}}:lease"
+    fence_key = f"maestrist:conversation:{{{cid}}}:fence"
+    counted = 5 * 10**15  # past the microsecond clock the fences start from, below 2**53
+    await client.set(fence_key, counted, px=60_000)
+    await client.set(lease_key, f"earlier-release {counted}", px=60_000)
+    current = servers.started(RedisIngestLeases(client))
+    try:
+        assert await current.acquire(cid) is None
+        await client.delete(lease_key)  # the earlier server's lease ran out
+        lease = await current.acquire(cid)
+        assert lease is not None
+        assert lease.fence == counted + 1
+        assert await client.get(lease_key) == f"{current.owner} {counted + 1}".encode()
+        await current.release(lease, finished=True)
+    finally:
+        await client.delete(lease_key, fence_key)
+        await client.zrem("maestrist:conversation:leases-due", str(cid))
+
+
+@pytest.mark.redis
+async def test_a_lease_lives_as_long_as_set_and_a_fence_counter_a_week(
+    servers: RedisServers,
+) -> None:
+    """The time to live an operator sets is how long a dead server's conversations wait for a
+    new owner, and the margin its renewals (every third of it) have; the fence counter outlives
+    a conversation left quiet for days. Either kept for half as long would show here (checked
+    at once after the lease is taken, so only a stall of half of it could blur them)."""
+    server = start(servers, lease_ttl=timedelta(seconds=30), renew=False)
+    cid = ConversationId(new_id())
+    assert await server.acquire(cid) is not None
+    client = servers.clients[0]
+    lease_left = timedelta(milliseconds=await client.pttl(f"{servers.prefix}{{{cid}}}:lease"))
+    fence_left = timedelta(milliseconds=await client.pttl(f"{servers.prefix}{{{cid}}}:fence"))
+    assert timedelta(seconds=15) < lease_left <= timedelta(seconds=30)
+    assert timedelta(days=3.5) < fence_left <= timedelta(days=7)

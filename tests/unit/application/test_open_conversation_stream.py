@@ -4,7 +4,7 @@ revocations that may end its access concern it."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from uuid import uuid4
 
@@ -33,7 +33,12 @@ from application.conversations import (
     StreamTurns,
 )
 from application.conversations.git_access import RuntimeGitAccess
-from application.errors import MissingScopeError, NotAuthenticatedError
+from application.errors import (
+    EmailNotVerifiedError,
+    MissingScopeError,
+    NotAuthenticatedError,
+    TermsNotAcceptedError,
+)
 from application.git.runtime_credentials import RuntimeCredentialTtl, RuntimeGitCredentials
 from application.identity.access_gates import AccessPolicy
 from application.identity.authenticator import Authenticator
@@ -82,6 +87,7 @@ class Rig:
     authenticator: StandIn
     conversation: Conversation
     ingest: ConversationIngest
+    policy: AccessPolicy = field(default_factory=AccessPolicy)
 
     def sut(self) -> OpenConversationStream:
         runtime = ScriptedRuntime(self.world)
@@ -98,7 +104,7 @@ class Rig:
                 uow=uow,
                 access=ConversationAccessCheck(
                     self.authenticator,
-                    AccessPolicy(),
+                    self.policy,
                     ActiveOrgResolver(uow, PrincipalCache(clock, timedelta(0))),
                     uow,
                 ),
@@ -237,6 +243,33 @@ async def test_a_stream_needs_the_read_scope_and_the_owners_conversation(rig: Ri
     other = replace(rig.request(), conversation_id=ConversationId(new_id()))
     with pytest.raises(ConversationNotFoundError):
         await rig.sut().execute(other)
+
+
+async def test_the_gates_every_route_keeps_keep_streams_too(rig: Rig) -> None:
+    """An address not verified, or the terms in force not accepted, keep a person out of a
+    conversation's stream as out of every route; and terms published while a stream is open
+    stop its next send, as a revoked credential does."""
+    actor = rig.authenticator.actor
+    assert actor is not None
+    rig.authenticator.actor = replace(actor, user=replace(actor.user, email_verified=False))
+    with pytest.raises(EmailNotVerifiedError):
+        await rig.sut().execute(rig.request())
+    rig.authenticator.actor = actor
+    stream = (await rig.sut().execute(rig.request())).stream
+    try:
+        rig.policy = AccessPolicy(terms_version="2026-12")
+        with pytest.raises(TermsNotAcceptedError):
+            await rig.sut().execute(rig.request())
+        with pytest.raises(StreamAccessLostError) as lost:
+            await stream.send("Run again")
+        assert isinstance(lost.value.cause, TermsNotAcceptedError)
+    finally:
+        await stream.aclose()
+    rig.authenticator.actor = replace(
+        actor, user=replace(actor.user, terms_accepted_version="2026-12")
+    )
+    accepted = (await rig.sut().execute(rig.request())).stream
+    await accepted.aclose()
 
 
 async def test_a_send_after_the_credential_ended_loses_access(

@@ -3,11 +3,13 @@ revocations are heard, never past its own limit, and dropped at once by whatever
 concerns it, announced on this server (before the announcement leaves) or on another."""
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 
 import pytest
 
 from adapters.memory import InProcessAccessRevocations
+from application.errors import DependencyUnavailableError
 from application.identity.principal_cache import (
     EvictingRevocations,
     PrincipalCache,
@@ -18,6 +20,7 @@ from application.ports.access_revocations import (
     MembershipChanged,
     Revocation,
     RevocationsMissed,
+    RevocationSubscription,
     SessionRevoked,
     UserChanged,
 )
@@ -159,6 +162,18 @@ def test_a_read_that_raced_a_revocation_is_not_kept(
     assert cache.get("a") is None
 
 
+def test_a_read_that_raced_any_later_revocation_is_not_kept_either(
+    cache: PrincipalCache, clock: FakeClock
+) -> None:
+    ada = _session(create_user("ada"))
+    for _ in range(3):  # revocations of others, before the read
+        cache.forget([SessionRevoked(SessionId(new_id()))])
+    ticket = cache.ticket()
+    cache.forget([SessionRevoked(_session_id(ada))])
+    cache.put("a", ada, until=clock.now() + TTL, ticket=ticket)
+    assert cache.get("a") is None
+
+
 def test_a_cache_with_no_ttl_keeps_nothing(clock: FakeClock, listening: Listening) -> None:
     cache = PrincipalCache(clock, timedelta(0))
     cache.follow_while(listening)
@@ -220,6 +235,43 @@ async def test_an_announcement_made_here_drops_the_entry_before_it_leaves(
     inner = Watching()
     await EvictingRevocations(inner, cache).publish([UserChanged(ada.user.id_)])
     assert inner.seen_cached is False
+
+
+class Unreachable(InProcessAccessRevocations):
+    """The in-process channel, which cannot be subscribed to while ``down`` (Redis away as the
+    server starts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+        self.attempts = 0
+
+    def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
+        self.attempts += 1
+        if self.down:
+            return self._refused()
+        return super().subscribe()
+
+    @asynccontextmanager
+    async def _refused(self) -> AsyncIterator[RevocationSubscription]:
+        raise DependencyUnavailableError("Redis cannot be reached.")
+        yield  # pragma: no cover
+
+
+async def test_the_cache_is_used_again_once_revocations_are_heard(clock: FakeClock) -> None:
+    """Revocations that cannot be heard leave the cache off, and the follower goes on trying:
+    once they are heard, credentials are remembered again."""
+    channel = Unreachable()
+    cache = PrincipalCache(clock, TTL)
+    follower = PrincipalCacheFollower(cache, channel, retry_every=timedelta(milliseconds=10))
+    follower.start()
+    try:
+        await until(lambda: channel.attempts >= 3, "the follower tried again")
+        assert cache.ticket() is None
+        channel.down = False
+        await until(lambda: cache.ticket() is not None, "the follower subscribed")
+    finally:
+        await follower.aclose()
 
 
 async def test_when_following_stops_nothing_is_reused(
