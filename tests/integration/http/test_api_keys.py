@@ -65,9 +65,19 @@ async def test_a_key_lacking_a_routes_scope_is_refused_and_changes_nothing(
         await embedded_client.post("/api/conversations", json={}, headers=with_key),
     ]
 
-    for refused in answers:
+    needed = (
+        "settings:read",
+        "settings:write",
+        "secrets:read",
+        "secrets:write",
+        "conversations:write",
+    )
+    for refused, scope in zip(answers, needed, strict=True):
         assert refused.status_code == 403, (refused.request.url, refused.text)
         assert refused.json()["code"] == "missing-scope"
+        assert (
+            refused.json()["detail"] == f"This endpoint needs a credential with the scope {scope}."
+        )
     listed = await embedded_client.get("/api/conversations", headers=with_key)
     assert (listed.status_code, listed.json()["items"]) == (200, [])
     assert (await embedded_client.get("/api/settings")).json()["llmModel"] is None

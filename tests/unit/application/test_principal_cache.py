@@ -208,14 +208,19 @@ async def followed(
         await follower.aclose()
 
 
-async def test_an_announcement_from_another_server_drops_the_entry(
+async def test_an_announcement_from_another_server_drops_the_entry_and_only_it(
     followed: tuple[PrincipalCache, InProcessAccessRevocations], clock: FakeClock
 ) -> None:
     cache, channel = followed
-    ada = _session(create_user("ada"))
+    ada, bob = _session(create_user("ada")), _session(create_user("bob"))
     _remember(cache, "a", ada, clock)
+    _remember(cache, "b", bob, clock)
     await channel.publish([SessionRevoked(_session_id(ada))])
     await until(lambda: cache.get("a") is None, "the entry dropped")
+    assert cache.get("b") == bob  # the others stay, and the cache is still followed:
+    await channel.publish([SessionRevoked(_session_id(bob))])
+    await until(lambda: cache.get("b") is None, "the next announcement heard")
+    assert cache.ticket() is not None
 
 
 async def test_an_announcement_made_here_drops_the_entry_before_it_leaves(
