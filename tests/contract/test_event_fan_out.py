@@ -278,7 +278,7 @@ async def test_events_an_earlier_release_publishes_reach_this_ones_subscribers(
                     heard.append(message["data"])
         assert heard == [earlier, earlier]
     finally:
-        await listener.aclose()
+        await listener.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
 
 
 async def test_a_subscription_redis_never_confirms_fails_in_its_time() -> None:

@@ -3,7 +3,7 @@ revocations are heard, never past its own limit, and dropped at once by whatever
 concerns it, announced on this server (before the announcement leaves) or on another."""
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 import pytest
@@ -254,13 +254,16 @@ class Unreachable(InProcessAccessRevocations):
     def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
         self.attempts += 1
         if self.down:
-            return self._refused()
+            return _Refused()
         return super().subscribe()
 
-    @asynccontextmanager
-    async def _refused(self) -> AsyncIterator[RevocationSubscription]:
+
+class _Refused(AbstractAsyncContextManager[RevocationSubscription]):
+    async def __aenter__(self) -> RevocationSubscription:
         raise DependencyUnavailableError("Redis cannot be reached.")
-        yield  # pragma: no cover
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 
 
 async def test_the_cache_is_used_again_once_revocations_are_heard(clock: FakeClock) -> None:
