@@ -2,7 +2,6 @@
 adapters over a migrated SQLite or PostgreSQL database. A backend opens transactions, each a
 request's worth of ports; a suite needing a port the bundle lacks adds it to ``Ports`` here."""
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -28,6 +27,7 @@ from application.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from application.ports.user_repository import UserRepository
 from tests.fakes import FakeCipher, FakeStore
 from tests.fakes.unit_of_work import FakeUnitOfWork, FakeUnitsOfWork
+from tests.support.polling import until_awaited
 
 __all__ = (
     "FIXTURE_KEY_ID",
@@ -202,12 +202,7 @@ async def sqla_backend(url: str) -> AsyncIterator[Backend]:
 
 async def until_a_transaction_waits(backend: Backend) -> None:
     """Polls, with a generous deadline, until a transaction waits for a lock."""
-    try:
-        async with asyncio.timeout(10):
-            while not await backend.waiting():
-                await asyncio.sleep(0.01)
-    except TimeoutError:
-        raise AssertionError("no transaction came to wait for the lock") from None
+    await until_awaited(backend.waiting, "a transaction waiting for the lock")
 
 
 def open_backend(url: str | None) -> AbstractAsyncContextManager[Backend]:

@@ -2,9 +2,9 @@
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-__all__ = ("GENEROUS_S", "until", "until_sync")
+__all__ = ("GENEROUS_S", "until", "until_awaited", "until_sync")
 
 GENEROUS_S = 30.0
 """How long a test waits for something that must happen: long enough for a loaded machine,
@@ -17,6 +17,19 @@ async def until(condition: Callable[[], bool], what: str, *, timeout_s: float = 
         async with asyncio.timeout(timeout_s):
             while not condition():
                 await asyncio.sleep(0.005)
+    except TimeoutError:
+        raise AssertionError(f"{what} never came to be") from None
+
+
+async def until_awaited(
+    condition: Callable[[], Awaitable[object]], what: str, *, timeout_s: float = GENEROUS_S
+) -> None:
+    """``until`` for a condition that has to be awaited (a read of a database, of Redis): polls
+    it every 0.05 s."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not await condition():
+                await asyncio.sleep(0.05)
     except TimeoutError:
         raise AssertionError(f"{what} never came to be") from None
 

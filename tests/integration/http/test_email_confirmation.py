@@ -2,7 +2,6 @@
 verify their address confirms it through a link this server mails them, through its own job
 workers and a real SMTP server; the confirmation outlives their next sign-in."""
 
-import asyncio
 import re
 from collections.abc import Iterator
 
@@ -15,7 +14,7 @@ from tests.db import sqla_ports
 from tests.integration.http.conftest import serve, sign_in_settings
 from tests.integration.http.test_sign_in import APP, sign_in
 from tests.support.oidc import OidcProvider, run_oidc_provider
-from tests.support.polling import GENEROUS_S, until
+from tests.support.polling import until, until_awaited
 from tests.support.smtp_server import SmtpInbox, smtp_inbox
 
 pytestmark = [pytest.mark.oidc, pytest.mark.postgres, pytest.mark.redis]
@@ -37,15 +36,9 @@ def inbox() -> Iterator[SmtpInbox]:
         yield opened
 
 
-async def _settled_mail_jobs(postgres_url: str) -> list[Job]:
-    """The mail jobs, once none of them waits to be sent or is being sent."""
-    async with asyncio.timeout(GENEROUS_S):
-        while True:
-            async with sqla_ports(postgres_url) as open_ports, open_ports() as ports:
-                jobs = await ports.uow.jobs.list(kind=MAIL_SEND)
-            if all(job.status in (JobStatus.DONE, JobStatus.DEAD) for job in jobs):
-                return jobs
-            await asyncio.sleep(0.05)
+async def _mail_jobs(postgres_url: str) -> list[Job]:
+    async with sqla_ports(postgres_url) as open_ports, open_ports() as ports:
+        return await ports.uow.jobs.list(kind=MAIL_SEND)
 
 
 def _link(inbox: SmtpInbox, n: int) -> str:
@@ -77,9 +70,15 @@ async def test_an_unverified_person_confirms_their_address_by_the_mailed_link(
         asked = [await client.post("/api/user/email/verification") for _ in range(3)]
         assert [a.status_code for a in asked] == [202] * 3
         await until(lambda: len(inbox.received) >= 1, "the confirmation mail")
+
         # Each ask enqueued its mail before it answered: once no mail job waits, every mail
         # asked for has been sent, and a second one would be in the inbox by now.
-        [job] = await _settled_mail_jobs(postgres_url)
+        async def settled() -> bool:
+            jobs = await _mail_jobs(postgres_url)
+            return all(job.status in (JobStatus.DONE, JobStatus.DEAD) for job in jobs)
+
+        await until_awaited(settled, "every mail job done")
+        [job] = await _mail_jobs(postgres_url)
         assert (job.status, job.attempts) == (JobStatus.DONE, 1)
         assert len(inbox.received) == 1  # asked three times, mailed once
         mail = inbox.received[0]

@@ -13,6 +13,7 @@ from entrypoints.settings import Settings
 from tests.conftest import clustered_settings
 from tests.db import sqla_ports
 from tests.integration.http.conftest import Client, serve
+from tests.support.polling import until_awaited
 from tests.support.webhooks import GITHUB_SECRET, github_delivery
 
 pytestmark = pytest.mark.postgres
@@ -63,9 +64,7 @@ async def test_a_delivery_sent_twice_is_accepted_once_and_processed_once(
 
         # Both deliveries were taken before they answered, so once nothing waits, anything run
         # twice has been.
-        async with asyncio.timeout(30):
-            while not await processed():
-                await asyncio.sleep(0.1)
+        await until_awaited(processed, "the delivery processed")
 
     [delivery] = await _deliveries(postgres_url)
     assert (delivery.source, delivery.event, delivery.outcome) == ("github", "ping", "pong")
@@ -93,9 +92,7 @@ async def test_deliveries_taken_while_no_worker_runs_are_processed_once_one_star
         async def all_processed() -> bool:
             return {d.status for d in await _deliveries(postgres_url)} == {DeliveryStatus.PROCESSED}
 
-        async with asyncio.timeout(30):
-            while not await all_processed():
-                await asyncio.sleep(0.1)
+        await until_awaited(all_processed, "every delivery processed")
 
     deliveries = await _deliveries(postgres_url)
     assert len(deliveries) == 2

@@ -53,6 +53,7 @@ from tests.fakes.conversations import FakeEventStore
 from tests.fakes.metrics import FakeMetrics
 from tests.fakes.unit_of_work import FakeUnitsOfWork
 from tests.support.polling import GENEROUS_S, until
+from tests.support.refused import Refused
 
 
 @dataclass
@@ -1012,15 +1013,7 @@ class _UnreachableStore(FakeUnitsOfWork):
     """A store this server cannot reach (a partition): every transaction fails to begin."""
 
     def begin(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        return _Refused()
-
-
-class _Refused(AbstractAsyncContextManager[UnitOfWork]):
-    async def __aenter__(self) -> UnitOfWork:
-        raise DependencyUnavailableError("The database cannot be reached.")
-
-    async def __aexit__(self, *_exc: object) -> None:
-        return None
+        return Refused("The database cannot be reached.")
 
 
 async def test_an_owner_that_cannot_store_hands_the_conversation_over(rig: Rig) -> None:

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from adapters.memory import InProcessAccessRevocations
-from application.errors import DependencyUnavailableError
 from application.identity.principal_cache import (
     EvictingRevocations,
     PrincipalCache,
@@ -34,6 +33,7 @@ from domain.shared.ids import new_id
 from tests.factories import create_org, create_user
 from tests.fakes import FakeClock
 from tests.support.polling import until
+from tests.support.refused import Refused
 
 TTL = timedelta(seconds=10)
 
@@ -254,16 +254,8 @@ class Unreachable(InProcessAccessRevocations):
     def subscribe(self) -> AbstractAsyncContextManager[RevocationSubscription]:
         self.attempts += 1
         if self.down:
-            return _Refused()
+            return Refused("Redis cannot be reached.")
         return super().subscribe()
-
-
-class _Refused(AbstractAsyncContextManager[RevocationSubscription]):
-    async def __aenter__(self) -> RevocationSubscription:
-        raise DependencyUnavailableError("Redis cannot be reached.")
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
 
 
 async def test_the_cache_is_used_again_once_revocations_are_heard(clock: FakeClock) -> None:
